@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs what EndoScribe needs on a Debian bookworm machine, and nothing that is
+# already there. Quiet when everything is present; names what failed otherwise.
+# Idempotent: a second run does no network work.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="$ROOT/.cache"
+mkdir -p "$CACHE"
+
+say()  { echo "setup: $*" >&2; }
+fail() { echo "setup: FAILED: $*" >&2; exit 1; }
+
+# --- Debian packages -------------------------------------------------------
+APT_PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates dpkg-dev
+  emscripten clang libclang-rt-14-dev
+  nlohmann-json3-dev libstb-dev libgtest-dev libcpp-httplib-dev
+  sentencepiece libsentencepiece-dev libprotobuf-dev
+  python3-onnx python3-numpy
+  chromium nodejs npm
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs from another repository may provide npm itself.
+if [[ " ${missing[*]} " == *" npm "* ]] && command -v npm >/dev/null; then
+  missing=("${missing[@]/npm}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq >/dev/null || fail "apt-get update"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$CACHE/apt-install.log" 2>&1 \
+    || { tail -20 "$CACHE/apt-install.log" >&2; fail "apt-get install ${missing[*]} (log: $CACHE/apt-install.log)"; }
+fi
+
+# --- Debian source packages for the WebAssembly build ----------------------
+# A private deb-src list so the machine's apt configuration is left untouched.
+fetch_source() { # name version-glob dir-marker
+  local name="$1" dest="$CACHE/src/$1"
+  if [[ -f "$dest/.ok" ]]; then return; fi
+  say "fetching Debian source package $name"
+  local apt="$CACHE/apt-src"
+  mkdir -p "$apt/lists/partial" "$dest"
+  echo "deb-src http://deb.debian.org/debian bookworm main" >"$apt/sources.list"
+  local opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache")
+  apt-get "${opts[@]}" update -qq >/dev/null 2>&1 || fail "apt-get update for deb-src list"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get "${opts[@]}" source -qq "$name" >/dev/null 2>&1) || fail "apt-get source $name"
+  local top; top="$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -1)"
+  [[ -n "$top" ]] || fail "apt-get source $name unpacked nothing"
+  rm -rf "$dest"; mv "$top" "$dest"; rm -rf "$tmp"
+  touch "$dest/.ok"
+}
+fetch_source imgui
+fetch_source sentencepiece
+[[ -f "$CACHE/src/imgui/imgui.cpp" ]] || fail "imgui source has no imgui.cpp"
+[[ -f "$CACHE/src/sentencepiece/src/sentencepiece_processor.cc" ]] || fail "sentencepiece source incomplete"
+
+# --- npm packages pinned in package-lock.json ------------------------------
+if [[ -f "$ROOT/package-lock.json" ]]; then
+  stamp="$ROOT/node_modules/.package-lock.json"
+  if [[ ! -f "$stamp" || "$ROOT/package-lock.json" -nt "$stamp" ]]; then
+    say "installing npm packages"
+    (cd "$ROOT" && ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund --loglevel=error >"$CACHE/npm.log" 2>&1) \
+      || { tail -20 "$CACHE/npm.log" >&2; fail "npm ci (log: $CACHE/npm.log)"; }
+  fi
+fi
