@@ -1,0 +1,4 @@
+#include "version.h"
+namespace es {
+const char* version() { return "0.1.0"; }
+}
