@@ -1,0 +1,204 @@
+// image_decode.cpp: decode_image() over stb_image, with the checks stb leaves
+// to its caller: the format is sniffed from the bytes, the header's size is
+// checked against DecodeLimits before any pixel memory exists, and truncation
+// is detected from the container structure (stb fills missing JPEG/BMP data
+// with zeros instead of failing).
+#include "image.h"
+
+#include <cstring>
+#include <new>
+
+#include "stb_image.h"
+
+namespace es {
+namespace {
+
+bool starts_with(const uint8_t* data, size_t size, const char* magic, size_t n, size_t offset = 0) {
+    return size >= offset + n && std::memcmp(data + offset, magic, n) == 0;
+}
+
+uint32_t be32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+uint32_t le32(const uint8_t* p) { return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]; }
+uint16_t le16(const uint8_t* p) { return uint16_t(p[1] << 8 | p[0]); }
+
+std::string upper(const std::string& s) {
+    std::string u = s;
+    for (char& c : u) c = char(c >= 'a' && c <= 'z' ? c - 32 : c);
+    return u;
+}
+
+// JPEG: walk the marker segments from SOI to the first SOS, then require an
+// EOI marker after it. Entropy-coded data cannot contain FF D9 (FF is stuffed
+// as FF 00), and thumbnails live in APPn segments before SOS, so a file cut
+// anywhere after its header has no EOI after the first scan.
+std::string check_jpeg_structure(const uint8_t* d, size_t n) {
+    size_t i = 2;  // after SOI
+    for (;;) {
+        size_t start = i;
+        while (i < n && d[i] == 0xFF) ++i;  // a marker is FF (plus fill FFs) and a code
+        if (i >= n) return "truncated JPEG: file ends inside the header";
+        if (i == start) return "corrupt JPEG: expected a marker in the header";
+        uint8_t marker = d[i++];
+        if (marker == 0xD9) return "corrupt JPEG: end-of-image marker before any image data";
+        if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no length field
+        if (i + 2 > n) return "truncated JPEG: file ends inside the header";
+        size_t len = size_t(d[i]) << 8 | d[i + 1];
+        if (len < 2) return "corrupt JPEG: bad segment length";
+        if (i + len > n) return "truncated JPEG: file ends inside the header";
+        i += len;
+        if (marker == 0xDA) break;  // start of scan: entropy-coded data follows
+    }
+    for (size_t k = n - 1; k > i; --k)
+        if (d[k] == 0xD9 && d[k - 1] == 0xFF) return "";
+    return "truncated JPEG: no end-of-image marker (the file was cut short)";
+}
+
+// PNG: every chunk must be complete and the last one must be IEND.
+std::string check_png_structure(const uint8_t* d, size_t n) {
+    size_t i = 8;
+    while (i + 8 <= n) {
+        uint32_t len = be32(d + i);
+        char type[5] = {char(d[i + 4]), char(d[i + 5]), char(d[i + 6]), char(d[i + 7]), 0};
+        if (len > 0x7FFFFFFFu) return "corrupt PNG: bad chunk length";
+        if (uint64_t(i) + 12 + len > n) return std::string("truncated PNG: file ends inside chunk '") + type + "'";
+        i += 12 + size_t(len);
+        if (std::memcmp(type, "IEND", 4) == 0) return "";
+    }
+    return "truncated PNG: no IEND chunk (the file was cut short)";
+}
+
+// BMP: uncompressed pixel rows must all be present (stb reads zeros past the end).
+std::string check_bmp_structure(const uint8_t* d, size_t n) {
+    if (n < 26) return "truncated BMP: file ends inside the header";
+    uint32_t offset = le32(d + 10);
+    uint32_t header_size = le32(d + 14);
+    int64_t w, h;
+    uint32_t bpp, compression = 0;
+    if (header_size == 12) {
+        w = le16(d + 18);
+        h = le16(d + 20);
+        bpp = le16(d + 24);
+    } else {
+        if (n < 34) return "truncated BMP: file ends inside the header";
+        w = int32_t(le32(d + 18));
+        h = int32_t(le32(d + 22));
+        bpp = le16(d + 28);
+        compression = le32(d + 30);
+    }
+    if (h < 0) h = -h;
+    if (w <= 0 || h <= 0) return "";  // stb reports the size problem
+    if (compression == 1 || compression == 2) return "unsupported BMP: run-length encoded (RLE) BMP files are not supported";
+    if (compression != 0 && compression != 3 && compression != 6) return "";  // stb rejects it with its reason
+    if (bpp == 0 || bpp > 32) return "";
+    uint64_t stride = (uint64_t(w) * bpp + 31) / 32 * 4;
+    uint64_t needed = uint64_t(offset) + stride * uint64_t(h);
+    if (stride * uint64_t(h) / uint64_t(h) != stride) return "";  // overflow: stb rejects the size
+    if (needed > n)
+        return "truncated BMP: " + std::to_string(needed - n) + " bytes of pixel data missing (the file was cut short)";
+    return "";
+}
+
+}  // namespace
+
+std::string sniff_image_format(const uint8_t* d, size_t n) {
+    if (!d || n == 0) return "";
+    if (starts_with(d, n, "\xFF\xD8\xFF", 3)) return "jpeg";
+    if (starts_with(d, n, "\x89PNG\r\n\x1A\n", 8)) return "png";
+    if (starts_with(d, n, "BM", 2) && n >= 18) return "bmp";
+    // Known formats we do not decode, so the error can name them.
+    if (starts_with(d, n, "GIF8", 4)) return "gif";
+    if (starts_with(d, n, "II*\0", 4) || starts_with(d, n, "MM\0*", 4)) return "tiff";
+    if (starts_with(d, n, "RIFF", 4) && starts_with(d, n, "WEBP", 4, 8)) return "webp";
+    if (starts_with(d, n, "ftypavif", 8, 4)) return "avif";
+    if (starts_with(d, n, "ftyphei", 7, 4) || starts_with(d, n, "ftypmif1", 8, 4)) return "heic";
+    if (starts_with(d, n, "\0\0\0\x0cjP  ", 8)) return "jpeg2000";
+    if (starts_with(d, n, "\xFF\x0A", 2) || starts_with(d, n, "\0\0\0\x0cJXL ", 8)) return "jpegxl";
+    if (starts_with(d, n, "DICM", 4, 128)) return "dicom";
+    if (starts_with(d, n, "8BPS", 4)) return "psd";
+    if (starts_with(d, n, "%PDF", 4)) return "pdf";
+    return "";
+}
+
+DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& limits) {
+    DecodeResult r;
+    if (!data || size == 0) {
+        r.error = "empty file (0 bytes)";
+        return r;
+    }
+    r.format = sniff_image_format(data, size);
+    if (r.format.empty()) {
+        r.error = "not a supported image: the data is not JPEG, PNG or BMP";
+        return r;
+    }
+    if (r.format != "jpeg" && r.format != "png" && r.format != "bmp") {
+        r.error = "unsupported image format " + upper(r.format) + ": open JPEG, PNG or BMP files";
+        return r;
+    }
+    const std::string name = upper(r.format);
+    if (size > size_t(INT32_MAX)) {  // stb takes an int length
+        r.error = name + " file too large (over 2 GiB)";
+        return r;
+    }
+
+    int w = 0, h = 0, channels = 0;
+    if (!stbi_info_from_memory(data, int(size), &w, &h, &channels)) {
+        const char* why = stbi_failure_reason();
+        std::string reason = why ? why : "unreadable header";
+        if (reason == "too large")
+            r.error = name + " image too large: its dimensions exceed the decoder's limit of 65536";
+        else if (reason == "0-pixel image")
+            r.error = name + " image has zero width or height";
+        else
+            r.error = "corrupt " + name + " header (" + reason + ")";
+        return r;
+    }
+    if (w <= 0 || h <= 0) {
+        r.error = name + " image has zero width or height";
+        return r;
+    }
+    if (w > limits.max_width || h > limits.max_height || uint64_t(w) * uint64_t(h) > limits.max_pixels) {
+        r.error = name + " image is " + std::to_string(w) + " x " + std::to_string(h) +
+                  " pixels, over the limit of " + std::to_string(limits.max_width) + " x " +
+                  std::to_string(limits.max_height) + " and " + std::to_string(limits.max_pixels) + " pixels";
+        return r;
+    }
+
+    std::string structure = r.format == "jpeg" ? check_jpeg_structure(data, size)
+                          : r.format == "png"  ? check_png_structure(data, size)
+                                               : check_bmp_structure(data, size);
+    if (!structure.empty()) {
+        r.error = structure;
+        return r;
+    }
+
+    int dw = 0, dh = 0, dc = 0;
+    stbi_uc* pixels = stbi_load_from_memory(data, int(size), &dw, &dh, &dc, 4);
+    if (!pixels) {
+        const char* why = stbi_failure_reason();
+        std::string reason = why ? why : "unknown error";
+        if (reason == "outofmem")
+            r.error = "out of memory decoding " + name + " image of " + std::to_string(w) + " x " + std::to_string(h);
+        else
+            r.error = "corrupt " + name + " data (" + reason + ")";
+        return r;
+    }
+    if (dw != w || dh != h) {  // cannot happen with a consistent stb; never trust it blindly
+        stbi_image_free(pixels);
+        r.error = "corrupt " + name + " data (size changed while decoding)";
+        return r;
+    }
+    try {
+        r.image.rgba.assign(pixels, pixels + size_t(w) * size_t(h) * 4);
+    } catch (const std::bad_alloc&) {
+        stbi_image_free(pixels);
+        r.error = "out of memory decoding " + name + " image of " + std::to_string(w) + " x " + std::to_string(h);
+        return r;
+    }
+    stbi_image_free(pixels);
+    r.image.width = w;
+    r.image.height = h;
+    r.ok = true;
+    return r;
+}
+
+}  // namespace es
