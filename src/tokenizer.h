@@ -1,0 +1,57 @@
+// tokenizer.h: SentencePiece tokenizer loaded from the bytes of tokenizer.model.
+// Wraps the real sentencepiece library (Debian's natively, built from Debian's
+// source package for WebAssembly). encode() adds no BOS: the caller decides,
+// as Hugging Face's Gemma tokenizer does with add_bos_token.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace es {
+
+class Tokenizer {
+public:
+    Tokenizer();
+    ~Tokenizer();
+    Tokenizer(Tokenizer&&) noexcept;
+    Tokenizer& operator=(Tokenizer&&) noexcept;
+
+    // Parses a serialized SentencePiece ModelProto. On failure returns false,
+    // sets *error and leaves the tokenizer unloaded.
+    bool load(const uint8_t* data, size_t size, std::string* error);
+    bool loaded() const;
+
+    std::vector<int> encode(const std::string& text) const;
+    std::string decode(const std::vector<int>& ids) const;
+    std::string piece(int id) const;          // raw piece text ("▁the", "<eos>", "<0x0A>")
+    int piece_to_id(const std::string& piece) const;  // -1 when absent (not unk)
+    int vocab_size() const;
+    int bos_id() const;
+    int eos_id() const;
+    int pad_id() const;
+    int unk_id() const;
+    bool is_control(int id) const;  // <bos>, <eos>, <pad>: never printed
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Turns a growing list of generated ids into text deltas, so a stream never
+// shows half of a multi-byte character or a byte-fallback piece.
+class TextStream {
+public:
+    explicit TextStream(const Tokenizer& tok) : tok_(tok) {}
+    // Appends one id and returns the new text that is now complete (may be "").
+    std::string push(int id);
+    const std::string& text() const { return emitted_; }
+    void reset() { ids_.clear(); emitted_.clear(); }
+
+private:
+    const Tokenizer& tok_;
+    std::vector<int> ids_;
+    std::string emitted_;
+};
+
+}  // namespace es
