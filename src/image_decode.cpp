@@ -31,7 +31,11 @@ std::string upper(const std::string& s) {
 // EOI marker after it. Entropy-coded data cannot contain FF D9 (FF is stuffed
 // as FF 00), and thumbnails live in APPn segments before SOS, so a file cut
 // anywhere after its header has no EOI after the first scan.
-std::string check_jpeg_structure(const uint8_t* d, size_t n) {
+struct Header {
+    int64_t width = -1, height = -1;  // -1: not found
+};
+
+std::string check_jpeg_structure(const uint8_t* d, size_t n, Header& header) {
     size_t i = 2;  // after SOI
     for (;;) {
         size_t start = i;
@@ -45,16 +49,26 @@ std::string check_jpeg_structure(const uint8_t* d, size_t n) {
         size_t len = size_t(d[i]) << 8 | d[i + 1];
         if (len < 2) return "corrupt JPEG: bad segment length";
         if (i + len > n) return "truncated JPEG: file ends inside the header";
+        // SOF0..SOF15 carry the frame size (C4 DHT, C8 JPG and CC DAC are not frames).
+        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC && len >= 7) {
+            header.height = int64_t(d[i + 3]) << 8 | d[i + 4];
+            header.width = int64_t(d[i + 5]) << 8 | d[i + 6];
+        }
         i += len;
         if (marker == 0xDA) break;  // start of scan: entropy-coded data follows
     }
+    if (header.width < 0) return "corrupt JPEG: no frame header before the image data";
     for (size_t k = n - 1; k > i; --k)
         if (d[k] == 0xD9 && d[k - 1] == 0xFF) return "";
     return "truncated JPEG: no end-of-image marker (the file was cut short)";
 }
 
 // PNG: every chunk must be complete and the last one must be IEND.
-std::string check_png_structure(const uint8_t* d, size_t n) {
+std::string check_png_structure(const uint8_t* d, size_t n, Header& header) {
+    if (n < 24) return "truncated PNG: file ends inside the header";
+    if (std::memcmp(d + 12, "IHDR", 4) != 0 || be32(d + 8) != 13) return "corrupt PNG: the first chunk is not IHDR";
+    header.width = be32(d + 16);
+    header.height = be32(d + 20);
     size_t i = 8;
     while (i + 8 <= n) {
         uint32_t len = be32(d + i);
@@ -68,7 +82,7 @@ std::string check_png_structure(const uint8_t* d, size_t n) {
 }
 
 // BMP: uncompressed pixel rows must all be present (stb reads zeros past the end).
-std::string check_bmp_structure(const uint8_t* d, size_t n) {
+std::string check_bmp_structure(const uint8_t* d, size_t n, Header& header) {
     if (n < 26) return "truncated BMP: file ends inside the header";
     uint32_t offset = le32(d + 10);
     uint32_t header_size = le32(d + 14);
@@ -85,8 +99,10 @@ std::string check_bmp_structure(const uint8_t* d, size_t n) {
         bpp = le16(d + 28);
         compression = le32(d + 30);
     }
-    if (h < 0) h = -h;
-    if (w <= 0 || h <= 0) return "";  // stb reports the size problem
+    if (h < 0) h = -h;  // negative height: rows stored top-down
+    header.width = w;
+    header.height = h;
+    if (w <= 0 || h <= 0) return "";  // reported by the caller
     if (compression == 1 || compression == 2) return "unsupported BMP: run-length encoded (RLE) BMP files are not supported";
     if (compression != 0 && compression != 3 && compression != 6) return "";  // stb rejects it with its reason
     if (bpp == 0 || bpp > 32) return "";
@@ -140,34 +156,37 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
         return r;
     }
 
-    int w = 0, h = 0, channels = 0;
-    if (!stbi_info_from_memory(data, int(size), &w, &h, &channels)) {
-        const char* why = stbi_failure_reason();
-        std::string reason = why ? why : "unreadable header";
-        if (reason == "too large")
-            r.error = name + " image too large: its dimensions exceed the decoder's limit of 65536";
-        else if (reason == "0-pixel image")
-            r.error = name + " image has zero width or height";
-        else
-            r.error = "corrupt " + name + " header (" + reason + ")";
-        return r;
-    }
-    if (w <= 0 || h <= 0) {
+    // Our own header parse first: it gives the size (checked against the limits
+    // before stb allocates anything) and catches truncation stb would paper over.
+    Header header;
+    std::string structure = r.format == "jpeg" ? check_jpeg_structure(data, size, header)
+                          : r.format == "png"  ? check_png_structure(data, size, header)
+                                               : check_bmp_structure(data, size, header);
+    if (header.width == 0 || header.height == 0) {
         r.error = name + " image has zero width or height";
         return r;
     }
-    if (w > limits.max_width || h > limits.max_height || uint64_t(w) * uint64_t(h) > limits.max_pixels) {
-        r.error = name + " image is " + std::to_string(w) + " x " + std::to_string(h) +
+    if (header.width > 0 && header.height > 0 &&
+        (header.width > limits.max_width || header.height > limits.max_height ||
+         uint64_t(header.width) * uint64_t(header.height) > limits.max_pixels)) {
+        r.error = name + " image is " + std::to_string(header.width) + " x " + std::to_string(header.height) +
                   " pixels, over the limit of " + std::to_string(limits.max_width) + " x " +
                   std::to_string(limits.max_height) + " and " + std::to_string(limits.max_pixels) + " pixels";
         return r;
     }
-
-    std::string structure = r.format == "jpeg" ? check_jpeg_structure(data, size)
-                          : r.format == "png"  ? check_png_structure(data, size)
-                                               : check_bmp_structure(data, size);
     if (!structure.empty()) {
         r.error = structure;
+        return r;
+    }
+
+    int w = 0, h = 0, channels = 0;
+    if (!stbi_info_from_memory(data, int(size), &w, &h, &channels)) {
+        const char* why = stbi_failure_reason();
+        r.error = "corrupt or unsupported " + name + " header (" + std::string(why ? why : "unreadable") + ")";
+        return r;
+    }
+    if (w != header.width || h != header.height || w <= 0 || h <= 0) {
+        r.error = "corrupt " + name + " header (inconsistent image size)";
         return r;
     }
 
