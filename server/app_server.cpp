@@ -1,0 +1,93 @@
+// app_server.cpp: routes and per-response headers over cpp-httplib (see app_server.h).
+#include "app_server.h"
+
+#include <httplib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "security_headers.h"
+#include "static_files.h"
+
+namespace es::server {
+
+AppServer::AppServer(ServerOptions options)
+    : options_(std::move(options)),
+      csp_(es::server::content_security_policy(options_.config.model_hosts)),
+      http_(std::make_unique<httplib::Server>()) {
+    auto& http = *http_;
+    const auto headers = security_headers(csp_);
+    const std::string config_json = config_to_json(options_.config, csp_);
+    const std::filesystem::path root = options_.root;
+
+    http.Get("/api/config", [config_json](const httplib::Request&, httplib::Response& res) {
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(config_json, "application/json");
+    });
+    http.Get("/api/.*", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+    http.Get(".*", [root](const httplib::Request& req, httplib::Response& res) { serve_static_file(root, req, res); });
+
+    // Errors get a short plain-text body that says what happened.
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty() || res.status == 416) return;
+        std::string what = res.status == 404 ? "not found: " + req.path : "request failed";
+        res.set_content(std::to_string(res.status) + " " + what + "\n", "text/plain; charset=utf-8");
+    });
+    // Never leak exception text into headers (httplib's default); log it instead.
+    http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+            if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        std::fprintf(stderr, "endoscribe-server: error serving %s: %s\n", req.path.c_str(), what.c_str());
+        res.status = 500;
+        res.set_content("500 internal server error\n", "text/plain; charset=utf-8");
+    });
+    // Every response - files, API, errors, 304, 416 - carries the security headers.
+    http.set_post_routing_handler([headers](const httplib::Request&, httplib::Response& res) {
+        for (const auto& [name, value] : headers) {
+            res.headers.erase(name);
+            res.headers.emplace(name, value);
+        }
+    });
+    if (options_.log_requests)
+        http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+            std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+        });
+}
+
+AppServer::~AppServer() { stop(); }
+
+std::string AppServer::bind(const std::string& host, int port) {
+    if (port < 0 || port > 65535) return "invalid port " + std::to_string(port);
+    errno = 0;
+    if (port == 0) {
+        port_ = http_->bind_to_any_port(host);
+        if (port_ < 0) port_ = -1;
+    } else {
+        port_ = http_->bind_to_port(host, port) ? port : -1;
+    }
+    if (port_ <= 0) {
+        port_ = -1;
+        std::string why = errno ? std::strerror(errno) : "cannot bind";
+        return "cannot listen on " + host + ":" + std::to_string(port) + " (" + why + ")";
+    }
+    return "";
+}
+
+bool AppServer::run() { return http_->listen_after_bind(); }
+
+void AppServer::stop() {
+    if (http_) http_->stop();
+}
+
+std::string server_url(const std::string& host, int port) {
+    std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    return "http://" + h + ":" + std::to_string(port) + "/";
+}
+
+}  // namespace es::server

@@ -1,0 +1,51 @@
+// app_server.h: the HTTP server - static app files, GET /api/config, and the
+// security headers on every response. Later the OpenAI-compatible inference
+// API is added here as more routes (one file per concept, like static_files).
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "config.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace es::server {
+
+struct ServerOptions {
+    std::filesystem::path root;  // the built app folder
+    Config config;
+    bool log_requests = false;   // one line per request on stderr
+};
+
+class AppServer {
+public:
+    explicit AppServer(ServerOptions options);
+    ~AppServer();
+    AppServer(const AppServer&) = delete;
+    AppServer& operator=(const AppServer&) = delete;
+
+    // Binds host:port (port 0: any free port). "" on success, else why not.
+    std::string bind(const std::string& host, int port);
+    int port() const { return port_; }
+
+    // Serves until stop(); call after a successful bind().
+    bool run();
+    // Stops run() from any thread (also before it started).
+    void stop();
+
+    const std::string& content_security_policy() const { return csp_; }
+
+private:
+    ServerOptions options_;
+    std::string csp_;
+    std::unique_ptr<httplib::Server> http_;
+    int port_ = -1;
+};
+
+// "http://HOST:PORT/", with IPv6 hosts in brackets.
+std::string server_url(const std::string& host, int port);
+
+}  // namespace es::server

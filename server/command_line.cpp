@@ -1,0 +1,93 @@
+// command_line.cpp: parsing endoscribe-server's arguments (see command_line.h).
+#include "command_line.h"
+
+namespace es::server {
+
+std::string usage_text() {
+    return "usage: endoscribe-server --root DIR --config FILE [--host HOST] [--port PORT] [--verbose]\n"
+           "\n"
+           "Serves the EndoScribe web app (a folder of static files) with the headers it\n"
+           "needs: cross-origin isolation (COOP/COEP) and a Content-Security-Policy that\n"
+           "lets the page connect only to this server and the model hosts in the config.\n"
+           "\n"
+           "  --root DIR      the built app folder (e.g. build/wasm/app)\n"
+           "  --config FILE   server configuration JSON (e.g. server/config.json)\n"
+           "  --host HOST     address to listen on (default 127.0.0.1)\n"
+           "  --port PORT     port to listen on (default 8080; 0 picks a free port)\n"
+           "  --verbose       log every request to stderr\n"
+           "  --help          show this text\n"
+           "\n"
+           "When ready it prints one line: listening on http://HOST:PORT/\n"
+           "Exit status: 0 after Ctrl-C/SIGTERM, 1 if it cannot listen, 2 for bad\n"
+           "arguments or configuration.\n";
+}
+
+CommandLineResult parse_command_line(const std::vector<std::string>& args) {
+    CommandLineResult r;
+    bool have_root = false, have_config = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string name = args[i], value;
+        bool has_inline = false;
+        if (name.compare(0, 2, "--") == 0) {
+            size_t eq = name.find('=');
+            if (eq != std::string::npos) {
+                value = name.substr(eq + 1);
+                name = name.substr(0, eq);
+                has_inline = true;
+            }
+        }
+        if (name == "--help" || name == "-h") {
+            r.args.help = true;
+            r.ok = true;
+            return r;
+        }
+        if (name == "--verbose") {
+            r.args.verbose = true;
+            continue;
+        }
+        if (name != "--root" && name != "--config" && name != "--host" && name != "--port") {
+            r.error = "unknown argument \"" + args[i] + "\"";
+            return r;
+        }
+        if (!has_inline) {
+            if (i + 1 >= args.size()) {
+                r.error = name + " needs a value";
+                return r;
+            }
+            value = args[++i];
+        }
+        if (name == "--root") {
+            r.args.root = value;
+            have_root = true;
+        } else if (name == "--config") {
+            r.args.config = value;
+            have_config = true;
+        } else if (name == "--host") {
+            if (value.empty()) {
+                r.error = "--host needs a value";
+                return r;
+            }
+            r.args.host = value;
+        } else {
+            bool digits = !value.empty() && value.size() <= 5;
+            for (char c : value) digits = digits && c >= '0' && c <= '9';
+            if (!digits || std::stoi(value) > 65535) {
+                r.error = "--port must be a number from 0 to 65535, not \"" + value + "\"";
+                return r;
+            }
+            r.args.port = std::stoi(value);
+        }
+    }
+    if (!have_root || r.args.root.empty()) {
+        r.error = "--root DIR is required";
+        return r;
+    }
+    if (!have_config || r.args.config.empty()) {
+        r.error = "--config FILE is required";
+        return r;
+    }
+    r.ok = true;
+    return r;
+}
+
+}  // namespace es::server

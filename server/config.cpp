@@ -1,0 +1,120 @@
+// config.cpp: reading and validating server/config.json (see config.h).
+#include "config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "version.h"
+
+namespace es::server {
+
+std::string check_https_origin(const std::string& origin) {
+    const std::string scheme = "https://";
+    if (origin.compare(0, scheme.size(), scheme) != 0)
+        return "is not an https origin (it must start with https://)";
+    std::string rest = origin.substr(scheme.size());
+    if (rest.empty()) return "has no host name";
+    std::string host = rest, port;
+    size_t colon = rest.find(':');
+    if (colon != std::string::npos) {
+        host = rest.substr(0, colon);
+        port = rest.substr(colon + 1);
+    }
+    for (char c : port)
+        if (c < '0' || c > '9') return "is not an https origin (it must be https://host[:port], with no path, query or user)";
+    if (colon != std::string::npos && (port.empty() || port.size() > 5 || std::stol(port) < 1 || std::stol(port) > 65535))
+        return "has an invalid port";
+    if (host.empty() || host.size() > 253) return "has no valid host name";
+    // Host names only (letters, digits, '-', '.'): anything else - '/', '?',
+    // '@', '*', spaces, ';' - is a path, a wildcard, credentials, or an attempt
+    // to inject into the Content-Security-Policy.
+    for (char c : host) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+        if (!ok) return "is not an https origin (it must be https://host[:port], with no path, query, wildcard or user)";
+    }
+    if (host.front() == '.' || host.back() == '.' || host.front() == '-' || host.find("..") != std::string::npos)
+        return "has an invalid host name";
+    return "";
+}
+
+ConfigResult parse_config(const std::string& json_text) {
+    ConfigResult r;
+    nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/false);
+    if (j.is_discarded()) {
+        // Parse again for nlohmann's message, which says where the error is.
+        try {
+            nlohmann::json again = nlohmann::json::parse(json_text);
+            (void)again;
+            r.error = "not valid JSON";
+        } catch (const nlohmann::json::parse_error& e) {
+            r.error = std::string("not valid JSON: ") + e.what();
+        }
+        return r;
+    }
+    if (!j.is_object()) {
+        r.error = "must be a JSON object, like {\"model_hosts\": [\"https://huggingface.co\"]}";
+        return r;
+    }
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        const std::string& key = it.key();
+        if (key == "model_hosts" || key == "$comment") continue;
+        r.error = "unknown key \"" + key + "\" (known keys: model_hosts, $comment)";
+        return r;
+    }
+    auto hosts = j.find("model_hosts");
+    if (hosts == j.end()) {
+        r.error = "missing \"model_hosts\": a list of https origins the app may download models from (may be [])";
+        return r;
+    }
+    if (!hosts->is_array()) {
+        r.error = "\"model_hosts\" must be an array of strings";
+        return r;
+    }
+    for (size_t i = 0; i < hosts->size(); ++i) {
+        const auto& h = (*hosts)[i];
+        std::string where = "model_hosts[" + std::to_string(i) + "]";
+        if (!h.is_string()) {
+            r.error = where + " must be a string, not " + std::string(h.type_name());
+            return r;
+        }
+        std::string origin = h.get<std::string>();
+        std::string why = check_https_origin(origin);
+        if (!why.empty()) {
+            r.error = where + " \"" + origin + "\" " + why;
+            return r;
+        }
+        r.config.model_hosts.push_back(origin);
+    }
+    if (j.contains("$comment") && !j["$comment"].is_string()) {
+        r.error = "\"$comment\" must be a string";
+        return r;
+    }
+    r.ok = true;
+    return r;
+}
+
+ConfigResult load_config_file(const std::string& path) {
+    ConfigResult r;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        r.error = "config " + path + ": cannot be read (does the file exist?)";
+        return r;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r = parse_config(ss.str());
+    if (!r.ok) r.error = "config " + path + ": " + r.error;
+    return r;
+}
+
+std::string config_to_json(const Config& config, const std::string& content_security_policy) {
+    nlohmann::json j;
+    j["model_hosts"] = config.model_hosts;
+    j["content_security_policy"] = content_security_policy;
+    j["version"] = es::version();
+    return j.dump(2);
+}
+
+}  // namespace es::server

@@ -1,0 +1,66 @@
+// main.cpp: endoscribe-server - serves the built app; see command_line.cpp's usage text.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app_server.h"
+#include "command_line.h"
+#include "config.h"
+
+int main(int argc, char** argv) {
+    using namespace es::server;
+    CommandLineResult cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+    if (!cl.ok) {
+        std::fprintf(stderr, "endoscribe-server: %s\n\n%s", cl.error.c_str(), usage_text().c_str());
+        return 2;
+    }
+    if (cl.args.help) {
+        std::fputs(usage_text().c_str(), stdout);
+        return 0;
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_directory(cl.args.root, ec)) {
+        std::fprintf(stderr, "endoscribe-server: --root %s is not a directory (build the app first)\n",
+                     cl.args.root.c_str());
+        return 2;
+    }
+    ConfigResult config = load_config_file(cl.args.config);
+    if (!config.ok) {
+        std::fprintf(stderr, "endoscribe-server: %s\n", config.error.c_str());
+        return 2;
+    }
+
+    // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops
+    // the server, so shutdown is clean and never runs inside a signal handler.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    ServerOptions options;
+    options.root = std::filesystem::canonical(cl.args.root, ec);
+    options.config = config.config;
+    options.log_requests = cl.args.verbose;
+    AppServer server(options);
+    std::string error = server.bind(cl.args.host, cl.args.port);
+    if (!error.empty()) {
+        std::fprintf(stderr, "endoscribe-server: %s\n", error.c_str());
+        return 1;
+    }
+    std::thread waiter([&server, signals] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        server.stop();
+    });
+    waiter.detach();
+
+    std::printf("listening on %s\n", server_url(cl.args.host, server.port()).c_str());
+    std::fflush(stdout);
+    bool ok = server.run();
+    return ok ? 0 : 1;
+}
