@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Convert a Hugging Face Gemma-3 / MedGemma checkpoint (optionally + a PEFT LoRA adapter) into an
+EndoScribe / transformers.js ONNX package with fp32 and 4-bit variants. See tools/model_builder/README.md.
+
+    /usr/bin/python3 tools/build_model.py CHECKPOINT_DIR OUTPUT_DIR [--quant q4|none] [--block-size 32]
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model_builder import BuildError  # noqa: E402
+from model_builder.package import build_package  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoint", help="Hugging Face Gemma3ForConditionalGeneration folder")
+    ap.add_argument("output", help="package folder to create")
+    ap.add_argument("--quant", choices=["q4", "none"], default="q4", help="also build the _q4 variants (default q4)")
+    ap.add_argument("--block-size", type=int, default=32, help="4-bit quantisation block size (default 32)")
+    ap.add_argument("--accuracy-level", type=int, default=4, choices=[0, 1, 2, 3, 4],
+                    help="MatMulNBits accuracy_level (4 = int8 compute on CPU/WASM; default 4)")
+    ap.add_argument("--no-quant-decoder", action="store_true", help="keep the decoder's linear layers fp32 in _q4")
+    ap.add_argument("--no-quant-lm-head", action="store_true", help="keep the (tied) lm_head fp32 in _q4")
+    ap.add_argument("--no-quant-embeddings", action="store_true", help="keep embed_tokens fp32 in _q4")
+    ap.add_argument("--no-quant-vision", action="store_true", help="keep the vision tower fp32 in _q4")
+    ap.add_argument("--adapter", metavar="LORA_DIR", help="PEFT LoRA adapter to merge (adapter_config.json + adapter_model.safetensors)")
+    ap.add_argument("--force", action="store_true", help="replace an existing non-empty output folder")
+    ap.add_argument("--chunk-gb", type=float, default=2.0, help="max size of one external data file (GiB)")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    a = ap.parse_args(argv)
+    try:
+        build_package(a.checkpoint, a.output, quant=a.quant, block_size=a.block_size,
+                      quant_decoder=not a.no_quant_decoder, quant_lm_head=not a.no_quant_lm_head,
+                      quant_embeddings=not a.no_quant_embeddings, quant_vision=not a.no_quant_vision,
+                      accuracy_level=a.accuracy_level, adapter=a.adapter, force=a.force,
+                      chunk_bytes=int(a.chunk_gb * (1 << 30)), quiet=a.quiet)
+    except BuildError as e:
+        print(f"build_model: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,321 @@
+"""The three Gemma-3 VLM graphs (vision_encoder, embed_tokens, decoder) written with plain ONNX ops,
+4-bit linears as com.microsoft MatMulNBits and 4-bit embeddings as GatherBlockQuantized.
+Semantics follow Hugging Face transformers' Gemma3ForConditionalGeneration exactly."""
+import math
+
+import numpy as np
+from onnx import TensorProto
+
+from . import BuildError
+from .onnx_graph import MS_DOMAIN, Graph
+from .quant import pack_nibbles, quantize_rows
+
+F, I64 = TensorProto.FLOAT, TensorProto.INT64
+ROWS_PER_CHUNK = 8192
+NEG = float(np.finfo(np.float32).min)
+
+
+class QuantOptions:
+    def __init__(self, enabled=False, block_size=32, decoder=True, lm_head=True, embeddings=True, vision=True,
+                 accuracy_level=4):
+        if block_size < 16 or block_size & (block_size - 1):
+            raise BuildError(f"--block-size must be a power of two >= 16 (got {block_size})")
+        self.enabled, self.block = enabled, block_size
+        self.decoder, self.lm_head, self.embeddings, self.vision = decoder, lm_head, embeddings, vision
+        self.accuracy_level = accuracy_level
+
+
+class Weights:
+    """Writes checkpoint tensors into a WeightStore in the form a graph needs, once per store."""
+
+    def __init__(self, ckpt, store, quant, progress=None):
+        self.ck, self.store, self.q, self.progress = ckpt, store, quant, progress
+
+    def _tick(self):
+        if self.progress:
+            self.progress.step()
+
+    def plain(self, g, key, transform=None, dtype=np.float32):
+        name = key + ("" if transform is None else "." + transform.__name__)
+        if not self.store.has(name):
+            a = self.ck.f32(key)
+            if transform is not None:
+                a = transform(a)
+            self.store.add_array(name, a.astype(dtype)); self._tick()
+        return g.weight(name)
+
+    def big_rows(self, g, key, name):
+        """A huge [rows, cols] tensor (the embeddings), streamed in row chunks, stored as is."""
+        if not self.store.has(name):
+            rows, cols = self.ck.info(key)["shape"]
+            gen = (self.ck.rows_f32(key, r, r + ROWS_PER_CHUNK) for r in range(0, rows, ROWS_PER_CHUNK))
+            self.store.add(name, np.float32, (rows, cols), gen, rows * cols * 4); self._tick()
+        return g.weight(name)
+
+    def _rows(self, key, kn=False):
+        """(N, K, rows_fn) for a weight seen as [N = out, K = in]."""
+        shape = self.ck.info(key)["shape"]
+        if kn or (self.ck.adapter and key in self.ck.adapter.pairs):
+            full = self.ck.f32(key)
+            if kn:
+                full = np.ascontiguousarray(full.T)
+            return full.shape[0], full.shape[1], lambda r0, r1: full[r0:r1]
+        return shape[0], shape[1], lambda r0, r1: self.ck.rows_f32(key, r0, r1)
+
+    def q4_rows(self, key, name, kn=False):
+        """4-bit quantise a weight streaming row chunks; returns (packed, scales, zero points, N, K) names/sizes.
+        packed is [N, nb, block/2] uint8, scales [N*nb] float32, zero points [N*ceil(nb/2)] uint8."""
+        N, K, rows_fn = self._rows(key, kn)
+        bs = self.q.block
+        nb = -(-K // bs)
+        pn, sn, zn = name + ".q4", name + ".scales", name + ".zero_points"
+        if not self.store.has(pn):
+            scales, zps = [], []
+
+            def gen():
+                for r in range(0, N, ROWS_PER_CHUNK):
+                    packed, s, z = quantize_rows(rows_fn(r, min(N, r + ROWS_PER_CHUNK)), bs)
+                    scales.append(s); zps.append(pack_nibbles(z))
+                    yield packed
+            self.store.add(pn, np.uint8, (N, nb, bs // 2), gen(), N * nb * (bs // 2))
+            self.store.add_array(sn, np.concatenate(scales).reshape(-1))
+            self.store.add_array(zn, np.concatenate(zps).reshape(-1))
+            self._tick()
+        return pn, sn, zn, N, K
+
+    def linear(self, g, x, key, quantise, bias_key=None, kn=False):
+        """x @ W^T (+ b) for a Hugging Face [out, in] weight; kn=True for a weight already stored [in, out]."""
+        if quantise:
+            pn, sn, zn, N, K = self.q4_rows(key, key + (".T" if kn else ""), kn)
+            y = g.op("MatMulNBits", [x, g.weight(pn), g.weight(sn), g.weight(zn)], domain=MS_DOMAIN,
+                     K=K, N=N, bits=4, block_size=self.q.block, accuracy_level=self.q.accuracy_level)
+        else:
+            w = self.plain(g, key, None if kn else _T)
+            y = g.op("MatMul", [x, w])
+        if bias_key:
+            y = g.op("Add", [y, self.plain(g, bias_key)])
+        return y
+
+
+def _T(a):
+    return np.ascontiguousarray(a.T)
+
+
+def _one_plus(a):
+    return (a.astype(np.float32) + np.float32(1.0)).astype(np.float32)
+
+
+def rms_norm(g, W, x, key, eps):
+    """Gemma RMSNorm: x * rsqrt(mean(x^2) + eps) * (1 + w), in float32."""
+    ms = g.op("ReduceMean", [g.op("Mul", [x, x])], axes=[-1], keepdims=1)
+    y = g.op("Div", [x, g.op("Sqrt", [g.op("Add", [ms, g.const(eps)])])])
+    return g.op("Mul", [y, W.plain(g, key, _one_plus)])
+
+
+def gelu_tanh(g, x):
+    x3 = g.op("Mul", [g.op("Mul", [x, x]), x])
+    inner = g.op("Mul", [g.op("Add", [x, g.op("Mul", [x3, g.const(0.044715)])]), g.const(math.sqrt(2.0 / math.pi))])
+    return g.op("Mul", [g.op("Mul", [x, g.const(0.5)]), g.op("Add", [g.op("Tanh", [inner]), g.const(1.0)])])
+
+
+def shape_dim(g, x, i):
+    return g.op("Shape", [x], start=i, end=i + 1)
+
+
+# ----------------------------------------------------------------------------- vision encoder
+
+def build_vision(g, W, cfg, quantise):
+    V, nh = cfg.v_hidden, cfg.v_heads
+    hd = V // nh
+    px = g.input("pixel_values", F, ["batch_size", cfg.channels, cfg.image_size, cfg.image_size])
+    x = g.op("Conv", [px, W.plain(g, "vision.embeddings.patch_embedding.weight"),
+                      W.plain(g, "vision.embeddings.patch_embedding.bias")],
+             kernel_shape=[cfg.patch, cfg.patch], strides=[cfg.patch, cfg.patch])
+    x = g.op("Transpose", [g.op("Reshape", [x, g.const([0, V, -1], np.int64)])], perm=[0, 2, 1])
+    x = g.op("Add", [x, W.plain(g, "vision.embeddings.position_embedding.weight")])
+    scale = g.const(hd ** -0.5)
+
+    def ln(x, key):
+        return g.op("LayerNormalization", [x, W.plain(g, key + ".weight"), W.plain(g, key + ".bias")],
+                    axis=-1, epsilon=cfg.v_eps)
+
+    def heads(t):
+        return g.op("Transpose", [g.op("Reshape", [t, g.const([0, 0, nh, hd], np.int64)])], perm=[0, 2, 1, 3])
+
+    for i in range(cfg.v_layers):
+        p = f"vision.encoder.layers.{i}."
+        h = ln(x, p + "layer_norm1")
+        q, k, v = (heads(W.linear(g, h, p + f"self_attn.{n}.weight", quantise, p + f"self_attn.{n}.bias"))
+                   for n in ("q_proj", "k_proj", "v_proj"))
+        s = g.op("Mul", [g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 1, 3, 2])]), scale])
+        a = g.op("MatMul", [g.op("Softmax", [s], axis=-1), v])
+        a = g.op("Reshape", [g.op("Transpose", [a], perm=[0, 2, 1, 3]), g.const([0, 0, V], np.int64)])
+        x = g.op("Add", [x, W.linear(g, a, p + "self_attn.out_proj.weight", quantise, p + "self_attn.out_proj.bias")])
+        h = ln(x, p + "layer_norm2")
+        h = gelu_tanh(g, W.linear(g, h, p + "mlp.fc1.weight", quantise, p + "mlp.fc1.bias"))
+        x = g.op("Add", [x, W.linear(g, h, p + "mlp.fc2.weight", quantise, p + "mlp.fc2.bias")])
+    x = ln(x, "vision.post_layernorm")
+    # Gemma3MultiModalProjector: average-pool the patch grid to mm_tokens, RMSNorm, project to text width.
+    n = cfg.patches_side
+    x = g.op("Reshape", [g.op("Transpose", [x], perm=[0, 2, 1]), g.const([0, V, n, n], np.int64)])
+    x = g.op("AveragePool", [x], kernel_shape=[cfg.pool, cfg.pool], strides=[cfg.pool, cfg.pool])
+    x = g.op("Transpose", [g.op("Reshape", [x, g.const([0, V, -1], np.int64)])], perm=[0, 2, 1])
+    x = rms_norm(g, W, x, "proj.mm_soft_emb_norm.weight", cfg.v_eps)
+    y = W.linear(g, x, "proj.mm_input_projection_weight", quantise, kn=True)
+    g.output(y, "image_features", F, ["batch_size", cfg.mm_tokens, cfg.hidden])
+
+
+# ----------------------------------------------------------------------------- embed_tokens
+
+def build_embed(g, W, cfg, quantise):
+    ids = g.input("input_ids", I64, ["batch_size", "sequence_length"])
+    if quantise:
+        pn, sn, zn, N, K = W.q4_rows("text.embed_tokens.weight", "embed_tokens.weight")
+        nb = -(-K // W.q.block)
+        # GatherBlockQuantized wants data [N, K/2] and zero points [N, ceil(nb/2)] as 2-D tensors.
+        data = g.op("Reshape", [g.weight(pn), g.const([N, nb * W.q.block // 2], np.int64)])
+        sc = g.op("Reshape", [g.weight(sn), g.const([N, nb], np.int64)])
+        zp = g.op("Reshape", [g.weight(zn), g.const([N, (nb + 1) // 2], np.int64)])
+        e = g.op("GatherBlockQuantized", [data, ids, sc, zp], domain=MS_DOMAIN, gather_axis=0, quantize_axis=1,
+                 block_size=W.q.block, bits=4)
+    else:
+        e = g.op("Gather", [W.big_rows(g, "text.embed_tokens.weight", "embed_tokens.weight"), ids], axis=0)
+    y = g.op("Mul", [e, g.const(np.float32(math.sqrt(cfg.hidden)))])
+    g.output(y, "inputs_embeds", F, ["batch_size", "sequence_length", cfg.hidden])
+
+
+# ----------------------------------------------------------------------------- decoder
+
+def rope_inv_freq(D, base, factor):
+    inv = (np.float32(1.0) / (np.float32(base) ** (np.arange(0, D, 2, dtype=np.int64).astype(np.float32) / np.float32(D)))).astype(np.float32)
+    return (inv / np.float32(factor)).astype(np.float32)
+
+
+def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
+    H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
+    rep = nH // nKV
+    ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
+    x = g.input("inputs_embeds", F, ["batch_size", "sequence_length", H])
+    am = g.input("attention_mask", I64, ["batch_size", "total_sequence_length"])
+    pos = g.input("position_ids", I64, ["batch_size", "sequence_length"])
+    past = []
+    for i in range(cfg.layers):
+        past.append((g.input(f"past_key_values.{i}.key", F, ["batch_size", nKV, "past_sequence_length", D]),
+                     g.input(f"past_key_values.{i}.value", F, ["batch_size", nKV, "past_sequence_length", D])))
+    tti = g.input("token_type_ids", I64, ["batch_size", "sequence_length"]) if token_types else None
+
+    # Masks [B, 1, 1, S, T] as additive biases: causal (+ window) AND padding, OR same-image (token types).
+    S = shape_dim(g, x, 1)
+    P = shape_dim(g, past[0][0], 2)
+    T = g.op("Add", [P, S])
+    sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])
+    qi = g.op("Range", [sc(P), sc(T), g.const(1, np.int64)])
+    ki = g.op("Range", [g.const(0, np.int64), sc(T), g.const(1, np.int64)])
+    diff = g.op("Sub", [g.op("Unsqueeze", [qi, g.const([1], np.int64)]), g.op("Unsqueeze", [ki, g.const([0], np.int64)])])
+    causal = g.op("GreaterOrEqual", [diff, g.const(0, np.int64)])
+    pad = g.op("Unsqueeze", [g.op("Cast", [am], to=TensorProto.BOOL), g.const([1, 2], np.int64)])  # [B,1,1,T]
+    bidir = None
+    if token_types:
+        img = g.op("Equal", [tti, g.const(1, np.int64)])                                           # [B,S]
+        # prev[b, s] = img[b, s-1] (0 for s=0), i.e. img shifted right by one
+        prev = g.op("Concat", [g.op("ConstantOfShape", [g.op("Concat", [shape_dim(g, x, 0), g.const([1], np.int64)], axis=0)],
+                                    value=_i64_tensor(0)),
+                               g.op("Slice", [g.op("Cast", [img], to=TensorProto.INT64), g.const([0], np.int64),
+                                              g.const([-1], np.int64), g.const([1], np.int64)])], axis=1)
+        start = g.op("And", [img, g.op("Not", [g.op("Cast", [prev], to=TensorProto.BOOL)])])
+        gid = g.op("CumSum", [g.op("Cast", [start], to=TensorProto.INT64), g.const(1, np.int64)])
+        same = g.op("Equal", [g.op("Unsqueeze", [gid, g.const([2], np.int64)]), g.op("Unsqueeze", [gid, g.const([1], np.int64)])])
+        both = g.op("And", [g.op("Unsqueeze", [img, g.const([2], np.int64)]), g.op("Unsqueeze", [img, g.const([1], np.int64)])])
+        cur = g.op("And", [same, both])                                                            # [B,S,S]
+        zshape = g.op("Concat", [shape_dim(g, x, 0), S, P], axis=0)
+        zeros = g.op("Cast", [g.op("ConstantOfShape", [zshape], value=_i64_tensor(0))], to=TensorProto.BOOL)
+        bidir = g.op("Unsqueeze", [g.op("Concat", [zeros, cur], axis=2), g.const([1], np.int64)])  # [B,1,S,T]
+
+    def bias(ok):
+        if bidir is not None:
+            ok = g.op("Or", [ok, bidir])
+        ok = g.op("And", [ok, pad])
+        b = g.op("Where", [ok, g.const(0.0), g.const(NEG)])
+        return g.op("Unsqueeze", [b, g.const([1], np.int64)])                                      # [B,1,1,S,T]
+
+    masks = {"full_attention": bias(causal)}
+    if "sliding_attention" in cfg.layer_types:
+        win = g.op("Less", [diff, g.const(cfg.sliding_window, np.int64)])
+        masks["sliding_attention"] = bias(g.op("And", [causal, win]))
+
+    # RoPE tables [B, 1, S, D] for the two bases.
+    posf = g.op("Unsqueeze", [g.op("Cast", [pos], to=F), g.const([2], np.int64)])
+    rope = {}
+    for kind, (base, factor) in (("full_attention", cfg.rope_global), ("sliding_attention", cfg.rope_local)):
+        if kind not in cfg.layer_types:
+            continue
+        fr = g.op("Mul", [posf, g.const(rope_inv_freq(D, base, factor))])
+        emb = g.op("Unsqueeze", [g.op("Concat", [fr, fr], axis=-1), g.const([1], np.int64)])
+        rope[kind] = (g.op("Cos", [emb]), g.op("Sin", [emb]))
+
+    def apply_rope(t, kind):
+        cos, sin = rope[kind]
+        a, b = g.op("Split", [t], n_out=2, axis=-1)
+        rot = g.op("Concat", [g.op("Neg", [b]), a], axis=-1)
+        return g.op("Add", [g.op("Mul", [t, cos]), g.op("Mul", [rot, sin])])
+
+    scale = g.const(cfg.query_pre_attn_scalar ** -0.5)
+    for i in range(cfg.layers):
+        p, kind = f"text.layers.{i}.", cfg.layer_types[i]
+        h = rms_norm(g, W, x, p + "input_layernorm.weight", cfg.eps)
+
+        def proj(name, n):
+            t = W.linear(g, h, p + f"self_attn.{name}.weight", ql)
+            return g.op("Transpose", [g.op("Reshape", [t, g.const([0, 0, n, D], np.int64)])], perm=[0, 2, 1, 3])
+        q = apply_rope(rms_norm(g, W, proj("q_proj", nH), p + "self_attn.q_norm.weight", cfg.eps), kind)
+        k = apply_rope(rms_norm(g, W, proj("k_proj", nKV), p + "self_attn.k_norm.weight", cfg.eps), kind)
+        v = proj("v_proj", nKV)
+        pk = g.op("Concat", [past[i][0], k], axis=2, name=f"present.{i}.key")
+        pv = g.op("Concat", [past[i][1], v], axis=2, name=f"present.{i}.value")
+        q5 = g.op("Reshape", [q, g.const([0, nKV, rep, -1, D], np.int64)])
+        kT = g.op("Transpose", [g.op("Unsqueeze", [pk, g.const([2], np.int64)])], perm=[0, 1, 2, 4, 3])
+        s = g.op("Mul", [g.op("MatMul", [q5, kT]), scale])
+        if cfg.attn_softcap:
+            c = float(cfg.attn_softcap)
+            s = g.op("Mul", [g.op("Tanh", [g.op("Div", [s, g.const(c)])]), g.const(c)])
+        s = g.op("Softmax", [g.op("Add", [s, masks[kind]])], axis=-1)
+        a = g.op("MatMul", [s, g.op("Unsqueeze", [pv, g.const([2], np.int64)])])               # [B,nKV,rep,S,D]
+        a = g.op("Reshape", [g.op("Transpose", [g.op("Reshape", [a, g.const([0, nH, -1, D], np.int64)])],
+                                  perm=[0, 2, 1, 3]), g.const([0, 0, nH * D], np.int64)])
+        a = W.linear(g, a, p + "self_attn.o_proj.weight", ql)
+        x = g.op("Add", [x, rms_norm(g, W, a, p + "post_attention_layernorm.weight", cfg.eps)])
+        h = rms_norm(g, W, x, p + "pre_feedforward_layernorm.weight", cfg.eps)
+        m = g.op("Mul", [gelu_tanh(g, W.linear(g, h, p + "mlp.gate_proj.weight", ql)),
+                         W.linear(g, h, p + "mlp.up_proj.weight", ql)])
+        m = W.linear(g, m, p + "mlp.down_proj.weight", ql)
+        x = g.op("Add", [x, rms_norm(g, W, m, p + "post_feedforward_layernorm.weight", cfg.eps)])
+    x = rms_norm(g, W, x, "text.norm.weight", cfg.eps)
+    head = "text.embed_tokens.weight" if cfg.tie else "lm_head.weight"
+    if qh:
+        pn, sn, zn, N, K = W.q4_rows(head, "lm_head.weight")
+        logits = g.op("MatMulNBits", [x, g.weight(pn), g.weight(sn), g.weight(zn)], domain=MS_DOMAIN,
+                      K=K, N=N, bits=4, block_size=W.q.block, accuracy_level=W.q.accuracy_level)
+    else:
+        # Gemm with transB reads the [vocab, hidden] matrix as stored: no transposed 2.7 GB copy.
+        wt = W.big_rows(g, head, "lm_head.weight")
+        x2 = g.op("Reshape", [x, g.const([-1, H], np.int64)])
+        l2 = g.op("Gemm", [x2, wt], transB=1)
+        oshape = g.op("Concat", [shape_dim(g, x, 0), S, g.const([cfg.vocab_size], np.int64)], axis=0)
+        logits = g.op("Reshape", [l2, oshape])
+    if cfg.final_softcap:
+        c = float(cfg.final_softcap)
+        logits = g.op("Mul", [g.op("Tanh", [g.op("Div", [logits, g.const(c)])]), g.const(c)])
+    g.output(logits, "logits", F, ["batch_size", "sequence_length", cfg.vocab_size])
+    for i in range(cfg.layers):
+        g.outputs.append(_vi(f"present.{i}.key", nKV, D))
+        g.outputs.append(_vi(f"present.{i}.value", nKV, D))
+
+
+def _vi(name, nKV, D):
+    from onnx import helper
+    return helper.make_tensor_value_info(name, F, ["batch_size", nKV, "total_sequence_length", D])
+
+
+def _i64_tensor(v):
+    from onnx import helper
+    return helper.make_tensor("value", I64, [1], [v])

@@ -1,0 +1,194 @@
+"""Builds a whole package (PACKAGE.md) into a temporary folder next to the output and renames it into
+place only when everything succeeded, so a failure never leaves a half-written package."""
+import hashlib
+import json
+import os
+import shutil
+import time
+
+from . import BuildError
+from .checkpoint import Checkpoint, read_json
+from .gemma3_graphs import QuantOptions, Weights, build_decoder, build_embed, build_vision
+from .onnx_graph import Graph, WeightStore
+from .progress import Stage, peak_rss_mb, summary_table
+from . import tokenizer_json
+
+COPIED = ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.model", "tokenizer_config.json"]
+REQUIRED = ["tokenizer.model", "tokenizer_config.json", "preprocessor_config.json"]
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 22), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def _count_weights(cfg, graph):
+    if graph == "vision":
+        return 5 + cfg.v_layers * 16 + 3
+    if graph == "embed":
+        return 1
+    return 1 + cfg.layers * 13 + 1
+
+
+def check_inputs(folder):
+    for f in REQUIRED:
+        if not os.path.isfile(os.path.join(folder, f)):
+            raise BuildError(f"missing {f} in {folder} (a Hugging Face Gemma-3 checkpoint has it)")
+    tc = read_json(os.path.join(folder, "tokenizer_config.json"), "tokenizer_config.json")
+    pc = read_json(os.path.join(folder, "preprocessor_config.json"), "preprocessor_config.json")
+    if os.path.isfile(os.path.join(folder, "generation_config.json")):
+        read_json(os.path.join(folder, "generation_config.json"), "generation_config.json")
+    return tc, pc
+
+
+def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant_lm_head=True,
+                  quant_embeddings=True, quant_vision=True, accuracy_level=4, adapter=None, force=False,
+                  chunk_bytes=2 << 30, quiet=False, log=print):
+    t_start = time.time()
+    if quant not in ("q4", "none"):
+        raise BuildError(f"--quant must be q4 or none (got {quant})")
+    ck = Checkpoint(src, adapter)
+    cfg = ck.config
+    tc, pc = check_inputs(src)
+    size = pc.get("size") or {}
+    if size and (size.get("height"), size.get("width")) != (cfg.image_size, cfg.image_size):
+        raise BuildError(f"preprocessor_config.json: size {size} disagrees with vision_config.image_size {cfg.image_size}")
+    tok_pieces = tokenizer_json.load_proto(os.path.join(src, "tokenizer.model")).pieces
+    if len(tok_pieces) > cfg.vocab_size:
+        raise BuildError(f"tokenizer.model has {len(tok_pieces)} pieces but config.json vocab_size is {cfg.vocab_size}")
+    for name, tid in (("image_token_index", cfg.image_token_id), ("boi_token_index", cfg.boi_token_id),
+                      ("eoi_token_index", cfg.eoi_token_id)):
+        if not 0 <= tid < cfg.vocab_size:
+            raise BuildError(f"config.json: {name} {tid} is outside the vocabulary ({cfg.vocab_size})")
+
+    out = os.path.abspath(out.rstrip("/"))
+    if os.path.exists(out) and os.listdir(out) and not force:
+        raise BuildError(f"output folder {out} exists and is not empty (use --force to replace it)")
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    tmp = out + ".partial"
+    if os.path.exists(tmp):
+        shutil.rmtree(tmp)
+    os.makedirs(os.path.join(tmp, "onnx"))
+    try:
+        rows, files_meta = _build_into(ck, cfg, src, tmp, quant, block_size, quant_decoder, quant_lm_head,
+                                       quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc)
+        manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter)
+        with open(os.path.join(tmp, "manifest.json"), "w") as f:
+            json.dump(manifest, f, indent=1)
+        if os.path.exists(out):
+            shutil.rmtree(out)
+        os.rename(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    total = time.time() - t_start
+    timed = {r[0]: r[1] for r in rows}
+    table = [(f["path"], f["size"], timed.get(f["path"])) for f in manifest["files"]]
+    if not quiet:
+        log(summary_table(table, total))
+    return {"manifest": manifest, "seconds": total, "peak_rss_mb": peak_rss_mb()}
+
+
+def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc):
+    od = os.path.join(tmp, "onnx")
+    rows, meta = [], {}
+    variants = [("", QuantOptions(False, block_size))]
+    if quant == "q4":
+        variants.append(("_q4", QuantOptions(True, block_size, qd, qh, qe, qv, acc)))
+    for suffix, q in variants:
+        vq = q.enabled and q.vision
+        eq = q.enabled and q.embeddings
+        dq = q.enabled and (q.decoder or q.lm_head)
+        jobs = [("vision_encoder", "vision", lambda g, W: build_vision(g, W, cfg, vq), vq,
+                 ["vision_linears"] if vq else []),
+                ("embed_tokens", "embed", lambda g, W: build_embed(g, W, cfg, eq), eq,
+                 ["embeddings"] if eq else []),
+                ("decoder_model_merged", "decoder", lambda g, W: build_decoder(g, W, cfg, q, False), dq,
+                 (["decoder_linears"] if q.enabled and q.decoder else []) + (["lm_head"] if q.enabled and q.lm_head else []))]
+        for base, kind, fn, is_q, targets in jobs:
+            t0 = time.time()
+            name = base + suffix
+            stage = Stage(f"{name}", _count_weights(cfg, kind), quiet)
+            store = WeightStore(od, name + ".onnx", chunk_bytes)
+            W = Weights(ck, store, q, stage)
+            g = Graph(name, store)
+            fn(g, W)
+            graphs = [(name, g)]
+            if kind == "decoder":
+                g2 = Graph("decoder_token_types" + suffix, store)
+                build_decoder(g2, W, cfg, q, True)
+                graphs.append(("decoder_token_types" + suffix, g2))
+            data_files = store.close()
+            for gname, gg in graphs:
+                gg.save(os.path.join(od, gname + ".onnx"))
+            secs = stage.finish()
+            qinfo = ({"method": "GatherBlockQuantized" if kind == "embed" else "MatMulNBits", "bits": 4,
+                      "block_size": block_size, "symmetric": False, "accuracy_level": acc if kind != "embed" else None,
+                      "targets": targets} if is_q else None)
+            graph_key = {"vision": "vision_encoder", "embed": "embed_tokens", "decoder": "decoder"}[kind]
+            for gname, _ in graphs:
+                gk = "decoder_token_types" if gname.startswith("decoder_token_types") else graph_key
+                meta["onnx/" + gname + ".onnx"] = dict(kind="onnx", graph=gk, variant="q4" if suffix else "fp32",
+                                                      dtype="float32", quantization=qinfo,
+                                                      external_data=["onnx/" + d for d in data_files])
+                rows.append(("onnx/" + gname + ".onnx", secs if gname == name else None))
+            for d in data_files:
+                meta["onnx/" + d] = dict(kind="onnx_data", graph=graph_key, variant="q4" if suffix else "fp32",
+                                         dtype="mixed" if is_q else "float32", quantization=qinfo)
+    # Config and tokenizer files.
+    for f in COPIED:
+        p = os.path.join(src, f)
+        if f == "config.json":
+            continue
+        if os.path.isfile(p):
+            shutil.copyfile(p, os.path.join(tmp, f))
+    if not os.path.isfile(os.path.join(tmp, "generation_config.json")):
+        with open(os.path.join(tmp, "generation_config.json"), "w") as fh:
+            json.dump({"bos_token_id": tc.get("bos_token_id", 2), "eos_token_id": cfg.eos_ids,
+                       "pad_token_id": 0}, fh, indent=2)
+    conf = dict(cfg.raw)
+    ext = {}
+    for path, m in sorted(meta.items()):
+        if m["kind"] == "onnx":
+            ext[os.path.basename(path)] = len(m["external_data"])
+    conf["transformers.js_config"] = {"use_external_data_format": ext}
+    with open(os.path.join(tmp, "config.json"), "w") as fh:
+        json.dump(conf, fh, indent=2)
+    with open(os.path.join(tmp, "processor_config.json"), "w") as fh:
+        json.dump({"processor_class": "Gemma3Processor", "image_seq_length": cfg.mm_tokens}, fh, indent=2)
+    special = {k: tc[k] for k in ("bos_token", "eos_token", "pad_token", "unk_token", "boi_token", "eoi_token",
+                                  "image_token") if k in tc}
+    with open(os.path.join(tmp, "special_tokens_map.json"), "w") as fh:
+        json.dump(special, fh, indent=2)
+    t0 = time.time()
+    tokenizer_json.write(os.path.join(src, "tokenizer.model"), os.path.join(tmp, "tokenizer.json"), tc)
+    rows.append(("tokenizer.json", time.time() - t0))
+    for f in ["config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
+              "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "tokenizer_config.json"]:
+        meta[f] = dict(kind="tokenizer" if f.startswith("tokenizer") or f.startswith("special") else "config",
+                       dtype=None, quantization=None)
+    return rows, meta
+
+
+def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter):
+    files = []
+    for path in sorted(meta):
+        full = os.path.join(tmp, path)
+        e = {"path": path, "size": os.path.getsize(full), "sha256": _sha256(full)}
+        e.update(meta[path])
+        files.append(e)
+    graphs = {}
+    for path, m in sorted(meta.items()):
+        if m["kind"] == "onnx":
+            graphs.setdefault(m["graph"], {})[m["variant"]] = path
+    return {"format": "endoscribe-model-package", "format_version": 1,
+            "architecture": "Gemma3ForConditionalGeneration",
+            "builder": {"tool": "tools/build_model.py", "quant": quant, "block_size": block_size,
+                        "accuracy_level": acc, "attention": "plain-onnx",
+                        "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
+                        "lora_merged_tensors": len(ck.merged)},
+            "model": cfg.summary(), "graphs": graphs, "files": files}
