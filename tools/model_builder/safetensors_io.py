@@ -91,20 +91,14 @@ class SafetensorsFile:
         return a.astype(np.float32, copy=False)
 
 
-def write_file(path, tensors, metadata=None):
-    """tensors: list of (name, numpy array or (dtype_tag, bytes-like, shape)). Streams to disk."""
-    header, off, items = {}, 0, []
-    for name, t in tensors:
-        if isinstance(t, tuple):
-            tag, data, shape = t
-            nbytes = len(data) if isinstance(data, (bytes, bytearray)) else data.nbytes
-        else:
-            tag = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.int64): "I64",
-                   np.dtype(np.int32): "I32", np.dtype(np.uint8): "U8"}[t.dtype]
-            data, shape, nbytes = t, list(t.shape), t.nbytes
-        header[name] = {"dtype": tag, "shape": list(shape), "data_offsets": [off, off + nbytes]}
-        items.append(data)
-        off += nbytes
+def write_file(path, specs, metadata=None):
+    """specs: list of (name, dtype_tag, shape, produce) where produce() returns the tensor's bytes
+    (or a numpy array) in that dtype. Tensors are produced and written one at a time."""
+    header, off = {}, 0
+    for name, tag, shape, _ in specs:
+        n = int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[tag]).itemsize
+        header[name] = {"dtype": tag, "shape": list(shape), "data_offsets": [off, off + n]}
+        off += n
     if metadata:
         header["__metadata__"] = metadata
     hb = json.dumps(header, separators=(",", ":")).encode()
@@ -112,5 +106,9 @@ def write_file(path, tensors, metadata=None):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(hb)))
         f.write(hb)
-        for d in items:
-            f.write(d if isinstance(d, (bytes, bytearray)) else np.ascontiguousarray(d).tobytes())
+        for name, tag, shape, produce in specs:
+            d = produce()
+            b = d if isinstance(d, (bytes, bytearray)) else np.ascontiguousarray(d).tobytes()
+            if len(b) != header[name]["data_offsets"][1] - header[name]["data_offsets"][0]:
+                raise ValueError(f"{name}: produced {len(b)} bytes, header says otherwise")
+            f.write(b)
