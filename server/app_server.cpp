@@ -17,6 +17,13 @@ AppServer::AppServer(ServerOptions options)
       csp_(es::server::content_security_policy(options_.config.model_hosts)),
       http_(std::make_unique<httplib::Server>()) {
     auto& http = *http_;
+    // httplib's default is SO_REUSEPORT, which lets a second server share a busy
+    // port and silently take half the requests. SO_REUSEADDR alone still allows
+    // a quick restart but refuses a port another server is listening on.
+    http.set_socket_options([](int sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     const auto headers = security_headers(csp_);
     const std::string config_json = config_to_json(options_.config, csp_);
     const std::filesystem::path root = options_.root;

@@ -1,0 +1,110 @@
+// Tests for server/config.* and server/command_line.*: every malformed config
+// or argument is refused with a message that names the problem.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "command_line.h"
+#include "config.h"
+#include "security_headers.h"
+
+namespace {
+
+using es::server::parse_config;
+
+void expect_error(const std::string& json, const std::string& needle) {
+    auto r = parse_config(json);
+    EXPECT_FALSE(r.ok) << json;
+    EXPECT_NE(r.error.find(needle), std::string::npos) << "config " << json << "\nerror: " << r.error;
+}
+
+TEST(ServerConfig, ShippedConfigIsValid) {
+    auto r = es::server::load_config_file(ES_SOURCE_DIR "/server/config.json");
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.config.model_hosts.size(), 4u);
+    EXPECT_EQ(r.config.model_hosts[0], "https://huggingface.co");
+}
+
+TEST(ServerConfig, ValidHostsAreKept) {
+    auto r = parse_config(R"({"model_hosts": ["https://a.example", "https://b.example:8443"], "$comment": "x"})");
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.config.model_hosts, (std::vector<std::string>{"https://a.example", "https://b.example:8443"}));
+    EXPECT_TRUE(parse_config(R"({"model_hosts": []})").ok);
+}
+
+TEST(ServerConfig, MalformedJsonIsNamed) {
+    expect_error("{\"model_hosts\": [", "not valid JSON");
+    expect_error("", "not valid JSON");
+    expect_error("[1,2]", "must be a JSON object");
+    expect_error("{\"model_hosts\": [\"https://a.example\"],}", "not valid JSON");
+}
+
+TEST(ServerConfig, StructureErrorsAreNamed) {
+    expect_error("{}", "missing \"model_hosts\"");
+    expect_error(R"({"model_hosts": "https://a.example"})", "must be an array");
+    expect_error(R"({"model_hosts": [42]})", "model_hosts[0] must be a string");
+    expect_error(R"({"model_hosts": [], "model_host": []})", "unknown key \"model_host\"");
+}
+
+TEST(ServerConfig, NonHttpsOriginsAreRefusedByName) {
+    expect_error(R"({"model_hosts": ["https://ok.example", "http://huggingface.co"]})",
+                 "model_hosts[1] \"http://huggingface.co\" is not an https origin");
+    expect_error(R"({"model_hosts": ["huggingface.co"]})", "\"huggingface.co\" is not an https origin");
+    expect_error(R"({"model_hosts": ["https://huggingface.co/models"]})", "https://huggingface.co/models");
+    expect_error(R"({"model_hosts": ["https://huggingface.co/"]})", "is not an https origin");
+    expect_error(R"({"model_hosts": ["https://*.hf.co"]})", "wildcard");
+    expect_error(R"({"model_hosts": ["https://user@host.example"]})", "is not an https origin");
+    expect_error(R"({"model_hosts": ["https://"]})", "has no host name");
+    expect_error(R"({"model_hosts": ["https://a.example:99999"]})", "invalid port");
+    expect_error(R"({"model_hosts": ["https://a.example:"]})", "invalid port");
+    expect_error(R"({"model_hosts": ["https://a..example"]})", "invalid host name");
+    // An attempt to widen the CSP through the config.
+    expect_error(R"({"model_hosts": ["https://a.example; script-src *"]})", "is not an https origin");
+    expect_error(R"({"model_hosts": ["https://a.example https://evil.example"]})", "is not an https origin");
+}
+
+TEST(ServerConfig, MissingFileIsNamed) {
+    auto r = es::server::load_config_file("/nonexistent/endoscribe.json");
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("/nonexistent/endoscribe.json"), std::string::npos) << r.error;
+}
+
+TEST(ContentSecurityPolicy, ListsModelHostsOnlyInConnectSrc) {
+    std::string csp = es::server::content_security_policy({"https://a.example", "https://b.example"});
+    EXPECT_NE(csp.find("connect-src 'self' https://a.example https://b.example;"), std::string::npos) << csp;
+    EXPECT_NE(csp.find("default-src 'self';"), std::string::npos);
+    EXPECT_NE(csp.find("script-src 'self' 'wasm-unsafe-eval';"), std::string::npos);
+    EXPECT_NE(csp.find("object-src 'none'"), std::string::npos);
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
+    EXPECT_EQ(csp.find("unsafe-eval'"), csp.find("wasm-unsafe-eval'") + 5);  // no plain 'unsafe-eval'
+    EXPECT_EQ(csp.find("*"), std::string::npos);
+    EXPECT_EQ(es::server::content_security_policy({}).find("connect-src 'self';") != std::string::npos, true);
+}
+
+TEST(CommandLine, ParsesAllForms) {
+    auto r = es::server::parse_command_line({"--root", "app", "--config=c.json", "--host", "0.0.0.0", "--port", "0"});
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.args.root, "app");
+    EXPECT_EQ(r.args.config, "c.json");
+    EXPECT_EQ(r.args.host, "0.0.0.0");
+    EXPECT_EQ(r.args.port, 0);
+    r = es::server::parse_command_line({"--root", "app", "--config", "c.json"});
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.args.host, "127.0.0.1");
+    EXPECT_EQ(r.args.port, 8080);
+    EXPECT_TRUE(es::server::parse_command_line({"--help"}).args.help);
+}
+
+TEST(CommandLine, ErrorsNameTheArgument) {
+    auto err = [](std::vector<std::string> a) { return es::server::parse_command_line(a).error; };
+    EXPECT_NE(err({"--config", "c.json"}).find("--root"), std::string::npos);
+    EXPECT_NE(err({"--root", "app"}).find("--config"), std::string::npos);
+    EXPECT_NE(err({"--root", "app", "--config", "c", "--port", "http"}).find("--port"), std::string::npos);
+    EXPECT_NE(err({"--root", "app", "--config", "c", "--port", "70000"}).find("--port"), std::string::npos);
+    EXPECT_NE(err({"--root", "app", "--config", "c", "--port"}).find("needs a value"), std::string::npos);
+    EXPECT_NE(err({"--root", "app", "--config", "c", "--bogus"}).find("--bogus"), std::string::npos);
+}
+
+}  // namespace
