@@ -1,0 +1,314 @@
+"""Tests for tools/build_model.py and tools/make_tiny_checkpoint.py (run: /usr/bin/python3 -m unittest
+discover -s tests/python). Numerical checks run the built packages with onnxruntime-node through
+tests/node/model_run.mjs and compare with the tiny oracle's golden files or with gemma3_reference.py."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+TOOLS = os.path.join(ROOT, "tools")
+FIX = os.path.join(ROOT, "tests", "fixtures", "tiny-gemma3")
+CKPT = os.path.join(FIX, "checkpoint")
+GOLD = os.path.join(FIX, "golden")
+sys.path.insert(0, TOOLS)
+sys.path.insert(0, HERE)
+import onnx  # noqa: E402
+from gemma3_reference import Reference  # noqa: E402
+from model_builder import BuildError  # noqa: E402
+from model_builder.package import build_package  # noqa: E402
+
+NODE = shutil.which("node")
+HAVE_ORT = NODE and os.path.isdir(os.path.join(ROOT, "node_modules", "onnxruntime-node"))
+
+
+def make_ckpt(out, *args):
+    subprocess.run([sys.executable, os.path.join(TOOLS, "make_tiny_checkpoint.py"), out, *args], check=True,
+                   stdout=subprocess.DEVNULL)
+    return out
+
+
+def build(src, out, *args):
+    r = subprocess.run([sys.executable, os.path.join(TOOLS, "build_model.py"), src, out, "--quiet", *args],
+                       capture_output=True, text=True)
+    return r
+
+
+def run_package(pkg, ids, pixels=None, variant="fp32", greedy=0, token_types=True):
+    with tempfile.TemporaryDirectory() as d:
+        req = {"package": pkg, "variant": variant, "ids": [int(i) for i in ids], "greedy": greedy,
+               "token_types": token_types, "pixels": None}
+        if pixels is not None:
+            req["pixels"] = os.path.join(d, "px.npy")
+            np.save(req["pixels"], pixels.astype(np.float32))
+        with open(os.path.join(d, "req.json"), "w") as f:
+            json.dump(req, f)
+        subprocess.run([NODE, os.path.join(ROOT, "tests", "node", "model_run.mjs"), os.path.join(d, "req.json"),
+                        os.path.join(d, "out")], check=True)
+        with open(os.path.join(d, "out.json")) as f:
+            meta = json.load(f)
+        logits = np.fromfile(os.path.join(d, "out.logits.f32"), np.float32).reshape(meta["shape"][1:])
+        return logits, meta["greedy"]
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+class Tmp(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="es-mb-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def p(self, *a):
+        return os.path.join(self.tmp, *a)
+
+
+class ReferenceTest(unittest.TestCase):
+    def test_reference_reproduces_golden(self):
+        g = json.load(open(os.path.join(GOLD, "golden.json")))
+        r = Reference(CKPT)
+        px = np.load(os.path.join(GOLD, "pixel_values.npy")).astype(np.float64)
+        self.assertLess(np.abs(r.image_features(px) - np.load(os.path.join(GOLD, "image_features.npy"))).max(), 1e-5)
+        self.assertLess(np.abs(r.logits(g["turn1_ids"], px) - np.load(os.path.join(GOLD, "turn1_logits.npy"))[0]).max(), 1e-4)
+
+
+class PackageTest(Tmp):
+    def test_deterministic_bytes_and_manifest(self):
+        a, b = self.p("a"), self.p("b")
+        self.assertEqual(build(CKPT, a).returncode, 0)
+        self.assertEqual(build(CKPT, b).returncode, 0)
+        fa = sorted(os.path.relpath(os.path.join(d, f), a) for d, _, fs in os.walk(a) for f in fs)
+        fb = sorted(os.path.relpath(os.path.join(d, f), b) for d, _, fs in os.walk(b) for f in fs)
+        self.assertEqual(fa, fb)
+        for f in fa:
+            self.assertEqual(sha(os.path.join(a, f)), sha(os.path.join(b, f)), f)
+        m = json.load(open(os.path.join(a, "manifest.json")))
+        listed = {e["path"] for e in m["files"]}
+        self.assertEqual(listed, set(fa) - {"manifest.json"})
+        for e in m["files"]:
+            self.assertEqual(e["size"], os.path.getsize(os.path.join(a, e["path"])))
+            self.assertEqual(e["sha256"], sha(os.path.join(a, e["path"])))
+            self.assertIn("dtype", e); self.assertIn("quantization", e)
+        for g in ("vision_encoder", "embed_tokens", "decoder", "decoder_token_types"):
+            self.assertEqual(set(m["graphs"][g]), {"fp32", "q4"})
+        cfg = json.load(open(os.path.join(a, "config.json")))
+        ext = cfg["transformers.js_config"]["use_external_data_format"]
+        self.assertEqual(ext["decoder_model_merged_q4.onnx"], 1)
+
+    def test_graph_interfaces_follow_package_md(self):
+        out = self.p("pkg")
+        self.assertEqual(build(CKPT, out).returncode, 0)
+        L = 6
+        for v in ("", "_q4"):
+            dec = onnx.load(os.path.join(out, "onnx", f"decoder_model_merged{v}.onnx"), load_external_data=False)
+            names = [i.name for i in dec.graph.input]
+            self.assertEqual(names[:3], ["inputs_embeds", "attention_mask", "position_ids"])
+            self.assertEqual(len(names), 3 + 2 * L)  # transformers.js feeds exactly these
+            self.assertEqual(names[3:5], ["past_key_values.0.key", "past_key_values.0.value"])
+            outs = [o.name for o in dec.graph.output]
+            self.assertEqual(outs[0], "logits"); self.assertEqual(outs[1], "present.0.key")
+            tt = onnx.load(os.path.join(out, "onnx", f"decoder_token_types{v}.onnx"), load_external_data=False)
+            self.assertEqual([i.name for i in tt.graph.input], names + ["token_type_ids"])
+            locs = {e.value for t in tt.graph.initializer for e in t.external_data if e.key == "location"}
+            self.assertEqual(locs, {f"decoder_model_merged{v}.onnx_data"})  # shares the weights file
+            ops = {n.op_type for n in dec.graph.node}
+            self.assertEqual("MatMulNBits" in ops, v == "_q4")
+            self.assertNotIn("GroupQueryAttention", ops)
+        emb = onnx.load(os.path.join(out, "onnx", "embed_tokens_q4.onnx"), load_external_data=False)
+        self.assertIn("GatherBlockQuantized", {n.op_type for n in emb.graph.node})
+        vis = onnx.load(os.path.join(out, "onnx", "vision_encoder_q4.onnx"), load_external_data=False)
+        self.assertIn("MatMulNBits", {n.op_type for n in vis.graph.node})
+        onnx.checker.check_model(os.path.join(out, "onnx", "decoder_token_types.onnx"))
+
+    def test_bf16_checkpoint_equals_fp32_of_same_values(self):
+        bf, f32 = self.p("bf16"), self.p("f32")
+        make_ckpt(bf, "--from", CKPT, "--dtype", "bf16")
+        make_ckpt(f32, "--from", bf, "--dtype", "f32")
+        self.assertEqual(build(bf, self.p("pb")).returncode, 0)
+        self.assertEqual(build(f32, self.p("pf")).returncode, 0)
+        onnx_files = sorted(os.listdir(self.p("pb", "onnx")))
+        self.assertTrue(onnx_files)
+        for f in onnx_files:
+            self.assertEqual(sha(self.p("pb", "onnx", f)), sha(self.p("pf", "onnx", f)), f)
+
+    def test_quant_none_and_options(self):
+        out = self.p("none")
+        self.assertEqual(build(CKPT, out, "--quant", "none").returncode, 0)
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        self.assertEqual(set(m["graphs"]["decoder"]), {"fp32"})
+        self.assertFalse(any("_q4" in e["path"] for e in m["files"]))
+        out = self.p("partial")
+        self.assertEqual(build(CKPT, out, "--no-quant-vision", "--no-quant-lm-head", "--block-size", "16").returncode, 0)
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        by = {e["path"]: e for e in m["files"]}
+        self.assertIsNone(by["onnx/vision_encoder_q4.onnx"]["quantization"])
+        q = by["onnx/decoder_model_merged_q4.onnx"]["quantization"]
+        self.assertEqual((q["block_size"], q["targets"]), (16, ["decoder_linears"]))
+        dec = onnx.load(os.path.join(out, "onnx", "decoder_model_merged_q4.onnx"), load_external_data=False)
+        self.assertIn("Gemm", {n.op_type for n in dec.graph.node})  # fp32 lm_head
+
+
+class ErrorTest(Tmp):
+    """Bad input: a clear message naming the problem, exit code 2, and nothing left behind."""
+
+    def broken(self, edit):
+        src = self.p("src")
+        shutil.copytree(CKPT, src)
+        edit(src)
+        return src
+
+    def expect_error(self, src, *needles, args=()):
+        out = self.p("out")
+        r = build(src, out, *args)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        for n in needles:
+            self.assertIn(n, r.stderr)
+        self.assertFalse(os.path.exists(out), "half-written output left behind")
+        self.assertFalse(os.path.exists(out + ".partial"))
+        return r.stderr
+
+    def test_missing_files(self):
+        for f in ("config.json", "tokenizer.model", "preprocessor_config.json", "model.safetensors"):
+            src = self.broken(lambda s: os.remove(os.path.join(s, f)))
+            self.expect_error(src, f if f != "model.safetensors" else "model.safetensors")
+            shutil.rmtree(src)
+
+    def test_malformed_json_and_unknown_architecture(self):
+        src = self.broken(lambda s: open(os.path.join(s, "tokenizer_config.json"), "w").write("{oops"))
+        self.expect_error(src, "tokenizer_config.json", "malformed JSON")
+        shutil.rmtree(src)
+
+        def arch(s):
+            c = json.load(open(os.path.join(s, "config.json")))
+            c["architectures"] = ["LlamaForCausalLM"]; c["model_type"] = "llama"
+            json.dump(c, open(os.path.join(s, "config.json"), "w"))
+        self.expect_error(self.broken(arch), "unknown architecture", "LlamaForCausalLM")
+
+    def test_inconsistent_config_and_wrong_shape(self):
+        def hidden(s):
+            c = json.load(open(os.path.join(s, "config.json")))
+            c["text_config"]["intermediate_size"] = 256
+            json.dump(c, open(os.path.join(s, "config.json"), "w"))
+        self.expect_error(self.broken(hidden), "layers.0.mlp.gate_proj.weight", "[128, 64]", "[256, 64]")
+
+    def test_truncated_weights_and_missing_shard(self):
+        def trunc(s):
+            p = os.path.join(s, "model.safetensors")
+            data = open(p, "rb").read()
+            open(p, "wb").write(data[: len(data) // 2])
+        self.expect_error(self.broken(trunc), "truncated")
+        sh = make_ckpt(self.p("sh"), "--from", CKPT, "--shards", "2")
+        os.remove(os.path.join(sh, "model-00002-of-00002.safetensors"))
+        self.expect_error(sh, "missing shard", "model-00002-of-00002.safetensors")
+
+    def test_existing_output_is_kept(self):
+        out = self.p("out")
+        os.makedirs(out)
+        open(os.path.join(out, "keep.txt"), "w").write("mine")
+        r = build(CKPT, out)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("exists", r.stderr)
+        self.assertEqual(os.listdir(out), ["keep.txt"])
+
+    def test_failure_mid_build_leaves_nothing(self):
+        # A LoRA adapter whose shapes do not fit fails during conversion, after files were written.
+        lora = self.p("lora")
+        make_ckpt(self.p("other"), "--hidden", "32", "--head-dim", "8", "--lora", lora)
+        out = self.p("out")
+        with self.assertRaises(BuildError) as e:
+            build_package(CKPT, out, adapter=lora, quiet=True)
+        self.assertIn("LoRA", str(e.exception))
+        self.assertFalse(os.path.exists(out)); self.assertFalse(os.path.exists(out + ".partial"))
+
+
+@unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")
+class VariantTest(Tmp):
+    """Odd configurations, checked against the numpy reference: prompt logits and greedy continuation."""
+
+    def check(self, ckpt, adapter=None, image=True, steps=6, tol=1e-3, extra=()):
+        out = self.p("pkg")
+        args = ["--quant", "none", *extra] + (["--adapter", adapter] if adapter else [])
+        r = build(ckpt, out, *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ref = Reference(ckpt, adapter)
+        c = ref.c
+        rng = np.random.default_rng(5)
+        ids = [2, 4, 363, 284, 19]
+        if image:
+            ids += [c.boi_token_id] + [c.image_token_id] * c.mm_tokens + [c.eoi_token_id]
+        ids += [488, 336, 750, 276, 5, 19, 4, 847, 357, 978, 19]
+        px = rng.uniform(-1, 1, (1, 3, c.image_size, c.image_size)) if image else None
+        logits, greedy = run_package(out, ids, px, greedy=steps)
+        want = ref.logits(ids, px)
+        self.assertLess(np.abs(logits - want).max(), tol)
+        seq = list(ids)
+        for _ in range(steps):
+            seq.append(int(ref.logits(seq, px)[-1].argmax()))
+        self.assertEqual(greedy, seq[len(ids):])
+        with open(os.path.join(out, "manifest.json")) as f:
+            m = json.load(f)
+        shutil.rmtree(out)
+        return m
+
+    def test_one_layer(self):
+        self.check(make_ckpt(self.p("c"), "--layers", "1", "--seed", "1"))
+
+    def test_no_sliding_layers(self):
+        self.check(make_ckpt(self.p("c"), "--layers", "2", "--no-sliding", "--seed", "2"))
+
+    def test_large_head_dim(self):
+        self.check(make_ckpt(self.p("c"), "--layers", "2", "--head-dim", "256", "--query-pre-attn-scalar", "256",
+                             "--seed", "3", "--std", "0.05"))
+
+    def test_short_window_old_keys_f16_shards(self):
+        self.check(make_ckpt(self.p("c"), "--layers", "3", "--sliding-pattern", "2", "--sliding-window", "4",
+                             "--key-style", "old", "--names", "new", "--dtype", "f16", "--shards", "3", "--seed", "4"),
+                   steps=10)
+
+    def test_lora_adapter_merged(self):
+        ck = make_ckpt(self.p("c"), "--layers", "2", "--seed", "6", "--lora", self.p("lora"))
+        m = self.check(ck, adapter=self.p("lora"))
+        self.assertTrue(m["builder"]["lora_adapter"])
+        self.assertEqual(m["builder"]["lora_merged_tensors"], 2 * 4)  # q, v, o, down in 2 layers
+
+
+@unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")
+class GoldenVariantTest(Tmp):
+    """Other forms of the oracle checkpoint must reproduce the golden outputs too."""
+
+    def test_old_keys_new_names_sharded(self):
+        ck = make_ckpt(self.p("c"), "--from", CKPT, "--key-style", "old", "--names", "new", "--shards", "3")
+        out = self.p("pkg")
+        self.assertEqual(build(ck, out, "--quant", "none").returncode, 0)
+        g = json.load(open(os.path.join(GOLD, "golden.json")))
+        px = np.load(os.path.join(GOLD, "pixel_values.npy"))
+        logits, greedy = run_package(out, g["turn1_ids"], px, greedy=24)
+        self.assertLess(np.abs(logits - np.load(os.path.join(GOLD, "turn1_logits.npy"))[0]).max(), 1e-3)
+        self.assertEqual(greedy, g["turn1_greedy_ids"])
+
+    def test_q4_lossless_on_4bit_grid(self):
+        # Weights already on the 4-bit grid: the q4 package must equal the fp32 one (checks the
+        # MatMulNBits / GatherBlockQuantized layouts, not just "it runs").
+        ck = make_ckpt(self.p("c"), "--layers", "2", "--q4-grid", "32", "--seed", "7")
+        out = self.p("pkg")
+        self.assertEqual(build(ck, out, "--accuracy-level", "0").returncode, 0)
+        ids = [2, 4, 363, 284, 19, 6] + [8] * 16 + [7, 488, 336, 750, 276, 5, 19, 4, 847]
+        px = np.random.default_rng(1).uniform(-1, 1, (1, 3, 64, 64))
+        lf, gf = run_package(out, ids, px, "fp32", greedy=8)
+        lq, gq = run_package(out, ids, px, "q4", greedy=8)
+        self.assertLess(np.abs(lf - lq).max(), 1e-3)
+        self.assertEqual(gf, gq)
+
+
+if __name__ == "__main__":
+    unittest.main()
