@@ -23,10 +23,19 @@ public:
     bool loaded() const;
 
     std::vector<int> encode(const std::string& text) const;
+    // Like Hugging Face's tokenizers: special tokens written in the text
+    // ("<bos>", and added tokens such as Gemma-3's <image_soft_token>, which
+    // lives outside the SentencePiece vocabulary) become their ids; the text
+    // between them goes through SentencePiece.
+    std::vector<int> encode_with_special_tokens(const std::string& text) const;
+    // Registers tokenizer_config.json's "added_tokens_decoder" entries. Returns
+    // false + message on malformed JSON; entries already in the model are kept.
+    bool add_tokens_from_config(const std::string& tokenizer_config_json, std::string* error);
+    void add_special_token(const std::string& text, int id);
     std::string decode(const std::vector<int>& ids) const;
     std::string piece(int id) const;          // raw piece text ("▁the", "<eos>", "<0x0A>")
     int piece_to_id(const std::string& piece) const;  // -1 when absent (not unk)
-    int vocab_size() const;
+    int vocab_size() const;  // SentencePiece pieces plus added tokens
     int bos_id() const;
     int eos_id() const;
     int pad_id() const;

@@ -79,3 +79,25 @@ TEST(Tokenizer, RejectsGarbage) {
     EXPECT_FALSE(t.load(nullptr, 0, &err));
     EXPECT_TRUE(t.encode("hello").empty());
 }
+
+TEST(Tokenizer, SpecialTokensInTextAndAddedTokens) {
+    Tokenizer t = load_tiny();
+    // "<bos>" is a control piece: plain SentencePiece would spell it out.
+    auto ids = t.encode_with_special_tokens("<bos><start_of_turn>user\nHi");
+    ASSERT_GE(ids.size(), 3u);
+    EXPECT_EQ(ids[0], 2);
+    EXPECT_EQ(ids[1], 4);
+    EXPECT_NE(t.encode("<bos>").front(), 2);
+    // An added token beyond the SentencePiece vocabulary (as Gemma-3's
+    // <image_soft_token> = 262144 is), from tokenizer_config.json.
+    std::string err;
+    ASSERT_TRUE(t.add_tokens_from_config(
+        R"({"added_tokens_decoder": {"1030": {"content": "<extra_tok>", "special": true}}})", &err)) << err;
+    EXPECT_EQ(t.vocab_size(), 1031);
+    EXPECT_EQ(t.piece_to_id("<extra_tok>"), 1030);
+    auto with_added = t.encode_with_special_tokens("a<extra_tok>b");
+    EXPECT_NE(std::find(with_added.begin(), with_added.end(), 1030), with_added.end());
+    EXPECT_EQ(t.decode(with_added), "a<extra_tok>b");
+    EXPECT_FALSE(t.add_tokens_from_config("{\"added_tokens_decoder\": {\"x\": {}}}", &err));
+    EXPECT_FALSE(t.add_tokens_from_config("nope", &err));
+}
