@@ -1,0 +1,55 @@
+// make_demo_case OUTDIR: writes the synthetic demo case (case.json, image PNGs,
+// lesion mask PNGs) into OUTDIR, creating it. Deterministic: every run writes
+// the same bytes. Files are only rewritten when their content changed, so
+// build systems see no change on a second run.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "demo_case.h"
+
+int main(int argc, char** argv) {
+    if (argc != 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+        std::fprintf(argc == 2 ? stdout : stderr,
+                     "usage: make_demo_case OUTDIR\n"
+                     "Writes the synthetic demo case (case.json, images, lesion masks) into OUTDIR.\n");
+        return argc == 2 ? 0 : 2;
+    }
+    namespace fs = std::filesystem;
+    fs::path dir = argv[1];
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "make_demo_case: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+        return 1;
+    }
+    int written = 0;
+    for (const es::NamedFile& f : es::make_demo_case()) {
+        fs::path p = dir / f.name;
+        std::ifstream old(p, std::ios::binary);
+        if (old) {
+            std::vector<uint8_t> current((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
+            if (current == f.bytes) continue;
+        }
+        fs::path tmp = p;
+        tmp += ".tmp";
+        {
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            out.write(reinterpret_cast<const char*>(f.bytes.data()), std::streamsize(f.bytes.size()));
+            if (!out) {
+                std::fprintf(stderr, "make_demo_case: cannot write %s\n", tmp.c_str());
+                return 1;
+            }
+        }
+        fs::rename(tmp, p, ec);
+        if (ec) {
+            std::fprintf(stderr, "make_demo_case: cannot write %s: %s\n", p.c_str(), ec.message().c_str());
+            return 1;
+        }
+        ++written;
+    }
+    (void)written;
+    return 0;
+}
