@@ -26,6 +26,9 @@ def main(argv=None):
     ap.add_argument("--no-quant-embeddings", action="store_true", help="keep embed_tokens fp32 in _q4")
     ap.add_argument("--no-quant-vision", action="store_true", help="keep the vision tower fp32 in _q4")
     ap.add_argument("--adapter", metavar="LORA_DIR", help="PEFT LoRA adapter to merge (adapter_config.json + adapter_model.safetensors)")
+    ap.add_argument("--attention", choices=["plain", "gqa"], default="plain",
+                    help="decoder_model_merged attention: plain ONNX ops (default, measured faster/correct, see README) "
+                         "or com.microsoft GroupQueryAttention; decoder_token_types is always plain")
     ap.add_argument("--force", action="store_true", help="replace an existing non-empty output folder")
     ap.add_argument("--chunk-gb", type=float, default=2.0, help="max size of one external data file (GiB)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars or summary")
@@ -35,7 +38,7 @@ def main(argv=None):
                       quant_decoder=not a.no_quant_decoder, quant_lm_head=not a.no_quant_lm_head,
                       quant_embeddings=not a.no_quant_embeddings, quant_vision=not a.no_quant_vision,
                       accuracy_level=a.accuracy_level, adapter=a.adapter, force=a.force,
-                      chunk_bytes=int(a.chunk_gb * (1 << 30)), quiet=a.quiet)
+                      chunk_bytes=int(a.chunk_gb * (1 << 30)), quiet=a.quiet, attention=a.attention)
     except BuildError as e:
         print(f"build_model: error: {e}", file=sys.stderr)
         return 2

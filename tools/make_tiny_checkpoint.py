@@ -157,13 +157,24 @@ def main(argv=None):
         head, rest = k.split(".", 1)
         return {"text": tp, "vision": vp, "proj": pp, "lm_head": "lm_head."}[head] + rest
     tag = TAG[a.dtype]
+
+    def produce(k):
+        shape = shapes[k]
+        if a.src is None and not a.q4_grid and len(shape) == 2 and shape[0] * shape[1] > (64 << 20):
+            # huge random matrices (the 262k x 2560 embeddings) are made in row chunks
+            def chunks():
+                for r in range(0, shape[0], 8192):
+                    n = min(8192, shape[0] - r)
+                    yield to_tag(rng.standard_normal((n, shape[1]), dtype=np.float32) * np.float32(a.std), tag)
+            return chunks()
+        return to_tag(get(k), tag)
     keys = list(shapes)
     per = math.ceil(len(keys) / a.shards)
     groups = [keys[i:i + per] for i in range(0, len(keys), per)]
     weight_map, total = {}, 0
     for si, group in enumerate(groups):
         fname = "model.safetensors" if a.shards == 1 else f"model-{si + 1:05d}-of-{len(groups):05d}.safetensors"
-        specs = [(hf_name(k), tag, shapes[k], (lambda k=k: to_tag(get(k), tag))) for k in group]
+        specs = [(hf_name(k), tag, shapes[k], (lambda k=k: produce(k))) for k in group]
         write_file(os.path.join(a.out, fname), specs, {"format": "pt"})
         for k in group:
             weight_map[hf_name(k)] = fname

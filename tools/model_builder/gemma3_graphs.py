@@ -194,6 +194,9 @@ def rope_inv_freq(D, base, factor):
 def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
     H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
     rep = nH // nKV
+    gqa = attention == "gqa"
+    if gqa and token_types:
+        raise BuildError("internal: GroupQueryAttention cannot express the token-type (image) mask")
     ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
     x = g.input("inputs_embeds", F, ["batch_size", "sequence_length", H])
     am = g.input("attention_mask", I64, ["batch_size", "total_sequence_length"])
@@ -238,8 +241,13 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
         b = g.op("Where", [ok, g.const(0.0), g.const(NEG)])
         return g.op("Unsqueeze", [b, g.const([1], np.int64)])                                      # [B,1,1,S,T]
 
-    masks = {"full_attention": bias(causal)}
-    if "sliding_attention" in cfg.layer_types:
+    masks = {"full_attention": bias(causal)} if not gqa else {}
+    if gqa:
+        # GroupQueryAttention takes the mask as per-row lengths: (tokens seen - 1) and the total length.
+        seqlens = g.op("Cast", [g.op("Sub", [g.op("ReduceSum", [am, g.const([1], np.int64)], keepdims=0),
+                                             g.const(1, np.int64)])], to=TensorProto.INT32)
+        total32 = g.op("Cast", [sc(shape_dim(g, am, 1))], to=TensorProto.INT32)
+    elif "sliding_attention" in cfg.layer_types:
         win = g.op("Less", [diff, g.const(cfg.sliding_window, np.int64)])
         masks["sliding_attention"] = bias(g.op("And", [causal, win]))
 
@@ -250,7 +258,7 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
         if kind not in cfg.layer_types:
             continue
         fr = g.op("Mul", [posf, g.const(rope_inv_freq(D, base, factor))])
-        emb = g.op("Unsqueeze", [g.op("Concat", [fr, fr], axis=-1), g.const([1], np.int64)])
+        emb = g.op("Unsqueeze", [g.op("Concat", [fr, fr], axis=-1), g.const([2 if gqa else 1], np.int64)])
         rope[kind] = (g.op("Cos", [emb]), g.op("Sin", [emb]))
 
     def apply_rope(t, kind):
@@ -259,29 +267,28 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
         rot = g.op("Concat", [g.op("Neg", [b]), a], axis=-1)
         return g.op("Add", [g.op("Mul", [t, cos]), g.op("Mul", [rot, sin])])
 
-    scale = g.const(cfg.query_pre_attn_scalar ** -0.5)
+    scale = None if gqa else g.const(cfg.query_pre_attn_scalar ** -0.5)
     for i in range(cfg.layers):
         p, kind = f"text.layers.{i}.", cfg.layer_types[i]
         h = rms_norm(g, W, x, p + "input_layernorm.weight", cfg.eps)
 
         def proj(name, n):
             t = W.linear(g, h, p + f"self_attn.{name}.weight", ql)
-            return g.op("Transpose", [g.op("Reshape", [t, g.const([0, 0, n, D], np.int64)])], perm=[0, 2, 1, 3])
-        q = apply_rope(rms_norm(g, W, proj("q_proj", nH), p + "self_attn.q_norm.weight", cfg.eps), kind)
-        k = apply_rope(rms_norm(g, W, proj("k_proj", nKV), p + "self_attn.k_norm.weight", cfg.eps), kind)
-        v = proj("v_proj", nKV)
-        pk = g.op("Concat", [past[i][0], k], axis=2, name=f"present.{i}.key")
-        pv = g.op("Concat", [past[i][1], v], axis=2, name=f"present.{i}.value")
-        q5 = g.op("Reshape", [q, g.const([0, nKV, rep, -1, D], np.int64)])
-        kT = g.op("Transpose", [g.op("Unsqueeze", [pk, g.const([2], np.int64)])], perm=[0, 1, 2, 4, 3])
-        s = g.op("Mul", [g.op("MatMul", [q5, kT]), scale])
-        if cfg.attn_softcap:
-            c = float(cfg.attn_softcap)
-            s = g.op("Mul", [g.op("Tanh", [g.op("Div", [s, g.const(c)])]), g.const(c)])
-        s = g.op("Softmax", [g.op("Add", [s, masks[kind]])], axis=-1)
-        a = g.op("MatMul", [s, g.op("Unsqueeze", [pv, g.const([2], np.int64)])])               # [B,nKV,rep,S,D]
-        a = g.op("Reshape", [g.op("Transpose", [g.op("Reshape", [a, g.const([0, nH, -1, D], np.int64)])],
-                                  perm=[0, 2, 1, 3]), g.const([0, 0, nH * D], np.int64)])
+            t = g.op("Reshape", [t, g.const([0, 0, n, D], np.int64)])
+            return t if gqa else g.op("Transpose", [t], perm=[0, 2, 1, 3])
+        if gqa:  # [B, S, heads, D] layout, RoPE applied here (after q/k norm), attention by the contrib op
+            q = apply_rope(rms_norm(g, W, proj("q_proj", nH), p + "self_attn.q_norm.weight", cfg.eps), kind)
+            k = apply_rope(rms_norm(g, W, proj("k_proj", nKV), p + "self_attn.k_norm.weight", cfg.eps), kind)
+            v = W.linear(g, h, p + "self_attn.v_proj.weight", ql)
+            flat = lambda t, n: g.op("Reshape", [t, g.const([0, 0, n * D], np.int64)])  # noqa: E731
+            a, pk, pv = g.op("GroupQueryAttention", [flat(q, nH), flat(k, nKV), v, past[i][0], past[i][1], seqlens, total32],
+                           n_out=3, domain=MS_DOMAIN, num_heads=nH, kv_num_heads=nKV,
+                           scale=cfg.query_pre_attn_scalar ** -0.5, softcap=float(cfg.attn_softcap or 0.0),
+                           local_window_size=(cfg.sliding_window if kind == "sliding_attention" else -1))
+            g.op("Identity", [pk], name=f"present.{i}.key")
+            g.op("Identity", [pv], name=f"present.{i}.value")
+        else:
+            a = _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past[i], masks, scale, i)
         a = W.linear(g, a, p + "self_attn.o_proj.weight", ql)
         x = g.op("Add", [x, rms_norm(g, W, a, p + "post_attention_layernorm.weight", cfg.eps)])
         h = rms_norm(g, W, x, p + "pre_feedforward_layernorm.weight", cfg.eps)
@@ -289,6 +296,31 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
                          W.linear(g, h, p + "mlp.up_proj.weight", ql)])
         m = W.linear(g, m, p + "mlp.down_proj.weight", ql)
         x = g.op("Add", [x, rms_norm(g, W, m, p + "post_feedforward_layernorm.weight", cfg.eps)])
+    return _finish(g, W, cfg, x, qh, S, H)
+
+
+def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale, i):
+    D, nH, nKV = cfg.head_dim, cfg.heads, cfg.kv_heads
+    rep = nH // nKV
+    q = apply_rope(rms_norm(g, W, proj("q_proj", nH), p + "self_attn.q_norm.weight", cfg.eps), kind)
+    k = apply_rope(rms_norm(g, W, proj("k_proj", nKV), p + "self_attn.k_norm.weight", cfg.eps), kind)
+    v = proj("v_proj", nKV)
+    pk = g.op("Concat", [past_i[0], k], axis=2, name=f"present.{i}.key")
+    pv = g.op("Concat", [past_i[1], v], axis=2, name=f"present.{i}.value")
+    q5 = g.op("Reshape", [q, g.const([0, nKV, rep, -1, D], np.int64)])
+    kT = g.op("Transpose", [g.op("Unsqueeze", [pk, g.const([2], np.int64)])], perm=[0, 1, 2, 4, 3])
+    s = g.op("Mul", [g.op("MatMul", [q5, kT]), scale])
+    if cfg.attn_softcap:
+        c = float(cfg.attn_softcap)
+        s = g.op("Mul", [g.op("Tanh", [g.op("Div", [s, g.const(c)])]), g.const(c)])
+    s = g.op("Softmax", [g.op("Add", [s, masks[kind]])], axis=-1)
+    a = g.op("MatMul", [s, g.op("Unsqueeze", [pv, g.const([2], np.int64)])])               # [B,nKV,rep,S,D]
+    return g.op("Reshape", [g.op("Transpose", [g.op("Reshape", [a, g.const([0, nH, -1, D], np.int64)])],
+                                 perm=[0, 2, 1, 3]), g.const([0, 0, nH * D], np.int64)])
+
+
+def _finish(g, W, cfg, x, qh, S, H):
+    nKV, D = cfg.kv_heads, cfg.head_dim
     x = rms_norm(g, W, x, "text.norm.weight", cfg.eps)
     head = "text.embed_tokens.weight" if cfg.tie else "lm_head.weight"
     if qh:

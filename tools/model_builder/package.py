@@ -46,8 +46,10 @@ def check_inputs(folder):
 
 def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant_lm_head=True,
                   quant_embeddings=True, quant_vision=True, accuracy_level=4, adapter=None, force=False,
-                  chunk_bytes=2 << 30, quiet=False, log=print):
+                  chunk_bytes=2 << 30, quiet=False, log=print, attention="plain"):
     t_start = time.time()
+    if attention not in ("plain", "gqa"):
+        raise BuildError(f"--attention must be plain or gqa (got {attention})")
     if quant not in ("q4", "none"):
         raise BuildError(f"--quant must be q4 or none (got {quant})")
     ck = Checkpoint(src, adapter)
@@ -75,8 +77,8 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     os.makedirs(os.path.join(tmp, "onnx"))
     try:
         rows, files_meta = _build_into(ck, cfg, src, tmp, quant, block_size, quant_decoder, quant_lm_head,
-                                       quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc)
-        manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter)
+                                       quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc, attention)
+        manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter, attention)
         with open(os.path.join(tmp, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
         if os.path.exists(out):
@@ -93,7 +95,7 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     return {"manifest": manifest, "seconds": total, "peak_rss_mb": peak_rss_mb()}
 
 
-def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc):
+def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention):
     od = os.path.join(tmp, "onnx")
     rows, meta = [], {}
     variants = [("", QuantOptions(False, block_size))]
@@ -107,7 +109,7 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
                  ["vision_linears"] if vq else []),
                 ("embed_tokens", "embed", lambda g, W: build_embed(g, W, cfg, eq), eq,
                  ["embeddings"] if eq else []),
-                ("decoder_model_merged", "decoder", lambda g, W: build_decoder(g, W, cfg, q, False), dq,
+                ("decoder_model_merged", "decoder", lambda g, W: build_decoder(g, W, cfg, q, False, attention), dq,
                  (["decoder_linears"] if q.enabled and q.decoder else []) + (["lm_head"] if q.enabled and q.lm_head else []))]
         for base, kind, fn, is_q, targets in jobs:
             t0 = time.time()
@@ -174,7 +176,7 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
     return rows, meta
 
 
-def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter):
+def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention):
     files = []
     for path in sorted(meta):
         full = os.path.join(tmp, path)
@@ -188,7 +190,7 @@ def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter):
     return {"format": "endoscribe-model-package", "format_version": 1,
             "architecture": "Gemma3ForConditionalGeneration",
             "builder": {"tool": "tools/build_model.py", "quant": quant, "block_size": block_size,
-                        "accuracy_level": acc, "attention": "plain-onnx",
+                        "accuracy_level": acc, "attention": {"decoder": "GroupQueryAttention" if attention == "gqa" else "plain-onnx", "decoder_token_types": "plain-onnx"},
                         "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
                         "lora_merged_tensors": len(ck.merged)},
             "model": cfg.summary(), "graphs": graphs, "files": files}

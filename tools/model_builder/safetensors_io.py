@@ -108,7 +108,10 @@ def write_file(path, specs, metadata=None):
         f.write(hb)
         for name, tag, shape, produce in specs:
             d = produce()
-            b = d if isinstance(d, (bytes, bytearray)) else np.ascontiguousarray(d).tobytes()
-            if len(b) != header[name]["data_offsets"][1] - header[name]["data_offsets"][0]:
-                raise ValueError(f"{name}: produced {len(b)} bytes, header says otherwise")
-            f.write(b)
+            parts = [d] if isinstance(d, (bytes, bytearray, np.ndarray)) else d  # or an iterator of chunks
+            n = 0
+            for part in parts:
+                b = part if isinstance(part, (bytes, bytearray)) else np.ascontiguousarray(part).tobytes()
+                f.write(b); n += len(b)
+            if n != header[name]["data_offsets"][1] - header[name]["data_offsets"][0]:
+                raise ValueError(f"{name}: produced {n} bytes, header says otherwise")
