@@ -1,0 +1,88 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "label_scoring.h"
+#include "npy.h"
+#include "sampler.h"
+#include "test_files.h"
+
+using namespace es;
+
+static Tokenizer tiny() {
+    Tokenizer t;
+    auto b = es_test::read_bytes(es_test::tiny_dir() + "/checkpoint/tokenizer.model");
+    std::string err;
+    EXPECT_TRUE(t.load(b.data(), b.size(), &err));
+    return t;
+}
+
+TEST(LabelScoring, ParsesLabelSets) {
+    LabelSet s;
+    std::string err;
+    ASSERT_TRUE(parse_label_set(R"({"id":"x","name":"X","question":"Which?","labels":["polyp",{"id":"esophagitis-a","name":"Esophagitis grade A","answer":"esophagitis"}]})", &s, &err)) << err;
+    ASSERT_EQ(s.labels.size(), 2u);
+    EXPECT_EQ(s.labels[0].answer, "polyp");
+    EXPECT_EQ(s.labels[1].id, "esophagitis-a");
+    EXPECT_EQ(s.labels[1].answer, "esophagitis");
+    EXPECT_EQ(s.question, "Which?");
+    EXPECT_FALSE(parse_label_set("{\"labels\": [\"only one\"]}", &s, &err));
+    EXPECT_FALSE(parse_label_set("{\"labels\": [3, 4]}", &s, &err));
+    EXPECT_FALSE(parse_label_set("[oops", &s, &err));
+    EXPECT_NE(err.find("label set"), std::string::npos);
+}
+
+TEST(LabelScoring, SingleTokenLabelsFollowTheGoldenLastRow) {
+    // With one-token labels and no end token, the label probabilities are the
+    // model's next-token softmax restricted to those tokens.
+    Tokenizer t = tiny();
+    std::string err;
+    auto bytes = es_test::read_bytes(es_test::tiny_dir() + "/golden/turn1_logits.npy");
+    NpyArray a;
+    ASSERT_TRUE(parse_npy(bytes.data(), bytes.size(), &a, &err)) << err;
+    const int vocab = int(a.shape[2]), rows = int(a.shape[1]);
+    const float* last = a.f32.data() + size_t(rows - 1) * size_t(vocab);
+    std::vector<std::string> answers{t.piece(954), t.piece(674), t.piece(325)};
+    for (auto& s : answers) if (s.rfind("\xE2\x96\x81", 0) == 0) s = " " + s.substr(3);
+    LabelScorer sc;
+    ASSERT_TRUE(sc.begin(t, answers, -1, &err)) << err;
+    for (size_t i = 0; i < sc.size(); ++i) ASSERT_EQ(sc.label_tokens(i).size(), 1u) << answers[i];
+    EXPECT_FALSE(sc.complete());
+    sc.set_prefix_logits(last, vocab);
+    ASSERT_TRUE(sc.complete());
+    auto p = sc.probabilities();
+    double sum = 0;
+    for (double x : p) sum += x;
+    EXPECT_NEAR(sum, 1.0, 1e-12);
+    double z = 0;
+    for (size_t i = 0; i < 3; ++i) z += std::exp(double(last[sc.label_tokens(i)[0]]));
+    for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(p[i], std::exp(double(last[sc.label_tokens(i)[0]])) / z, 1e-9);
+    EXPECT_EQ(sc.ranking()[0], 0u);  // 954 is the golden greedy token
+}
+
+TEST(LabelScoring, MultiTokenLabelsSumLogProbs) {
+    Tokenizer t = tiny();
+    std::string err;
+    LabelScorer sc;
+    ASSERT_TRUE(sc.begin(t, {"polyp", "ulcerative colitis"}, 5, &err)) << err;
+    const int V = t.vocab_size();
+    // Fake model: uniform logits except the prefix strongly prefers label 1's first token.
+    std::vector<float> prefix(size_t(V), 0.0f);
+    prefix[size_t(sc.label_tokens(1)[0])] = 4.0f;
+    sc.set_prefix_logits(prefix.data(), V);
+    for (size_t i = 0; i < sc.size(); ++i) {
+        auto run = sc.run_tokens(i);
+        ASSERT_EQ(run.size() + 1, sc.label_tokens(i).size());
+        std::vector<float> rows(run.size() * size_t(V), 0.0f);
+        ASSERT_TRUE(sc.add_label_logits(i, rows.data(), int(run.size()), V, &err)) << err;
+    }
+    EXPECT_FALSE(sc.add_label_logits(0, prefix.data(), 99, V, &err));
+    auto ll = sc.log_likelihoods();
+    const double lp_uniform = -std::log(double(V));
+    const double lp0_first = -std::log(V - 1 + std::exp(4.0));
+    EXPECT_NEAR(ll[0], lp0_first + double(sc.label_tokens(0).size() - 1) * lp_uniform, 1e-9);
+    auto p = sc.probabilities();
+    EXPECT_NEAR(p[0] + p[1], 1.0, 1e-12);
+    EXPECT_EQ(sc.ranking().size(), 2u);
+    EXPECT_FALSE(sc.begin(t, {"one"}, 5, &err));
+}
