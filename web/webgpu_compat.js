@@ -28,6 +28,10 @@
 //  7. GPUCanvasContext.configure: `size` was removed (the canvas element's
 //     width/height are the size now); apply it to the canvas, and drop
 //     `compositingAlphaMode` in favour of `alphaMode`.
+//  8. (Not fixable here.) The 3.1.6 header numbers WGPULoadOp Clear = 1,
+//     Load = 2, but the library treats 0 as clear and anything else as load,
+//     so by the time a JS descriptor exists "clear" has become "load". The C
+//     side sends 0 for clear: ui/webgpu_fixups.h.
 (function (root) {
   'use strict';
 

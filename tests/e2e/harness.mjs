@@ -1,0 +1,103 @@
+// harness.mjs: end-to-end test harness. It builds nothing: it takes the build
+// from ES_BUILD_DIR (default `build`; native tree in <dir>/native, app in
+// <dir>/wasm/app), starts the real server on a free port, and drives Debian's
+// Chromium through playwright-core with the only flags that give WebGPU
+// without a GPU (SwiftShader). Any console error, page error or WebGPU error
+// is recorded; tests call assertClean() to fail on them.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const buildDir = path.resolve(repoRoot, process.env.ES_BUILD_DIR || 'build');
+export const appDir = path.join(buildDir, 'wasm', 'app');
+export const serverBin = path.join(buildDir, 'native', 'server', 'endoscribe-server');
+export const artifactsDir = path.join(repoRoot, 'test-artifacts', 'e2e');
+
+export const CHROMIUM_FLAGS = [
+  '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader', '--use-angle=swiftshader',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
+// Why the suite cannot run, or null.
+export function missingPrerequisites() {
+  if (!fs.existsSync('/usr/bin/chromium')) return 'no /usr/bin/chromium';
+  if (!fs.existsSync(serverBin)) return `no server at ${serverBin} (build first; ES_BUILD_DIR=${buildDir})`;
+  if (!fs.existsSync(path.join(appDir, 'endoscribe.wasm'))) return `no app at ${appDir} (build first)`;
+  return null;
+}
+
+// Starts `endoscribe-server --port 0`; resolves with { url, stop() } once it
+// prints its "listening on" line.
+export function startServer({ root = appDir } = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(serverBin, ['--root', root, '--config', path.join(repoRoot, 'server/config.json'),
+      '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => { proc.kill(); reject(new Error('server did not start: ' + out + err)); }, 15000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[^\s]+?)\/?\s/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          url: m[1] + '/',
+          stop: () => new Promise((r) => { if (proc.exitCode !== null) return r(); proc.once('exit', r); proc.kill(); }),
+        });
+      }
+    });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${err}`)); });
+  });
+}
+
+// Launches Chromium with a fresh profile. Returns { context, page, problems,
+// assertClean(), close() }.
+export async function launchBrowser({ viewport = { width: 1280, height: 800 }, deviceScaleFactor = 1 } = {}) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'endoscribe-e2e-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: false,  // --headless=new is among the flags; let playwright add no other mode
+    args: CHROMIUM_FLAGS,
+    viewport,
+    deviceScaleFactor,
+  });
+  const problems = [];
+  const watch = (page) => {
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('crash', () => problems.push('page crashed'));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  const page = context.pages()[0] || await context.newPage();
+  return {
+    context,
+    page,
+    problems,
+    // Fails with every console/page/WebGPU error seen so far, except those
+    // matching one of `allowed` (regexps the test expects on purpose).
+    assertClean(allowed = []) {
+      const unexpected = problems.filter((p) => !allowed.some((re) => re.test(p)));
+      if (unexpected.length) throw new Error('browser reported errors:\n' + unexpected.join('\n'));
+    },
+    async close() {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function saveArtifact(name, data) {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  const file = path.join(artifactsDir, name);
+  fs.writeFileSync(file, data);
+  return file;
+}

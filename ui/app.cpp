@@ -1,0 +1,319 @@
+// app.cpp: see app.h. Frame = read canvas size, apply input, build the UI,
+// draw the image and then ImGui in one render pass. Never blocks.
+#include "app.h"
+
+#include <emscripten/emscripten.h>
+#include <emscripten/html5.h>
+#include <emscripten/html5_webgpu.h>
+#include <imgui.h>
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "image_resize.h"
+#include "webgpu_fixups.h"
+
+namespace esui {
+
+App& app() {
+    static App instance;
+    return instance;
+}
+
+bool App::init() {
+    device_ = emscripten_webgpu_get_device();  // Module.preinitializedWebGPUDevice, from web/loader.js
+    if (!device_) return false;
+    queue_ = wgpuDeviceGetQueue(device_);
+
+    WGPUSupportedLimits limits = {};
+    if (wgpuDeviceGetLimits(device_, &limits) && limits.limits.maxTextureDimension2D > 0)
+        max_texture_dimension = int(limits.limits.maxTextureDimension2D);
+
+    WGPUSurfaceDescriptorFromCanvasHTMLSelector canvas_desc = {};
+    canvas_desc.chain.sType = WGPUSType_SurfaceDescriptorFromCanvasHTMLSelector;
+    canvas_desc.selector = "#canvas";
+    WGPUSurfaceDescriptor surface_desc = {};
+    surface_desc.nextInChain = &canvas_desc.chain;
+    surface_ = wgpuInstanceCreateSurface(nullptr, &surface_desc);
+    if (!surface_) return false;
+    format_ = wgpuSurfaceGetPreferredFormat(surface_, nullptr);  // via web/webgpu_compat.js
+    if (format_ == WGPUTextureFormat_Undefined) format_ = WGPUTextureFormat_BGRA8Unorm;
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // fixed layout; nothing to persist
+    io.BackendPlatformName = "endoscribe_html5";
+    io.BackendFlags |= ImGuiBackendFlags_HasMouseCursors;
+    // ImGui 1.86 keys: io.KeysDown is indexed by DOM keyCode.
+    io.KeyMap[ImGuiKey_Tab] = 9;
+    io.KeyMap[ImGuiKey_LeftArrow] = 37;
+    io.KeyMap[ImGuiKey_RightArrow] = 39;
+    io.KeyMap[ImGuiKey_UpArrow] = 38;
+    io.KeyMap[ImGuiKey_DownArrow] = 40;
+    io.KeyMap[ImGuiKey_PageUp] = 33;
+    io.KeyMap[ImGuiKey_PageDown] = 34;
+    io.KeyMap[ImGuiKey_Home] = 36;
+    io.KeyMap[ImGuiKey_End] = 35;
+    io.KeyMap[ImGuiKey_Insert] = 45;
+    io.KeyMap[ImGuiKey_Delete] = 46;
+    io.KeyMap[ImGuiKey_Backspace] = 8;
+    io.KeyMap[ImGuiKey_Space] = 32;
+    io.KeyMap[ImGuiKey_Enter] = 13;
+    io.KeyMap[ImGuiKey_Escape] = 27;
+    io.KeyMap[ImGuiKey_KeyPadEnter] = 13;
+    io.KeyMap[ImGuiKey_A] = 65;
+    io.KeyMap[ImGuiKey_C] = 67;
+    io.KeyMap[ImGuiKey_V] = 86;
+    io.KeyMap[ImGuiKey_X] = 88;
+    io.KeyMap[ImGuiKey_Y] = 89;
+    io.KeyMap[ImGuiKey_Z] = 90;
+
+    ImGui::StyleColorsDark();
+    ImGuiStyle& style = ImGui::GetStyle();
+    style.WindowRounding = 0.0f;
+    style.WindowBorderSize = 0.0f;
+    style.FrameRounding = 3.0f;
+
+    update_canvas_size();
+    rebuild_fonts();
+    if (!imgui_renderer_.init(device_, queue_, format_)) return false;
+    if (!image_renderer_.init(device_, queue_, format_)) return false;
+    configure_swap_chain();
+    return true;
+}
+
+void App::update_canvas_size() {
+    double w = 0, h = 0;
+    emscripten_get_element_css_size("#canvas", &w, &h);
+    double ratio = emscripten_get_device_pixel_ratio();
+    if (ratio <= 0) ratio = 1;
+    css_width = float(w);
+    css_height = float(h);
+    dpr = float(ratio);
+    const int want_w = std::max(1, int(std::lround(w * ratio)));
+    const int want_h = std::max(1, int(std::lround(h * ratio)));
+    if (want_w != fb_width || want_h != fb_height) {
+        fb_width = want_w;
+        fb_height = want_h;
+        emscripten_set_canvas_element_size("#canvas", fb_width, fb_height);
+        if (swap_chain_) configure_swap_chain();
+    }
+    viewer_rect = {0.0f, kToolbarHeight, std::max(0.0f, css_width - kSidePanelWidth),
+                   std::max(0.0f, css_height - kToolbarHeight - kThumbStripHeight - kStatusBarHeight)};
+}
+
+void App::configure_swap_chain() {
+    if (swap_chain_) wgpuSwapChainRelease(swap_chain_);
+    WGPUSwapChainDescriptor d = {};
+    d.usage = WGPUTextureUsage_RenderAttachment;
+    d.format = format_;
+    d.width = uint32_t(fb_width);
+    d.height = uint32_t(fb_height);
+    d.presentMode = WGPUPresentMode_Fifo;
+    swap_chain_ = wgpuDeviceCreateSwapChain(device_, surface_, &d);
+}
+
+void App::rebuild_fonts() {
+    // Rasterise the font at device resolution and scale back, so text stays
+    // sharp on high-DPI screens.
+    if (font_dpr_ == dpr) return;
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    ImFontConfig cfg;
+    cfg.SizePixels = std::round(13.0f * dpr);
+    io.Fonts->AddFontDefault(&cfg);
+    io.FontGlobalScale = 1.0f / dpr;
+    if (font_dpr_ != 0) imgui_renderer_.rebuild_fonts();
+    font_dpr_ = dpr;
+}
+
+int App::open_image(const std::string& name, const uint8_t* bytes, size_t size, bool select_it) {
+    es::DecodeResult r = es::decode_image(bytes, size);
+    if (!r.ok) {
+        messages.error("Could not open \"" + name + "\": " + (r.error.empty() ? "unknown error" : r.error));
+        return -1;
+    }
+    auto img = std::make_unique<ViewerImage>();
+    img->name = name;
+    img->format = r.format;
+    img->pixels = std::move(r.image);
+    const int w = img->pixels.width, h = img->pixels.height;
+
+    int limit = max_texture_dimension;
+    if (texture_limit_override > 0) limit = std::min(limit, texture_limit_override);
+    es::FitResult fitted = es::fit_to_max_dimension(img->pixels, limit);
+    img->downscaled = fitted.downscaled;
+    img->texture = create_gpu_texture(device_, queue_, fitted.image.width, fitted.image.height, fitted.image.rgba.data());
+    if (fitted.downscaled) {
+        char buf[512];
+        std::snprintf(buf, sizeof buf,
+                      "\"%s\" is %d x %d pixels, larger than this GPU's texture limit (%d): shown downscaled to "
+                      "%d x %d. Pixel read-outs use the original.",
+                      name.c_str(), w, h, limit, fitted.image.width, fitted.image.height);
+        messages.notice(buf);
+    }
+    es::FitResult thumb = es::fit_to_max_dimension(fitted.image, kThumbnailSize * 2);
+    img->thumbnail = create_gpu_texture(device_, queue_, thumb.image.width, thumb.image.height, thumb.image.rgba.data());
+
+    images.push_back(std::move(img));
+    const int index = int(images.size()) - 1;
+    if (select_it || current < 0) select(index);
+    return index;
+}
+
+void App::select(int index) {
+    if (index < 0 || index >= int(images.size())) return;
+    current = index;
+    auto_fit = true;
+    fit();
+}
+
+void App::fit() {
+    if (ViewerImage* img = current_image()) view.fit(img->pixels.width, img->pixels.height, viewer_rect);
+    auto_fit = true;
+}
+
+void App::one_to_one() {
+    if (ViewerImage* img = current_image()) view.one_to_one(img->pixels.width, img->pixels.height, viewer_rect);
+    auto_fit = false;
+}
+
+void App::zoom_by(double factor) {
+    view.zoom_at(factor, viewer_rect.x + viewer_rect.w / 2, viewer_rect.y + viewer_rect.h / 2);
+    auto_fit = false;
+}
+
+bool App::viewer_hit(float x, float y) const {
+    if (!viewer_rect.contains(x, y)) return false;
+    ImGuiContext* g = ImGui::GetCurrentContext();
+    if (!g) return false;
+    for (ImGuiWindow* w : g->Windows) {
+        if (w->Active && !w->Hidden && w->Rect().Contains(ImVec2(x, y))) return false;
+    }
+    return true;
+}
+
+void App::on_viewer_wheel(double factor, float x, float y) {
+    if (!current_image()) return;
+    view.zoom_at(factor, x, y);
+    auto_fit = false;
+}
+
+void App::on_viewer_drag(float dx, float dy) {
+    if (!current_image()) return;
+    view.pan(dx, dy);
+    auto_fit = false;
+}
+
+void App::handle_shortcuts() {
+    ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput || io.KeyCtrl || io.KeyAlt || io.KeySuper) return;
+    if (ImGui::IsKeyPressed('F', false)) fit();
+    if (ImGui::IsKeyPressed('1', false) || ImGui::IsKeyPressed(97, false)) one_to_one();
+    if (ImGui::IsKeyPressed(187) || ImGui::IsKeyPressed(107) || ImGui::IsKeyPressed(61)) zoom_by(1.25);
+    if (ImGui::IsKeyPressed(189) || ImGui::IsKeyPressed(109) || ImGui::IsKeyPressed(173)) zoom_by(0.8);
+    if (ImGui::IsKeyPressed('O', false)) js_open_file_picker();
+    if (ImGui::IsKeyPressed(37) || ImGui::IsKeyPressed(33)) select(std::max(0, current - 1));
+    if (ImGui::IsKeyPressed(39) || ImGui::IsKeyPressed(34)) select(std::min(int(images.size()) - 1, current + 1));
+}
+
+void App::update_cursor_readout() {
+    cursor = {};
+    ViewerImage* img = current_image();
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    if (!img || !viewer_hit(m.x, m.y)) return;
+    const int x = int(std::floor(view.to_image_x(m.x)));
+    const int y = int(std::floor(view.to_image_y(m.y)));
+    if (x < 0 || y < 0 || x >= img->pixels.width || y >= img->pixels.height) return;
+    const uint8_t* p = img->pixels.pixel(x, y);
+    cursor = {true, x, y, p[0], p[1], p[2], p[3]};
+}
+
+void App::frame(double time_ms) {
+    update_canvas_size();
+    rebuild_fonts();
+    ImGuiIO& io = ImGui::GetIO();
+    io.DisplaySize = ImVec2(css_width, css_height);
+    io.DisplayFramebufferScale = ImVec2(dpr, dpr);
+    io.DeltaTime = last_time_ms_ > 0 ? float(std::max(0.001, (time_ms - last_time_ms_) / 1000.0)) : 1.0f / 60.0f;
+    last_time_ms_ = time_ms;
+    input.apply_to_imgui();
+
+    if (auto_fit) fit();
+    ImGui::NewFrame();
+    handle_shortcuts();
+    update_cursor_readout();
+    draw_ui();
+    ImGui::Render();
+
+    static const char* kCursors[] = {"default", "text", "move", "ns-resize", "ew-resize", "nesw-resize",
+                                     "nwse-resize", "pointer", "not-allowed"};
+    const ImGuiMouseCursor c = ImGui::GetMouseCursor();
+    const ImVec2 m = io.MousePos;
+    if (panning) js_set_cursor("grabbing");
+    else if (!io.WantCaptureMouse && current_image() && viewer_hit(m.x, m.y)) js_set_cursor("grab");
+    else js_set_cursor(c >= 0 && c < int(sizeof kCursors / sizeof *kCursors) ? kCursors[c] : "default");
+
+    render();
+    frame_count++;
+}
+
+void App::record_widget(const char* name) {
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    widgets[name] = {a.x, a.y, b.x - a.x, b.y - a.y};
+}
+
+void App::draw_ui() {
+    widgets.clear();
+    draw_toolbar(*this);
+    draw_side_panel(*this);
+    draw_thumbnail_strip(*this);
+    draw_status_bar(*this);
+    draw_empty_hint(*this);
+    draw_message_banner(*this);
+}
+
+void App::render() {
+    WGPUTextureView target = wgpuSwapChainGetCurrentTextureView(swap_chain_);
+    WGPUCommandEncoder encoder = wgpuDeviceCreateCommandEncoder(device_, nullptr);
+    WGPURenderPassColorAttachment color = {};
+    color.view = target;
+    color.loadOp = kLoadOpClear;  // see webgpu_fixups.h
+    color.storeOp = WGPUStoreOp_Store;
+    color.clearColor = {0.08, 0.08, 0.09, 1.0};
+    WGPURenderPassDescriptor rp = {};
+    rp.colorAttachmentCount = 1;
+    rp.colorAttachments = &color;
+    WGPURenderPassEncoder pass = wgpuCommandEncoderBeginRenderPass(encoder, &rp);
+
+    if (ViewerImage* img = current_image()) {
+        ImageDraw d;
+        d.texture = img->texture;
+        d.x0 = float(view.to_screen_x(0) * dpr);
+        d.y0 = float(view.to_screen_y(0) * dpr);
+        d.x1 = float(view.to_screen_x(img->pixels.width) * dpr);
+        d.y1 = float(view.to_screen_y(img->pixels.height) * dpr);
+        d.clip_x = int(std::floor(viewer_rect.x * dpr));
+        d.clip_y = int(std::floor(viewer_rect.y * dpr));
+        d.clip_w = int(std::ceil(viewer_rect.w * dpr));
+        d.clip_h = int(std::ceil(viewer_rect.h * dpr));
+        // Shown texels per device pixel: at or above 1, fetch exact texels.
+        d.exact_texels = view.scale * dpr * img->texture->width / img->pixels.width >= 1.0;
+        d.levels = levels;
+        image_renderer_.draw(d, pass, fb_width, fb_height);
+    }
+    imgui_renderer_.render(ImGui::GetDrawData(), pass, fb_width, fb_height);
+
+    wgpuRenderPassEncoderEnd(pass);
+    WGPUCommandBuffer commands = wgpuCommandEncoderFinish(encoder, nullptr);
+    wgpuQueueSubmit(queue_, 1, &commands);
+    wgpuCommandBufferRelease(commands);
+    wgpuRenderPassEncoderRelease(pass);
+    wgpuCommandEncoderRelease(encoder);
+    wgpuTextureViewRelease(target);
+}
+
+}  // namespace esui

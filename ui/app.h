@@ -1,0 +1,115 @@
+// app.h: the viewer application: open images (a case), the view, levels,
+// messages, and the GPU objects that draw them. One instance, owned by main.
+// The frame loop (main.cpp) calls frame(); the html5 glue (platform_html5.cpp)
+// feeds input; JS calls in through app_exports.cpp.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <webgpu/webgpu.h>
+
+#include "image_levels.h"
+#include "image_renderer.h"
+#include "imgui_renderer.h"
+#include "input_queue.h"
+#include "messages.h"
+#include "view_transform.h"
+#include "viewer_image.h"
+
+namespace esui {
+
+// Fixed layout, in CSS pixels.
+constexpr float kToolbarHeight = 38.0f;
+constexpr float kSidePanelWidth = 290.0f;
+constexpr float kThumbStripHeight = 132.0f;
+constexpr float kStatusBarHeight = 26.0f;
+constexpr int kThumbnailSize = 88;
+
+struct CursorReadout {
+    bool valid = false;  // cursor over the current image
+    int x = 0, y = 0;    // image pixel (original resolution)
+    int r = 0, g = 0, b = 0, a = 0;
+};
+
+class App {
+public:
+    bool init();
+    void frame(double time_ms);
+
+    // Decodes `bytes` with the core; on failure records an error naming the
+    // file and changes nothing else. Returns the new image's index or -1.
+    int open_image(const std::string& name, const uint8_t* bytes, size_t size, bool select);
+    void select(int index);
+    void fit();
+    void one_to_one();
+    void zoom_by(double factor);  // about the viewer centre
+    std::string state_json() const;
+
+    // Input glue (platform_html5.cpp).
+    InputQueue input;
+    bool viewer_hit(float x, float y) const;  // over the image area, not under a panel
+    void on_viewer_wheel(double factor, float x, float y);
+    void on_viewer_drag(float dx, float dy);
+    bool panning = false;
+    float pan_last_x = 0, pan_last_y = 0;
+
+    std::vector<std::unique_ptr<ViewerImage>> images;
+    int current = -1;
+    ViewTransform view;
+    bool auto_fit = true;  // refit on resize until the user zooms or pans
+    es::Levels levels;
+    Messages messages;
+    std::string case_name;
+    int max_texture_dimension = 8192;
+    int texture_limit_override = 0;  // testing aid: pretend the GPU limit is this
+
+    // Canvas geometry.
+    float css_width = 0, css_height = 0, dpr = 1;
+    int fb_width = 0, fb_height = 0;
+    Rect viewer_rect;
+    CursorReadout cursor;
+    unsigned frame_count = 0;
+    // Screen rectangles of named controls, for the automation hook
+    // (window.endoscribe.state().widgets): tests click the real controls.
+    std::map<std::string, Rect> widgets;
+    void record_widget(const char* name);  // the last ImGui item
+
+    ViewerImage* current_image() const { return current >= 0 && current < int(images.size()) ? images[current].get() : nullptr; }
+
+private:
+    void update_canvas_size();
+    void configure_swap_chain();
+    void rebuild_fonts();
+    void handle_shortcuts();
+    void update_cursor_readout();
+    void draw_ui();
+    void render();
+
+    WGPUDevice device_ = nullptr;
+    WGPUQueue queue_ = nullptr;
+    WGPUSurface surface_ = nullptr;
+    WGPUSwapChain swap_chain_ = nullptr;
+    WGPUTextureFormat format_ = WGPUTextureFormat_BGRA8Unorm;
+    ImGuiRenderer imgui_renderer_;
+    ImageRenderer image_renderer_;
+    float font_dpr_ = 0;
+    double last_time_ms_ = 0;
+};
+
+App& app();
+
+// Panels (one file each, panel_*.cpp).
+void draw_toolbar(App& a);
+void draw_side_panel(App& a);
+void draw_thumbnail_strip(App& a);
+void draw_status_bar(App& a);
+void draw_message_banner(App& a);
+void draw_empty_hint(App& a);
+
+// JS side (web/loader.js) entry points called from C++.
+void js_open_file_picker();
+void js_set_cursor(const char* css_cursor);
+
+}  // namespace esui

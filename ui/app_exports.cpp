@@ -1,0 +1,66 @@
+// app_exports.cpp: the functions web/loader.js calls (file picker, drag and
+// drop, the demo case, and the read-only automation hook window.endoscribe).
+#include <emscripten/emscripten.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "app.h"
+
+using esui::app;
+
+extern "C" {
+
+// Opens one file's bytes; returns the image index or -1 (an error naming the
+// file is then shown). `select` shows it at once.
+EMSCRIPTEN_KEEPALIVE int es_app_open_image(const char* name, const uint8_t* data, int size, int select) {
+    return app().open_image(name ? name : "(unnamed)", data, size_t(size > 0 ? size : 0), select != 0);
+}
+
+// Errors found on the JS side (unreadable file, failed download) join the same list.
+EMSCRIPTEN_KEEPALIVE void es_app_report_error(const char* text) { app().messages.error(text ? text : ""); }
+
+EMSCRIPTEN_KEEPALIVE void es_app_set_case_name(const char* name) { app().case_name = name ? name : ""; }
+
+EMSCRIPTEN_KEEPALIVE void es_app_select_image(int index) { app().select(index); }
+
+// Testing aid (?max_texture=N): treat N as the GPU's texture limit.
+EMSCRIPTEN_KEEPALIVE void es_app_set_texture_limit_override(int n) { app().texture_limit_override = n; }
+
+// The viewer's state as JSON (documented in web/loader.js, window.endoscribe).
+EMSCRIPTEN_KEEPALIVE const char* es_app_state_json() {
+    static std::string out;
+    const esui::App& a = app();
+    nlohmann::json j;
+    j["frame"] = a.frame_count;
+    j["case"] = a.case_name;
+    j["canvas"] = {{"css_width", a.css_width}, {"css_height", a.css_height}, {"dpr", a.dpr},
+                   {"width", a.fb_width}, {"height", a.fb_height}};
+    j["viewer_rect"] = {a.viewer_rect.x, a.viewer_rect.y, a.viewer_rect.w, a.viewer_rect.h};
+    j["view"] = {{"scale", a.view.scale}, {"offset_x", a.view.offset_x}, {"offset_y", a.view.offset_y},
+                 {"auto_fit", a.auto_fit}};
+    j["levels"] = {{"brightness", a.levels.brightness}, {"contrast", a.levels.contrast}, {"gamma", a.levels.gamma}};
+    j["max_texture_dimension"] = a.max_texture_dimension;
+    j["current"] = a.current;
+    auto images = nlohmann::json::array();
+    for (const auto& img : a.images) {
+        images.push_back({{"name", img->name}, {"format", img->format}, {"width", img->pixels.width},
+                          {"height", img->pixels.height}, {"texture_width", img->texture->width},
+                          {"texture_height", img->texture->height}, {"downscaled", img->downscaled}});
+    }
+    j["images"] = images;
+    auto errors = nlohmann::json::array(), notices = nlohmann::json::array();
+    for (const auto& m : a.messages.all) (m.kind == esui::Message::Error ? errors : notices).push_back(m.text);
+    j["errors"] = errors;
+    j["notices"] = notices;
+    j["cursor"] = a.cursor.valid ? nlohmann::json{{"x", a.cursor.x}, {"y", a.cursor.y}, {"r", a.cursor.r},
+                                                  {"g", a.cursor.g}, {"b", a.cursor.b}, {"a", a.cursor.a}}
+                                 : nlohmann::json(nullptr);
+    auto widgets = nlohmann::json::object();
+    for (const auto& [name, r] : a.widgets) widgets[name] = {r.x, r.y, r.w, r.h};
+    j["widgets"] = widgets;
+    out = j.dump();
+    return out.c_str();
+}
+
+}  // extern "C"

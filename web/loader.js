@@ -1,0 +1,240 @@
+// loader.js: starts the app. It checks for WebGPU and says plainly what to do
+// when it is missing, obtains the GPU device asynchronously (emscripten 3.1.6
+// cannot wait for it inside wasm without ASYNCIFY) and hands it to the wasm as
+// Module.preinitializedWebGPUDevice, then wires the browser to the app: file
+// picker, drag and drop, the demo case, the service worker, and the read-only
+// automation hook window.endoscribe.
+//
+// window.endoscribe (for tests and automation; it changes nothing by itself):
+//   ready          Promise, resolves when the app draws frames
+//   caseLoaded     Promise, resolves when the default case has been opened
+//   state()        the viewer's state, from the wasm (ui/app_exports.cpp):
+//                  { frame, case, canvas: {css_width, css_height, dpr, width, height},
+//                    viewer_rect: [x, y, w, h], view: {scale, offset_x, offset_y, auto_fit},
+//                    levels: {brightness, contrast, gamma}, max_texture_dimension, current,
+//                    images: [{name, format, width, height, texture_width, texture_height, downscaled}],
+//                    errors: [text], notices: [text], cursor: {x, y, r, g, b, a} | null,
+//                    widgets: {name: [x, y, w, h]} }   (CSS pixels; screen = offset + scale * image)
+//   gpuErrors      WebGPU errors seen so far (each is also logged with console.error)
+//   openFiles(fileList)  what the file picker and a drop do
+// URL parameters: ?case=none opens no demo case; ?max_texture=N pretends the
+// GPU's texture limit is N (to see the downscale notice without a huge image).
+'use strict';
+(function () {
+  const params = new URLSearchParams(location.search);
+  const statusEl = document.getElementById('status');
+  const canvas = document.getElementById('canvas');
+  const fileInput = document.getElementById('file-input');
+  const dropOverlay = document.getElementById('drop-overlay');
+  let Module = null;
+
+  const hook = { gpuErrors: [], state: () => null, openFiles: (files) => openFiles(files) };
+  let resolveReady, rejectReady, resolveCase;
+  hook.ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
+  hook.caseLoaded = new Promise((res) => { resolveCase = res; });
+  hook.ready.catch(() => {});
+  window.endoscribe = hook;
+
+  function showFatal(title, text, help) {
+    document.getElementById('fatal-title').textContent = title;
+    document.getElementById('fatal-text').textContent = text;
+    document.getElementById('fatal-help').textContent = help || '';
+    document.getElementById('fatal').hidden = false;
+    statusEl.hidden = true;
+    canvas.hidden = true;
+  }
+
+  const BROWSER_HELP = 'Please open EndoScribe in a current desktop version of Google Chrome or Microsoft Edge ' +
+    '(version 113 or newer), which have WebGPU turned on. On Linux, Chrome may need WebGPU enabled at ' +
+    'chrome://flags/#enable-unsafe-webgpu. Firefox and Safari support WebGPU only in their newest versions.';
+
+  function registerServiceWorker() {
+    if (!('serviceWorker' in navigator)) return;
+    navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker not registered:', e.message));
+  }
+
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = src;
+      s.onload = resolve;
+      s.onerror = () => reject(new Error('could not load ' + src));
+      document.head.appendChild(s);
+    });
+  }
+
+  function reportError(text) {
+    if (Module) Module.ccall('es_app_report_error', null, ['string'], [text]);
+    else console.warn(text);
+  }
+
+  // Copies bytes into the wasm heap and lets the core decode them.
+  function openBytes(name, bytes, select) {
+    const ptr = Module._malloc(Math.max(1, bytes.length));
+    try {
+      Module.HEAPU8.set(bytes, ptr);
+      return Module.ccall('es_app_open_image', 'number', ['string', 'number', 'number', 'number'],
+        [name, ptr, bytes.length, select ? 1 : 0]);
+    } finally {
+      Module._free(ptr);
+    }
+  }
+
+  async function openFiles(files) {
+    let selectNext = true;
+    for (const file of Array.from(files || [])) {
+      let bytes;
+      try {
+        bytes = new Uint8Array(await file.arrayBuffer());
+      } catch (e) {
+        reportError(`Could not read "${file.name}": ${e.message}`);
+        continue;
+      }
+      if (openBytes(file.name, bytes, selectNext) >= 0) selectNext = false;
+    }
+  }
+
+  // The demo case: demo/case.json lists its images (made by tools/make_demo_case).
+  function caseImageFiles(json) {
+    const list = json.images || json.frames || [];
+    return list.map((entry) => (typeof entry === 'string' ? entry : entry.file || entry.path || entry.image))
+      .filter((f) => typeof f === 'string');
+  }
+
+  async function openDemoCase() {
+    const urls = ['demo/case.json'];
+    try {
+      const response = await fetch('demo/case.json');
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const json = await response.json();
+      const name = json.title || json.id || 'Demo case';
+      Module.ccall('es_app_set_case_name', null, ['string'], [String(name)]);
+      let first = true;
+      for (const file of caseImageFiles(json)) {
+        const url = 'demo/' + file;
+        urls.push(url);
+        try {
+          const r = await fetch(url);
+          if (!r.ok) throw new Error(`HTTP ${r.status}`);
+          openBytes(file.split('/').pop(), new Uint8Array(await r.arrayBuffer()), first);
+          first = false;
+        } catch (e) {
+          reportError(`Could not load demo image "${file}": ${e.message}`);
+        }
+      }
+      // Keep the case for offline use (the service worker serves this cache).
+      if ('caches' in window) caches.open('endoscribe-shell-v1').then((c) => c.addAll(urls)).catch(() => {});
+    } catch (e) {
+      reportError(`Could not load the demo case: ${e.message}`);
+    }
+  }
+
+  function wireFileInput() {
+    fileInput.addEventListener('change', () => {
+      const files = Array.from(fileInput.files || []);
+      fileInput.value = '';
+      openFiles(files);
+    });
+    let depth = 0;
+    const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
+    window.addEventListener('dragenter', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth++;
+      dropOverlay.hidden = false;
+    });
+    window.addEventListener('dragover', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    });
+    window.addEventListener('dragleave', () => {
+      depth = Math.max(0, depth - 1);
+      if (!depth) dropOverlay.hidden = true;
+    });
+    window.addEventListener('drop', (e) => {
+      e.preventDefault();
+      depth = 0;
+      dropOverlay.hidden = true;
+      if (e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files.length) openFiles(e.dataTransfer.files);
+    });
+  }
+
+  async function start() {
+    registerServiceWorker();
+    if (!navigator.gpu) {
+      showFatal('This browser does not support WebGPU',
+        'EndoScribe draws and analyses images on your own graphics card through WebGPU, and this browser does not provide it.',
+        BROWSER_HELP);
+      rejectReady(new Error('no WebGPU'));
+      return;
+    }
+    let adapter = null;
+    try {
+      adapter = await navigator.gpu.requestAdapter();
+    } catch (e) { /* reported below */ }
+    if (!adapter) {
+      showFatal('No usable graphics card found',
+        'This browser supports WebGPU, but it could not find a graphics card it may use (it may be blocked, or ' +
+        'hardware acceleration may be switched off in the browser settings).', BROWSER_HELP);
+      rejectReady(new Error('no WebGPU adapter'));
+      return;
+    }
+    let device;
+    try {
+      // Ask for the adapter's full texture size so large images need no downscaling.
+      device = await adapter.requestDevice({
+        requiredLimits: { maxTextureDimension2D: adapter.limits.maxTextureDimension2D },
+      });
+    } catch (e) {
+      showFatal('The graphics card could not be opened', e.message, BROWSER_HELP);
+      rejectReady(e);
+      return;
+    }
+    device.addEventListener('uncapturederror', (ev) => {
+      const msg = `WebGPU ${ev.error.constructor.name}: ${ev.error.message}`;
+      hook.gpuErrors.push(msg);
+      console.error(msg);
+    });
+    device.lost.then((info) => {
+      if (info.reason === 'destroyed') return;
+      console.error('WebGPU device lost: ' + info.message);
+      showFatal('The graphics card stopped responding', info.message, 'Reload the page to start again.');
+    });
+
+    statusEl.textContent = 'Starting EndoScribe\u2026';
+    await loadScript('endoscribe.js');
+    const appReady = new Promise((resolve, reject) => {
+      /* global createEndoScribe */
+      createEndoScribe({
+        canvas,
+        preinitializedWebGPUDevice: device,
+        print: (text) => console.log(text),
+        printErr: (text) => console.error(text),
+        onAppReady: resolve,
+        onAppFailed: (why) => reject(new Error(why)),
+        openFilePicker: () => fileInput.click(),
+        setCursor: (c) => { canvas.style.cursor = c; },
+      }).then((m) => { Module = m; }, reject);
+    });
+    // onAppReady fires from main(), before the factory's promise settles.
+    await appReady;
+    await new Promise((r) => setTimeout(r, 0));
+    if (!Module) throw new Error('module did not initialise');
+    statusEl.hidden = true;
+    hook.state = () => JSON.parse(Module.UTF8ToString(Module._es_app_state_json()));
+    const maxTexture = parseInt(params.get('max_texture') || '0', 10);
+    if (maxTexture > 0) Module._es_app_set_texture_limit_override(maxTexture);
+    wireFileInput();
+    canvas.focus();
+    resolveReady();
+    if (params.get('case') !== 'none') await openDemoCase();
+    resolveCase();
+  }
+
+  start().catch((e) => {
+    console.error('EndoScribe failed to start: ' + (e && e.message));
+    showFatal('EndoScribe failed to start', String(e && e.message), 'Reload the page; if it happens again, ' + BROWSER_HELP);
+    rejectReady(e);
+  });
+})();

@@ -1,0 +1,43 @@
+// sw.js: the service worker. It keeps a copy of the app shell so the app
+// starts with the network off after the first visit. Strategy: network first
+// (always the fresh build when online), the cached copy when the network fails.
+// web/loader.js adds the demo case's files to the same cache once it has them.
+'use strict';
+const CACHE = 'endoscribe-shell-v1';
+const SHELL = ['./', 'index.html', 'loader.js', 'style.css', 'endoscribe.js', 'endoscribe.wasm',
+  'manifest.webmanifest', 'icon.svg'];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE)
+    .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' }))))
+    .then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  // Only this origin's GETs; /api/ answers are live data, never cached.
+  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const response = await fetch(request);
+      if (response.ok && response.type === 'basic') cache.put(request, response.clone());
+      return response;
+    } catch (err) {
+      const cached = await cache.match(request, { ignoreSearch: request.mode === 'navigate' });
+      if (cached) return cached;
+      if (request.mode === 'navigate') {
+        const shell = await cache.match('./');
+        if (shell) return shell;
+      }
+      throw err;
+    }
+  })());
+});
