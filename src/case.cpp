@@ -48,7 +48,9 @@ struct Reader {
     bool int_value(const json& v, const std::string& where, int64_t lo, int64_t hi, int64_t& out) {
         if (v.is_number_unsigned()) {
             uint64_t u = v.get<uint64_t>();
-            if (u > uint64_t(hi)) return fail(where, "must be at most " + std::to_string(hi));
+            if (u > uint64_t(hi))
+                return fail(where, "must be from " + std::to_string(lo) + " to " + std::to_string(hi) + ", not " +
+                                       std::to_string(u));
             out = int64_t(u);
         } else if (v.is_number_integer()) {
             out = v.get<int64_t>();

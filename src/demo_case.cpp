@@ -162,6 +162,15 @@ DemoRendering render_demo_image(const DemoImageSpec& spec) {
     std::vector<std::pair<float, float>> phases;
     for (size_t i = 0; i < spec.polyps.size(); ++i) phases.push_back({rng.range(0, 2 * kPi), rng.range(0, 2 * kPi)});
 
+    // The scope's field of view: a rectangle with cut corners, black outside;
+    // 1 inside, 0 outside, anti-aliased over one pixel.
+    auto field_of_view = [w, h](int x, int y) {
+        const float cx = float(w) / 2, cy = float(h) / 2, corner = 0.14f * float(h), inset = 3.0f;
+        float ax = std::abs(float(x) + 0.5f - cx), ay = std::abs(float(y) + 0.5f - cy);
+        float outside = std::max({ax - (cx - inset), ay - (cy - inset), (ax + ay - (cx + cy - 2 * inset - corner)) * 0.7071f});
+        return clamp01(0.5f - outside);
+    };
+
     // 1. Height field and polyp coverage.
     const float lx = spec.lumen_x * float(w), ly = spec.lumen_y * float(h);
     const float lumen_r = spec.lumen_radius * float(h);
@@ -176,18 +185,18 @@ DemoRendering render_demo_image(const DemoImageSpec& spec) {
             // Haustral folds: warped rings around the lumen, flattening toward it.
             float warp = 40.0f * fbm(fx, fy, 160.0f, 3, nseed + 1);
             float ring = std::sin((d + warp) * 2 * kPi / fold_period);
-            float fold = 9.0f * std::pow(0.5f + 0.5f * ring, 3.0f) * smoothstep(lumen_r * 0.8f, lumen_r * 2.2f, d);
+            float fold = 16.0f * std::pow(0.5f + 0.5f * ring, 2.5f) * smoothstep(lumen_r * 0.8f, lumen_r * 2.2f, d);
             // Fine mucosal relief: the source of small specular glints.
-            float relief = 0.9f * fbm(fx, fy, 7.0f, 3, nseed + 2);
+            float relief = 0.45f * fbm(fx, fy, 9.0f, 3, nseed + 2);
             float hgt = fold + relief;
             for (size_t p = 0; p < spec.polyps.size(); ++p) {
                 const DemoPolyp& pp = spec.polyps[p];
                 float q = polyp_q(pp, fx, fy, phases[p].first, phases[p].second);
                 if (q < 1.0f) {
                     float rmean = 0.5f * (pp.rx + pp.ry);
-                    float dome = pp.height * rmean * std::pow(1.0f - q * q, 0.65f);
+                    float dome = pp.height * rmean * std::pow(1.0f - q * q, 0.8f);
                     float bumps = 1.4f * fbm(fx, fy, 11.0f, 3, nseed + 10 + uint32_t(p));  // lobulated surface
-                    hgt = std::max(hgt, fold * 0.3f + dome + bumps * smoothstep(1.0f, 0.6f, q));
+                    hgt += dome + bumps * smoothstep(1.0f, 0.6f, q);  // sits on the mucosa: continuous at its edge
                     polyp_id[i] = int(p);
                 }
                 // Anti-aliased coverage over ~1 px of q, and a contact shadow just outside.
@@ -210,7 +219,6 @@ DemoRendering render_demo_image(const DemoImageSpec& spec) {
     const Vec3 deep{0.62f, 0.20f, 0.19f}, pale{0.90f, 0.50f, 0.44f};
     const Vec3 vessel_colour{0.42f, 0.07f, 0.13f}, polyp_colour{0.88f, 0.47f, 0.42f}, lumen_colour{0.10f, 0.025f, 0.02f};
     const float cx = float(w) / 2, cy = float(h) / 2, focal = 0.9f * float(w);
-    const float corner = 0.14f * float(h), inset = 3.0f;
     Rng noise_rng(spec.seed ^ 0xA5A5A5A5ull);
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) {
@@ -231,7 +239,7 @@ DemoRendering render_demo_image(const DemoImageSpec& spec) {
             // Albedo.
             float mottle = 0.5f + 0.5f * fbm(fx, fy, 120.0f, 4, nseed + 3);
             Vec3 albedo = mix(deep, pale, clamp01(0.15f + 0.85f * mottle));
-            float grain = 1.0f + 0.05f * fbm(fx, fy, 3.0f, 2, nseed + 4);
+            float grain = 1.0f + 0.04f * fbm(fx, fy, 3.0f, 2, nseed + 4);
             float cover = polyp_cover[i];
             float v = vessels[i] * (1.0f - cover) * (0.55f + 0.45f * mottle);
             albedo = mix(albedo, vessel_colour, 0.62f * v);
@@ -249,23 +257,20 @@ DemoRendering render_demo_image(const DemoImageSpec& spec) {
             float shade = 0.22f + 0.95f * ndotl;
 
             // Wet surface: sharp specular glints where the surface faces the lens.
-            float wet = 0.6f + 0.4f * fbm(fx, fy, 40.0f, 2, nseed + 6);
+            // Glints gather in wet patches of the mucosa; the polyp dome is wet all over.
+            float wet = polyp_id[i] >= 0 ? 1.0f : smoothstep(0.1f, 0.6f, fbm(fx, fy, 50.0f, 2, nseed + 6));
             float shininess = polyp_id[i] >= 0 ? 120.0f : 260.0f;
             float spec_light = 1.4f * wet * std::pow(ndotl, shininess) * depth_light;
 
             float rgb[3] = {albedo.r, albedo.g, albedo.b};
             float lumen_t = smoothstep(1.3f, 0.2f, dl);
             const float lumen_rgb[3] = {lumen_colour.r, lumen_colour.g, lumen_colour.b};
-            // Scope field of view: a rectangle with cut corners, black outside.
-            float ex = std::abs(fx + 0.5f - cx) - (cx - inset), ey = std::abs(fy + 0.5f - cy) - (cy - inset);
-            float diag = (std::abs(fx + 0.5f - cx) + std::abs(fy + 0.5f - cy)) - (cx + cy - 2 * inset - corner);
-            float outside = std::max({ex, ey, diag * 0.7071f});
-            float fov = clamp01(0.5f - outside);
+            float fov = field_of_view(x, y);
             uint8_t* px = out.image.pixel(x, y);
             for (int c = 0; c < 3; ++c) {
                 float col = rgb[c] * grain * shade * light + spec_light * (c == 0 ? 1.0f : c == 1 ? 0.97f : 0.95f);
                 col = mix(col, lumen_rgb[c] * (0.6f + 0.4f * mottle), lumen_t);
-                col += (noise_rng.uniform() - 0.5f) * 0.025f;
+                col += (noise_rng.uniform() - 0.5f) * 0.012f;
                 col *= fov;
                 px[c] = uint8_t(std::lround(clamp01(col) * 255.0f));
             }
@@ -278,9 +283,7 @@ DemoRendering render_demo_image(const DemoImageSpec& spec) {
         for (int y = 0; y < h; ++y)
             for (int x = 0; x < w; ++x) {
                 float q = polyp_q(spec.polyps[p], float(x), float(y), phases[p].first, phases[p].second);
-                const uint8_t* px = out.image.pixel(x, y);
-                bool in_view = px[0] + px[1] + px[2] > 0 || q < 0.9f;
-                if (q < 1.0f && in_view && x >= 4 && y >= 4 && x < w - 4 && y < h - 4) mask[size_t(y) * w + x] = 255;
+                if (q < 1.0f && field_of_view(x, y) >= 0.5f) mask[size_t(y) * w + x] = 255;
             }
         out.masks.push_back(std::move(mask));
     }
@@ -305,7 +308,7 @@ std::vector<DemoImageSpec> demo_image_specs() {
     specs[2].title = "Rectum: large lobulated polyp";
     specs[2].seed = 303;
     specs[2].lumen_x = 0.80f, specs[2].lumen_y = 0.24f, specs[2].lumen_radius = 0.14f;
-    specs[2].polyps = {{290, 300, 118, 92, -0.25f, 0.5f, 0.16f}};
+    specs[2].polyps = {{290, 300, 118, 92, -0.25f, 0.5f, 0.11f}};
 
     specs[3].file = "image-4.png";
     specs[3].title = "Transverse colon: normal mucosa";
