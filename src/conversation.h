@@ -74,6 +74,9 @@ public:
     bool pending_has_image() const;
 
     void on_prefilled(size_t n);  // n more tokens are now in the KV cache
+    // The runtime could keep only the first n cached tokens (e.g. it cannot cut
+    // a GPU-resident cache after an edit and starts over from 0).
+    void rewind_kv(size_t n) { if (n < kv_length_) kv_length_ = n; }
     void on_answer_token(int id);
     void on_fed(size_t n) { on_prefilled(n); }
     void finish_answer();

@@ -1,0 +1,200 @@
+// core.js: the assistant's C++ core (web/bindings/assistant_bindings.cpp) as JS
+// objects. Only marshalling lives here: strings, id arrays and float tensors go
+// in and out of the WebAssembly heap; every decision is made by the core.
+// Works with the app's module and with the Node module
+// (build/wasm/node/endoscribe_core.mjs).
+
+export class CoreError extends Error {}
+
+export class Core {
+  constructor(module) {
+    this.m = module;
+    this._scratch = { ptr: 0, bytes: 0 };
+  }
+
+  // Loads the Node/ES module build: `factory` is the module's default export.
+  static async create(factory, options = {}) {
+    return new Core(await factory(options));
+  }
+
+  error() {
+    return this.m.UTF8ToString(this.m._es_asst_error());
+  }
+  _fail(what) {
+    throw new CoreError(`${what}: ${this.error()}`);
+  }
+  _str(ptr) {
+    return ptr ? this.m.UTF8ToString(ptr) : null;
+  }
+  // Runs fn with NUL-terminated UTF-8 copies of the given strings on the heap.
+  _withStrings(strings, fn) {
+    const ptrs = strings.map((s) => {
+      const n = this.m.lengthBytesUTF8(s) + 1;
+      const p = this.m._malloc(n);
+      this.m.stringToUTF8(s, p, n);
+      return p;
+    });
+    try {
+      return fn(...ptrs);
+    } finally {
+      ptrs.forEach((p) => this.m._free(p));
+    }
+  }
+  _withBytes(bytes, fn) {
+    const p = this.m._malloc(Math.max(1, bytes.byteLength));
+    this.m.HEAPU8.set(bytes, p);
+    try {
+      return fn(p, bytes.byteLength);
+    } finally {
+      this.m._free(p);
+    }
+  }
+  _withInt32(values, fn) {
+    const a = Int32Array.from(values);
+    return this._withBytes(new Uint8Array(a.buffer), fn);
+  }
+  // A reusable heap buffer for logits (one answer token = one vocab row).
+  _floats(data) {
+    const bytes = data.length * 4;
+    if (bytes > this._scratch.bytes) {
+      if (this._scratch.ptr) this.m._free(this._scratch.ptr);
+      this._scratch = { ptr: this.m._malloc(bytes), bytes };
+    }
+    this.m.HEAPF32.set(data, this._scratch.ptr >> 2);
+    return this._scratch.ptr;
+  }
+  _ids(n) {
+    if (n < 0) this._fail('core');
+    const p = this.m._es_asst_result_i32() >> 2;
+    return Array.from(this.m.HEAP32.subarray(p, p + n));
+  }
+
+  tokenizer(modelBytes, tokenizerConfigJson = null) {
+    const h = this._withBytes(modelBytes, (p, n) => this.m._es_tok_load(p, n));
+    if (!h) this._fail('tokenizer.model');
+    const t = new Tokenizer(this, h);
+    if (tokenizerConfigJson) {
+      const ok = this._withStrings([tokenizerConfigJson], (p) => this.m._es_tok_add_config(h, p));
+      if (!ok) { t.free(); this._fail('tokenizer_config.json'); }
+    }
+    return t;
+  }
+
+  // pixel_values [1, 3, H, W] from encoded image bytes, as preprocessor_config.json says.
+  preprocessImage(imageBytes, preprocessorConfigJson) {
+    const n = this._withStrings([preprocessorConfigJson], (cfg) =>
+      this._withBytes(imageBytes, (p, len) => this.m._es_img_preprocess(p, len, cfg)));
+    return this._pixelResult(n);
+  }
+  preprocessRgba(rgba, width, height, preprocessorConfigJson) {
+    const n = this._withStrings([preprocessorConfigJson], (cfg) =>
+      this._withBytes(rgba, (p) => this.m._es_img_preprocess_rgba(p, width, height, cfg)));
+    return this._pixelResult(n);
+  }
+  _pixelResult(n) {
+    if (n < 0) this._fail('image preprocessing');
+    const dims = this._ids(3);
+    const p = this.m._es_asst_result_f32() >> 2;
+    return { data: this.m.HEAPF32.slice(p, p + n), dims: [1, ...dims] };
+  }
+
+  parseLabelSet(jsonText) {
+    const s = this._withStrings([jsonText], (p) => this._str(this.m._es_label_set_parse(p)));
+    if (s === null) this._fail('label set');
+    return JSON.parse(s);
+  }
+  parseBoxes(text, { format = 'auto', order = 'xyxy', width, height }) {
+    const s = this._withStrings([text, JSON.stringify({ format, order, width, height })],
+      (t, o) => this._str(this.m._es_box_parse(t, o)));
+    if (s === null) this._fail('boxes');
+    return JSON.parse(s);
+  }
+  formatBox(box, { format = 'auto', order = 'xyxy', width, height }) {
+    const s = this._withStrings([JSON.stringify({ format, order, width, height })],
+      (o) => this._str(this.m._es_box_format(box.x1, box.y1, box.x2, box.y2, o)));
+    if (s === null) this._fail('box');
+    return s;
+  }
+}
+
+export class Tokenizer {
+  constructor(core, handle) {
+    this.core = core;
+    this.h = handle;
+  }
+  get vocabSize() { return this.core.m._es_tok_vocab_size(this.h); }
+  specialId(which) { return this.core._withStrings([which], (p) => this.core.m._es_tok_special_id(this.h, p)); }
+  pieceToId(piece) { return this.core._withStrings([piece], (p) => this.core.m._es_tok_piece_to_id(this.h, p)); }
+  piece(id) { return this.core._str(this.core.m._es_tok_piece(this.h, id)); }
+  encode(text, { special = false } = {}) {
+    const n = this.core._withStrings([text], (p) => this.core.m._es_tok_encode(this.h, p, special ? 1 : 0));
+    return this.core._ids(n);
+  }
+  decode(ids) {
+    return this.core._withInt32(ids, (p) => this.core._str(this.core.m._es_tok_decode(this.h, p, ids.length)));
+  }
+  free() { this.core.m._es_tok_free(this.h); this.h = 0; }
+}
+
+// One conversation: its tokens, its KV bookkeeping, its generator and its
+// label scorer (see src/conversation.h for the protocol).
+export class Chat {
+  constructor(core, tokenizer, config) {
+    this.core = core;
+    this.h = core._withStrings([JSON.stringify(config)], (p) => core.m._es_chat_create(tokenizer.h, p));
+    if (!this.h) core._fail('chat');
+  }
+  get m() { return this.core.m; }
+  free() { this.m._es_chat_free(this.h); this.h = 0; }
+  get imageTokenId() { return this.m._es_chat_image_token_id(this.h); }
+  setSystemPrompt(text) { this.core._withStrings([text], (p) => this.m._es_chat_set_system(this.h, p)); }
+  ask(question, { image = false } = {}) {
+    if (!this.core._withStrings([question], (p) => this.m._es_chat_ask(this.h, p, image ? 1 : 0))) this.core._fail('ask');
+  }
+  editQuestion(turn, question) {
+    if (!this.core._withStrings([question], (p) => this.m._es_chat_edit(this.h, turn, p))) this.core._fail('edit');
+  }
+  clear() { this.m._es_chat_clear(this.h); }
+  tokens() { return this.core._ids(this.m._es_chat_tokens(this.h)); }
+  get kvLength() { return this.m._es_chat_kv_length(this.h); }
+  pending() { return this.core._ids(this.m._es_chat_pending(this.h)); }
+  pendingTokenTypes() { return this.core._ids(this.m._es_chat_pending_token_types(this.h)); }
+  pendingHasImage() { return this.m._es_chat_pending_has_image(this.h) === 1; }
+  onPrefilled(n) { this.m._es_chat_on_prefilled(this.h, n); }
+  rewindKv(n) { this.m._es_chat_rewind_kv(this.h, n); }
+  get turnCount() { return this.m._es_chat_turn_count(this.h); }
+  answerText(turn) { return this.core._str(this.m._es_chat_answer_text(this.h, turn)); }
+  answerIds(turn) { return this.core._ids(this.m._es_chat_answer_ids(this.h, turn)); }
+  messages() { return JSON.parse(this.core._str(this.m._es_chat_messages_json(this.h))); }
+
+  startGeneration(config = {}) {
+    if (!this.core._withStrings([JSON.stringify(config)], (p) => this.m._es_gen_start(this.h, p))) this.core._fail('generation');
+  }
+  // logits: Float32Array of one vocab row. Returns {feed, token, delta, done, reason}.
+  step(logits) {
+    const next = this.m._es_gen_step(this.h, this.core._floats(logits), logits.length);
+    const token = this.m._es_gen_last_token(this.h);
+    const delta = this.core._str(this.m._es_gen_text_delta(this.h));
+    const reason = this.core._str(this.m._es_gen_finish_reason(this.h));
+    return { feed: next >= 0 ? next : null, token, delta, done: next < 0, reason };
+  }
+  cancel() { this.m._es_gen_cancel(this.h); }
+  generated() { return this.core._ids(this.m._es_gen_generated(this.h)); }
+
+  beginClassification(answers, endId) {
+    const n = this.core._withStrings([JSON.stringify(answers)], (p) => this.m._es_cls_begin(this.h, p, endId));
+    if (n < 0) this.core._fail('classification');
+    return n;
+  }
+  labelRunTokens(i) { return this.core._ids(this.m._es_cls_run_tokens(this.h, i)); }
+  setPrefixLogits(row) { this.m._es_cls_set_prefix_logits(this.h, this.core._floats(row), row.length); }
+  addLabelLogits(i, logits, rows) {
+    const vocab = logits.length / rows;
+    if (!this.m._es_cls_add(this.h, i, this.core._floats(logits), rows, vocab)) this.core._fail('classification');
+  }
+  classificationResult() {
+    const s = this.core._str(this.m._es_cls_result_json(this.h));
+    if (s === null) this.core._fail('classification');
+    return JSON.parse(s);
+  }
+}
