@@ -1,0 +1,169 @@
+// THE PARITY TEST: the WASM core + onnxruntime-web's WASM EP, running the
+// model builder's fp32 tiny package, reproduce transformers' greedy
+// continuations token for token: turn 1 (image), turn 2 through the kept KV
+// cache (prefilling only its new tokens, no second image encode), and the
+// text-only prompt. Plus cancel mid-answer and classification.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import * as ort from 'onnxruntime-web';
+import { ROOT, TINY, golden, loadCore, readNpy } from './assistant_helpers.mjs';
+import { ModelPackage } from '../../web/assistant/package.js';
+import { folderSource } from '../../web/assistant/sources.js';
+import { AssistantRuntime } from '../../web/assistant/runtime.js';
+
+ort.env.wasm.numThreads = 1;
+
+const { core, why } = await loadCore();
+let skip = core ? false : why;
+if (!skip && !fs.existsSync(path.join(ROOT, 'tools/build_model.py'))) skip = 'tools/build_model.py missing';
+if (!skip && !fs.existsSync('/usr/bin/python3')) skip = '/usr/bin/python3 missing';
+
+let dir, rt;
+const image = () => ({ key: 'golden', bytes: fs.readFileSync(path.join(TINY, 'golden/image.png')) });
+
+before(async () => {
+  if (skip) return;
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-asst-pkg-'));
+  execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'),
+    path.join(dir, 'pkg'), '--quant', 'none', '--quiet'], { stdio: 'pipe' });
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
+  rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: 'fp32' });
+});
+
+after(async () => {
+  if (rt) await rt.release();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('package is verified against its manifest and uses the token-type decoder', { skip }, () => {
+  assert.ok(rt.pkg.verified.has('onnx/decoder_token_types.onnx'));
+  assert.ok(rt.pkg.verified.has('onnx/decoder_model_merged.onnx_data'));
+  assert.ok(rt.decoderInputs.has('token_type_ids'));
+  assert.equal(rt.ep, 'wasm');
+});
+
+test('image features match the oracle', { skip }, async () => {
+  const feats = await rt.encodeImage({ key: 'features-check', bytes: image().bytes });
+  const ref = readNpy(path.join(TINY, 'golden/image_features.npy'));
+  let maxDiff = 0;
+  for (let i = 0; i < ref.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(feats[i] - ref.data[i]));
+  assert.ok(maxDiff < 1e-4, `image features max |diff| ${maxDiff}`);
+});
+
+test('two turns reproduce the golden greedy continuations through the kept KV cache', { skip }, async () => {
+  const conv = rt.newConversation();
+  const encodesBefore = rt.stats.imageEncodes;
+  const streamed = [];
+  const r1 = await rt.ask(conv, 'What is shown in this image?', {
+    image: image(), generation: { max_new_tokens: 24 }, onToken: (d) => streamed.push(d) }).promise;
+  assert.deepEqual(conv.chat.tokens().slice(0, golden.turn1_ids.length), golden.turn1_ids);
+  assert.deepEqual(r1.ids, golden.turn1_greedy_ids);
+  assert.equal(r1.text, golden.turn1_greedy_text);
+  assert.equal(streamed.join(''), golden.turn1_greedy_text);
+  assert.equal(r1.reason, 'length');
+  assert.equal(r1.prefilled, golden.turn1_ids.length);
+  assert.equal(rt.stats.imageEncodes, encodesBefore + 1);
+
+  const kvBefore = conv.kv.length;
+  assert.equal(kvBefore, golden.turn1_ids.length + 23);  // the 24th token is never fed
+  const r2 = await rt.ask(conv, 'How many polyps are visible?', { generation: { max_new_tokens: 24 } }).promise;
+  assert.deepEqual(conv.chat.tokens().slice(0, golden.turn2_prompt_ids.length), golden.turn2_prompt_ids);
+  // Only the unfed last answer token + the new turn: no history, no image.
+  assert.equal(r2.prefilled, golden.turn2_prompt_ids.length - kvBefore);
+  assert.equal(r2.prefilled, 20);
+  assert.equal(rt.stats.imageEncodes, encodesBefore + 1);
+  assert.deepEqual(r2.ids, golden.turn2_greedy_ids);
+  assert.equal(r2.text, golden.turn2_greedy_text);
+  conv.free();
+});
+
+test('text-only prompt reproduces the golden continuation', { skip }, async () => {
+  const conv = rt.newConversation();
+  const r = await rt.ask(conv, 'Draft an endoscopy report.', { generation: { max_new_tokens: 24 } }).promise;
+  assert.deepEqual(conv.chat.tokens().slice(0, golden.text_only_ids.length), golden.text_only_ids);
+  assert.deepEqual(r.ids, golden.text_only_greedy_ids);
+  conv.free();
+});
+
+test('turn-1 logits match the oracle (token_type_ids honoured)', { skip }, async () => {
+  const conv = rt.newConversation();
+  conv.chat.ask('What is shown in this image?', { image: true });
+  conv.imageKey = 'golden';
+  await rt.encodeImage(image());
+  const ids = conv.chat.pending();
+  const logits = await rt._decode(conv.kv, ids, conv.chat.pendingTokenTypes(), rt.imageFeatures.get('golden'));
+  const ref = readNpy(path.join(TINY, 'golden/turn1_logits.npy'));
+  let maxDiff = 0;
+  for (let i = 0; i < ref.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(logits[i] - ref.data[i]));
+  assert.ok(maxDiff < 1e-3, `turn-1 logits max |diff| ${maxDiff} (without token types it would be ~${golden.max_abs_diff_logits_without_token_type_ids})`);
+  conv.free();
+});
+
+test('cancel mid-answer stops generation and the chat continues consistently', { skip }, async () => {
+  const conv = rt.newConversation();
+  let job;
+  const seen = [];
+  job = rt.ask(conv, 'What is shown in this image?', {
+    image: image(), generation: { max_new_tokens: 24 },
+    onToken: (d, t) => { seen.push(t); if (seen.length === 3) job.cancel(); } });
+  const r = await job.promise;
+  assert.equal(r.reason, 'cancelled');
+  assert.deepEqual(r.ids, golden.turn1_greedy_ids.slice(0, 3));
+  // Every sampled token of a cancelled answer was fed, so the cache holds them all.
+  assert.equal(conv.kv.length, golden.turn1_ids.length + 3);
+  assert.equal(conv.chat.kvLength, conv.kv.length);
+  const r2 = await rt.ask(conv, 'How many polyps are visible?', { generation: { max_new_tokens: 4 } }).promise;
+  assert.equal(r2.ids.length, 4);
+  assert.equal(conv.chat.kvLength, conv.kv.length);
+  conv.free();
+});
+
+test('editing the first question re-prefills from the start (image features reused)', { skip }, async () => {
+  const conv = rt.newConversation();
+  await rt.ask(conv, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 3 } }).promise;
+  await rt.ask(conv, 'Is it bleeding?', { generation: { max_new_tokens: 3 } }).promise;
+  const encodes = rt.stats.imageEncodes;
+  conv.chat.editQuestion(0, 'What is shown in this image?');
+  assert.equal(conv.chat.kvLength, 0);
+  // Re-run: the answer to the edited first question is the golden one.
+  const chat = conv.chat;
+  const row = await rt._prefill(conv, null);
+  chat.startGeneration({ max_new_tokens: 24 });
+  let r = chat.step(row);
+  while (!r.done) r = chat.step(await rt._decode(conv.kv, [r.feed], [0], null));
+  assert.deepEqual(chat.answerIds(0), golden.turn1_greedy_ids);
+  assert.equal(rt.stats.imageEncodes, encodes);
+  conv.free();
+});
+
+test('classification: probabilities sum to 1 and follow the logits', { skip }, async () => {
+  // Single-token answers without an end token: each probability must equal the
+  // next-token softmax restricted to the label tokens.
+  const piece = (id) => rt.tokenizer.piece(id).replace(/^\u2581/, ' ');
+  const answers = [954, 674, 325, 656].map(piece);
+  const set = { question: 'What is shown in this image?', labels: answers.map((a, i) => ({ id: `l${i}`, name: a, answer: a })) };
+  const r = await rt.classify(set, { image: image(), endId: -1 }).promise;
+  const sum = r.labels.reduce((s, l) => s + l.probability, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-9, `sum ${sum}`);
+  const ref = readNpy(path.join(TINY, 'golden/turn1_logits.npy'));
+  const V = ref.shape[2], last = ref.data.subarray((ref.shape[1] - 1) * V, ref.shape[1] * V);
+  const z = [954, 674, 325, 656].reduce((s, id) => s + Math.exp(last[id]), 0);
+  [954, 674, 325, 656].forEach((id, i) => assert.ok(Math.abs(r.labels[i].probability - Math.exp(last[id]) / z) < 1e-3,
+    `${i}: ${r.labels[i].probability} vs ${Math.exp(last[id]) / z}`));
+  assert.equal(r.labels[r.ranking[0]].id, 'l0');  // 954 is the greedy token
+
+  // Multi-token labels with the end-of-turn token: still a distribution, and
+  // the ranking is the order of the log-likelihoods.
+  const multi = { labels: ['polyp', 'ulcerative colitis', 'normal cecum', 'esophagitis'].map((a) => ({ id: a, name: a, answer: a })) };
+  const decodesBefore = rt.stats.decoderRuns;
+  const m = await rt.classify(multi, { image: image() }).promise;
+  assert.ok(Math.abs(m.labels.reduce((s, l) => s + l.probability, 0) - 1) < 1e-9);
+  const byLl = [...m.labels.keys()].sort((a, b) => m.labels[b].logLikelihood - m.labels[a].logLikelihood);
+  assert.deepEqual(m.ranking, byLl);
+  // One prefix run + one run per label (all have >= 2 tokens with the end token).
+  assert.equal(rt.stats.decoderRuns - decodesBefore, 1 + multi.labels.length);
+});

@@ -1,0 +1,295 @@
+// runtime.js: runs a model package with onnxruntime-web for the assistant.
+// The C++ core (core.js) decides everything about text and tokens; this file
+// only moves tensors: pixel_values -> vision_encoder, ids -> embed_tokens,
+// embeddings (+ image features on the image soft tokens) -> decoder, logits ->
+// core. The KV cache stays as ort tensors between steps (on WebGPU as
+// gpu-buffer outputs fed straight back), so a follow-up question prefills only
+// its new tokens and the image is encoded once.
+//
+// Inference is a job: ask()/classify() return {promise, cancel}; tokens stream
+// through onToken callbacks; the caller's frame loop never waits.
+
+import { Chat } from './core.js';
+
+const nextTask = () => new Promise((r) => setTimeout(r, 0));
+
+// The KV cache of one conversation: ort tensors per layer, and their length.
+class KvCache {
+  constructor(rt) {
+    this.rt = rt;
+    this.length = 0;
+    this.past = rt._emptyPast();
+  }
+  // Replaces the cache with a step's present.* outputs.
+  replace(outputs, newLength) {
+    const old = this.past;
+    this.past = {};
+    for (const n of this.rt.pastNames) this.past[n] = outputs[n.replace('past_key_values', 'present')];
+    this.length = newLength;
+    this.rt._dispose(Object.values(old));
+  }
+  reset() {
+    this.rt._dispose(Object.values(this.past));
+    this.past = this.rt._emptyPast();
+    this.length = 0;
+  }
+  // Keeps the first n positions. CPU tensors only; false when impossible.
+  truncate(n) {
+    if (n >= this.length) return true;
+    if (n === 0) { this.reset(); return true; }
+    const first = Object.values(this.past)[0];
+    if (first.location && first.location !== 'cpu') return false;
+    const next = {};
+    for (const [name, t] of Object.entries(this.past)) {
+      const [b, h, p, d] = t.dims;
+      const out = new Float32Array(b * h * n * d);
+      for (let i = 0; i < b * h; i++) out.set(t.data.subarray(i * p * d, i * p * d + n * d), i * n * d);
+      next[name] = new this.rt.ort.Tensor('float32', out, [b, h, n, d]);
+    }
+    this.past = next;
+    this.length = n;
+    return true;
+  }
+  dispose() { this.rt._dispose(Object.values(this.past)); this.past = {}; }
+}
+
+export class AssistantRuntime {
+  constructor(fields) { Object.assign(this, fields); }
+
+  // ort: the onnxruntime-web module; core: a Core; pkg: a ModelPackage.
+  // executionProviders: tried in order ('webgpu' then 'wasm' by default).
+  // variant: 'fp32' or 'q4' (f32 activations either way: SwiftShader lacks shader-f16).
+  static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null }) {
+    const notices = [...pkg.notices];
+    const model = pkg.model;
+    const tokenizer = core.tokenizer(await pkg.file('tokenizer.model'), pkg.tokenizerConfigText);
+    const useTokenTypes = !!pkg.graphPath('decoder_token_types', variant);
+    if (!useTokenTypes)
+      notices.push('decoder without token_type_ids: image tokens attend causally (answers can differ slightly from transformers)');
+    const load = async (graph) => {
+      onStatus?.(`loading ${graph}`);
+      const g = await pkg.graph(graph, variant);
+      let lastError = null;
+      for (const ep of executionProviders) {
+        try {
+          const options = { executionProviders: [ep], externalData: g.externalData, graphOptimizationLevel: 'all' };
+          if (ep === 'webgpu' && graph.startsWith('decoder')) {
+            // Keep the KV cache on the GPU between steps.
+            options.preferredOutputLocation = {};
+            for (let i = 0; i < model.num_hidden_layers; i++) {
+              options.preferredOutputLocation[`present.${i}.key`] = 'gpu-buffer';
+              options.preferredOutputLocation[`present.${i}.value`] = 'gpu-buffer';
+            }
+          }
+          const session = await ort.InferenceSession.create(g.model, options);
+          return { session, ep };
+        } catch (e) {
+          lastError = e;
+          if (ep === 'webgpu') notices.push(`WebGPU unavailable for ${graph} (${e.message?.split('\n')[0]}); using the next backend`);
+        }
+      }
+      throw new Error(`${g.path}: no execution provider could load it (${lastError?.message})`);
+    };
+    const vision = await load('vision_encoder');
+    const embed = await load('embed_tokens');
+    const decoder = await load(useTokenTypes ? 'decoder_token_types' : 'decoder');
+    const rt = new AssistantRuntime({
+      ort, core, pkg, model, tokenizer, notices, variant,
+      vision: vision.session, embed: embed.session, decoder: decoder.session, ep: decoder.ep,
+      decoderInputs: new Set(decoder.session.inputNames),
+      pastNames: decoder.session.inputNames.filter((n) => n.startsWith('past_key_values.')),
+      imageFeatures: new Map(),   // image key -> Float32Array [mm_tokens * hidden]
+      stats: { imageEncodes: 0, decoderRuns: 0, prefilledTokens: 0 },
+      busy: false,
+    });
+    return rt;
+  }
+
+  _emptyPast() {
+    const past = {};
+    for (const n of this.pastNames)
+      past[n] = new this.ort.Tensor('float32', new Float32Array(0), [1, this.model.num_key_value_heads, 0, this.model.head_dim]);
+    return past;
+  }
+  _dispose(tensors) {
+    for (const t of tensors) if (t && t.location && t.location !== 'cpu' && t.dispose) t.dispose();
+  }
+
+  // A new conversation (one image, many questions).
+  newConversation({ systemPrompt = '' } = {}) {
+    const chat = new Chat(this.core, this.tokenizer, this.pkg.chatConfig());
+    if (systemPrompt) chat.setSystemPrompt(systemPrompt);
+    return { chat, kv: new KvCache(this), imageKey: null, free() { chat.free(); this.kv.dispose(); } };
+  }
+
+  // Encodes an image once per key. image: {key, pixelValues: {data, dims}} or
+  // {key, bytes} (PNG/JPEG) or {key, rgba, width, height}.
+  async encodeImage(image) {
+    if (this.imageFeatures.has(image.key)) return this.imageFeatures.get(image.key);
+    const cfg = this.pkg.preprocessorConfigText;
+    const px = image.pixelValues ?? (image.bytes ? this.core.preprocessImage(image.bytes, cfg)
+      : this.core.preprocessRgba(image.rgba, image.width, image.height, cfg));
+    const out = await this.vision.run({ pixel_values: new this.ort.Tensor('float32', px.data, px.dims) });
+    const feats = out.image_features ?? Object.values(out)[0];
+    this.stats.imageEncodes++;
+    const data = feats.data.slice();
+    this.imageFeatures.set(image.key, data);
+    while (this.imageFeatures.size > 4) this.imageFeatures.delete(this.imageFeatures.keys().next().value);
+    return data;
+  }
+
+  async _embed(ids, imageFeatures) {
+    const H = this.model.hidden_size;
+    const out = await this.embed.run({
+      input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) });
+    const embeds = (out.inputs_embeds ?? Object.values(out)[0]).data.slice();
+    const imageId = this.model.image_token_id;
+    let row = 0;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] !== imageId) continue;
+      if (!imageFeatures) throw new Error('image tokens to prefill but no image features');
+      if ((row + 1) * H > imageFeatures.length) throw new Error('more image tokens than image features');
+      embeds.set(imageFeatures.subarray(row * H, (row + 1) * H), i * H);
+      row++;
+    }
+    return embeds;
+  }
+
+  // Runs the decoder on `ids` on top of `kv`. keep=false leaves kv untouched
+  // (label scoring). Returns logits Float32Array [ids.length * vocab].
+  async _decode(kv, ids, tokenTypes, imageFeatures, { keep = true } = {}) {
+    const S = ids.length, P = kv.length, T = P + S;
+    const embeds = await this._embed(ids, imageFeatures);
+    const feeds = {
+      inputs_embeds: new this.ort.Tensor('float32', embeds, [1, S, this.model.hidden_size]),
+      attention_mask: new this.ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
+      position_ids: new this.ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(P + i)), [1, S]),
+      ...kv.past,
+    };
+    if (this.decoderInputs.has('token_type_ids'))
+      feeds.token_type_ids = new this.ort.Tensor('int64', BigInt64Array.from(tokenTypes ?? new Array(S).fill(0), BigInt), [1, S]);
+    const out = await this.decoder.run(feeds);
+    this.stats.decoderRuns++;
+    const logits = out.logits;
+    const data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    if (keep) kv.replace(out, T);
+    else this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
+    return data;
+  }
+
+  // Brings the runtime's cache in line with the conversation (after an edit or
+  // a new image), then prefills what is pending. Returns the last logits row.
+  async _prefill(conv, image) {
+    const { chat, kv } = conv;
+    if (chat.kvLength < kv.length && !kv.truncate(chat.kvLength)) {
+      kv.reset();
+      chat.rewindKv(0);
+    }
+    if (chat.kvLength !== kv.length) throw new Error(`KV cache out of step (${kv.length} vs ${chat.kvLength})`);
+    const pending = chat.pending();
+    const types = chat.pendingTokenTypes();
+    let feats = null;
+    if (chat.pendingHasImage()) {
+      if (!image && !conv.imageKey) throw new Error('this question needs the image');
+      feats = await this.encodeImage(image ?? { key: conv.imageKey });
+    }
+    const V = this.model.vocab_size;
+    const logits = await this._decode(kv, pending, types, feats);
+    chat.onPrefilled(pending.length);
+    this.stats.prefilledTokens += pending.length;
+    conv.lastPrefill = pending.length;
+    return logits.subarray((pending.length - 1) * V, pending.length * V);
+  }
+
+  // Asks a question. image: needed on the first question of a conversation
+  // (and when switching image, which starts the conversation over).
+  // Returns {promise, cancel}; promise -> {text, ids, reason, prefilled, timings}.
+  ask(conv, question, { image = null, generation = {}, onToken = null } = {}) {
+    let cancelled = false;
+    const promise = (async () => {
+      if (this.busy) throw new Error('the model is busy with another job');
+      this.busy = true;
+      try {
+        const t0 = performance.now();
+        const { chat } = conv;
+        if (image && conv.imageKey !== null && image.key !== conv.imageKey) {
+          chat.clear();
+          conv.kv.reset();
+        }
+        const withImage = !!image && chat.turnCount === 0;
+        if (image) conv.imageKey = image.key;
+        chat.ask(question, { image: withImage });
+        let row = await this._prefill(conv, image);
+        const prefilled = conv.lastPrefill;
+        const tFirst = performance.now();
+        chat.startGeneration(generation);
+        let text = '';
+        let firstTokenAt = null;
+        for (;;) {
+          if (cancelled) chat.cancel();
+          const r = chat.step(row);
+          if (r.token >= 0 && firstTokenAt === null && !r.done) firstTokenAt = performance.now();
+          if (r.delta) { text += r.delta; onToken?.(r.delta, r.token); }
+          if (r.done) {
+            if (firstTokenAt === null) firstTokenAt = performance.now();
+            const turn = chat.turnCount - 1;
+            return {
+              text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, prefilled,
+              timings: { prefillMs: tFirst - t0, firstTokenMs: firstTokenAt - t0, totalMs: performance.now() - t0 },
+            };
+          }
+          const logits = await this._decode(conv.kv, [r.feed], [0], null);
+          row = logits;
+          await nextTask();  // let the page paint and the Stop button work
+        }
+      } finally {
+        this.busy = false;
+      }
+    })();
+    return { promise, cancel: () => { cancelled = true; } };
+  }
+
+  // Probability of every label after one shared prompt: the question (with the
+  // image) is prefilled once; each label's tokens run on top of that cache.
+  // labelSet: {question, labels: [{id, name, answer}]}. Returns {promise, cancel}.
+  classify(labelSet, { image, question = null, systemPrompt = '', endId = undefined } = {}) {
+    let cancelled = false;
+    const promise = (async () => {
+      if (this.busy) throw new Error('the model is busy with another job');
+      this.busy = true;
+      const conv = this.newConversation({ systemPrompt });
+      try {
+        const t0 = performance.now();
+        const names = labelSet.labels.map((l) => l.answer ?? l.name);
+        const q = question ?? labelSet.question ??
+          `Which one of these best describes the image: ${names.join(', ')}? Answer with the name only.`;
+        conv.chat.ask(q, { image: !!image });
+        conv.imageKey = image?.key ?? null;
+        const prefix = await this._prefill(conv, image);
+        const end = endId ?? this.model.eos_token_ids[this.model.eos_token_ids.length - 1];
+        const n = conv.chat.beginClassification(names, end);
+        conv.chat.setPrefixLogits(prefix);
+        for (let i = 0; i < n; i++) {
+          if (cancelled) throw new Error('classification cancelled');
+          const run = conv.chat.labelRunTokens(i);
+          if (!run.length) continue;
+          const logits = await this._decode(conv.kv, run, null, null, { keep: false });
+          conv.chat.addLabelLogits(i, logits, run.length);
+          await nextTask();
+        }
+        const r = conv.chat.classificationResult();
+        const labels = labelSet.labels.map((l, i) => ({ ...l, probability: r.probabilities[i], logLikelihood: r.log_likelihoods[i] }));
+        return { labels, ranking: r.ranking, totalMs: performance.now() - t0 };
+      } finally {
+        conv.free();
+        this.busy = false;
+      }
+    })();
+    return { promise, cancel: () => { cancelled = true; } };
+  }
+
+  async release() {
+    for (const s of [this.vision, this.embed, this.decoder]) await s?.release?.();
+    this.tokenizer.free();
+  }
+}
