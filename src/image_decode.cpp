@@ -27,40 +27,75 @@ std::string upper(const std::string& s) {
     return u;
 }
 
-// JPEG: walk the marker segments from SOI to the first SOS, then require an
-// EOI marker after it. Entropy-coded data cannot contain FF D9 (FF is stuffed
-// as FF 00), and thumbnails live in APPn segments before SOS, so a file cut
-// anywhere after its header has no EOI after the first scan.
+// JPEG: walk every marker segment from SOI to EOI, skipping entropy-coded
+// data (where FF is stuffed as FF 00, so FF D9 there is always a real EOI).
+// A file cut anywhere has no EOI. Huffman tables are checked here because
+// stb_image 2.27 overruns its table arrays on a DHT with more than 256 codes.
 struct Header {
     int64_t width = -1, height = -1;  // -1: not found
 };
 
+std::string check_jpeg_huffman_tables(const uint8_t* p, size_t len) {
+    size_t k = 0;
+    while (k < len) {
+        if (k + 17 > len) return "corrupt JPEG: Huffman table segment too short";
+        uint8_t table_class = p[k] >> 4, id = p[k] & 15;
+        if (table_class > 1 || id > 3) return "corrupt JPEG: bad Huffman table header";
+        size_t total = 0;
+        uint64_t code = 0;
+        for (int bits = 1; bits <= 16; ++bits) {
+            total += p[k + size_t(bits)];
+            code += p[k + size_t(bits)];
+            if (code > (uint64_t(1) << bits)) return "corrupt JPEG: Huffman code lengths do not form a code";
+            code <<= 1;
+        }
+        if (total > 256) return "corrupt JPEG: Huffman table with more than 256 codes";
+        k += 17 + total;
+        if (k > len) return "corrupt JPEG: Huffman table segment too short";
+    }
+    return "";
+}
+
 std::string check_jpeg_structure(const uint8_t* d, size_t n, Header& header) {
     size_t i = 2;  // after SOI
+    bool seen_scan = false;
+    const char* cut = "truncated JPEG: no end-of-image marker (the file was cut short)";
     for (;;) {
         size_t start = i;
         while (i < n && d[i] == 0xFF) ++i;  // a marker is FF (plus fill FFs) and a code
-        if (i >= n) return "truncated JPEG: file ends inside the header";
-        if (i == start) return "corrupt JPEG: expected a marker in the header";
+        if (i >= n) return seen_scan ? cut : "truncated JPEG: file ends inside the header";
+        if (i == start) return "corrupt JPEG: expected a marker";
         uint8_t marker = d[i++];
-        if (marker == 0xD9) return "corrupt JPEG: end-of-image marker before any image data";
+        if (marker == 0xD9) {
+            if (!seen_scan) return "corrupt JPEG: end-of-image marker before any image data";
+            break;
+        }
         if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no length field
-        if (i + 2 > n) return "truncated JPEG: file ends inside the header";
+        if (i + 2 > n) return seen_scan ? cut : "truncated JPEG: file ends inside the header";
         size_t len = size_t(d[i]) << 8 | d[i + 1];
         if (len < 2) return "corrupt JPEG: bad segment length";
-        if (i + len > n) return "truncated JPEG: file ends inside the header";
+        if (i + len > n) return seen_scan ? cut : "truncated JPEG: file ends inside the header";
         // SOF0..SOF15 carry the frame size (C4 DHT, C8 JPG and CC DAC are not frames).
-        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC && len >= 7) {
+        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC && len >= 7 &&
+            header.width < 0) {
             header.height = int64_t(d[i + 3]) << 8 | d[i + 4];
             header.width = int64_t(d[i + 5]) << 8 | d[i + 6];
         }
+        if (marker == 0xC4) {
+            std::string bad = check_jpeg_huffman_tables(d + i + 2, len - 2);
+            if (!bad.empty()) return bad;
+        }
         i += len;
-        if (marker == 0xDA) break;  // start of scan: entropy-coded data follows
+        if (marker == 0xDA) {  // start of scan: skip its entropy-coded data
+            if (header.width < 0) return "corrupt JPEG: no frame header before the image data";
+            seen_scan = true;
+            while (i < n && !(d[i] == 0xFF && i + 1 < n && d[i + 1] != 0x00 && d[i + 1] != 0xFF &&
+                              !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7)))
+                ++i;
+            if (i >= n) return cut;
+        }
     }
-    if (header.width < 0) return "corrupt JPEG: no frame header before the image data";
-    for (size_t k = n - 1; k > i; --k)
-        if (d[k] == 0xD9 && d[k - 1] == 0xFF) return "";
-    return "truncated JPEG: no end-of-image marker (the file was cut short)";
+    return "";
 }
 
 // PNG: every chunk must be complete and the last one must be IEND.
@@ -185,6 +220,7 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
         r.error = "corrupt or unsupported " + name + " header (" + std::string(why ? why : "unreadable") + ")";
         return r;
     }
+    if (r.format == "bmp" && h < 0) h = -h;  // stb 2.27's info reports top-down BMPs with negative height
     if (w != header.width || h != header.height || w <= 0 || h <= 0) {
         r.error = "corrupt " + name + " header (inconsistent image size)";
         return r;

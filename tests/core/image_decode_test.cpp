@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -115,6 +118,23 @@ TEST(DecodeImage, BmpRoundTripIsExact) {
     es::DecodeResult r = decode(bmp_of(src));
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.format, "bmp");
+    EXPECT_EQ(r.image.rgba, src.rgba);
+}
+
+TEST(DecodeImage, TopDownBmpIsUpright) {
+    // Negative height = rows stored top first. Rewrite a bottom-up BMP that way.
+    es::Image src = gradient(5, 3);
+    Bytes b = bmp_of(src);
+    uint32_t offset = b[10] | b[11] << 8 | b[12] << 16 | uint32_t(b[13]) << 24;
+    size_t stride = (5 * 3 + 3) / 4 * 4;
+    Bytes flipped(b.begin(), b.begin() + offset);
+    for (int row = 2; row >= 0; --row)
+        flipped.insert(flipped.end(), b.begin() + offset + row * stride, b.begin() + offset + (row + 1) * stride);
+    int32_t h = -3;
+    std::memcpy(&flipped[22], &h, 4);
+    es::DecodeResult r = decode(flipped);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.image.height, 3);
     EXPECT_EQ(r.image.rgba, src.rgba);
 }
 
@@ -257,6 +277,41 @@ TEST(DecodeImage, ZeroSizedImageFails) {
     r = decode(bmp);
     EXPECT_FALSE(r.ok);
     EXPECT_FALSE(r.error.empty());
+}
+
+TEST(DecodeImage, HuffmanTableWithTooManyCodesIsRejected) {
+    // stb_image 2.27 overruns its tables on such a DHT; decode_image must refuse it first.
+    Bytes j = jpeg_of(gradient(16, 16));
+    size_t dht = 0;
+    for (size_t i = 2; i + 1 < j.size(); ++i)
+        if (j[i] == 0xFF && j[i + 1] == 0xC4) {
+            dht = i;
+            break;
+        }
+    ASSERT_GT(dht, 0u);
+    for (int k = 0; k < 16; ++k) j[dht + 5 + size_t(k)] = 0;
+    j[dht + 5 + 15] = 255;  // 255 codes of 16 bits ...
+    j[dht + 5 + 14] = 2;    // ... and 2 of 15 bits: 257 codes, still a prefix code
+    es::DecodeResult r = decode(j);
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("Huffman"), std::string::npos) << r.error;
+}
+
+// Inputs that once crashed the fuzzer (tests/fuzz/regressions/) must fail cleanly.
+TEST(DecodeImage, FuzzRegressionsFailCleanly) {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::path(ES_SOURCE_DIR) / "tests" / "fuzz" / "regressions";
+    if (!fs::is_directory(dir)) GTEST_SKIP() << "no " << dir;
+    int count = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        Bytes b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        es::DecodeResult r = decode(b);
+        if (!r.ok) EXPECT_FALSE(r.error.empty()) << entry.path();
+        else EXPECT_EQ(r.image.rgba.size(), size_t(r.image.width) * r.image.height * 4) << entry.path();
+        ++count;
+    }
+    EXPECT_GT(count, 0);
 }
 
 }  // namespace

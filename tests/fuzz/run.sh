@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (build-fuzz/) and fuzzes one of them.
+#   tests/fuzz/run.sh [SECONDS] [TARGET] [extra libFuzzer flags...]
+# Defaults: 60 seconds of fuzz_decode_image, starting from tests/fuzz/corpus/.
+# New interesting inputs go to build-fuzz/corpus-TARGET/ (the committed seed
+# corpus is never modified); crashes are written to build-fuzz/artifacts/.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SECONDS_TO_RUN="${1:-60}"
+TARGET="${2:-fuzz_decode_image}"
+shift $(( $# > 2 ? 2 : $# ))
+BUILD="${ES_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
+
+if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
+  cmake -S "$ROOT" -B "$BUILD" -DES_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
+fi
+cmake --build "$BUILD" --target "$TARGET" -j"${JOBS:-2}" -- --no-print-directory -s
+
+mkdir -p "$BUILD/corpus-$TARGET" "$BUILD/artifacts"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+exec "$BUILD/tests/fuzz/$TARGET" \
+  -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+  -artifact_prefix="$BUILD/artifacts/" -print_final_stats=1 "$@" \
+  "$BUILD/corpus-$TARGET" "$ROOT/tests/fuzz/corpus"
