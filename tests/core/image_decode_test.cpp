@@ -297,6 +297,45 @@ TEST(DecodeImage, HuffmanTableWithTooManyCodesIsRejected) {
     EXPECT_NE(r.error.find("Huffman"), std::string::npos) << r.error;
 }
 
+Bytes read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Real colonoscopy JPEGs/PNGs and masks from ../shared/datasets (never committed):
+// every one decodes at the size labels.csv gives, and every cut copy fails.
+TEST(DecodeImage, RealEndoscopyImagesDecode) {
+    namespace fs = std::filesystem;
+    const fs::path root = fs::path(ES_SHARED_DIR) / "datasets";
+    int decoded = 0;
+    for (const char* set : {"kvasir-seg", "cvc-clinicdb"}) {
+        std::ifstream csv(root / set / "labels.csv");
+        if (!csv) continue;
+        std::string line;
+        std::getline(csv, line);  // header: image,mask,width,height,...
+        while (std::getline(csv, line)) {
+            std::vector<std::string> f;
+            size_t a = 0, b;
+            while ((b = line.find(',', a)) != std::string::npos && f.size() < 4) f.push_back(line.substr(a, b - a)), a = b + 1;
+            ASSERT_EQ(f.size(), 4u) << line;
+            for (const std::string& file : {f[0], f[1]}) {
+                Bytes bytes = read_file(root / set / file);
+                es::DecodeResult r = decode(bytes);
+                ASSERT_TRUE(r.ok) << set << "/" << file << ": " << r.error;
+                EXPECT_EQ(r.image.width, std::stoi(f[2])) << file;
+                EXPECT_EQ(r.image.height, std::stoi(f[3])) << file;
+                ++decoded;
+                if (decoded % 10 == 1) {  // a sample of truncated copies
+                    Bytes cut(bytes.begin(), bytes.begin() + bytes.size() * 2 / 3);
+                    EXPECT_FALSE(decode(cut).ok) << file << " cut to 2/3";
+                }
+            }
+        }
+    }
+    if (decoded == 0) GTEST_SKIP() << "no datasets at " << root << " (real images are not part of the repository)";
+    EXPECT_GE(decoded, 100);
+}
+
 // Inputs that once crashed the fuzzer (tests/fuzz/regressions/) must fail cleanly.
 TEST(DecodeImage, FuzzRegressionsFailCleanly) {
     namespace fs = std::filesystem;
@@ -304,9 +343,7 @@ TEST(DecodeImage, FuzzRegressionsFailCleanly) {
     if (!fs::is_directory(dir)) GTEST_SKIP() << "no " << dir;
     int count = 0;
     for (const auto& entry : fs::directory_iterator(dir)) {
-        std::ifstream in(entry.path(), std::ios::binary);
-        Bytes b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        es::DecodeResult r = decode(b);
+        es::DecodeResult r = decode(read_file(entry.path()));
         if (!r.ok) EXPECT_FALSE(r.error.empty()) << entry.path();
         else EXPECT_EQ(r.image.rgba.size(), size_t(r.image.width) * r.image.height * 4) << entry.path();
         ++count;
