@@ -200,3 +200,60 @@ bool Conversation::render_text(bool add_generation_prompt, std::string* out, std
 }
 
 }  // namespace es
+
+namespace es {
+
+nlohmann::ordered_json Conversation::save() const {
+    ojson turns = ojson::array();
+    for (size_t i = 0; i < turns_.size(); ++i) {
+        const auto& t = turns_[i];
+        turns.push_back({{"question", t.question}, {"with_image", t.with_image}, {"prompt_ids", t.prompt_ids},
+                         {"answer_ids", t.answer_ids}, {"answer_text", tok_ ? tok_->decode(t.answer_ids) : ""},
+                         {"answered", t.answered}});
+    }
+    return {{"format", "endoscribe-conversation"}, {"version", 1}, {"system", system_}, {"turns", turns}};
+}
+
+bool Conversation::restore(const nlohmann::ordered_json& j, std::string* error) {
+    auto fail = [&](const std::string& m) { if (error) *error = "saved conversation: " + m; return false; };
+    if (!tok_) return fail("conversation not initialised");
+    if (!j.is_object() || j.value("format", std::string()) != "endoscribe-conversation") return fail("not a conversation");
+    if (j.value("version", 0) != 1) return fail("unsupported version");
+    if (!j.contains("turns") || !j["turns"].is_array()) return fail("no turns");
+    std::vector<ChatTurn> turns;
+    const int vocab = tok_->vocab_size();
+    try {
+        for (const auto& t : j["turns"]) {
+            ChatTurn c;
+            c.question = t.at("question").get<std::string>();
+            c.with_image = t.value("with_image", false);
+            c.prompt_ids = t.at("prompt_ids").get<std::vector<int>>();
+            c.answer_ids = t.value("answer_ids", std::vector<int>());
+            c.answered = t.value("answered", true);
+            const std::string text = t.value("answer_text", std::string());
+            bool ids_ok = true;
+            for (int id : c.prompt_ids) ids_ok = ids_ok && id >= 0 && id < vocab;
+            for (int id : c.answer_ids) ids_ok = ids_ok && id >= 0 && id < vocab;
+            if (!ids_ok || tok_->decode(c.answer_ids) != text) {
+                c.answer_ids = tok_->encode(text);
+                c.prompt_ids.clear();  // rebuilt below with this tokenizer
+            }
+            c.answered = true;  // an answer cut by the reload is complete as it stands
+            turns.push_back(std::move(c));
+        }
+    } catch (const std::exception& e) {
+        return fail(std::string("malformed turn (") + e.what() + ")");
+    }
+    system_ = j.value("system", std::string());
+    turns_ = std::move(turns);
+    for (size_t i = 0; i < turns_.size(); ++i)
+        if (turns_[i].prompt_ids.empty() && !build_prompt(i, &turns_[i].prompt_ids, error)) {
+            clear();
+            return false;
+        }
+    kv_length_ = 0;
+    rebuild_tokens();
+    return true;
+}
+
+}  // namespace es

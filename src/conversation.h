@@ -87,6 +87,12 @@ public:
     std::string answer_text(size_t turn) const;
     // The messages list (HF format) for the conversation so far, e.g. to save it.
     nlohmann::ordered_json messages_json() const;
+    // Saving with the case: questions, answers (ids and text) and the exact
+    // prompt ids. restore() rebuilds the state with an empty KV cache (the next
+    // question prefills everything once); answers whose ids no longer decode to
+    // their text (another tokenizer) are re-encoded from the text.
+    nlohmann::ordered_json save() const;
+    bool restore(const nlohmann::ordered_json& saved, std::string* error);
     // The prompt text of the whole conversation as the template renders it
     // (with answers re-rendered as text): for display and debugging.
     bool render_text(bool add_generation_prompt, std::string* out, std::string* error) const;

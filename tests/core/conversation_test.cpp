@@ -147,3 +147,35 @@ TEST_F(Fixture, Gemma3TemplateWithSystemPromptAndImagePart) {
     EXPECT_EQ(msgs[0]["role"], "system");
     EXPECT_EQ(msgs[1]["content"][0]["type"], "image");
 }
+
+TEST_F(Fixture, SaveAndRestoreKeepsTheExactTokens) {
+    Conversation conv;
+    std::string err;
+    ASSERT_TRUE(conv.init(&tok, tiny_config(), &err));
+    conv.set_system_prompt("");
+    ASSERT_TRUE(conv.ask("What is shown in this image?", true, &err));
+    conv.on_prefilled(conv.pending().size());
+    for (int id : g["turn1_greedy_ids"]) conv.on_answer_token(id);
+    conv.finish_answer();
+    ASSERT_TRUE(conv.ask("How many polyps are visible?", false, &err));
+    const auto saved = conv.save();
+    const std::string text = saved.dump();
+
+    Conversation back;
+    ASSERT_TRUE(back.init(&tok, tiny_config(), &err));
+    ASSERT_TRUE(back.restore(nlohmann::ordered_json::parse(text), &err)) << err;
+    EXPECT_EQ(back.tokens(), conv.tokens());
+    EXPECT_EQ(back.tokens(), g["turn2_prompt_ids"].get<std::vector<int>>());
+    EXPECT_EQ(back.kv_length(), 0u);  // nothing is cached after a reload
+    EXPECT_FALSE(back.answering());   // the unanswered question is closed
+    EXPECT_EQ(back.answer_text(0), g["turn1_greedy_text"].get<std::string>());
+
+    // Ids from another tokenizer (out of range) fall back to the text.
+    auto bad = nlohmann::ordered_json::parse(text);
+    bad["turns"][0]["answer_ids"] = {99999};
+    ASSERT_TRUE(back.restore(bad, &err)) << err;
+    EXPECT_EQ(back.answer_text(0), g["turn1_greedy_text"].get<std::string>());
+    EXPECT_FALSE(back.restore(nlohmann::ordered_json::parse(R"({"format":"x"})"), &err));
+    EXPECT_FALSE(back.restore(nlohmann::ordered_json::parse(R"({"format":"endoscribe-conversation","version":1,"turns":[{"q":1}]})"), &err));
+    EXPECT_NE(err.find("malformed turn"), std::string::npos) << err;
+}

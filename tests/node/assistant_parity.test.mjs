@@ -81,6 +81,21 @@ test('two turns reproduce the golden greedy continuations through the kept KV ca
   conv.free();
 });
 
+test('a saved conversation comes back and continues to the golden turn 2', { skip }, async () => {
+  const conv = rt.newConversation();
+  await rt.ask(conv, 'What is shown in this image?', { image: image(), generation: { max_new_tokens: 24 } }).promise;
+  const saved = JSON.parse(JSON.stringify(conv.chat.save()));  // as stored with the case
+  conv.free();
+  const back = rt.restoreConversation(saved, { imageKey: 'golden' });
+  assert.equal(back.chat.kvLength, 0);
+  const encodes = rt.stats.imageEncodes;
+  const r2 = await rt.ask(back, 'How many polyps are visible?', { generation: { max_new_tokens: 24 } }).promise;
+  assert.equal(r2.prefilled, golden.turn2_prompt_ids.length);  // everything once, after a reload
+  assert.deepEqual(r2.ids, golden.turn2_greedy_ids);
+  assert.equal(rt.stats.imageEncodes, encodes);  // features still cached by this runtime
+  back.free();
+});
+
 test('text-only prompt reproduces the golden continuation', { skip }, async () => {
   const conv = rt.newConversation();
   const r = await rt.ask(conv, 'Draft an endoscopy report.', { generation: { max_new_tokens: 24 } }).promise;

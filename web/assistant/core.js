@@ -166,6 +166,12 @@ export class Chat {
   answerText(turn) { return this.core._str(this.m._es_chat_answer_text(this.h, turn)); }
   answerIds(turn) { return this.core._ids(this.m._es_chat_answer_ids(this.h, turn)); }
   messages() { return JSON.parse(this.core._str(this.m._es_chat_messages_json(this.h))); }
+  // For saving with the case; restore() leaves the KV cache empty.
+  save() { return JSON.parse(this.core._str(this.m._es_chat_save_json(this.h))); }
+  restore(saved) {
+    const text = typeof saved === 'string' ? saved : JSON.stringify(saved);
+    if (!this.core._withStrings([text], (p) => this.m._es_chat_restore_json(this.h, p))) this.core._fail('restore');
+  }
 
   startGeneration(config = {}) {
     if (!this.core._withStrings([JSON.stringify(config)], (p) => this.m._es_gen_start(this.h, p))) this.core._fail('generation');

@@ -122,6 +122,16 @@ export class AssistantRuntime {
     return { chat, kv: new KvCache(this), imageKey: null, free() { chat.free(); this.kv.dispose(); } };
   }
 
+  // A conversation saved with a case (Chat.save()). Its cache is empty: the
+  // next question prefills the history once (image features are re-encoded
+  // only if this runtime has not seen imageKey).
+  restoreConversation(saved, { imageKey = null, systemPrompt = '' } = {}) {
+    const conv = this.newConversation({ systemPrompt });
+    conv.chat.restore(saved);
+    conv.imageKey = imageKey;
+    return conv;
+  }
+
   // Encodes an image once per key. image: {key, pixelValues: {data, dims}} or
   // {key, bytes} (PNG/JPEG) or {key, rgba, width, height}.
   async encodeImage(image) {

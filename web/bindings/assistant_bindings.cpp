@@ -177,6 +177,17 @@ EMSCRIPTEN_KEEPALIVE int es_chat_answer_ids(int h, int turn) {
     if (!c || turn < 0 || size_t(turn) >= c->conv.turns().size()) return -1;
     return set_ids(c->conv.turns()[size_t(turn)].answer_ids);
 }
+EMSCRIPTEN_KEEPALIVE const char* es_chat_save_json(int h) {
+    Chat* c = chat(h);
+    return set_str(c ? c->conv.save().dump() : std::string());
+}
+EMSCRIPTEN_KEEPALIVE int es_chat_restore_json(int h, const char* saved) {
+    Chat* c = chat(h);
+    if (!c) return 0;
+    auto j = nlohmann::ordered_json::parse(saved, nullptr, false);
+    if (j.is_discarded()) { g_error = "saved conversation is not valid JSON"; return 0; }
+    return c->conv.restore(j, &g_error) ? 1 : 0;
+}
 EMSCRIPTEN_KEEPALIVE const char* es_chat_messages_json(int h) {
     Chat* c = chat(h);
     return set_str(c ? c->conv.messages_json().dump() : std::string("[]"));
