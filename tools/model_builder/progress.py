@@ -22,8 +22,8 @@ class Stage:
             return
         frac = min(self.done / self.total, 1.0)
         pct = int(frac * 100)
-        if not self.tty and not final and pct // 25 == self._last // 25:
-            return
+        if not self.tty and not final:
+            return  # logs and CI get one line per stage
         self._last = pct
         bar = "#" * int(frac * 30)
         line = f"{self.name:<34} [{bar:<30}] {pct:3d}% {time.time() - self.t0:7.1f}s"
