@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { AutoTokenizer, Gemma3ForConditionalGeneration, Tensor, env } from '@huggingface/transformers';
-import { FIXTURE, GOLDEN, PackageRunner, buildPackage, readNpy } from './model_helpers.mjs';
+import { AutoProcessor, AutoTokenizer, Gemma3ForConditionalGeneration, RawImage, Tensor, env } from '@huggingface/transformers';
+import { FIXTURE, GOLDEN, PackageRunner, buildPackage, maxAbsDiff, readNpy } from './model_helpers.mjs';
 
 env.allowRemoteModels = false;
 env.localModelPath = '/';
@@ -22,6 +22,16 @@ test('tokenizer.json tokenizes the golden prompts like SentencePiece', async () 
   assert.deepEqual(Array.from(tok(GOLDEN.turn2_text, { add_special_tokens: false }).input_ids.data, Number),
     GOLDEN.turn2_prompt_ids.slice(GOLDEN.turn1_ids.length + GOLDEN.turn1_greedy_ids.length));
   assert.equal(tok.decode(GOLDEN.turn1_greedy_ids), GOLDEN.turn1_greedy_text);
+});
+
+test('AutoProcessor (chat template + image) builds the golden prompt and pixel values', async () => {
+  const p = await AutoProcessor.from_pretrained(pkg);
+  const text = p.apply_chat_template([{ role: 'user', content: '<start_of_image>What is shown in this image?' }],
+    { add_generation_prompt: true });
+  const img = await RawImage.read(path.join(FIXTURE, 'golden/image.png'));
+  const inp = await p(text, img, { add_special_tokens: false });
+  assert.deepEqual(Array.from(inp.input_ids.data, Number), GOLDEN.turn1_ids);
+  assert.ok(maxAbsDiff(inp.pixel_values.data, readNpy(path.join(FIXTURE, 'golden/pixel_values.npy')).data) < 1e-5);
 });
 
 test('fp32: text-only greedy equals golden; image prompt equals our causal decoder', async () => {

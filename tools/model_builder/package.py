@@ -166,10 +166,21 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
                                   "image_token") if k in tc}
     with open(os.path.join(tmp, "special_tokens_map.json"), "w") as fh:
         json.dump(special, fh, indent=2)
+    # transformers.js' Gemma3Processor reads chat_template.jinja.
+    tpl = None
+    if os.path.isfile(os.path.join(src, "chat_template.jinja")):
+        tpl = open(os.path.join(src, "chat_template.jinja"), encoding="utf-8").read()
+    elif os.path.isfile(os.path.join(src, "chat_template.json")):
+        tpl = read_json(os.path.join(src, "chat_template.json"), "chat_template.json").get("chat_template")
+    elif isinstance(tc.get("chat_template"), str):
+        tpl = tc["chat_template"]
+    if tpl:
+        with open(os.path.join(tmp, "chat_template.jinja"), "w", encoding="utf-8") as fh:
+            fh.write(tpl)
     t0 = time.time()
     tokenizer_json.write(os.path.join(src, "tokenizer.model"), os.path.join(tmp, "tokenizer.json"), tc)
     rows.append(("tokenizer.json", time.time() - t0))
-    for f in ["config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
+    for f in (["chat_template.jinja"] if tpl else []) + ["config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
               "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "tokenizer_config.json"]:
         meta[f] = dict(kind="tokenizer" if f.startswith("tokenizer") or f.startswith("special") else "config",
                        dtype=None, quantization=None)
