@@ -310,5 +310,35 @@ class GoldenVariantTest(Tmp):
         self.assertEqual(gf, gq)
 
 
+
+@unittest.skipUnless(HAVE_ORT, "needs node + @huggingface/transformers (npm ci)")
+class TokenizerJsonTest(Tmp):
+    """tokenizer.json (for transformers.js) must tokenize like tokenizer.model (SentencePiece)."""
+
+    SAMPLES = ["Sessile polyp, 12 mm, in the sigmoid colon at 25 cm.",
+               "  two  spaces\tand a tab\n\nnew lines  ",
+               "Ünïcödé mucosa — erythema ✓ 日本語 🙂",
+               "<start_of_turn>user\nDescribe<end_of_turn>\n<start_of_turn>model\n",
+               "Paris classification 0-IIa+IIc; NICE type 2; Boston bowel prep 3/3/2=8",
+               ""]
+
+    def test_matches_sentencepiece(self):
+        import sentencepiece as spm
+        out = self.p("pkg")
+        self.assertEqual(build(CKPT, out, "--quant", "none").returncode, 0)
+        sp = spm.SentencePieceProcessor(model_file=os.path.join(CKPT, "tokenizer.model"))
+        want = [sp.encode(s) for s in self.SAMPLES]
+        script = ("import { AutoTokenizer, env } from '@huggingface/transformers';"
+                  "env.allowRemoteModels = false; env.localModelPath = '/';"
+                  "const t = await AutoTokenizer.from_pretrained(process.argv[1]);"
+                  "const s = JSON.parse(process.argv[2]);"
+                  "console.log(JSON.stringify(s.map((x) => t.encode(x, { add_special_tokens: false }))));")
+        r = subprocess.run([NODE, "--input-type=module", "-e", script, out, json.dumps(self.SAMPLES)],
+                           capture_output=True, text=True, cwd=ROOT, check=True)
+        got = json.loads(r.stdout.strip().splitlines()[-1])
+        for s, w, g in zip(self.SAMPLES, want, got):
+            self.assertEqual(g, w, s)
+
+
 if __name__ == "__main__":
     unittest.main()
