@@ -235,7 +235,7 @@ class ErrorTest(Tmp):
 class VariantTest(Tmp):
     """Odd configurations, checked against the numpy reference: prompt logits and greedy continuation."""
 
-    def check(self, ckpt, adapter=None, image=True, steps=6, tol=1e-3, extra=()):
+    def check(self, ckpt, adapter=None, image=True, steps=6, tol=1e-3, extra=(), token_types=True):
         out = self.p("pkg")
         args = ["--quant", "none", *extra] + (["--adapter", adapter] if adapter else [])
         r = build(ckpt, out, *args)
@@ -248,7 +248,7 @@ class VariantTest(Tmp):
             ids += [c.boi_token_id] + [c.image_token_id] * c.mm_tokens + [c.eoi_token_id]
         ids += [488, 336, 750, 276, 5, 19, 4, 847, 357, 978, 19]
         px = rng.uniform(-1, 1, (1, 3, c.image_size, c.image_size)) if image else None
-        logits, greedy = run_package(out, ids, px, greedy=steps)
+        logits, greedy = run_package(out, ids, px, greedy=steps, token_types=token_types)
         want = ref.logits(ids, px)
         self.assertLess(np.abs(logits - want).max(), tol)
         seq = list(ids)
@@ -274,6 +274,11 @@ class VariantTest(Tmp):
         self.check(make_ckpt(self.p("c"), "--layers", "3", "--sliding-pattern", "2", "--sliding-window", "4",
                              "--key-style", "old", "--names", "new", "--dtype", "f16", "--shards", "3", "--seed", "4"),
                    steps=10)
+
+    def test_gqa_attention_decoder(self):
+        # --attention gqa: decoder_model_merged uses GroupQueryAttention (causal + local window), text only.
+        ck = make_ckpt(self.p("c"), "--layers", "3", "--sliding-pattern", "2", "--sliding-window", "4", "--seed", "8")
+        self.check(ck, image=False, steps=10, extra=("--attention", "gqa"), token_types=False)
 
     def test_lora_adapter_merged(self):
         ck = make_ckpt(self.p("c"), "--layers", "2", "--seed", "6", "--lora", self.p("lora"))
