@@ -7,7 +7,7 @@
 
 using namespace es;
 
-struct Fixture : ::testing::Test {
+struct ConversationTest : ::testing::Test {
     Tokenizer tok;
     nlohmann::json g = es_test::golden();
     void SetUp() override {
@@ -27,7 +27,7 @@ struct Fixture : ::testing::Test {
     }
 };
 
-TEST_F(Fixture, GoldenTwoTurnsThroughTheCache) {
+TEST_F(ConversationTest, GoldenTwoTurnsThroughTheCache) {
     Conversation conv;
     std::string err;
     ASSERT_TRUE(conv.init(&tok, tiny_config(), &err)) << err;
@@ -64,7 +64,7 @@ TEST_F(Fixture, GoldenTwoTurnsThroughTheCache) {
     EXPECT_FALSE(conv.pending_has_image());
 }
 
-TEST_F(Fixture, AnswerEndingInStopTokenIsNotClosedTwice) {
+TEST_F(ConversationTest, AnswerEndingInStopTokenIsNotClosedTwice) {
     Conversation conv;
     std::string err;
     ASSERT_TRUE(conv.init(&tok, tiny_config(), &err)) << err;
@@ -84,7 +84,7 @@ TEST_F(Fixture, AnswerEndingInStopTokenIsNotClosedTwice) {
     EXPECT_EQ(conv.answer_text(0), tok.decode({954}));
 }
 
-TEST_F(Fixture, EditingAnEarlierQuestionDropsLaterTurnsAndTrimsTheCache) {
+TEST_F(ConversationTest, EditingAnEarlierQuestionDropsLaterTurnsAndTrimsTheCache) {
     Conversation conv;
     std::string err;
     ASSERT_TRUE(conv.init(&tok, tiny_config(), &err));
@@ -117,7 +117,7 @@ TEST_F(Fixture, EditingAnEarlierQuestionDropsLaterTurnsAndTrimsTheCache) {
     EXPECT_FALSE(conv.edit_question(5, "nope", &err));
 }
 
-TEST_F(Fixture, AskWhileAnsweringIsRefused) {
+TEST_F(ConversationTest, AskWhileAnsweringIsRefused) {
     Conversation conv;
     std::string err;
     ASSERT_TRUE(conv.init(&tok, tiny_config(), &err));
@@ -126,7 +126,7 @@ TEST_F(Fixture, AskWhileAnsweringIsRefused) {
     EXPECT_NE(err.find("not finished"), std::string::npos);
 }
 
-TEST_F(Fixture, Gemma3TemplateWithSystemPromptAndImagePart) {
+TEST_F(ConversationTest, Gemma3TemplateWithSystemPromptAndImagePart) {
     Conversation conv;
     std::string err;
     ASSERT_TRUE(conv.init(&tok, tiny_config("gemma-3-it.jinja"), &err)) << err;
@@ -148,7 +148,7 @@ TEST_F(Fixture, Gemma3TemplateWithSystemPromptAndImagePart) {
     EXPECT_EQ(msgs[1]["content"][0]["type"], "image");
 }
 
-TEST_F(Fixture, SaveAndRestoreKeepsTheExactTokens) {
+TEST_F(ConversationTest, SaveAndRestoreKeepsTheExactTokens) {
     Conversation conv;
     std::string err;
     ASSERT_TRUE(conv.init(&tok, tiny_config(), &err));
