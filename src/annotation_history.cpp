@@ -52,12 +52,16 @@ static bool fail(std::string* e, const std::string& m) {
 bool execute_command(std::vector<ImageAnnotations>& images, AnnotationCommand& c, bool forward, std::string* e) {
     using T = AnnotationCommand::Type;
     if (c.type == T::Batch) {
-        // All or nothing: on failure, roll back the children already done.
+        // All or nothing: on failure, roll back the children already done
+        // (and the id counters they advanced).
+        std::vector<uint64_t> next_ids;
+        for (const ImageAnnotations& i : images) next_ids.push_back(i.next_id);
         size_t n = c.children.size();
         for (size_t k = 0; k < n; ++k) {
             AnnotationCommand& child = c.children[forward ? k : n - 1 - k];
             if (!execute_command(images, child, forward, e)) {
                 for (size_t j = k; j-- > 0;) execute_command(images, c.children[forward ? j : n - 1 - j], !forward, nullptr);
+                for (size_t i = 0; i < images.size() && i < next_ids.size(); ++i) images[i].next_id = next_ids[i];
                 return false;
             }
         }
