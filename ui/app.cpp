@@ -133,6 +133,7 @@ void App::rebuild_fonts() {
 int App::open_image(const std::string& name, const uint8_t* bytes, size_t size, bool select_it) {
     es::DecodeResult r = es::decode_image(bytes, size);
     if (!r.ok) {
+        wake();
         messages.error("Could not open \"" + name + "\": " + (r.error.empty() ? "unknown error" : r.error));
         return -1;
     }
@@ -159,6 +160,7 @@ int App::open_image(const std::string& name, const uint8_t* bytes, size_t size, 
     img->thumbnail = create_gpu_texture(device_, queue_, thumb.image.width, thumb.image.height, thumb.image.rgba.data());
 
     images.push_back(std::move(img));
+    wake();
     const int index = int(images.size()) - 1;
     if (select_it || current < 0) select(index);
     return index;
@@ -168,6 +170,7 @@ void App::select(int index) {
     if (index < 0 || index >= int(images.size())) return;
     current = index;
     auto_fit = true;
+    wake();
     fit();
 }
 
@@ -225,17 +228,28 @@ void App::update_cursor_readout() {
     ViewerImage* img = current_image();
     const ImVec2 m = ImGui::GetIO().MousePos;
     if (!img || !viewer_hit(m.x, m.y)) return;
-    const int x = int(std::floor(view.to_image_x(m.x)));
-    const int y = int(std::floor(view.to_image_y(m.y)));
+    // Mouse positions are whole CSS pixels; read the texel drawn at the
+    // pixel's centre, which is what the user sees under the pointer.
+    const int x = int(std::floor(view.to_image_x(m.x + 0.5)));
+    const int y = int(std::floor(view.to_image_y(m.y + 0.5)));
     if (x < 0 || y < 0 || x >= img->pixels.width || y >= img->pixels.height) return;
     const uint8_t* p = img->pixels.pixel(x, y);
     cursor = {true, x, y, p[0], p[1], p[2], p[3]};
 }
 
 void App::frame(double time_ms) {
+    const int old_w = fb_width, old_h = fb_height;
     update_canvas_size();
-    rebuild_fonts();
     ImGuiIO& io = ImGui::GetIO();
+    const bool changed = !input.empty() || fb_width != old_w || fb_height != old_h || view.scale != last_scale_ ||
+        view.offset_x != last_offset_x_ || view.offset_y != last_offset_y_ || levels.brightness != last_levels_.brightness ||
+        levels.contrast != last_levels_.contrast || levels.gamma != last_levels_.gamma || io.WantTextInput;
+    if (changed) idle_frames_ = 0;
+    if (idle_frames_++ > 60) {  // ~1 s without changes: keep the last picture
+        last_time_ms_ = time_ms;
+        return;
+    }
+    rebuild_fonts();
     io.DisplaySize = ImVec2(css_width, css_height);
     io.DisplayFramebufferScale = ImVec2(dpr, dpr);
     io.DeltaTime = last_time_ms_ > 0 ? float(std::max(0.001, (time_ms - last_time_ms_) / 1000.0)) : 1.0f / 60.0f;
@@ -259,6 +273,10 @@ void App::frame(double time_ms) {
 
     render();
     frame_count++;
+    last_scale_ = view.scale;
+    last_offset_x_ = view.offset_x;
+    last_offset_y_ = view.offset_y;
+    last_levels_ = levels;
 }
 
 void App::record_widget(const char* name) {

@@ -70,7 +70,11 @@ public:
     int fb_width = 0, fb_height = 0;
     Rect viewer_rect;
     CursorReadout cursor;
-    unsigned frame_count = 0;
+    unsigned frame_count = 0;        // frames drawn
+    // Idle frames are skipped (the canvas keeps its last picture): nothing is
+    // drawn once nothing has changed for a second. Anything that changes what
+    // is shown calls wake().
+    void wake() { idle_frames_ = 0; }
     // Screen rectangles of named controls, for the automation hook
     // (window.endoscribe.state().widgets): tests click the real controls.
     std::map<std::string, Rect> widgets;
@@ -95,6 +99,9 @@ private:
     ImGuiRenderer imgui_renderer_;
     ImageRenderer image_renderer_;
     float font_dpr_ = 0;
+    int idle_frames_ = 0;
+    double last_scale_ = 0, last_offset_x_ = 0, last_offset_y_ = 0;
+    es::Levels last_levels_;
     double last_time_ms_ = 0;
 };
 

@@ -18,9 +18,15 @@ EMSCRIPTEN_KEEPALIVE int es_app_open_image(const char* name, const uint8_t* data
 }
 
 // Errors found on the JS side (unreadable file, failed download) join the same list.
-EMSCRIPTEN_KEEPALIVE void es_app_report_error(const char* text) { app().messages.error(text ? text : ""); }
+EMSCRIPTEN_KEEPALIVE void es_app_report_error(const char* text) {
+    app().messages.error(text ? text : "");
+    app().wake();
+}
 
-EMSCRIPTEN_KEEPALIVE void es_app_set_case_name(const char* name) { app().case_name = name ? name : ""; }
+EMSCRIPTEN_KEEPALIVE void es_app_set_case_name(const char* name) {
+    app().case_name = name ? name : "";
+    app().wake();
+}
 
 EMSCRIPTEN_KEEPALIVE void es_app_select_image(int index) { app().select(index); }
 

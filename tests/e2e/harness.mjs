@@ -70,7 +70,11 @@ export async function launchBrowser({ viewport = { width: 1280, height: 800 }, d
   const problems = [];
   const watch = (page) => {
     page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+      if (msg.type() !== 'error') return;
+      const where = msg.location().url || page.url();
+      // Chromium itself asks non-HTML pages for /favicon.ico; not the app's doing.
+      if (/^Failed to load resource/.test(msg.text()) && /\/favicon\.ico$/.test(where)) return;
+      problems.push(`console error: ${msg.text()} (${where})`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('crash', () => problems.push('page crashed'));
