@@ -272,7 +272,7 @@ void App::frame(double time_ms) {
     else js_set_cursor(c >= 0 && c < int(sizeof kCursors / sizeof *kCursors) ? kCursors[c] : "default");
 
     render();
-    frame_count++;
+    if (++frame_count == 1) EM_ASM({ if (Module.onFirstFrame) Module.onFirstFrame(); });
     last_scale_ = view.scale;
     last_offset_x_ = view.offset_x;
     last_offset_y_ = view.offset_y;

@@ -16,6 +16,8 @@
 //                    errors: [text], notices: [text], cursor: {x, y, r, g, b, a} | null,
 //                    widgets: {name: [x, y, w, h]} }   (CSS pixels; screen = offset + scale * image)
 //   gpuErrors      WebGPU errors seen so far (each is also logged with console.error)
+// Performance marks (tools/bench/first_frame.mjs): 'endoscribe-first-frame'
+// when the first frame is drawn, 'endoscribe-case-shown' when the default case is.
 //   openFiles(fileList)  what the file picker and a drop do
 // URL parameters: ?case=none opens no demo case; ?max_texture=N pretends the
 // GPU's texture limit is N (to see the downscale notice without a huge image).
@@ -215,6 +217,7 @@
         onAppFailed: (why) => reject(new Error(why)),
         openFilePicker: () => fileInput.click(),
         setCursor: (c) => { canvas.style.cursor = c; },
+        onFirstFrame: () => performance.mark('endoscribe-first-frame'),
       }).then((m) => { Module = m; }, reject);
     });
     // onAppReady fires from main(), before the factory's promise settles.
@@ -229,6 +232,9 @@
     canvas.focus();
     resolveReady();
     if (params.get('case') !== 'none') await openDemoCase();
+    // The case is on screen once the next frame has been drawn.
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    performance.mark('endoscribe-case-shown');
     resolveCase();
   }
 
