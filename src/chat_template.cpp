@@ -297,6 +297,8 @@ struct Binary : Expr {
             if (p.is_array() && q.is_array()) { json r = p; for (auto& e : q) r.push_back(e); return r; }
         }
         if (op == "*" && p.is_string() && q.is_number_integer()) {
+            if (double(p.get_ref<const std::string&>().size()) * double(q.get<int64_t>()) > 1e7)
+                fail(line, "string repetition too long");
             std::string r;
             for (int64_t i = 0; i < q.get<int64_t>(); ++i) r += p.get<std::string>();
             return json(r);
@@ -481,7 +483,10 @@ struct Call : Expr {
                 else if (a.size() >= 2) { start = a[0]; stop = a[1]; if (a.size() > 2) step = a[2]; }
                 if (step == 0) fail(line, "range() step must not be zero");
                 json r = json::array();
-                for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) r.push_back(i);
+                for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+                    if (r.size() >= 100000) fail(line, "range() longer than 100000");
+                    r.push_back(i);
+                }
                 return r;
             }
             if (var->name == "strftime_now") fail(line, "strftime_now() is not supported (no clock in the core)");
@@ -564,7 +569,10 @@ public:
         if (peek().type != Tok::End) fail(line_, "unexpected '" + peek().text + "' in expression");
         return e;
     }
-    ExprP parse() { return parse_cond(); }
+    ExprP parse() {
+        Depth d(this);
+        return parse_cond();
+    }
     const Token& peek(int k = 0) const { return t_[std::min(pos_ + k, t_.size() - 1)]; }
     bool accept_op(const char* op) {
         if (peek().type == Tok::Op && peek().text == op) { ++pos_; return true; }
@@ -584,6 +592,15 @@ public:
     bool at_end() const { return peek().type == Tok::End; }
 
 private:
+    // Bounds recursion so a hostile template cannot overflow the stack.
+    struct Depth {
+        ExprParser* p;
+        explicit Depth(ExprParser* q) : p(q) {
+            if (++p->depth_ > 64) fail(p->line_, "expression nested too deeply");
+        }
+        ~Depth() { --p->depth_; }
+    };
+    int depth_ = 0;
     template <class T> std::shared_ptr<T> make() { auto p = std::make_shared<T>(); p->line = line_; return p; }
     ExprP bin(const std::string& op, ExprP a, ExprP b) {
         auto e = make<Binary>(); e->op = op; e->a = std::move(a); e->b = std::move(b); return e;
@@ -602,6 +619,7 @@ private:
     ExprP parse_or() { ExprP a = parse_and(); while (accept_name("or")) a = bin("or", a, parse_and()); return a; }
     ExprP parse_and() { ExprP a = parse_not(); while (accept_name("and")) a = bin("and", a, parse_not()); return a; }
     ExprP parse_not() {
+        Depth d(this);
         if (accept_name("not")) { auto u = make<Unary>(); u->op = "not"; u->a = parse_not(); return u; }
         return parse_compare();
     }
@@ -656,6 +674,7 @@ private:
         }
     }
     ExprP parse_unary() {
+        Depth d(this);
         if (accept_op("-")) { auto u = make<Unary>(); u->op = "-"; u->a = parse_unary(); return u; }
         if (accept_op("+")) return parse_unary();
         return parse_filtered();
@@ -947,6 +966,11 @@ public:
 private:
     // Parses statements until a tag whose first word is in `ends`; returns that tag's tokens in *stop_toks.
     Body parse_until(const std::vector<std::string>& ends, std::string* stop_word, ExprParser** stop_parser = nullptr) {
+        struct Nest {
+            int& d;
+            explicit Nest(int& x, int line) : d(x) { if (++d > 64) fail(line, "blocks nested too deeply"); }
+            ~Nest() { --d; }
+        } nest(nesting_, pos_ < c_.size() ? c_[pos_].line : 0);
         Body body;
         while (pos_ < c_.size()) {
             const Chunk& ch = c_[pos_++];
@@ -1031,6 +1055,7 @@ private:
 
     std::vector<Chunk> c_;
     size_t pos_ = 0;
+    int nesting_ = 0;
     std::vector<std::unique_ptr<ExprParser>> parsers_;
 };
 

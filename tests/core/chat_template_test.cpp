@@ -140,3 +140,41 @@ TEST(ChatTemplate, ClearErrorsOnUnsupportedSyntax) {
     std::string out;
     EXPECT_FALSE(t.render(json::object(), &out, &err));  // not parsed
 }
+
+TEST(ChatTemplate, HostileTemplatesFailCleanly) {
+    // Mutations of the real template: every one must parse+render or fail with
+    // a message, never crash or hang.
+    const std::string src = es_test::read_text(tpl_path("gemma-3-it.jinja"));
+    json msgs = json::array({user_image_text("Hi"), {{"role", "assistant"}, {"content", "Yo"}}});
+    uint64_t s = 12345;
+    auto rnd = [&] { s = s * 6364136223846793005ull + 1442695040888963407ull; return uint32_t(s >> 33); };
+    const char* junk[] = {"{%", "%}", "{{", "}}", "'", "\"", "(", ")", "[", "]", "|", " if ", " for ", "-", "~", "\\"};
+    int parsed = 0, failed = 0;
+    for (int iter = 0; iter < 400; ++iter) {
+        std::string t = src;
+        for (int k = 0; k < 3; ++k) {
+            size_t at = rnd() % (t.size() + 1);
+            if (rnd() % 2) t.insert(at, junk[rnd() % (sizeof junk / sizeof *junk)]);
+            else t.erase(at, rnd() % 8);
+        }
+        ChatTemplate ct;
+        std::string err, out;
+        if (ct.parse(t, &err) && ct.render(chat_context(msgs, true, "<bos>", "<eos>"), &out, &err)) ++parsed;
+        else { ++failed; EXPECT_FALSE(err.empty()); }
+    }
+    EXPECT_GT(failed, 0);
+    EXPECT_EQ(parsed + failed, 400);
+    std::string err;
+    render_src("{{ " + std::string(100000, '(') + "1" + std::string(100000, ')') + " }}", json::object(), &err);
+    EXPECT_NE(err.find("nested too deeply"), std::string::npos) << err;
+    std::string deep;
+    for (int i = 0; i < 10000; ++i) deep += "{% if true %}";
+    render_src(deep, json::object(), &err);
+    EXPECT_NE(err.find("nested too deeply"), std::string::npos) << err;
+    render_src("{% for i in range(1000000000) %}x{% endfor %}", json::object(), &err);
+    EXPECT_NE(err.find("range() longer"), std::string::npos) << err;
+    render_src("{{ 'ab' * 1000000000 }}", json::object(), &err);
+    EXPECT_NE(err.find("too long"), std::string::npos) << err;
+    render_src("{{ " + std::string(100000, '-') + "1 }}", json::object(), &err);
+    EXPECT_NE(err.find("nested too deeply"), std::string::npos) << err;
+}
