@@ -149,6 +149,7 @@ using ExprP = std::shared_ptr<Expr>;
 
 struct Scope {
     std::vector<std::map<std::string, Value>> frames;
+    int64_t iterations = 0;  // all loops together; a chat needs a few hundred
     Value lookup(const std::string& name) const {
         for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
             auto f = it->find(name);
@@ -841,6 +842,7 @@ struct ForStmt : Stmt {
         if (selected.empty()) { exec_body(else_body, s, out); return; }
         const int64_t n = int64_t(selected.size());
         for (int64_t i = 0; i < n; ++i) {
+            if (++s.iterations > 1000000) fail(line, "template loops ran more than 1000000 times");
             s.frames.emplace_back();
             bind(s, selected[size_t(i)]);
             json loop = {{"index", i + 1}, {"index0", i}, {"first", i == 0}, {"last", i == n - 1}, {"length", n},

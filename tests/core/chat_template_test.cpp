@@ -173,6 +173,8 @@ TEST(ChatTemplate, HostileTemplatesFailCleanly) {
     EXPECT_NE(err.find("nested too deeply"), std::string::npos) << err;
     render_src("{% for i in range(1000000000) %}x{% endfor %}", json::object(), &err);
     EXPECT_NE(err.find("range() longer"), std::string::npos) << err;
+    render_src("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", json::object(), &err);
+    EXPECT_NE(err.find("more than 1000000"), std::string::npos) << err;
     render_src("{{ 'ab' * 1000000000 }}", json::object(), &err);
     EXPECT_NE(err.find("too long"), std::string::npos) << err;
     render_src("{{ " + std::string(100000, '-') + "1 }}", json::object(), &err);
