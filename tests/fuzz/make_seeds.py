@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the fuzzing seed corpus (tests/fuzz/corpus/): tiny, valid JPEG, PNG
+"""Writes the fuzzing seed corpus of fuzz_decode_image (tests/fuzz/corpus/decode_image/): tiny, valid JPEG, PNG
 and BMP files covering the decoder's main code paths. Standard library only
 (zlib, struct) and fully deterministic: run it again and the bytes are the same.
 
@@ -417,7 +417,7 @@ def jpeg_seeds():
 
 
 def main():
-    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "decode_image")
     os.makedirs(outdir, exist_ok=True)
     seeds = {}
     seeds.update(png_seeds())
