@@ -38,6 +38,12 @@ void Conversation::clear() {
     kv_length_ = 0;
 }
 
+void Conversation::drop_last_turn() {
+    if (turns_.empty() || turns_.back().answered || !turns_.back().answer_ids.empty()) return;
+    turns_.pop_back();
+    rebuild_tokens();
+}
+
 void Conversation::set_system_prompt(const std::string& text) {
     if (text == system_) return;
     system_ = text;

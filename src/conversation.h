@@ -59,6 +59,8 @@ public:
     bool ask(const std::string& question, bool with_image, std::string* error);
     // Replaces question `turn` and drops every later turn and its answer.
     bool edit_question(size_t turn, const std::string& question, std::string* error);
+    // Removes the last turn if it has no answer yet (its prefill failed).
+    void drop_last_turn();
     // A new image or a new chat: forget everything except the system prompt.
     void clear();
 

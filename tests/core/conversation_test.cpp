@@ -117,6 +117,21 @@ TEST_F(ConversationTest, EditingAnEarlierQuestionDropsLaterTurnsAndTrimsTheCache
     EXPECT_FALSE(conv.edit_question(5, "nope", &err));
 }
 
+TEST_F(ConversationTest, DropLastUnansweredTurn) {
+    Conversation conv;
+    std::string err;
+    ASSERT_TRUE(conv.init(&tok, tiny_config(), &err));
+    ASSERT_TRUE(conv.ask("a", false, &err));
+    conv.drop_last_turn();
+    EXPECT_TRUE(conv.turns().empty());
+    EXPECT_TRUE(conv.tokens().empty());
+    ASSERT_TRUE(conv.ask("b", false, &err));
+    conv.on_prefilled(conv.pending().size());
+    conv.on_answer_token(7);
+    conv.drop_last_turn();  // has an answer: kept
+    EXPECT_EQ(conv.turns().size(), 1u);
+}
+
 TEST_F(ConversationTest, AskWhileAnsweringIsRefused) {
     Conversation conv;
     std::string err;

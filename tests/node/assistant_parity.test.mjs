@@ -182,3 +182,37 @@ test('classification: probabilities sum to 1 and follow the logits', { skip }, a
   // One prefix run + one run per label (all have >= 2 tokens with the end token).
   assert.equal(rt.stats.decoderRuns - decodesBefore, 1 + multi.labels.length);
 });
+
+test('jobs queue instead of failing, and a failed step loses nothing', { skip }, async () => {
+  const conv = rt.newConversation();
+  // Two jobs at once: the second waits for the first.
+  const a = rt.ask(conv, 'What is shown in this image?', { image: image(), generation: { max_new_tokens: 24 } });
+  const b = rt.ask(conv, 'How many polyps are visible?', { generation: { max_new_tokens: 24 } });
+  const [ra, rb] = await Promise.all([a.promise, b.promise]);
+  assert.deepEqual(ra.ids, golden.turn1_greedy_ids);
+  assert.deepEqual(rb.ids, golden.turn2_greedy_ids);
+  // A job cancelled while queued never runs.
+  const c1 = rt.ask(conv, 'One more?', { generation: { max_new_tokens: 2 } });
+  const c2 = rt.ask(conv, 'And another?', { generation: { max_new_tokens: 2 } });
+  c2.cancel();
+  await c1.promise;
+  assert.equal((await c2.promise).reason, 'cancelled');
+  assert.equal(conv.chat.turnCount, 3);
+
+  // The decoder fails during a prefill: the question leaves no trace.
+  const real = rt._decode;
+  rt._decode = async () => { throw new Error('device lost'); };
+  await assert.rejects(rt.ask(conv, 'Will this fail?', {}).promise, /device lost/);
+  rt._decode = real;
+  assert.equal(conv.chat.turnCount, 3);
+  // ... and mid-answer: the partial answer stays, the cache stays in step.
+  let calls = 0;
+  rt._decode = async (...args) => { if (++calls === 3) throw new Error('device lost'); return real.apply(rt, args); };
+  await assert.rejects(rt.ask(conv, 'Fail later?', { generation: { max_new_tokens: 10 } }).promise, /device lost/);
+  rt._decode = real;
+  assert.equal(conv.chat.kvLength, conv.kv.length);
+  const ok = await rt.ask(conv, 'Still there?', { generation: { max_new_tokens: 3 } }).promise;
+  assert.equal(ok.ids.length, 3);
+  assert.equal(conv.chat.kvLength, conv.kv.length);
+  conv.free();
+});

@@ -155,6 +155,7 @@ export class Chat {
     if (!this.core._withStrings([question], (p) => this.m._es_chat_edit(this.h, turn, p))) this.core._fail('edit');
   }
   clear() { this.m._es_chat_clear(this.h); }
+  dropLastTurn() { this.m._es_chat_drop_last_turn(this.h); }
   tokens() { return this.core._ids(this.m._es_chat_tokens(this.h)); }
   get kvLength() { return this.m._es_chat_kv_length(this.h); }
   pending() { return this.core._ids(this.m._es_chat_pending(this.h)); }

@@ -100,7 +100,7 @@ export class AssistantRuntime {
       pastNames: decoder.session.inputNames.filter((n) => n.startsWith('past_key_values.')),
       imageFeatures: new Map(),   // image key -> Float32Array [mm_tokens * hidden]
       stats: { imageEncodes: 0, decoderRuns: 0, prefilledTokens: 0 },
-      busy: false,
+      queue: Promise.resolve(),
     });
     return rt;
   }
@@ -211,62 +211,72 @@ export class AssistantRuntime {
     return logits.subarray((pending.length - 1) * V, pending.length * V);
   }
 
+  // Jobs run one after another (one model, one KV cache at a time); a job
+  // cancelled while waiting never starts.
+  _job(run) {
+    const state = { cancelled: false };
+    const promise = this.queue.then(() => run(state));
+    this.queue = promise.catch(() => {});
+    return { promise, cancel: () => { state.cancelled = true; } };
+  }
+
   // Asks a question. image: needed on the first question of a conversation
   // (and when switching image, which starts the conversation over).
   // Returns {promise, cancel}; promise -> {text, ids, reason, prefilled, timings}.
   ask(conv, question, { image = null, generation = {}, onToken = null } = {}) {
-    let cancelled = false;
-    const promise = (async () => {
-      if (this.busy) throw new Error('the model is busy with another job');
-      this.busy = true;
-      try {
-        const t0 = performance.now();
-        const { chat } = conv;
-        if (image && conv.imageKey !== null && image.key !== conv.imageKey) {
-          chat.clear();
-          conv.kv.reset();
-        }
-        const withImage = !!image && chat.turnCount === 0;
-        if (image) conv.imageKey = image.key;
-        chat.ask(question, { image: withImage });
-        let row = await this._prefill(conv, image);
-        const prefilled = conv.lastPrefill;
-        const tFirst = performance.now();
-        chat.startGeneration(generation);
-        let text = '';
-        let firstTokenAt = null;
-        for (;;) {
-          if (cancelled) chat.cancel();
-          const r = chat.step(row);
-          if (r.token >= 0 && firstTokenAt === null && !r.done) firstTokenAt = performance.now();
-          if (r.delta) { text += r.delta; onToken?.(r.delta, r.token); }
-          if (r.done) {
-            if (firstTokenAt === null) firstTokenAt = performance.now();
-            const turn = chat.turnCount - 1;
-            return {
-              text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, prefilled,
-              timings: { prefillMs: tFirst - t0, firstTokenMs: firstTokenAt - t0, totalMs: performance.now() - t0 },
-            };
-          }
-          const logits = await this._decode(conv.kv, [r.feed], [0], null);
-          row = logits;
-          await nextTask();  // let the page paint and the Stop button work
-        }
-      } finally {
-        this.busy = false;
+    return this._job(async (state) => {
+      if (state.cancelled) return { text: '', ids: [], reason: 'cancelled', prefilled: 0, timings: null };
+      const t0 = performance.now();
+      const { chat } = conv;
+      if (image && conv.imageKey !== null && image.key !== conv.imageKey) {
+        chat.clear();
+        conv.kv.reset();
       }
-    })();
-    return { promise, cancel: () => { cancelled = true; } };
+      const withImage = !!image && chat.turnCount === 0;
+      if (image) conv.imageKey = image.key;
+      chat.ask(question, { image: withImage });
+      let row;
+      try {
+        row = await this._prefill(conv, image);
+      } catch (e) {
+        chat.dropLastTurn();  // the question was never answered: leave no trace
+        throw e;
+      }
+      const prefilled = conv.lastPrefill;
+      const tFirst = performance.now();
+      chat.startGeneration(generation);
+      let firstTokenAt = null;
+      for (;;) {
+        if (state.cancelled) chat.cancel();
+        const r = chat.step(row);
+        if (firstTokenAt === null) firstTokenAt = performance.now();
+        if (r.delta) onToken?.(r.delta, r.token);
+        if (r.done) {
+          const turn = chat.turnCount - 1;
+          return {
+            text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, prefilled,
+            timings: { prefillMs: tFirst - t0, firstTokenMs: firstTokenAt - t0, totalMs: performance.now() - t0 },
+          };
+        }
+        try {
+          row = await this._decode(conv.kv, [r.feed], [0], null);
+        } catch (e) {
+          chat.cancel();  // keep what was answered so far; the error goes to the caller
+          chat.step(new Float32Array(this.model.vocab_size));
+          chat.rewindKv(conv.kv.length);  // the failed token is not in the cache
+          throw e;
+        }
+        await nextTask();  // let the page paint and the Stop button work
+      }
+    });
   }
 
   // Probability of every label after one shared prompt: the question (with the
   // image) is prefilled once; each label's tokens run on top of that cache.
   // labelSet: {question, labels: [{id, name, answer}]}. Returns {promise, cancel}.
   classify(labelSet, { image, question = null, systemPrompt = '', endId = undefined } = {}) {
-    let cancelled = false;
-    const promise = (async () => {
-      if (this.busy) throw new Error('the model is busy with another job');
-      this.busy = true;
+    return this._job(async (state) => {
+      if (state.cancelled) throw new Error('classification cancelled');
       const conv = this.newConversation({ systemPrompt });
       try {
         const t0 = performance.now();
@@ -280,7 +290,7 @@ export class AssistantRuntime {
         const n = conv.chat.beginClassification(names, end);
         conv.chat.setPrefixLogits(prefix);
         for (let i = 0; i < n; i++) {
-          if (cancelled) throw new Error('classification cancelled');
+          if (state.cancelled) throw new Error('classification cancelled');
           const run = conv.chat.labelRunTokens(i);
           if (!run.length) continue;
           const logits = await this._decode(conv.kv, run, null, null, { keep: false });
@@ -292,10 +302,8 @@ export class AssistantRuntime {
         return { labels, ranking: r.ranking, totalMs: performance.now() - t0 };
       } finally {
         conv.free();
-        this.busy = false;
       }
-    })();
-    return { promise, cancel: () => { cancelled = true; } };
+    });
   }
 
   async release() {

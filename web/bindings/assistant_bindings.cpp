@@ -156,6 +156,7 @@ EMSCRIPTEN_KEEPALIVE int es_chat_edit(int h, int turn, const char* question) {
     Chat* c = chat(h);
     return c && turn >= 0 && c->conv.edit_question(size_t(turn), question, &g_error) ? 1 : 0;
 }
+EMSCRIPTEN_KEEPALIVE void es_chat_drop_last_turn(int h) { if (Chat* c = chat(h)) c->conv.drop_last_turn(); }
 EMSCRIPTEN_KEEPALIVE void es_chat_clear(int h) { if (Chat* c = chat(h)) c->conv.clear(); }
 EMSCRIPTEN_KEEPALIVE int es_chat_tokens(int h) { Chat* c = chat(h); return c ? set_ids(c->conv.tokens()) : -1; }
 EMSCRIPTEN_KEEPALIVE int es_chat_kv_length(int h) { Chat* c = chat(h); return c ? int(c->conv.kv_length()) : -1; }
