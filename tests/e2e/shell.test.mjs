@@ -87,6 +87,12 @@ describe('app shell', { skip: skip || false, timeout: 120000 }, () => {
       await waitFor((s) => Math.abs(s.view.scale - 1.0) < 1e-9, 'zoom out');
       await page.keyboard.press('f');
       await waitFor((s) => s.view.auto_fit, 'fit');
+      // Resizing the window resizes the canvas and refits the image.
+      await page.setViewportSize({ width: 700, height: 560 });
+      const r = await waitFor((s) => s.canvas.width === 700 && s.canvas.height === 560, 'canvas follows the window');
+      const img = r.images[r.current];
+      const [, , vw, vh] = r.viewer_rect;
+      assert.ok(Math.abs(r.view.scale - Math.min(vw / img.width, vh / img.height)) < 1e-9, 'refitted');
       browser.assertClean();
     } finally {
       await browser.close();

@@ -292,6 +292,20 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
     browser.assertClean();
   });
 
+  it('opens images from the file picker', async () => {
+    const before = await state();
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.mouse.click(...center(before.widgets.open)),
+    ]);
+    assert.ok(chooser.isMultiple());
+    const bytes = await page.evaluate(async () => Array.from(new Uint8Array(await (await fetch('demo/image-4.png')).arrayBuffer())));
+    await chooser.setFiles([{ name: 'picked-frame.png', mimeType: 'image/png', buffer: Buffer.from(bytes) }]);
+    const s = await waitState((t) => t.images.length === before.images.length + 1, 'picked image opened');
+    assert.equal(s.images[s.current].name, 'picked-frame.png');
+    browser.assertClean();
+  });
+
   it('starts with the network off after the first visit', async () => {
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
