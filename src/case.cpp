@@ -107,6 +107,7 @@ struct Reader {
         img.height = int(h);
         if (!string_field(j, "title", where, img.title, false)) return false;
         if (img.title.empty()) img.title = img.file;
+        if (!string_field(j, "location", where, img.location, false)) return false;
         auto lesions = j.find("lesions");
         if (lesions == j.end()) return true;
         if (!lesions->is_array()) return fail(where + ".lesions", "must be an array");
@@ -145,6 +146,7 @@ std::string case_to_json(const Case& c) {
     j["id"] = c.id;
     j["title"] = c.title;
     j["description"] = c.description;
+    j["procedure"] = c.procedure;
     j["images"] = nlohmann::ordered_json::array();
     for (const CaseImage& img : c.images) {
         nlohmann::ordered_json ji;
@@ -152,6 +154,7 @@ std::string case_to_json(const Case& c) {
         ji["width"] = img.width;
         ji["height"] = img.height;
         ji["title"] = img.title;
+        ji["location"] = img.location;
         ji["lesions"] = nlohmann::ordered_json::array();
         for (const Lesion& l : img.lesions) {
             nlohmann::ordered_json jl;
@@ -194,7 +197,8 @@ CaseParseResult case_from_json(const std::string& text) {
                                       std::to_string(Case::kFormatVersion) + ")")) ||
         !rd.string_field(j, "id", "case", r.value.id, false) ||
         !rd.string_field(j, "title", "case", r.value.title, false) ||
-        !rd.string_field(j, "description", "case", r.value.description, false)) {
+        !rd.string_field(j, "description", "case", r.value.description, false) ||
+        !rd.string_field(j, "procedure", "case", r.value.procedure, false)) {
         r.error = rd.error;
         return r;
     }

@@ -4,9 +4,10 @@
 //
 //   {
 //     "format": "endoscribe-case", "version": 1,
-//     "id": "demo", "title": "...", "description": "...",
+//     "id": "demo", "title": "...", "description": "...", "procedure": "colonoscopy",
 //     "images": [
 //       { "file": "image-1.png", "width": 640, "height": 512, "title": "...",
+//         "location": "sigmoid colon",
 //         "lesions": [ { "id": "lesion-1", "label": "polyp",
 //                        "mask": "image-1-lesion-1.png",
 //                        "box": [x1, y1, x2, y2], "area": 1234 } ] } ] }
@@ -14,6 +15,8 @@
 // box is in image pixels, x1/y1 inclusive and x2/y2 exclusive (the box covers
 // x1 <= x < x2), so x2 - x1 is its width. area is the number of mask pixels.
 // mask files are 8-bit greyscale PNGs of the image's size: 0 outside, 255 inside.
+// Only format, version, images[].file/width/height and lesions[].box are
+// required; unknown keys are ignored, so newer writers can add fields.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -35,6 +38,7 @@ struct CaseImage {
     int width = 0;
     int height = 0;
     std::string title;
+    std::string location;  // anatomical site, e.g. "sigmoid colon"; may be empty
     std::vector<Lesion> lesions;
 };
 
@@ -43,6 +47,7 @@ struct Case {
     std::string id;
     std::string title;
     std::string description;
+    std::string procedure;  // e.g. "colonoscopy"; may be empty
     std::vector<CaseImage> images;
 };
 

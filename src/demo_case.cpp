@@ -294,24 +294,28 @@ std::vector<DemoImageSpec> demo_image_specs() {
     std::vector<DemoImageSpec> specs(4);
     specs[0].file = "image-1.png";
     specs[0].title = "Sigmoid colon: sessile polyp";
+    specs[0].location = "sigmoid colon";
     specs[0].seed = 101;
     specs[0].lumen_x = 0.30f, specs[0].lumen_y = 0.32f, specs[0].lumen_radius = 0.15f;
     specs[0].polyps = {{420, 320, 72, 58, 0.35f, 0.55f, 0.08f}};
 
     specs[1].file = "image-2.png";
     specs[1].title = "Descending colon: two small polyps";
+    specs[1].location = "descending colon";
     specs[1].seed = 202;
     specs[1].lumen_x = 0.62f, specs[1].lumen_y = 0.26f, specs[1].lumen_radius = 0.13f;
     specs[1].polyps = {{210, 330, 44, 38, -0.4f, 0.6f, 0.06f}, {455, 375, 30, 26, 0.9f, 0.7f, 0.05f}};
 
     specs[2].file = "image-3.png";
     specs[2].title = "Rectum: large lobulated polyp";
+    specs[2].location = "rectum";
     specs[2].seed = 303;
     specs[2].lumen_x = 0.80f, specs[2].lumen_y = 0.24f, specs[2].lumen_radius = 0.14f;
     specs[2].polyps = {{290, 300, 118, 92, -0.25f, 0.5f, 0.11f}};
 
     specs[3].file = "image-4.png";
     specs[3].title = "Transverse colon: normal mucosa";
+    specs[3].location = "transverse colon";
     specs[3].seed = 404;
     specs[3].lumen_x = 0.48f, specs[3].lumen_y = 0.45f, specs[3].lumen_radius = 0.17f;
     return specs;
@@ -321,6 +325,7 @@ std::vector<NamedFile> make_demo_case(Case* manifest) {
     Case c;
     c.id = "demo";
     c.title = "Demo case (synthetic)";
+    c.procedure = "colonoscopy";
     c.description =
         "Synthetic colonoscopy-like images made by tools/make_demo_case with exact lesion masks. "
         "Not patient data; for trying the viewer, segmentation, questions and reports.";
@@ -332,6 +337,7 @@ std::vector<NamedFile> make_demo_case(Case* manifest) {
         ci.width = spec.width;
         ci.height = spec.height;
         ci.title = spec.title;
+        ci.location = spec.location;
         std::string stem = spec.file.substr(0, spec.file.rfind('.'));
         for (size_t p = 0; p < r.masks.size(); ++p) {
             const std::vector<uint8_t>& m = r.masks[p];

@@ -25,6 +25,7 @@ struct DemoPolyp {
 struct DemoImageSpec {
     std::string file;     // e.g. "image-1.png"
     std::string title;
+    std::string location;  // anatomical site shown in the case
     uint64_t seed = 1;
     int width = 640;
     int height = 512;

@@ -11,11 +11,13 @@ es::Case sample() {
     c.id = "c1";
     c.title = "Case one";
     c.description = "two images";
+    c.procedure = "colonoscopy";
     es::CaseImage a;
     a.file = "a.png";
     a.width = 640;
     a.height = 512;
     a.title = "A";
+    a.location = "rectum";
     es::Lesion l;
     l.id = "lesion-1";
     l.label = "polyp";
@@ -51,6 +53,9 @@ TEST(Case, RoundTrip) {
     EXPECT_EQ(r.value.title, "Case one");
     ASSERT_EQ(r.value.images.size(), 2u);
     EXPECT_EQ(r.value.images[1].file, "sub/b.jpg");
+    EXPECT_EQ(r.value.procedure, "colonoscopy");
+    EXPECT_EQ(r.value.images[0].location, "rectum");
+    EXPECT_EQ(r.value.images[1].location, "");
     ASSERT_EQ(r.value.images[0].lesions.size(), 1u);
     const es::Lesion& l = r.value.images[0].lesions[0];
     EXPECT_EQ(l.mask, "masks/a-1.png");
@@ -72,9 +77,15 @@ TEST(Case, OptionalFieldsGetDefaults) {
         "lesions": [{"box": [0, 0, 5, 5]}]})"));
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.value.images[0].title, "x.png");
+    EXPECT_EQ(r.value.images[0].location, "");
     EXPECT_EQ(r.value.images[0].lesions[0].id, "lesion-1");
     EXPECT_EQ(r.value.images[0].lesions[0].label, "lesion");
     EXPECT_EQ(r.value.images[0].lesions[0].area, 25);
+}
+
+TEST(Case, UnknownKeysAreIgnored) {
+    EXPECT_TRUE(es::case_from_json(R"({"format": "endoscribe-case", "version": 1, "future": [1], "images": [
+        {"file": "a.png", "width": 1, "height": 1, "annotations": {}}]})").ok);
 }
 
 TEST(Case, MalformedJsonSaysWhere) {

@@ -37,12 +37,14 @@ TEST(DemoCase, CaseJsonListsEveryFileAndParses) {
     es::CaseParseResult r = es::case_from_json(std::string(json->bytes.begin(), json->bytes.end()));
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.value.id, "demo");
+    EXPECT_EQ(r.value.procedure, "colonoscopy");
     ASSERT_GE(r.value.images.size(), 3u);
     ASSERT_LE(r.value.images.size(), 4u);
     size_t lesions = 0, listed = 1;
     for (const es::CaseImage& img : r.value.images) {
         EXPECT_NE(find(img.file), nullptr) << img.file;
         EXPECT_FALSE(img.title.empty());
+        EXPECT_FALSE(img.location.empty());
         ++listed;
         for (const es::Lesion& l : img.lesions) {
             EXPECT_NE(find(l.mask), nullptr) << l.mask;
