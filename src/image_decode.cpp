@@ -33,6 +33,7 @@ std::string upper(const std::string& s) {
 // stb_image 2.27 overruns its table arrays on a DHT with more than 256 codes.
 struct Header {
     int64_t width = -1, height = -1;  // -1: not found
+    std::string unsupported;          // set when the file is well-formed but of a kind stb cannot decode
 };
 
 std::string check_jpeg_huffman_tables(const uint8_t* p, size_t len) {
@@ -80,6 +81,16 @@ std::string check_jpeg_structure(const uint8_t* d, size_t n, Header& header) {
             header.width < 0) {
             header.height = int64_t(d[i + 3]) << 8 | d[i + 4];
             header.width = int64_t(d[i + 5]) << 8 | d[i + 6];
+            // stb_image decodes 8-bit baseline and progressive Huffman JPEG only.
+            if (marker == 0xC3 || marker == 0xC7 || marker == 0xCB || marker == 0xCF)
+                header.unsupported = "unsupported JPEG: lossless JPEG is not supported (baseline and progressive only)";
+            else if (marker >= 0xC9)
+                header.unsupported = "unsupported JPEG: arithmetic-coded JPEG is not supported (baseline and progressive only)";
+            else if (marker == 0xC5 || marker == 0xC6)
+                header.unsupported = "unsupported JPEG: hierarchical JPEG is not supported (baseline and progressive only)";
+            else if (d[i + 2] != 8)
+                header.unsupported = "unsupported JPEG: " + std::to_string(d[i + 2]) +
+                                     "-bit samples (only 8-bit JPEG is supported)";
         }
         if (marker == 0xC4) {
             std::string bad = check_jpeg_huffman_tables(d + i + 2, len - 2);
@@ -201,16 +212,23 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
         r.error = name + " image has zero width or height";
         return r;
     }
-    if (header.width > 0 && header.height > 0 &&
-        (header.width > limits.max_width || header.height > limits.max_height ||
-         uint64_t(header.width) * uint64_t(header.height) > limits.max_pixels)) {
-        r.error = name + " image is " + std::to_string(header.width) + " x " + std::to_string(header.height) +
-                  " pixels, over the limit of " + std::to_string(limits.max_width) + " x " +
-                  std::to_string(limits.max_height) + " and " + std::to_string(limits.max_pixels) + " pixels";
+    const std::string size_text = std::to_string(header.width) + " x " + std::to_string(header.height);
+    if (header.width > limits.max_width || header.height > limits.max_height) {
+        r.error = name + " image is " + size_text + " pixels, larger than the maximum of " +
+                  std::to_string(limits.max_width) + " x " + std::to_string(limits.max_height);
+        return r;
+    }
+    if (header.width > 0 && header.height > 0 && uint64_t(header.width) * uint64_t(header.height) > limits.max_pixels) {
+        r.error = name + " image is " + size_text + " pixels, more than the maximum of " +
+                  std::to_string(limits.max_pixels) + " pixels";
         return r;
     }
     if (!structure.empty()) {
         r.error = structure;
+        return r;
+    }
+    if (!header.unsupported.empty()) {
+        r.error = header.unsupported;
         return r;
     }
 

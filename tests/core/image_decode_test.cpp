@@ -239,12 +239,13 @@ TEST(DecodeImage, OverLimitImagesFailBeforeDecoding) {
     small.max_pixels = 32 * 32;
     es::DecodeResult r = decode(es::encode_png(gradient(40, 10)), small);
     EXPECT_FALSE(r.ok);
-    EXPECT_NE(r.error.find("40 x 10"), std::string::npos) << r.error;
-    EXPECT_NE(r.error.find("limit"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("40 x 10 pixels, larger than the maximum of 32 x 32"), std::string::npos) << r.error;
 
     small.max_width = small.max_height = 1000;
     small.max_pixels = 100;  // the pixel count limit alone
-    EXPECT_FALSE(decode(es::encode_png(gradient(20, 20)), small).ok);
+    r = decode(es::encode_png(gradient(20, 20)), small);
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("more than the maximum of 100 pixels"), std::string::npos) << r.error;
     EXPECT_TRUE(decode(es::encode_png(gradient(10, 10)), small).ok);
 }
 
@@ -277,6 +278,29 @@ TEST(DecodeImage, ZeroSizedImageFails) {
     r = decode(bmp);
     EXPECT_FALSE(r.ok);
     EXPECT_FALSE(r.error.empty());
+}
+
+// Rewrites the SOF0 marker of a baseline JPEG to another frame type / precision.
+Bytes with_frame(Bytes j, uint8_t sof, uint8_t precision) {
+    for (size_t i = 2; i + 4 < j.size(); ++i)
+        if (j[i] == 0xFF && j[i + 1] == 0xC0) {
+            j[i + 1] = sof;
+            j[i + 4] = precision;
+            return j;
+        }
+    ADD_FAILURE() << "no SOF0";
+    return j;
+}
+
+TEST(DecodeImage, UnsupportedJpegKindsAreNamed) {
+    Bytes j = jpeg_of(gradient(16, 16));
+    EXPECT_NE(decode(with_frame(j, 0xC3, 8)).error.find("lossless JPEG"), std::string::npos);
+    EXPECT_NE(decode(with_frame(j, 0xC9, 8)).error.find("arithmetic-coded"), std::string::npos);
+    EXPECT_NE(decode(with_frame(j, 0xC5, 8)).error.find("hierarchical"), std::string::npos);
+    es::DecodeResult r = decode(with_frame(j, 0xC1, 12));
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("12-bit"), std::string::npos) << r.error;
+    EXPECT_TRUE(decode(with_frame(j, 0xC1, 8)).ok);  // extended sequential, 8-bit: fine
 }
 
 TEST(DecodeImage, HuffmanTableWithTooManyCodesIsRejected) {
