@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
                      cl.args.root.c_str());
         return 2;
     }
+    if (!std::filesystem::is_regular_file(std::filesystem::path(cl.args.root) / "index.html", ec))
+        std::fprintf(stderr, "endoscribe-server: warning: %s has no index.html; / will be 404\n", cl.args.root.c_str());
     ConfigResult config = load_config_file(cl.args.config);
     if (!config.ok) {
         std::fprintf(stderr, "endoscribe-server: %s\n", config.error.c_str());
