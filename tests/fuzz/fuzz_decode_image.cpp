@@ -20,9 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Tighter limits than the app's, so the fuzzer spends its time on parsing,
     // not on legitimately decoding huge images.
     es::DecodeLimits limits;
-    limits.max_width = 2048;
-    limits.max_height = 2048;
-    limits.max_pixels = 2u * 1024 * 1024;
+    limits.max_width = 1024;
+    limits.max_height = 1024;
+    limits.max_pixels = 1024u * 1024;
 
     es::DecodeResult r = es::decode_image(data, size, limits);
     if (!r.ok) {
