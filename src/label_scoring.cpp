@@ -4,49 +4,9 @@
 #include <cmath>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
-
 #include "sampler.h"
 
 namespace es {
-
-bool parse_label_set(const std::string& json_text, LabelSet* out, std::string* error) {
-    auto fail = [&](const std::string& m) { if (error) *error = "label set: " + m; return false; };
-    auto j = nlohmann::json::parse(json_text, nullptr, false);
-    if (j.is_discarded()) return fail("not valid JSON");
-    LabelSet s;
-    const nlohmann::json* arr = nullptr;
-    if (j.is_array()) arr = &j;
-    else if (j.is_object()) {
-        s.id = j.value("id", std::string());
-        s.name = j.value("name", s.id);
-        s.question = j.value("question", j.value("prompt", std::string()));
-        for (const char* key : {"labels", "classes"})
-            if (j.contains(key)) { arr = &j[key]; break; }
-    }
-    if (!arr || !arr->is_array()) return fail("no 'labels' list");
-    for (const auto& e : *arr) {
-        Label l;
-        if (e.is_string()) {
-            l.id = l.name = e.get<std::string>();
-        } else if (e.is_object()) {
-            for (const char* k : {"name", "label", "display_name", "display"})
-                if (e.contains(k) && e[k].is_string()) { l.name = e[k].get<std::string>(); break; }
-            l.id = e.contains("id") && e["id"].is_string() ? e["id"].get<std::string>() : l.name;
-            for (const char* k : {"answer", "prompt", "text"})
-                if (e.contains(k) && e[k].is_string()) { l.answer = e[k].get<std::string>(); break; }
-        } else {
-            return fail("a label is neither a string nor an object");
-        }
-        if (l.name.empty()) l.name = l.id;
-        if (l.answer.empty()) l.answer = l.name;
-        if (l.answer.empty()) return fail("a label has no name");
-        s.labels.push_back(l);
-    }
-    if (s.labels.size() < 2) return fail("needs at least two labels");
-    *out = std::move(s);
-    return true;
-}
 
 bool LabelScorer::begin(const Tokenizer& tok, const std::vector<std::string>& answers, int end_id,
                         std::string* error) {

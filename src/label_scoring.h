@@ -4,7 +4,8 @@
 // prefix). The runtime computes the prefix once (KV cache) and runs each
 // label's tokens on top of it; this class says which tokens to run, collects
 // the logits, and turns the log-likelihoods into a probability vector over the
-// label set (softmax), the full vector AUROC needs.
+// label set (softmax), the full vector AUROC needs. Label sets themselves are
+// label_set.h's (models/labels/*.json); this class only sees answer strings.
 #pragma once
 #include <string>
 #include <vector>
@@ -12,21 +13,6 @@
 #include "tokenizer.h"
 
 namespace es {
-
-struct Label {
-    std::string id;       // stable key, e.g. "polyp"
-    std::string name;     // shown to the user
-    std::string answer;   // what the model would say; defaults to name
-};
-
-struct LabelSet {
-    std::string id, name, question;  // question: the prompt that asks for a label
-    std::vector<Label> labels;
-};
-
-// Parses a models/labels/*.json label set. Accepts {"labels": [..]} where a
-// label is a string or {"id","name"/"label"/"display_name","answer"/"prompt"}.
-bool parse_label_set(const std::string& json_text, LabelSet* out, std::string* error);
 
 class LabelScorer {
 public:

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "label_scoring.h"
+#include "label_set.h"
 #include "npy.h"
 #include "sampler.h"
 #include "test_files.h"
@@ -17,19 +18,24 @@ static Tokenizer tiny() {
     return t;
 }
 
-TEST(LabelScoring, ParsesLabelSets) {
-    LabelSet s;
+TEST(LabelScoring, ScoresTheShippedHyperKvasirSet) {
+    // The label set shipped in models/labels (label_set.h's format): every
+    // class name becomes a token sequence ending with <end_of_turn>.
+    const std::string path = std::string(ES_SOURCE_DIR) + "/models/labels/hyperkvasir.json";
+    auto load = parse_label_set(es_test::read_text(path));
+    if (!load.ok) GTEST_SKIP() << "models/labels/hyperkvasir.json not loadable: " << load.error;
+    std::vector<std::string> names;
+    for (const auto& l : load.set.labels) names.push_back(l.name);
+    ASSERT_EQ(names.size(), 23u);
+    Tokenizer t = tiny();
+    LabelScorer sc;
     std::string err;
-    ASSERT_TRUE(parse_label_set(R"({"id":"x","name":"X","question":"Which?","labels":["polyp",{"id":"esophagitis-a","name":"Esophagitis grade A","answer":"esophagitis"}]})", &s, &err)) << err;
-    ASSERT_EQ(s.labels.size(), 2u);
-    EXPECT_EQ(s.labels[0].answer, "polyp");
-    EXPECT_EQ(s.labels[1].id, "esophagitis-a");
-    EXPECT_EQ(s.labels[1].answer, "esophagitis");
-    EXPECT_EQ(s.question, "Which?");
-    EXPECT_FALSE(parse_label_set("{\"labels\": [\"only one\"]}", &s, &err));
-    EXPECT_FALSE(parse_label_set("{\"labels\": [3, 4]}", &s, &err));
-    EXPECT_FALSE(parse_label_set("[oops", &s, &err));
-    EXPECT_NE(err.find("label set"), std::string::npos);
+    ASSERT_TRUE(sc.begin(t, names, 5, &err)) << err;
+    ASSERT_EQ(sc.size(), 23u);
+    for (size_t i = 0; i < sc.size(); ++i) {
+        EXPECT_EQ(sc.label_tokens(i).back(), 5);
+        EXPECT_EQ(t.decode(sc.run_tokens(i)), names[i]);
+    }
 }
 
 TEST(LabelScoring, SingleTokenLabelsFollowTheGoldenLastRow) {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TINY, golden, loadCore } from './assistant_helpers.mjs';
+import { ROOT, TINY, golden, loadCore } from './assistant_helpers.mjs';
 
 const { core, why } = await loadCore();
 const opts = { skip: core ? false : why };
@@ -50,7 +50,10 @@ test('boxes and label sets through the wasm core', opts, () => {
   assert.equal(core.formatBox({ x1: 0, y1: 0, x2: 50, y2: 25 }, { format: 'normalized_1000', width: 100, height: 50 }),
     '[0, 0, 500, 500]');
   assert.throws(() => core.parseBoxes('x', { format: 'inches', width: 1, height: 1 }), /box format/);
-  const set = core.parseLabelSet('{"id":"t","labels":["a",{"id":"b","name":"B"}]}');
-  assert.deepEqual(set.labels.map((l) => l.answer), ['a', 'B']);
-  assert.throws(() => core.parseLabelSet('{"labels": []}'), /label set/);
+  const hk = core.labelSetForClassification(fs.readFileSync(path.join(ROOT, 'models/labels/hyperkvasir.json'), 'utf8'));
+  assert.equal(hk.labels.length, 23);
+  const ugi = core.labelSetForClassification(fs.readFileSync(path.join(ROOT, 'models/labels/upper_gi_three_level.json'), 'utf8'));
+  assert.ok(ugi.labels.every((l) => l.leaf) && ugi.labels.some((l) => l.id === 'pylorus'));
+  assert.ok(!ugi.labels.some((l) => l.id === 'anatomical-structure'));
+  assert.throws(() => core.labelSetForClassification('{"labels": ['), /label set/);
 });

@@ -98,10 +98,14 @@ export class Core {
     return { data: this.m.HEAPF32.slice(p, p + n), dims: [1, ...dims] };
   }
 
-  parseLabelSet(jsonText) {
-    const s = this._withStrings([jsonText], (p) => this._str(this.m._es_label_set_parse(p)));
+  // A models/labels/*.json set ready for classify(): leaves only by default
+  // (hierarchical sets score their most specific labels).
+  labelSetForClassification(jsonText, { leavesOnly = true } = {}) {
+    const s = this._withStrings([jsonText], (p) => this._str(this.m._es_label_set_for_classification(p)));
     if (s === null) this._fail('label set');
-    return JSON.parse(s);
+    const set = JSON.parse(s);
+    if (leavesOnly) set.labels = set.labels.filter((l) => l.leaf);
+    return set;
   }
   parseBoxes(text, { format = 'auto', order = 'xyxy', width, height }) {
     const s = this._withStrings([text, JSON.stringify({ format, order, width, height })],

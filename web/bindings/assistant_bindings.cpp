@@ -19,6 +19,7 @@
 #include "image.h"
 #include "image_preprocess.h"
 #include "label_scoring.h"
+#include "label_set.h"
 #include "tokenizer.h"
 
 namespace {
@@ -287,12 +288,17 @@ EMSCRIPTEN_KEEPALIVE const char* es_cls_result_json(int h) {
 }
 
 // ---- labels, images, boxes ------------------------------------------------------------
-EMSCRIPTEN_KEEPALIVE const char* es_label_set_parse(const char* text) {
-    es::LabelSet s;
-    if (!es::parse_label_set(text, &s, &g_error)) return nullptr;
+// A models/labels/*.json set (label_set.h) as the classifier sees it:
+// {id, name, labels: [{id, name, parent, leaf, answer}]}; `answer` is the text
+// scored after the prompt (the label's name).
+EMSCRIPTEN_KEEPALIVE const char* es_label_set_for_classification(const char* text) {
+    es::LabelSetLoad load = es::parse_label_set(std::string(text));
+    if (!load.ok) { g_error = "label set: " + load.error; return nullptr; }
     json labels = json::array();
-    for (auto& l : s.labels) labels.push_back({{"id", l.id}, {"name", l.name}, {"answer", l.answer}});
-    return set_str(json{{"id", s.id}, {"name", s.name}, {"question", s.question}, {"labels", labels}}.dump());
+    for (const auto& l : load.set.labels)
+        labels.push_back({{"id", l.id}, {"name", l.name}, {"parent", l.parent},
+                          {"leaf", load.set.children(l.id).empty()}, {"answer", l.name}});
+    return set_str(json{{"id", load.set.id}, {"name", load.set.name}, {"labels", labels}}.dump());
 }
 
 // Encoded image bytes (PNG/JPEG/BMP) -> pixel_values [3, H, W] in the f32 result;
