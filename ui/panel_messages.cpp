@@ -1,6 +1,7 @@
 // panel_messages.cpp: errors and notices over the top of the viewer until
 // dismissed, and the hint shown when nothing is open.
 #include <imgui.h>
+#include <algorithm>
 #include <string>
 
 #include "app.h"
@@ -13,6 +14,13 @@ void draw_message_banner(App& a) {
     for (int i = int(a.messages.all.size()) - 1; i >= 0 && shown < 4; i--) {
         Message& m = a.messages.all[i];
         if (m.dismissed) continue;
+        const double now = ImGui::GetTime();
+        if (m.shown_at < 0) m.shown_at = now;
+        if (m.kind == Message::Notice && now - m.shown_at > Messages::kNoticeSeconds) {
+            m.dismissed = true;  // still listed in the side panel
+            continue;
+        }
+        if (m.kind == Message::Notice) a.wake();  // keep frames coming so the notice can time out
         shown++;
         const bool err = m.kind == Message::Error;
         const float w = std::max(200.0f, a.viewer_rect.w - 32);

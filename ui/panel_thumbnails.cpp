@@ -36,6 +36,10 @@ void draw_thumbnail_strip(App& a) {
         ImGui::EndGroup();
         ImGui::SameLine();
     }
+    // The strip only scrolls sideways: let the ordinary wheel do that.
+    const ImGuiIO& io = ImGui::GetIO();
+    if (ImGui::IsWindowHovered() && io.MouseWheel != 0.0f && io.MouseWheelH == 0.0f)
+        ImGui::SetScrollX(ImGui::GetScrollX() - io.MouseWheel * 3 * (kThumbnailSize + 14));
     ImGui::End();
 }
 
