@@ -132,6 +132,8 @@
   }
 
   function wireFileInput() {
+    // No browser context menu over the app's canvas.
+    canvas.addEventListener('contextmenu', (e) => e.preventDefault());
     fileInput.addEventListener('change', () => {
       const files = Array.from(fileInput.files || []);
       fileInput.value = '';

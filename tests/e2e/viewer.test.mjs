@@ -319,11 +319,40 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
       await page.evaluate(() => window.endoscribe.caseLoaded);
       const s = await waitState((t) => t.images.length >= 3, 'offline demo case');
       assert.deepEqual(s.errors, []);
-      await screenshot('09-offline.png');
+      await screenshot('10-offline.png');
       await checkPixels(s, null, 'offline');
     } finally {
       await browser.context.setOffline(false);
     }
+    browser.assertClean();
+  });
+
+  it('downscales a dropped image wider than the real GPU texture limit', async () => {
+    const before = await state();
+    const limit = before.max_texture_dimension;
+    const width = limit + 808, height = 500;
+    await page.evaluate(async ({ width, height }) => {
+      const c = new OffscreenCanvas(width, height);
+      const ctx = c.getContext('2d');
+      const g = ctx.createLinearGradient(0, 0, width, 0);
+      g.addColorStop(0, '#802020');
+      g.addColorStop(1, '#20a0e0');
+      ctx.fillStyle = g;
+      ctx.fillRect(0, 0, width, height);
+      const blob = await c.convertToBlob({ type: 'image/png' });
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], 'wide-panorama.png', { type: 'image/png' }));
+      document.getElementById('canvas').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, { width, height });
+    const s = await waitState((t) => t.images.length === before.images.length + 1, 'wide image opened');
+    const img = s.images[s.current];
+    assert.equal(img.name, 'wide-panorama.png');
+    assert.equal(img.width, width);
+    assert.equal(img.downscaled, true);
+    assert.equal(img.texture_width, limit);
+    assert.equal(img.texture_height, Math.round(height * limit / width));
+    assert.ok(s.notices.some((n) => n.includes('wide-panorama.png')));
+    await screenshot('09-wide-downscaled.png');
     browser.assertClean();
   });
 
@@ -337,7 +366,7 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
     assert.equal(img.texture_height, 205);
     assert.equal(img.width, 640);
     assert.ok(s.notices.some((n) => n.includes(IMAGE_FILE) && n.includes('downscaled')), JSON.stringify(s.notices));
-    await screenshot('10-downscaled.png');
+    await screenshot('11-downscaled.png');
     browser.assertClean();
   });
 });
