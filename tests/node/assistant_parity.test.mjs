@@ -137,20 +137,28 @@ test('cancel mid-answer stops generation and the chat continues consistently', {
   conv.free();
 });
 
-test('editing the first question re-prefills from the start (image features reused)', { skip }, async () => {
+test('editing questions: the cache is cut to before the edited turn, the image is reused', { skip }, async () => {
   const conv = rt.newConversation();
   await rt.ask(conv, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 3 } }).promise;
+  const turn1Length = conv.chat.tokens().length;  // turn-1 prompt + its 3 answer tokens
   await rt.ask(conv, 'Is it bleeding?', { generation: { max_new_tokens: 3 } }).promise;
+  await rt.ask(conv, 'Anything else?', { generation: { max_new_tokens: 3 } }).promise;
   const encodes = rt.stats.imageEncodes;
-  conv.chat.editQuestion(0, 'What is shown in this image?');
-  assert.equal(conv.chat.kvLength, 0);
-  // Re-run: the answer to the edited first question is the golden one.
-  const chat = conv.chat;
-  const row = await rt._prefill(conv, null);
-  chat.startGeneration({ max_new_tokens: 24 });
-  let r = chat.step(row);
-  while (!r.done) r = chat.step(await rt._decode(conv.kv, [r.feed], [0], null));
-  assert.deepEqual(chat.answerIds(0), golden.turn1_greedy_ids);
+  // Edit the 2nd question: turn 1 and its answer stay cached (the CPU cache is cut).
+  const r = await rt.editQuestion(conv, 1, 'How many polyps are visible?', { generation: { max_new_tokens: 3 } }).promise;
+  assert.equal(conv.chat.turnCount, 2);
+  assert.equal(r.prefilled, conv.chat.tokens().length - 3 - turn1Length);
+  assert.equal(conv.chat.kvLength, conv.kv.length);
+  // Same answer as a fresh conversation with those two questions (the cut cache is right).
+  const fresh = rt.newConversation();
+  await rt.ask(fresh, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 3 } }).promise;
+  const f2 = await rt.ask(fresh, 'How many polyps are visible?', { generation: { max_new_tokens: 3 } }).promise;
+  assert.deepEqual(r.ids, f2.ids);
+  fresh.free();
+  // Edit the 1st question: everything is prefilled again, and it is the golden turn 1.
+  const r1 = await rt.editQuestion(conv, 0, 'What is shown in this image?', { generation: { max_new_tokens: 24 } }).promise;
+  assert.equal(r1.prefilled, golden.turn1_ids.length);
+  assert.deepEqual(r1.ids, golden.turn1_greedy_ids);
   assert.equal(rt.stats.imageEncodes, encodes);
   conv.free();
 });

@@ -238,7 +238,6 @@ export class AssistantRuntime {
   ask(conv, question, { image = null, generation = {}, onToken = null } = {}) {
     return this._job(async (state) => {
       if (state.cancelled) return { text: '', ids: [], reason: 'cancelled', prefilled: 0, timings: null };
-      const t0 = performance.now();
       const { chat } = conv;
       if (image && conv.imageKey !== null && image.key !== conv.imageKey) {
         chat.clear();
@@ -247,40 +246,57 @@ export class AssistantRuntime {
       const withImage = !!image && chat.turnCount === 0;
       if (image) conv.imageKey = image.key;
       chat.ask(question, { image: withImage });
-      let row;
+      return this._answer(conv, image, state, generation, onToken);
+    });
+  }
+
+  // Replaces question `turn` (later turns are dropped) and answers it again.
+  // The cache keeps everything before that turn (cut on the CPU; a GPU cache
+  // is rebuilt from the start); the image is not encoded again.
+  editQuestion(conv, turn, question, { generation = {}, onToken = null } = {}) {
+    return this._job(async (state) => {
+      if (state.cancelled) return { text: '', ids: [], reason: 'cancelled', prefilled: 0, timings: null };
+      conv.chat.editQuestion(turn, question);
+      return this._answer(conv, null, state, generation, onToken);
+    });
+  }
+
+  async _answer(conv, image, state, generation, onToken) {
+    const t0 = performance.now();
+    const { chat } = conv;
+    let row;
+    try {
+      row = await this._prefill(conv, image);
+    } catch (e) {
+      chat.dropLastTurn();  // the question was never answered: leave no trace
+      throw e;
+    }
+    const prefilled = conv.lastPrefill;
+    const tFirst = performance.now();
+    chat.startGeneration(generation);
+    let firstTokenAt = null;
+    for (;;) {
+      if (state.cancelled) chat.cancel();
+      const r = chat.step(row);
+      if (firstTokenAt === null) firstTokenAt = performance.now();
+      if (r.delta) onToken?.(r.delta, r.token);
+      if (r.done) {
+        const turn = chat.turnCount - 1;
+        return {
+          text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, prefilled,
+          timings: { prefillMs: tFirst - t0, firstTokenMs: firstTokenAt - t0, totalMs: performance.now() - t0 },
+        };
+      }
       try {
-        row = await this._prefill(conv, image);
+        row = await this._decode(conv.kv, [r.feed], [0], null);
       } catch (e) {
-        chat.dropLastTurn();  // the question was never answered: leave no trace
+        chat.cancel();  // keep what was answered so far; the error goes to the caller
+        chat.step(new Float32Array(this.model.vocab_size));
+        chat.rewindKv(conv.kv.length);  // the failed token is not in the cache
         throw e;
       }
-      const prefilled = conv.lastPrefill;
-      const tFirst = performance.now();
-      chat.startGeneration(generation);
-      let firstTokenAt = null;
-      for (;;) {
-        if (state.cancelled) chat.cancel();
-        const r = chat.step(row);
-        if (firstTokenAt === null) firstTokenAt = performance.now();
-        if (r.delta) onToken?.(r.delta, r.token);
-        if (r.done) {
-          const turn = chat.turnCount - 1;
-          return {
-            text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, prefilled,
-            timings: { prefillMs: tFirst - t0, firstTokenMs: firstTokenAt - t0, totalMs: performance.now() - t0 },
-          };
-        }
-        try {
-          row = await this._decode(conv.kv, [r.feed], [0], null);
-        } catch (e) {
-          chat.cancel();  // keep what was answered so far; the error goes to the caller
-          chat.step(new Float32Array(this.model.vocab_size));
-          chat.rewindKv(conv.kv.length);  // the failed token is not in the cache
-          throw e;
-        }
-        await nextTask();  // let the page paint and the Stop button work
-      }
-    });
+      await nextTask();  // let the page paint and the Stop button work
+    }
   }
 
   // Probability of every label after one shared prompt: the question (with the
