@@ -163,6 +163,20 @@ test('editing questions: the cache is cut to before the edited turn, the image i
   conv.free();
 });
 
+test('switching image starts the conversation over on the new image', { skip }, async () => {
+  const conv = rt.newConversation();
+  await rt.ask(conv, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 5 } }).promise;
+  await rt.ask(conv, 'Is it bleeding?', { generation: { max_new_tokens: 5 } }).promise;
+  const encodes = rt.stats.imageEncodes;
+  const other = { ...image(), key: 'another-frame' };
+  const r = await rt.ask(conv, 'What is shown in this image?', { image: other, generation: { max_new_tokens: 24 } }).promise;
+  assert.equal(conv.chat.turnCount, 1);
+  assert.equal(r.prefilled, golden.turn1_ids.length);
+  assert.equal(rt.stats.imageEncodes, encodes + 1);
+  assert.deepEqual(r.ids, golden.turn1_greedy_ids);
+  conv.free();
+});
+
 test('classification: probabilities sum to 1 and follow the logits', { skip }, async () => {
   // Single-token answers without an end token: each probability must equal the
   // next-token softmax restricted to the label tokens.
