@@ -3,7 +3,12 @@
 // endoscopy (reddish mucosa, black border, dark lumen, highlights on lesions).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <unistd.h>
 
 #include "case.h"
 #include "demo_case.h"
@@ -131,6 +136,32 @@ TEST(DemoCase, ImagesLookLikeEndoscopy) {
             EXPECT_GT(shiny, 3u) << spec.file << " polyp " << p;
         }
     }
+}
+
+// The tool itself (<build>/tools/make_demo_case): two runs into fresh folders
+// write exactly the files make_demo_case() returns, byte for byte.
+TEST(DemoCase, ToolWritesTheSameBytesEveryRun) {
+    namespace fs = std::filesystem;
+    fs::path tool = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "tools" / "make_demo_case";
+    if (!fs::exists(tool)) GTEST_SKIP() << "no " << tool;
+    fs::path base = fs::temp_directory_path() / ("es-demo-test-" + std::to_string(getpid()));
+    fs::remove_all(base);
+    for (const char* run : {"a", "b"}) {
+        std::string cmd = "'" + tool.string() + "' '" + (base / run).string() + "'";
+        ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    }
+    size_t count = 0;
+    for (const char* run : {"a", "b"}) {
+        for (const es::NamedFile& f : files()) {
+            std::ifstream in(base / run / f.name, std::ios::binary);
+            ASSERT_TRUE(in) << f.name;
+            std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            EXPECT_TRUE(bytes == f.bytes) << run << "/" << f.name;
+        }
+        count = size_t(std::distance(fs::directory_iterator(base / run), fs::directory_iterator()));
+        EXPECT_EQ(count, files().size()) << "unexpected extra files in " << run;
+    }
+    fs::remove_all(base);
 }
 
 TEST(DemoCase, DifferentSeedsGiveDifferentImages) {
