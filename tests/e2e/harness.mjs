@@ -81,6 +81,18 @@ export async function launchBrowser({ viewport = { width: 1280, height: 800 }, d
   };
   context.pages().forEach(watch);
   context.on('page', watch);
+  // WebGPU errors are caught here too, independently of the app's own
+  // 'uncapturederror' handler: every device any page creates reports to us.
+  await context.exposeBinding('__esHarnessGpuError', (_source, msg) => problems.push(`WebGPU error: ${msg}`));
+  await context.addInitScript(() => {
+    if (typeof GPUAdapter === 'undefined') return;
+    const requestDevice = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await requestDevice.apply(this, args);
+      device.addEventListener('uncapturederror', (ev) => window.__esHarnessGpuError(ev.error.message));
+      return device;
+    };
+  });
   const page = context.pages()[0] || await context.newPage();
   return {
     context,
