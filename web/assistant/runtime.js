@@ -178,8 +178,11 @@ export class AssistantRuntime {
   }
 
   // Runs the decoder on `ids` on top of `kv`. keep=false leaves kv untouched
-  // (label scoring). Returns logits Float32Array [ids.length * vocab].
-  async _decode(kv, ids, tokenTypes, imageFeatures, { keep = true } = {}) {
+  // (label scoring). Returns the logits of the last `rows` positions,
+  // Float32Array [rows * vocab]. A decoder with a `num_logits_to_keep` /
+  // `logits_to_keep` input computes only those rows (a MedGemma prefill of 256
+  // image tokens would otherwise return ~280 MB of logits).
+  async _decode(kv, ids, tokenTypes, imageFeatures, { keep = true, rows = 1 } = {}) {
     const S = ids.length, P = kv.length, T = P + S;
     const embeds = await this._embed(ids, imageFeatures);
     const feeds = {
@@ -188,6 +191,8 @@ export class AssistantRuntime {
       position_ids: new this.ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(P + i)), [1, S]),
       ...kv.past,
     };
+    for (const name of ['num_logits_to_keep', 'logits_to_keep'])
+      if (this.decoderInputs.has(name)) feeds[name] = new this.ort.Tensor('int64', BigInt64Array.from([BigInt(rows)]), []);
     if (this.decoderInputs.has('token_type_ids'))
       feeds.token_type_ids = new this.ort.Tensor('int64', BigInt64Array.from(tokenTypes ?? new Array(S).fill(0), BigInt), [1, S]);
     const out = await this.decoder.run(feeds);
@@ -196,7 +201,8 @@ export class AssistantRuntime {
     const data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
     if (keep) kv.replace(out, T);
     else this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
-    return data;
+    const V = this.model.vocab_size;
+    return data.length > rows * V ? data.subarray(data.length - rows * V) : data;
   }
 
   // Brings the runtime's cache in line with the conversation (after an edit or
@@ -215,12 +221,11 @@ export class AssistantRuntime {
       if (!image && !conv.imageKey) throw new Error('this question needs the image');
       feats = await this.encodeImage(image ?? { key: conv.imageKey });
     }
-    const V = this.model.vocab_size;
     const logits = await this._decode(kv, pending, types, feats);
     chat.onPrefilled(pending.length);
     this.stats.prefilledTokens += pending.length;
     conv.lastPrefill = pending.length;
-    return logits.subarray((pending.length - 1) * V, pending.length * V);
+    return logits;
   }
 
   // Jobs run one after another (one model, one KV cache at a time); a job
@@ -321,7 +326,7 @@ export class AssistantRuntime {
           if (state.cancelled) throw new Error('classification cancelled');
           const run = conv.chat.labelRunTokens(i);
           if (!run.length) continue;
-          const logits = await this._decode(conv.kv, run, null, null, { keep: false });
+          const logits = await this._decode(conv.kv, run, null, null, { keep: false, rows: run.length });
           conv.chat.addLabelLogits(i, logits, run.length);
           await nextTask();
         }
