@@ -11,7 +11,7 @@ from . import BuildError
 from .safetensors_io import SafetensorsFile
 
 # Gemma3TextConfig / SiglipVisionConfig / Gemma3Config defaults (hub configs omit keys equal to them).
-TEXT_DEFAULTS = dict(vocab_size=262208, hidden_size=2304, intermediate_size=9216, num_hidden_layers=26,
+TEXT_DEFAULTS = dict(max_position_embeddings=131072, vocab_size=262208, hidden_size=2304, intermediate_size=9216, num_hidden_layers=26,
                      num_attention_heads=8, num_key_value_heads=4, head_dim=256, hidden_activation="gelu_pytorch_tanh",
                      rms_norm_eps=1e-6, rope_theta=1000000.0, rope_local_base_freq=10000.0, query_pre_attn_scalar=256,
                      sliding_window=4096, sliding_window_pattern=6, final_logit_softcapping=None,
@@ -65,6 +65,7 @@ class ModelConfig:
         self.intermediate = int(t["intermediate_size"]); self.layers = int(t["num_hidden_layers"])
         self.heads = int(t["num_attention_heads"]); self.kv_heads = int(t["num_key_value_heads"])
         self.head_dim = int(t["head_dim"]); self.eps = float(t["rms_norm_eps"])
+        self.max_positions = int(t.get("max_position_embeddings") or 131072)
         self.query_pre_attn_scalar = float(t["query_pre_attn_scalar"])
         self.sliding_window = int(t["sliding_window"]) if t.get("sliding_window") else None
         self.final_softcap = t.get("final_logit_softcapping"); self.attn_softcap = t.get("attn_logit_softcapping")
@@ -118,7 +119,7 @@ class ModelConfig:
         return {"num_hidden_layers": self.layers, "num_attention_heads": self.heads,
                 "num_key_value_heads": self.kv_heads, "head_dim": self.head_dim, "hidden_size": self.hidden,
                 "vocab_size": self.vocab_size, "sliding_window": self.sliding_window, "layer_types": self.layer_types,
-                "image_size": self.image_size, "mm_tokens_per_image": self.mm_tokens,
+                "max_position_embeddings": self.max_positions, "image_size": self.image_size, "mm_tokens_per_image": self.mm_tokens,
                 "image_token_id": self.image_token_id, "boi_token_id": self.boi_token_id,
                 "eoi_token_id": self.eoi_token_id, "eos_token_ids": self.eos_ids}
 

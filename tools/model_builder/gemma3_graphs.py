@@ -13,6 +13,7 @@ from .quant import pack_nibbles, quantize_rows
 F, I64 = TensorProto.FLOAT, TensorProto.INT64
 ROWS_PER_CHUNK = 8192
 NEG = float(np.finfo(np.float32).min)
+ROPE_LO = 64
 
 
 class QuantOptions:
@@ -43,6 +44,17 @@ class Weights:
                 a = transform(a)
             self.store.add_array(name, a.astype(dtype)); self._tick()
         return g.weight(name)
+
+    def rope_tables(self, kind, inv_freq, max_positions):
+        """cos/sin of position x inv_freq split as position = ROPE_LO * hi + lo (float64 maths, stored float32)."""
+        names = [f"rope.{kind}.{n}" for n in ("cos_hi", "sin_hi", "cos_lo", "sin_lo")]
+        if not self.store.has(names[0]):
+            inv = inv_freq.astype(np.float64)
+            hi = np.arange(-(-max_positions // ROPE_LO), dtype=np.float64)[:, None] * ROPE_LO * inv[None]
+            lo = np.arange(ROPE_LO, dtype=np.float64)[:, None] * inv[None]
+            for n, a in zip(names, (np.cos(hi), np.sin(hi), np.cos(lo), np.sin(lo))):
+                self.store.add_array(n, a.astype(np.float32))
+        return names
 
     def big_rows(self, g, key, name):
         """A huge [rows, cols] tensor (the embeddings), streamed in row chunks, stored as is."""
@@ -251,15 +263,25 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
         win = g.op("Less", [diff, g.const(cfg.sliding_window, np.int64)])
         masks["sliding_attention"] = bias(g.op("And", [causal, win]))
 
-    # RoPE tables [B, 1, S, D] for the two bases.
-    posf = g.op("Unsqueeze", [g.op("Cast", [pos], to=F), g.const([2], np.int64)])
+    # RoPE cos/sin [B, 1, S, D] (or [B, S, 1, D]) for the two bases, looked up rather than computed:
+    # WGSL's cos/sin are only accurate near [-pi, pi] (spec: 2^-11 absolute), and angles reach
+    # position x 1 rad. cos(hi + lo) = cos_hi cos_lo - sin_hi sin_lo with position = 64 hi + lo keeps the
+    # tables small (4 MiB for MedGemma's 131072 positions) and exact to float32 rounding.
+    lo_n = np.int64(ROPE_LO)
+    hi_i = g.op("Div", [pos, g.const(lo_n, np.int64)])
+    lo_i = g.op("Sub", [pos, g.op("Mul", [hi_i, g.const(lo_n, np.int64)])])
     rope = {}
     for kind, (base, factor) in (("full_attention", cfg.rope_global), ("sliding_attention", cfg.rope_local)):
         if kind not in cfg.layer_types:
             continue
-        fr = g.op("Mul", [posf, g.const(rope_inv_freq(D, base, factor))])
-        emb = g.op("Unsqueeze", [g.op("Concat", [fr, fr], axis=-1), g.const([2 if gqa else 1], np.int64)])
-        rope[kind] = (g.op("Cos", [emb]), g.op("Sin", [emb]))
+        names = W.rope_tables(kind, rope_inv_freq(D, base, factor), cfg.max_positions)
+        ch, sh, cl, sl = (g.op("Gather", [g.weight(n), idx], axis=0)
+                          for n, idx in zip(names, (hi_i, hi_i, lo_i, lo_i)))
+        cos = g.op("Sub", [g.op("Mul", [ch, cl]), g.op("Mul", [sh, sl])])
+        sin = g.op("Add", [g.op("Mul", [sh, cl]), g.op("Mul", [ch, sl])])
+        ax = g.const([2 if gqa else 1], np.int64)
+        rope[kind] = (g.op("Unsqueeze", [g.op("Concat", [cos, cos], axis=-1), ax]),
+                      g.op("Unsqueeze", [g.op("Concat", [sin, sin], axis=-1), ax]))
 
     def apply_rope(t, kind):
         cos, sin = rope[kind]

@@ -1,0 +1,100 @@
+// The tiny oracle's package on onnxruntime-web, the browser runtime's engine: WASM EP (in Node) and
+// WebGPU EP (headless Chromium; SwiftShader without a GPU). fp32 decoder_token_types turn-1 logits and
+// image features must match the golden files, q4 must match the onnxruntime-node q4 run.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { FIXTURE, GOLDEN, PackageRunner, ROOT, buildPackage, maxAbsDiff, readNpy } from './model_helpers.mjs';
+
+let pkg;
+before(() => { pkg = path.resolve(buildPackage(path.join(FIXTURE, 'checkpoint'))); });
+after(() => fs.rmSync(pkg, { recursive: true, force: true }));
+const gold = (f) => readNpy(path.join(FIXTURE, 'golden', f));
+
+// Runs vision + embed + decoder_token_types on the turn-1 prompt; the same code runs in Node and in the page.
+const TURN1 = `async function turn1(ort, base, variant, ids, px, pxShape, opts) {
+  const m = await (await fetchJson(base + 'manifest.json'));
+  const open = async (p) => ort.InferenceSession.create(await load(base + p), { ...opts,
+    externalData: [{ path: p.replace('onnx/', '').replace('decoder_token_types', 'decoder_model_merged') + '_data',
+                     data: await load(base + p.replace('decoder_token_types', 'decoder_model_merged') + '_data') }] });
+  const c = m.model, g = m.graphs;
+  const vis = await open(g.vision_encoder[variant]), emb = await open(g.embed_tokens[variant]);
+  const dec = await open(g.decoder_token_types[variant]);
+  const feats = (await vis.run({ pixel_values: new ort.Tensor('float32', px, pxShape) })).image_features;
+  const S = ids.length, H = c.hidden_size;
+  const e = (await emb.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, S]) })).inputs_embeds;
+  const x = new Float32Array(await e.getData()), f = await feats.getData(), tti = new BigInt64Array(S);
+  for (let s = 0, k = 0; s < S; s++) if (ids[s] === c.image_token_id) { x.set(f.subarray(k * H, ++k * H), s * H); tti[s] = 1n; }
+  const feeds = { inputs_embeds: new ort.Tensor('float32', x, [1, S, H]), token_type_ids: new ort.Tensor('int64', tti, [1, S]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(i)), [1, S]) };
+  for (let i = 0; i < c.num_hidden_layers; i++) for (const k of ['key', 'value'])
+    feeds['past_key_values.' + i + '.' + k] = new ort.Tensor('float32', new Float32Array(0), [1, c.num_key_value_heads, 0, c.head_dim]);
+  const out = await dec.run(feeds);
+  return { features: Array.from(f), logits: Array.from(await out.logits.getData()) };
+}`;
+
+test('WASM EP (onnxruntime-web in Node): fp32 matches golden', async () => {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const load = async (p) => fs.readFileSync(p);
+  const fetchJson = async (p) => JSON.parse(fs.readFileSync(p, 'utf8'));
+  const turn1 = new Function('load', 'fetchJson', `${TURN1}; return turn1;`)(load, fetchJson);
+  const px = gold('pixel_values.npy');
+  const r = await turn1(ort, pkg + '/', 'fp32', GOLDEN.turn1_ids, px.data, px.shape, { executionProviders: ['wasm'] });
+  assert.ok(maxAbsDiff(r.features, gold('image_features.npy').data) < 1e-4);
+  const d = maxAbsDiff(r.logits, gold('turn1_logits.npy').data);
+  assert.ok(d <= 1e-3, `logits differ by ${d}`);
+});
+
+test('WebGPU EP (headless Chromium): fp32 matches golden, q4 matches onnxruntime-node q4', { timeout: 180000,
+  skip: fs.existsSync('/usr/bin/chromium') ? false : 'no /usr/bin/chromium' }, async () => {
+  const { chromium } = await import('playwright-core');
+  const dist = path.join(ROOT, 'node_modules/onnxruntime-web/dist/');
+  const html = `<!doctype html><script type="module">
+    import * as ort from '/ort/ort.webgpu.min.mjs';
+    ort.env.wasm.numThreads = 1;
+    const load = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+    const fetchJson = async (p) => (await fetch(p)).json();
+    ${TURN1}
+    window.turn1 = (v, ids, px, shape) => turn1(ort, '/pkg/', v, ids, new Float32Array(px), shape, { executionProviders: ['webgpu'] });
+    window.ready = true;
+  </script>`;
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(req.url.split('?')[0]);
+    if (url === '/') { res.writeHead(200, { 'content-type': 'text/html' }); return res.end(html); }
+    const [prefix, dir] = url.startsWith('/ort/') ? ['/ort/', dist] : url.startsWith('/pkg/') ? ['/pkg/', pkg + '/'] : [null, null];
+    const f = prefix && path.join(dir, url.slice(prefix.length));
+    if (!f || !f.startsWith(dir) || !fs.existsSync(f)) { res.writeHead(404); return res.end(); }
+    res.writeHead(200, { 'content-type': f.endsWith('.mjs') ? 'text/javascript' : f.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream' });
+    fs.createReadStream(f).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-mb-chrome-'));
+  const ctx = await chromium.launchPersistentContext(userDir, { executablePath: '/usr/bin/chromium', headless: false,
+    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
+      '--use-angle=swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForFunction(() => window.ready === true, null, { timeout: 60000 });
+    const px = gold('pixel_values.npy');
+    const r = await page.evaluate(([ids, p, s]) => window.turn1('fp32', ids, p, s), [GOLDEN.turn1_ids, Array.from(px.data), px.shape]);
+    assert.ok(maxAbsDiff(r.features, gold('image_features.npy').data) < 1e-4);
+    const d = maxAbsDiff(r.logits, gold('turn1_logits.npy').data);
+    // 1e-4, not just the 1e-3 contract: in-graph Cos/Sin once cost 8.6e-4 here (WGSL trig is inexact off [-pi, pi]).
+    assert.ok(d <= 1e-4, `WebGPU fp32 logits differ by ${d}`);
+    const q = await page.evaluate(([ids, p, s]) => window.turn1('q4', ids, p, s), [GOLDEN.turn1_ids, Array.from(px.data), px.shape]);
+    const node = await PackageRunner.load(pkg, 'q4');
+    const nl = await node.step(GOLDEN.turn1_ids, await node.imageFeatures(px.data, px.shape));
+    // WebGPU MatMulNBits keeps fp32 activations; the CPU EP quantises them to int8 (accuracy_level 4).
+    const dq = maxAbsDiff(q.logits, nl.data);
+    console.log(`WebGPU fp32 vs golden ${d.toExponential(2)}; WebGPU q4 vs node q4 ${dq.toExponential(2)}`);
+    assert.ok(dq < 0.5, `WebGPU q4 logits differ from onnxruntime-node q4 by ${dq}`);
+  } finally {
+    await ctx.close(); server.close(); fs.rmSync(userDir, { recursive: true, force: true });
+  }
+});
