@@ -187,9 +187,9 @@ class LoraAdapter:
         for n in self.file.names():
             m = re.match(r"^(?:base_model\.model\.)?(.*)\.lora_([AB])(?:\.default)?\.weight$", n)
             if not m:
-                if "lora_embedding" in n or "magnitude" in n:
-                    raise BuildError(f"{st}: tensor {n} (LoRA on embeddings / DoRA) is not supported")
-                continue
+                if "lora_embedding" in n or "magnitude" in n or "modules_to_save" in n:
+                    raise BuildError(f"{st}: tensor {n} (LoRA on embeddings / DoRA / modules_to_save) is not supported")
+                raise BuildError(f"{st}: unexpected tensor {n} (not a lora_A/lora_B weight)")
             target = normalise_name(m.group(1) + ".weight")
             if target is None:
                 raise BuildError(f"{st}: cannot map LoRA tensor {n} onto the model")
