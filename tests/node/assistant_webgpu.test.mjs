@@ -23,7 +23,8 @@ const PAGE = `<!doctype html><meta charset="utf-8"><script src="/app/endoscribe.
   import * as ort from '/ort/ort.webgpu.min.mjs';
   import { Core } from '/web/assistant/core.js';
   import { ModelPackage } from '/web/assistant/package.js';
-  import { urlSource } from '/web/assistant/sources.js';
+  import { urlSource, cachedSource } from '/web/assistant/sources.js';
+  import { opfsCache } from '/web/assistant/opfs_cache.js';
   import { AssistantRuntime } from '/web/assistant/runtime.js';
   ort.env.wasm.numThreads = 1;
   window.run = async () => {
@@ -42,6 +43,28 @@ const PAGE = `<!doctype html><meta charset="utf-8"><script src="/app/endoscribe.
     const r3 = await rt.ask(text, 'Draft an endoscopy report.', { generation: { max_new_tokens: 24 } }).promise;
     return { ep: rt.ep, notices: rt.notices, kvLocation, kvAfter1, r1, r2, r3, streamed: streamed.join(''),
              encodes: rt.stats.imageEncodes };
+  };
+  // The package through the OPFS cache: first open downloads, a second open
+  // (a reload) reads only from the cache; a corrupted cached file is caught.
+  window.cacheRun = async () => {
+    const open = async () => {
+      const src = cachedSource(urlSource('/pkg/'), opfsCache, 'tiny-test');
+      const pkg = await ModelPackage.open(src);
+      await pkg.graph('decoder_token_types', 'fp32');
+      return src;
+    };
+    const first = await open();
+    const second = await open();
+    const listed = await opfsCache.list();
+    const bad = await opfsCache.get('tiny-test', 'onnx/decoder_model_merged.onnx_data');
+    bad[100] ^= 0xff;
+    await opfsCache.put('tiny-test', 'onnx/decoder_model_merged.onnx_data', bad);
+    let corrupt = null;
+    try { await open(); } catch (e) { corrupt = e.message; }
+    await opfsCache.remove('tiny-test');
+    const after = await opfsCache.list();
+    return { first: [first.hits, first.misses], second: [second.hits, second.misses],
+             listed: listed.find((e) => e.id === 'tiny-test'), corrupt, after: after.map((e) => e.id) };
   };
   window.ready = true;
 </script>`;
@@ -97,4 +120,17 @@ test('WebGPU EP: golden continuations with the KV cache kept on the GPU', { skip
   assert.deepEqual(r.r2.ids, golden.turn2_greedy_ids);
   assert.deepEqual(r.r3.ids, golden.text_only_greedy_ids);
   assert.equal(r.encodes, 1);
+});
+
+test('OPFS cache: a reopened package comes from the cache; a corrupted entry is named', { skip, timeout: 120000 }, async () => {
+  const page = await ctx.newPage();
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForFunction(() => window.ready === true, null, { timeout: 60000 });
+  const r = await page.evaluate(() => window.cacheRun());
+  assert.equal(r.first[0], 0);
+  assert.ok(r.first[1] >= 8, `first open misses ${r.first[1]}`);
+  assert.deepEqual(r.second, [r.first[1], 0]);  // everything from the cache, nothing downloaded
+  assert.ok(r.listed && r.listed.bytes > 1000000, JSON.stringify(r.listed));
+  assert.match(r.corrupt, /decoder_model_merged\.onnx_data: sha256/);
+  assert.ok(!r.after.includes('tiny-test'));
 });
