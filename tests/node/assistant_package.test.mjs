@@ -113,7 +113,8 @@ test('url source resumes a dropped connection with a Range request and reports p
 
 test('cached source serves the second read from the cache', async () => {
   const store = new Map();
-  const cache = { get: async (id, p) => store.get(`${id}/${p}`) ?? null, put: async (id, p, b) => store.set(`${id}/${p}`, b) };
+  const cache = { get: async (id, p) => store.get(`${id}/${p}`) ?? null, put: async (id, p, b) => store.set(`${id}/${p}`, b),
+    removeFile: async (id, p) => store.delete(`${id}/${p}`) };
   let reads = 0;
   const inner = folderSource(async () => { reads++; return new Uint8Array([1, 2, 3]); });
   const src = cachedSource(inner, cache, 'tiny');
@@ -121,4 +122,22 @@ test('cached source serves the second read from the cache', async () => {
   await src.read('a');
   assert.equal(reads, 1);
   assert.equal(src.hits, 1);
+  await src.evict('a');
+  await src.read('a');
+  assert.equal(reads, 2);
+});
+
+test('a corrupt cached file is evicted and fetched again', { skip }, async () => {
+  const store = new Map();
+  const cache = { get: async (id, p) => store.get(p) ?? null, put: async (id, p, b) => store.set(p, b),
+    removeFile: async (id, p) => store.delete(p) };
+  const src = cachedSource(source(), cache, 'tiny');
+  await (await ModelPackage.open(src)).graph('vision_encoder', 'fp32');
+  const bad = store.get('onnx/vision_encoder.onnx_data').slice();
+  bad[7] ^= 1;
+  store.set('onnx/vision_encoder.onnx_data', bad);
+  const pkg = await ModelPackage.open(src);
+  const g = await pkg.graph('vision_encoder', 'fp32');
+  assert.match(pkg.notices.join(' '), /vision_encoder\.onnx_data: sha256.*downloaded again/);
+  assert.equal(await sha256Hex(g.externalData[0].data), pkg.entry('onnx/vision_encoder.onnx_data').sha256);
 });

@@ -59,12 +59,16 @@ const PAGE = `<!doctype html><meta charset="utf-8"><script src="/app/endoscribe.
     const bad = await opfsCache.get('tiny-test', 'onnx/decoder_model_merged.onnx_data');
     bad[100] ^= 0xff;
     await opfsCache.put('tiny-test', 'onnx/decoder_model_merged.onnx_data', bad);
-    let corrupt = null;
-    try { await open(); } catch (e) { corrupt = e.message; }
+    const src = cachedSource(urlSource('/pkg/'), opfsCache, 'tiny-test');
+    const pkg = await ModelPackage.open(src);
+    await pkg.graph('decoder_token_types', 'fp32');
+    const corrupt = pkg.notices.join(' ');
+    const healed = await opfsCache.get('tiny-test', 'onnx/decoder_model_merged.onnx_data');
+    const healedOk = healed[100] !== bad[100];
     await opfsCache.remove('tiny-test');
     const after = await opfsCache.list();
     return { first: [first.hits, first.misses], second: [second.hits, second.misses],
-             listed: listed.find((e) => e.id === 'tiny-test'), corrupt, after: after.map((e) => e.id) };
+             listed: listed.find((e) => e.id === 'tiny-test'), corrupt, healedOk, after: after.map((e) => e.id) };
   };
   window.ready = true;
 </script>`;
@@ -122,7 +126,7 @@ test('WebGPU EP: golden continuations with the KV cache kept on the GPU', { skip
   assert.equal(r.encodes, 1);
 });
 
-test('OPFS cache: a reopened package comes from the cache; a corrupted entry is named', { skip, timeout: 120000 }, async () => {
+test('OPFS cache: a reopened package comes from the cache; a corrupted entry is named and replaced', { skip, timeout: 120000 }, async () => {
   const page = await ctx.newPage();
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
   await page.waitForFunction(() => window.ready === true, null, { timeout: 60000 });
@@ -131,6 +135,7 @@ test('OPFS cache: a reopened package comes from the cache; a corrupted entry is 
   assert.ok(r.first[1] >= 8, `first open misses ${r.first[1]}`);
   assert.deepEqual(r.second, [r.first[1], 0]);  // everything from the cache, nothing downloaded
   assert.ok(r.listed && r.listed.bytes > 1000000, JSON.stringify(r.listed));
-  assert.match(r.corrupt, /decoder_model_merged\.onnx_data: sha256/);
+  assert.match(r.corrupt, /decoder_model_merged\.onnx_data: sha256.*discarded and downloaded again/);
+  assert.ok(r.healedOk);
   assert.ok(!r.after.includes('tiny-test'));
 });

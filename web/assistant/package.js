@@ -69,6 +69,18 @@ export class ModelPackage {
   // Reads one file and checks it against the manifest; a corrupt or truncated
   // file is named and never returned.
   async file(path) {
+    try {
+      return await this._file(path);
+    } catch (e) {
+      // A bad copy in a cache is dropped and fetched again, once.
+      if (!(e instanceof PackageError) || !this.source.evict || !/sha256|size/.test(e.message)) throw e;
+      await this.source.evict(path);
+      this.notices.push(`${e.message}; the cached copy was discarded and downloaded again`);
+      return this._file(path);
+    }
+  }
+
+  async _file(path) {
     let bytes;
     try {
       bytes = await this.source.read(path);

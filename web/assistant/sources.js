@@ -85,8 +85,8 @@ export function urlSource(base, { fetchImpl = globalThis.fetch, onProgress = nul
 }
 
 // Reads from `cache` first; fills it from `inner` on a miss. The package layer
-// still verifies every file, so a corrupt cache entry is reported, deleted by
-// the caller, and downloaded again.
+// still verifies every file: a corrupt cache entry is evicted and downloaded
+// again (once), with a notice naming it. cache: {get, put, removeFile}.
 export function cachedSource(inner, cache, packageId) {
   return {
     kind: `cached-${inner.kind}`,
@@ -99,6 +99,10 @@ export function cachedSource(inner, cache, packageId) {
       const bytes = await inner.read(path);
       await cache.put(packageId, path, bytes);
       return bytes;
+    },
+    // Drops a cached file (the package layer found it corrupt).
+    async evict(path) {
+      await cache.removeFile(packageId, path);
     },
   };
 }
