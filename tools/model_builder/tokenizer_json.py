@@ -9,19 +9,44 @@ NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 ALWAYS_SPECIAL = {"<start_of_turn>", "<end_of_turn>"}
 
 
+def _model_proto_class():
+    """The few fields of sentencepiece_model.proto this converter reads, declared at run time with the
+    protobuf runtime that python3-onnx already depends on (no sentencepiece module needed).
+    Enums are read as int32, which is the same varint on the wire."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    F = descriptor_pb2.FieldDescriptorProto
+    fdp = descriptor_pb2.FileDescriptorProto(name="es_sentencepiece_subset.proto", package="es_spm", syntax="proto2")
+    m = fdp.message_type.add(name="ModelProto")
+    sp = m.nested_type.add(name="SentencePiece")
+    sp.field.add(name="piece", number=1, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL)
+    sp.field.add(name="score", number=2, type=F.TYPE_FLOAT, label=F.LABEL_OPTIONAL)
+    sp.field.add(name="type", number=3, type=F.TYPE_INT32, label=F.LABEL_OPTIONAL, default_value="1")
+    ts = m.nested_type.add(name="TrainerSpec")
+    ts.field.add(name="model_type", number=3, type=F.TYPE_INT32, label=F.LABEL_OPTIONAL, default_value="1")
+    ts.field.add(name="unk_piece", number=45, type=F.TYPE_STRING, label=F.LABEL_OPTIONAL, default_value="<unk>")
+    m.field.add(name="pieces", number=1, type=F.TYPE_MESSAGE, label=F.LABEL_REPEATED,
+                type_name=".es_spm.ModelProto.SentencePiece")
+    m.field.add(name="trainer_spec", number=2, type=F.TYPE_MESSAGE, label=F.LABEL_OPTIONAL,
+                type_name=".es_spm.ModelProto.TrainerSpec")
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    desc = pool.FindMessageTypeByName("es_spm.ModelProto")
+    if hasattr(message_factory, "GetMessageClass"):
+        return message_factory.GetMessageClass(desc)
+    return message_factory.MessageFactory(pool).GetPrototype(desc)
+
+
 def load_proto(path):
-    try:
-        from sentencepiece import sentencepiece_model_pb2 as pb
-    except ImportError:
-        raise BuildError("tokenizer.json needs Debian's python3-sentencepiece (scripts/setup.sh installs it)")
-    m = pb.ModelProto()
+    m = _model_proto_class()()
     try:
         with open(path, "rb") as f:
             m.ParseFromString(f.read())
+    except OSError as e:
+        raise BuildError(f"{path}: cannot read ({e})")
     except Exception as e:  # protobuf raises DecodeError; a truncated file is the usual cause
         raise BuildError(f"{path}: not a SentencePiece model ({e})")
-    if not m.pieces:
-        raise BuildError(f"{path}: SentencePiece model has no pieces")
+    if not m.pieces or any(not p.piece for p in m.pieces[:3]):
+        raise BuildError(f"{path}: not a SentencePiece model (no pieces)")
     return m
 
 
