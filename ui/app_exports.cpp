@@ -9,6 +9,10 @@
 
 using esui::app;
 
+namespace esui {
+void paste_from_browser(const char* text);
+}
+
 extern "C" {
 
 // Opens one file's bytes; returns the image index or -1 (an error naming the
@@ -29,6 +33,9 @@ EMSCRIPTEN_KEEPALIVE void es_app_set_case_name(const char* name) {
 }
 
 EMSCRIPTEN_KEEPALIVE void es_app_select_image(int index) { app().select(index); }
+
+// A browser paste event's text: pasted into the ImGui field being edited.
+EMSCRIPTEN_KEEPALIVE void es_app_paste(const char* text) { esui::paste_from_browser(text); }
 
 // Testing aid (?max_texture=N): treat N as the GPU's texture limit.
 EMSCRIPTEN_KEEPALIVE void es_app_set_texture_limit_override(int n) { app().texture_limit_override = n; }

@@ -14,14 +14,22 @@
 
 namespace esui {
 
+static InputEvent g_modifiers;  // the last modifier state the browser reported
+
 static void push_modifiers(bool ctrl, bool shift, bool alt, bool meta) {
-    InputEvent e;
+    InputEvent& e = g_modifiers;
     e.type = InputEvent::Modifiers;
     e.ctrl = ctrl;
     e.shift = shift;
     e.alt = alt;
     e.super = meta;
     app().input.push(e);
+}
+
+// Ctrl+V reaches ImGui only through the browser's paste event (see
+// paste_from_browser), so the text is always there before ImGui asks for it.
+static bool is_paste_key(const EmscriptenKeyboardEvent* k) {
+    return (k->ctrlKey || k->metaKey) && k->keyCode == 86;
 }
 
 static EM_BOOL on_mouse(int type, const EmscriptenMouseEvent* m, void*) {
@@ -90,6 +98,7 @@ static EM_BOOL on_key(int type, const EmscriptenKeyboardEvent* k, void*) {
     App& a = app();
     const bool down = type == EMSCRIPTEN_EVENT_KEYDOWN;
     push_modifiers(k->ctrlKey, k->shiftKey, k->altKey, k->metaKey);
+    if (is_paste_key(k)) return EM_FALSE;  // let the paste event fire
     InputEvent e;
     e.type = InputEvent::Key;
     e.code = int(k->keyCode);
@@ -109,6 +118,8 @@ static EM_BOOL on_key(int type, const EmscriptenKeyboardEvent* k, void*) {
     // Let the browser keep its own shortcuts (reload, devtools) unless ImGui is
     // editing text; always keep Tab and Backspace inside the app.
     const ImGuiIO& io = ImGui::GetIO();
+    // Ctrl/Cmd + C, X, V must reach the browser so its copy/paste events fire.
+    if ((k->ctrlKey || k->metaKey) && (k->keyCode == 67 || k->keyCode == 86 || k->keyCode == 88)) return EM_FALSE;
     if (k->keyCode == 9 || k->keyCode == 8) return EM_TRUE;
     if (io.WantTextInput) return EM_TRUE;
     return EM_FALSE;
@@ -122,7 +133,43 @@ static EM_BOOL on_blur(int, const EmscriptenFocusEvent*, void*) {
     return EM_FALSE;
 }
 
+// Clipboard: ImGui reads what the browser's last paste event carried, and
+// writes through navigator.clipboard.
+static std::string g_clipboard;
+
+static const char* get_clipboard(void*) { return g_clipboard.c_str(); }
+
+static void set_clipboard(void*, const char* text) {
+    g_clipboard = text ? text : "";
+    EM_ASM({ if (navigator.clipboard) navigator.clipboard.writeText(UTF8ToString($0)).catch(function () {}); }, g_clipboard.c_str());
+}
+
+// A browser paste event: store its text and replay Ctrl+V for ImGui.
+void paste_from_browser(const char* text) {
+    g_clipboard = text ? text : "";
+    App& a = app();
+    InputEvent ctrl = g_modifiers;
+    ctrl.type = InputEvent::Modifiers;
+    ctrl.ctrl = true;
+    ctrl.super = false;
+    a.input.push(ctrl);
+    InputEvent v;
+    v.type = InputEvent::Key;
+    v.code = 86;
+    v.down = true;
+    a.input.push(v);
+    v.down = false;
+    a.input.push(v);
+    InputEvent restore = g_modifiers;
+    restore.type = InputEvent::Modifiers;
+    a.input.push(restore);
+    a.wake();
+}
+
 void install_html5_input() {
+    ImGuiIO& io = ImGui::GetIO();
+    io.GetClipboardTextFn = get_clipboard;
+    io.SetClipboardTextFn = set_clipboard;
     emscripten_set_mousedown_callback("#canvas", nullptr, EM_TRUE, on_mouse);
     emscripten_set_mouseup_callback(EMSCRIPTEN_EVENT_TARGET_DOCUMENT, nullptr, EM_TRUE, on_mouse);
     emscripten_set_mousemove_callback(EMSCRIPTEN_EVENT_TARGET_DOCUMENT, nullptr, EM_TRUE, on_mouse);

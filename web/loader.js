@@ -132,6 +132,13 @@
   }
 
   function wireFileInput() {
+    // Paste: the text goes to the ImGui field being edited (the wasm replays
+    // Ctrl+V once it has the text, so the two cannot race).
+    window.addEventListener('paste', (e) => {
+      const text = e.clipboardData ? e.clipboardData.getData('text/plain') : '';
+      Module.ccall('es_app_paste', null, ['string'], [text]);
+      e.preventDefault();
+    });
     // No browser context menu over the app's canvas.
     canvas.addEventListener('contextmenu', (e) => e.preventDefault());
     fileInput.addEventListener('change', () => {

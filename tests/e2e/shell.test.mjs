@@ -59,7 +59,7 @@ describe('app shell', { skip: skip || false, timeout: 120000 }, () => {
     }
   });
 
-  it('keyboard: arrows change image, F fits, 1 is 1:1, + and - zoom', async () => {
+  it('keyboard: arrows change image, F fits, 1 is 1:1, + and - zoom, paste; resize refits', async () => {
     const browser = await launchBrowser({ viewport: { width: 900, height: 700 } });
     try {
       const { page } = browser;
@@ -87,6 +87,17 @@ describe('app shell', { skip: skip || false, timeout: 120000 }, () => {
       await waitFor((s) => Math.abs(s.view.scale - 1.0) < 1e-9, 'zoom out');
       await page.keyboard.press('f');
       await waitFor((s) => s.view.auto_fit, 'fit');
+      // Clipboard: Ctrl+V into a slider's text field (Ctrl+click edits it).
+      await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url.replace(/\/$/, '') });
+      await page.evaluate(() => navigator.clipboard.writeText('2.5'));
+      const g = (await state()).widgets.gamma;
+      await page.keyboard.down('Control');
+      await page.mouse.click(g[0] + g[2] / 2, g[1] + g[3] / 2);
+      await page.keyboard.up('Control');
+      await page.keyboard.press('Control+a');
+      await page.keyboard.press('Control+v');
+      await page.keyboard.press('Enter');
+      await waitFor((s) => Math.abs(s.levels.gamma - 2.5) < 1e-6, 'pasted gamma');
       // Resizing the window resizes the canvas and refits the image.
       await page.setViewportSize({ width: 700, height: 560 });
       const r = await waitFor((s) => s.canvas.width === 700 && s.canvas.height === 560, 'canvas follows the window');

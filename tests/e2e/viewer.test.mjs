@@ -99,7 +99,7 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
 
   const state = () => page.evaluate(() => window.endoscribe.state());
   async function waitState(pred, what) {
-    const deadline = Date.now() + 10000;
+    const deadline = Date.now() + 20000;
     for (;;) {
       const s = await state();
       if (pred(s)) {
