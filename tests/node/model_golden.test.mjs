@@ -67,3 +67,29 @@ test('q4: top-1 agreement and image-feature cosine stay above measured floors', 
   assert.ok(t1 >= 0.38, `turn-1 top-1 agreement ${t1}`);
   assert.ok(t0 >= 0.4, `text-only top-1 agreement ${t0}`);
 });
+
+test('batch of two with left padding: each row equals its unpadded golden run', async () => {
+  const ort = (await import('onnxruntime-node')).default;
+  const m = JSON.parse(fs.readFileSync(path.join(pkg, 'manifest.json'), 'utf8'));
+  const c = m.model, V = c.vocab_size;
+  const emb = await ort.InferenceSession.create(path.join(pkg, m.graphs.embed_tokens.fp32));
+  const dec = await ort.InferenceSession.create(path.join(pkg, m.graphs.decoder.fp32));
+  const a = GOLDEN.text_only_ids, b = GOLDEN.turn2_prompt_ids.slice(-30);  // 17 and 30 tokens, text only
+  const T = Math.max(a.length, b.length);
+  const rows = [a, b].map((r) => [...new Array(T - r.length).fill(0), ...r]);
+  const ids = new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [2, T]);
+  const mask = BigInt64Array.from(rows.flatMap((r, i) => r.map((_, j) => BigInt(j >= T - [a, b][i].length ? 1 : 0))));
+  const pos = BigInt64Array.from(rows.flatMap((r, i) => r.map((_, j) => BigInt(Math.max(0, j - (T - [a, b][i].length))))));
+  const feeds = { inputs_embeds: (await emb.run({ input_ids: ids })).inputs_embeds,
+    attention_mask: new ort.Tensor('int64', mask, [2, T]), position_ids: new ort.Tensor('int64', pos, [2, T]) };
+  for (let i = 0; i < c.num_hidden_layers; i++) for (const k of ['key', 'value'])
+    feeds[`past_key_values.${i}.${k}`] = new ort.Tensor('float32', new Float32Array(0), [2, c.num_key_value_heads, 0, c.head_dim]);
+  const out = await dec.run(feeds);
+  assert.ok(out.logits.data.every(Number.isFinite), 'padding rows must not produce NaN');
+  const golden = gold('text_only_logits.npy').data;
+  const rowA = out.logits.data.subarray((T - a.length) * V, T * V);
+  assert.ok(maxAbsDiff(rowA, golden) <= 1e-3, `padded row differs by ${maxAbsDiff(rowA, golden)}`);
+  const r = await PackageRunner.load(pkg, 'fp32', { tokenTypes: false });
+  const single = await r.step(b);
+  assert.ok(maxAbsDiff(out.logits.data.subarray(T * V), single.data) <= 1e-4);
+});
