@@ -238,3 +238,18 @@ test('jobs queue instead of failing, and a failed step loses nothing', { skip },
   assert.equal(conv.chat.kvLength, conv.kv.length);
   conv.free();
 });
+
+test('WebGPU missing (Node): falls back to the WASM EP and says so', { skip }, async () => {
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
+  const fallback = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['webgpu', 'wasm'] });
+  try {
+    assert.equal(fallback.ep, 'wasm');
+    assert.match(fallback.notices.join(' '), /WebGPU unavailable/);
+    const conv = fallback.newConversation();
+    const r = await fallback.ask(conv, 'Draft an endoscopy report.', { generation: { max_new_tokens: 24 } }).promise;
+    assert.deepEqual(r.ids, golden.text_only_greedy_ids);
+    conv.free();
+  } finally {
+    await fallback.release();
+  }
+});
