@@ -104,7 +104,6 @@
   }
 
   async function openDemoCase() {
-    const urls = ['demo/case.json'];
     try {
       const response = await fetch('demo/case.json');
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -114,7 +113,6 @@
       let first = true;
       for (const file of caseImageFiles(json)) {
         const url = 'demo/' + file;
-        urls.push(url);
         try {
           const r = await fetch(url);
           if (!r.ok) throw new Error(`HTTP ${r.status}`);
@@ -124,8 +122,6 @@
           reportError(`Could not load demo image "${file}": ${e.message}`);
         }
       }
-      // Keep the case for offline use (the service worker serves this cache).
-      if ('caches' in window) caches.open('endoscribe-shell-v1').then((c) => c.addAll(urls)).catch(() => {});
     } catch (e) {
       reportError(`Could not load the demo case: ${e.message}`);
     }

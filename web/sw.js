@@ -1,11 +1,11 @@
-// sw.js: the service worker. It keeps a copy of the app shell so the app
-// starts with the network off after the first visit. Strategy: network first
-// (always the fresh build when online), the cached copy when the network fails.
-// web/loader.js adds the demo case's files to the same cache once it has them.
+// sw.js: the service worker. It keeps a copy of the app so the app starts
+// with the network off after the first visit. Strategy: network first (always
+// the fresh build when online), the cached copy when the network fails.
+// The build (ui/make_service_worker.cmake) fills in SHELL with every file of
+// the built app folder, demo case included, and CACHE with a content hash.
 'use strict';
-const CACHE = 'endoscribe-shell-v1';
-const SHELL = ['./', 'index.html', 'loader.js', 'style.css', 'endoscribe.js', 'endoscribe.wasm',
-  'manifest.webmanifest', 'icon.svg'];
+const CACHE = 'endoscribe-dev';
+const SHELL = ['./', 'index.html', 'loader.js', 'style.css', 'endoscribe.js', 'endoscribe.wasm'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE)
@@ -15,7 +15,8 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(caches.keys()
-    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then((keys) => Promise.all(keys.filter((k) => k.startsWith('endoscribe-') && k !== CACHE)
+      .map((k) => caches.delete(k))))
     .then(() => self.clients.claim()));
 });
 
