@@ -165,6 +165,7 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
     assert.equal(c.cursor.y, 260);
     const px = await decoder.evaluate(() => Array.from(window.demo.data.slice((260 * 640 + 300) * 4, (260 * 640 + 300) * 4 + 3)));
     assert.deepEqual([c.cursor.r, c.cursor.g, c.cursor.b], px);
+    await screenshot('01b-status-bar.png');
   });
 
   it('zooms with the mouse wheel around the cursor', async () => {
