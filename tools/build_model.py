@@ -42,6 +42,12 @@ def main(argv=None):
     except BuildError as e:
         print(f"build_model: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # disk full, permissions: the partial output has been removed
+        print(f"build_model: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("build_model: interrupted; nothing was written", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -67,6 +67,8 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
             raise BuildError(f"config.json: {name} {tid} is outside the vocabulary ({cfg.vocab_size})")
 
     out = os.path.abspath(out.rstrip("/"))
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise BuildError(f"output {out} exists and is not a folder")
     if os.path.exists(out) and os.listdir(out) and not force:
         raise BuildError(f"output folder {out} exists and is not empty (use --force to replace it)")
     parent = os.path.dirname(out)
