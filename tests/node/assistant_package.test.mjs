@@ -76,6 +76,20 @@ test('a package without manifest (public export) opens with a notice', { skip },
   assert.deepEqual(g.externalData.map((e) => e.path), ['vision_encoder.onnx_data']);
 });
 
+test('a template kept in chat_template.jinja (newer hub layout) is found', { skip }, async () => {
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'pkg', 'tokenizer_config.json'), 'utf8'));
+  const template = cfg.chat_template;
+  delete cfg.chat_template;
+  const pkg = await ModelPackage.open(source({
+    'manifest.json': null,
+    'tokenizer_config.json': new TextEncoder().encode(JSON.stringify(cfg)),
+    'chat_template.jinja': new TextEncoder().encode(template) }));
+  assert.equal(pkg.chatConfig().chat_template, template);
+  const none = await ModelPackage.open(source({ 'manifest.json': null,
+    'tokenizer_config.json': new TextEncoder().encode(JSON.stringify(cfg)), 'chat_template.jinja': null }));
+  assert.equal(none.chatConfig().chat_template, '');
+});
+
 test('url source resumes a dropped connection with a Range request and reports progress', async () => {
   const body = new Uint8Array(100000).map((_, i) => (i * 7) & 0xff);
   const requests = [];

@@ -59,6 +59,17 @@ export class ModelPackage {
     pkg.tokenizerConfigText = textDecoder.decode(await pkg.file('tokenizer_config.json'));
     pkg.tokenizerConfig = parseJson(new TextEncoder().encode(pkg.tokenizerConfigText), 'tokenizer_config.json');
     pkg.specialTokens = await pkg.json('special_tokens_map.json', {});
+    // Newer hub checkpoints keep the template beside tokenizer_config.json.
+    pkg.chatTemplate = pkg._templateFrom(pkg.tokenizerConfig.chat_template);
+    if (!pkg.chatTemplate) {
+      try {
+        pkg.chatTemplate = textDecoder.decode(await pkg.file('chat_template.jinja'));
+      } catch {
+        try {
+          pkg.chatTemplate = pkg._templateFrom((await pkg.json('chat_template.json')).chat_template);
+        } catch { /* none: the chat fails with a clear message when created */ }
+      }
+    }
     return pkg;
   }
 
@@ -154,14 +165,19 @@ export class ModelPackage {
     return { path, model, externalData };
   }
 
+  _templateFrom(t) {
+    if (typeof t === 'string') return t;
+    if (Array.isArray(t)) return t.find((x) => x.name === 'default')?.template ?? null;
+    return null;
+  }
+
   // The chat configuration for the core (web/assistant/core.js Chat).
   chatConfig() {
     const tc = this.tokenizerConfig;
     const st = this.specialTokens;
     const tokenText = (v, d) => (typeof v === 'string' ? v : v?.content ?? d);
     return {
-      chat_template: typeof tc.chat_template === 'string' ? tc.chat_template
-        : Array.isArray(tc.chat_template) ? tc.chat_template.find((t) => t.name === 'default')?.template : undefined,
+      chat_template: this.chatTemplate ?? '',
       bos_token: tokenText(tc.bos_token ?? st.bos_token, '<bos>'),
       eos_token: tokenText(tc.eos_token ?? st.eos_token, '<eos>'),
       boi_token: tokenText(tc.boi_token ?? st.boi_token, '<start_of_image>'),

@@ -139,7 +139,10 @@ EMSCRIPTEN_KEEPALIVE int es_chat_create(int tokenizer, const char* config_json) 
         g_error = std::string("chat config: ") + e.what();
         return 0;
     }
-    if (cfg.chat_template.empty()) { g_error = "chat config has no chat_template"; return 0; }
+    if (cfg.chat_template.empty()) {
+        g_error = "the model package has no chat template (tokenizer_config.json \"chat_template\" or chat_template.jinja)";
+        return 0;
+    }
     if (!c->conv.init(t, cfg, &g_error)) return 0;
     c->stream = std::make_unique<es::TextStream>(*t);
     const int h = g_next++;
