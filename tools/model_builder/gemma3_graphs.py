@@ -7,7 +7,7 @@ import numpy as np
 from onnx import TensorProto
 
 from . import BuildError
-from .onnx_graph import MS_DOMAIN, Graph
+from .onnx_graph import MS_DOMAIN
 from .quant import pack_nibbles, quantize_rows
 
 F, I64 = TensorProto.FLOAT, TensorProto.INT64
@@ -205,7 +205,6 @@ def rope_inv_freq(D, base, factor):
 
 def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
     H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
-    rep = nH // nKV
     gqa = attention == "gqa"
     if gqa and token_types:
         raise BuildError("internal: GroupQueryAttention cannot express the token-type (image) mask")

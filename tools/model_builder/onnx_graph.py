@@ -4,7 +4,6 @@ weights never sit in memory together. Several graphs may share one WeightStore (
 import os
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper
 
 from . import BuildError
