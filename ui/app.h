@@ -10,6 +10,7 @@
 
 #include <webgpu/webgpu.h>
 
+#include "case.h"
 #include "image_levels.h"
 #include "image_renderer.h"
 #include "imgui_renderer.h"
@@ -62,6 +63,7 @@ public:
     es::Levels levels;
     Messages messages;
     std::string case_name;
+    es::Case current_case;  // the case.json the open images came from (lesions etc.)
     int max_texture_dimension = 8192;
     int texture_limit_override = 0;  // testing aid: pretend the GPU limit is this
 

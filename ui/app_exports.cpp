@@ -34,6 +34,31 @@ EMSCRIPTEN_KEEPALIVE void es_app_set_case_name(const char* name) {
 
 EMSCRIPTEN_KEEPALIVE void es_app_select_image(int index) { app().select(index); }
 
+// Validates a case.json with the core (src/case.h) and makes it the current
+// case. Returns JSON: {"ok": true, "title": ..., "files": [image paths]} or
+// {"ok": false, "error": ...}; on error nothing changes and the error is shown.
+EMSCRIPTEN_KEEPALIVE const char* es_app_open_case(const char* json_text, const char* source_name) {
+    static std::string out;
+    es::CaseParseResult r = es::case_from_json(json_text ? json_text : "");
+    nlohmann::json j;
+    if (!r.ok) {
+        const std::string msg = std::string("Could not open the case \"") + (source_name ? source_name : "case.json") +
+                                "\": " + r.error;
+        app().messages.error(msg);
+        app().wake();
+        j = {{"ok", false}, {"error", msg}};
+    } else {
+        auto files = nlohmann::json::array();
+        for (const auto& img : r.value.images) files.push_back(img.file);
+        app().current_case = r.value;
+        app().case_name = r.value.title.empty() ? r.value.id : r.value.title;
+        app().wake();
+        j = {{"ok", true}, {"title", app().case_name}, {"files", files}};
+    }
+    out = j.dump();
+    return out.c_str();
+}
+
 // A browser paste event's text: pasted into the ImGui field being edited.
 EMSCRIPTEN_KEEPALIVE void es_app_paste(const char* text) { esui::paste_from_browser(text); }
 

@@ -96,25 +96,20 @@
     }
   }
 
-  // The demo case: demo/case.json lists its images (made by tools/make_demo_case).
-  function caseImageFiles(json) {
-    const list = json.images || json.frames || [];
-    return list.map((entry) => (typeof entry === 'string' ? entry : entry.file || entry.path || entry.image))
-      .filter((f) => typeof f === 'string');
-  }
-
+  // The demo case: demo/case.json, checked by the core (src/case.h), lists its
+  // images (made by tools/make_demo_case).
   async function openDemoCase() {
     try {
       const response = await fetch('demo/case.json');
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const json = await response.json();
-      const name = json.title || json.id || 'Demo case';
-      Module.ccall('es_app_set_case_name', null, ['string'], [String(name)]);
+      const text = await response.text();
+      const opened = JSON.parse(Module.UTF8ToString(
+        Module.ccall('es_app_open_case', 'number', ['string', 'string'], [text, 'demo/case.json'])));
+      if (!opened.ok) return;  // the app shows the error
       let first = true;
-      for (const file of caseImageFiles(json)) {
-        const url = 'demo/' + file;
+      for (const file of opened.files) {
         try {
-          const r = await fetch(url);
+          const r = await fetch('demo/' + file);
           if (!r.ok) throw new Error(`HTTP ${r.status}`);
           openBytes(file.split('/').pop(), new Uint8Array(await r.arrayBuffer()), first);
           first = false;

@@ -110,6 +110,28 @@ describe('app shell', { skip: skip || false, timeout: 120000 }, () => {
     }
   });
 
+  it('a malformed or unsafe case.json gives an error and the app stays usable', async () => {
+    const browser = await launchBrowser({ viewport: { width: 900, height: 700 } });
+    try {
+      const { page } = browser;
+      await page.route('**/demo/case.json', (route) => route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({ format: 'endoscribe-case', version: 1, id: 'x', images: [{ file: '../../etc/passwd' }] }),
+      }));
+      await page.goto(server.url);
+      await page.evaluate(() => window.endoscribe.caseLoaded);
+      const s = await page.evaluate(() => window.endoscribe.state());
+      assert.equal(s.images.length, 0);
+      assert.equal(s.errors.length, 1, JSON.stringify(s.errors));
+      assert.match(s.errors[0], /demo\/case\.json/);
+      assert.match(s.errors[0], /images\[0\]/);
+      saveArtifact('shell-bad-case.png', await page.screenshot());
+      browser.assertClean();
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('says in plain words when the browser has no WebGPU, and which browser to use', async () => {
     const browser = await launchBrowser({ viewport: { width: 800, height: 600 } });
     try {
