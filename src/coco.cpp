@@ -371,6 +371,7 @@ CocoImport import_coco(const std::string& text, const CocoLimits& lim) {
                 }
                 if (a.kind != AnnotationKind::Polygon) a.polygons.clear();
                 if (a.kind != AnnotationKind::Mask) a.mask = Mask();
+                if (a.kind != AnnotationKind::Point) a.point = Point{};  // only the shape of the kind is kept
                 if (a.id == 0 || local_ids[ii->second].count(a.id)) {
                     a.id = img.next_id;  // files from other tools: number in file order
                     while (local_ids[ii->second].count(a.id)) ++a.id;

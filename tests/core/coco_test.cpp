@@ -190,6 +190,19 @@ TEST(Coco, HostileFilesAreRejectedWithAReason) {
     }
 }
 
+TEST(Coco, OnlyTheKindsShapeIsKept) {
+    // Found by fuzz_coco: a box that also carries keypoints must not keep a
+    // point that its export drops (the round trip would then differ).
+    std::string text = bad(R"({"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 1], "keypoints": [2, 2, 2]})");
+    CocoImport r = import_coco(text);
+    ASSERT_TRUE(r.ok) << r.error;
+    ASSERT_EQ(r.images[0].items.size(), 1u);
+    EXPECT_EQ(r.images[0].items[0].kind, AnnotationKind::Box);
+    CocoImport back = import_coco(export_coco(r.images, r.categories));
+    ASSERT_TRUE(back.ok) << back.error;
+    EXPECT_EQ(back.images[0], r.images[0]);
+}
+
 TEST(Coco, LimitsAreEnforced) {
     CocoLimits lim;
     lim.max_mask_pixels_total = 20;
