@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "stb_image.h"
 
@@ -36,7 +37,19 @@ struct Header {
     std::string unsupported;          // set when the file is well-formed but of a kind stb cannot decode
 };
 
-std::string check_jpeg_huffman_tables(const uint8_t* p, size_t len) {
+// Which tables the file has defined so far: stb_image 2.27 reads a table a
+// scan refers to whether or not it was ever defined (uninitialised memory,
+// and out-of-bounds reads for Huffman tables), so every reference is checked.
+struct JpegTables {
+    bool dc[4] = {}, ac[4] = {}, quant[4] = {};
+    struct Component {
+        int id, quant;
+    };
+    std::vector<Component> components;  // from the frame header
+    bool progressive = false;
+};
+
+std::string check_jpeg_huffman_tables(const uint8_t* p, size_t len, JpegTables& tables) {
     size_t k = 0;
     while (k < len) {
         if (k + 17 > len) return "corrupt JPEG: Huffman table segment too short";
@@ -51,13 +64,56 @@ std::string check_jpeg_huffman_tables(const uint8_t* p, size_t len) {
             code <<= 1;
         }
         if (total > 256) return "corrupt JPEG: Huffman table with more than 256 codes";
+        (table_class == 0 ? tables.dc : tables.ac)[id] = true;
         k += 17 + total;
         if (k > len) return "corrupt JPEG: Huffman table segment too short";
     }
     return "";
 }
 
+std::string check_jpeg_quant_tables(const uint8_t* p, size_t len, JpegTables& tables) {
+    size_t k = 0;
+    while (k < len) {
+        uint8_t precision = p[k] >> 4, id = p[k] & 15;
+        if (precision > 1 || id > 3) return "corrupt JPEG: bad quantization table header";
+        k += 1 + (precision ? 128 : 64);
+        if (k > len) return "corrupt JPEG: quantization table segment too short";
+        tables.quant[id] = true;
+    }
+    return "";
+}
+
+// p: the SOS payload (after the length). Every table the scan will use must exist.
+std::string check_jpeg_scan(const uint8_t* p, size_t len, const JpegTables& tables) {
+    if (len < 1) return "corrupt JPEG: bad scan header";
+    size_t count = p[0];
+    if (len < 1 + 2 * count + 3) return "corrupt JPEG: bad scan header";
+    uint8_t spectral_start = p[1 + 2 * count], spectral_end = p[2 + 2 * count], approx_high = p[3 + 2 * count] >> 4;
+    bool uses_dc = tables.progressive ? (spectral_start == 0 && approx_high == 0) : true;
+    bool uses_ac = tables.progressive ? spectral_start > 0 : true;
+    (void)spectral_end;
+    if (tables.components.empty()) return "corrupt JPEG: no frame header before the image data";
+    if (uses_dc || uses_ac) {
+        bool any_huffman = false;
+        for (int t = 0; t < 4; ++t) any_huffman = any_huffman || tables.dc[t] || tables.ac[t];
+        if (!any_huffman)
+            return "unsupported JPEG: no Huffman tables (a Motion-JPEG video frame?); save it as a standard JPEG";
+    }
+    for (size_t c = 0; c < count; ++c) {
+        int id = p[1 + 2 * c], dc = p[2 + 2 * c] >> 4, ac = p[2 + 2 * c] & 15;
+        const JpegTables::Component* comp = nullptr;
+        for (const auto& fc : tables.components)
+            if (fc.id == id) comp = &fc;
+        if (!comp) return "corrupt JPEG: scan refers to a component the frame does not have";
+        if (comp->quant > 3 || !tables.quant[comp->quant]) return "corrupt JPEG: a quantization table is missing";
+        if (uses_dc && (dc > 3 || !tables.dc[dc])) return "corrupt JPEG: a DC Huffman table is missing";
+        if (uses_ac && (ac > 3 || !tables.ac[ac])) return "corrupt JPEG: an AC Huffman table is missing";
+    }
+    return "";
+}
+
 std::string check_jpeg_structure(const uint8_t* d, size_t n, Header& header) {
+    JpegTables tables;
     size_t i = 2;  // after SOI
     bool seen_scan = false;
     const char* cut = "truncated JPEG: no end-of-image marker (the file was cut short)";
@@ -91,11 +147,16 @@ std::string check_jpeg_structure(const uint8_t* d, size_t n, Header& header) {
             else if (d[i + 2] != 8)
                 header.unsupported = "unsupported JPEG: " + std::to_string(d[i + 2]) +
                                      "-bit samples (only 8-bit JPEG is supported)";
+            tables.progressive = marker == 0xC2;
+            size_t count = len >= 8 ? d[i + 7] : 0;
+            if (len < 8 + 3 * count) return "corrupt JPEG: bad frame header";
+            for (size_t c = 0; c < count; ++c) tables.components.push_back({d[i + 8 + 3 * c], d[i + 10 + 3 * c]});
         }
-        if (marker == 0xC4) {
-            std::string bad = check_jpeg_huffman_tables(d + i + 2, len - 2);
-            if (!bad.empty()) return bad;
-        }
+        std::string bad;
+        if (marker == 0xC4) bad = check_jpeg_huffman_tables(d + i + 2, len - 2, tables);
+        if (marker == 0xDB) bad = check_jpeg_quant_tables(d + i + 2, len - 2, tables);
+        if (marker == 0xDA && header.unsupported.empty()) bad = check_jpeg_scan(d + i + 2, len - 2, tables);
+        if (!bad.empty()) return bad;
         i += len;
         if (marker == 0xDA) {  // start of scan: skip its entropy-coded data
             if (header.width < 0) return "corrupt JPEG: no frame header before the image data";

@@ -303,6 +303,43 @@ TEST(DecodeImage, UnsupportedJpegKindsAreNamed) {
     EXPECT_TRUE(decode(with_frame(j, 0xC1, 8)).ok);  // extended sequential, 8-bit: fine
 }
 
+// Byte offset of the first FF <marker> segment.
+size_t find_marker(const Bytes& j, uint8_t marker) {
+    for (size_t i = 2; i + 1 < j.size(); ++i)
+        if (j[i] == 0xFF && j[i + 1] == marker) return i;
+    return 0;
+}
+
+TEST(DecodeImage, ScansMayUseOnlyDefinedTables) {
+    // stb_image 2.27 reads undefined tables from uninitialised memory.
+    const Bytes j = jpeg_of(gradient(16, 16));
+    ASSERT_TRUE(decode(j).ok);
+
+    Bytes bad_huffman = j;
+    size_t sos = find_marker(bad_huffman, 0xDA);
+    ASSERT_GT(sos, 0u);
+    bad_huffman[sos + 6] = 0x23;  // first component: DC table 2, AC table 3 (never defined)
+    es::DecodeResult r = decode(bad_huffman);
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("Huffman table is missing"), std::string::npos) << r.error;
+
+    Bytes bad_quant = j;
+    size_t sof = find_marker(bad_quant, 0xC0);
+    ASSERT_GT(sof, 0u);
+    bad_quant[sof + 12] = 3;  // first component: quantization table 3 (never defined)
+    r = decode(bad_quant);
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("quantization table is missing"), std::string::npos) << r.error;
+
+    // Motion-JPEG frames leave out the Huffman tables (players assume defaults).
+    Bytes mjpeg = j;
+    for (size_t dht; (dht = find_marker(mjpeg, 0xC4)) != 0;)
+        mjpeg.erase(mjpeg.begin() + dht, mjpeg.begin() + dht + 2 + (mjpeg[dht + 2] << 8 | mjpeg[dht + 3]));
+    r = decode(mjpeg);
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("no Huffman tables"), std::string::npos) << r.error;
+}
+
 TEST(DecodeImage, HuffmanTableWithTooManyCodesIsRejected) {
     // stb_image 2.27 overruns its tables on such a DHT; decode_image must refuse it first.
     Bytes j = jpeg_of(gradient(16, 16));
