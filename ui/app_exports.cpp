@@ -27,11 +27,6 @@ EMSCRIPTEN_KEEPALIVE void es_app_report_error(const char* text) {
     app().wake();
 }
 
-EMSCRIPTEN_KEEPALIVE void es_app_set_case_name(const char* name) {
-    app().case_name = name ? name : "";
-    app().wake();
-}
-
 EMSCRIPTEN_KEEPALIVE void es_app_select_image(int index) { app().select(index); }
 
 // Validates a case.json with the core (src/case.h) and makes it the current

@@ -5,6 +5,9 @@
 #   cmake -DAPP_DIR=<app> -DTEMPLATE=web/sw.js -P make_service_worker.cmake
 file(GLOB_RECURSE files LIST_DIRECTORIES false RELATIVE "${APP_DIR}" "${APP_DIR}/*")
 list(REMOVE_ITEM files sw.js)
+# Model packages are not part of the app shell: the model manager downloads and
+# caches them (OPFS) on demand; precaching would fetch megabytes to gigabytes.
+list(FILTER files EXCLUDE REGEX "^models/")
 list(SORT files)
 set(list_js "'./'")
 set(hashes "")

@@ -1,0 +1,38 @@
+# app_assets.cmake (included from ui/CMakeLists.txt): what the assistant needs in
+# the app folder besides the page.
+#  - onnxruntime-web: only the WebGPU build's module and its wasm (it also runs
+#    the WASM EP, the fallback), so the app starts offline (precached).
+#  - the tiny model package (tests/fixtures/tiny-gemma3), built by the model
+#    builder into app/models/tiny-gemma3/: the default "local server" model.
+#    Models are not precached by the service worker (make_service_worker.cmake
+#    skips models/); the model manager caches them in OPFS.
+set(ES_ORT_DIST "${CMAKE_SOURCE_DIR}/node_modules/onnxruntime-web/dist")
+set(ES_ORT_FILES ort.webgpu.min.mjs ort-wasm-simd-threaded.asyncify.mjs ort-wasm-simd-threaded.asyncify.wasm)
+foreach(f ${ES_ORT_FILES})
+  if(EXISTS "${ES_ORT_DIST}/${f}")
+    add_custom_command(
+      OUTPUT "${ES_APP_DIR}/ort/${f}"
+      COMMAND ${CMAKE_COMMAND} -E copy_if_different "${ES_ORT_DIST}/${f}" "${ES_APP_DIR}/ort/${f}"
+      DEPENDS "${ES_ORT_DIST}/${f}" VERBATIM)
+    list(APPEND ES_APP_FILES "${ES_APP_DIR}/ort/${f}")
+  else()
+    message(WARNING "${ES_ORT_DIST}/${f} missing (npm ci not run?): the assistant cannot run models")
+  endif()
+endforeach()
+
+find_program(ES_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+set(ES_TINY_DIR "${CMAKE_SOURCE_DIR}/tests/fixtures/tiny-gemma3/checkpoint")
+set(ES_TINY_OUT "${ES_APP_DIR}/models/tiny-gemma3")
+if(ES_SYSTEM_PYTHON AND EXISTS "${ES_TINY_DIR}/config.json")
+  file(GLOB ES_MODEL_BUILDER_SOURCES CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/tools/model_builder/*.py")
+  file(GLOB ES_TINY_CHECKPOINT CONFIGURE_DEPENDS "${ES_TINY_DIR}/*")
+  add_custom_command(
+    OUTPUT "${ES_TINY_OUT}/manifest.json"
+    COMMAND "${ES_SYSTEM_PYTHON}" "${CMAKE_SOURCE_DIR}/tools/build_model.py" "${ES_TINY_DIR}" "${ES_TINY_OUT}"
+            --force --quiet
+    DEPENDS "${CMAKE_SOURCE_DIR}/tools/build_model.py" ${ES_MODEL_BUILDER_SOURCES} ${ES_TINY_CHECKPOINT}
+    COMMENT "Building the tiny model package (app/models/tiny-gemma3)" VERBATIM)
+  list(APPEND ES_APP_FILES "${ES_TINY_OUT}/manifest.json")
+else()
+  message(WARNING "/usr/bin/python3 or the tiny fixture missing: the app is built without its tiny model package")
+endif()
