@@ -108,7 +108,9 @@ static EM_BOOL on_key(int type, const EmscriptenKeyboardEvent* k, void*) {
     const size_t len = std::strlen(k->key);
     const unsigned char c0 = static_cast<unsigned char>(k->key[0]);
     const size_t cp_len = c0 < 0x80 ? 1 : (c0 >> 5) == 6 ? 2 : (c0 >> 4) == 14 ? 3 : (c0 >> 3) == 30 ? 4 : 0;
-    const bool printable = down && len > 0 && len == cp_len && !k->ctrlKey && !k->metaKey;
+    // Ctrl+Alt is AltGr on many keyboards (e.g. '@' on a German layout): still text.
+    const bool shortcut = (k->ctrlKey && !k->altKey) || k->metaKey;
+    const bool printable = down && len > 0 && len == cp_len && !shortcut;
     if (printable) {
         InputEvent t;
         t.type = InputEvent::Text;
