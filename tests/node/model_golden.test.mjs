@@ -39,6 +39,39 @@ test('fp32 greedy: turn 1, turn 2 through the KV cache, text-only', async () => 
   assert.deepEqual(await r.greedy(GOLDEN.text_only_ids, 24), GOLDEN.text_only_greedy_ids);
 });
 
+// decoder_token_types has a required num_logits_to_keep (PackageRunner.greedy above already asks for 1 row).
+test('num_logits_to_keep: last rows identical to the full logits, shapes right, fp32 and q4', async () => {
+  const px = gold('pixel_values.npy');
+  const S = GOLDEN.turn1_ids.length, V = 1024;
+  for (const variant of ['fp32', 'q4']) {
+    const r = await PackageRunner.load(pkg, variant);
+    assert.equal(r.decoder.inputNames.at(-1), 'num_logits_to_keep');
+    const feats = await r.imageFeatures(px.data, px.shape);
+    const full = await r.step(GOLDEN.turn1_ids, feats, { keep: 0 });
+    assert.deepEqual(full.dims, [1, S, V]);
+    for (const [keep, rows] of [[1, 1], [3, 3], [S, S], [S + 5, S], [-1, S]]) {
+      r.reset();
+      const l = await r.step(GOLDEN.turn1_ids, feats, { keep });
+      assert.deepEqual(l.dims, [1, rows, V], `${variant} keep ${keep}`);
+      const d = maxAbsDiff(l.data, full.data.subarray((S - rows) * V));
+      assert.ok(d <= 1e-6, `${variant} keep ${keep}: last ${rows} rows differ by ${d}`);
+    }
+    // A cached decode step (S = 1): keep 1 equals keep 0, and the cache a keep-1 prefill left is the same.
+    r.reset();
+    await r.step(GOLDEN.turn1_ids, feats, { keep: 1 });
+    const a = await r.step([GOLDEN.turn1_greedy_ids[0]], null, { keep: 1 });
+    r.reset();
+    await r.step(GOLDEN.turn1_ids, feats, { keep: 0 });
+    const b = await r.step([GOLDEN.turn1_greedy_ids[0]], null, { keep: 0 });
+    assert.deepEqual(b.dims, [1, 1, V]);
+    assert.ok(maxAbsDiff(a.data, b.data) <= 1e-6);
+    if (variant === 'fp32') assert.ok(maxAbsDiff(full.data, gold('turn1_logits.npy').data) <= 1e-3);
+  }
+  // The transformers.js decoder keeps its four inputs: no num_logits_to_keep there.
+  const plain = await PackageRunner.load(pkg, 'fp32', { tokenTypes: false });
+  assert.ok(!plain.decoder.inputNames.includes('num_logits_to_keep'));
+});
+
 test('token_type_ids matter: without them the image prompt does not match', async () => {
   const r = await PackageRunner.load(pkg, 'fp32', { tokenTypes: false });
   const px = gold('pixel_values.npy');

@@ -85,8 +85,9 @@ export class PackageRunner {
     return out.image_features;
   }
 
-  /** Runs new tokens through the decoder (image features replace image-token embeddings); returns logits. */
-  async step(ids, imageFeatures = null) {
+  /** Runs new tokens through the decoder (image features replace image-token embeddings); returns logits
+   *  [1, S, vocab], or [1, min(keep, S), vocab] with keep > 0 on a decoder that has num_logits_to_keep. */
+  async step(ids, imageFeatures = null, { keep = 0 } = {}) {
     const S = ids.length, H = this.cfg.hidden_size;
     const e = await this.embed.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, S]) });
     const embeds = new Float32Array(e.inputs_embeds.data);
@@ -105,22 +106,25 @@ export class PackageRunner {
       ...this.past,
     };
     if (this.tokenTypes) feeds.token_type_ids = new ort.Tensor('int64', tti, [1, S]);
+    if (this.decoder.inputNames.includes('num_logits_to_keep'))
+      feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.from([BigInt(keep)]), []);
     const out = await this.decoder.run(feeds);
     for (const k of Object.keys(this.past)) this.past[k] = out[k.replace('past_key_values', 'present')];
     this.length = T;
     return out.logits;
   }
 
-  /** Greedy continuation: feeds `ids`, then n tokens one at a time; returns the n new ids (the last is not fed). */
+  /** Greedy continuation: feeds `ids`, then n tokens one at a time; returns the n new ids (the last is not fed).
+   *  Asks for the last position's logits only, as the browser runtime does. */
   async greedy(ids, n, imageFeatures = null) {
     const V = this.cfg.vocab_size;
-    let logits = await this.step(ids, imageFeatures);
+    let logits = await this.step(ids, imageFeatures, { keep: 1 });
     const out = [];
     for (let i = 0; i < n; i++) {
       const rows = logits.dims[1];
       const next = argmaxRows(logits.data.subarray((rows - 1) * V), 1, V)[0];
       out.push(next);
-      if (i + 1 < n) logits = await this.step([next]);
+      if (i + 1 < n) logits = await this.step([next], null, { keep: 1 });
     }
     return out;
   }

@@ -30,11 +30,15 @@ const TURN1 = `async function turn1(ort, base, variant, ids, px, pxShape, opts) 
   for (let s = 0, k = 0; s < S; s++) if (ids[s] === c.image_token_id) { x.set(f.subarray(k * H, ++k * H), s * H); tti[s] = 1n; }
   const feeds = { inputs_embeds: new ort.Tensor('float32', x, [1, S, H]), token_type_ids: new ort.Tensor('int64', tti, [1, S]),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
-    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(i)), [1, S]) };
+    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(i)), [1, S]),
+    num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.from([0n]), []) };
   for (let i = 0; i < c.num_hidden_layers; i++) for (const k of ['key', 'value'])
     feeds['past_key_values.' + i + '.' + k] = new ort.Tensor('float32', new Float32Array(0), [1, c.num_key_value_heads, 0, c.head_dim]);
   const out = await dec.run(feeds);
-  return { features: Array.from(f), logits: Array.from(await out.logits.getData()) };
+  // The runtime asks for the last position only (num_logits_to_keep = 1).
+  const last = await dec.run({ ...feeds, num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.from([1n]), []) });
+  return { features: Array.from(f), logits: Array.from(await out.logits.getData()),
+    last: Array.from(await last.logits.getData()), lastDims: last.logits.dims };
 }`;
 
 test('WASM EP (onnxruntime-web in Node): fp32 matches golden', async () => {
@@ -48,7 +52,17 @@ test('WASM EP (onnxruntime-web in Node): fp32 matches golden', async () => {
   assert.ok(maxAbsDiff(r.features, gold('image_features.npy').data) < 1e-4);
   const d = maxAbsDiff(r.logits, gold('turn1_logits.npy').data);
   assert.ok(d <= 1e-3, `logits differ by ${d}`);
+  assertLastRow(r);
 });
+
+// num_logits_to_keep = 1 gives exactly the last row of the full logits.
+function assertLastRow(r) {
+  const V = r.logits.length / GOLDEN.turn1_ids.length;
+  assert.deepEqual(Array.from(r.lastDims), [1, 1, V]);
+  const d = maxAbsDiff(r.last, r.logits.slice(r.logits.length - V));
+  assert.ok(d <= 1e-5, `last-row logits with num_logits_to_keep = 1 differ by ${d}`);
+  return d;
+}
 
 test('WebGPU EP (headless Chromium): fp32 matches golden, q4 matches onnxruntime-node q4', { timeout: 180000,
   skip: fs.existsSync('/usr/bin/chromium') ? false : 'no /usr/bin/chromium' }, async () => {
@@ -87,6 +101,7 @@ test('WebGPU EP (headless Chromium): fp32 matches golden, q4 matches onnxruntime
     const d = maxAbsDiff(r.logits, gold('turn1_logits.npy').data);
     // 1e-4, not just the 1e-3 contract: in-graph Cos/Sin once cost 8.6e-4 here (WGSL trig is inexact off [-pi, pi]).
     assert.ok(d <= 1e-4, `WebGPU fp32 logits differ by ${d}`);
+    console.log(`WebGPU fp32 last row, num_logits_to_keep 1 vs 0: ${assertLastRow(r).toExponential(2)}`);
     const q = await page.evaluate(([ids, p, s]) => window.turn1('q4', ids, p, s), [GOLDEN.turn1_ids, Array.from(px.data), px.shape]);
     const node = await PackageRunner.load(pkg, 'q4');
     const nl = await node.step(GOLDEN.turn1_ids, await node.imageFeatures(px.data, px.shape));

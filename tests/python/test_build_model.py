@@ -118,7 +118,9 @@ class PackageTest(Tmp):
             outs = [o.name for o in dec.graph.output]
             self.assertEqual(outs[0], "logits"); self.assertEqual(outs[1], "present.0.key")
             tt = onnx.load(os.path.join(out, "onnx", f"decoder_token_types{v}.onnx"), load_external_data=False)
-            self.assertEqual([i.name for i in tt.graph.input], names + ["token_type_ids"])
+            self.assertEqual([i.name for i in tt.graph.input], names + ["token_type_ids", "num_logits_to_keep"])
+            keep = tt.graph.input[-1].type.tensor_type
+            self.assertEqual((keep.elem_type, len(keep.shape.dim)), (onnx.TensorProto.INT64, 0))  # int64 scalar
             locs = {e.value for t in tt.graph.initializer for e in t.external_data if e.key == "location"}
             self.assertEqual(locs, {f"decoder_model_merged{v}.onnx_data"})  # shares the weights file
             ops = {n.op_type for n in dec.graph.node}

@@ -18,11 +18,11 @@ for (const v of ['fp32', 'q4']) {
   r.decoder = await ort.InferenceSession.create(path.join(dir, r.manifest.graphs.decoder_token_types[v]));
   r.tokenTypes = true; r.reset();
   const load = performance.now() - t0;
-  const logits = await r.step(ids);
+  const logits = await r.step(ids);  // all rows (num_logits_to_keep 0), to report their dims
   const last = logits.data.slice((ids.length - 1) * r.cfg.vocab_size);
   const t1 = performance.now();
   const gen = [argmaxRows(last, 1, r.cfg.vocab_size)[0]];
-  for (let i = 0; i < 4; i++) { const l = await r.step([gen.at(-1)]); gen.push(argmaxRows(l.data, 1, r.cfg.vocab_size)[0]); }
+  for (let i = 0; i < 4; i++) { const l = await r.step([gen.at(-1)], null, { keep: 1 }); gen.push(argmaxRows(l.data, 1, r.cfg.vocab_size)[0]); }
   res[v] = { load_s: load / 1000, decode_ms_per_token: (performance.now() - t1) / 4, last, gen, dims: logits.dims };
   await r.embed.release(); await r.decoder.release();
 }

@@ -203,7 +203,9 @@ def rope_inv_freq(D, base, factor):
     return (inv / np.float32(factor)).astype(np.float32)
 
 
-def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
+def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits_to_keep=False):
+    """token_types / logits_to_keep add the EndoScribe runtime's inputs `token_type_ids` and
+    `num_logits_to_keep` (both required: onnxruntime's JS API drops optional inputs from inputNames)."""
     H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
     gqa = attention == "gqa"
     if gqa and token_types:
@@ -217,6 +219,8 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
         past.append((g.input(f"past_key_values.{i}.key", F, ["batch_size", nKV, "past_sequence_length", D]),
                      g.input(f"past_key_values.{i}.value", F, ["batch_size", nKV, "past_sequence_length", D])))
     tti = g.input("token_type_ids", I64, ["batch_size", "sequence_length"]) if token_types else None
+    # An int64 scalar, as transformers.js feeds it (onnx's checker wants a declared rank); 0 = all positions.
+    keep = g.input("num_logits_to_keep", I64, []) if logits_to_keep else None
 
     # Masks [B, 1, 1, S, T] as additive biases: causal (+ window) AND padding, OR same-image (token types).
     S = shape_dim(g, x, 1)
@@ -317,7 +321,7 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain"):
                          W.linear(g, h, p + "mlp.up_proj.weight", ql)])
         m = W.linear(g, m, p + "mlp.down_proj.weight", ql)
         x = g.op("Add", [x, rms_norm(g, W, m, p + "post_feedforward_layernorm.weight", cfg.eps)])
-    return _finish(g, W, cfg, x, qh, S, H)
+    return _finish(g, W, cfg, x, qh, H, keep)
 
 
 def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale, i):
@@ -340,8 +344,14 @@ def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale,
                                  perm=[0, 2, 1, 3]), g.const([0, 0, nH * D], np.int64)])
 
 
-def _finish(g, W, cfg, x, qh, S, H):
+def _finish(g, W, cfg, x, qh, H, keep=None):
     nKV, D = cfg.kv_heads, cfg.head_dim
+    if keep is not None:
+        # Last n positions only (n <= 0: all, as transformers' num_logits_to_keep = 0; n > S: all S):
+        # Slice starts at -max(n, 0), which Slice clamps to [0, S]. A MedGemma image prefill would
+        # otherwise return ~280 positions x 262,208 vocab x 4 B = 280 MB of logits.
+        n = g.op("Max", [g.op("Reshape", [keep, g.const([1], np.int64)]), g.const([0], np.int64)])
+        x = g.op("Slice", [x, g.op("Neg", [n]), g.const([np.iinfo(np.int64).max], np.int64), g.const([1], np.int64)])
     x = rms_norm(g, W, x, "text.norm.weight", cfg.eps)
     head = "text.embed_tokens.weight" if cfg.tie else "lm_head.weight"
     if qh:
@@ -353,12 +363,12 @@ def _finish(g, W, cfg, x, qh, S, H):
         wt = W.big_rows(g, head, "lm_head.weight")
         x2 = g.op("Reshape", [x, g.const([-1, H], np.int64)])
         l2 = g.op("Gemm", [x2, wt], transB=1)
-        oshape = g.op("Concat", [shape_dim(g, x, 0), S, g.const([cfg.vocab_size], np.int64)], axis=0)
+        oshape = g.op("Concat", [shape_dim(g, x, 0), shape_dim(g, x, 1), g.const([cfg.vocab_size], np.int64)], axis=0)
         logits = g.op("Reshape", [l2, oshape])
     if cfg.final_softcap:
         c = float(cfg.final_softcap)
         logits = g.op("Mul", [g.op("Tanh", [g.op("Div", [logits, g.const(c)])]), g.const(c)])
-    g.output(logits, "logits", F, ["batch_size", "sequence_length", cfg.vocab_size])
+    g.output(logits, "logits", F, ["batch_size", "sequence_length" if keep is None else "logits_length", cfg.vocab_size])
     for i in range(cfg.layers):
         g.outputs.append(_vi(f"present.{i}.key", nKV, D))
         g.outputs.append(_vi(f"present.{i}.value", nKV, D))

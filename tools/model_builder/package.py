@@ -124,7 +124,7 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
             graphs = [(name, g)]
             if kind == "decoder":
                 g2 = Graph("decoder_token_types" + suffix, store)
-                build_decoder(g2, W, cfg, q, True)
+                build_decoder(g2, W, cfg, q, token_types=True, logits_to_keep=True)
                 graphs.append(("decoder_token_types" + suffix, g2))
             data_files = store.close()
             for gname, gg in graphs:
