@@ -213,6 +213,16 @@ class ErrorTest(Tmp):
         os.remove(os.path.join(sh, "model-00002-of-00002.safetensors"))
         self.expect_error(sh, "missing shard", "model-00002-of-00002.safetensors")
 
+    def test_bad_chat_template_files(self):
+        src = self.broken(lambda s: open(os.path.join(s, "chat_template.json"), "w").write("{\"chat_template\": "))
+        self.expect_error(src, "chat_template.json", "malformed JSON")
+        shutil.rmtree(src)
+        src = self.broken(lambda s: open(os.path.join(s, "chat_template.json"), "w").write("{\"template\": \"x\"}"))
+        self.expect_error(src, "chat_template.json", "no \"chat_template\"")
+        shutil.rmtree(src)
+        src = self.broken(lambda s: open(os.path.join(s, "chat_template.jinja"), "wb").write(b"{{ bos_token }}\xff\xfe"))
+        self.expect_error(src, "chat_template.jinja", "UTF-8")
+
     def test_existing_output_is_kept(self):
         out = self.p("out")
         os.makedirs(out)
@@ -231,6 +241,86 @@ class ErrorTest(Tmp):
             build_package(CKPT, out, adapter=lora, quiet=True)
         self.assertIn("LoRA", str(e.exception))
         self.assertFalse(os.path.exists(out)); self.assertFalse(os.path.exists(out + ".partial"))
+
+
+# A template unlike the oracle's (which keeps the content's spaces and maps assistant -> model), with
+# CRLF line ends inside Jinja tags so that a byte-exact copy is visible.
+JINJA = ("{{ bos_token }}{% for m in messages %}\r\n{%- if m['role'] == 'user' -%}<start_of_turn>user\n"
+         "{{ m['content'] | trim }}<end_of_turn>\n{% else -%}<start_of_turn>model\n{{ m['content'] | trim }}"
+         "<end_of_turn>\n{% endif -%}\r\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
+MESSAGES = [{"role": "user", "content": "  Is this a polyp?  "}]
+RENDERED = "<bos><start_of_turn>user\nIs this a polyp?<end_of_turn>\n<start_of_turn>model\n"
+
+
+class ChatTemplateTest(Tmp):
+    """chat_template.jinja / .json of the checkpoint are copied; a .jinja is generated when there is none."""
+
+    def ckpt(self, jinja=None, json_template=None, in_tokenizer_config=True):
+        src = self.p("src")
+        shutil.copytree(CKPT, src)
+        if jinja is not None:
+            with open(os.path.join(src, "chat_template.jinja"), "wb") as f:
+                f.write(jinja.encode("utf-8"))
+        if json_template is not None:
+            with open(os.path.join(src, "chat_template.json"), "w") as f:
+                json.dump({"chat_template": json_template}, f, indent=3)
+        if not in_tokenizer_config:
+            tc = json.load(open(os.path.join(src, "tokenizer_config.json")))
+            del tc["chat_template"]
+            json.dump(tc, open(os.path.join(src, "tokenizer_config.json"), "w"))
+        return src
+
+    def built(self, src):
+        out = self.p("pkg")
+        r = build(src, out, "--quant", "none")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        listed = {e["path"]: e for e in m["files"]}
+        for f in os.listdir(out):
+            if f.startswith("chat_template"):
+                self.assertEqual(listed[f]["sha256"], sha(os.path.join(out, f)), f)
+        return out, m, listed
+
+    def test_generated_from_tokenizer_config(self):
+        out, m, listed = self.built(CKPT)
+        tc = json.load(open(os.path.join(CKPT, "tokenizer_config.json")))
+        self.assertEqual(open(os.path.join(out, "chat_template.jinja"), newline="").read(), tc["chat_template"])
+        self.assertNotIn("chat_template.json", listed)
+        self.assertEqual(sha(os.path.join(out, "tokenizer_config.json")), sha(os.path.join(CKPT, "tokenizer_config.json")))
+        self.assertEqual(m["builder"]["chat_template_source"], "tokenizer_config.json")
+
+    def test_jinja_copied_and_wins(self):
+        for in_tc in (True, False):
+            src = self.ckpt(jinja=JINJA, json_template="{{ 'older processor template' }}", in_tokenizer_config=in_tc)
+            out, m, listed = self.built(src)
+            for f in ("chat_template.jinja", "chat_template.json"):
+                self.assertIn(f, listed)
+                self.assertEqual(sha(os.path.join(out, f)), sha(os.path.join(src, f)), f)  # byte-exact copies
+            # transformers.js' tokenizer and web/assistant/package.js read tokenizer_config.json first.
+            self.assertEqual(json.load(open(os.path.join(out, "tokenizer_config.json")))["chat_template"], JINJA)
+            self.assertEqual(m["builder"]["chat_template_source"], "chat_template.jinja")
+            shutil.rmtree(src); shutil.rmtree(out)
+
+    def test_json_only(self):
+        src = self.ckpt(json_template=JINJA, in_tokenizer_config=False)
+        out, m, listed = self.built(src)
+        self.assertEqual(sha(os.path.join(out, "chat_template.json")), sha(os.path.join(src, "chat_template.json")))
+        self.assertEqual(open(os.path.join(out, "chat_template.jinja"), newline="").read(), JINJA)
+        self.assertEqual(json.load(open(os.path.join(out, "tokenizer_config.json")))["chat_template"], JINJA)
+        self.assertEqual(m["builder"]["chat_template_source"], "chat_template.json")
+
+    @unittest.skipUnless(HAVE_ORT, "needs node + @huggingface/transformers (npm ci)")
+    def test_transformersjs_uses_the_checkpoint_template(self):
+        out, _, _ = self.built(self.ckpt(jinja=JINJA, in_tokenizer_config=False))
+        script = ("import { AutoProcessor, AutoTokenizer, env } from '@huggingface/transformers';"
+                  "env.allowRemoteModels = false; env.localModelPath = '/';"
+                  "const m = JSON.parse(process.argv[2]), o = { tokenize: false, add_generation_prompt: true };"
+                  "const p = await AutoProcessor.from_pretrained(process.argv[1]);"
+                  "const t = await AutoTokenizer.from_pretrained(process.argv[1]);"
+                  "console.log(JSON.stringify([p.apply_chat_template(m, o), t.apply_chat_template(m, o)]));")
+        r = subprocess.run([NODE, "--input-type=module", "-e", script, out, json.dumps(MESSAGES)],
+                           capture_output=True, text=True, cwd=ROOT, check=True)
+        self.assertEqual(json.loads(r.stdout.strip().splitlines()[-1]), [RENDERED, RENDERED])
 
 
 @unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")

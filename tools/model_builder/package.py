@@ -44,6 +44,44 @@ def check_inputs(folder):
     return tc, pc
 
 
+def _template_of(value):
+    """A chat_template value: a string, or a list of {name, template} whose "default" is used."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        for t in value:
+            if isinstance(t, dict) and t.get("name") == "default" and isinstance(t.get("template"), str):
+                return t["template"]
+    return None
+
+
+def chat_template(folder, tc):
+    """The checkpoint's chat template and where it came from, as Hugging Face resolves it:
+    chat_template.jinja, else chat_template.json (the processor's), else tokenizer_config.json's
+    chat_template. Returns (template or None, source file name or None, files to copy as they are)."""
+    jinja, js = os.path.join(folder, "chat_template.jinja"), os.path.join(folder, "chat_template.json")
+    copies, found = [], []
+    if os.path.isfile(jinja):
+        try:
+            with open(jinja, "rb") as f:
+                text = f.read().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BuildError(f"{jinja}: not UTF-8 text ({e})")
+        if not text.strip():
+            raise BuildError(f"{jinja}: empty chat template")
+        copies.append("chat_template.jinja"); found.append((text, "chat_template.jinja"))
+    if os.path.isfile(js):
+        d = read_json(js, "chat_template.json")
+        t = _template_of(d.get("chat_template")) if isinstance(d, dict) else None
+        if not t:
+            raise BuildError(f"{js}: no \"chat_template\" string in it")
+        copies.append("chat_template.json"); found.append((t, "chat_template.json"))
+    t = _template_of(tc.get("chat_template"))
+    if t:
+        found.append((t, "tokenizer_config.json"))
+    return (found[0][0], found[0][1], copies) if found else (None, None, copies)
+
+
 def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant_lm_head=True,
                   quant_embeddings=True, quant_vision=True, accuracy_level=4, adapter=None, force=False,
                   chunk_bytes=2 << 30, quiet=False, log=print, attention="plain"):
@@ -55,6 +93,7 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     ck = Checkpoint(src, adapter)
     cfg = ck.config
     tc, pc = check_inputs(src)
+    template = chat_template(src, tc)
     size = pc.get("size") or {}
     if size and (size.get("height"), size.get("width")) != (cfg.image_size, cfg.image_size):
         raise BuildError(f"preprocessor_config.json: size {size} disagrees with vision_config.image_size {cfg.image_size}")
@@ -79,8 +118,10 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     os.makedirs(os.path.join(tmp, "onnx"))
     try:
         rows, files_meta = _build_into(ck, cfg, src, tmp, quant, block_size, quant_decoder, quant_lm_head,
-                                       quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc, attention)
-        manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter, attention)
+                                       quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc, attention,
+                                       template)
+        manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter, attention,
+                             template[1])
         with open(os.path.join(tmp, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
         if os.path.exists(out):
@@ -97,7 +138,8 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     return {"manifest": manifest, "seconds": total, "peak_rss_mb": peak_rss_mb()}
 
 
-def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention):
+def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention,
+                template):
     od = os.path.join(tmp, "onnx")
     rows, meta = [], {}
     variants = [("", QuantOptions(False, block_size))]
@@ -168,28 +210,32 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
                                   "image_token") if k in tc}
     with open(os.path.join(tmp, "special_tokens_map.json"), "w") as fh:
         json.dump(special, fh, indent=2)
-    # transformers.js' Gemma3Processor reads chat_template.jinja.
-    tpl = None
-    if os.path.isfile(os.path.join(src, "chat_template.jinja")):
-        tpl = open(os.path.join(src, "chat_template.jinja"), encoding="utf-8").read()
-    elif os.path.isfile(os.path.join(src, "chat_template.json")):
-        tpl = read_json(os.path.join(src, "chat_template.json"), "chat_template.json").get("chat_template")
-    elif isinstance(tc.get("chat_template"), str):
-        tpl = tc["chat_template"]
-    if tpl:
-        with open(os.path.join(tmp, "chat_template.jinja"), "w", encoding="utf-8") as fh:
+    # Chat template files of the checkpoint are copied as they are. transformers.js' Gemma3Processor reads
+    # chat_template.jinja, so one is written from chat_template.json or tokenizer_config.json when the
+    # checkpoint has none; its tokenizer (and web/assistant/package.js) read tokenizer_config.json's
+    # chat_template first, so that one is set to the same template when it differs (Hugging Face lets
+    # chat_template.jinja override tokenizer_config.json).
+    tpl, tpl_source, tpl_copies = template
+    for f in tpl_copies:
+        shutil.copyfile(os.path.join(src, f), os.path.join(tmp, f))
+    if tpl and "chat_template.jinja" not in tpl_copies:
+        with open(os.path.join(tmp, "chat_template.jinja"), "w", encoding="utf-8", newline="") as fh:
             fh.write(tpl)
+    if tpl and _template_of(tc.get("chat_template")) != tpl:
+        with open(os.path.join(tmp, "tokenizer_config.json"), "w", encoding="utf-8") as fh:
+            json.dump(dict(tc, chat_template=tpl), fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
     t0 = time.time()
     tokenizer_json.write(os.path.join(src, "tokenizer.model"), os.path.join(tmp, "tokenizer.json"), tc)
     rows.append(("tokenizer.json", time.time() - t0))
-    for f in (["chat_template.jinja"] if tpl else []) + ["config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
+    for f in sorted(set(tpl_copies + (["chat_template.jinja"] if tpl else []))) + ["config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
               "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "tokenizer_config.json"]:
         meta[f] = dict(kind="tokenizer" if f.startswith("tokenizer") or f.startswith("special") else "config",
                        dtype=None, quantization=None)
     return rows, meta
 
 
-def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention):
+def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, template_source):
     files = []
     for path in sorted(meta):
         full = os.path.join(tmp, path)
@@ -205,5 +251,5 @@ def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention):
             "builder": {"tool": "tools/build_model.py", "quant": quant, "block_size": block_size,
                         "accuracy_level": acc, "attention": {"decoder": "GroupQueryAttention" if attention == "gqa" else "plain-onnx", "decoder_token_types": "plain-onnx"},
                         "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
-                        "lora_merged_tensors": len(ck.merged)},
+                        "lora_merged_tensors": len(ck.merged), "chat_template_source": template_source},
             "model": cfg.summary(), "graphs": graphs, "files": files}
