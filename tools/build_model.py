@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_builder import BuildError  # noqa: E402
+from model_builder import grounding as grounding_convention  # noqa: E402
 from model_builder.package import build_package  # noqa: E402
 
 
@@ -29,16 +30,33 @@ def main(argv=None):
     ap.add_argument("--attention", choices=["plain", "gqa"], default="plain",
                     help="decoder_model_merged attention: plain ONNX ops (default, measured faster/correct, see README) "
                          "or com.microsoft GroupQueryAttention; decoder_token_types is always plain")
+    g = ap.add_argument_group("grounding convention", "written to config.json[\"endoscribe\"][\"grounding\"] for the "
+                              "EndoScribe runtime (tools/model_builder/PACKAGE.md); nothing given and none in the "
+                              "checkpoint: nothing is written and the runtime assumes box_format auto, box_order "
+                              "xyxy, region_input coordinates")
+    g.add_argument("--grounding", metavar="JSON_OR_FILE",
+                   help='a JSON object, inline or in a file: {"box_format": ..., "box_order": ..., "region_input": ...}')
+    g.add_argument("--box-format", choices=grounding_convention.KEYS["box_format"],
+                   help="how the model writes boxes: auto-detect, [..] normalised to 0-1 or 0-1000, pixels, or "
+                        "PaliGemma <locNNNN> tokens")
+    g.add_argument("--box-order", choices=grounding_convention.KEYS["box_order"], help="coordinate order in [..] boxes")
+    g.add_argument("--region-input", choices=grounding_convention.KEYS["region_input"],
+                   help="how a question about a drawn region reaches the model: its box as text, a crop, or both")
     ap.add_argument("--force", action="store_true", help="replace an existing non-empty output folder")
     ap.add_argument("--chunk-gb", type=float, default=2.0, help="max size of one external data file (GiB)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     a = ap.parse_args(argv)
     try:
+        grounding = grounding_convention.parse_spec(a.grounding) if a.grounding else {}
+        for k in grounding_convention.KEYS:  # single options override the JSON
+            if getattr(a, k) is not None:
+                grounding[k] = getattr(a, k)
         build_package(a.checkpoint, a.output, quant=a.quant, block_size=a.block_size,
                       quant_decoder=not a.no_quant_decoder, quant_lm_head=not a.no_quant_lm_head,
                       quant_embeddings=not a.no_quant_embeddings, quant_vision=not a.no_quant_vision,
                       accuracy_level=a.accuracy_level, adapter=a.adapter, force=a.force,
-                      chunk_bytes=int(a.chunk_gb * (1 << 30)), quiet=a.quiet, attention=a.attention)
+                      chunk_bytes=int(a.chunk_gb * (1 << 30)), quiet=a.quiet, attention=a.attention,
+                      grounding=grounding)
     except BuildError as e:
         print(f"build_model: error: {e}", file=sys.stderr)
         return 2

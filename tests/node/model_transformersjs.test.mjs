@@ -1,20 +1,31 @@
 // transformers.js 4.x loads a package built by tools/build_model.py unchanged (tokenizer.json, configs,
-// vision_encoder + embed_tokens + decoder_model_merged with external data) and generates.
+// vision_encoder + embed_tokens + decoder_model_merged with external data) and generates. The package is
+// built with a grounding convention, so config.json carries the extra "endoscribe" block throughout.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { AutoProcessor, AutoTokenizer, Gemma3ForConditionalGeneration, RawImage, Tensor, env } from '@huggingface/transformers';
 import { FIXTURE, GOLDEN, PackageRunner, buildPackage, maxAbsDiff, readNpy } from './model_helpers.mjs';
+import { groundingConfig } from '../../web/assistant/grounding.js';
 
 env.allowRemoteModels = false;
 env.localModelPath = '/';
 let pkg;
-before(() => { pkg = path.resolve(buildPackage(path.join(FIXTURE, 'checkpoint'))); });
+const GROUNDING = { box_format: 'normalized_1000', box_order: 'yxyx', region_input: 'both' };
+before(() => {
+  pkg = path.resolve(buildPackage(path.join(FIXTURE, 'checkpoint'), ['--grounding', JSON.stringify(GROUNDING)]));
+});
 after(() => fs.rmSync(pkg, { recursive: true, force: true }));
 
 const ids = (a) => new Tensor('int64', BigInt64Array.from(a.map(BigInt)), [1, a.length]);
 const ones = (n) => new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+
+test('config.json carries the grounding convention the runtime reads', () => {
+  const config = JSON.parse(fs.readFileSync(path.join(pkg, 'config.json'), 'utf8'));
+  assert.deepEqual(config.endoscribe, { grounding: GROUNDING });
+  assert.deepEqual(groundingConfig({ config }), { format: 'normalized_1000', order: 'yxyx', regionInput: 'both' });
+});
 
 test('tokenizer.json tokenizes the golden prompts like SentencePiece', async () => {
   const tok = await AutoTokenizer.from_pretrained(pkg);

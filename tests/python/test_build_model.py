@@ -223,6 +223,23 @@ class ErrorTest(Tmp):
         src = self.broken(lambda s: open(os.path.join(s, "chat_template.jinja"), "wb").write(b"{{ bos_token }}\xff\xfe"))
         self.expect_error(src, "chat_template.jinja", "UTF-8")
 
+    def test_bad_grounding(self):
+        for spec, needles in (('{"box_scale": 1000}', ["unknown grounding key", "box_scale"]),
+                              ('{"box_format": "0-1000"}', ["box_format", "normalized_1000"]),
+                              ('{"box_order": ', ["--grounding", "malformed JSON"]),
+                              ('["yxyx"]', ["must be a JSON object", "got list"]),
+                              (self.p("none.json"), ["no such file", "none.json"])):
+            self.expect_error(CKPT, *needles, args=("--grounding", spec))
+        bad = self.p("bad.json")
+        open(bad, "w").write('{"region_input": "mask"}')
+        self.expect_error(CKPT, "bad.json", "region_input", "coordinates, crop, both", args=("--grounding", bad))
+
+        def block(s):
+            c = json.load(open(os.path.join(s, "config.json")))
+            c["endoscribe"] = {"grounding": {"box_order": "xy"}}
+            json.dump(c, open(os.path.join(s, "config.json"), "w"))
+        self.expect_error(self.broken(block), "config.json", "box_order", "xyxy, yxyx")
+
     def test_existing_output_is_kept(self):
         out = self.p("out")
         os.makedirs(out)
@@ -321,6 +338,51 @@ class ChatTemplateTest(Tmp):
         r = subprocess.run([NODE, "--input-type=module", "-e", script, out, json.dumps(MESSAGES)],
                            capture_output=True, text=True, cwd=ROOT, check=True)
         self.assertEqual(json.loads(r.stdout.strip().splitlines()[-1]), [RENDERED, RENDERED])
+
+
+class GroundingTest(Tmp):
+    """--grounding / --box-format / --box-order / --region-input -> config.json["endoscribe"]["grounding"]."""
+
+    def config(self, src, *args):
+        out = self.p("pkg")
+        r = build(src, out, "--quant", "none", *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = json.load(open(os.path.join(out, "config.json")))
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        shutil.rmtree(out)
+        return c, m["builder"]["grounding"]
+
+    def test_default_writes_nothing(self):
+        c, g = self.config(CKPT)
+        self.assertNotIn("endoscribe", c)
+        self.assertIsNone(g)
+
+    def test_file_and_single_options(self):
+        base, _ = self.config(CKPT)
+        f = self.p("g.json")
+        json.dump({"box_format": "normalized_1000", "box_order": "yxyx", "region_input": "crop"}, open(f, "w"))
+        c, g = self.config(CKPT, "--grounding", f, "--region-input", "both")
+        want = {"box_format": "normalized_1000", "box_order": "yxyx", "region_input": "both"}
+        self.assertEqual(c.pop("endoscribe"), {"grounding": want})
+        self.assertEqual(g, want)
+        self.assertEqual(c, base)  # nothing else in config.json changes
+        c, _ = self.config(CKPT, "--grounding", '{"box_format": "paligemma_loc"}')
+        self.assertEqual(c["endoscribe"], {"grounding": {"box_format": "paligemma_loc"}})  # the rest: runtime defaults
+        c, _ = self.config(CKPT, "--box-order", "yxyx")
+        self.assertEqual(c["endoscribe"], {"grounding": {"box_order": "yxyx"}})
+
+    def test_checkpoint_block_kept_and_overridden(self):
+        src = self.p("src")
+        shutil.copytree(CKPT, src)
+        c = json.load(open(os.path.join(src, "config.json")))
+        c["endoscribe"] = {"grounding": {"box_format": "pixels", "box_order": "yxyx"}, "note": "fine-tune 3"}
+        json.dump(c, open(os.path.join(src, "config.json"), "w"))
+        got, _ = self.config(src)
+        self.assertEqual(got["endoscribe"], c["endoscribe"])
+        got, g = self.config(src, "--box-format", "normalized_1")
+        self.assertEqual(got["endoscribe"], {"grounding": {"box_format": "normalized_1", "box_order": "yxyx"},
+                                             "note": "fine-tune 3"})
+        self.assertEqual(g, got["endoscribe"]["grounding"])
 
 
 @unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")

@@ -11,6 +11,7 @@ from .checkpoint import Checkpoint, read_json
 from .gemma3_graphs import QuantOptions, Weights, build_decoder, build_embed, build_vision
 from .onnx_graph import Graph, WeightStore
 from .progress import Stage, peak_rss_mb, summary_table
+from . import grounding as grounding_convention
 from . import tokenizer_json
 
 COPIED = ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.model", "tokenizer_config.json"]
@@ -84,7 +85,9 @@ def chat_template(folder, tc):
 
 def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant_lm_head=True,
                   quant_embeddings=True, quant_vision=True, accuracy_level=4, adapter=None, force=False,
-                  chunk_bytes=2 << 30, quiet=False, log=print, attention="plain"):
+                  chunk_bytes=2 << 30, quiet=False, log=print, attention="plain", grounding=None):
+    """grounding: {box_format, box_order, region_input} (any subset) for config.json["endoscribe"]["grounding"],
+    laid over the checkpoint's own block; None and no block in the checkpoint: nothing is written."""
     t_start = time.time()
     if attention not in ("plain", "gqa"):
         raise BuildError(f"--attention must be plain or gqa (got {attention})")
@@ -94,6 +97,7 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     cfg = ck.config
     tc, pc = check_inputs(src)
     template = chat_template(src, tc)
+    grounding = grounding_convention.resolve(cfg.raw, grounding_convention.validate(grounding or {}, "grounding"))
     size = pc.get("size") or {}
     if size and (size.get("height"), size.get("width")) != (cfg.image_size, cfg.image_size):
         raise BuildError(f"preprocessor_config.json: size {size} disagrees with vision_config.image_size {cfg.image_size}")
@@ -119,9 +123,9 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     try:
         rows, files_meta = _build_into(ck, cfg, src, tmp, quant, block_size, quant_decoder, quant_lm_head,
                                        quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc, attention,
-                                       template)
+                                       template, grounding)
         manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter, attention,
-                             template[1])
+                             template[1], grounding)
         with open(os.path.join(tmp, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
         if os.path.exists(out):
@@ -139,7 +143,7 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
 
 
 def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention,
-                template):
+                template, grounding):
     od = os.path.join(tmp, "onnx")
     rows, meta = [], {}
     variants = [("", QuantOptions(False, block_size))]
@@ -202,6 +206,8 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
         if m["kind"] == "onnx":
             ext[os.path.basename(path)] = len(m["external_data"])
     conf["transformers.js_config"] = {"use_external_data_format": ext}
+    if grounding:  # other keys of a checkpoint's "endoscribe" block are kept
+        conf["endoscribe"] = dict(conf.get("endoscribe") or {}, grounding=grounding)
     with open(os.path.join(tmp, "config.json"), "w") as fh:
         json.dump(conf, fh, indent=2)
     with open(os.path.join(tmp, "processor_config.json"), "w") as fh:
@@ -235,7 +241,7 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
     return rows, meta
 
 
-def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, template_source):
+def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, template_source, grounding):
     files = []
     for path in sorted(meta):
         full = os.path.join(tmp, path)
@@ -251,5 +257,6 @@ def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, te
             "builder": {"tool": "tools/build_model.py", "quant": quant, "block_size": block_size,
                         "accuracy_level": acc, "attention": {"decoder": "GroupQueryAttention" if attention == "gqa" else "plain-onnx", "decoder_token_types": "plain-onnx"},
                         "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
-                        "lora_merged_tensors": len(ck.merged), "chat_template_source": template_source},
+                        "lora_merged_tensors": len(ck.merged), "chat_template_source": template_source,
+                        "grounding": grounding},
             "model": cfg.summary(), "graphs": graphs, "files": files}
