@@ -7,6 +7,7 @@
 //        [--strategies feedback,plain,box_refine,...] [--no-reference]
 //        [--stop-iou 0.9] [--threads 2] [--json OUT.json] [--core PATH]
 //        [--encoder ONNX --decoder ONNX]
+//   node tools/eval_segmentation.mjs --report RESULT.json   (tables of a saved run)
 //
 // Our pipeline: the C++ core (WASM) decodes images, pre/post-processes for SAM
 // and plays the clicker; onnxruntime-web's WASM EP runs the model. The
@@ -206,6 +207,8 @@ export async function evaluate(args, log = console.log) {
     }
     core.freeImage(img);
     res.images++;
+    // Long runs keep what they measured if interrupted.
+    if (args.json) fs.writeFileSync(`${args.json}.partial`, JSON.stringify(res));
     const last = (arr) => (arr.length ? arr.at(-1).ious : []);
     log(`[${i + 1}/${rows.length}] ${row.image}: ${regions.length} object(s), encoder ${emb.ms.toFixed(0)} ms` +
       (refEmb ? ` (ref ${refEmb.ms.toFixed(0)} ms)` : '') +
@@ -242,10 +245,18 @@ export function report(res, maxClicks) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
+    if (process.argv[2] === '--report') {
+      const res = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+      console.log(report(res, res.args.maxClicks));
+      process.exit(0);
+    }
     const args = parseArgs(process.argv.slice(2));
     const res = await evaluate(args);
     console.log('\n' + report(res, args.maxClicks));
-    if (args.json) fs.writeFileSync(args.json, JSON.stringify(res, null, 1));
+    if (args.json) {
+      fs.writeFileSync(args.json, JSON.stringify(res, null, 1));
+      fs.rmSync(`${args.json}.partial`, { force: true });
+    }
     process.exit(0);
   } catch (e) {
     console.error(`eval_segmentation: ${e.message}`);
