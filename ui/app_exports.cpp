@@ -1,6 +1,8 @@
 // app_exports.cpp: the functions web/loader.js calls (file picker, drag and
 // drop, the demo case, and the read-only automation hook window.endoscribe).
 #include <emscripten/emscripten.h>
+#include <imgui.h>
+#include <imgui_internal.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -92,6 +94,16 @@ EMSCRIPTEN_KEEPALIVE const char* es_app_state_json() {
     auto widgets = nlohmann::json::object();
     for (const auto& [name, r] : a.widgets) widgets[name] = {r.x, r.y, r.w, r.h};
     j["widgets"] = widgets;
+    // Visible ImGui windows (panels, banners, floating tools), so tests can
+    // aim at parts of the viewer nothing covers.
+    auto windows = nlohmann::json::array();
+    if (ImGuiContext* g = ImGui::GetCurrentContext()) {
+        for (ImGuiWindow* w : g->Windows) {
+            if (!w->Active || w->Hidden || (w->Flags & ImGuiWindowFlags_ChildWindow)) continue;
+            windows.push_back({{"name", w->Name}, {"rect", {w->Pos.x, w->Pos.y, w->Size.x, w->Size.y}}});
+        }
+    }
+    j["windows"] = windows;
     out = j.dump();
     return out.c_str();
 }

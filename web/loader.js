@@ -14,7 +14,8 @@
 //                    levels: {brightness, contrast, gamma}, max_texture_dimension, current,
 //                    images: [{name, format, width, height, texture_width, texture_height, downscaled}],
 //                    errors: [text], notices: [text], cursor: {x, y, r, g, b, a} | null,
-//                    widgets: {name: [x, y, w, h]} }   (CSS pixels; screen = offset + scale * image)
+//                    widgets: {name: [x, y, w, h]}, windows: [{name, rect: [x, y, w, h]}] }
+//                  (CSS pixels; screen = offset + scale * image)
 //   gpuErrors      WebGPU errors seen so far (each is also logged with console.error)
 // Performance marks (tools/bench/first_frame.mjs): 'endoscribe-first-frame'
 // when the first frame is drawn, 'endoscribe-case-shown' when the default case is.
@@ -82,17 +83,42 @@
     }
   }
 
-  async function openFiles(files) {
-    let selectNext = true;
-    for (const file of Array.from(files || [])) {
-      let bytes;
-      try {
-        bytes = new Uint8Array(await file.arrayBuffer());
-      } catch (e) {
-        reportError(`Could not read "${file.name}": ${e.message}`);
-        continue;
+  async function readBytes(file) {
+    try {
+      return new Uint8Array(await file.arrayBuffer());
+    } catch (e) {
+      reportError(`Could not read "${file.name}": ${e.message}`);
+      return null;
+    }
+  }
+
+  // Files from the picker or a drop. A case.json among them opens as a case:
+  // its images are taken from the same selection, in the case's order.
+  async function openFiles(fileList) {
+    let files = Array.from(fileList || []);
+    const ordered = [];
+    for (const caseFile of files.filter((f) => /\.json$/i.test(f.name))) {
+      files = files.filter((f) => f !== caseFile);
+      const bytes = await readBytes(caseFile);
+      if (!bytes) continue;
+      const opened = JSON.parse(Module.UTF8ToString(Module.ccall('es_app_open_case', 'number', ['string', 'string'],
+        [new TextDecoder().decode(bytes), caseFile.name])));
+      if (!opened.ok) continue;  // the app shows the error
+      for (const path of opened.files) {
+        const base = path.split('/').pop();
+        const match = files.find((f) => f.name === base);
+        if (!match) {
+          reportError(`The case "${caseFile.name}" lists "${path}", which was not among the files opened with it.`);
+          continue;
+        }
+        ordered.push(match);
+        files = files.filter((f) => f !== match);
       }
-      if (openBytes(file.name, bytes, selectNext) >= 0) selectNext = false;
+    }
+    let selectNext = true;
+    for (const file of ordered.concat(files)) {
+      const bytes = await readBytes(file);
+      if (bytes && openBytes(file.name, bytes, selectNext) >= 0) selectNext = false;
     }
   }
 

@@ -9,7 +9,9 @@ const SHELL = ['./', 'index.html', 'loader.js', 'style.css', 'endoscribe.js', 'e
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE)
-    .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' }))))
+    .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' })))
+      // Best effort: a plain static server has no /api/config.
+      .then(() => cache.add(new Request('api/config', { cache: 'reload' })).catch(() => {})))
     .then(() => self.skipWaiting()));
 });
 
@@ -23,8 +25,10 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  // Only this origin's GETs; /api/ answers are live data, never cached.
-  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith('/api/')) return;
+  // Only this origin's GETs. /api/ answers are live data, never cached, except
+  // /api/config (the allowed model hosts), which the page needs offline too.
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/') && url.pathname !== '/api/config') return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     try {

@@ -117,3 +117,22 @@ export function saveArtifact(name, data) {
   fs.writeFileSync(file, data);
   return file;
 }
+
+// A point of the viewer (CSS px) that no ImGui window covers, as close as
+// possible to `preferred` [x, y] - floating panels may lie over the image.
+export function freeViewerPoint(state, preferred) {
+  const [vx, vy, vw, vh] = state.viewer_rect;
+  const covered = (x, y) => (state.windows || []).some(({ rect: [wx, wy, ww, wh] }) =>
+    x >= wx && y >= wy && x < wx + ww && y < wy + wh);
+  const inside = (x, y) => x >= vx + 2 && y >= vy + 2 && x < vx + vw - 2 && y < vy + vh - 2;
+  let best = null;
+  for (let y = vy + 4; y < vy + vh; y += 8) {
+    for (let x = vx + 4; x < vx + vw; x += 8) {
+      if (!inside(x, y) || covered(x, y)) continue;
+      const d = (x - preferred[0]) ** 2 + (y - preferred[1]) ** 2;
+      if (!best || d < best.d) best = { x, y, d };
+    }
+  }
+  if (!best) throw new Error('no part of the viewer is free of windows: ' + JSON.stringify(state.windows));
+  return [Math.round(best.x), Math.round(best.y)];
+}

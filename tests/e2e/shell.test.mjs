@@ -3,7 +3,7 @@
 // message a browser without WebGPU gets.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, saveArtifact, missingPrerequisites } from './harness.mjs';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, freeViewerPoint } from './harness.mjs';
 
 const skip = missingPrerequisites();
 
@@ -31,7 +31,7 @@ describe('app shell', { skip: skip || false, timeout: 120000 }, () => {
 
       // Touchpad pinch arrives as wheel events with ctrlKey set; the page
       // itself must not zoom (devicePixelRatio stays 2).
-      const [mx, my] = [300, 250];
+      const [mx, my] = freeViewerPoint(s, [300, 250]);
       await page.mouse.move(mx, my);
       const ix = (mx - s.view.offset_x) / s.view.scale;
       await page.keyboard.down('Control');

@@ -5,7 +5,7 @@
 // events; levels are set through the real sliders with the keyboard.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, saveArtifact, missingPrerequisites } from './harness.mjs';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, freeViewerPoint } from './harness.mjs';
 
 const skip = missingPrerequisites();
 if (skip) console.log(`# skipping e2e viewer tests: ${skip}`);
@@ -78,7 +78,9 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
         // Move to the middle of the texel under (sx, sy).
         const ix = Math.floor((sx + 0.5 - ox) / scale), iy = Math.floor((sy + 0.5 - oy) / scale);
         sx = Math.floor(ox + scale * (ix + 0.5)); sy = Math.floor(oy + scale * (iy + 0.5));
-        if (sx >= x0 && sx < x1 && sy >= y0 && sy < y1) pts.push([sx, sy]);
+        const covered = (state.windows || []).some(({ rect: [wx, wy, ww, wh] }) =>
+          sx >= wx && sy >= wy && sx < wx + ww && sy < wy + wh);  // floating panels
+        if (sx >= x0 && sx < x1 && sy >= y0 && sy < y1 && !covered) pts.push([sx, sy]);
       }
     }
     return pts;
@@ -159,18 +161,19 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
 
   it('shows the pixel under the cursor in the status bar', async () => {
     const s = await state();
-    const [sx, sy] = [Math.floor(s.view.offset_x + s.view.scale * 300.5), Math.floor(s.view.offset_y + s.view.scale * 260.5)];
+    const [sx, sy] = freeViewerPoint(s, [Math.floor(s.view.offset_x + s.view.scale * 300.5), Math.floor(s.view.offset_y + s.view.scale * 260.5)]);
+    // The texel drawn at that screen pixel's centre.
+    const ix = Math.floor((sx + 0.5 - s.view.offset_x) / s.view.scale), iy = Math.floor((sy + 0.5 - s.view.offset_y) / s.view.scale);
     await page.mouse.move(sx, sy);
-    const c = await waitState((t) => t.cursor && t.cursor.x === 300, 'cursor read-out');
-    assert.equal(c.cursor.y, 260);
-    const px = await decoder.evaluate(() => Array.from(window.demo.data.slice((260 * 640 + 300) * 4, (260 * 640 + 300) * 4 + 3)));
+    const c = await waitState((t) => t.cursor && t.cursor.x === ix && t.cursor.y === iy, 'cursor read-out');
+    const px = await decoder.evaluate(([x, y]) => Array.from(window.demo.data.slice((y * 640 + x) * 4, (y * 640 + x) * 4 + 3)), [ix, iy]);
     assert.deepEqual([c.cursor.r, c.cursor.g, c.cursor.b], px);
     await screenshot('01b-status-bar.png');
   });
 
   it('zooms with the mouse wheel around the cursor', async () => {
     const s0 = await state();
-    const [mx, my] = [420, 330];
+    const [mx, my] = freeViewerPoint(s0, [420, 330]);
     await page.mouse.move(mx, my);
     const ix = (mx - s0.view.offset_x) / s0.view.scale, iy = (my - s0.view.offset_y) / s0.view.scale;
     await page.mouse.wheel(0, -100);
@@ -189,10 +192,11 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
 
   it('pans by dragging', async () => {
     const s0 = await state();
-    await page.mouse.move(500, 400);
+    const [px, py] = freeViewerPoint(s0, [500, 400]);
+    await page.mouse.move(px, py);
     await page.mouse.down();
-    await page.mouse.move(560, 430, { steps: 4 });
-    await page.mouse.move(620, 455, { steps: 4 });
+    await page.mouse.move(px + 60, py + 30, { steps: 4 });
+    await page.mouse.move(px + 120, py + 55, { steps: 4 });
     await page.mouse.up();
     const s1 = await waitState((s) => s.view.offset_x !== s0.view.offset_x, 'pan');
     assert.equal(s1.view.offset_x - s0.view.offset_x, 120);
@@ -210,7 +214,7 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
     await page.mouse.move(5, 5);
     await screenshot('04-one-to-one.png');
     await checkPixels(s, null, '1:1');
-    await page.mouse.move(500, 400);
+    await page.mouse.move(...freeViewerPoint(s, [500, 400]));
     await page.keyboard.press('f');
     s = await waitState((t) => t.view.auto_fit, 'fit by keyboard');
     await page.mouse.wheel(0, 100);  // zoom out a little: filtered, not exact
@@ -282,7 +286,7 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
     // Everything else still works: the image is still drawn right (below the
     // error banners), zoom works, and a good file dropped afterwards opens.
     await checkPixels(s, null, 'after errors', s.viewer_rect[3] * 0.55);
-    await page.mouse.move(600, 500);
+    await page.mouse.move(...freeViewerPoint(s, [600, 500]));
     await page.mouse.wheel(0, -100);
     await waitState((t) => t.view.scale > s.view.scale * 1.1, 'zoom after errors');
     await drop([{ name: 'dropped-frame.png', fetch: 'demo/image-3.png', type: 'image/png' }]);
@@ -290,6 +294,27 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
     assert.equal(s2.current, s2.images.length - 1);
     assert.equal(s2.images[s2.current].name, 'dropped-frame.png');
     await screenshot('08-dropped-image.png');
+    browser.assertClean();
+  });
+
+  it('opens a case (case.json with its images) dropped together', async () => {
+    const before = await state();
+    await page.evaluate(async () => {
+      const dt = new DataTransfer();
+      const add = async (url, name, type) => dt.items.add(new File([await (await fetch(url)).arrayBuffer()], name, { type }));
+      const json = { format: 'endoscribe-case', version: 1, id: 'visit-2', title: 'Follow-up visit',
+        images: [{ file: 'frames/second.png', width: 640, height: 512 }, { file: 'first.png', width: 640, height: 512 }] };
+      dt.items.add(new File([JSON.stringify(json)], 'case.json', { type: 'application/json' }));
+      await add('demo/image-1.png', 'first.png', 'image/png');
+      await add('demo/image-2.png', 'second.png', 'image/png');
+      document.getElementById('canvas').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const s = await waitState((t) => t.images.length === before.images.length + 2, 'case images opened');
+    assert.equal(s.case, 'Follow-up visit');
+    // In the case's order, the first one shown.
+    assert.deepEqual(s.images.slice(-2).map((i) => i.name), ['second.png', 'first.png']);
+    assert.equal(s.current, before.images.length);
+    assert.equal(s.errors.length, before.errors.length);
     browser.assertClean();
   });
 
