@@ -77,6 +77,9 @@ public:
     // drawn once nothing has changed for a second. Anything that changes what
     // is shown calls wake().
     void wake() { idle_frames_ = 0; }
+    // Shows new content with a few frames instead of a second of full-rate
+    // drawing (streamed answer tokens: the GPU is busy with inference).
+    void redraw() { if (idle_frames_ > 58) idle_frames_ = 58; }
     // Screen rectangles of named controls, for the automation hook
     // (window.endoscribe.state().widgets): tests click the real controls.
     std::map<std::string, Rect> widgets;
@@ -116,6 +119,7 @@ void draw_thumbnail_strip(App& a);
 void draw_status_bar(App& a);
 void draw_message_banner(App& a);
 void draw_empty_hint(App& a);
+void draw_assistant(App& a);  // panel_assistant.cpp (assistant_ui.h)
 
 // JS side (web/loader.js) entry points called from C++.
 void js_open_file_picker();

@@ -36,3 +36,12 @@ if(ES_SYSTEM_PYTHON AND EXISTS "${ES_TINY_DIR}/config.json")
 else()
   message(WARNING "/usr/bin/python3 or the tiny fixture missing: the app is built without its tiny model package")
 endif()
+
+# Label sets for the Classify tab (models/labels -> app/labels).
+foreach(f hyperkvasir.json upper_gi_three_level.json)
+  add_custom_command(
+    OUTPUT "${ES_APP_DIR}/labels/${f}"
+    COMMAND ${CMAKE_COMMAND} -E copy_if_different "${CMAKE_SOURCE_DIR}/models/labels/${f}" "${ES_APP_DIR}/labels/${f}"
+    DEPENDS "${CMAKE_SOURCE_DIR}/models/labels/${f}" VERBATIM)
+  list(APPEND ES_APP_FILES "${ES_APP_DIR}/labels/${f}")
+endforeach()

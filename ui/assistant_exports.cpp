@@ -43,7 +43,7 @@ EMSCRIPTEN_KEEPALIVE void es_assistant_ui_state(const char* json) {
     esui::AssistantUi& ui = esui::assistant_ui();
     ui.state = std::move(j);
     ui.connected = true;
-    esui::app().wake();
+    esui::app().redraw();
 }
 
 // The image in view, for the model: JSON {key, name, width, height, rgba}

@@ -252,6 +252,7 @@
     if (!Module) throw new Error('module did not initialise');
     statusEl.hidden = true;
     hook.state = () => JSON.parse(Module.UTF8ToString(Module._es_app_state_json()));
+    hook.module = () => Module;  // for the app's own ES modules (web/assistant/app_assistant.js)
     const maxTexture = parseInt(params.get('max_texture') || '0', 10);
     if (maxTexture > 0) Module._es_app_set_texture_limit_override(maxTexture);
     wireFileInput();

@@ -29,6 +29,9 @@ self.addEventListener('fetch', (event) => {
   // /api/config (the allowed model hosts), which the page needs offline too.
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/api/') && url.pathname !== '/api/config') return;
+  // Model files go through the model manager's own cache (OPFS), with Range
+  // requests for resuming: not duplicated here (a 206 cannot be cached anyway).
+  if (url.pathname.includes('/models/')) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     try {

@@ -71,7 +71,9 @@ export class AssistantRuntime {
   // ort: the onnxruntime-web module; core: a Core; pkg: a ModelPackage.
   // executionProviders: tried in order ('webgpu' then 'wasm' by default).
   // variant: 'fp32' or 'q4' (f32 activations either way: SwiftShader lacks shader-f16).
-  static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null }) {
+  // sessionOptions: extra ort session options (e.g. {logSeverityLevel: 3}).
+  static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
+    sessionOptions = {} }) {
     const notices = [...pkg.notices];
     const model = pkg.model;
     const tokenizer = core.tokenizer(await pkg.file('tokenizer.model'), pkg.tokenizerConfigText);
@@ -84,7 +86,7 @@ export class AssistantRuntime {
       let lastError = null;
       for (const ep of executionProviders) {
         try {
-          const options = { executionProviders: [ep], externalData: g.externalData, graphOptimizationLevel: 'all' };
+          const options = { graphOptimizationLevel: 'all', ...sessionOptions, executionProviders: [ep], externalData: g.externalData };
           if (ep === 'webgpu' && graph.startsWith('decoder')) {
             // Keep the KV cache on the GPU between steps.
             options.preferredOutputLocation = {};

@@ -1,0 +1,158 @@
+// assistant.test.mjs: the assistant end to end in headless Chromium (WebGPU on
+// SwiftShader), served by the real server, driven through the real panels:
+// the built-in tiny model is loaded from the server (Models tab), the golden
+// image is opened through the file picker, two questions give the golden
+// greedy continuations token for token (the second prefills only its new
+// tokens on the kept KV cache), Stop ends an answer mid-way, Classify gives 23
+// probabilities that sum to 1, and after a reload the model comes from the
+// browser's cache (no model file requested) and the conversation is back.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, repoRoot, appDir } from './harness.mjs';
+
+const TINY = path.join(repoRoot, 'tests/fixtures/tiny-gemma3');
+const IMAGE = path.join(TINY, 'golden/image.png');
+let skip = missingPrerequisites();
+if (!skip && !fs.existsSync(path.join(appDir, 'models/tiny-gemma3/manifest.json'))) skip = 'app built without models/tiny-gemma3';
+if (!skip && !fs.existsSync(path.join(appDir, 'ort/ort.webgpu.min.mjs'))) skip = 'app built without onnxruntime-web';
+if (skip) console.log(`# skipping e2e assistant tests: ${skip}`);
+const golden = skip ? null : JSON.parse(fs.readFileSync(path.join(TINY, 'golden/golden.json'), 'utf8'));
+
+describe('assistant', { skip: skip || false, timeout: 180000 }, () => {
+  let server, browser, page;
+
+  const t0 = Date.now();
+  const step = (what) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+  const hookState = () => page.evaluate(() => window.endoscribe.assistant.state());
+  const waitFor = (fn, arg, timeout = 60000) => page.waitForFunction(fn, arg, { timeout, polling: 100 });
+
+  // Clicks a control by the name the app records for it (state().widgets).
+  async function click(name) {
+    await waitFor((n) => !!window.endoscribe.state().widgets[n], name, 10000);
+    const [x, y, w, h] = await page.evaluate((n) => window.endoscribe.state().widgets[n], name);
+    await page.mouse.click(x + w / 2, y + h / 2);
+  }
+
+  // Clicks a tab until the control it shows (`expect`) is drawn.
+  async function openTab(tab, expect) {
+    for (let i = 0; i < 4; i++) {
+      await click(tab);
+      try {
+        await waitFor((n) => !!window.endoscribe.state().widgets[n], expect, 3000);
+        return;
+      } catch { /* the click may have landed before a frame; try again */ }
+    }
+    saveArtifact(`assistant-tab-failed.png`, await page.screenshot());
+    throw new Error(`tab ${tab} did not show ${expect}`);
+  }
+
+  async function openApp() {
+    await page.goto(server.url + '?case=none');
+    await page.evaluate(() => window.endoscribe.ready);
+    await waitFor(() => window.endoscribe.assistant?.started === true);
+    await page.setInputFiles('#file-input', IMAGE);
+    await waitFor(() => window.endoscribe.assistant.state().image?.name === 'image.png');
+  }
+
+  async function askByTyping(question, turn) {
+    await click('asst_question');
+    await page.keyboard.type(question);
+    await click('asst_ask');
+    await waitFor((t) => window.endoscribe.assistant.state().turns[t]?.done === true, turn, 90000);
+  }
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    page = browser.page;
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('loads the tiny model, answers like the oracle, stops, classifies, and comes back after a reload', async () => {
+    await openApp();
+
+    step('app open');
+    // Models tab: the built-in package from this server.
+    await openTab('asst_tab_models', 'asst_load_default');
+    await click('asst_load_default');
+    await waitFor(() => ['ready', 'error'].includes(window.endoscribe.assistant.state().status) &&
+      window.endoscribe.assistant.state().busy === null);
+    let s = await hookState();
+    assert.equal(s.status, 'ready', JSON.stringify(s.messages));
+    assert.equal(s.model.ep, 'webgpu', `fell back: ${s.model.notices.join('; ')}`);
+    assert.equal(s.model.variant, 'fp32');
+    assert.ok(s.cached.some((c) => c.id === 'server:models/tiny-gemma3/' && c.bytes > 1e6), JSON.stringify(s.cached));
+    assert.ok(await page.evaluate(() => window.endoscribe.assistant.modelRequests) >= 8);
+    saveArtifact('assistant-models.png', await page.screenshot());
+
+    step('model loaded');
+    // Two questions, greedy, 24 tokens: the golden continuations, streamed.
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 24, temperature: 0 }));
+    await openTab('asst_tab_chat', 'asst_question');
+    await askByTyping('What is shown in this image?', 0);
+    await askByTyping('How many polyps are visible?', 1);
+    const ids = await page.evaluate(() => window.endoscribe.assistant.turnIds);
+    assert.deepEqual(ids[0], golden.turn1_greedy_ids);
+    assert.deepEqual(ids[1], golden.turn2_greedy_ids);
+    s = await hookState();
+    assert.equal(s.turns[0].answer, golden.turn1_greedy_text);
+    assert.equal(s.turns[1].prefilled, 20, 'the follow-up prefills only its own tokens');
+    saveArtifact('assistant-chat.png', await page.screenshot());
+
+    step('two answers');
+    // Stop mid-answer.
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 400 }));
+    await click('asst_question');
+    await page.keyboard.type('Describe it in detail.');
+    await click('asst_ask');
+    await waitFor(() => (window.endoscribe.assistant.turnIds[2]?.length ?? 0) >= 3);
+    await click('asst_stop');
+    await waitFor(() => window.endoscribe.assistant.state().turns[2]?.done === true);
+    s = await hookState();
+    assert.equal(s.turns[2].reason, 'cancelled');
+    const stoppedAt = (await page.evaluate(() => window.endoscribe.assistant.turnIds[2])).length;
+    assert.ok(stoppedAt >= 3 && stoppedAt < 400, `stopped after ${stoppedAt} tokens`);
+    saveArtifact('assistant-stopped.png', await page.screenshot());
+
+    step('stopped');
+    // Classify: 23 HyperKvasir labels, ranked, summing to 1.
+    await openTab('asst_tab_classify', 'asst_classify');
+    await click('asst_classify');
+    await waitFor(() => !!window.endoscribe.assistant.classification);
+    const c = await page.evaluate(() => window.endoscribe.assistant.classification);
+    assert.equal(c.labels.length, 23);
+    const sum = c.labels.reduce((n, l) => n + l.probability, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-4, `sum ${sum}`);
+    for (let i = 1; i < c.labels.length; i++) assert.ok(c.labels[i - 1].probability >= c.labels[i].probability);
+    await page.waitForTimeout(300);
+    saveArtifact('assistant-classify.png', await page.screenshot());
+
+    step('classified');
+    // Reload: the model comes from the cache by itself, nothing downloaded;
+    // the conversation about this image is back.
+    await openApp();
+    await waitFor(() => window.endoscribe.assistant.state().status === 'ready');
+    assert.equal(await page.evaluate(() => window.endoscribe.assistant.modelRequests), 0);
+    await waitFor(() => window.endoscribe.assistant.state().turns.length === 3);
+    s = await hookState();
+    assert.equal(s.turns[0].answer, golden.turn1_greedy_text);
+    assert.equal(s.turns[2].reason, 'cancelled');
+    step('reloaded');
+    // And it goes on: a follow-up on the restored conversation.
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 4 }));
+    await openTab('asst_tab_chat', 'asst_question');
+    await askByTyping('Any bleeding?', 3);
+    s = await hookState();
+    assert.equal(s.turns.length, 4);
+    assert.notEqual(s.turns[3].reason, 'error');
+    saveArtifact('assistant-restored.png', await page.screenshot());
+    step('follow-up answered');
+    browser.assertClean();
+  });
+});

@@ -1,0 +1,206 @@
+// assistant_bench.mjs: our assistant runtime (web/assistant/runtime.js + the
+// WASM core) against transformers.js (@huggingface/transformers) on the same
+// model package, same machine, same run. Not part of the test suite.
+//
+//   node tools/bench/assistant_bench.mjs [PACKAGE_DIR] [--tokens N] [--variant fp32|q4] [--repeat R]
+//   (default package: the tiny one, built into a temp dir; ES_BUILD_DIR picks
+//   the build with wasm/node/endoscribe_core.mjs, default `build`)
+//
+// Each engine runs in its own child process (so peak RSS is its own):
+//   ours-node  our runtime on onnxruntime-node (CPU EP): the same backend transformers.js uses in Node
+//   ours-wasm  our runtime on onnxruntime-web's WASM EP (what the browser falls back to)
+//   tjs        transformers.js 4.x, Gemma3ForConditionalGeneration.generate, device 'cpu'
+// Measured: time to first token (image + question), decode tokens/s, second-
+// turn time to first token, classification of the 23 HyperKvasir labels,
+// peak RSS. transformers.js has no conversation state: a follow-up is a new
+// generate() over the whole conversation with the image again; we count its
+// vision-encoder runs and decoder prefill length to show what it re-does.
+// Classification with transformers.js is one forward pass per label over
+// prompt + label (no shared prefix cache); ours scores every label on top of
+// one prefilled prefix.
+import { spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TINY = path.join(ROOT, 'tests/fixtures/tiny-gemma3');
+const Q1 = 'What is shown in this image?';
+const Q2 = 'How many polyps are visible?';
+
+function parseArgs(argv) {
+  const a = { pkg: null, tokens: 24, variant: 'fp32', repeat: 3, engine: null, image: path.join(TINY, 'golden/image.png') };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i];
+    if (v === '--tokens') a.tokens = Number(argv[++i]);
+    else if (v === '--variant') a.variant = argv[++i];
+    else if (v === '--repeat') a.repeat = Number(argv[++i]);
+    else if (v === '--engine') a.engine = argv[++i];
+    else if (v === '--image') a.image = argv[++i];
+    else a.pkg = path.resolve(v);
+  }
+  return a;
+}
+
+const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+const labelSetText = () => fs.readFileSync(path.join(ROOT, 'models/labels/hyperkvasir.json'), 'utf8');
+
+// ---- our runtime -----------------------------------------------------------
+async function benchOurs(args, backend) {
+  const { loadCore } = await import('../../tests/node/assistant_helpers.mjs');
+  const { ModelPackage } = await import('../../web/assistant/package.js');
+  const { folderSource } = await import('../../web/assistant/sources.js');
+  const { AssistantRuntime } = await import('../../web/assistant/runtime.js');
+  let ort, eps;
+  if (backend === 'node') { ort = (await import('onnxruntime-node')).default; eps = ['cpu']; }
+  else { ort = await import('onnxruntime-web'); ort.env.wasm.numThreads = 1; eps = ['wasm']; }
+  const { core, why } = await loadCore();
+  if (!core) throw new Error(why);
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(args.pkg, p))));
+  const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: eps, variant: args.variant });
+  const bytes = fs.readFileSync(args.image);
+  const labelSet = core.labelSetForClassification(labelSetText());
+  const runs = [];
+  for (let r = 0; r < args.repeat; r++) {
+    rt.imageFeatures.clear();  // every repeat encodes the image again (a new image)
+    const conv = rt.newConversation();
+    const encodes0 = rt.stats.imageEncodes;
+    let t0 = performance.now(), first = null, n = 0;
+    const r1 = await rt.ask(conv, Q1, { image: { key: `img${r}`, bytes }, generation: { max_new_tokens: args.tokens },
+      onToken: () => { if (first === null) first = performance.now(); n++; } }).promise;
+    const end1 = performance.now();
+    const ttft1 = first - t0;
+    const decodeRate = (r1.ids.length - 1) / ((end1 - first) / 1000);
+    t0 = performance.now(); first = null;
+    const r2 = await rt.ask(conv, Q2, { image: { key: `img${r}`, bytes }, generation: { max_new_tokens: args.tokens },
+      onToken: () => { if (first === null) first = performance.now(); } }).promise;
+    const ttft2 = first - t0;
+    const c = await rt.classify(labelSet, { image: { key: `img${r}`, bytes } }).promise;
+    runs.push({ ttft1, decodeRate, ttft2, classifyMs: c.totalMs, tokens1: r1.ids.length, prefill2: r2.prefilled,
+      imageEncodes: rt.stats.imageEncodes - encodes0, labels: c.labels.length });
+    conv.free();
+  }
+  await rt.release();
+  return runs;
+}
+
+// ---- transformers.js -------------------------------------------------------
+async function benchTjs(args) {
+  const { AutoProcessor, Gemma3ForConditionalGeneration, RawImage, Tensor, env } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  env.localModelPath = '/';
+  const processor = await AutoProcessor.from_pretrained(args.pkg);
+  const model = await Gemma3ForConditionalGeneration.from_pretrained(args.pkg, {
+    dtype: args.variant === 'fp32' ? 'fp32' : 'q4', device: 'cpu' });
+  // Count what a follow-up re-does: vision encoder runs, decoder prefill rows.
+  const stats = { vision: 0, prefillTokens: [] };
+  const wrap = (name, fn) => {
+    const s = model.sessions[name];
+    const run = s.run.bind(s);
+    s.run = (feeds, ...rest) => { fn(feeds); return run(feeds, ...rest); };
+  };
+  wrap('vision_encoder', () => stats.vision++);
+  wrap('decoder_model_merged', (f) => { const n = f.inputs_embeds?.dims?.[1] ?? 0; if (n > 1) stats.prefillTokens.push(n); });
+  const image = await RawImage.read(args.image);
+  const tok = processor.tokenizer;
+  const streamer = () => {
+    const s = { times: [], put() { s.times.push(performance.now()); }, end() {} };
+    return s;
+  };
+  const ids = (a) => new Tensor('int64', BigInt64Array.from(a.map(BigInt)), [1, a.length]);
+  const ones = (n) => new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+  const labels = JSON.parse(labelSetText());
+  const runs = [];
+  for (let r = 0; r < args.repeat; r++) {
+    stats.vision = 0; stats.prefillTokens = [];
+    const text1 = processor.apply_chat_template([{ role: 'user', content: `<start_of_image>${Q1}` }], { add_generation_prompt: true });
+    let t0 = performance.now();
+    const inp = await processor(text1, image, { add_special_tokens: false });
+    let st = streamer();
+    const out1 = await model.generate({ ...inp, max_new_tokens: args.tokens, do_sample: false, streamer: st });
+    const end1 = performance.now();
+    const ttft1 = st.times[1] - t0;
+    const n1 = out1.dims[1] - inp.input_ids.dims[1];
+    const decodeRate = (n1 - 1) / ((end1 - st.times[1]) / 1000);
+    const answer = tok.decode(Array.from(out1.data, Number).slice(inp.input_ids.dims[1]), { skip_special_tokens: true });
+    // The follow-up: the whole conversation again (transformers.js keeps no KV cache between generate() calls).
+    const text2 = processor.apply_chat_template([
+      { role: 'user', content: `<start_of_image>${Q1}` }, { role: 'assistant', content: answer },
+      { role: 'user', content: Q2 }], { add_generation_prompt: true });
+    const vision0 = stats.vision, prefills0 = stats.prefillTokens.length;
+    t0 = performance.now();
+    const inp2 = await processor(text2, image, { add_special_tokens: false });
+    st = streamer();
+    await model.generate({ ...inp2, max_new_tokens: args.tokens, do_sample: false, streamer: st });
+    const ttft2 = st.times[1] - t0;
+    const followVision = stats.vision - vision0;
+    const followPrefill = stats.prefillTokens.slice(prefills0)[0];
+    // Classification: one forward per label over prompt + label tokens.
+    const leaves = labels.labels ? labels.labels : [];
+    const names = (leaves.length ? leaves : []).map((l) => l.name);
+    t0 = performance.now();
+    const q = `Which one of these best describes the image: ${names.join(', ')}? Answer with the name only.`;
+    const textC = processor.apply_chat_template([{ role: 'user', content: `<start_of_image>${q}` }], { add_generation_prompt: true });
+    const inpC = await processor(textC, image, { add_special_tokens: false });
+    const prefix = Array.from(inpC.input_ids.data, Number);
+    let scored = 0;
+    for (const name of names) {
+      const lab = Array.from(tok(name, { add_special_tokens: false }).input_ids.data, Number);
+      const all = [...prefix, ...lab];
+      const o = await model({ input_ids: ids(all), attention_mask: ones(all.length), pixel_values: inpC.pixel_values });
+      scored += o.logits.dims[1] > 0 ? 1 : 0;
+    }
+    const classifyMs = performance.now() - t0;
+    runs.push({ ttft1, decodeRate, ttft2, classifyMs, tokens1: n1, prefill2: followPrefill,
+      imageEncodes: stats.vision, followUpVisionRuns: followVision, labels: scored });
+  }
+  await model.dispose();
+  return runs;
+}
+
+// ---- driver ----------------------------------------------------------------
+async function child(args) {
+  const runs = args.engine === 'tjs' ? await benchTjs(args) : await benchOurs(args, args.engine === 'ours-node' ? 'node' : 'wasm');
+  const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`\nRESULT ${JSON.stringify({ engine: args.engine, runs, maxRssMiB })}\n`);
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.engine) return child(args);
+  let tmp = null;
+  if (!args.pkg) {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-asst-bench-'));
+    args.pkg = path.join(tmp, 'pkg');
+    execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'), args.pkg, '--quiet']);
+  }
+  console.log(`package ${args.pkg} (${args.variant}), ${args.tokens} new tokens, median of ${args.repeat} runs (first run included), ${os.cpus().length} CPUs`);
+  const results = {};
+  for (const engine of ['ours-node', 'ours-wasm', 'tjs']) {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), args.pkg, '--engine', engine, '--tokens', String(args.tokens),
+      '--variant', args.variant, '--repeat', String(args.repeat), '--image', args.image], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const m = /RESULT (.*)/.exec(r.stdout);
+    if (!m) { console.log(`${engine}: failed\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`); continue; }
+    results[engine] = JSON.parse(m[1]);
+  }
+  const row = (name, key, unit, better) => {
+    const v = Object.fromEntries(Object.entries(results).map(([e, r]) => [e, key === 'rss' ? r.maxRssMiB : median(r.runs.map((x) => x[key]))]));
+    const fmt = (x) => (x === undefined ? '-' : x.toFixed(x < 10 ? 2 : 0));
+    const ratio = (a) => (v[a] && v.tjs ? (better === 'lower' ? v.tjs / v[a] : v[a] / v.tjs) : NaN);
+    console.log(`${name.padEnd(28)} ${['ours-node', 'ours-wasm', 'tjs'].map((e) => fmt(v[e]).padStart(10)).join('')}  ${unit.padEnd(6)}` +
+      `  ours-node ${ratio('ours-node').toFixed(2)}x  ours-wasm ${ratio('ours-wasm').toFixed(2)}x`);
+  };
+  console.log(`${''.padEnd(28)} ${['ours-node', 'ours-wasm', 'tjs'].map((e) => e.padStart(10)).join('')}          (ratio: >1 = ours better)`);
+  row('time to first token', 'ttft1', 'ms', 'lower');
+  row('decode', 'decodeRate', 'tok/s', 'higher');
+  row('second-turn first token', 'ttft2', 'ms', 'lower');
+  row('classify 23 labels', 'classifyMs', 'ms', 'lower');
+  row('peak RSS', 'rss', 'MiB', 'lower');
+  const o = results['ours-node']?.runs[0], t = results.tjs?.runs[0];
+  if (o) console.log(`ours follow-up: prefilled ${o.prefill2} new tokens, image encoded ${o.imageEncodes}x for both turns + classify`);
+  if (t) console.log(`transformers.js follow-up: vision encoder ran ${t.followUpVisionRuns}x again, decoder prefilled ${t.prefill2} tokens (the whole conversation)`);
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+await main();

@@ -1,0 +1,242 @@
+// panel_chat.cpp: the conversation about the image in view (Assistant window,
+// Chat tab): questions and streamed answers, Stop, editing an earlier question,
+// a new chat, generation settings; boxes found in answers are drawn on the
+// viewer and can be accepted as annotations; a region drawn on the viewer can
+// be asked about ("what is in this region?").
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "app.h"
+#include "assistant_ui.h"
+
+namespace esui {
+
+using nlohmann::json;
+
+static bool is_busy(const json& s) { return s.contains("busy") && !s["busy"].is_null(); }
+
+static ImU32 kBoxColour = IM_COL32(255, 210, 60, 255);
+static ImU32 kAcceptedColour = IM_COL32(80, 230, 120, 255);
+static ImU32 kRegionColour = IM_COL32(90, 200, 255, 255);
+
+static void draw_box(ImDrawList* dl, const App& a, double x1, double y1, double x2, double y2, ImU32 col,
+                     const std::string& label) {
+    const ImVec2 p0(float(a.view.to_screen_x(x1)), float(a.view.to_screen_y(y1)));
+    const ImVec2 p1(float(a.view.to_screen_x(x2)), float(a.view.to_screen_y(y2)));
+    dl->AddRect(p0, p1, col, 0.0f, 0, 2.0f);
+    if (!label.empty()) {
+        const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+        dl->AddRectFilled(ImVec2(p0.x, p0.y - ts.y - 4), ImVec2(p0.x + ts.x + 6, p0.y), IM_COL32(0, 0, 0, 170));
+        dl->AddText(ImVec2(p0.x + 3, p0.y - ts.y - 2), col, label.c_str());
+    }
+}
+
+static double jnum(const json& b, const char* k) { return b.contains(k) && b[k].is_number() ? b[k].get<double>() : 0.0; }
+
+void draw_assistant_overlay(App& a) {
+    AssistantUi& ui = assistant_ui();
+    const json& s = ui.state;
+    if (!a.current_image()) return;
+    ImDrawList* dl = ImGui::GetBackgroundDrawList();
+    const Rect& v = a.viewer_rect;
+    dl->PushClipRect(ImVec2(v.x, v.y), ImVec2(v.x + v.w, v.y + v.h), true);
+    const bool same_image = s.contains("image") && s["image"].is_object() &&
+                            s["image"].value("key", std::string()) == ui.last_image_key;
+    if (same_image) {
+        for (const auto& t : s.value("turns", json::array()))
+            for (const auto& b : t.value("boxes", json::array()))
+                draw_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kBoxColour,
+                         b.value("label", std::string()));
+        for (const auto& b : s.value("accepted", json::array()))
+            draw_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kAcceptedColour,
+                     b.value("label", std::string()));
+    }
+    if (ui.region_dragging || ui.region_ready)
+        draw_box(dl, a, std::min(ui.region_x0, ui.region_x1), std::min(ui.region_y0, ui.region_y1),
+                 std::max(ui.region_x0, ui.region_x1), std::max(ui.region_y0, ui.region_y1), kRegionColour, "region");
+    dl->PopClipRect();
+
+    // Region drawing: an invisible window over the viewer takes the mouse
+    // (so the drag draws instead of panning) while the mode is on.
+    if (!ui.region_mode) return;
+    const ViewerImage* img = a.current_image();
+    ImGui::SetNextWindowPos(ImVec2(v.x, v.y));
+    ImGui::SetNextWindowSize(ImVec2(v.w, v.h));
+    ImGui::Begin("##region_catcher", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoSavedSettings |
+                     ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoMove);
+    ImGui::SetCursorScreenPos(ImVec2(v.x, v.y));
+    ImGui::InvisibleButton("##region", ImVec2(std::max(1.0f, v.w), std::max(1.0f, v.h)));
+    ImGui::SetMouseCursor(ImGuiMouseCursor_Hand);
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    auto clamp_x = [&](double x) { return std::clamp(x, 0.0, double(img->pixels.width)); };
+    auto clamp_y = [&](double y) { return std::clamp(y, 0.0, double(img->pixels.height)); };
+    if (ImGui::IsItemActivated()) {
+        ui.region_dragging = true;
+        ui.region_ready = false;
+        ui.region_x0 = ui.region_x1 = clamp_x(a.view.to_image_x(m.x));
+        ui.region_y0 = ui.region_y1 = clamp_y(a.view.to_image_y(m.y));
+    }
+    if (ui.region_dragging && ImGui::IsItemActive()) {
+        ui.region_x1 = clamp_x(a.view.to_image_x(m.x));
+        ui.region_y1 = clamp_y(a.view.to_image_y(m.y));
+        a.wake();
+    }
+    if (ui.region_dragging && ImGui::IsItemDeactivated()) {
+        ui.region_dragging = false;
+        ui.region_ready = std::abs(ui.region_x1 - ui.region_x0) >= 2 && std::abs(ui.region_y1 - ui.region_y0) >= 2;
+        if (ui.region_ready) ui.region_mode = false;  // drawn: back to panning
+    }
+    ImGui::End();
+}
+
+static const char* reason_text(const std::string& r) {
+    if (r == "cancelled") return "(stopped)";
+    if (r == "max_tokens" || r == "length") return "(length limit reached)";
+    if (r == "error") return "(failed)";
+    return nullptr;
+}
+
+static void draw_turns(AssistantUi& ui, const json& s) {
+    const json turns = s.value("turns", json::array());
+    const bool busy = is_busy(s);
+    size_t chars = 0;
+    for (size_t i = 0; i < turns.size(); i++) {
+        const json& t = turns[i];
+        ImGui::PushID(int(i));
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.8f, 1.0f, 1.0f));
+        ImGui::TextWrapped("You: %s", t.value("question", std::string()).c_str());
+        ImGui::PopStyleColor();
+        if (!busy && t.value("done", false)) {
+            ImGui::SameLine();
+            if (ImGui::SmallButton("Edit")) {
+                ui.editing_turn = int(i);
+                std::snprintf(ui.edit_text, sizeof ui.edit_text, "%s", t.value("question", std::string()).c_str());
+            }
+        }
+        if (ui.editing_turn == int(i)) {
+            ImGui::SetNextItemWidth(-1);
+            const bool enter = ImGui::InputText("##edit", ui.edit_text, sizeof ui.edit_text,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+            if (ImGui::Button("Ask again") || enter) {
+                assistant_action("edit", {{"turn", int(i)}, {"question", ui.edit_text}});
+                ui.editing_turn = -1;
+                ui.scroll_to_bottom = true;
+            }
+            ImGui::SameLine();
+            if (ImGui::Button("Cancel")) ui.editing_turn = -1;
+            ImGui::TextDisabled("Later questions are dropped; the history before it is kept.");
+        }
+        const std::string answer = t.value("answer", std::string());
+        chars += answer.size();
+        const bool done = t.value("done", false);
+        ImGui::TextWrapped("%s%s", answer.c_str(), done ? "" : " _");
+        if (done && t.contains("reason") && t["reason"].is_string())
+            if (const char* r = reason_text(t["reason"].get<std::string>())) ImGui::TextDisabled("%s", r);
+        const json boxes = t.value("boxes", json::array());
+        for (size_t b = 0; b < boxes.size(); b++) {
+            ImGui::PushID(int(b));
+            const json& bx = boxes[b];
+            ImGui::TextDisabled("Box %d: [%.0f, %.0f, %.0f, %.0f] px", int(b + 1), jnum(bx, "x1"), jnum(bx, "y1"),
+                                jnum(bx, "x2"), jnum(bx, "y2"));
+            ImGui::SameLine();
+            if (ImGui::SmallButton("Accept as annotation")) assistant_action("accept_box", {{"turn", int(i)}, {"index", int(b)}});
+            ImGui::PopID();
+        }
+        ImGui::Spacing();
+        ImGui::PopID();
+    }
+    if (chars != ui.last_answer_chars) {
+        ui.last_answer_chars = chars;
+        ui.scroll_to_bottom = true;
+    }
+    if (ui.scroll_to_bottom) {
+        ImGui::SetScrollHereY(1.0f);
+        ui.scroll_to_bottom = false;
+    }
+}
+
+void draw_chat_tab(App& a) {
+    AssistantUi& ui = assistant_ui();
+    const json& s = ui.state;
+    const bool ready = s.value("status", std::string()) == "ready";
+    const bool busy = is_busy(s);
+    const std::string busy_what = busy && s["busy"].is_string() ? s["busy"].get<std::string>() : std::string();
+
+    if (!ready) {
+        ImGui::TextWrapped(s.value("status", std::string()) == "loading"
+                               ? "Loading the model (Models tab shows progress)..."
+                               : "No model loaded: open the Models tab to load one.");
+    } else {
+        ImGui::TextDisabled("%s - %s", s["model"].value("name", std::string()).c_str(),
+                            s["model"].value("ep", std::string()) == "webgpu" ? "WebGPU" : "CPU");
+    }
+    if (!a.current_image()) ImGui::TextDisabled("Open an image to ask about it.");
+
+    // The conversation.
+    const float bottom = ImGui::GetFrameHeightWithSpacing() * 3.2f;
+    ImGui::BeginChild("##turns", ImVec2(0, -bottom), true);
+    if (s.value("turns", json::array()).empty())
+        ImGui::TextDisabled("Ask about the image in view. Follow-up questions continue the conversation.");
+    draw_turns(ui, s);
+    ImGui::EndChild();
+
+    // Accepted annotations on this image.
+    const json accepted = s.value("accepted", json::array());
+    if (!accepted.empty()) ImGui::TextDisabled("%d accepted box annotation(s) on this image", int(accepted.size()));
+
+    // Question line.
+    ImGui::SetNextItemWidth(-60);
+    const bool enter = ImGui::InputTextWithHint("##question", ui.region_ready ? "What is in this region?" : "Ask about this image",
+                                                ui.question, sizeof ui.question, ImGuiInputTextFlags_EnterReturnsTrue);
+    a.record_widget("asst_question");
+    ImGui::SameLine();
+    if (busy_what == "answer") {
+        if (ImGui::Button("Stop", ImVec2(-1, 0))) assistant_action("stop");
+        a.record_widget("asst_stop");
+    } else {
+        ImGui::BeginDisabled(busy || !ready);
+        if ((ImGui::Button("Ask", ImVec2(-1, 0)) || enter) && !busy && ready) {
+            json args = {{"question", ui.question[0] ? ui.question : (ui.region_ready ? "What is in this region?" : "")}};
+            if (ui.region_ready)
+                args["region"] = {{"x1", std::min(ui.region_x0, ui.region_x1)}, {"y1", std::min(ui.region_y0, ui.region_y1)},
+                                  {"x2", std::max(ui.region_x0, ui.region_x1)}, {"y2", std::max(ui.region_y0, ui.region_y1)}};
+            assistant_action("ask", args);
+            ui.question[0] = 0;
+            ui.region_ready = false;
+            ui.scroll_to_bottom = true;
+        }
+        a.record_widget("asst_ask");
+        ImGui::EndDisabled();
+    }
+    ImGui::BeginDisabled(busy);
+    if (ImGui::Button(ui.region_mode ? "Drawing region..." : "Region")) {
+        ui.region_mode = !ui.region_mode;
+        ui.region_ready = false;
+    }
+    a.record_widget("asst_region");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Drag a box on the image, then ask about that region.");
+    ImGui::SameLine();
+    if (ImGui::Button("New chat")) assistant_action("new_chat");
+    a.record_widget("asst_new_chat");
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    // Generation settings.
+    const json g = s.value("generation", json::object());
+    int max_tokens = g.value("max_new_tokens", 64);
+    float temperature = g.value("temperature", 0.0f);
+    ImGui::SetNextItemWidth(70);
+    if (ImGui::DragInt("tokens", &max_tokens, 1, 1, 2048)) assistant_action("set_generation", {{"max_new_tokens", max_tokens}});
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Longest answer, in tokens");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(50);
+    if (ImGui::DragFloat("temp", &temperature, 0.01f, 0.0f, 2.0f, "%.2f"))
+        assistant_action("set_generation", {{"temperature", temperature}});
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Temperature (0 = greedy)");
+}
+
+}  // namespace esui

@@ -1,0 +1,59 @@
+// panel_classify.cpp: classification of the image in view (Assistant window,
+// Classify tab): the probability of every label of a label set, ranked, as a
+// bar chart (the full vector, not just the top answer).
+#include <imgui.h>
+
+#include <cstdio>
+
+#include "app.h"
+#include "assistant_ui.h"
+
+namespace esui {
+
+using nlohmann::json;
+
+void draw_classify_tab(App& a) {
+    AssistantUi& ui = assistant_ui();
+    const json& s = ui.state;
+    static const char* kSets[] = {"HyperKvasir (23 classes)", "Upper GI anatomy"};
+    static const char* kIds[] = {"hyperkvasir", "upper-gi"};
+    const bool ready = s.value("status", std::string()) == "ready";
+    const bool busy = s.contains("busy") && !s["busy"].is_null();
+
+    ImGui::SetNextItemWidth(200);
+    ImGui::Combo("Label set", &ui.label_set, kSets, 2);
+    a.record_widget("asst_label_set");
+    ImGui::BeginDisabled(busy || !ready || !a.current_image());
+    if (ImGui::Button("Classify this image")) assistant_action("classify", {{"set", kIds[ui.label_set]}});
+    a.record_widget("asst_classify");
+    ImGui::EndDisabled();
+    if (busy && s["busy"] == "classify") {
+        ImGui::SameLine();
+        ImGui::TextDisabled("scoring labels...");
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Stop")) assistant_action("stop");
+    }
+    if (!ready) ImGui::TextDisabled("Load a model first (Models tab).");
+
+    if (!s.contains("classification") || !s["classification"].is_object()) return;
+    const json& c = s["classification"];
+    ImGui::Separator();
+    ImGui::TextDisabled("%s - %.0f ms", c.value("name", std::string()).c_str(), c.value("ms", 0.0));
+    ImGui::BeginChild("##bars", ImVec2(0, 0), false);
+    const float name_w = 170.0f;
+    int i = 0;
+    for (const auto& l : c.value("labels", json::array())) {
+        const float p = l.value("probability", 0.0f);
+        const std::string name = l.value("name", std::string());
+        ImGui::PushID(i++);
+        ImGui::TextUnformatted(name.c_str());
+        ImGui::SameLine(name_w);
+        char overlay[32];
+        std::snprintf(overlay, sizeof overlay, "%.1f%%", p * 100.0f);
+        ImGui::ProgressBar(p, ImVec2(-1, 0), overlay);
+        ImGui::PopID();
+    }
+    ImGui::EndChild();
+}
+
+}  // namespace esui

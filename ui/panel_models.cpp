@@ -1,0 +1,132 @@
+// panel_models.cpp: the model manager (Assistant window, Models tab): load a
+// package from this server (the built-in tiny model), from a URL on an
+// allowed host, or from a local folder; download progress with bytes, rate and
+// time left; the models cached in the browser, with their sizes, to delete;
+// what the GPU can do (WebGPU or the WASM fallback, shader-f16, limits).
+#include <imgui.h>
+
+#include <cstdio>
+
+#include "app.h"
+#include "assistant_ui.h"
+
+namespace esui {
+
+using nlohmann::json;
+
+static std::string str(const json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+static double num(const json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+static void draw_progress(const json& p) {
+    const double loaded = num(p, "loaded"), total = num(p, "total"), rate = num(p, "rate");
+    const float frac = total > 0 ? float(loaded / total) : 0.0f;
+    char overlay[96];
+    std::snprintf(overlay, sizeof overlay, "%s / %s", format_bytes(loaded).c_str(),
+                  total > 0 ? format_bytes(total).c_str() : "?");
+    ImGui::ProgressBar(frac > 1 ? 1.0f : frac, ImVec2(-1, 0), overlay);
+    std::string line = format_bytes(rate) + "/s";
+    if (p.contains("eta") && p["eta"].is_number()) {
+        char eta[48];
+        const double s = p["eta"].get<double>();
+        if (s >= 90) std::snprintf(eta, sizeof eta, ", %.0f min left", s / 60);
+        else std::snprintf(eta, sizeof eta, ", %.0f s left", s);
+        line += eta;
+    }
+    ImGui::TextDisabled("%s", line.c_str());
+    const std::string file = str(p, "file");
+    if (!file.empty()) ImGui::TextDisabled("%s", file.c_str());
+}
+
+void draw_models_tab(App& a) {
+    AssistantUi& ui = assistant_ui();
+    const json& s = ui.state;
+    const std::string status = str(s, "status");
+    const bool busy = s.contains("busy") && !s["busy"].is_null();
+
+    // The loaded model.
+    ImGui::TextDisabled("MODEL");
+    if (status == "ready" && s["model"].is_object()) {
+        const json& m = s["model"];
+        ImGui::TextWrapped("%s", str(m, "name").c_str());
+        ImGui::Text("%s, %s weights", str(m, "ep") == "webgpu" ? "WebGPU" : "CPU (WASM)", str(m, "variant").c_str());
+    } else if (status == "loading") {
+        ImGui::Text("Loading...");
+    } else {
+        ImGui::TextDisabled("No model loaded.");
+    }
+    if (s.contains("progress") && s["progress"].is_object() && s["progress"].value("active", false))
+        draw_progress(s["progress"]);
+
+    // What the GPU offers (known after the first load).
+    if (s.contains("webgpu") && s["webgpu"].is_object()) {
+        const json& g = s["webgpu"];
+        if (!g.value("available", false)) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
+            ImGui::TextWrapped("No WebGPU for models (%s): the assistant runs on the CPU (WASM), slowly.",
+                               str(g, "reason").c_str());
+            ImGui::PopStyleColor();
+        } else if (!g.value("f16", false)) {
+            ImGui::TextDisabled("GPU: WebGPU without shader-f16 (f32 variants).");
+        } else {
+            ImGui::TextDisabled("GPU: WebGPU with shader-f16.");
+        }
+    }
+
+    ImGui::Separator();
+    ImGui::TextDisabled("LOAD");
+    ImGui::BeginDisabled(busy);
+    if (ImGui::Button("Built-in model (this server)")) assistant_action("load_default");
+    a.record_widget("asst_load_default");
+    ImGui::SameLine();
+    if (ImGui::Button("Folder...")) assistant_action("pick_folder");
+    a.record_widget("asst_load_folder");
+    ImGui::SetNextItemWidth(-64);
+    const bool enter = ImGui::InputTextWithHint("##url", "https://huggingface.co/.../resolve/main/", ui.url, sizeof ui.url,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    a.record_widget("asst_url");
+    ImGui::SameLine();
+    if (ImGui::Button("Load") || enter) assistant_action("load_url", {{"url", ui.url}});
+    a.record_widget("asst_load_url");
+    ImGui::EndDisabled();
+    if (s.contains("allowedOrigins") && s["allowedOrigins"].is_array()) {
+        std::string hosts;
+        for (const auto& h : s["allowedOrigins"]) hosts += (hosts.empty() ? "" : ", ") + h.get<std::string>();
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextDisabled("Allowed model hosts: %s (server/config.json \"model_hosts\").",
+                            hosts.empty() ? "only this server" : hosts.c_str());
+        ImGui::PopTextWrapPos();
+    }
+
+    ImGui::Separator();
+    ImGui::TextDisabled("CACHED IN THIS BROWSER");
+    const json cached = s.value("cached", json::array());
+    if (cached.empty()) ImGui::TextDisabled("None.");
+    int row = 0;
+    double total = 0;
+    for (const auto& c : cached) {
+        ImGui::PushID(row++);
+        const std::string id = str(c, "id");
+        total += num(c, "bytes");
+        ImGui::TextWrapped("%s  (%s)", id.c_str(), format_bytes(num(c, "bytes")).c_str());
+        ImGui::SameLine();
+        ImGui::BeginDisabled(busy);
+        if (ImGui::SmallButton("Delete")) assistant_action("delete_cached", {{"id", id}});
+        ImGui::EndDisabled();
+        ImGui::PopID();
+    }
+    if (cached.size() > 1) ImGui::TextDisabled("%s in all", format_bytes(total).c_str());
+
+    if (status == "ready" && s["model"].is_object() && !s["model"].value("notices", json::array()).empty()) {
+        ImGui::Separator();
+        ImGui::TextDisabled("NOTES");
+        for (const auto& n : s["model"]["notices"]) ImGui::TextWrapped("%s", n.get<std::string>().c_str());
+    }
+}
+
+}  // namespace esui

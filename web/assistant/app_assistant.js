@@ -1,0 +1,428 @@
+// app_assistant.js: the assistant inside the app. The ImGui panels
+// (ui/panel_models.cpp, ui/panel_chat.cpp) draw a state snapshot that this
+// file pushes into the wasm (es_assistant_ui_state) and send user actions here
+// (Module.assistant.action(name, json)). Inference runs as runtime.js jobs; the
+// frame loop never waits: tokens stream back by pushing a new snapshot.
+//
+// Test hook (window.endoscribe.assistant): state(), turnIds (streamed token ids
+// per turn), classification, modelRequests (network requests for model files),
+// actions(name, args) to drive the same actions as the panels.
+
+import * as ort from '../ort/ort.webgpu.min.mjs';
+import { Core } from './core.js';
+import { AssistantRuntime } from './runtime.js';
+import { probeWebGpu, planExecution } from './webgpu_check.js';
+import { groundingConfig, boxesInAnswer, regionQuestion } from './grounding.js';
+import { allowedModelHosts, openPackage, modelCache, HostNotAllowedError } from './model_manager.js';
+import { conversationStore } from './conversation_store.js';
+
+const DEFAULT_MODEL = 'models/tiny-gemma3/';
+const LAST_MODEL_KEY = 'endoscribe.assistant.lastModel';
+const LABEL_SETS = [
+  { id: 'hyperkvasir', file: 'labels/hyperkvasir.json' },
+  { id: 'upper-gi', file: 'labels/upper_gi_three_level.json' },
+];
+
+// Single-threaded WASM unless the page is cross-origin isolated (our server
+// sends COOP/COEP); the WebGPU EP does the heavy work either way.
+// onnxruntime's warnings (e.g. shape ops placed on the CPU) arrive as console
+// errors; only real errors should.
+ort.env.logLevel = 'error';
+ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) >> 1)) : 1;
+
+const S = {
+  status: 'none',          // none | loading | ready | error
+  model: null,             // {id, name, ep, variant, notices}
+  progress: null,          // {active, file, loaded, total, rate, eta}
+  messages: [],            // [{kind: 'error'|'notice', text}]
+  cached: [],              // [{id, bytes}]
+  allowedOrigins: [],
+  webgpu: null,            // {available, f16, reason}
+  image: null,             // {key, name, width, height}
+  turns: [],               // [{question, answer, reason, done, boxes: [{x1,y1,x2,y2,label}], region}]
+  accepted: [],            // [{x1,y1,x2,y2,label}] boxes accepted as annotations on this image
+  busy: null,              // null | 'answer' | 'classify' | 'load'
+  classification: null,    // {set, labels: [{name, probability}], ms}
+  labelSets: [],           // [{id, name, count}]
+  generation: { max_new_tokens: 64, temperature: 0, top_k: 0, top_p: 1 },
+};
+
+let M = null;             // the app's emscripten module
+let core = null;
+let rt = null;            // AssistantRuntime
+let conv = null;          // the current image's conversation (runtime side)
+let saved = null;         // Chat.save() waiting for the runtime (restored conversation)
+let job = null;           // the running job ({cancel})
+let allowedHosts = [];
+const labelSetData = new Map();
+const hook = { turnIds: [], classification: null, modelRequests: 0, lastError: null };
+
+// ---- wasm <-> JS ---------------------------------------------------------
+
+let pushScheduled = false;
+function push() {
+  if (!M || pushScheduled) return;
+  pushScheduled = true;
+  queueMicrotask(() => {
+    pushScheduled = false;
+    M.ccall('es_assistant_ui_state', null, ['string'], [JSON.stringify(S)]);
+  });
+}
+
+function message(kind, text) {
+  S.messages.push({ kind, text });
+  if (S.messages.length > 20) S.messages.shift();
+  if (kind === 'error') hook.lastError = text;
+  push();
+}
+
+function currentImage() {
+  const info = JSON.parse(M.UTF8ToString(M._es_assistant_current_image()));
+  if (!info) return null;
+  return info;
+}
+
+// {key, rgba, width, height} of the image in view (a copy of its pixels).
+function imageForModel(info) {
+  const rgba = M.HEAPU8.slice(info.rgba, info.rgba + info.width * info.height * 4);
+  return { key: info.key, rgba, width: info.width, height: info.height };
+}
+
+// ---- model manager -------------------------------------------------------
+
+async function refreshCached() {
+  S.cached = await modelCache.list();
+  push();
+}
+
+async function loadModel(desc) {
+  if (S.busy) return message('notice', 'Wait for the current job to finish (or press Stop) before loading a model.');
+  S.busy = 'load';
+  S.status = 'loading';
+  S.progress = { active: true, file: null, loaded: 0, total: 0, rate: 0, eta: null };
+  push();
+  let newRt = null;
+  try {
+    if (conv) { await persist(); conv.free(); conv = null; }
+    if (rt) { await rt.release(); rt = null; }
+    const { pkg, id, progress } = await openPackage(desc, {
+      allowedHosts,
+      onProgress: (p) => { S.progress = p; push(); },
+    });
+    // Which variant and backend: f32 activations (SwiftShader and many
+    // adapters lack shader-f16); q4 weights when the package has them and
+    // fp32 would be large.
+    const fp32Bytes = (pkg.manifest?.files ?? []).filter((f) => f.variant === 'fp32').reduce((n, f) => n + f.size, 0);
+    const hasQ4 = !!pkg.graphPath('decoder', 'q4');
+    const wanted = desc.variant ?? (hasQ4 && (!pkg.graphPath('decoder', 'fp32') || fp32Bytes > 512 * 2 ** 20) ? 'q4' : 'fp32');
+    const probe = await probeWebGpu();
+    S.webgpu = { available: !!probe.adapter, f16: !!probe.adapter?.features?.has?.('shader-f16'), reason: probe.reason };
+    const plan = planExecution(probe, pkg, wanted);
+    if (probe.adapter && !S.webgpu.f16) plan.notices.push('this GPU adapter has no shader-f16: running the f32 variant');
+    if (pkg.manifest?.files) {
+      progress.expectedTotal = pkg.manifest.files.filter((f) => !f.variant || f.variant === plan.variant)
+        .reduce((n, f) => n + f.size, 0);
+    }
+    newRt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: plan.executionProviders,
+      variant: plan.variant, sessionOptions: { logSeverityLevel: 3 }, onStatus: (s) => { S.progress = { ...progress.snapshot(s), active: true }; push(); } });
+    rt = newRt;
+    const notices = [...plan.notices, ...rt.notices];
+    if (rt.ep !== 'webgpu' && probe.adapter) notices.push('WebGPU could not run this model: running on the CPU (WASM), expect slow answers');
+    S.model = { id, name: desc.name ?? id.replace(/^[a-z]+:/, ''), ep: rt.ep, variant: plan.variant, notices,
+      cached: desc.kind !== 'folder' };
+    for (const n of notices) message('notice', n);
+    S.status = 'ready';
+    if (desc.kind !== 'folder') localStorage.setItem(LAST_MODEL_KEY, JSON.stringify(desc));
+    S.progress = { ...progress.snapshot(null), active: false };
+    await switchImage(true);
+  } catch (e) {
+    S.status = 'error';
+    S.model = null;
+    const text = e instanceof HostNotAllowedError ? e.message : `Could not load the model: ${e.message}`;
+    message('error', text);
+    if (S.progress) S.progress.active = false;
+  } finally {
+    await refreshCached();
+    S.busy = null;
+    push();
+  }
+}
+
+async function pickFolder() {
+  try {
+    if (window.showDirectoryPicker) {
+      const handle = await window.showDirectoryPicker({ mode: 'read' });
+      return loadModel({ kind: 'folder', handle, name: handle.name });
+    }
+  } catch (e) {
+    if (e.name === 'AbortError') return;
+    message('error', `Could not open the folder: ${e.message}`);
+    return;
+  }
+  // Browsers without the File System Access API: <input webkitdirectory>.
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.webkitdirectory = true;
+  input.onchange = () => {
+    const files = Array.from(input.files || []);
+    if (!files.length) return;
+    loadModel({ kind: 'folder', files, name: (files[0].webkitRelativePath || files[0].name).split('/')[0] });
+  };
+  input.click();
+}
+
+// ---- conversations -------------------------------------------------------
+
+async function persist() {
+  if (!S.image) return;
+  const record = { turns: S.turns.filter((t) => t.done), accepted: S.accepted, saved: conv ? conv.chat.save() : saved };
+  if (!record.turns.length && !record.accepted.length) return conversationStore.remove(S.image.key).catch(() => {});
+  await conversationStore.put(S.image.key, record).catch((e) => message('error', `Could not save the conversation: ${e.message}`));
+}
+
+// The image in view changed (or the model did): save the old conversation,
+// bring back the new image's one. force: re-read even if the key is the same.
+async function switchImage(force = false) {
+  const info = M ? currentImage() : null;
+  const key = info?.key ?? null;
+  if (!force && key === (S.image?.key ?? null)) return;
+  if (conv) { await persist(); conv.free(); conv = null; }
+  S.image = info ? { key: info.key, name: info.name, width: info.width, height: info.height } : null;
+  S.turns = [];
+  S.accepted = [];
+  saved = null;
+  S.classification = null;
+  if (key) {
+    const rec = await conversationStore.get(key).catch(() => null);
+    if (rec) {
+      S.turns = rec.turns ?? [];
+      S.accepted = rec.accepted ?? [];
+      saved = rec.saved ?? null;
+    }
+  }
+  hook.turnIds = S.turns.map(() => null);
+  push();
+}
+
+function ensureConversation() {
+  if (conv) return conv;
+  conv = saved ? rt.restoreConversation(saved, { imageKey: S.image.key }) : rt.newConversation();
+  saved = null;
+  return conv;
+}
+
+function boxesFor(text) {
+  if (!S.image || !text) return [];
+  try {
+    return boxesInAnswer(core, text, S.image, groundingConfig(rt?.pkg));
+  } catch {
+    return [];
+  }
+}
+
+// Runs one answering job and streams it into turn `index`.
+async function runAnswer(index, start) {
+  const turn = S.turns[index];
+  hook.turnIds[index] = [];
+  S.busy = 'answer';
+  push();
+  try {
+    job = start((delta, token) => {
+      turn.answer += delta;
+      hook.turnIds[index].push(token);
+      push();
+    });
+    const r = await job.promise;
+    turn.answer = r.text;
+    turn.reason = r.reason;
+    turn.prefilled = r.prefilled;
+    turn.timings = r.timings;
+    turn.done = true;
+    turn.boxes = boxesFor(r.text);
+  } catch (e) {
+    turn.done = true;
+    turn.reason = 'error';
+    message('error', `The assistant failed: ${e.message}`);
+    if (!turn.answer) S.turns.splice(index, 1);  // nothing answered: the runtime dropped the question too
+  } finally {
+    job = null;
+    S.busy = null;
+    await persist();
+    push();
+  }
+}
+
+function canRun(what) {
+  if (S.status !== 'ready' || !rt) { message('notice', `Load a model first (Models tab) to ${what}.`); return false; }
+  if (!S.image) { message('notice', `Open an image first to ${what}.`); return false; }
+  if (S.busy) { message('notice', 'The assistant is busy: wait or press Stop.'); return false; }
+  return true;
+}
+
+async function ask({ question, region = null }) {
+  question = (question ?? '').trim();
+  if (!question || !canRun('ask about the image')) return;
+  const info = currentImage();
+  let image = imageForModel(info);
+  let text = question;
+  if (region) {
+    const rq = regionQuestion(core, region, image, groundingConfig(rt.pkg), question);
+    text = rq.question;
+    if (rq.image !== image) {
+      // Crop mode: the crop is its own image, its own conversation.
+      if (conv) { await persist(); conv.free(); conv = null; saved = null; S.turns = []; }
+      image = rq.image;
+    }
+  }
+  const c = ensureConversation();
+  const index = S.turns.length;
+  S.turns.push({ question: text, answer: '', reason: null, done: false, boxes: [], region });
+  await runAnswer(index, (onToken) => rt.ask(c, text, { image, generation: S.generation, onToken }));
+}
+
+async function edit({ turn, question }) {
+  question = (question ?? '').trim();
+  if (!question || !canRun('ask about the image')) return;
+  if (turn < 0 || turn >= S.turns.length) return;
+  const c = ensureConversation();
+  // The edited turn may carry the image: make sure its features are at hand.
+  await rt.encodeImage(imageForModel(currentImage()));
+  S.turns.splice(turn);
+  hook.turnIds.splice(turn);
+  S.turns.push({ question, answer: '', reason: null, done: false, boxes: [] });
+  await runAnswer(turn, (onToken) => rt.editQuestion(c, turn, question, { generation: S.generation, onToken }));
+}
+
+async function newChat() {
+  if (S.busy) return;
+  if (conv) { conv.free(); conv = null; }
+  saved = null;
+  S.turns = [];
+  hook.turnIds = [];
+  await persist();
+  push();
+}
+
+async function labelSet(id) {
+  if (labelSetData.has(id)) return labelSetData.get(id);
+  const def = LABEL_SETS.find((s) => s.id === id);
+  if (!def) throw new Error(`unknown label set '${id}'`);
+  const r = await fetch(def.file);
+  if (!r.ok) throw new Error(`${def.file}: HTTP ${r.status}`);
+  const set = core.labelSetForClassification(await r.text());
+  labelSetData.set(id, set);
+  return set;
+}
+
+async function classify({ set }) {
+  if (!canRun('classify the image')) return;
+  S.busy = 'classify';
+  push();
+  try {
+    const ls = await labelSet(set);
+    job = rt.classify(ls, { image: imageForModel(currentImage()) });
+    const r = await job.promise;
+    S.classification = {
+      set, name: ls.name ?? set, ms: r.totalMs,
+      labels: r.ranking.map((i) => ({ name: r.labels[i].name, probability: r.labels[i].probability })),
+    };
+    hook.classification = S.classification;
+  } catch (e) {
+    message(/cancelled/.test(e.message) ? 'notice' : 'error', `Classification: ${e.message}`);
+  } finally {
+    job = null;
+    S.busy = null;
+    push();
+  }
+}
+
+async function acceptBox({ turn, index }) {
+  const b = S.turns[turn]?.boxes?.[index];
+  if (!b) return;
+  S.accepted.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, label: b.label || 'assistant box' });
+  await persist();
+  push();
+}
+
+async function removeAccepted({ index }) {
+  S.accepted.splice(index, 1);
+  await persist();
+  push();
+}
+
+const ACTIONS = {
+  load_default: () => loadModel({ kind: 'server', path: DEFAULT_MODEL, name: 'tiny-gemma3 (built in)' }),
+  load_url: ({ url }) => {
+    url = (url ?? '').trim();
+    if (!url) return message('notice', 'Type the URL of a model package folder first.');
+    try { new URL(url); } catch { return message('error', `"${url}" is not a URL (expected https://host/path/to/package/)`); }
+    return loadModel({ kind: 'url', url });
+  },
+  pick_folder: pickFolder,
+  delete_cached: async ({ id }) => {
+    if (S.model?.id === id && S.busy) return message('notice', 'That model is in use.');
+    await modelCache.remove(id).catch((e) => message('error', `Could not delete ${id}: ${e.message}`));
+    if (localStorage.getItem(LAST_MODEL_KEY)?.includes(id.replace(/^[a-z]+:/, ''))) localStorage.removeItem(LAST_MODEL_KEY);
+    await refreshCached();
+  },
+  ask,
+  edit,
+  stop: () => job?.cancel(),
+  new_chat: newChat,
+  classify,
+  accept_box: acceptBox,
+  remove_accepted: removeAccepted,
+  image_changed: () => switchImage(false),
+  set_generation: (g) => { Object.assign(S.generation, g); push(); },
+  dismiss_messages: () => { S.messages = []; push(); },
+};
+
+function action(name, argsJson) {
+  const fn = ACTIONS[name];
+  if (!fn) return console.warn(`assistant: unknown action ${name}`);
+  let args = {};
+  try { args = argsJson ? JSON.parse(argsJson) : {}; } catch { /* none */ }
+  Promise.resolve(fn(args)).catch((e) => message('error', `${name}: ${e.message}`));
+}
+
+// ---- start ---------------------------------------------------------------
+
+async function start() {
+  const app = window.endoscribe;
+  try {
+    await app.ready;
+  } catch {
+    return;  // no WebGPU / no app: the page already says why
+  }
+  M = app.module();
+  core = new Core(M);
+  M.assistant = { action };
+  hook.state = () => JSON.parse(JSON.stringify(S));
+  hook.action = (name, args = {}) => ACTIONS[name](args);
+  hook.debug = () => ({ rt, conv, job });
+  app.assistant = hook;
+  // Count network requests for model files (the reload test: none once cached).
+  if (globalThis.PerformanceObserver) {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (/\/models\//.test(e.name)) hook.modelRequests++;
+    }).observe({ type: 'resource', buffered: true });
+  }
+  const cfg = await allowedModelHosts();
+  allowedHosts = cfg.hosts;
+  S.allowedOrigins = cfg.origins;
+  S.labelSets = LABEL_SETS.map((s) => ({ id: s.id }));
+  await refreshCached();
+  await app.caseLoaded;
+  await switchImage(true);
+  // The model used last time comes back from the browser's cache by itself.
+  const last = JSON.parse(localStorage.getItem(LAST_MODEL_KEY) || 'null');
+  if (last && S.cached.some((c) => c.id === `${last.kind}:${last.path ?? last.url}`)) await loadModel(last);
+  hook.started = true;
+  push();
+}
+
+window.endoscribe.assistantReady = start().catch((e) => {
+  console.error(`assistant failed to start: ${e.message}`);
+  throw e;
+});
+window.endoscribe.assistantReady.catch(() => {});
