@@ -3,8 +3,8 @@
 // images with ground-truth masks (labels.csv with image,mask columns, as in
 // ../shared/datasets/kvasir-seg and cvc-clinicdb).
 //
-//   node tools/eval_segmentation.mjs DATASET_DIR [--max-clicks 20] [--limit N]
-//        [--strategies feedback,plain,box_refine,...] [--no-reference]
+//   node tools/eval_segmentation.mjs DATASET_DIR [--max-clicks 20] [--limit N] [--offset K]
+//        [--strategies feedback,multi_scale_first,...] [--no-reference] [--min-region 0.001]
 //        [--stop-iou 0.9] [--threads 2] [--json OUT.json] [--core PATH]
 //        [--encoder ONNX --decoder ONNX]
 //   node tools/eval_segmentation.mjs --report RESULT.json   (tables of a saved run)
