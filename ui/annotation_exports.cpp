@@ -1,0 +1,218 @@
+// annotation_exports.cpp: what web/annotation/app_annotation.js calls: the
+// saved document, COCO, mask PNGs, label sets, segmentation results and
+// status, storage status, and a read-only state for tests.
+#include <emscripten/emscripten.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "annotation_ui.h"
+#include "app.h"
+#include "coco.h"
+#include "png_encode.h"
+#include "rle.h"
+
+es::Mask* es_binding_mask(int h);  // web/bindings/segmentation_bindings.cpp
+
+namespace esui {
+extern std::string g_storage_status;
+extern bool g_storage_error;
+}
+
+using esui::annotation_ui;
+using esui::app;
+
+namespace {
+std::string g_out;
+std::vector<uint8_t> g_bytes;
+const char* out(std::string s) {
+    g_out = std::move(s);
+    return g_out.c_str();
+}
+}  // namespace
+
+extern "C" {
+
+// The whole annotation document (annotation_ui.h, AnnotationUi::document_json).
+EMSCRIPTEN_KEEPALIVE const char* es_annui_document() { return out(annotation_ui().document_json(app())); }
+
+// Restores a saved document; 1, or 0 with es_annui_last_error() (nothing changes).
+EMSCRIPTEN_KEEPALIVE int es_annui_load_document(const char* json) {
+    std::string error;
+    esui::AnnotationUi& ui = annotation_ui();
+    ui.restoring = true;
+    const bool ok = ui.load_document(app(), json ? json : "", &error);
+    ui.restoring = false;
+    if (!ok) ui.last_error = error;
+    return ok ? 1 : 0;
+}
+
+// Checks a document without loading it (bundle import).
+EMSCRIPTEN_KEEPALIVE int es_annui_check_document(const char* json) {
+    nlohmann::json j = nlohmann::json::parse(json ? json : "", nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.value("format", "") != "endoscribe-annotations" || !j.contains("coco")) {
+        annotation_ui().last_error = "not an EndoScribe annotation document";
+        return 0;
+    }
+    es::CocoImport r = es::import_coco(j["coco"].dump());
+    if (!r.ok) annotation_ui().last_error = r.error;
+    return r.ok ? 1 : 0;
+}
+
+EMSCRIPTEN_KEEPALIVE const char* es_annui_last_error() { return annotation_ui().last_error.c_str(); }
+
+EMSCRIPTEN_KEEPALIVE const char* es_annui_export_coco() { return out(annotation_ui().export_coco()); }
+
+// COCO import (undoable); errors are shown and nothing changes.
+EMSCRIPTEN_KEEPALIVE int es_annui_import_coco(const char* json, const char* file_name) {
+    std::string error;
+    if (annotation_ui().import_coco(app(), json ? json : "", &error)) return 1;
+    annotation_ui().last_error = error;
+    app().messages.error(std::string("Could not import \"") + (file_name ? file_name : "COCO file") + "\": " + error +
+                         ". Nothing was changed.");
+    app().wake();
+    return 0;
+}
+
+// Lesion mask PNG (0/255 grey) of image `index` in the document; returns a
+// pointer to the bytes (size via es_annui_bytes_size) or null when it has none.
+EMSCRIPTEN_KEEPALIVE int es_annui_image_count() { return int(annotation_ui().images.size()); }
+EMSCRIPTEN_KEEPALIVE const char* es_annui_image_name(int index) {
+    auto& imgs = annotation_ui().images;
+    return index >= 0 && index < int(imgs.size()) ? out(imgs[size_t(index)].image) : nullptr;
+}
+EMSCRIPTEN_KEEPALIVE const uint8_t* es_annui_mask_png(int index) {
+    auto& ui = annotation_ui();
+    if (index < 0 || index >= int(ui.images.size())) return nullptr;
+    const es::ImageAnnotations& img = ui.images[size_t(index)];
+    es::Mask m = ui.lesion_mask(img);
+    if (m.empty() || m.count() == 0) return nullptr;
+    std::vector<uint8_t> gray = es::mask_to_gray(m);
+    g_bytes = es::encode_png_gray(gray.data(), m.width, m.height);
+    return g_bytes.data();
+}
+EMSCRIPTEN_KEEPALIVE int es_annui_bytes_size() { return int(g_bytes.size()); }
+
+EMSCRIPTEN_KEEPALIVE int es_annui_load_label_set(const char* json, const char* file) {
+    es::LabelSetLoad r = es::parse_label_set(json ? json : "");
+    if (!r.ok) {
+        app().messages.error(std::string("Label set \"") + (file ? file : "") + "\" not loaded: " + r.error);
+        return 0;
+    }
+    auto& sets = annotation_ui().label_sets;
+    for (auto& s : sets)
+        if (s.id == r.set.id) {
+            s = std::move(r.set);
+            return 1;
+        }
+    // Shipped sets before the user's own.
+    auto it = sets.begin();
+    while (it != sets.end() && !it->user) ++it;
+    sets.insert(it, std::move(r.set));
+    // Show the set of the current label at first.
+    for (size_t i = 0; i < sets.size(); ++i)
+        if (sets[i].find_label(annotation_ui().label)) {
+            annotation_ui().label_set = int(i);
+            break;
+        }
+    app().wake();
+    return 1;
+}
+
+// Segmentation job answers. A result for an old request is dropped.
+EMSCRIPTEN_KEEPALIVE void es_annui_seg_result(int request, int mask_handle, double iou, double ms) {
+    esui::SegmentSession& s = annotation_ui().seg;
+    if (request > s.answered && request <= s.request) {
+        s.answered = request;
+        if (es::Mask* m = es_binding_mask(mask_handle)) s.mask = *m;
+        s.iou = iou;
+        s.ms = ms;
+        s.busy = request != s.request;
+        s.error = false;
+        s.progress = -1;
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "Mask ready (%s)", s.backend.c_str());
+        s.status = buf;
+    }
+    app().wake();
+}
+
+EMSCRIPTEN_KEEPALIVE void es_annui_seg_status(const char* text, double progress, int error, const char* backend,
+                                              double encode_ms) {
+    esui::SegmentSession& s = annotation_ui().seg;
+    s.status = text ? text : "";
+    s.progress = float(progress);
+    s.error = error != 0;
+    if (error) s.busy = false;
+    if (backend && *backend) s.backend = backend;
+    if (encode_ms > 0) s.encode_ms = encode_ms;
+    if (error) app().messages.error("Segmentation: " + s.status);
+    app().wake();
+}
+
+EMSCRIPTEN_KEEPALIVE void es_annui_set_storage_status(const char* text, int error) {
+    esui::g_storage_status = text ? text : "";
+    esui::g_storage_error = error != 0;
+    if (error) app().messages.error(esui::g_storage_status);
+    app().wake();
+}
+
+// Read-only state for tests: tool, label, selection, undo/redo, the current
+// image's annotations (as es_ann_list_json does) and lesion count, segmentation.
+EMSCRIPTEN_KEEPALIVE const char* es_annui_state() {
+    esui::AnnotationUi& ui = annotation_ui();
+    nlohmann::json j;
+    for (const auto& t : esui::tool_infos())
+        if (t.tool == ui.tool) j["tool"] = t.name;
+    j["label"] = ui.label;
+    j["selected"] = ui.selected;
+    j["can_undo"] = ui.history.can_undo();
+    j["can_redo"] = ui.history.can_redo();
+    j["undo"] = ui.history.can_undo() ? ui.history.undo_description() : "";
+    j["redo"] = ui.history.can_redo() ? ui.history.redo_description() : "";
+    j["saves_requested"] = ui.saves_requested;
+    j["label_sets"] = nlohmann::json::array();
+    for (const auto& s : ui.label_sets) j["label_sets"].push_back(s.id);
+    auto images = nlohmann::json::object();
+    for (const auto& img : ui.images) {
+        auto list = nlohmann::json::array();
+        for (const auto& an : img.items) {
+            nlohmann::json e;
+            e["id"] = an.id;
+            e["label"] = an.label;
+            e["kind"] = es::annotation_kind_name(an.kind);
+            const es::Box b = es::annotation_bounds(an);
+            e["bounds"] = {b.x, b.y, b.w, b.h};
+            e["area"] = es::annotation_area(an);
+            e["visible"] = an.visible;
+            e["opacity"] = an.opacity;
+            e["source"] = an.source;
+            if (an.kind == es::AnnotationKind::Polygon) e["points"] = an.polygons.empty() ? 0 : int(an.polygons[0].size());
+            if (an.kind == es::AnnotationKind::Mask) e["rle"] = es::rle_to_string(es::rle_encode(an.mask));
+            list.push_back(e);
+        }
+        images[img.image] = {{"annotations", list}, {"lesions", ui.lesion_count(img)}};
+    }
+    j["images"] = images;
+    const esui::SegmentSession& s = ui.seg;
+    j["segment"] = {{"image", s.image}, {"clicks", int(s.clicks.size())}, {"has_mask", !s.mask.empty()},
+                    {"rle", s.mask.empty() ? "" : es::rle_to_string(es::rle_encode(s.mask))},
+                    {"iou", s.iou}, {"ms", s.ms}, {"busy", s.busy}, {"status", s.status}, {"error", s.error},
+                    {"backend", s.backend}, {"encode_ms", s.encode_ms}, {"request", s.request}, {"answered", s.answered}};
+    j["storage"] = {{"status", esui::g_storage_status}, {"error", esui::g_storage_error}};
+    j["last_error"] = ui.last_error;
+    return out(j.dump());
+}
+
+// Testing aid and automation: choose a tool by name ("Box", "Segment", ...).
+EMSCRIPTEN_KEEPALIVE int es_annui_set_tool(const char* name) {
+    for (const auto& t : esui::tool_infos())
+        if (name && std::string(name) == t.name) {
+            annotation_ui().tool = t.tool;
+            app().wake();
+            return 1;
+        }
+    return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,285 @@
+// panel_annotations.cpp: the Annotations window over the viewer's left edge:
+// tools, label picker (label sets from models/labels plus the user's own),
+// segmentation status, the current image's annotation list (visibility,
+// opacity, relabel, mask -> polygon / box, delete), import/export and storage.
+#include <imgui.h>
+
+#include <cstdio>
+
+#include "annotation_ui.h"
+#include "app.h"
+#include "contour.h"
+
+namespace esui {
+
+std::string g_storage_status = "Not saved yet";  // annotation_exports.cpp sets it
+bool g_storage_error = false;
+
+static void tooltip(const char* text) {
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
+}
+
+static void draw_tools(App& a, AnnotationUi& ui) {
+    int n = 0;
+    for (const ToolInfo& t : tool_infos()) {
+        const bool active = ui.tool == t.tool;
+        if (active) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
+        if (ImGui::Button(t.name, ImVec2(74, 0))) {
+            ui.tool = t.tool;
+            ui.polygon.clear();
+        }
+        if (active) ImGui::PopStyleColor();
+        a.record_widget((std::string("tool_") + t.name).c_str());
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s (%s)\n%s", t.name, t.key_name, t.help);
+        if (++n % 3) ImGui::SameLine();
+    }
+    ImGui::NewLine();
+    if (!ui.history.can_undo()) ImGui::BeginDisabled();
+    if (ImGui::Button("Undo")) ui.undo(a);
+    if (!ui.history.can_undo()) ImGui::EndDisabled();
+    a.record_widget("ann_undo");
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("Undo %s (Ctrl+Z)", ui.history.can_undo() ? ui.history.undo_description().c_str() : "");
+    ImGui::SameLine();
+    if (!ui.history.can_redo()) ImGui::BeginDisabled();
+    if (ImGui::Button("Redo")) ui.redo(a);
+    if (!ui.history.can_redo()) ImGui::EndDisabled();
+    a.record_widget("ann_redo");
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("Redo %s (Ctrl+Shift+Z or Ctrl+Y)", ui.history.can_redo() ? ui.history.redo_description().c_str() : "");
+    if (ui.tool == Tool::Brush || ui.tool == Tool::Eraser) {
+        ImGui::SetNextItemWidth(-60);
+        ImGui::SliderFloat("Size", &ui.brush_radius, 1.0f, 200.0f, "%.0f px", ImGuiSliderFlags_Logarithmic);
+        tooltip("Brush radius in image pixels ([ and ])");
+    }
+}
+
+static void draw_labels(App& a, AnnotationUi& ui) {
+    if (ui.label_sets.empty()) {
+        ImGui::TextDisabled("Loading label sets...");
+        return;
+    }
+    if (ui.label_set >= int(ui.label_sets.size())) ui.label_set = 0;
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##labelset", ui.label_sets[size_t(ui.label_set)].name.c_str())) {
+        for (int i = 0; i < int(ui.label_sets.size()); ++i)
+            if (ImGui::Selectable(ui.label_sets[size_t(i)].name.c_str(), i == ui.label_set)) ui.label_set = i;
+        ImGui::EndCombo();
+    }
+    a.record_widget("label_set");
+    const es::LabelSet& set = ui.label_sets[size_t(ui.label_set)];
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::BeginCombo("##label", ui.label_name(ui.label).c_str())) {
+        for (const es::LabelDef& l : set.labels) {
+            const int depth = int(set.label_path(l.id).size()) - 1;
+            ImGui::Indent(float(depth * 10 + 1));
+            if (ImGui::Selectable((l.name + "##" + l.id).c_str(), l.id == ui.label)) ui.label = l.id;
+            ImGui::Unindent(float(depth * 10 + 1));
+        }
+        if (set.labels.empty()) ImGui::TextDisabled("This set has attributes only.");
+        ImGui::EndCombo();
+    }
+    a.record_widget("label");
+    tooltip("Label for new annotations (and for Relabel)");
+    static char new_label[64] = "";
+    ImGui::SetNextItemWidth(-50);
+    ImGui::InputTextWithHint("##newlabel", "new label", new_label, sizeof new_label);
+    a.record_widget("new_label");
+    ImGui::SameLine();
+    if (ImGui::Button("Add") && new_label[0]) {
+        es::LabelDef l;
+        l.name = new_label;
+        for (const char* p = new_label; *p; ++p) {
+            const char c = char(std::tolower(static_cast<unsigned char>(*p)));
+            l.id += (std::isalnum(static_cast<unsigned char>(c)) ? c : '-');
+        }
+        while (!l.id.empty() && !std::isalnum(static_cast<unsigned char>(l.id[0]))) l.id.erase(0, 1);
+        std::string error;
+        es::LabelSet& user = ui.user_set();
+        if (es::add_user_label(user, l, &error)) {
+            ui.label = l.id;
+            new_label[0] = 0;
+            for (int i = 0; i < int(ui.label_sets.size()); ++i)
+                if (ui.label_sets[size_t(i)].user) ui.label_set = i;
+            ui.changed(a);
+        } else {
+            a.messages.error("Label not added: " + error);
+        }
+    }
+    a.record_widget("add_label");
+    tooltip("Add your own label (kept in \"My labels\", saved with the case)");
+}
+
+static void draw_segment_status(App& a, AnnotationUi& ui) {
+    SegmentSession& s = ui.seg;
+    if (ui.tool != Tool::Segment && s.clicks.empty() && !s.has_box && s.status.empty()) return;
+    ImGui::Separator();
+    ImGui::TextDisabled("SEGMENT (SAM)");
+    if (s.progress >= 0) ImGui::ProgressBar(s.progress, ImVec2(-1, 0), s.status.c_str());
+    else if (!s.status.empty()) {
+        if (s.error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1.0f));
+        ImGui::TextWrapped("%s", s.status.c_str());
+        if (s.error) ImGui::PopStyleColor();
+    }
+    if (!s.mask.empty()) {
+        ImGui::Text("%d click(s)%s, IoU est. %.2f, %.0f ms", int(s.clicks.size()), s.has_box ? " + box" : "", s.iou, s.ms);
+        if (ImGui::Button("Accept")) segment_accept(a, ui);
+        a.record_widget("seg_accept");
+        tooltip("Keep this mask as an annotation (Enter)");
+        ImGui::SameLine();
+    }
+    if (!s.clicks.empty() || s.has_box) {
+        if (ImGui::Button("Discard")) segment_clear(ui);
+        a.record_widget("seg_discard");
+        tooltip("Drop the clicks and the proposed mask (Esc); Backspace undoes the last click");
+    }
+}
+
+static void draw_list(App& a, AnnotationUi& ui) {
+    ViewerImage* v = a.current_image();
+    es::ImageAnnotations* img = v ? ui.image(v->name) : nullptr;
+    ImGui::Separator();
+    if (!img) {
+        ImGui::TextDisabled("No image open.");
+        return;
+    }
+    ImGui::TextDisabled("ANNOTATIONS (%d)", int(img->items.size()));
+    ImGui::SameLine();
+    ImGui::Text(" lesions: %d", ui.lesion_count(*img));
+    tooltip("Connected regions of this image's masks and polygons (at least 16 px)");
+    ImGui::BeginChild("##annlist", ImVec2(0, 150), true);
+    for (const es::Annotation& an : img->items) {
+        ImGui::PushID(int(an.id));
+        bool visible = an.visible;
+        if (ImGui::Checkbox("##vis", &visible)) {
+            es::Annotation after = an;
+            after.visible = visible;
+            ui.apply(a, es::AnnotationCommand::modify(img->image, an, after, visible ? "Show" : "Hide"));
+            ImGui::PopID();
+            break;  // the list changed
+        }
+        tooltip("Show or hide");
+        ImGui::SameLine();
+        const ImU32 c = ui.label_color(an.label);
+        ImGui::ColorButton("##c", ImGui::ColorConvertU32ToFloat4(c), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
+        ImGui::SameLine();
+        char line[160];
+        std::snprintf(line, sizeof line, "#%llu %s %s%s", (unsigned long long)an.id, es::annotation_kind_name(an.kind),
+                      ui.label_name(an.label).c_str(), an.source == "sam" ? " (SAM)" : "");
+        if (ImGui::Selectable(line, ui.selected == an.id)) ui.selected = an.id;
+        ImGui::PopID();
+    }
+    ImGui::EndChild();
+    const es::Annotation* sel = img->find(ui.selected);
+    if (!sel) return;
+    ImGui::PushID("sel");
+    float opacity = sel->opacity;
+    ImGui::SetNextItemWidth(-70);
+    if (ImGui::SliderFloat("Opacity", &opacity, 0.0f, 1.0f, "%.2f") && ImGui::IsItemDeactivatedAfterEdit() == false) {
+        ui.preview = *sel;
+        ui.preview.opacity = opacity;
+        ui.preview_active = true;
+        ui.preview_is_new = false;
+    }
+    if (ImGui::IsItemDeactivatedAfterEdit() && ui.preview_active && ui.preview.id == sel->id) {
+        es::Annotation after = *sel;
+        after.opacity = ui.preview.opacity;
+        ui.preview_active = false;
+        ui.apply(a, es::AnnotationCommand::modify(img->image, *sel, after, "Opacity"));
+        sel = img->find(ui.selected);
+    }
+    if (!sel) { ImGui::PopID(); return; }
+    if (ImGui::Button("Relabel") && sel->label != ui.label) {
+        es::Annotation after = *sel;
+        after.label = ui.label;
+        ui.apply(a, es::AnnotationCommand::modify(img->image, *sel, after, "Relabel"));
+        sel = img->find(ui.selected);
+    }
+    tooltip("Give the selected annotation the current label");
+    ImGui::SameLine();
+    if (ImGui::Button("Delete") && sel) {
+        ui.apply(a, es::AnnotationCommand::remove(img->image, *sel, "Delete"));
+        ui.selected = 0;
+        sel = nullptr;
+    }
+    a.record_widget("ann_delete");
+    tooltip("Delete the selected annotation (Delete)");
+    if (sel && sel->kind == es::AnnotationKind::Mask) {
+        if (ImGui::Button("To polygon")) {
+            es::PolygonsFromMask p = es::mask_to_polygons(sel->mask, 1.0, 16);
+            if (p.polygons.empty()) a.messages.error("The mask has no region large enough for a polygon.");
+            else {
+                es::Annotation after = *sel;
+                after.kind = es::AnnotationKind::Polygon;
+                after.polygons = std::move(p.polygons);
+                after.mask = es::Mask();
+                ui.apply(a, es::AnnotationCommand::modify(img->image, *sel, after, "Convert to polygon"));
+            }
+        }
+        a.record_widget("ann_to_polygon");
+        tooltip("Replace the mask by its outline (contour tracing + Douglas-Peucker, 1 px)");
+        ImGui::SameLine();
+        if (ImGui::Button("Add box")) {
+            es::Annotation box;
+            box.kind = es::AnnotationKind::Box;
+            box.label = sel->label;
+            box.opacity = sel->opacity;
+            box.box = es::mask_to_box(sel->mask);
+            box.id = img->next_id;
+            ui.apply(a, es::AnnotationCommand::add(img->image, box, "Box from mask"));
+        }
+        a.record_widget("ann_box_from_mask");
+        tooltip("Add the mask's bounding box as a box annotation");
+    }
+    ImGui::PopID();
+}
+
+static void draw_files(App& a, AnnotationUi&) {
+    ImGui::Separator();
+    ImGui::TextDisabled("IMPORT / EXPORT");
+    if (ImGui::Button("COCO...")) annotation_js_action("export_coco");
+    a.record_widget("export_coco");
+    tooltip("Download the case's annotations as COCO JSON (boxes, polygons, RLE masks)");
+    ImGui::SameLine();
+    if (ImGui::Button("Masks...")) annotation_js_action("export_masks");
+    a.record_widget("export_masks");
+    tooltip("Download one binary mask PNG per annotated image (masks and polygons)");
+    ImGui::SameLine();
+    if (ImGui::Button("Bundle...")) annotation_js_action("export_bundle");
+    a.record_widget("export_bundle");
+    tooltip("Download the whole case (images + annotations) as one .endoscribe.json file");
+    if (ImGui::Button("Import COCO...")) annotation_js_action("import_coco");
+    a.record_widget("import_coco");
+    tooltip("Read a COCO JSON file: its annotations replace those of the images with the same file names (undoable)");
+    ImGui::SameLine();
+    if (ImGui::Button("Open bundle...")) annotation_js_action("import_bundle");
+    a.record_widget("import_bundle");
+    tooltip("Replace the open case with a case bundle file");
+    if (g_storage_error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1.0f));
+    ImGui::TextWrapped("%s", g_storage_status.c_str());
+    if (g_storage_error) ImGui::PopStyleColor();
+    if (ImGui::SmallButton("Close case")) annotation_js_action("clear_saved");
+    a.record_widget("clear_saved");
+    tooltip("Forget the saved case in this browser and reopen the demo case");
+}
+
+void draw_annotation_panel(App& a, AnnotationUi& ui) {
+    const Rect& v = a.viewer_rect;
+    ImGui::SetNextWindowPos(ImVec2(v.x + 8.0f, v.y + 8.0f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(ImVec2(250.0f, v.h - 16.0f > 200.0f ? v.h - 16.0f : 200.0f), ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowBgAlpha(0.94f);
+    if (!ImGui::Begin("Annotations", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
+        ImGui::End();
+        return;
+    }
+    a.record_widget("ann_window");
+    draw_tools(a, ui);
+    ImGui::Separator();
+    draw_labels(a, ui);
+    draw_segment_status(a, ui);
+    draw_list(a, ui);
+    draw_files(a, ui);
+    ImGui::End();
+}
+
+}  // namespace esui

