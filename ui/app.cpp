@@ -290,6 +290,7 @@ void App::draw_ui() {
     draw_side_panel(*this);
     draw_thumbnail_strip(*this);
     draw_status_bar(*this);
+    draw_annotations(*this);
     draw_assistant(*this);
     draw_empty_hint(*this);
     draw_message_banner(*this);

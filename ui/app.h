@@ -54,6 +54,7 @@ public:
     void on_viewer_wheel(double factor, float x, float y);
     void on_viewer_drag(float dx, float dy);
     bool panning = false;
+    bool left_drag_annotates = false;  // an annotation tool owns the left button (annotation_tools.cpp)
     float pan_last_x = 0, pan_last_y = 0;
 
     std::vector<std::unique_ptr<ViewerImage>> images;
@@ -120,6 +121,7 @@ void draw_status_bar(App& a);
 void draw_message_banner(App& a);
 void draw_empty_hint(App& a);
 void draw_assistant(App& a);  // panel_assistant.cpp (assistant_ui.h)
+void draw_annotations(App& a);  // annotation_tools.cpp (annotation_ui.h)
 
 // JS side (web/loader.js) entry points called from C++.
 void js_open_file_picker();

@@ -52,7 +52,8 @@ static EM_BOOL on_mouse(int type, const EmscriptenMouseEvent* m, void*) {
     // DOM buttons: 0 left, 1 middle, 2 right; ImGui: 0 left, 1 right, 2 middle.
     const int button = m->button == 1 ? 2 : m->button == 2 ? 1 : m->button;
     const bool down = type == EMSCRIPTEN_EVENT_MOUSEDOWN;
-    if (down && (button == 0 || button == 2) && a.viewer_hit(x, y) && a.current_image()) {
+    // The middle button always pans; the left one unless an annotation tool draws with it.
+    if (down && ((button == 0 && !a.left_drag_annotates) || button == 2) && a.viewer_hit(x, y) && a.current_image()) {
         a.panning = true;
         a.pan_last_x = x;
         a.pan_last_y = y;

@@ -76,8 +76,11 @@
     const ptr = Module._malloc(Math.max(1, bytes.length));
     try {
       Module.HEAPU8.set(bytes, ptr);
-      return Module.ccall('es_app_open_image', 'number', ['string', 'number', 'number', 'number'],
+      const index = Module.ccall('es_app_open_image', 'number', ['string', 'number', 'number', 'number'],
         [name, ptr, bytes.length, select ? 1 : 0]);
+      // The annotation side (web/annotation/app_annotation.js) stores opened images.
+      if (index >= 0 && hook.onImageOpened) hook.onImageOpened(name, bytes);
+      return index;
     } finally {
       Module._free(ptr);
     }
@@ -258,7 +261,16 @@
     wireFileInput();
     canvas.focus();
     resolveReady();
-    if (params.get('case') !== 'none') await openDemoCase();
+    // A case saved in this browser (web/annotation/app_annotation.js) comes back first.
+    let restored = false;
+    if (hook.restoreCase) {
+      try {
+        restored = await hook.restoreCase();
+      } catch (e) {
+        reportError(`Could not restore the saved case: ${e.message}`);
+      }
+    }
+    if (!restored && params.get('case') !== 'none') await openDemoCase();
     // The case is on screen once the next frame has been drawn.
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     performance.mark('endoscribe-case-shown');
