@@ -47,10 +47,15 @@ void draw_assistant_overlay(App& a) {
     const bool same_image = s.contains("image") && s["image"].is_object() &&
                             s["image"].value("key", std::string()) == ui.last_image_key;
     if (same_image) {
-        for (const auto& t : s.value("turns", json::array()))
+        for (const auto& t : s.value("turns", json::array())) {
+            if (t.contains("region") && t["region"].is_object()) {
+                const json& r = t["region"];
+                draw_box(dl, a, jnum(r, "x1"), jnum(r, "y1"), jnum(r, "x2"), jnum(r, "y2"), kRegionColour, "asked region");
+            }
             for (const auto& b : t.value("boxes", json::array()))
                 draw_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kBoxColour,
                          b.value("label", std::string()));
+        }
         for (const auto& b : s.value("accepted", json::array()))
             draw_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kAcceptedColour,
                      b.value("label", std::string()));
@@ -101,28 +106,32 @@ static const char* reason_text(const std::string& r) {
     return nullptr;
 }
 
-static void draw_turns(AssistantUi& ui, const json& s) {
+static void draw_turns(App& a, AssistantUi& ui, const json& s) {
     const json turns = s.value("turns", json::array());
     const bool busy = is_busy(s);
     size_t chars = 0;
     for (size_t i = 0; i < turns.size(); i++) {
         const json& t = turns[i];
         ImGui::PushID(int(i));
-        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.8f, 1.0f, 1.0f));
-        ImGui::TextWrapped("You: %s", t.value("question", std::string()).c_str());
-        ImGui::PopStyleColor();
         if (!busy && t.value("done", false)) {
-            ImGui::SameLine();
             if (ImGui::SmallButton("Edit")) {
                 ui.editing_turn = int(i);
                 std::snprintf(ui.edit_text, sizeof ui.edit_text, "%s", t.value("question", std::string()).c_str());
             }
+            a.record_widget(("asst_edit_" + std::to_string(i)).c_str());
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("Change this question and ask again");
+            ImGui::SameLine();
         }
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.8f, 1.0f, 1.0f));
+        ImGui::TextWrapped("You: %s", t.value("question", std::string()).c_str());
+        ImGui::PopStyleColor();
         if (ui.editing_turn == int(i)) {
             ImGui::SetNextItemWidth(-1);
             const bool enter = ImGui::InputText("##edit", ui.edit_text, sizeof ui.edit_text,
                                                 ImGuiInputTextFlags_EnterReturnsTrue);
-            if (ImGui::Button("Ask again") || enter) {
+            const bool again = ImGui::Button("Ask again");
+            a.record_widget("asst_edit_ask");
+            if (again || enter) {
                 assistant_action("edit", {{"turn", int(i)}, {"question", ui.edit_text}});
                 ui.editing_turn = -1;
                 ui.scroll_to_bottom = true;
@@ -182,7 +191,7 @@ void draw_chat_tab(App& a) {
     ImGui::BeginChild("##turns", ImVec2(0, -bottom), true);
     if (s.value("turns", json::array()).empty())
         ImGui::TextDisabled("Ask about the image in view. Follow-up questions continue the conversation.");
-    draw_turns(ui, s);
+    draw_turns(a, ui, s);
     ImGui::EndChild();
 
     // Accepted annotations on this image.

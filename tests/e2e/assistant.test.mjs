@@ -3,9 +3,12 @@
 // the built-in tiny model is loaded from the server (Models tab), the golden
 // image is opened through the file picker, two questions give the golden
 // greedy continuations token for token (the second prefills only its new
-// tokens on the kept KV cache), Stop ends an answer mid-way, Classify gives 23
+// tokens on the kept KV cache), Stop ends an answer mid-way, editing the second
+// question drops what followed and answers it again, Classify gives 23
 // probabilities that sum to 1, and after a reload the model comes from the
-// browser's cache (no model file requested) and the conversation is back.
+// browser's cache (no model file requested) and the conversation is back and
+// goes on; a region drawn on the viewer is asked about; a model host the
+// server does not allow is refused by name.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -52,7 +55,10 @@ describe('assistant', { skip: skip || false, timeout: 180000 }, () => {
     await page.goto(server.url + '?case=none');
     await page.evaluate(() => window.endoscribe.ready);
     await waitFor(() => window.endoscribe.assistant?.started === true);
-    await page.setInputFiles('#file-input', IMAGE);
+    await page.evaluate(() => window.endoscribe.caseLoaded);
+    // After a reload the annotation side may have restored the case (and the image) already.
+    if (!(await page.evaluate(() => window.endoscribe.state().images.some((i) => i.name === 'image.png'))))
+      await page.setInputFiles('#file-input', IMAGE);
     await waitFor(() => window.endoscribe.assistant.state().image?.name === 'image.png');
   }
 
@@ -121,6 +127,16 @@ describe('assistant', { skip: skip || false, timeout: 180000 }, () => {
     saveArtifact('assistant-stopped.png', await page.screenshot());
 
     step('stopped');
+    // Edit the second question (same words): later turns are dropped, the
+    // cache (on the GPU) is rebuilt, and the golden answer comes again.
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 24 }));
+    await click('asst_edit_1');
+    await click('asst_edit_ask');
+    await waitFor(() => window.endoscribe.assistant.state().turns.length === 2 &&
+      window.endoscribe.assistant.state().turns[1].done === true, null, 90000);
+    assert.deepEqual(await page.evaluate(() => window.endoscribe.assistant.turnIds[1]), golden.turn2_greedy_ids);
+    step('edited');
+
     // Classify: 23 HyperKvasir labels, ranked, summing to 1.
     await openTab('asst_tab_classify', 'asst_classify');
     await click('asst_classify');
@@ -139,20 +155,51 @@ describe('assistant', { skip: skip || false, timeout: 180000 }, () => {
     await openApp();
     await waitFor(() => window.endoscribe.assistant.state().status === 'ready');
     assert.equal(await page.evaluate(() => window.endoscribe.assistant.modelRequests), 0);
-    await waitFor(() => window.endoscribe.assistant.state().turns.length === 3);
+    await waitFor(() => window.endoscribe.assistant.state().turns.length === 2);
     s = await hookState();
     assert.equal(s.turns[0].answer, golden.turn1_greedy_text);
-    assert.equal(s.turns[2].reason, 'cancelled');
+    assert.equal(s.turns[1].answer, golden.turn2_greedy_text);
     step('reloaded');
     // And it goes on: a follow-up on the restored conversation.
     await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 4 }));
     await openTab('asst_tab_chat', 'asst_question');
-    await askByTyping('Any bleeding?', 3);
+    await askByTyping('Any bleeding?', 2);
     s = await hookState();
-    assert.equal(s.turns.length, 4);
-    assert.notEqual(s.turns[3].reason, 'error');
+    assert.equal(s.turns.length, 3);
+    assert.notEqual(s.turns[2].reason, 'error');
     saveArtifact('assistant-restored.png', await page.screenshot());
     step('follow-up answered');
+
+    // A region drawn on the viewer, then "what is in this region?": the
+    // question carries the region's coordinates (the tiny package's default).
+    await click('asst_region');
+    // The mouse goes to the region layer once the app has drawn it (else the drag pans).
+    await waitFor(() => window.endoscribe.state().windows?.some((w) => w.name === '##region_catcher'), null, 10000);
+    const v = (await page.evaluate(() => window.endoscribe.state())).viewer_rect;
+    const [x0, y0] = [v[0] + v[2] * 0.3, v[1] + v[3] * 0.3];
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    await page.mouse.move(x0 + 60, y0 + 40, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForTimeout(200);
+    saveArtifact('assistant-region.png', await page.screenshot());
+    await click('asst_ask');
+    await waitFor(() => window.endoscribe.assistant.state().turns[3]?.done === true, null, 60000).catch(async (e) => {
+      saveArtifact('assistant-region-failed.png', await page.screenshot());
+      throw new Error(`${e.message}: ${JSON.stringify((await hookState()).turns.slice(3))}`);
+    });
+    s = await hookState();
+    assert.match(s.turns[3].question, /^What is in this region\? Region: \[\d+, \d+, \d+, \d+\]$/);
+    assert.ok(s.turns[3].region.x2 > s.turns[3].region.x1 && s.turns[3].region.y2 > s.turns[3].region.y1);
+    step('region asked');
+
+    // A model host the server does not allow is refused by name, with the way to allow it.
+    await page.evaluate(() => window.endoscribe.assistant.action('load_url', { url: 'https://models.example.org/pkg/' }));
+    s = await hookState();
+    assert.match(s.messages.at(-1).text, /models\.example\.org.*not allowed.*model_hosts.*config\.json/);
+    assert.equal(s.status, 'ready', 'the loaded model stays');
+    assert.equal(s.model.id, 'server:models/tiny-gemma3/');
+    saveArtifact('assistant-host-refused.png', await page.screenshot());
     browser.assertClean();
   });
 });

@@ -102,13 +102,15 @@ async function loadModel(desc) {
   S.progress = { active: true, file: null, loaded: 0, total: 0, rate: 0, eta: null };
   push();
   let newRt = null;
+  let released = false;  // the loaded model stays until the new package has opened
   try {
-    if (conv) { await persist(); conv.free(); conv = null; }
-    if (rt) { await rt.release(); rt = null; }
     const { pkg, id, progress } = await openPackage(desc, {
       allowedHosts,
       onProgress: (p) => { S.progress = p; push(); },
     });
+    if (conv) { await persist(); conv.free(); conv = null; }
+    if (rt) { await rt.release(); rt = null; }
+    released = true;
     // Which variant and backend: f32 activations (SwiftShader and many
     // adapters lack shader-f16); q4 weights when the package has them and
     // fp32 would be large.
@@ -136,8 +138,12 @@ async function loadModel(desc) {
     S.progress = { ...progress.snapshot(null), active: false };
     await switchImage(true);
   } catch (e) {
-    S.status = 'error';
-    S.model = null;
+    if (released || !rt) {
+      S.status = 'error';
+      S.model = null;
+    } else {
+      S.status = 'ready';  // the package did not open: the loaded model carries on
+    }
     const text = e instanceof HostNotAllowedError ? e.message : `Could not load the model: ${e.message}`;
     message('error', text);
     if (S.progress) S.progress.active = false;
