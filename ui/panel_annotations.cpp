@@ -24,16 +24,15 @@ static void draw_tools(App& a, AnnotationUi& ui) {
     for (const ToolInfo& t : tool_infos()) {
         const bool active = ui.tool == t.tool;
         if (active) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
-        if (ImGui::Button(t.name, ImVec2(74, 0))) {
+        if (ImGui::Button(t.name, ImVec2(76, 0))) {
             ui.tool = t.tool;
             ui.polygon.clear();
         }
         if (active) ImGui::PopStyleColor();
         a.record_widget((std::string("tool_") + t.name).c_str());
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s (%s)\n%s", t.name, t.key_name, t.help);
-        if (++n % 3) ImGui::SameLine();
+        if (++n % 2) ImGui::SameLine();
     }
-    ImGui::NewLine();
     if (!ui.history.can_undo()) ImGui::BeginDisabled();
     if (ImGui::Button("Undo")) ui.undo(a);
     if (!ui.history.can_undo()) ImGui::EndDisabled();
@@ -82,7 +81,7 @@ static void draw_labels(App& a, AnnotationUi& ui) {
     a.record_widget("label");
     tooltip("Label for new annotations (and for Relabel)");
     static char new_label[64] = "";
-    ImGui::SetNextItemWidth(-50);
+    ImGui::SetNextItemWidth(-40);
     ImGui::InputTextWithHint("##newlabel", "new label", new_label, sizeof new_label);
     a.record_widget("new_label");
     ImGui::SameLine();
@@ -122,7 +121,7 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
         if (s.error) ImGui::PopStyleColor();
     }
     if (!s.mask.empty()) {
-        ImGui::Text("%d click(s)%s, IoU est. %.2f, %.0f ms", int(s.clicks.size()), s.has_box ? " + box" : "", s.iou, s.ms);
+        ImGui::TextWrapped("%d click(s)%s, IoU est. %.2f, %.0f ms", int(s.clicks.size()), s.has_box ? " + box" : "", s.iou, s.ms);
         if (ImGui::Button("Accept")) segment_accept(a, ui);
         a.record_widget("seg_accept");
         tooltip("Keep this mask as an annotation (Enter)");
@@ -144,10 +143,9 @@ static void draw_list(App& a, AnnotationUi& ui) {
         return;
     }
     ImGui::TextDisabled("ANNOTATIONS (%d)", int(img->items.size()));
-    ImGui::SameLine();
-    ImGui::Text(" lesions: %d", ui.lesion_count(*img));
+    ImGui::Text("Lesions: %d", ui.lesion_count(*img));
     tooltip("Connected regions of this image's masks and polygons (at least 16 px)");
-    ImGui::BeginChild("##annlist", ImVec2(0, 150), true);
+    ImGui::BeginChild("##annlist", ImVec2(0, 96), true);
     for (const es::Annotation& an : img->items) {
         ImGui::PushID(int(an.id));
         bool visible = an.visible;
@@ -174,7 +172,7 @@ static void draw_list(App& a, AnnotationUi& ui) {
     if (!sel) return;
     ImGui::PushID("sel");
     float opacity = sel->opacity;
-    ImGui::SetNextItemWidth(-70);
+    ImGui::SetNextItemWidth(-56);
     if (ImGui::SliderFloat("Opacity", &opacity, 0.0f, 1.0f, "%.2f") && ImGui::IsItemDeactivatedAfterEdit() == false) {
         ui.preview = *sel;
         ui.preview.opacity = opacity;
@@ -237,21 +235,21 @@ static void draw_list(App& a, AnnotationUi& ui) {
 static void draw_files(App& a, AnnotationUi&) {
     ImGui::Separator();
     ImGui::TextDisabled("IMPORT / EXPORT");
-    if (ImGui::Button("COCO...")) annotation_js_action("export_coco");
+    ImGui::TextUnformatted("Export");
+    if (ImGui::Button("COCO")) annotation_js_action("export_coco");
     a.record_widget("export_coco");
     tooltip("Download the case's annotations as COCO JSON (boxes, polygons, RLE masks)");
     ImGui::SameLine();
-    if (ImGui::Button("Masks...")) annotation_js_action("export_masks");
+    if (ImGui::Button("Masks")) annotation_js_action("export_masks");
     a.record_widget("export_masks");
     tooltip("Download one binary mask PNG per annotated image (masks and polygons)");
     ImGui::SameLine();
-    if (ImGui::Button("Bundle...")) annotation_js_action("export_bundle");
+    if (ImGui::Button("Bundle")) annotation_js_action("export_bundle");
     a.record_widget("export_bundle");
     tooltip("Download the whole case (images + annotations) as one .endoscribe.json file");
     if (ImGui::Button("Import COCO...")) annotation_js_action("import_coco");
     a.record_widget("import_coco");
     tooltip("Read a COCO JSON file: its annotations replace those of the images with the same file names (undoable)");
-    ImGui::SameLine();
     if (ImGui::Button("Open bundle...")) annotation_js_action("import_bundle");
     a.record_widget("import_bundle");
     tooltip("Replace the open case with a case bundle file");
@@ -266,9 +264,10 @@ static void draw_files(App& a, AnnotationUi&) {
 void draw_annotation_panel(App& a, AnnotationUi& ui) {
     const Rect& v = a.viewer_rect;
     ImGui::SetNextWindowPos(ImVec2(v.x + 8.0f, v.y + 8.0f), ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(ImVec2(250.0f, v.h - 16.0f > 200.0f ? v.h - 16.0f : 200.0f), ImGuiCond_FirstUseEver);
+    // Fixed width, height fitted to the content: it covers no more of the image than it needs.
+    ImGui::SetNextWindowSizeConstraints(ImVec2(176.0f, 0.0f), ImVec2(176.0f, v.h > 100.0f ? v.h : 100.0f));
     ImGui::SetNextWindowBgAlpha(0.94f);
-    if (!ImGui::Begin("Annotations", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
+    if (!ImGui::Begin("Annotations", nullptr, ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_AlwaysAutoResize)) {
         ImGui::End();
         return;
     }

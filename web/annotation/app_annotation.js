@@ -80,7 +80,7 @@ function scheduleSave() {
     try {
       await store.putDocument(text);
       const n = (text.match(/"category_id"/g) || []).length;
-      storageStatus(`Saved in this browser at ${new Date().toLocaleTimeString()} (${n} annotation${n === 1 ? '' : 's'})`);
+      storageStatus(`Saved ${new Date().toLocaleTimeString([], { hour12: false })} (${n} annotation${n === 1 ? '' : 's'})`);
     } catch (e) {
       storageStatus(e.message, true);
     }
@@ -134,7 +134,7 @@ hook.restoreCase = async () => {
   if (saved.document && !Module.ccall('es_annui_load_document', 'number', ['string'], [saved.document])) {
     reportError(`The saved annotations could not be read (${str(Module._es_annui_last_error())}); the images were restored.`);
   }
-  storageStatus(`Restored from this browser (${saved.images.length} image${saved.images.length === 1 ? '' : 's'})`);
+  storageStatus(`Restored (${saved.images.length} image${saved.images.length === 1 ? '' : 's'})`);
   return true;
 };
 
@@ -253,4 +253,5 @@ hook.annotation = {
   saved: async () => { await init(); await lastSave; },
   action: (name, arg = '') => action(name, arg),
 };
-init();
+// Without WebGPU the page says so (loader.js); nothing to add here.
+init().catch(() => {});
