@@ -12,6 +12,10 @@
 
 #include "app.h"
 #include "assistant_ui.h"
+#if __has_include("annotation_ui.h")
+#include "annotation_ui.h"  // the annotation layer: accepted boxes become undoable box annotations
+#define ES_HAVE_ANNOTATION_LAYER 1
+#endif
 
 namespace esui {
 
@@ -99,6 +103,37 @@ void draw_assistant_overlay(App& a) {
     ImGui::End();
 }
 
+// An answer's box accepted as an annotation: into the annotation layer (undo,
+// labels, saved with the case) when the app has one, else kept with the
+// conversation by the JS side.
+static void accept_box(App& a, int turn, int index, const json& bx) {
+#ifdef ES_HAVE_ANNOTATION_LAYER
+    if (ViewerImage* v = a.current_image()) {
+        AnnotationUi& ann = annotation_ui();
+        es::ImageAnnotations& img = ann.ensure_image(v->name, v->pixels.width, v->pixels.height);
+        es::Annotation an;
+        an.kind = es::AnnotationKind::Box;
+        an.label = ann.label;
+        an.opacity = ann.default_opacity;
+        an.source = "assistant";
+        const double x1 = std::clamp(jnum(bx, "x1"), 0.0, double(v->pixels.width));
+        const double y1 = std::clamp(jnum(bx, "y1"), 0.0, double(v->pixels.height));
+        const double x2 = std::clamp(jnum(bx, "x2"), 0.0, double(v->pixels.width));
+        const double y2 = std::clamp(jnum(bx, "y2"), 0.0, double(v->pixels.height));
+        an.box = {std::min(x1, x2), std::min(y1, y2), std::abs(x2 - x1), std::abs(y2 - y1)};
+        an.id = img.next_id;
+        std::string error;
+        if (!es::validate_annotation(an, img.width, img.height, &error)) {
+            a.messages.error("Accept box: " + error);
+            return;
+        }
+        ann.apply(a, es::AnnotationCommand::add(img.image, std::move(an), "Accept assistant box"));
+        return;
+    }
+#endif
+    assistant_action("accept_box", {{"turn", turn}, {"index", index}});
+}
+
 static const char* reason_text(const std::string& r) {
     if (r == "cancelled") return "(stopped)";
     if (r == "max_tokens" || r == "length") return "(length limit reached)";
@@ -153,7 +188,7 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
             ImGui::TextDisabled("Box %d: [%.0f, %.0f, %.0f, %.0f] px", int(b + 1), jnum(bx, "x1"), jnum(bx, "y1"),
                                 jnum(bx, "x2"), jnum(bx, "y2"));
             ImGui::SameLine();
-            if (ImGui::SmallButton("Accept as annotation")) assistant_action("accept_box", {{"turn", int(i)}, {"index", int(b)}});
+            if (ImGui::SmallButton("Accept as annotation")) accept_box(a, int(i), int(b), bx);
             ImGui::PopID();
         }
         ImGui::Spacing();
