@@ -6,7 +6,8 @@
 //
 // Test hook (window.endoscribe.assistant): state(), turnIds (streamed token ids
 // per turn), classification, modelRequests (network requests for model files),
-// actions(name, args) to drive the same actions as the panels.
+// action(name, args) to drive the same actions as the panels, debug() -> {rt,
+// conv, job} (the runtime objects, for diagnostics), started.
 
 import * as ort from '../ort/ort.webgpu.min.mjs';
 import { Core } from './core.js';
