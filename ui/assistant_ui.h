@@ -22,6 +22,7 @@ struct AssistantUi {
     char edit_text[1024] = "";
     int editing_turn = -1;
     char url[512] = "";
+    char sam_url[512] = "";  // the Segment tool's SAM model (Models tab)
     int label_set = 0;
     bool scroll_to_bottom = false;
     size_t last_answer_chars = 0;

