@@ -87,6 +87,7 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
   }
 
   async function checkPixels(state, levels = null, label = '', top = 120) {
+    state = await settled(state);
     const pairs = await samplePairs(gridPoints(state, 7, top), state);
     assert.ok(pairs.length >= 20, `${label}: too few sample points (${pairs.length})`);
     let bad = [];
@@ -100,6 +101,19 @@ describe('viewer', { skip: skip || false, timeout: 150000 }, () => {
   }
 
   const state = () => page.evaluate(() => window.endoscribe.state());
+  // Panels can still change size for a frame or two after a state was read (a
+  // restore finishing adds a status line): sample only once the view and the
+  // floating windows have stopped moving.
+  async function settled(s) {
+    const key = (t) => JSON.stringify([t.view, t.windows, t.viewer_rect]);
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = await state();
+      if (key(now) === key(s)) return now;
+      s = now;
+    }
+    throw new Error('the view or the panels kept changing');
+  }
   async function waitState(pred, what) {
     const deadline = Date.now() + 20000;
     for (;;) {
