@@ -6,15 +6,12 @@
 #    builder into app/models/tiny-gemma3/: the default "local server" model.
 #    Models are not precached by the service worker (make_service_worker.cmake
 #    skips models/); the model manager caches them in OPFS.
+# The label sets the Classify tab reads come with annotation_assets.cmake.
 set(ES_ORT_DIST "${CMAKE_SOURCE_DIR}/node_modules/onnxruntime-web/dist")
 set(ES_ORT_FILES ort.webgpu.min.mjs ort-wasm-simd-threaded.asyncify.mjs ort-wasm-simd-threaded.asyncify.wasm)
 foreach(f ${ES_ORT_FILES})
   if(EXISTS "${ES_ORT_DIST}/${f}")
-    add_custom_command(
-      OUTPUT "${ES_APP_DIR}/ort/${f}"
-      COMMAND ${CMAKE_COMMAND} -E copy_if_different "${ES_ORT_DIST}/${f}" "${ES_APP_DIR}/ort/${f}"
-      DEPENDS "${ES_ORT_DIST}/${f}" VERBATIM)
-    list(APPEND ES_APP_FILES "${ES_APP_DIR}/ort/${f}")
+    es_copy_to_app("${ES_ORT_DIST}/${f}" "ort/${f}")
   else()
     message(WARNING "${ES_ORT_DIST}/${f} missing (npm ci not run?): the assistant cannot run models")
   endif()
@@ -36,12 +33,3 @@ if(ES_SYSTEM_PYTHON AND EXISTS "${ES_TINY_DIR}/config.json")
 else()
   message(WARNING "/usr/bin/python3 or the tiny fixture missing: the app is built without its tiny model package")
 endif()
-
-# Label sets for the Classify tab (models/labels -> app/labels).
-foreach(f hyperkvasir.json upper_gi_three_level.json)
-  add_custom_command(
-    OUTPUT "${ES_APP_DIR}/labels/${f}"
-    COMMAND ${CMAKE_COMMAND} -E copy_if_different "${CMAKE_SOURCE_DIR}/models/labels/${f}" "${ES_APP_DIR}/labels/${f}"
-    DEPENDS "${CMAKE_SOURCE_DIR}/models/labels/${f}" VERBATIM)
-  list(APPEND ES_APP_FILES "${ES_APP_DIR}/labels/${f}")
-endforeach()
