@@ -12,10 +12,7 @@
 
 #include "app.h"
 #include "assistant_ui.h"
-#if __has_include("annotation_ui.h")
 #include "annotation_ui.h"  // the annotation layer: accepted boxes become undoable box annotations
-#define ES_HAVE_ANNOTATION_LAYER 1
-#endif
 
 namespace esui {
 
@@ -104,10 +101,9 @@ void draw_assistant_overlay(App& a) {
 }
 
 // An answer's box accepted as an annotation: into the annotation layer (undo,
-// labels, saved with the case) when the app has one, else kept with the
-// conversation by the JS side.
+// labels, saved with the case) on the image in view; with no image in view it
+// is kept with the conversation by the JS side.
 static void accept_box(App& a, int turn, int index, const json& bx) {
-#ifdef ES_HAVE_ANNOTATION_LAYER
     if (ViewerImage* v = a.current_image()) {
         AnnotationUi& ann = annotation_ui();
         es::ImageAnnotations& img = ann.ensure_image(v->name, v->pixels.width, v->pixels.height);
@@ -130,7 +126,6 @@ static void accept_box(App& a, int turn, int index, const json& bx) {
         ann.apply(a, es::AnnotationCommand::add(img.image, std::move(an), "Accept assistant box"));
         return;
     }
-#endif
     assistant_action("accept_box", {{"turn", turn}, {"index", index}});
 }
 
