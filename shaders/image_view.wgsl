@@ -1,5 +1,5 @@
 // image_view.wgsl: draws the current image into the viewer with brightness,
-// contrast and gamma. The levels formula must match src/image_levels.h exactly
+// contrast and gamma. The levels formula must match src/image/image_levels.h exactly
 // (the CPU reference; the e2e test checks screen pixels against it).
 struct View {
     // Image rectangle on the canvas, in framebuffer pixels: x0, y0, x1, y1.

@@ -10,7 +10,7 @@
 #include <iterator>
 #include <string>
 
-#include "demo_case.h"
+#include "case/demo_case.h"
 
 int main(int argc, char** argv) {
     if (argc != 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {

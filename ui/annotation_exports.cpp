@@ -8,9 +8,9 @@
 
 #include "annotation_ui.h"
 #include "app.h"
-#include "coco.h"
-#include "png_encode.h"
-#include "rle.h"
+#include "annotation/coco.h"
+#include "image/png_encode.h"
+#include "mask/rle.h"
 
 es::Mask* es_binding_mask(int h);  // web/bindings/segmentation_bindings.cpp
 

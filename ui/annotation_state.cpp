@@ -10,10 +10,10 @@
 
 #include "annotation_ui.h"
 #include "app.h"
-#include "case.h"
-#include "coco.h"
-#include "connected_components.h"
-#include "geometry.h"
+#include "case/case.h"
+#include "annotation/coco.h"
+#include "mask/connected_components.h"
+#include "annotation/geometry.h"
 
 namespace esui {
 

@@ -12,7 +12,7 @@
 
 #include "annotation_ui.h"
 #include "app.h"
-#include "geometry.h"
+#include "annotation/geometry.h"
 #include "gpu_texture.h"
 
 namespace esui {

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "annotation_history.h"
-#include "label_set.h"
-#include "mask.h"
+#include "annotation/annotation_history.h"
+#include "annotation/label_set.h"
+#include "mask/mask.h"
 
 namespace esui {
 

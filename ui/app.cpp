@@ -12,7 +12,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "image_resize.h"
+#include "image/image_resize.h"
 #include "webgpu_fixups.h"
 
 namespace esui {

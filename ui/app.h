@@ -10,8 +10,8 @@
 
 #include <webgpu/webgpu.h>
 
-#include "case.h"
-#include "image_levels.h"
+#include "case/case.h"
+#include "image/image_levels.h"
 #include "image_renderer.h"
 #include "imgui_renderer.h"
 #include "input_queue.h"

@@ -31,7 +31,7 @@ EMSCRIPTEN_KEEPALIVE void es_app_report_error(const char* text) {
 
 EMSCRIPTEN_KEEPALIVE void es_app_select_image(int index) { app().select(index); }
 
-// Validates a case.json with the core (src/case.h) and makes it the current
+// Validates a case.json with the core (src/case/case.h) and makes it the current
 // case. Returns JSON: {"ok": true, "title": ..., "files": [image paths]} or
 // {"ok": false, "error": ...}; on error nothing changes and the error is shown.
 EMSCRIPTEN_KEEPALIVE const char* es_app_open_case(const char* json_text, const char* source_name) {

@@ -3,7 +3,7 @@
 #pragma once
 #include <webgpu/webgpu.h>
 #include "gpu_texture.h"
-#include "image_levels.h"
+#include "image/image_levels.h"
 
 namespace esui {
 

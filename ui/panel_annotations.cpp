@@ -8,7 +8,7 @@
 
 #include "annotation_ui.h"
 #include "app.h"
-#include "contour.h"
+#include "mask/contour.h"
 
 namespace esui {
 

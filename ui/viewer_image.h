@@ -6,7 +6,7 @@
 #include <string>
 
 #include "gpu_texture.h"
-#include "image.h"
+#include "image/image.h"
 
 namespace esui {
 

@@ -125,7 +125,7 @@
     }
   }
 
-  // The demo case: demo/case.json, checked by the core (src/case.h), lists its
+  // The demo case: demo/case.json, checked by the core (src/case/case.h), lists its
   // images (made by tools/make_demo_case).
   async function openDemoCase() {
     try {

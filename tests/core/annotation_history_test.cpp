@@ -1,4 +1,4 @@
-#include "annotation_history.h"
+#include "annotation/annotation_history.h"
 
 #include <gtest/gtest.h>
 

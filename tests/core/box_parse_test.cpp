@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "box_parse.h"
+#include "assistant/box_parse.h"
 
 using namespace es;
 

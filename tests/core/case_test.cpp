@@ -2,7 +2,7 @@
 // that name the offending field.
 #include <gtest/gtest.h>
 
-#include "case.h"
+#include "case/case.h"
 
 namespace {
 

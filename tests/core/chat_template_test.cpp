@@ -2,8 +2,8 @@
 // exact strings transformers' apply_chat_template produces.
 #include <gtest/gtest.h>
 
-#include "chat_template.h"
-#include "image_preprocess.h"
+#include "assistant/chat_template.h"
+#include "assistant/image_preprocess.h"
 #include "test_files.h"
 
 using namespace es;

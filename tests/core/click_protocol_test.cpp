@@ -1,8 +1,8 @@
-#include "click_protocol.h"
+#include "segmentation/click_protocol.h"
 
 #include <gtest/gtest.h>
 
-#include "geometry.h"
+#include "annotation/geometry.h"
 
 using namespace es;
 

@@ -1,10 +1,10 @@
-#include "coco.h"
+#include "annotation/coco.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "rle.h"
+#include "mask/rle.h"
 
 using namespace es;
 using json = nlohmann::json;

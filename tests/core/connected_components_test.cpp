@@ -1,4 +1,4 @@
-#include "connected_components.h"
+#include "mask/connected_components.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
-#include "contour.h"
+#include "mask/contour.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "connected_components.h"
+#include "mask/connected_components.h"
 
 using namespace es;
 

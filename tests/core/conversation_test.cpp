@@ -2,7 +2,7 @@
 // turns, what is in the KV cache, and what each step must prefill.
 #include <gtest/gtest.h>
 
-#include "conversation.h"
+#include "assistant/conversation.h"
 #include "test_files.h"
 
 using namespace es;

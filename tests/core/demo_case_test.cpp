@@ -10,9 +10,9 @@
 #include <map>
 #include <unistd.h>
 
-#include "case.h"
-#include "demo_case.h"
-#include "image.h"
+#include "case/case.h"
+#include "case/demo_case.h"
+#include "image/image.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "distance_transform.h"
+#include "mask/distance_transform.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "generation.h"
+#include "assistant/generation.h"
 
 using namespace es;
 

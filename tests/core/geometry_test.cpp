@@ -1,4 +1,4 @@
-#include "geometry.h"
+#include "annotation/geometry.h"
 
 #include <gtest/gtest.h>
 

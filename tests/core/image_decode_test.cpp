@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "image.h"
-#include "png_encode.h"
+#include "image/image.h"
+#include "image/png_encode.h"
 #include "stb_image_write.h"
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "image_levels.h"
+#include "image/image_levels.h"
 
 namespace {
 

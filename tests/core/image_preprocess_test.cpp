@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "image_preprocess.h"
-#include "npy.h"
+#include "assistant/image_preprocess.h"
+#include "image/npy.h"
 #include "test_files.h"
 
 using namespace es;

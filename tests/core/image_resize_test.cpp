@@ -1,7 +1,7 @@
 // Tests for resize_image() and fit_to_max_dimension().
 #include <gtest/gtest.h>
 
-#include "image_resize.h"
+#include "image/image_resize.h"
 
 namespace {
 

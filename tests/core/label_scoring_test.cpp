@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "label_scoring.h"
-#include "label_set.h"
-#include "npy.h"
-#include "sampler.h"
+#include "assistant/label_scoring.h"
+#include "annotation/label_set.h"
+#include "image/npy.h"
+#include "assistant/sampler.h"
 #include "test_files.h"
 
 using namespace es;

@@ -1,4 +1,4 @@
-#include "label_set.h"
+#include "annotation/label_set.h"
 
 #include <gtest/gtest.h>
 

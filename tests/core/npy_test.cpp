@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "npy.h"
+#include "image/npy.h"
 #include "test_files.h"
 
 using namespace es;

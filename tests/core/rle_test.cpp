@@ -1,4 +1,4 @@
-#include "rle.h"
+#include "mask/rle.h"
 
 #include <gtest/gtest.h>
 

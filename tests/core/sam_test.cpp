@@ -1,4 +1,4 @@
-#include "sam.h"
+#include "segmentation/sam.h"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <map>
 
-#include "sampler.h"
+#include "assistant/sampler.h"
 
 using namespace es;
 

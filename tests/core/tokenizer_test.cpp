@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "test_files.h"
-#include "tokenizer.h"
+#include "assistant/tokenizer.h"
 
 using namespace es;
 

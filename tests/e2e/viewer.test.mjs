@@ -10,7 +10,7 @@ import { startServer, launchBrowser, saveArtifact, missingPrerequisites, freeVie
 const skip = missingPrerequisites();
 if (skip) console.log(`# skipping e2e viewer tests: ${skip}`);
 
-// The formula of src/image_levels.h, for one 8-bit channel.
+// The formula of src/image/image_levels.h, for one 8-bit channel.
 function levels8(v, { brightness, contrast, gamma }) {
   const c = v / 255;
   let x = Math.min(1, Math.max(0, (c - 0.5) * contrast + 0.5 + brightness));

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "image.h"
-#include "image_levels.h"
-#include "image_resize.h"
+#include "image/image.h"
+#include "image/image_levels.h"
+#include "image/image_resize.h"
 
 namespace {
 void check(bool ok) {

@@ -6,7 +6,7 @@ import os
 
 from . import BuildError
 
-# Values as web/assistant/grounding.js and the core's box parser (src/box_parse.h) take them.
+# Values as web/assistant/grounding.js and the core's box parser (src/assistant/box_parse.h) take them.
 KEYS = {
     "box_format": ("auto", "normalized_1", "normalized_1000", "pixels", "paligemma_loc"),
     "box_order": ("xyxy", "yxyx"),

@@ -141,7 +141,7 @@ export class Tokenizer {
 }
 
 // One conversation: its tokens, its KV bookkeeping, its generator and its
-// label scorer (see src/conversation.h for the protocol).
+// label scorer (see src/assistant/conversation.h for the protocol).
 export class Chat {
   constructor(core, tokenizer, config) {
     this.core = core;

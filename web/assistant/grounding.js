@@ -3,7 +3,7 @@
 //   config.json["endoscribe"]["grounding"] = {"box_format": "auto" | "normalized_1" |
 //     "normalized_1000" | "pixels" | "paligemma_loc", "box_order": "xyxy" | "yxyx",
 //     "region_input": "coordinates" | "crop" | "both"}
-// Parsing and formatting are the core's (src/box_parse.h); this file only
+// Parsing and formatting are the core's (src/assistant/box_parse.h); this file only
 // picks the options and copies pixels for crops.
 
 export function groundingConfig(pkg) {

@@ -10,12 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "annotation_history.h"
-#include "coco.h"
-#include "connected_components.h"
-#include "contour.h"
-#include "label_set.h"
-#include "rle.h"
+#include "annotation/annotation_history.h"
+#include "annotation/coco.h"
+#include "mask/connected_components.h"
+#include "mask/contour.h"
+#include "annotation/label_set.h"
+#include "mask/rle.h"
 
 es::Mask* es_binding_mask(int h);  // segmentation_bindings.cpp
 

@@ -13,14 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "box_parse.h"
-#include "conversation.h"
-#include "generation.h"
-#include "image.h"
-#include "image_preprocess.h"
-#include "label_scoring.h"
-#include "label_set.h"
-#include "tokenizer.h"
+#include "assistant/box_parse.h"
+#include "assistant/conversation.h"
+#include "assistant/generation.h"
+#include "image/image.h"
+#include "assistant/image_preprocess.h"
+#include "assistant/label_scoring.h"
+#include "annotation/label_set.h"
+#include "assistant/tokenizer.h"
 
 namespace {
 

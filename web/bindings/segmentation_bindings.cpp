@@ -11,16 +11,16 @@
 #include <memory>
 #include <string>
 
-#include "click_protocol.h"
-#include "connected_components.h"
-#include "contour.h"
-#include "distance_transform.h"
-#include "geometry.h"
-#include "image.h"
-#include "mask.h"
-#include "png_encode.h"
-#include "rle.h"
-#include "sam.h"
+#include "segmentation/click_protocol.h"
+#include "mask/connected_components.h"
+#include "mask/contour.h"
+#include "mask/distance_transform.h"
+#include "annotation/geometry.h"
+#include "image/image.h"
+#include "mask/mask.h"
+#include "image/png_encode.h"
+#include "mask/rle.h"
+#include "segmentation/sam.h"
 
 namespace {
 

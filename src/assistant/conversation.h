@@ -1,0 +1,118 @@
+// conversation.h: the state of one chat about one image. It owns the token
+// sequence (prompt parts built with the package's chat template, answers as
+// the generated ids themselves, never re-tokenised), knows how much of it the
+// runtime has already run through the decoder (the KV cache), and so says
+// exactly which tokens the next step must prefill. Editing an earlier question
+// drops the turns after it and tells the runtime how much cache to keep.
+//
+// Runtime protocol:
+//   ask(question)            -> pending() = the new tokens; token_types() for them
+//   [runtime prefills pending() on top of kv_length()] -> on_prefilled(n)
+//   on_answer_token(id)       for each generated id (the last one is not fed)
+//   on_fed(n)                 after the runtime fed n more answer tokens
+//   finish_answer()           when the generator finishes
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "assistant/chat_template.h"
+#include "assistant/tokenizer.h"
+
+namespace es {
+
+struct ConversationConfig {
+    std::string chat_template;  // Jinja source from tokenizer_config.json / chat_template.jinja
+    std::string bos_token = "<bos>";
+    std::string eos_token = "<eos>";
+    std::string boi_token = "<start_of_image>";
+    std::string eoi_token = "<end_of_image>";
+    std::string image_token = "<image_soft_token>";
+    int mm_tokens_per_image = 256;
+    std::vector<int> stop_ids;  // answers end with one of these (eos, <end_of_turn>)
+    // How a message's content reaches the template: "parts" (a list of
+    // {"type":"image"} / {"type":"text"} items, Gemma-3 templates) or "text" (a
+    // string with boi_token inline, for templates that only print content).
+    // Empty = decided from the template source.
+    std::string content_style;
+};
+
+struct ChatTurn {
+    std::string question;
+    bool with_image = false;
+    std::vector<int> prompt_ids;  // what this turn adds before its answer
+    std::vector<int> answer_ids;  // generated ids (may end with a stop id)
+    bool answered = false;        // the answer is complete (stopped, max tokens or cancelled)
+};
+
+class Conversation {
+public:
+    // The tokenizer must outlive the conversation.
+    bool init(const Tokenizer* tok, const ConversationConfig& cfg, std::string* error);
+
+    // System prompt; changing it once turns exist rebuilds from the first turn.
+    void set_system_prompt(const std::string& text);
+    const std::string& system_prompt() const { return system_; }
+
+    // Appends a user turn (the previous answer must be finished).
+    bool ask(const std::string& question, bool with_image, std::string* error);
+    // Replaces question `turn` and drops every later turn and its answer.
+    bool edit_question(size_t turn, const std::string& question, std::string* error);
+    // Removes the last turn if it has no answer yet (its prefill failed).
+    void drop_last_turn();
+    // A new image or a new chat: forget everything except the system prompt.
+    void clear();
+
+    const std::vector<int>& tokens() const { return tokens_; }
+    size_t kv_length() const { return kv_length_; }
+    // Tokens the runtime must run next (tokens()[kv_length():]).
+    std::vector<int> pending() const;
+    // 1 where the token is the image soft token, for tokens()[from:to].
+    std::vector<int> token_types(size_t from, size_t to) const;
+    int image_token_id() const { return image_token_id_; }
+    // True when pending() holds image soft tokens: only then does the runtime
+    // need the image features (encoded once per image, kept by the runtime).
+    bool pending_has_image() const;
+
+    void on_prefilled(size_t n);  // n more tokens are now in the KV cache
+    // The runtime could keep only the first n cached tokens (e.g. it cannot cut
+    // a GPU-resident cache after an edit and starts over from 0).
+    void rewind_kv(size_t n) { if (n < kv_length_) kv_length_ = n; }
+    void on_answer_token(int id);
+    void on_fed(size_t n) { on_prefilled(n); }
+    void finish_answer();
+
+    const std::vector<ChatTurn>& turns() const { return turns_; }
+    bool answering() const { return !turns_.empty() && !turns_.back().answered; }
+    // Answer text of a turn (decoded ids, stop token removed).
+    std::string answer_text(size_t turn) const;
+    // The messages list (HF format) for the conversation so far, e.g. to save it.
+    nlohmann::ordered_json messages_json() const;
+    // Saving with the case: questions, answers (ids and text) and the exact
+    // prompt ids. restore() rebuilds the state with an empty KV cache (the next
+    // question prefills everything once); answers whose ids no longer decode to
+    // their text (another tokenizer) are re-encoded from the text.
+    nlohmann::ordered_json save() const;
+    bool restore(const nlohmann::ordered_json& saved, std::string* error);
+    // The prompt text of the whole conversation as the template renders it
+    // (with answers re-rendered as text): for display and debugging.
+    bool render_text(bool add_generation_prompt, std::string* out, std::string* error) const;
+
+private:
+    nlohmann::ordered_json message(const std::string& role, const std::string& text, bool with_image) const;
+    bool build_prompt(size_t turn, std::vector<int>* ids, std::string* error) const;
+    void rebuild_tokens();
+
+    const Tokenizer* tok_ = nullptr;
+    ConversationConfig cfg_;
+    ChatTemplate tmpl_;
+    bool parts_ = true;
+    int image_token_id_ = -1;
+    std::string system_;
+    std::vector<ChatTurn> turns_;
+    std::vector<int> tokens_;
+    size_t kv_length_ = 0;
+};
+
+}  // namespace es

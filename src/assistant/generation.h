@@ -1,0 +1,58 @@
+// generation.h: the token-by-token generation loop as a state machine that
+// never blocks. The caller owns the model: it runs a step, hands the last
+// position's logits to on_logits(), and feeds the returned token to the next
+// step, until the generator says it is finished. cancel() may be called at any
+// time (e.g. the Stop button); the next on_logits() then finishes without
+// sampling, so a pending model step is the only work ever wasted.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "assistant/sampler.h"
+
+namespace es {
+
+enum class FinishReason { None, StopToken, MaxTokens, Cancelled, Error };
+const char* finish_reason_name(FinishReason r);
+
+struct GenerationConfig {
+    int max_new_tokens = 256;
+    std::vector<int> stop_ids;  // e.g. eos and <end_of_turn>
+    SamplerConfig sampler;
+};
+
+struct StepResult {
+    int token = -1;           // the sampled token, -1 when none was sampled
+    bool finished = false;
+    FinishReason reason = FinishReason::None;
+    bool feed = false;        // true: run the model on `token` and call on_logits again
+};
+
+class Generator {
+public:
+    Generator() = default;
+    // `context`: the prompt ids (for the repetition penalty).
+    void start(const GenerationConfig& cfg, const std::vector<int>& context);
+    StepResult on_logits(const float* logits, int vocab);
+    void cancel() { cancel_requested_ = true; }
+
+    bool running() const { return started_ && reason_ == FinishReason::None; }
+    bool finished() const { return reason_ != FinishReason::None; }
+    FinishReason reason() const { return reason_; }
+    // Generated ids, including a final stop token when that ended the answer.
+    const std::vector<int>& generated() const { return generated_; }
+    // Of generated(), how many have been fed through the model (are in the KV cache).
+    size_t fed() const { return fed_; }
+
+private:
+    GenerationConfig cfg_;
+    Sampler sampler_;
+    std::vector<int> history_;
+    std::vector<int> generated_;
+    size_t fed_ = 0;
+    bool started_ = false;
+    bool cancel_requested_ = false;
+    FinishReason reason_ = FinishReason::None;
+};
+
+}  // namespace es
