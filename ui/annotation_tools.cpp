@@ -503,8 +503,7 @@ void draw_annotation_overlays(App& a, AnnotationUi& ui) {
 
 void draw_annotations(App& a) {
     AnnotationUi& ui = annotation_ui();
-    annotation_tools_frame(a, ui);  // first, so the panel shows this frame's result
-    draw_annotation_panel(a, ui);
+    annotation_tools_frame(a, ui);
     draw_annotation_overlays(a, ui);
 }
 

@@ -6,7 +6,8 @@
 //
 // Files: annotation_state.cpp (document, labels, persistence form, COCO),
 // annotation_tools.cpp (viewer tools and overlays), panel_annotations.cpp (the
-// Annotations window), annotation_exports.cpp (extern "C" for JS).
+// annotation part of the side panel's Image tab), panel_tools.cpp (the tool
+// strip), annotation_exports.cpp (extern "C" for JS).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -117,10 +118,11 @@ struct AnnotationUi {
 
 AnnotationUi& annotation_ui();
 
-// Per frame, from App::draw_ui: shortcuts, tools over the viewer, overlays, the window.
+// Per frame, from App::draw_ui: shortcuts, tools over the viewer, overlays.
 void draw_annotations(App& a);
 void annotation_tools_frame(App& a, AnnotationUi& ui);
 void draw_annotation_overlays(App& a, AnnotationUi& ui);
+// Labels, segmentation status, list, import/export: inside the side panel's Image tab.
 void draw_annotation_panel(App& a, AnnotationUi& ui);
 
 // Segmentation job requests (JS: Module.annotation.segment(json)).

@@ -44,7 +44,7 @@ bool App::init() {
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr;  // fixed layout; nothing to persist
+    io.IniFilename = nullptr;  // fixed regions; the splitter sizes are kept by save_layout_sizes
     io.BackendPlatformName = "endoscribe_html5";
     io.BackendFlags |= ImGuiBackendFlags_HasMouseCursors;
     // ImGui 1.86 keys: io.KeysDown is indexed by DOM keyCode.
@@ -77,6 +77,7 @@ bool App::init() {
     style.WindowBorderSize = 0.0f;
     style.FrameRounding = 3.0f;
 
+    load_layout_sizes();
     update_canvas_size();
     rebuild_fonts();
     if (!imgui_renderer_.init(device_, queue_, format_)) return false;
@@ -101,8 +102,44 @@ void App::update_canvas_size() {
         emscripten_set_canvas_element_size("#canvas", fb_width, fb_height);
         if (swap_chain_) configure_swap_chain();
     }
-    viewer_rect = {0.0f, kToolbarHeight, std::max(0.0f, css_width - kSidePanelWidth),
-                   std::max(0.0f, css_height - kToolbarHeight - kThumbStripHeight - kStatusBarHeight)};
+    layout = compute_layout(css_width, css_height, layout_sizes);
+    viewer_rect = layout.viewer;
+}
+
+void App::set_layout_sizes(LayoutSizes sizes) {
+    // Keep what is shown, so a drag past a limit does not leave a size the
+    // user cannot see.
+    const Layout l = compute_layout(css_width, css_height, sizes);
+    if (sizes.side_open) sizes.side_width = l.side.w;
+    sizes.thumb_height = l.thumbs.h;
+    layout_sizes = sizes;
+    wake();
+}
+
+// localStorage, not the case store: these are the user's screen, not the case.
+void App::load_layout_sizes() {
+    const double side = EM_ASM_DOUBLE({
+        try { return Number(localStorage.getItem('endoscribe.layout.side_width')) || 0; } catch (e) { return 0; }
+    });
+    const double thumbs = EM_ASM_DOUBLE({
+        try { return Number(localStorage.getItem('endoscribe.layout.thumb_height')) || 0; } catch (e) { return 0; }
+    });
+    const int open = EM_ASM_INT({
+        try { return localStorage.getItem('endoscribe.layout.side_open') === '0' ? 0 : 1; } catch (e) { return 1; }
+    });
+    if (side > 0) layout_sizes.side_width = float(side);
+    if (thumbs > 0) layout_sizes.thumb_height = float(thumbs);
+    layout_sizes.side_open = open != 0;
+}
+
+void App::save_layout_sizes() const {
+    EM_ASM({
+        try {
+            localStorage.setItem('endoscribe.layout.side_width', String($0));
+            localStorage.setItem('endoscribe.layout.thumb_height', String($1));
+            localStorage.setItem('endoscribe.layout.side_open', $2 ? '1' : '0');
+        } catch (e) { /* storage off (private mode): the sizes last for this visit */ }
+    }, layout_sizes.side_width, layout_sizes.thumb_height, layout_sizes.side_open ? 1 : 0);
 }
 
 void App::configure_swap_chain() {
@@ -258,6 +295,7 @@ void App::frame(double time_ms) {
 
     if (auto_fit) fit();
     ImGui::NewFrame();
+    close_popup_on_escape();
     handle_shortcuts();
     update_cursor_readout();
     draw_ui();
@@ -279,21 +317,39 @@ void App::frame(double time_ms) {
     last_levels_ = levels;
 }
 
+// ImGui 1.86 closes popups with Escape only under keyboard navigation, which
+// the app does not turn on. The Escape that closes a combo, menu or dialog is
+// used up, so the annotation tools do not also drop the selection or drawing.
+void App::close_popup_on_escape() {
+    ImGuiIO& io = ImGui::GetIO();
+    if (!ImGui::IsKeyPressed(io.KeyMap[ImGuiKey_Escape], false)) return;
+    if (!ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId | ImGuiPopupFlags_AnyPopupLevel)) return;
+    ImGui::ClosePopupToLevel(0, true);
+    io.KeysDownDuration[io.KeyMap[ImGuiKey_Escape]] = io.DeltaTime;  // held, no longer "pressed" this frame
+    wake();
+}
+
 void App::record_widget(const char* name) {
-    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
-    widgets[name] = {a.x, a.y, b.x - a.x, b.y - a.y};
+    // Only the part on screen: a control scrolled out of its panel is not
+    // listed, so a test cannot click where something else is drawn.
+    ImRect r(ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
+    r.ClipWithFull(ImGui::GetCurrentWindow()->ClipRect);
+    if (r.GetWidth() < 1.0f || r.GetHeight() < 1.0f) return;
+    widgets[name] = {r.Min.x, r.Min.y, r.GetWidth(), r.GetHeight()};
 }
 
 void App::draw_ui() {
     widgets.clear();
+    draw_annotations(*this);  // first, so the tool strip and Image tab show this frame's result
     draw_toolbar(*this);
+    draw_tool_strip(*this);
     draw_side_panel(*this);
     draw_thumbnail_strip(*this);
+    draw_splitters(*this);
     draw_status_bar(*this);
-    draw_annotations(*this);
     draw_assistant(*this);
     draw_empty_hint(*this);
-    draw_message_banner(*this);
+    draw_message_banner(*this);  // at the top of viewer_rect
 }
 
 void App::render() {

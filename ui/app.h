@@ -15,18 +15,14 @@
 #include "image_renderer.h"
 #include "imgui_renderer.h"
 #include "input_queue.h"
+#include "layout.h"
 #include "messages.h"
 #include "view_transform.h"
 #include "viewer_image.h"
 
 namespace esui {
 
-// Fixed layout, in CSS pixels.
-constexpr float kToolbarHeight = 38.0f;
-constexpr float kSidePanelWidth = 290.0f;
-constexpr float kThumbStripHeight = 132.0f;
-constexpr float kStatusBarHeight = 26.0f;
-constexpr int kThumbnailSize = 88;
+constexpr int kThumbnailSize = 88;  // thumbnail textures are made at twice this (CSS px)
 
 struct CursorReadout {
     bool valid = false;  // cursor over the current image
@@ -71,7 +67,16 @@ public:
     // Canvas geometry.
     float css_width = 0, css_height = 0, dpr = 1;
     int fb_width = 0, fb_height = 0;
+    // The fixed regions (layout.h), recomputed at the start of every frame.
+    // viewer_rect = layout.viewer: what no panel covers; Fit, hit-testing,
+    // the image's clip and the message banners (at its top) use it.
+    LayoutSizes layout_sizes;
+    Layout layout;
     Rect viewer_rect;
+    // Splitters and the panel toggle: the new sizes show from the next frame;
+    // save_layout_sizes keeps them in the browser (localStorage).
+    void set_layout_sizes(LayoutSizes sizes);
+    void save_layout_sizes() const;
     CursorReadout cursor;
     unsigned frame_count = 0;        // frames drawn
     // Idle frames are skipped (the canvas keeps its last picture): nothing is
@@ -90,6 +95,8 @@ public:
 
 private:
     void update_canvas_size();
+    void load_layout_sizes();
+    void close_popup_on_escape();
     void configure_swap_chain();
     void rebuild_fonts();
     void handle_shortcuts();
@@ -113,15 +120,19 @@ private:
 
 App& app();
 
-// Panels (one file each, panel_*.cpp).
+// Panels (one file each, panel_*.cpp), each in its region of App::layout.
 void draw_toolbar(App& a);
-void draw_side_panel(App& a);
+void draw_tool_strip(App& a);  // annotation tools, left of the viewer
+void draw_splitters(App& a);
+void draw_side_panel(App& a);  // tabs: Image, Assistant (registered in panel_side.cpp)
 void draw_thumbnail_strip(App& a);
 void draw_status_bar(App& a);
 void draw_message_banner(App& a);
 void draw_empty_hint(App& a);
-void draw_assistant(App& a);  // panel_assistant.cpp (assistant_ui.h)
-void draw_annotations(App& a);  // annotation_tools.cpp (annotation_ui.h)
+void draw_assistant(App& a);      // per frame: image change notice, boxes on the viewer (panel_assistant.cpp)
+void draw_assistant_tab(App& a);  // the side panel's Assistant tab: Chat / Classify / Models
+void draw_annotations(App& a);    // per frame: tools over the viewer, overlays (annotation_tools.cpp)
+void draw_image_tab(App& a);      // the side panel's Image tab (panel_side.cpp)
 
 // JS side (web/loader.js) entry points called from C++.
 void js_open_file_picker();

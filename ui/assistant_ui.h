@@ -41,7 +41,7 @@ AssistantUi& assistant_ui();
 void assistant_action(const char* name, const nlohmann::json& args = nlohmann::json::object());
 
 // Panels.
-void draw_assistant(App& a);          // the Assistant window: Chat / Classify / Models tabs
+void draw_assistant(App& a);          // per frame (panel_assistant.cpp); draw_assistant_tab (app.h): Chat / Classify / Models
 void draw_models_tab(App& a);         // panel_models.cpp
 void draw_chat_tab(App& a);           // panel_chat.cpp
 void draw_classify_tab(App& a);       // panel_classify.cpp

@@ -1,7 +1,8 @@
-// panel_annotations.cpp: the Annotations window over the viewer's left edge:
-// tools, label picker (label sets from models/labels plus the user's own),
+// panel_annotations.cpp: the annotation part of the side panel's Image tab:
+// label picker (label sets from models/labels plus the user's own),
 // segmentation status, the current image's annotation list (visibility,
 // opacity, relabel, mask -> polygon / box, delete), import/export and storage.
+// The tools themselves are in the tool strip (panel_tools.cpp).
 #include <imgui.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include "annotation_ui.h"
 #include "app.h"
 #include "mask/contour.h"
+#include "text_fit.h"
 
 namespace esui {
 
@@ -19,40 +21,6 @@ static void tooltip(const char* text) {
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
 }
 
-static void draw_tools(App& a, AnnotationUi& ui) {
-    int n = 0;
-    for (const ToolInfo& t : tool_infos()) {
-        const bool active = ui.tool == t.tool;
-        if (active) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
-        if (ImGui::Button(t.name, ImVec2(76, 0))) {
-            ui.tool = t.tool;
-            ui.polygon.clear();
-        }
-        if (active) ImGui::PopStyleColor();
-        a.record_widget((std::string("tool_") + t.name).c_str());
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s (%s)\n%s", t.name, t.key_name, t.help);
-        if (++n % 2) ImGui::SameLine();
-    }
-    if (!ui.history.can_undo()) ImGui::BeginDisabled();
-    if (ImGui::Button("Undo")) ui.undo(a);
-    if (!ui.history.can_undo()) ImGui::EndDisabled();
-    a.record_widget("ann_undo");
-    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-        ImGui::SetTooltip("Undo %s (Ctrl+Z)", ui.history.can_undo() ? ui.history.undo_description().c_str() : "");
-    ImGui::SameLine();
-    if (!ui.history.can_redo()) ImGui::BeginDisabled();
-    if (ImGui::Button("Redo")) ui.redo(a);
-    if (!ui.history.can_redo()) ImGui::EndDisabled();
-    a.record_widget("ann_redo");
-    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-        ImGui::SetTooltip("Redo %s (Ctrl+Shift+Z or Ctrl+Y)", ui.history.can_redo() ? ui.history.redo_description().c_str() : "");
-    if (ui.tool == Tool::Brush || ui.tool == Tool::Eraser) {
-        ImGui::SetNextItemWidth(-60);
-        ImGui::SliderFloat("Size", &ui.brush_radius, 1.0f, 200.0f, "%.0f px", ImGuiSliderFlags_Logarithmic);
-        tooltip("Brush radius in image pixels ([ and ])");
-    }
-}
-
 static void draw_labels(App& a, AnnotationUi& ui) {
     if (ui.label_sets.empty()) {
         ImGui::TextDisabled("Loading label sets...");
@@ -60,15 +28,20 @@ static void draw_labels(App& a, AnnotationUi& ui) {
     }
     if (ui.label_set >= int(ui.label_sets.size())) ui.label_set = 0;
     ImGui::SetNextItemWidth(-1);
-    if (ImGui::BeginCombo("##labelset", ui.label_sets[size_t(ui.label_set)].name.c_str())) {
+    const std::string& set_name = ui.label_sets[size_t(ui.label_set)].name;
+    const std::string set_shown = ellipsize(set_name.c_str(), ImGui::GetContentRegionAvail().x - ImGui::GetFrameHeight() - 8);
+    if (ImGui::BeginCombo("##labelset", set_shown.c_str())) {
         for (int i = 0; i < int(ui.label_sets.size()); ++i)
             if (ImGui::Selectable(ui.label_sets[size_t(i)].name.c_str(), i == ui.label_set)) ui.label_set = i;
         ImGui::EndCombo();
     }
     a.record_widget("label_set");
+    tooltip_if_shortened(set_name.c_str(), set_shown);
     const es::LabelSet& set = ui.label_sets[size_t(ui.label_set)];
     ImGui::SetNextItemWidth(-1);
-    if (ImGui::BeginCombo("##label", ui.label_name(ui.label).c_str())) {
+    const std::string label_name = ui.label_name(ui.label);
+    const std::string label_shown = ellipsize(label_name.c_str(), ImGui::GetContentRegionAvail().x - ImGui::GetFrameHeight() - 8);
+    if (ImGui::BeginCombo("##label", label_shown.c_str())) {
         for (const es::LabelDef& l : set.labels) {
             const int depth = int(set.label_path(l.id).size()) - 1;
             ImGui::Indent(float(depth * 10 + 1));
@@ -79,7 +52,8 @@ static void draw_labels(App& a, AnnotationUi& ui) {
         ImGui::EndCombo();
     }
     a.record_widget("label");
-    tooltip("Label for new annotations (and for Relabel)");
+    if (label_shown != label_name) tooltip(("Label for new annotations (and for Relabel): " + label_name).c_str());
+    else tooltip("Label for new annotations (and for Relabel)");
     static char new_label[64] = "";
     ImGui::SetNextItemWidth(-40);
     ImGui::InputTextWithHint("##newlabel", "new label", new_label, sizeof new_label);
@@ -164,7 +138,9 @@ static void draw_list(App& a, AnnotationUi& ui) {
         char line[160];
         std::snprintf(line, sizeof line, "#%llu %s %s%s", (unsigned long long)an.id, es::annotation_kind_name(an.kind),
                       ui.label_name(an.label).c_str(), an.source == "sam" ? " (SAM)" : "");
-        if (ImGui::Selectable(line, ui.selected == an.id)) ui.selected = an.id;
+        const std::string shown = ellipsize(line, ImGui::GetContentRegionAvail().x);
+        if (ImGui::Selectable((shown + "##item").c_str(), ui.selected == an.id)) ui.selected = an.id;
+        tooltip_if_shortened(line, shown);
         ImGui::PopID();
     }
     ImGui::EndChild();
@@ -262,23 +238,12 @@ static void draw_files(App& a, AnnotationUi&) {
 }
 
 void draw_annotation_panel(App& a, AnnotationUi& ui) {
-    const Rect& v = a.viewer_rect;
-    ImGui::SetNextWindowPos(ImVec2(v.x + 8.0f, v.y + 8.0f), ImGuiCond_FirstUseEver);
-    // Fixed width, height fitted to the content: it covers no more of the image than it needs.
-    ImGui::SetNextWindowSizeConstraints(ImVec2(176.0f, 0.0f), ImVec2(176.0f, v.h > 100.0f ? v.h : 100.0f));
-    ImGui::SetNextWindowBgAlpha(0.94f);
-    if (!ImGui::Begin("Annotations", nullptr, ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_AlwaysAutoResize)) {
-        ImGui::End();
-        return;
-    }
-    a.record_widget("ann_window");
-    draw_tools(a, ui);
     ImGui::Separator();
+    ImGui::TextDisabled("LABEL FOR NEW ANNOTATIONS");
     draw_labels(a, ui);
     draw_segment_status(a, ui);
     draw_list(a, ui);
     draw_files(a, ui);
-    ImGui::End();
 }
 
 }  // namespace esui

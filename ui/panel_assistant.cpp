@@ -1,6 +1,7 @@
-// panel_assistant.cpp: the Assistant window over the viewer's right edge, with
-// its tabs (Chat, Classify, Models), and the notice when the image in view
-// changes (the JS side then switches to that image's saved conversation).
+// panel_assistant.cpp: the side panel's Assistant tab with its own tabs (Chat,
+// Classify, Models); every frame, the notice when the image in view changes
+// (the JS side then switches to that image's saved conversation) and the
+// answers' boxes on the viewer.
 #include <imgui.h>
 
 #include "app.h"
@@ -26,20 +27,12 @@ void draw_assistant(App& a) {
     AssistantUi& ui = assistant_ui();
     notify_image_change(a, ui);
     draw_assistant_overlay(a);
+}
 
-    const Rect& v = a.viewer_rect;
-    const float w = 380.0f;
-    ImGui::SetNextWindowPos(ImVec2(v.x + v.w - w - 8.0f, v.y + 8.0f), ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(ImVec2(w, v.h - 16.0f > 200.0f ? v.h - 16.0f : 200.0f), ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowBgAlpha(0.94f);
-    if (!ImGui::Begin("Assistant", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
-        ImGui::End();
-        return;
-    }
-    a.record_widget("asst_window");
+void draw_assistant_tab(App& a) {
+    AssistantUi& ui = assistant_ui();
     if (!ui.connected) {
         ImGui::TextDisabled("The assistant is starting...");
-        ImGui::End();
         return;
     }
     // The assistant's own errors and notices (also kept for the test hook).
@@ -77,7 +70,6 @@ void draw_assistant(App& a) {
         }
         ImGui::EndTabBar();
     }
-    ImGui::End();
 }
 
 }  // namespace esui

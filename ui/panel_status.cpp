@@ -1,25 +1,43 @@
-// panel_status.cpp: image coordinate and RGB value under the cursor, zoom.
+// panel_status.cpp: image coordinate and RGB value under the cursor; the image
+// in view (name shortened to fit), its size and the zoom.
 #include <imgui.h>
+
+#include <algorithm>
+#include <cstdio>
 
 #include "app.h"
 #include "panel_flags.h"
+#include "text_fit.h"
 
 namespace esui {
 
 void draw_status_bar(App& a) {
-    pin_window(0, a.css_height - kStatusBarHeight, a.css_width, kStatusBarHeight);
+    const Rect& r = a.layout.status;
+    pin_window(r.x, r.y, r.w, r.h);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(8, 5));
     ImGui::Begin("##status", nullptr, kPanelFlags | ImGuiWindowFlags_NoScrollbar);
+    const float readout_w = 300.0f;
     if (a.cursor.valid) {
         ImGui::Text("x %5d  y %5d   R %3d  G %3d  B %3d", a.cursor.x, a.cursor.y, a.cursor.r, a.cursor.g, a.cursor.b);
     } else {
-        ImGui::TextDisabled("Move the cursor over the image for its pixel values.");
+        text_ellipsized("Move the cursor over the image for its pixel values.", readout_w - 8, true);
     }
-    ImGui::SameLine(a.css_width - 330);
-    if (ViewerImage* img = a.current_image())
-        ImGui::Text("%d x %d   zoom %.1f%%", img->pixels.width, img->pixels.height, a.view.scale * 100.0);
-    ImGui::SameLine(a.css_width - 120);
-    ImGui::TextDisabled("on-device only");
+    const char* privacy = "on-device only";
+    const float privacy_w = ImGui::CalcTextSize(privacy).x;
+    if (ViewerImage* img = a.current_image()) {
+        char facts[96];
+        std::snprintf(facts, sizeof facts, "   %d x %d   zoom %.1f%%", img->pixels.width, img->pixels.height,
+                      a.view.scale * 100.0);
+        const float facts_w = ImGui::CalcTextSize(facts).x;
+        const float x0 = 8 + readout_w, x1 = r.w - privacy_w - 24;
+        ImGui::SameLine(x0);
+        text_ellipsized(img->name.c_str(), std::max(40.0f, x1 - x0 - facts_w));
+        a.record_widget("status_image_name");
+        ImGui::SameLine(0, 0);
+        ImGui::TextUnformatted(facts);
+    }
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 8, r.w - privacy_w - 8));
+    ImGui::TextDisabled("%s", privacy);
     ImGui::End();
     ImGui::PopStyleVar();
 }

@@ -60,6 +60,7 @@ describe('assistant', { skip: skip || false, timeout: 180000 }, () => {
     if (!(await page.evaluate(() => window.endoscribe.state().images.some((i) => i.name === 'image.png'))))
       await page.setInputFiles('#file-input', IMAGE);
     await waitFor(() => window.endoscribe.assistant.state().image?.name === 'image.png');
+    await openTab('tab_assistant', 'asst_tab_chat');  // the side panel's Assistant tab
   }
 
   async function askByTyping(question, turn) {
