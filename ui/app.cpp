@@ -76,6 +76,7 @@ bool App::init() {
     style.WindowRounding = 0.0f;
     style.WindowBorderSize = 0.0f;
     style.FrameRounding = 3.0f;
+    style.WindowMinSize = ImVec2(1, 1);  // the regions have the sizes layout.h gives (the status bar is 26 px)
 
     load_layout_sizes();
     update_canvas_size();

@@ -18,7 +18,6 @@ static float splitter(App& a, const char* id, const char* widget, const Rect& r,
     if (r.w <= 0 || r.h <= 0) return -1;
     pin_window(r.x, r.y, r.w, r.h);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
-    ImGui::PushStyleVar(ImGuiStyleVar_WindowMinSize, ImVec2(1, 1));
     ImGui::PushStyleColor(ImGuiCol_WindowBg, ImVec4(0.11f, 0.11f, 0.13f, 1.0f));
     ImGui::Begin(id, nullptr, kPanelFlags | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
     ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
@@ -26,7 +25,7 @@ static float splitter(App& a, const char* id, const char* widget, const Rect& r,
     a.record_widget(widget);
     const bool hot = ImGui::IsItemHovered() || ImGui::IsItemActive();
     if (hot) ImGui::SetMouseCursor(vertical ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
-    if (ImGui::IsItemHovered()) ImGui::SetTooltip(vertical ? "Drag to resize the side panel; double-click for the default width"
+    if (ImGui::IsItemHovered() && !ImGui::IsItemActive()) ImGui::SetTooltip(vertical ? "Drag to resize the side panel; double-click for the default width"
                                                            : "Drag to resize the thumbnail strip; double-click for the default height");
     // A grip in the middle of the bar, brighter while it can be dragged.
     const ImU32 col = ImGui::GetColorU32(ImGui::IsItemActive() ? ImGuiCol_SeparatorActive
@@ -49,7 +48,7 @@ static float splitter(App& a, const char* id, const char* widget, const Rect& r,
     if (ImGui::IsItemHovered() && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) *reset = true;
     ImGui::End();
     ImGui::PopStyleColor();
-    ImGui::PopStyleVar(2);
+    ImGui::PopStyleVar();
     return pos;
 }
 

@@ -20,7 +20,7 @@ void draw_status_bar(App& a) {
     if (a.cursor.valid) {
         ImGui::Text("x %5d  y %5d   R %3d  G %3d  B %3d", a.cursor.x, a.cursor.y, a.cursor.r, a.cursor.g, a.cursor.b);
     } else {
-        text_ellipsized("Move the cursor over the image for its pixel values.", readout_w - 8, true);
+        text_ellipsized("Point at the image for its pixel values.", readout_w - 8, true);
     }
     const char* privacy = "on-device only";
     const float privacy_w = ImGui::CalcTextSize(privacy).x;

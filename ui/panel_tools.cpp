@@ -93,7 +93,7 @@ static bool icon_button(const char* id, bool active, const char* key) {
     if (active) ImGui::PopStyleColor();
     if (key && *key) {
         const ImVec2 b = ImGui::GetItemRectMax();
-        ImGui::GetWindowDrawList()->AddText(ImVec2(b.x - 8, b.y - 14), ImGui::GetColorU32(ImGuiCol_TextDisabled), key);
+        ImGui::GetWindowDrawList()->AddText(ImVec2(b.x - 8, b.y - 14), ImGui::GetColorU32(ImGuiCol_Text, 0.55f), key);
     }
     return clicked;
 }
