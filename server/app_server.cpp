@@ -4,8 +4,10 @@
 #include <httplib.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "security_headers.h"
 #include "static_files.h"
@@ -86,10 +88,42 @@ std::string AppServer::bind(const std::string& host, int port) {
     return "";
 }
 
-bool AppServer::run() { return http_->listen_after_bind(); }
+bool AppServer::run() {
+    {
+        std::lock_guard<std::mutex> lock(stop_mutex_);
+        if (stop_requested_) return true;
+        run_finished_ = false;
+    }
+    // The one place that calls httplib's stop(): once a stop is requested it
+    // waits until the listen loop is running (httplib ignores a stop before
+    // that), then stops it once.
+    std::thread guard([this] {
+        std::unique_lock<std::mutex> lock(stop_mutex_);
+        stop_changed_.wait(lock, [this] { return stop_requested_ || run_finished_; });
+        while (!run_finished_) {
+            if (http_->is_running()) {
+                http_->stop();
+                return;
+            }
+            stop_changed_.wait_for(lock, std::chrono::milliseconds(2));
+        }
+    });
+    bool ok = http_->listen_after_bind();
+    {
+        std::lock_guard<std::mutex> lock(stop_mutex_);
+        run_finished_ = true;
+    }
+    stop_changed_.notify_all();
+    guard.join();
+    return ok;
+}
 
 void AppServer::stop() {
-    if (http_) http_->stop();
+    {
+        std::lock_guard<std::mutex> lock(stop_mutex_);
+        stop_requested_ = true;
+    }
+    stop_changed_.notify_all();
 }
 
 std::string server_url(const std::string& host, int port) {

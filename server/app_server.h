@@ -2,8 +2,11 @@
 // security headers on every response. Later the OpenAI-compatible inference
 // API is added here as more routes (one file per concept, like static_files).
 #pragma once
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "config.h"
@@ -31,9 +34,11 @@ public:
     std::string bind(const std::string& host, int port);
     int port() const { return port_; }
 
-    // Serves until stop(); call after a successful bind().
+    // Serves until stop(); call after a successful bind(). Returns at once
+    // (true) when stop() came first.
     bool run();
-    // Stops run() from any thread (also before it started).
+    // Stops run() from any thread, at any moment: before run(), while it is
+    // starting, or while it serves. Safe to call more than once.
     void stop();
 
     const std::string& content_security_policy() const { return csp_; }
@@ -43,6 +48,13 @@ private:
     std::string csp_;
     std::unique_ptr<httplib::Server> http_;
     int port_ = -1;
+    // httplib's stop() does nothing until its listen loop has marked itself
+    // running, so a stop that lands just before that is remembered here and
+    // re-sent by run()'s guard thread once the loop is running.
+    std::mutex stop_mutex_;
+    std::condition_variable stop_changed_;
+    bool stop_requested_ = false;
+    bool run_finished_ = false;
 };
 
 // "http://HOST:PORT/", with IPv6 hosts in brackets.

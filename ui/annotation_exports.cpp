@@ -158,7 +158,7 @@ EMSCRIPTEN_KEEPALIVE void es_annui_set_storage_status(const char* text, int erro
 }
 
 // Read-only state for tests: tool, label, selection, undo/redo, the current
-// image's annotations (as es_ann_list_json does) and lesion count, segmentation.
+// image's annotations and lesion count, segmentation.
 EMSCRIPTEN_KEEPALIVE const char* es_annui_state() {
     esui::AnnotationUi& ui = annotation_ui();
     nlohmann::json j;

@@ -59,10 +59,15 @@ double annotation_area(const Annotation& a) {
 }
 
 void annotation_translate(Annotation& a, double dx, double dy) {
-    a.box.x += dx;
-    a.box.y += dy;
-    a.point.x += dx;
-    a.point.y += dy;
+    // Only the kind's own geometry moves, so a moved annotation still equals its saved (COCO) form.
+    if (a.kind == AnnotationKind::Box) {
+        a.box.x += dx;
+        a.box.y += dy;
+    }
+    if (a.kind == AnnotationKind::Point) {
+        a.point.x += dx;
+        a.point.y += dy;
+    }
     for (Polygon& p : a.polygons)
         for (Point& q : p) {
             q.x += dx;

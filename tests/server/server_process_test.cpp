@@ -1,13 +1,16 @@
 // Tests for the endoscribe-server program itself: exit codes and messages for
 // bad configuration, --help, and the "listening on" line the e2e harness waits
-// for, followed by a clean exit on SIGTERM.
+// for, followed by a clean exit on SIGTERM at any moment of start-up.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -57,6 +60,60 @@ ProcessResult run_server(const std::vector<std::string>& args, bool stop_after_f
     waitpid(pid, &status, 0);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
+}
+
+struct Spawned {
+    pid_t pid = -1;
+    int out = -1;  // the server's stdout; stderr goes to /dev/null
+};
+
+Spawned spawn_server(const std::vector<std::string>& args) {
+    int out_pipe[2];
+    EXPECT_EQ(pipe(out_pipe), 0);
+    std::string bin = server_binary().string();
+    std::vector<char*> argv{const_cast<char*>(bin.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out_pipe[1], 1);
+        close(out_pipe[0]);
+        execv(bin.c_str(), argv.data());
+        _exit(127);
+    }
+    close(out_pipe[1]);
+    return {pid, out_pipe[0]};
+}
+
+// Reads fd until a newline or timeout_ms; returns what was read.
+std::string read_line(int fd, int timeout_ms) {
+    std::string s;
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (s.find('\n') == std::string::npos) {
+        int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count());
+        if (left <= 0) break;
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, left) <= 0) break;
+        char buf[256];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        s.append(buf, size_t(n));
+    }
+    return s;
+}
+
+// Waits up to timeout_ms for pid to exit. Returns its wait status, or -1 if it
+// was still running (it is then killed, so no test leaves a server behind).
+int wait_exit(pid_t pid, int timeout_ms) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    int status = 0;
+    while (std::chrono::steady_clock::now() < end) {
+        if (waitpid(pid, &status, WNOHANG) == pid) return status;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
 }
 
 class ServerProcess : public ::testing::Test {
@@ -117,6 +174,41 @@ TEST_F(ServerProcess, PrintsListeningLineAndStopsOnSigterm) {
     int port = std::stoi(r.out.substr(std::string("listening on http://127.0.0.1:").size()));
     EXPECT_GT(port, 0);
     EXPECT_EQ(r.out, "listening on http://127.0.0.1:" + std::to_string(port) + "/\n");
+}
+
+// A SIGTERM at any moment - before the signal mask is set, between bind and
+// listen, right after the listening line, while serving - ends the process
+// within a second. Delays are spread over start-up (counted from the spawn)
+// and just after the listening line, where a stop used to be lost.
+TEST_F(ServerProcess, StopsPromptlyOnSigtermAtAnyMoment) {
+    std::vector<std::string> args{"--root", (dir_ / "app").string(), "--config", config(R"({"model_hosts": []})"),
+                                  "--port", "0"};
+    const int spawns = 40;
+    for (int i = 0; i < spawns; ++i) {
+        Spawned s = spawn_server(args);
+        ASSERT_GT(s.pid, 0);
+        std::string when;
+        if (i % 2 == 0) {
+            int us = (i / 2) * 400;  // 0 .. 7.6 ms after the spawn
+            std::this_thread::sleep_for(std::chrono::microseconds(us));
+            when = std::to_string(us) + " us after spawn";
+        } else {
+            std::string line = read_line(s.out, 5000);
+            int us = (i / 2) * 20;  // 0 .. 380 us after the listening line
+            std::this_thread::sleep_for(std::chrono::microseconds(us));
+            when = std::to_string(us) + " us after \"" + line.substr(0, line.find('\n')) + "\"";
+            EXPECT_EQ(line.rfind("listening on http://127.0.0.1:", 0), 0u) << when;
+        }
+        kill(s.pid, SIGTERM);
+        int status = wait_exit(s.pid, 1000);
+        close(s.out);
+        ASSERT_NE(status, -1) << "server still running 1 s after SIGTERM sent " << when << " (spawn " << i << ")";
+        // Before the handler is installed the default action ends it; after, a clean exit 0.
+        bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        bool by_signal = WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+        EXPECT_TRUE(clean || by_signal) << "status " << status << " for SIGTERM " << when;
+        if (i % 2 == 1) EXPECT_TRUE(clean) << "status " << status << " for SIGTERM " << when;
+    }
 }
 
 }  // namespace

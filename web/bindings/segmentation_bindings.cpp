@@ -52,7 +52,7 @@ const char* keep_text(std::string s) {
 
 }  // namespace
 
-// Shared with annotation_bindings.cpp.
+// Shared with ui/annotation_exports.cpp (SAM results become annotations).
 es::Mask* es_binding_mask(int h) {
     auto it = g_masks.find(h);
     if (it == g_masks.end()) {
