@@ -115,6 +115,7 @@ App& app();
 
 // Panels (one file each, panel_*.cpp).
 void draw_toolbar(App& a);
+void draw_case_menu(App& a);  // panel_case.cpp (case_ui.h)
 void draw_side_panel(App& a);
 void draw_thumbnail_strip(App& a);
 void draw_status_bar(App& a);

@@ -13,6 +13,7 @@ void draw_toolbar(App& a) {
     ImGui::Begin("##toolbar", nullptr, kPanelFlags | ImGuiWindowFlags_NoScrollbar);
     ImGui::TextColored(ImVec4(0.55f, 0.8f, 1.0f, 1.0f), "EndoScribe");
     ImGui::SameLine(0, 16);
+    draw_case_menu(a);
     if (ImGui::Button("Open images...")) js_open_file_picker();
     a.record_widget("open");
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("JPEG, PNG or BMP; or drop files onto the window (O)");
@@ -35,10 +36,6 @@ void draw_toolbar(App& a) {
     ImGui::SameLine();
     ImGui::Text("%6.1f%%", a.view.scale * 100.0);
     if (!has_image) ImGui::EndDisabled();
-    if (!a.case_name.empty()) {
-        ImGui::SameLine(0, 24);
-        ImGui::TextDisabled("Case: %s", a.case_name.c_str());
-    }
     ImGui::End();
     ImGui::PopStyleVar();
 }
