@@ -109,19 +109,25 @@
   // its images are taken from the same selection, in the case's order.
   async function openFiles(fileList) {
     let files = Array.from(fileList || []);
-    // Images opened over the read-only demo case start a new case (before a
-    // case.json among them sets its lesions).
-    if (files.length && caseSession) {
-      try { await caseSession.ensureCase(); } catch (e) { reportError(`Could not start a new case: ${e.message}`); }
-    }
     const ordered = [];
     for (const caseFile of files.filter((f) => /\.json$/i.test(f.name))) {
       files = files.filter((f) => f !== caseFile);
       const bytes = await readBytes(caseFile);
       if (!bytes) continue;
-      const opened = JSON.parse(Module.UTF8ToString(Module.ccall('es_app_open_case', 'number', ['string', 'string'],
-        [new TextDecoder().decode(bytes), caseFile.name])));
+      const text = new TextDecoder().decode(bytes);
+      const openCase = () => JSON.parse(Module.UTF8ToString(Module.ccall('es_app_open_case', 'number', ['string', 'string'],
+        [text, caseFile.name])));
+      let opened = openCase();
       if (!opened.ok) continue;  // the app shows the error
+      // A case file starts a case of its own, named after it.
+      if (caseSession) {
+        try {
+          await caseSession.newCase(opened.title || caseFile.name.replace(/\.json$/i, ''));
+          opened = openCase();
+        } catch (e) {
+          reportError(`Could not start a new case: ${e.message}`);
+        }
+      }
       for (const path of opened.files) {
         const base = path.split('/').pop();
         const match = files.find((f) => f.name === base);

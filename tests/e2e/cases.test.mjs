@@ -280,6 +280,26 @@ describe('cases', { skip: skip || false, timeout: 300000 }, () => {
     browser.assertClean();
   });
 
+  it('says plainly when the browser storage is full, and keeps the work on screen', async () => {
+    await page.evaluate(() => {
+      window.__put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function () { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+    });
+    const box = await drawBox(-80);
+    const st = await waitFor(async () => { const a = await annState(); return a.storage.error && a; }, 'the storage error');
+    assert.match(st.storage.status, /storage for EndoScribe is full: the last change is NOT saved\. Export the case now/);
+    assert.ok((await appState()).errors.some((e) => /storage for EndoScribe is full/.test(e)), 'an error banner');
+    assert.ok(st.images[box.image].annotations.some((a) => JSON.stringify(a.bounds) === JSON.stringify(box.bounds)), 'the box stays');
+    saveArtifact('cases-storage-full.png', await page.screenshot());
+    await page.evaluate(() => { IDBObjectStore.prototype.put = window.__put; });
+    await drawBox(-40);
+    await waitFor(async () => { const a = await annState(); return !a.storage.error && /^Saved/.test(a.storage.status) && a; }, 'saving again');
+    await reload();
+    const after = await annState();
+    assert.ok(after.images[box.image].annotations.some((a) => JSON.stringify(a.bounds) === JSON.stringify(box.bounds)),
+      'the change made while full is saved with the next one');
+  });
+
   it('a case saved by the previous version (one case, images keyed by name) becomes a named case', async () => {
     const old = await launchBrowser();
     try {

@@ -39,6 +39,16 @@ function init() {
     Module = hook.module();
     core = new CoreApi(Module);
     session = new CaseSession(Module, imageBytes, {
+      // Another case's images may share names with these: the Segment job forgets
+      // its decoded images and embeddings (they are keyed by name).
+      caseClosed: () => {
+        if (!job) return;
+        for (const img of job.images.values()) core.freeImage(img);
+        job.images.clear();
+        if (job.session) { job.session.reset(); job.session = null; }
+        if (job.model) job.model.clearCache();
+      },
+      canDecode: (bytes) => { try { core.freeImage(core.decodeImage(bytes)); return true; } catch { return false; } },
       status: storageStatus,
       error: reportError,
       notice: (text) => Module.ccall('es_app_report_notice', null, ['string'], [text]),
@@ -75,7 +85,7 @@ async function loadLabelSets() {
 hook.registerCaseSession({
   start: async () => { await init(); return session.start(); },
   demoOpened: () => session && session.demoOpened(),
-  ensureCase: async () => { await init(); return session.ensureCase(); },
+  newCase: async (name) => { await init(); return session.newCase(name); },
   beforeOpen: async (name, bytes) => { await init(); return session.beforeOpen(name, bytes); },
   imageOpened: (name, bytes, hash) => session && session.imageOpened(name, bytes, hash),
 });

@@ -283,9 +283,11 @@ export class CaseSession {
   // ---- images ------------------------------------------------------------------------
 
   // Before loader.js opens a file: starts a case when none (or the demo) is
-  // open; -> {name, index} (index >= 0: the case already has these bytes).
+  // open and the file is an image (a broken file leaves the demo shown);
+  // -> {name, index, hash} (index >= 0: the case already has these bytes).
   async beforeOpen(name, bytes) {
     const hash = await sha256Hex(bytes);
+    if ((!this.current || this.current.readOnly) && !this.ui.canDecode(bytes)) return { hash: null, name, index: -1 };
     await this.ensureCase();
     const same = this.images.find((i) => i.hash === hash);
     if (same) {
@@ -340,6 +342,7 @@ export class CaseSession {
     const rec = await this.store.createCase(name);
     this.M._es_app_close_case();
     this.imageBytes.clear();
+    if (this.ui.caseClosed) this.ui.caseClosed();
     this.current = { id: rec.id, name: rec.name, readOnly: false };
     this.images = [];
     this.lastView = null;
