@@ -71,7 +71,7 @@ EMSCRIPTEN_KEEPALIVE void es_app_report_notice(const char* text) {
 // what was saved stays saved.
 EMSCRIPTEN_KEEPALIVE void es_app_close_case() {
     esui::App& a = app();
-    esui::AnnotationUi& ui = annotation_ui();
+    esui::AnnotationUi& ui = esui::annotation_ui();
     esui::segment_clear(ui);
     for (auto& [key, t] : ui.textures) esui::destroy_gpu_texture(t.texture);
     ui.textures.clear();

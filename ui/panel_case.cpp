@@ -71,7 +71,10 @@ static void draw_delete_confirmation(App& a, CaseUi& c) {
     ImGui::PopStyleColor();
     a.record_widget("case_delete_confirm");
     ImGui::SameLine();
-    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) ImGui::CloseCurrentPopup();
+    if (ImGui::Button("Cancel") || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+        ImGui::CloseCurrentPopup();
+        a.wake();
+    }
     a.record_widget("case_delete_cancel");
     ImGui::EndPopup();
 }
@@ -134,7 +137,10 @@ void draw_case_menu(App& a) {
         a.record_widget("case_export_coco");
         if (!has_case) ImGui::EndDisabled();
         if (c.read_only || !has_case) ImGui::BeginDisabled();
-        if (ImGui::Selectable("Delete case...")) c.confirm_delete = true;
+        if (ImGui::Selectable("Delete case...")) {
+            c.confirm_delete = true;
+            a.wake();  // the confirmation opens next frame
+        }
         a.record_widget("case_delete");
         if (c.read_only || !has_case) ImGui::EndDisabled();
         ImGui::Separator();

@@ -16,7 +16,7 @@ import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir,
 
 const skip = missingPrerequisites();
 if (skip) console.log(`# skipping e2e case tests: ${skip}`);
-const KVASIR = path.resolve(repoRoot, '../shared/datasets/kvasir-seg/images');
+const KVASIR = path.join(process.env.ES_DATASETS || path.resolve(repoRoot, '../shared/datasets'), 'kvasir-seg/images');
 const kvasirFiles = fs.existsSync(KVASIR)
   ? fs.readdirSync(KVASIR).filter((f) => /\.jpe?g$/i.test(f)).map((f) => path.join(KVASIR, f))
     .sort((a, b) => fs.statSync(a).size - fs.statSync(b).size).slice(0, 2)
@@ -53,7 +53,10 @@ describe('cases', { skip: skip || false, timeout: 300000 }, () => {
   }
   // Case actions that reload the page (switch, open demo, delete).
   async function clickAndReload(widget) {
-    await Promise.all([page.waitForEvent('load'), clickWidget(widget)]);
+    await Promise.all([page.waitForEvent('load', { timeout: 20000 }), clickWidget(widget)]).catch(async (e) => {
+      saveArtifact(`cases-failed-${widget}.png`, await page.screenshot());
+      throw e;
+    });
     await loaded();
   }
 
@@ -210,7 +213,7 @@ describe('cases', { skip: skip || false, timeout: 300000 }, () => {
     await clickWidget('zoom_in');
     await clickWidget('zoom_in');
     const r = (await appState()).widgets.brightness;
-    await page.mouse.click(r[0] + r[2] * 0.8, r[1] + r[3] / 2);
+    await page.mouse.click(r[0] + r[2] * 0.55, r[1] + r[3] / 2);  // the slider (its label is on the right)
     const before = await waitFor(async () => { const a = await appState(); return a.levels.brightness > 0.1 && !a.view.auto_fit && a; }, 'zoom and levels');
     const undoBefore = (await annState()).undo;
     await page.waitForTimeout(900);  // the view is saved when it changes (polled)

@@ -312,6 +312,7 @@ export class CaseSession {
     this.saving = this.saving.then(async () => {
       try {
         await this.store.addImage(id, hash, name, bytes);
+        this.pushCases();
       } catch (e) {
         this.saveFailed(e);
       }
