@@ -47,6 +47,23 @@ EMSCRIPTEN_KEEPALIVE int es_annui_load_document(const char* json) {
     return ok ? 1 : 0;
 }
 
+// The undo history's saved form (es::AnnotationHistory::to_json): saved with
+// the document it belongs to.
+EMSCRIPTEN_KEEPALIVE const char* es_annui_history() { return out(annotation_ui().history.to_json()); }
+
+// Restores it after es_annui_load_document; 1, or 0 with es_annui_last_error()
+// (the history then stays empty: the annotations are unaffected).
+EMSCRIPTEN_KEEPALIVE int es_annui_load_history(const char* json) {
+    std::string error;
+    esui::AnnotationUi& ui = annotation_ui();
+    if (ui.history.from_json(json ? json : "", &error)) {
+        app().wake();
+        return 1;
+    }
+    ui.last_error = error;
+    return 0;
+}
+
 // Checks a document without loading it (bundle import).
 EMSCRIPTEN_KEEPALIVE int es_annui_check_document(const char* json) {
     nlohmann::json j = nlohmann::json::parse(json ? json : "", nullptr, false);

@@ -124,6 +124,7 @@ App& app();
 void draw_toolbar(App& a);
 void draw_tool_strip(App& a);  // annotation tools, left of the viewer
 void draw_splitters(App& a);
+void draw_case_menu(App& a);  // panel_case.cpp (case_ui.h), in the toolbar's case area
 void draw_side_panel(App& a);  // tabs: Image, Assistant (registered in panel_side.cpp)
 void draw_thumbnail_strip(App& a);
 void draw_status_bar(App& a);

@@ -5,9 +5,14 @@
 #include <imgui_internal.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
+#include "annotation_ui.h"
 #include "app.h"
+#include "case_ui.h"
+#include "gpu_texture.h"
 
 using esui::app;
 
@@ -54,6 +59,95 @@ EMSCRIPTEN_KEEPALIVE const char* es_app_open_case(const char* json_text, const c
     }
     out = j.dump();
     return out.c_str();
+}
+
+// Notices from the JS side (a case was made from the read-only demo, ...).
+EMSCRIPTEN_KEEPALIVE void es_app_report_notice(const char* text) {
+    app().messages.notice(text ? text : "");
+    app().wake();
+}
+
+// Closes every image and its annotations (a new or another case opens next);
+// what was saved stays saved.
+EMSCRIPTEN_KEEPALIVE void es_app_close_case() {
+    esui::App& a = app();
+    esui::AnnotationUi& ui = esui::annotation_ui();
+    esui::segment_clear(ui);
+    for (auto& [key, t] : ui.textures) esui::destroy_gpu_texture(t.texture);
+    ui.textures.clear();
+    ui.images.clear();
+    ui.history.clear();
+    ui.selected = 0;
+    ui.polygon.clear();
+    ui.dragging = false;
+    ui.preview_active = false;
+    a.images.clear();
+    a.current = -1;
+    a.current_case = es::Case();
+    a.case_name.clear();
+    a.auto_fit = true;
+    a.wake();
+}
+
+// The Case menu's content (case_ui.h), from web/annotation/case_session.js:
+// {"current": {"id", "name", "read_only"}, "cases": [{"id", "name", "images",
+// "modified"}], "storage": "persistent" | "best-effort" | ""}.
+EMSCRIPTEN_KEEPALIVE void es_app_set_cases(const char* json_text) {
+    nlohmann::json j = nlohmann::json::parse(json_text ? json_text : "", nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return;
+    esui::CaseUi& c = esui::case_ui();
+    const nlohmann::json cur = j.value("current", nlohmann::json::object());
+    c.current_id = cur.is_object() ? cur.value("id", "") : "";
+    c.current_name = cur.is_object() ? cur.value("name", "") : "";
+    c.read_only = cur.is_object() && cur.value("read_only", false);
+    c.storage = j.value("storage", "");
+    c.cases.clear();
+    if (j.contains("cases") && j["cases"].is_array())
+        for (const auto& e : j["cases"]) {
+            if (!e.is_object()) continue;
+            c.cases.push_back({e.value("id", ""), e.value("name", ""), e.value("images", 0), e.value("modified", "")});
+        }
+    app().case_name = c.current_name;
+    app().wake();
+}
+
+// What a reload brings back besides the annotations: the current image (by
+// name), zoom/offset and auto-fit, levels.
+EMSCRIPTEN_KEEPALIVE const char* es_app_view_state() {
+    static std::string out;
+    const esui::App& a = app();
+    const esui::ViewerImage* v = a.current_image();
+    out = nlohmann::json{{"current", v ? v->name : std::string()}, {"scale", a.view.scale},
+                         {"offset_x", a.view.offset_x}, {"offset_y", a.view.offset_y}, {"auto_fit", a.auto_fit},
+                         {"levels", {{"brightness", a.levels.brightness}, {"contrast", a.levels.contrast},
+                                     {"gamma", a.levels.gamma}}}}
+              .dump();
+    return out.c_str();
+}
+
+// Restores es_app_view_state()'s form; unknown or bad parts are skipped.
+EMSCRIPTEN_KEEPALIVE void es_app_set_view_state(const char* json_text) {
+    nlohmann::json j = nlohmann::json::parse(json_text ? json_text : "", nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return;
+    esui::App& a = app();
+    const std::string current = j.value("current", "");
+    for (size_t i = 0; i < a.images.size(); ++i)
+        if (a.images[i]->name == current) a.select(int(i));
+    if (j.contains("levels") && j["levels"].is_object()) {
+        const auto& l = j["levels"];
+        a.levels.brightness = std::clamp(l.value("brightness", 0.0f), es::Levels::kMinBrightness, es::Levels::kMaxBrightness);
+        a.levels.contrast = std::clamp(l.value("contrast", 1.0f), es::Levels::kMinContrast, es::Levels::kMaxContrast);
+        a.levels.gamma = std::clamp(l.value("gamma", 1.0f), es::Levels::kMinGamma, es::Levels::kMaxGamma);
+    }
+    const double scale = j.value("scale", 0.0);
+    if (!j.value("auto_fit", true) && std::isfinite(scale) && scale >= esui::ViewTransform::kMinScale &&
+        scale <= esui::ViewTransform::kMaxScale) {
+        a.view.scale = scale;
+        a.view.offset_x = j.value("offset_x", 0.0);
+        a.view.offset_y = j.value("offset_y", 0.0);
+        a.auto_fit = false;
+    }
+    a.wake();
 }
 
 // A browser paste event's text: pasted into the ImGui field being edited.

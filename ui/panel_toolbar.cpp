@@ -17,12 +17,9 @@ void draw_toolbar(App& a) {
     ImGui::Begin("##toolbar", nullptr, kPanelFlags | ImGuiWindowFlags_NoScrollbar);
 
     // Case area: the left kCaseAreaWidth px of the toolbar belong to the case
-    // menu (new / switch / rename / export). Until it is here, the case name.
+    // menu (new / switch / rename / delete / export).
     const float case_x = ImGui::GetCursorPosX();
-    ImGui::AlignTextToFramePadding();
-    const std::string case_label = a.case_name.empty() ? std::string("No case") : "Case: " + a.case_name;
-    text_ellipsized(case_label.c_str(), kCaseAreaWidth - 8, a.case_name.empty());
-    a.record_widget("case_name");
+    draw_case_menu(a);
     ImGui::SameLine(case_x + kCaseAreaWidth);
 
     if (ImGui::Button("Open images...")) js_open_file_picker();

@@ -7,7 +7,10 @@
 //
 // window.endoscribe (for tests and automation; it changes nothing by itself):
 //   ready          Promise, resolves when the app draws frames
-//   caseLoaded     Promise, resolves when the default case has been opened
+//   caseLoaded     Promise, resolves when the start-up case (the one open last,
+//                  else the demo case) has been opened
+//   cases          the case session (web/annotation/case_session.js): current,
+//                  images, action(name, arg)
 //   state()        the viewer's state, from the wasm (ui/app_exports.cpp):
 //                  { frame, case, canvas: {css_width, css_height, dpr, width, height},
 //                    viewer_rect: [x, y, w, h], view: {scale, offset_x, offset_y, auto_fit},
@@ -36,6 +39,13 @@
   hook.ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
   hook.caseLoaded = new Promise((res) => { resolveCase = res; });
   hook.ready.catch(() => {});
+  // The case session (web/annotation/app_annotation.js, an ES module that runs
+  // after this script) registers here; start-up waits for it, so what opens
+  // first is decided by the saved cases, never by which script ran first.
+  let caseSession = null;
+  const caseSessionRegistered = new Promise((res) => {
+    hook.registerCaseSession = (s) => { caseSession = s; res(s); };
+  });
   window.endoscribe = hook;
 
   function showFatal(title, text, help) {
@@ -72,14 +82,14 @@
   }
 
   // Copies bytes into the wasm heap and lets the core decode them.
-  function openBytes(name, bytes, select) {
+  function openBytes(name, bytes, select, hash) {
     const ptr = Module._malloc(Math.max(1, bytes.length));
     try {
       Module.HEAPU8.set(bytes, ptr);
       const index = Module.ccall('es_app_open_image', 'number', ['string', 'number', 'number', 'number'],
         [name, ptr, bytes.length, select ? 1 : 0]);
       // The annotation side (web/annotation/app_annotation.js) stores opened images.
-      if (index >= 0 && hook.onImageOpened) hook.onImageOpened(name, bytes);
+      if (index >= 0 && caseSession) caseSession.imageOpened(name, bytes, hash);
       return index;
     } finally {
       Module._free(ptr);
@@ -104,9 +114,20 @@
       files = files.filter((f) => f !== caseFile);
       const bytes = await readBytes(caseFile);
       if (!bytes) continue;
-      const opened = JSON.parse(Module.UTF8ToString(Module.ccall('es_app_open_case', 'number', ['string', 'string'],
-        [new TextDecoder().decode(bytes), caseFile.name])));
+      const text = new TextDecoder().decode(bytes);
+      const openCase = () => JSON.parse(Module.UTF8ToString(Module.ccall('es_app_open_case', 'number', ['string', 'string'],
+        [text, caseFile.name])));
+      let opened = openCase();
       if (!opened.ok) continue;  // the app shows the error
+      // A case file starts a case of its own, named after it.
+      if (caseSession) {
+        try {
+          await caseSession.newCase(opened.title || caseFile.name.replace(/\.json$/i, ''));
+          opened = openCase();
+        } catch (e) {
+          reportError(`Could not start a new case: ${e.message}`);
+        }
+      }
       for (const path of opened.files) {
         const base = path.split('/').pop();
         const match = files.find((f) => f.name === base);
@@ -121,7 +142,23 @@
     let selectNext = true;
     for (const file of ordered.concat(files)) {
       const bytes = await readBytes(file);
-      if (bytes && openBytes(file.name, bytes, selectNext) >= 0) selectNext = false;
+      if (!bytes) continue;
+      // The case decides the name and whether these bytes are already open
+      // (a new case starts when the demo case is shown).
+      let plan = { name: file.name, index: -1, hash: null };
+      if (caseSession) {
+        try {
+          plan = await caseSession.beforeOpen(file.name, bytes);
+        } catch (e) {
+          reportError(`"${file.name}" was opened but is not saved: ${e.message}`);
+        }
+      }
+      if (plan.index >= 0) {
+        if (selectNext) Module._es_app_select_image(plan.index);
+        selectNext = false;
+        continue;
+      }
+      if (openBytes(plan.name, bytes, selectNext, plan.hash) >= 0) selectNext = false;
     }
   }
 
@@ -261,16 +298,25 @@
     wireFileInput();
     canvas.focus();
     resolveReady();
-    // A case saved in this browser (web/annotation/app_annotation.js) comes back first.
+    // The case open last comes back first; the demo case only when nothing is
+    // saved (or the user asked for it). Without the case module (it failed to
+    // load) nothing could be saved anyway: the demo opens after a while.
+    const session = await Promise.race([caseSessionRegistered, new Promise((r) => setTimeout(() => r(null), 20000))]);
     let restored = false;
-    if (hook.restoreCase) {
+    if (session) {
       try {
-        restored = await hook.restoreCase();
+        restored = await session.start();
       } catch (e) {
-        reportError(`Could not restore the saved case: ${e.message}`);
+        reportError(`Could not restore the saved case: ${e.message}. It is still stored in this browser; nothing was written over.`);
+        restored = true;  // never open the demo over a case that failed to open
       }
+    } else {
+      reportError('The part of EndoScribe that saves cases did not load: work will not be saved. Reload the page.');
     }
-    if (!restored && params.get('case') !== 'none') await openDemoCase();
+    if (!restored && params.get('case') !== 'none') {
+      await openDemoCase();
+      if (session) session.demoOpened();
+    }
     // The case is on screen once the next frame has been drawn.
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     performance.mark('endoscribe-case-shown');

@@ -43,7 +43,18 @@ public:
     const std::string& undo_description() const;
     const std::string& redo_description() const;
     size_t undo_steps() const { return done_.size(); }
+    size_t redo_steps() const { return undone_.size(); }
     void clear() { done_.clear(); undone_.clear(); }
+
+    // Saved form, so undo survives a reload: {"format":"endoscribe-history",
+    // "version":1,"done":[command],"undone":[command]} with whole annotations
+    // (masks as COCO compressed RLE). Only the newest `max_steps` undo steps
+    // (and as many redo steps) are written: the saved size stays bounded.
+    std::string to_json(size_t max_steps = 200) const;
+    // Replaces the history; all or nothing (on error the history is unchanged
+    // and `error` names the problem). It must be loaded together with the
+    // annotations it was saved with, or undo reports that it does not fit.
+    bool from_json(const std::string& json, std::string* error = nullptr);
 
 private:
     size_t max_steps_;

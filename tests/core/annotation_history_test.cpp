@@ -128,3 +128,89 @@ TEST(Annotation, MaskEditsAndGeometry) {
     EXPECT_TRUE(validate_annotation(m, 100, 80, &err)) << err;
     EXPECT_FALSE(validate_annotation(m, 50, 80, &err));
 }
+
+// The saved history, loaded into a fresh history next to the same annotations,
+// undoes and redoes exactly as the original would have.
+TEST(AnnotationHistory, SavedFormRoundTripsUndoAndRedo) {
+    auto images = doc();
+    AnnotationHistory h;
+    ASSERT_TRUE(h.apply(images, AnnotationCommand::add("a.jpg", box(1, 0), "Add box")));
+    Annotation m;
+    m.id = 2;
+    m.label = "polyps";
+    m.kind = AnnotationKind::Mask;
+    m.mask = Mask(100, 80);
+    mask_paint_disc(m.mask, 30, 30, 9, 1);
+    m.source = "sam";
+    m.opacity = 0.3f;
+    ASSERT_TRUE(h.apply(images, AnnotationCommand::add("a.jpg", m, "Add mask")));
+    Annotation poly;
+    poly.id = 3;
+    poly.label = "lesion";
+    poly.kind = AnnotationKind::Polygon;
+    poly.polygons = {{{1.5, 2}, {20, 2}, {20, 30.25}}};
+    Annotation pt;
+    pt.id = 4;
+    pt.label = "polyps";
+    pt.kind = AnnotationKind::Point;
+    pt.point = {7.5, 8};
+    pt.visible = false;
+    ASSERT_TRUE(h.apply(images, AnnotationCommand::batch({AnnotationCommand::add("a.jpg", poly),
+                                                          AnnotationCommand::add("a.jpg", pt)}, "Add two")));
+    Annotation moved = box(1, 12);
+    ASSERT_TRUE(h.apply(images, AnnotationCommand::modify("a.jpg", box(1, 0), moved, "Move box 1")));
+    ASSERT_TRUE(h.apply(images, AnnotationCommand::remove("a.jpg", m, "Delete mask")));
+    ASSERT_TRUE(h.undo(images));  // one redo step to save as well
+    const std::string saved = h.to_json();
+
+    AnnotationHistory loaded;
+    std::string err;
+    ASSERT_TRUE(loaded.from_json(saved, &err)) << err;
+    EXPECT_EQ(loaded.undo_steps(), 4u);
+    EXPECT_EQ(loaded.redo_steps(), 1u);
+    EXPECT_EQ(loaded.undo_description(), "Move box 1");
+    EXPECT_EQ(loaded.redo_description(), "Delete mask");
+    EXPECT_EQ(loaded.to_json(), saved);
+
+    auto a = images, b = images;
+    ASSERT_TRUE(h.redo(a));
+    ASSERT_TRUE(loaded.redo(b, &err)) << err;
+    EXPECT_EQ(a, b);
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(h.undo(a));
+        ASSERT_TRUE(loaded.undo(b, &err)) << err;
+        EXPECT_EQ(a, b) << "after undo " << i;
+    }
+    EXPECT_FALSE(loaded.can_undo());
+    EXPECT_TRUE(b[0].items.empty());
+}
+
+TEST(AnnotationHistory, SavedFormKeepsOnlyTheNewestSteps) {
+    auto images = doc();
+    AnnotationHistory h;
+    for (uint64_t id = 1; id <= 30; ++id) ASSERT_TRUE(h.apply(images, AnnotationCommand::add("a.jpg", box(id, double(id)), "Add " + std::to_string(id))));
+    AnnotationHistory loaded;
+    ASSERT_TRUE(loaded.from_json(h.to_json(10)));
+    EXPECT_EQ(loaded.undo_steps(), 10u);
+    EXPECT_EQ(loaded.undo_description(), "Add 30");
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(loaded.undo(images));
+    EXPECT_EQ(images[0].items.size(), 20u);
+    EXPECT_FALSE(loaded.undo(images));
+}
+
+TEST(AnnotationHistory, BadSavedFormChangesNothing) {
+    auto images = doc();
+    AnnotationHistory h;
+    ASSERT_TRUE(h.apply(images, AnnotationCommand::add("a.jpg", box(1, 0), "Add box")));
+    const std::string before = h.to_json();
+    std::string err;
+    for (const char* bad : {"", "[]", "{\"format\":\"endoscribe-history\",\"version\":2,\"done\":[],\"undone\":[]}",
+                            "{\"format\":\"endoscribe-history\",\"version\":1,\"done\":[{\"type\":\"jump\"}],\"undone\":[]}",
+                            "{\"format\":\"endoscribe-history\",\"version\":1,\"done\":[{\"type\":\"add\",\"image\":\"a.jpg\",\"after\":{\"id\":1,\"label\":\"x\",\"kind\":\"box\",\"box\":[0,0,1]}}],\"undone\":[]}",
+                            "{\"format\":\"endoscribe-history\",\"version\":1,\"done\":[{\"type\":\"add\",\"image\":\"a.jpg\",\"after\":{\"id\":1,\"label\":\"x\",\"kind\":\"mask\",\"mask\":{\"width\":4,\"height\":4,\"rle\":\"zz\"}}}],\"undone\":[]}"}) {
+        err.clear();
+        EXPECT_FALSE(h.from_json(bad, &err)) << bad;
+        EXPECT_FALSE(err.empty()) << bad;
+        EXPECT_EQ(h.to_json(), before) << bad;
+    }
+}

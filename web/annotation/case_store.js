@@ -1,13 +1,29 @@
-// case_store.js: the open case in IndexedDB, so a reload (or a crash) loses
-// nothing. Two stores in database "endoscribe-case":
-//   images    {name, order, bytes: Uint8Array (the file as opened)}, key name
-//   document  key "current": the annotation document text the core writes
-//             (es_annui_document: case.json, COCO with our extra fields,
-//             the user's label sets)
-// Every write is its own transaction; errors (QuotaExceededError above all)
-// reject with a message that says what happened.
+// case_store.js: the user's cases in IndexedDB (database "endoscribe-case"),
+// so a reload, a crash or a closed tab loses nothing. Version 2 stores:
+//   cases      {id, name, created, modified, images: [{hash, name}]}, key id;
+//              images in case order; name = the file name shown (unique in
+//              the case); modified = when the saved document was captured
+//   blobs      {hash, bytes}, key hash: each image's bytes once (SHA-256 of
+//              the bytes, hex), shared by the cases that hold it
+//   documents  key case id: {text (es_annui_document: case.json, COCO with
+//              our extra fields, the user's label sets), history
+//              (es_annui_history: undo/redo steps), captured (ms)}
+//   views      key case id: es_app_view_state() (current image, zoom, levels)
+//   meta       "lastCaseId": the case open last ("demo" when the user opened
+//              the demo case on purpose)
+// Version 1 kept one case (stores "images" keyed by file name, "document");
+// migrateV1() turns it into a case named "Case restored from the previous
+// version". Every write is its own transaction; a full disk rejects with
+// StorageFullError and a message that says what to do.
 const DB_NAME = 'endoscribe-case';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
+
+export const STORAGE_FULL_MESSAGE = "This browser's storage for EndoScribe is full: the last change is NOT saved. " +
+  'Export the case now, then delete old cases (Case > Delete) to free space.';
+
+export class StorageFullError extends Error {
+  constructor() { super(STORAGE_FULL_MESSAGE); this.name = 'StorageFullError'; }
+}
 
 function request(r) {
   return new Promise((resolve, reject) => {
@@ -16,13 +32,17 @@ function request(r) {
   });
 }
 
-function describe(e, what) {
-  const name = e && e.name;
-  if (name === 'QuotaExceededError') {
-    return `Could not save ${what}: the browser's storage for this site is full. Free space (or allow more storage) ` +
-      'and keep this tab open; your work so far is still on screen.';
-  }
-  return `Could not save ${what}: ${(e && e.message) || name || e}`;
+function isQuota(e) {
+  return !!e && (e.name === 'QuotaExceededError' || (e.inner && e.inner.name === 'QuotaExceededError'));
+}
+
+export async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function newId() {
+  return 'c' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
 }
 
 export class CaseStore {
@@ -31,10 +51,15 @@ export class CaseStore {
     const open = indexedDB.open(DB_NAME, DB_VERSION);
     open.onupgradeneeded = () => {
       const db = open.result;
-      if (!db.objectStoreNames.contains('images')) db.createObjectStore('images', { keyPath: 'name' });
-      if (!db.objectStoreNames.contains('document')) db.createObjectStore('document');
+      for (const [name, opts] of [['cases', { keyPath: 'id' }], ['blobs', { keyPath: 'hash' }], ['documents'], ['views'], ['meta']]) {
+        if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, opts);
+      }
     };
-    return new CaseStore(await request(open));
+    open.onblocked = () => console.warn('case store upgrade waits for another EndoScribe tab to close');
+    const db = await request(open);
+    // Another tab upgrading later: let it (this tab's writes then fail loudly).
+    db.onversionchange = () => db.close();
+    return new CaseStore(db);
   }
 
   constructor(db) { this.db = db; }
@@ -46,48 +71,154 @@ export class CaseStore {
       tx.onabort = () => reject(tx.error);
       tx.onerror = () => reject(tx.error);
     });
+    done.catch(() => {});
     try {
-      fn(tx);
+      const result = await fn(tx);
       await done;
+      return result;
     } catch (e) {
       try { tx.abort(); } catch { /* already finished */ }
-      throw new Error(describe(e, what));
+      if (isQuota(e)) throw new StorageFullError();
+      throw new Error(`Could not save ${what}: ${(e && e.message) || (e && e.name) || e}`);
     }
   }
 
-  putImage(name, bytes, order) {
-    return this.write(['images'], `the image "${name}"`, (tx) => tx.objectStore('images').put({ name, order, bytes }));
+  async read(stores, fn) {
+    const tx = this.db.transaction(stores, 'readonly');
+    return fn(tx);
   }
 
-  putDocument(text) {
-    return this.write(['document'], 'the annotations', (tx) => tx.objectStore('document').put(text, 'current'));
+  // ---- cases -------------------------------------------------------------------
+
+  // Saved cases, most recently changed first.
+  async listCases() {
+    const all = await this.read(['cases'], (tx) => request(tx.objectStore('cases').getAll()));
+    return all.sort((a, b) => b.modified - a.modified);
   }
 
-  // Replaces everything (bundle import) in one transaction.
-  replaceAll(images, documentText) {
-    return this.write(['images', 'document'], 'the case', (tx) => {
-      tx.objectStore('images').clear();
-      tx.objectStore('document').clear();
-      images.forEach((img, i) => tx.objectStore('images').put({ name: img.name, order: i, bytes: img.bytes }));
-      tx.objectStore('document').put(documentText, 'current');
+  getCase(id) {
+    return this.read(['cases'], (tx) => request(tx.objectStore('cases').get(id))).then((r) => r ?? null);
+  }
+
+  async createCase(name) {
+    const now = Date.now();
+    const rec = { id: newId(), name, created: now, modified: now, images: [] };
+    await this.write(['cases'], `the new case "${name}"`, (tx) => { tx.objectStore('cases').put(rec); });
+    return rec;
+  }
+
+  // A case with its images and document in one transaction (bundle import,
+  // a copy of the demo case). images: [{hash, name, bytes}].
+  async createCaseWith(name, images, documentText, historyText = null) {
+    const now = Date.now();
+    const rec = { id: newId(), name, created: now, modified: now, images: images.map(({ hash, name: n }) => ({ hash, name: n })) };
+    await this.write(['cases', 'blobs', 'documents'], `the case "${name}"`, (tx) => {
+      for (const img of images) tx.objectStore('blobs').put({ hash: img.hash, bytes: img.bytes });
+      tx.objectStore('cases').put(rec);
+      if (documentText != null) tx.objectStore('documents').put({ text: documentText, history: historyText, captured: now }, rec.id);
+    });
+    return rec;
+  }
+
+  renameCase(id, name) {
+    return this.write(['cases'], 'the new name', async (tx) => {
+      const rec = await request(tx.objectStore('cases').get(id));
+      if (!rec) throw new Error('the case no longer exists');
+      rec.name = name;
+      tx.objectStore('cases').put(rec);
     });
   }
 
-  clear() {
-    return this.write(['images', 'document'], 'the case', (tx) => {
-      tx.objectStore('images').clear();
-      tx.objectStore('document').clear();
+  // Removes the case, its document, view and the bytes of images no other case holds.
+  deleteCase(id) {
+    return this.write(['cases', 'blobs', 'documents', 'views'], 'the deletion', async (tx) => {
+      const cases = tx.objectStore('cases');
+      const all = await request(cases.getAll());
+      const gone = all.find((c) => c.id === id);
+      if (!gone) return;
+      const kept = new Set(all.filter((c) => c.id !== id).flatMap((c) => c.images.map((i) => i.hash)));
+      for (const img of gone.images) if (!kept.has(img.hash)) tx.objectStore('blobs').delete(img.hash);
+      cases.delete(id);
+      tx.objectStore('documents').delete(id);
+      tx.objectStore('views').delete(id);
     });
   }
 
-  // {images: [{name, order, bytes}] in order, document: text | null}
-  async load() {
-    const tx = this.db.transaction(['images', 'document'], 'readonly');
-    const [images, document] = await Promise.all([
-      request(tx.objectStore('images').getAll()),
-      request(tx.objectStore('document').get('current')),
-    ]);
+  // Adds an image to the case (its bytes once per hash). Returns false when the
+  // case already holds these bytes.
+  addImage(caseId, hash, name, bytes) {
+    return this.write(['cases', 'blobs'], `the image "${name}"`, async (tx) => {
+      const rec = await request(tx.objectStore('cases').get(caseId));
+      if (!rec) throw new Error('the case no longer exists');
+      if (rec.images.some((i) => i.hash === hash)) return false;
+      const have = await request(tx.objectStore('blobs').getKey(hash));
+      if (have === undefined) tx.objectStore('blobs').put({ hash, bytes });
+      rec.images.push({ hash, name });
+      tx.objectStore('cases').put(rec);
+      return true;
+    });
+  }
+
+  // The annotation document and undo history, captured at `captured` (ms).
+  putDocument(caseId, text, history, captured) {
+    return this.write(['cases', 'documents'], 'the annotations', async (tx) => {
+      const rec = await request(tx.objectStore('cases').get(caseId));
+      if (!rec) throw new Error('the case no longer exists');
+      rec.modified = captured;
+      tx.objectStore('cases').put(rec);
+      tx.objectStore('documents').put({ text, history, captured }, caseId);
+    });
+  }
+
+  putView(caseId, view) {
+    return this.write(['views'], 'the view', (tx) => { tx.objectStore('views').put(view, caseId); });
+  }
+
+  // {case, images: [{hash, name, bytes}], document: {text, history, captured} | null, view | null}
+  async loadCase(id) {
+    return this.read(['cases', 'blobs', 'documents', 'views'], async (tx) => {
+      const rec = await request(tx.objectStore('cases').get(id));
+      if (!rec) return null;
+      const [blobs, document, view] = await Promise.all([
+        Promise.all(rec.images.map((i) => request(tx.objectStore('blobs').get(i.hash)))),
+        request(tx.objectStore('documents').get(id)),
+        request(tx.objectStore('views').get(id)),
+      ]);
+      const images = [];
+      rec.images.forEach((img, k) => { if (blobs[k]) images.push({ hash: img.hash, name: img.name, bytes: blobs[k].bytes }); });
+      return { case: rec, images, document: document ?? null, view: view ?? null, missing: rec.images.length - images.length };
+    });
+  }
+
+  // ---- meta --------------------------------------------------------------------
+
+  getLastCaseId() {
+    return this.read(['meta'], (tx) => request(tx.objectStore('meta').get('lastCaseId'))).then((r) => r ?? null);
+  }
+
+  setLastCaseId(id) {
+    return this.write(['meta'], 'the open case', (tx) => { tx.objectStore('meta').put(id, 'lastCaseId'); });
+  }
+
+  // ---- version 1 -----------------------------------------------------------------
+
+  // The single case version 1 kept becomes a named case; returns its id or null.
+  async migrateV1() {
+    const names = this.db.objectStoreNames;
+    if (!names.contains('images') || !names.contains('document')) return null;
+    const { images, document } = await this.read(['images', 'document'], async (tx) => ({
+      images: await request(tx.objectStore('images').getAll()),
+      document: await request(tx.objectStore('document').get('current')),
+    }));
+    if (!images.length && !document) return null;
     images.sort((a, b) => a.order - b.order);
-    return { images, document: document ?? null };
+    const withHash = [];
+    for (const img of images) withHash.push({ hash: await sha256Hex(img.bytes), name: img.name, bytes: img.bytes });
+    const rec = await this.createCaseWith('Case restored from the previous version', withHash, document ?? null);
+    await this.write(['images', 'document'], 'the migration', (tx) => {
+      tx.objectStore('images').clear();
+      tx.objectStore('document').clear();
+    });
+    return rec.id;
   }
 }

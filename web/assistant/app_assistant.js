@@ -13,7 +13,7 @@ import * as ort from '../ort/ort.webgpu.min.mjs';
 import { Core } from './core.js';
 import { AssistantRuntime } from './runtime.js';
 import { probeWebGpu, planExecution } from './webgpu_check.js';
-import { groundingConfig, boxesInAnswer, regionQuestion } from './grounding.js';
+import { groundingConfig, boxesInAnswer, regionQuestion, cropRegion } from './grounding.js';
 import { allowedModelHosts, openPackage, modelCache, HostNotAllowedError, DownloadProgress } from './model_manager.js';
 import { urlSource, pickedFolderSource } from './sources.js';
 import { conversationStore } from './conversation_store.js';
@@ -56,6 +56,7 @@ let core = null;
 let rt = null;            // AssistantRuntime
 let conv = null;          // the current image's conversation (runtime side)
 let saved = null;         // Chat.save() waiting for the runtime (restored conversation)
+let crop = null;          // crop mode: the region {x1, y1, x2, y2} (image pixels) the chat is about
 let job = null;           // the running job ({cancel})
 let allowedHosts = [];
 const labelSetData = new Map();
@@ -213,7 +214,7 @@ async function pickFolder(onPicked = loadModel) {
 
 async function persist() {
   if (!S.image) return;
-  const record = { turns: S.turns.filter((t) => t.done), accepted: S.accepted, saved: conv ? conv.chat.save() : saved };
+  const record = { turns: S.turns.filter((t) => t.done), accepted: S.accepted, saved: conv ? conv.chat.save() : saved, crop };
   if (!record.turns.length && !record.accepted.length) return conversationStore.remove(S.image.key).catch(() => {});
   await conversationStore.put(S.image.key, record).catch((e) => message('error', `Could not save the conversation: ${e.message}`));
 }
@@ -229,6 +230,7 @@ async function switchImage(force = false) {
   S.turns = [];
   S.accepted = [];
   saved = null;
+  crop = null;
   S.classification = null;
   if (key) {
     const rec = await conversationStore.get(key).catch(() => null);
@@ -236,15 +238,23 @@ async function switchImage(force = false) {
       S.turns = rec.turns ?? [];
       S.accepted = rec.accepted ?? [];
       saved = rec.saved ?? null;
+      crop = rec.crop ?? null;
     }
   }
   hook.turnIds = S.turns.map(() => null);
   push();
 }
 
+// The image the conversation is about: the one in view, or its crop.
+function conversationImage() {
+  const full = imageForModel(currentImage());
+  return crop ? cropRegion(full, crop) : full;
+}
+
 function ensureConversation() {
   if (conv) return conv;
-  conv = saved ? rt.restoreConversation(saved, { imageKey: S.image.key }) : rt.newConversation();
+  // A restored crop-mode chat goes on against the same crop, not the whole image.
+  conv = saved ? rt.restoreConversation(saved, { imageKey: crop ? conversationImage().key : S.image.key }) : rt.newConversation();
   saved = null;
   return conv;
 }
@@ -310,7 +320,13 @@ async function ask({ question, region = null }) {
       // Crop mode: the crop is its own image, its own conversation.
       if (conv) { await persist(); conv.free(); conv = null; saved = null; S.turns = []; }
       image = rq.image;
+      crop = { x1: region.x1, y1: region.y1, x2: region.x2, y2: region.y2 };
     }
+  }
+  if (image.key === info.key && crop) {
+    // A question about the whole image after a crop starts over (the runtime clears the chat).
+    if (!conv && saved) ensureConversation();
+    crop = null;
   }
   const c = ensureConversation();
   const index = S.turns.length;
@@ -324,7 +340,7 @@ async function edit({ turn, question }) {
   if (turn < 0 || turn >= S.turns.length) return;
   const c = ensureConversation();
   // The edited turn may carry the image: make sure its features are at hand.
-  await rt.encodeImage(imageForModel(currentImage()));
+  await rt.encodeImage(conversationImage());
   S.turns.splice(turn);
   hook.turnIds.splice(turn);
   S.turns.push({ question, answer: '', reason: null, done: false, boxes: [] });

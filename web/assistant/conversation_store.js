@@ -1,11 +1,19 @@
 // conversation_store.js: conversations saved with the case, in IndexedDB
-// (database 'endoscribe-assistant', store 'conversations'), keyed by
-// "<case>|<image name>|<width>x<height>". A record holds the core's saved chat
-// (Chat.save(), token-exact), the turns as shown, and the boxes the user
-// accepted as annotations. Nothing leaves the browser.
+// (database 'endoscribe-assistant', store 'conversations'). The assistant
+// names a conversation "<case>|<image name>|<width>x<height>"; the case
+// session (web/annotation/case_session.js) turns that into the stored key
+// "<case id>|<image SHA-256>|<width>x<height>", so a renamed case or a
+// renamed file keeps its conversations. A record holds the core's saved chat
+// (Chat.save(), token-exact), the turns as shown, the boxes the user accepted
+// as annotations and, for a chat about a cropped region, the crop rectangle.
+// Nothing leaves the browser.
 
 const DB = 'endoscribe-assistant';
 const STORE = 'conversations';
+let scope = (key) => key;
+
+// fn(assistant key) -> stored key (set once by the case session).
+export function setConversationScope(fn) { scope = fn; }
 
 function open() {
   return new Promise((resolve, reject) => {
@@ -32,8 +40,11 @@ async function tx(mode, fn) {
 }
 
 export const conversationStore = {
-  get: (key) => tx('readonly', (s) => s.get(key)).then((r) => r ?? null),
-  put: (key, record) => tx('readwrite', (s) => s.put({ ...record, savedAt: Date.now() }, key)),
-  remove: (key) => tx('readwrite', (s) => s.delete(key)),
+  get: (key) => tx('readonly', (s) => s.get(scope(key))).then((r) => r ?? null),
+  put: (key, record) => tx('readwrite', (s) => s.put({ ...record, savedAt: Date.now() }, scope(key))),
+  remove: (key) => tx('readwrite', (s) => s.delete(scope(key))),
   keys: () => tx('readonly', (s) => s.getAllKeys()),
+  // Stored keys as they are (deleting a case's conversations).
+  rawKeys: () => tx('readonly', (s) => s.getAllKeys()),
+  rawRemove: (key) => tx('readwrite', (s) => s.delete(key)),
 };

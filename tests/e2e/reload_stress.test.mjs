@@ -1,0 +1,153 @@
+// reload_stress.test.mjs: nothing accepted is lost, whenever the page reloads.
+// A saved case gets boxes drawn with the real Box tool and undos through the
+// real button; the page is reloaded at random moments (seeded PRNG, so a
+// failure reproduces with ES_STRESS_SEED): right as a change is accepted (its
+// save still running), a random 0-400 ms later, or in the middle of a drag.
+// After every reload the case open before must be back (never the demo) with
+// exactly the boxes accepted before the reload, in order, and its undo history.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir, freeViewerPoint } from './harness.mjs';
+
+const skip = missingPrerequisites();
+if (skip) console.log(`# skipping e2e reload stress test: ${skip}`);
+const SEED = Number(process.env.ES_STRESS_SEED || 20261130);
+const RELOADS = Number(process.env.ES_STRESS_RELOADS || 50);
+
+// mulberry32: small, seedable, good enough to pick moments.
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
+  let server, browser, page;
+  const rnd = prng(SEED);
+  const IMAGE = 'image-2.png';
+  const annState = () => page.evaluate(() => window.endoscribe.annotation.state());
+  const appState = () => page.evaluate(() => window.endoscribe.state());
+  const boxes = async () => ((await annState()).images[IMAGE]?.annotations || []).map((a) => a.bounds);
+  const waitFor = async (fn, what, timeout = 20000) => {
+    const t0 = Date.now();
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() - t0 > timeout) throw new Error('timed out waiting for ' + what);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  async function loaded() {
+    await page.evaluate(() => window.endoscribe.caseLoaded);
+    await page.waitForFunction(() => window.endoscribe.annotation && window.endoscribe.annotation.state() && window.endoscribe.cases);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  }
+  async function boxTool() {
+    await page.evaluate(() => window.endoscribe.module().ccall('es_annui_set_tool', 'number', ['string'], ['Box']));
+  }
+  // A drag start inside the image, clear of windows, somewhere random.
+  async function dragStart() {
+    const s = await appState();
+    const [vx, vy, vw, vh] = s.viewer_rect;
+    const img = s.images[s.current];
+    const ix0 = s.view.offset_x, iy0 = s.view.offset_y;
+    const iw = img.width * s.view.scale, ih = img.height * s.view.scale;
+    const x0 = Math.max(vx, ix0) + 10, y0 = Math.max(vy, iy0) + 10;
+    const x1 = Math.min(vx + vw, ix0 + iw) - 70, y1 = Math.min(vy + vh, iy0 + ih) - 50;
+    return freeViewerPoint(s, [x0 + rnd() * (x1 - x0), y0 + rnd() * (y1 - y0)]);
+  }
+  async function drawBox() {
+    const n = (await boxes()).length;
+    const [x, y] = await dragStart();
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + 20 + rnd() * 40, y + 15 + rnd() * 30, { steps: 3 });
+    await page.mouse.up();
+    const b = await waitFor(async () => { const v = await boxes(); return v.length === n + 1 && v; }, 'the box to be accepted');
+    return b[n];
+  }
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    page = browser.page;
+    await page.goto(server.url);
+    await loaded();
+    await page.setInputFiles('#file-input', [path.join(appDir, 'demo', IMAGE)]);
+    await waitFor(async () => { const s = await appState(); return s.images.length === 1 && s.images[0].name === IMAGE; }, 'the case');
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (server) await server.stop();
+  });
+
+  it(`${RELOADS} reloads at random moments lose no accepted change (seed ${SEED})`, async () => {
+    const caseId = await page.evaluate(() => window.endoscribe.cases.current.id);
+    const expected = [];
+    const modes = { accepted: 0, later: 0, drag: 0, undo: 0 };
+    const t0 = Date.now();
+    for (let r = 0; r < RELOADS; r++) {
+      await boxTool();
+      const roll = rnd();
+      let dragging = false;
+      if (roll < 0.3) {
+        // Right as the change is accepted: its save has only just started.
+        expected.push(await drawBox());
+        modes.accepted++;
+      } else if (roll < 0.65) {
+        const n = 1 + Math.floor(rnd() * 3);
+        for (let k = 0; k < n; k++) expected.push(await drawBox());
+        await page.waitForTimeout(Math.floor(rnd() * 400));
+        modes.later++;
+      } else if (roll < 0.85 || !expected.length) {
+        // In the middle of a drag: that box was never accepted.
+        const [x, y] = await dragStart();
+        await page.mouse.move(x, y);
+        await page.mouse.down();
+        await page.mouse.move(x + 30, y + 20, { steps: 2 });
+        await page.waitForTimeout(Math.floor(rnd() * 150));
+        dragging = true;
+        modes.drag++;
+      } else {
+        const st = await annState();
+        assert.ok(st.can_undo, `reload ${r}: undo history is there`);
+        const n = expected.length;
+        const r0 = (await appState()).widgets.ann_undo;
+        await page.mouse.click(r0[0] + r0[2] / 2, r0[1] + r0[3] / 2);
+        await waitFor(async () => (await boxes()).length === n - 1, 'the undo');
+        expected.pop();
+        await page.waitForTimeout(Math.floor(rnd() * 400));
+        modes.undo++;
+      }
+      await page.reload();
+      if (dragging) {
+        // Release the button away from the image on the new page.
+        await page.mouse.move(5, 5);
+        await page.mouse.up();
+      }
+      await loaded();
+      const cur = await page.evaluate(() => window.endoscribe.cases.current);
+      assert.ok(cur && cur.id === caseId && !cur.readOnly, `reload ${r}: the saved case came back (got ${JSON.stringify(cur)})`);
+      const s = await appState();
+      assert.notEqual(s.case, 'Demo case (synthetic)', `reload ${r}: not the demo`);
+      assert.deepEqual(s.images.map((i) => i.name), [IMAGE], `reload ${r}: the case's image`);
+      const got = await boxes();
+      if (JSON.stringify(got) !== JSON.stringify(expected)) {
+        saveArtifact('reload-stress-failed.png', await page.screenshot());
+        assert.deepEqual(got, expected, `reload ${r} (seed ${SEED}): the accepted boxes`);
+      }
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    console.log(`# ${RELOADS} reloads in ${seconds.toFixed(0)} s (${JSON.stringify(modes)}); ${expected.length} boxes at the end`);
+    assert.ok(modes.accepted > 0 && modes.later > 0 && modes.drag > 0, 'every kind of moment was tried');
+    saveArtifact('reload-stress-end.png', await page.screenshot());
+    browser.assertClean();
+  });
+});

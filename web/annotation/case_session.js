@@ -1,0 +1,482 @@
+// case_session.js: the open case and the user's saved cases (case_store.js).
+//   - start-up (loader.js awaits start() before anything opens): the case
+//     open last comes back; the demo case opens only when nothing is saved, or
+//     when the user asked for it (Case > Open demo case);
+//   - the demo case is read-only: the first change to it copies it into a new
+//     case that takes the change; images opened while it is shown start a new
+//     case;
+//   - every accepted change (Module.annotation.changed) saves the document and
+//     the undo history of the current case; the view (current image, zoom,
+//     levels) is saved when it changes; all of it is written synchronously to
+//     localStorage when the page is hidden or closed, and reconciled at the
+//     next start;
+//   - the Case menu (ui/panel_case.cpp) gets the case list through
+//     es_app_set_cases and calls back through Module.cases.action.
+// Images are keyed by the SHA-256 of their bytes: the same file opened twice
+// is one image; two different files with one name get distinct names
+// ("image (2).jpg"), which is how the annotation document refers to them.
+import { CaseStore, StorageFullError, STORAGE_FULL_MESSAGE, sha256Hex } from './case_store.js';
+import { readBundle, writeBundle } from './case_bundle.js';
+import { conversationStore, setConversationScope } from '../assistant/conversation_store.js';
+
+export const DEMO_ID = 'demo';
+const PENDING_KEY = 'endoscribe-pending-save';
+const VIEW_POLL_MS = 700;
+
+function stamp(ms) {
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+// A name not yet used in the case: "image.jpg", "image (2).jpg", ...
+function uniqueName(name, taken) {
+  if (!taken.has(name)) return name;
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name, ext = dot > 0 ? name.slice(dot) : '';
+  for (let k = 2; ; k++) if (!taken.has(`${stem} (${k})${ext}`)) return `${stem} (${k})${ext}`;
+}
+
+export function fileSafeName(name) {
+  const s = String(name || '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 80);
+  return s || 'case';
+}
+
+export class CaseSession {
+  // Module: the wasm module; imageBytes: name -> bytes (the Segment job reads it);
+  // ui: {status(text, error), error(text), notice(text)}.
+  constructor(Module, imageBytes, ui) {
+    this.M = Module;
+    this.imageBytes = imageBytes;
+    this.ui = ui;
+    this.store = null;
+    this.current = null;        // {id, name, readOnly}
+    this.images = [];           // [{hash, name}] of the open case, in order
+    this.changeSeq = 0;         // accepted changes so far
+    this.savedSeq = 0;          // the newest change known to be in IndexedDB
+    this.saving = Promise.resolve();
+    this.saveQueued = false;
+    this.lastSave = Promise.resolve();
+    this.lastView = null;
+    this.persistence = '';      // 'persistent' | 'best-effort' | ''
+    this.full = false;          // storage full: saving stopped saying "Saved"
+    this.copying = null;        // promise while the demo is copied into a new case
+    setConversationScope((key) => this.conversationKey(key));
+  }
+
+  str(p) { return p ? this.M.UTF8ToString(p) : null; }
+  document() { return this.str(this.M._es_annui_document()); }
+  history() { return this.str(this.M._es_annui_history()); }
+  view() { return this.str(this.M._es_app_view_state()); }
+
+  async open() {
+    try {
+      this.store = await CaseStore.open();
+    } catch (e) {
+      this.ui.status(`Work is not saved in this browser: ${e.message}`, true);
+      return;
+    }
+    try {
+      const migrated = await this.store.migrateV1();
+      if (migrated && !(await this.store.getLastCaseId())) await this.store.setLastCaseId(migrated);
+    } catch (e) {
+      this.ui.error(`The case saved by the previous version could not be moved to the new case list: ${e.message}`);
+    }
+    try {
+      await this.reconcilePending();
+    } catch (e) {
+      this.ui.error(`The last change before the page closed could not be saved: ${e.message}`);
+    }
+    this.askPersistence();
+    const flush = () => this.flushSync();
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(); });
+    window.addEventListener('pagehide', flush);
+    setInterval(() => this.pollView(), VIEW_POLL_MS);
+  }
+
+  async askPersistence() {
+    if (!navigator.storage || !navigator.storage.persist) return;
+    try {
+      const already = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+      const granted = already || await navigator.storage.persist();
+      this.persistence = granted ? 'persistent' : 'best-effort';
+    } catch {
+      this.persistence = 'best-effort';
+    }
+    this.pushCases();
+  }
+
+  storageWords() {
+    if (this.persistence === 'persistent') return 'saved in this browser (persistent)';
+    if (this.persistence === 'best-effort') return 'saved in this browser; it may clear it when space runs low';
+    return 'saved in this browser';
+  }
+
+  // ---- start-up --------------------------------------------------------------------
+
+  // Opens the case to show at start-up; false when the demo case should open.
+  async start() {
+    if (!this.store) return false;
+    const cases = await this.store.listCases();
+    const last = await this.store.getLastCaseId();
+    if (last === DEMO_ID) return false;
+    const pick = cases.find((c) => c.id === last) ?? cases[0];
+    if (!pick) return false;
+    await this.restore(pick.id);
+    return true;
+  }
+
+  // loader.js opened the demo case (read-only).
+  demoOpened() {
+    this.current = { id: DEMO_ID, name: this.caseNameFromApp() || 'Demo case', readOnly: true };
+    this.images = [];
+    this.pushCases();
+    this.ui.status('Demo case: read-only. A change to it is saved in a new case.');
+  }
+
+  caseNameFromApp() {
+    try { return JSON.parse(this.str(this.M._es_app_state_json())).case || ''; } catch { return ''; }
+  }
+
+  async restore(id) {
+    const saved = await this.store.loadCase(id);
+    if (!saved) throw new Error('the case no longer exists');
+    const M = this.M;
+    this.current = { id, name: saved.case.name, readOnly: false };
+    this.images = saved.images.map(({ hash, name }) => ({ hash, name }));
+    let doc = null;
+    try { doc = saved.document ? JSON.parse(saved.document.text) : null; } catch { doc = null; }
+    if (doc && doc.case) M.ccall('es_app_open_case', 'number', ['string', 'string'], [JSON.stringify(doc.case), saved.case.name]);
+    let first = true;
+    for (const img of saved.images) {
+      this.imageBytes.set(img.name, img.bytes);
+      const ptr = M._malloc(Math.max(1, img.bytes.length));
+      try {
+        M.HEAPU8.set(img.bytes, ptr);
+        M.ccall('es_app_open_image', 'number', ['string', 'number', 'number', 'number'], [img.name, ptr, img.bytes.length, first ? 1 : 0]);
+      } finally {
+        M._free(ptr);
+      }
+      first = false;
+    }
+    if (saved.missing) this.ui.error(`${saved.missing} image(s) of this case are missing from the browser's storage; the rest were restored.`);
+    if (saved.document) {
+      if (!M.ccall('es_annui_load_document', 'number', ['string'], [saved.document.text])) {
+        this.ui.error(`The saved annotations could not be read (${this.str(M._es_annui_last_error())}); the images were restored.`);
+      } else if (saved.document.history && !M.ccall('es_annui_load_history', 'number', ['string'], [saved.document.history])) {
+        this.ui.error(`The undo history could not be restored (${this.str(M._es_annui_last_error())}); the annotations were.`);
+      }
+    }
+    if (saved.view) M.ccall('es_app_set_view_state', null, ['string'], [saved.view]);
+    this.lastView = saved.view ?? null;
+    await this.store.setLastCaseId(id);
+    await this.pushCases();
+    const n = saved.images.length;
+    this.ui.status(`Restored (${n} image${n === 1 ? '' : 's'}), ${this.storageWords()}`);
+  }
+
+  // Writes a document that a closing page left in localStorage when it is newer
+  // than the one in IndexedDB.
+  async reconcilePending() {
+    let pending = null;
+    try { pending = JSON.parse(localStorage.getItem(PENDING_KEY) || 'null'); } catch { pending = null; }
+    if (!pending || !pending.caseId) return;
+    const rec = await this.store.getCase(pending.caseId);
+    if (rec && pending.document && pending.captured > rec.modified) {
+      await this.store.putDocument(pending.caseId, pending.document, pending.history ?? null, pending.captured);
+    }
+    if (rec && pending.view) await this.store.putView(pending.caseId, pending.view);
+    localStorage.removeItem(PENDING_KEY);
+  }
+
+  // ---- saving ------------------------------------------------------------------------
+
+  // Module.annotation.changed: an accepted change.
+  changed() {
+    if (!this.store || !this.current) return;
+    this.changeSeq++;
+    if (this.current.readOnly) this.copyDemo();
+    this.scheduleSave();
+  }
+
+  scheduleSave() {
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    this.lastSave = this.saving = this.saving.then(async () => {
+      this.saveQueued = false;
+      if (this.copying) await this.copying;
+      if (!this.current || this.current.readOnly) return;
+      const seq = this.changeSeq, captured = Date.now();
+      const text = this.document(), history = this.history();
+      try {
+        await this.store.putDocument(this.current.id, text, history, captured);
+        this.savedSeq = Math.max(this.savedSeq, seq);
+        this.clearPendingUpTo(captured);
+        this.full = false;
+        const n = (text.match(/"category_id"/g) || []).length;
+        this.ui.status(`Saved ${new Date(captured).toLocaleTimeString([], { hour12: false })} (${n} annotation${n === 1 ? '' : 's'}), ${this.storageWords()}`);
+        this.pushCases();
+      } catch (e) {
+        this.saveFailed(e);
+      }
+    });
+  }
+
+  saveFailed(e) {
+    if (e instanceof StorageFullError) {
+      // One banner; the status line keeps saying it until a save succeeds.
+      if (!this.full) this.ui.status(STORAGE_FULL_MESSAGE, true);
+      this.full = true;
+    } else {
+      this.ui.status(e.message, true);
+    }
+  }
+
+  clearPendingUpTo(captured) {
+    try {
+      const p = JSON.parse(localStorage.getItem(PENDING_KEY) || 'null');
+      if (p && p.captured <= captured) localStorage.removeItem(PENDING_KEY);
+    } catch { /* nothing pending */ }
+  }
+
+  async pollView() {
+    if (!this.store || !this.current || this.current.readOnly) return;
+    const v = this.view();
+    if (v === this.lastView) return;
+    this.lastView = v;
+    try {
+      await this.store.putView(this.current.id, v);
+    } catch (e) {
+      this.saveFailed(e);
+    }
+  }
+
+  // The page is being hidden or closed: IndexedDB writes started now may not
+  // finish, so the newest document goes to localStorage synchronously too.
+  flushSync() {
+    if (!this.store || !this.current || this.current.readOnly) return;
+    const v = this.view();
+    const dirty = this.changeSeq > this.savedSeq;
+    if (!dirty && v === this.lastView) return;
+    const rec = { caseId: this.current.id, captured: Date.now(), view: v };
+    if (dirty) {
+      rec.document = this.document();
+      rec.history = this.history();
+    }
+    try {
+      localStorage.setItem(PENDING_KEY, JSON.stringify(rec));
+    } catch {
+      // Too big for localStorage: keep the history out and try once more.
+      try { delete rec.history; localStorage.setItem(PENDING_KEY, JSON.stringify(rec)); } catch { /* IndexedDB only */ }
+    }
+    if (dirty) this.scheduleSave();
+    this.pollView();
+  }
+
+  // Waits for every write started so far.
+  async settle() {
+    if (this.copying) await this.copying;
+    await this.lastSave;
+    await this.pollView();
+  }
+
+  // ---- images ------------------------------------------------------------------------
+
+  // Before loader.js opens a file: starts a case when none (or the demo) is
+  // open and the file is an image (a broken file leaves the demo shown);
+  // -> {name, index, hash} (index >= 0: the case already has these bytes).
+  async beforeOpen(name, bytes) {
+    const hash = await sha256Hex(bytes);
+    if ((!this.current || this.current.readOnly) && !this.ui.canDecode(bytes)) return { hash: null, name, index: -1 };
+    await this.ensureCase();
+    const same = this.images.find((i) => i.hash === hash);
+    if (same) {
+      const st = JSON.parse(this.str(this.M._es_app_state_json()));
+      return { hash, name: same.name, index: st.images.findIndex((i) => i.name === same.name) };
+    }
+    return { hash, name: uniqueName(name, new Set(this.images.map((i) => i.name))), index: -1 };
+  }
+
+  // A writable case to open images into: a new one over the demo or nothing.
+  async ensureCase() {
+    if (!this.current || this.current.readOnly) await this.newCase();
+  }
+
+  // After the core opened it (loader.js): stored in the current case.
+  imageOpened(name, bytes, hash) {
+    this.imageBytes.set(name, bytes);
+    if (!this.current || this.current.readOnly) return;  // the demo's own images
+    if (!hash) return;
+    this.images.push({ hash, name });
+    const id = this.current.id;
+    this.saving = this.saving.then(async () => {
+      try {
+        await this.store.addImage(id, hash, name, bytes);
+        this.pushCases();
+      } catch (e) {
+        this.saveFailed(e);
+      }
+    });
+    this.changeSeq++;
+    this.scheduleSave();
+  }
+
+  // ---- cases -------------------------------------------------------------------------
+
+  async pushCases() {
+    let cases = [];
+    try { cases = this.store ? await this.store.listCases() : []; } catch { cases = []; }
+    const cur = this.current;
+    const json = {
+      current: cur ? { id: cur.id, name: cur.name, read_only: cur.readOnly } : null,
+      cases: cases.map((c) => ({ id: c.id, name: c.name, images: c.images.length, modified: stamp(c.modified) })),
+      storage: this.persistence,
+    };
+    this.M.ccall('es_app_set_cases', null, ['string'], [JSON.stringify(json)]);
+    return cases;
+  }
+
+  // A new empty case becomes the current one (the open images close).
+  async newCase(name = `Case ${stamp(Date.now())}`) {
+    await this.settle();
+    if (!this.store) throw new Error('this browser cannot store cases');
+    const rec = await this.store.createCase(name);
+    this.M._es_app_close_case();
+    this.imageBytes.clear();
+    if (this.ui.caseClosed) this.ui.caseClosed();
+    this.current = { id: rec.id, name: rec.name, readOnly: false };
+    this.images = [];
+    this.lastView = null;
+    await this.store.setLastCaseId(rec.id);
+    await this.pushCases();
+    this.ui.status(`New case "${rec.name}", ${this.storageWords()}`);
+    return rec;
+  }
+
+  // The first change to the read-only demo: the demo with that change becomes a
+  // new case (the demo itself is never written).
+  copyDemo() {
+    if (this.copying) return this.copying;
+    this.copying = (async () => {
+      const st = JSON.parse(this.str(this.M._es_app_state_json()));
+      const images = [];
+      for (const img of st.images) {
+        const bytes = this.imageBytes.get(img.name);
+        if (bytes) images.push({ hash: await sha256Hex(bytes), name: img.name, bytes });
+      }
+      const name = `Demo copy ${stamp(Date.now())}`;
+      const rec = await this.store.createCaseWith(name, images, this.document(), this.history());
+      this.current = { id: rec.id, name, readOnly: false };
+      this.images = images.map(({ hash, name: n }) => ({ hash, name: n }));
+      await this.store.setLastCaseId(rec.id);
+      this.ui.notice(`The demo case is read-only, so your change was saved in a new case, "${name}" (Case menu: rename it, or open the demo again).`);
+      await this.pushCases();
+    })().catch((e) => {
+      this.saveFailed(e);
+    }).finally(() => { this.copying = null; });
+    return this.copying;
+  }
+
+  async action(name, arg) {
+    try {
+      switch (name) {
+        case 'new': await this.newCase(); break;
+        case 'switch': await this.switchTo(arg); break;
+        case 'rename': await this.rename(arg); break;
+        case 'delete': await this.deleteCase(arg); break;
+        case 'open_demo': await this.switchTo(DEMO_ID); break;
+        case 'export_bundle': await this.exportBundle(); break;
+        case 'export_coco': this.download(`${fileSafeName(this.current?.name)}-coco.json`, this.str(this.M._es_annui_export_coco()), 'application/json'); break;
+        default: console.warn('unknown case action', name);
+      }
+    } catch (e) {
+      this.ui.error(`${e.message}`);
+    }
+  }
+
+  // Other cases open by reloading the page: the start-up path is the one restore.
+  async switchTo(id) {
+    await this.settle();
+    await this.store.setLastCaseId(id);
+    location.reload();
+  }
+
+  async rename(name) {
+    name = String(name || '').trim().slice(0, 120);
+    if (!name || !this.current || this.current.readOnly) return;
+    await this.store.renameCase(this.current.id, name);
+    this.current.name = name;
+    await this.pushCases();
+  }
+
+  async deleteCase(id) {
+    if (!id || id === DEMO_ID) return;
+    await this.settle();
+    await this.store.deleteCase(id);
+    try {
+      for (const key of await conversationStore.rawKeys()) if (String(key).startsWith(id + '|')) await conversationStore.rawRemove(key);
+    } catch { /* conversations are best effort */ }
+    if (this.current && this.current.id === id) {
+      const rest = await this.store.listCases();
+      // Nothing saved any more: the demo case (the start-up rule).
+      await this.store.setLastCaseId(rest.length ? rest[0].id : null);
+      this.current = null;
+      location.reload();
+      return;
+    }
+    await this.pushCases();
+  }
+
+  download(name, data, type) {
+    const url = URL.createObjectURL(new Blob([data], { type }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
+  async exportBundle() {
+    await this.settle();
+    let images;
+    if (!this.current || this.current.readOnly) {
+      const st = JSON.parse(this.str(this.M._es_app_state_json()));
+      images = st.images.map((i) => ({ name: i.name, bytes: this.imageBytes.get(i.name) })).filter((i) => i.bytes);
+    } else {
+      const saved = await this.store.loadCase(this.current.id);
+      images = saved ? saved.images : [];
+    }
+    if (!images.length) throw new Error('The case has no images, so there is nothing to export yet.');
+    this.download(`${fileSafeName(this.current?.name)}.endoscribe.json`, writeBundle(this.document(), images), 'application/json');
+  }
+
+  // A bundle opens as a new case named after it.
+  async importBundle(file, checkDocument, checkImage) {
+    const { documentText, images } = readBundle(await file.text());
+    checkDocument(documentText);
+    for (const img of images) checkImage(img);
+    if (!this.store) throw new Error('this browser cannot store the case');
+    await this.settle();
+    const withHash = [];
+    for (const img of images) withHash.push({ hash: await sha256Hex(img.bytes), name: img.name, bytes: img.bytes });
+    const name = file.name.replace(/\.endoscribe\.json$|\.json$/i, '') || 'Imported case';
+    const rec = await this.store.createCaseWith(name, withHash, documentText);
+    await this.store.setLastCaseId(rec.id);
+    location.reload();
+  }
+
+  // Conversations are kept per case and image bytes: "<case name>|<image
+  // name>|<w>x<h>" (the assistant's key) -> "<case id>|<hash>|<w>x<h>".
+  conversationKey(key) {
+    const cur = this.current;
+    if (!cur || typeof key !== 'string' || !key.startsWith(cur.name + '|')) return key;
+    const rest = key.slice(cur.name.length + 1);
+    const bar = rest.lastIndexOf('|');
+    const imageName = bar >= 0 ? rest.slice(0, bar) : rest;
+    const size = bar >= 0 ? rest.slice(bar + 1) : '';
+    const img = this.images.find((i) => i.name === imageName);
+    return `${cur.id}|${img ? img.hash : imageName}|${size}`;
+  }
+}
