@@ -17,6 +17,7 @@ import { CoreApi } from '../segmentation/core_api.js';
 import { CaseStore } from './case_store.js';
 import { readBundle, writeBundle } from './case_bundle.js';
 import { SegmentJob } from './segment_job.js';
+import { plainError, reportMessage } from '../messages.js';
 
 const hook = window.endoscribe;
 const params = new URLSearchParams(location.search);
@@ -25,9 +26,10 @@ let Module = null, core = null, store = null, job = null;
 let imageOrder = 0;
 let saving = Promise.resolve(), saveQueued = false, lastSave = Promise.resolve();
 
-function reportError(text) {
-  console.warn(text);
-  if (Module) Module.ccall('es_app_report_error', null, ['string'], [text]);
+// Plain words first; technical details behind the banner's Details toggle.
+function reportError(text, details = '') {
+  console.warn(text, details);
+  reportMessage(Module, 'error', text, details);
 }
 function storageStatus(text, error = false) {
   if (Module) Module.ccall('es_annui_set_storage_status', null, ['string', 'number'], [text, error ? 1 : 0]);
@@ -62,11 +64,12 @@ async function loadLabelSets() {
     const index = await (await fetch('labels/index.json')).json();
     for (const file of index.label_sets) {
       const r = await fetch('labels/' + file);
-      if (!r.ok) { reportError(`Label set ${file}: HTTP ${r.status}`); continue; }
+      if (!r.ok) { reportError(`The label set "${file}" could not be loaded; the other label sets are unaffected.`, `labels/${file}: HTTP ${r.status}`); continue; }
       Module.ccall('es_annui_load_label_set', 'number', ['string', 'string'], [await r.text(), file]);
     }
   } catch (e) {
-    reportError(`Could not load the label sets: ${e.message}`);
+    const m = plainError('The label sets could not be loaded, so only your own labels can be used', e, { fallback: 'reload the page to try again' });
+    reportError(m.text, m.details);
   }
 }
 
@@ -135,7 +138,7 @@ hook.restoreCase = async () => {
     first = false;
   }
   if (saved.document && !Module.ccall('es_annui_load_document', 'number', ['string'], [saved.document])) {
-    reportError(`The saved annotations could not be read (${str(Module._es_annui_last_error())}); the images were restored.`);
+    reportError('The saved annotations of this case could not be read; the images were restored without them.', str(Module._es_annui_last_error()));
   }
   storageStatus(`Restored (${saved.images.length} image${saved.images.length === 1 ? '' : 's'})`);
   return true;
@@ -183,14 +186,14 @@ async function exportMasks() {
     any++;
     await new Promise((r) => setTimeout(r, 150));  // browsers drop downloads started together
   }
-  if (!any) reportError('No image has a mask or polygon annotation to export.');
+  if (!any) reportError('There are no masks to export: draw or segment a lesion (mask or polygon) first.');
 }
 
 async function exportBundle() {
   await lastSave;
   const saved = store ? await store.load() : null;
   if (!saved || !saved.images.length) {
-    reportError('The case is not saved in this browser, so it cannot be bundled.');
+    reportError('The case is not saved in this browser, so it cannot be exported as a bundle.');
     return;
   }
   download(caseBaseName() + '.endoscribe.json', writeBundle(str(Module._es_annui_document()), saved.images), 'application/json');
@@ -211,7 +214,8 @@ async function importBundle(file) {
     await store.replaceAll(images, documentText);
     location.reload();
   } catch (e) {
-    reportError(`Could not open the bundle "${file.name}": ${e.message}. Nothing was changed.`);
+    const m = plainError(`"${file.name}" could not be opened as a case bundle`, e, { fallback: 'it is damaged or not an EndoScribe case bundle', after: 'Nothing was changed.' });
+    reportError(m.text, m.details);
   }
 }
 
