@@ -8,6 +8,7 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -21,12 +22,6 @@ static const ImVec4 kNoticeBg(0.30f, 0.24f, 0.05f, 1.0f);
 static const ImVec4 kMoreBg(0.16f, 0.16f, 0.18f, 1.0f);
 constexpr ImGuiWindowFlags kBannerFlags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
     ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoFocusOnAppearing;
-
-// Banners stay above floating windows (the Assistant, tool palettes) so their
-// close buttons can always be reached.
-static void keep_in_front() {
-    if (ImGuiWindow* w = ImGui::GetCurrentWindow()) ImGui::BringWindowToDisplayFront(w);
-}
 
 // The widest stretch across the top of the viewer that no other window
 // (a floating tool palette, the Assistant) lies over, so banners never cover
@@ -65,11 +60,10 @@ static float draw_banner(App& a, Message& m, int slot, float x, float y, float w
     const bool err = m.kind == Message::Error;
     const std::string id = std::to_string(slot);
     ImGui::SetNextWindowPos(ImVec2(x, y));
-    ImGui::SetNextWindowSize(ImVec2(w, 0));
+    ImGui::SetNextWindowSizeConstraints(ImVec2(w, 0), ImVec2(w, FLT_MAX));
     ImGui::PushStyleColor(ImGuiCol_WindowBg, err ? kErrorBg : kNoticeBg);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(10, 6));
     ImGui::Begin(("##message" + id).c_str(), nullptr, kBannerFlags);
-    keep_in_front();
     // Buttons on the right of the first line, the words to their left.
     const ImGuiStyle& st = ImGui::GetStyle();
     const float close_w = ImGui::GetFrameHeight();
@@ -158,9 +152,8 @@ void draw_message_banner(App& a) {
     ImGui::SetNextWindowPos(ImVec2(x, y));
     ImGui::PushStyleColor(ImGuiCol_WindowBg, kMoreBg);
     ImGui::Begin("##message_more", nullptr, kBannerFlags);
-    keep_in_front();
     ImGui::AlignTextToFramePadding();
-    ImGui::Text("+%d more message%s (all are listed in the side panel)", more, more == 1 ? "" : "s");
+    ImGui::Text("+%d more (listed in the side panel)", more);
     a.record_widget("message_more");
     ImGui::SameLine();
     if (ImGui::SmallButton("Close all")) {

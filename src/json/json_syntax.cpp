@@ -50,7 +50,6 @@ std::string reason_from(const std::string& what) {
         const size_t dash = r.find(" - ");
         if (dash != std::string::npos) r = r.substr(dash + 3);
     }
-    if (r.rfind("attempting to parse an empty input", 0) == 0) r = "the text is empty";
     // Anything still naming the library's exception is dropped rather than shown.
     if (r.find("json.exception") != std::string::npos) r = "not valid JSON";
     return r;
@@ -81,6 +80,7 @@ JsonSyntax check_json_syntax(const std::string& text) {
         }
     r.column = stop - line_start + 1;
     r.reason = sax.failed ? reason_from(sax.what) : "not valid JSON";
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) r.reason = "the text is empty";
     return r;
 }
 
