@@ -45,6 +45,10 @@ def main(argv=None):
     ap.add_argument("--force", action="store_true", help="replace an existing non-empty output folder")
     ap.add_argument("--chunk-gb", type=float, default=2.0, help="max size of one external data file (GiB)")
     ap.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    ap.add_argument("--test-model", metavar="DESCRIPTION",
+                    help="mark the package as a test model whose output is meaningless (config.json "
+                         "\"endoscribe\": {\"test_model\": true, \"description\": DESCRIPTION}); the app warns "
+                         "wherever its output appears")
     a = ap.parse_args(argv)
     try:
         grounding = grounding_convention.parse_spec(a.grounding) if a.grounding else {}
@@ -56,7 +60,7 @@ def main(argv=None):
                       quant_embeddings=not a.no_quant_embeddings, quant_vision=not a.no_quant_vision,
                       accuracy_level=a.accuracy_level, adapter=a.adapter, force=a.force,
                       chunk_bytes=int(a.chunk_gb * (1 << 30)), quiet=a.quiet, attention=a.attention,
-                      grounding=grounding)
+                      grounding=grounding, test_model=a.test_model)
     except BuildError as e:
         print(f"build_model: error: {e}", file=sys.stderr)
         return 2

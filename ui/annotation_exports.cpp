@@ -85,8 +85,10 @@ EMSCRIPTEN_KEEPALIVE int es_annui_import_coco(const char* json, const char* file
     std::string error;
     if (annotation_ui().import_coco(app(), json ? json : "", &error)) return 1;
     annotation_ui().last_error = error;
-    app().messages.error(std::string("Could not import \"") + (file_name ? file_name : "COCO file") + "\": " + error +
-                         ". Nothing was changed.");
+    app().messages.error(std::string("\"") + (file_name ? file_name : "COCO file") +
+                             "\" could not be imported: it is not a valid COCO annotation file for these images. "
+                             "Nothing was changed.",
+                         error);
     app().wake();
     return 0;
 }
@@ -113,7 +115,10 @@ EMSCRIPTEN_KEEPALIVE int es_annui_bytes_size() { return int(g_bytes.size()); }
 EMSCRIPTEN_KEEPALIVE int es_annui_load_label_set(const char* json, const char* file) {
     es::LabelSetLoad r = es::parse_label_set(json ? json : "");
     if (!r.ok) {
-        app().messages.error(std::string("Label set \"") + (file ? file : "") + "\" not loaded: " + r.error);
+        app().messages.error(std::string("The label set \"") + (file ? file : "") +
+                                 "\" could not be loaded: it is not a valid label set file. The other label sets are "
+                                 "unaffected.",
+                             r.error);
         return 0;
     }
     auto& sets = annotation_ui().label_sets;
@@ -163,14 +168,16 @@ EMSCRIPTEN_KEEPALIVE void es_annui_seg_status(const char* text, double progress,
     if (error) s.busy = false;
     if (backend && *backend) s.backend = backend;
     if (encode_ms > 0) s.encode_ms = encode_ms;
-    if (error) app().messages.error("Segmentation: " + s.status);
+    if (error) app().messages.error("Segmentation did not work on this image. Your annotations are unaffected; draw the outline by hand or try again.", s.status);
     app().wake();
 }
 
 EMSCRIPTEN_KEEPALIVE void es_annui_set_storage_status(const char* text, int error) {
     esui::g_storage_status = text ? text : "";
     esui::g_storage_error = error != 0;
-    if (error) app().messages.error(esui::g_storage_status);
+    if (error)
+        app().messages.error("Your work could not be saved in this browser. Keep this page open and export a case bundle (Annotations) so nothing is lost.",
+                             esui::g_storage_status);
     app().wake();
 }
 

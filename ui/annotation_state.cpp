@@ -63,7 +63,7 @@ bool AnnotationUi::apply(App& a, es::AnnotationCommand cmd) {
     std::string error;
     if (!history.apply(images, std::move(cmd), &error)) {
         last_error = error;
-        a.messages.error("Annotation not changed: " + error);
+        a.messages.error("The annotation was not changed: the change is not valid for this image.", error);
         a.wake();
         return false;
     }
@@ -75,7 +75,7 @@ bool AnnotationUi::undo(App& a) {
     std::string error;
     if (!history.can_undo()) return false;
     if (!history.undo(images, &error)) {
-        a.messages.error("Undo failed: " + error);
+        a.messages.error("Undo did not work; the annotations are as they were.", error);
         return false;
     }
     if (es::ImageAnnotations* img = a.current_image() ? image(a.current_image()->name) : nullptr)
@@ -88,7 +88,7 @@ bool AnnotationUi::redo(App& a) {
     std::string error;
     if (!history.can_redo()) return false;
     if (!history.redo(images, &error)) {
-        a.messages.error("Redo failed: " + error);
+        a.messages.error("Redo did not work; the annotations are as they were.", error);
         return false;
     }
     if (es::ImageAnnotations* img = a.current_image() ? image(a.current_image()->name) : nullptr)

@@ -163,7 +163,7 @@ void add_annotation(App& a, AnnotationUi& ui, es::ImageAnnotations& img, es::Ann
     an.id = img.next_id;
     std::string error;
     if (!es::validate_annotation(an, img.width, img.height, &error)) {
-        a.messages.error(std::string(what) + ": " + error);
+        a.messages.error("The shape was not added: it does not fit this image.", std::string(what) + ": " + error);
         return;
     }
     const uint64_t id = an.id;

@@ -172,7 +172,10 @@ int App::open_image(const std::string& name, const uint8_t* bytes, size_t size, 
     es::DecodeResult r = es::decode_image(bytes, size);
     if (!r.ok) {
         wake();
-        messages.error("Could not open \"" + name + "\": " + (r.error.empty() ? "unknown error" : r.error));
+        messages.error("\"" + name + "\" could not be opened: " +
+                           (r.reason.empty() ? std::string("the file is damaged or not an image") : r.reason) +
+                           ". Other images are unaffected.",
+                       r.error);
         return -1;
     }
     auto img = std::make_unique<ViewerImage>();
@@ -189,10 +192,12 @@ int App::open_image(const std::string& name, const uint8_t* bytes, size_t size, 
     if (fitted.downscaled) {
         char buf[512];
         std::snprintf(buf, sizeof buf,
-                      "\"%s\" is %d x %d pixels, larger than this GPU's texture limit (%d): shown downscaled to "
-                      "%d x %d. Pixel read-outs use the original.",
-                      name.c_str(), w, h, limit, fitted.image.width, fitted.image.height);
-        messages.notice(buf);
+                      "\"%s\" is larger than this graphics card can show at once, so it is shown downscaled to "
+                      "%d x %d. Pixel values under the cursor and all measurements use the full %d x %d image.",
+                      name.c_str(), fitted.image.width, fitted.image.height, w, h);
+        char details[128];
+        std::snprintf(details, sizeof details, "GPU maxTextureDimension2D = %d", limit);
+        messages.notice(buf, details);
     }
     es::FitResult thumb = es::fit_to_max_dimension(fitted.image, kThumbnailSize * 2);
     img->thumbnail = create_gpu_texture(device_, queue_, thumb.image.width, thumb.image.height, thumb.image.rgba.data());

@@ -27,6 +27,7 @@ if(ES_SYSTEM_PYTHON AND EXISTS "${ES_TINY_DIR}/config.json")
     OUTPUT "${ES_TINY_OUT}/manifest.json"
     COMMAND "${ES_SYSTEM_PYTHON}" "${CMAKE_SOURCE_DIR}/tools/build_model.py" "${ES_TINY_DIR}" "${ES_TINY_OUT}"
             --force --quiet
+            --test-model "Random weights (tests/fixtures/tiny-gemma3): it proves the pipeline runs; its answers, labels and boxes are meaningless."
     DEPENDS "${CMAKE_SOURCE_DIR}/tools/build_model.py" ${ES_MODEL_BUILDER_SOURCES} ${ES_TINY_CHECKPOINT}
     COMMENT "Building the tiny model package (app/models/tiny-gemma3)" VERBATIM)
   list(APPEND ES_APP_FILES "${ES_TINY_OUT}/manifest.json")

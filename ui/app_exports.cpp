@@ -34,6 +34,15 @@ EMSCRIPTEN_KEEPALIVE void es_app_report_error(const char* text) {
     app().wake();
 }
 
+// The same with the two parts (web/messages.js): kind "error" or "notice",
+// plain words for the user, technical details behind the Details toggle.
+EMSCRIPTEN_KEEPALIVE void es_app_report_message(const char* kind, const char* text, const char* details) {
+    const bool notice = kind && std::string(kind) == "notice";
+    if (notice) app().messages.notice(text ? text : "", details ? details : "");
+    else app().messages.error(text ? text : "", details ? details : "");
+    app().wake();
+}
+
 EMSCRIPTEN_KEEPALIVE void es_app_select_image(int index) { app().select(index); }
 
 // Validates a case.json with the core (src/case/case.h) and makes it the current
@@ -44,11 +53,11 @@ EMSCRIPTEN_KEEPALIVE const char* es_app_open_case(const char* json_text, const c
     es::CaseParseResult r = es::case_from_json(json_text ? json_text : "");
     nlohmann::json j;
     if (!r.ok) {
-        const std::string msg = std::string("Could not open the case \"") + (source_name ? source_name : "case.json") +
-                                "\": " + r.error;
-        app().messages.error(msg);
+        const std::string msg = std::string("\"") + (source_name ? source_name : "case.json") + "\" " + r.reason +
+                                ", so it was not opened. Nothing else changed.";
+        app().messages.error(msg, r.error);
         app().wake();
-        j = {{"ok", false}, {"error", msg}};
+        j = {{"ok", false}, {"error", msg}, {"details", r.error}};
     } else {
         auto files = nlohmann::json::array();
         for (const auto& img : r.value.images) files.push_back(img.file);
@@ -182,6 +191,13 @@ EMSCRIPTEN_KEEPALIVE const char* es_app_state_json() {
     for (const auto& m : a.messages.all) (m.kind == esui::Message::Error ? errors : notices).push_back(m.text);
     j["errors"] = errors;
     j["notices"] = notices;
+    // Every message with its details, newest last (the banners show the undismissed ones).
+    auto messages = nlohmann::json::array();
+    for (const auto& m : a.messages.all)
+        messages.push_back({{"kind", m.kind == esui::Message::Error ? "error" : "notice"}, {"text", m.text},
+                            {"details", m.details}, {"count", m.count}, {"dismissed", m.dismissed},
+                            {"details_shown", m.show_details}, {"banner", m.banner}});
+    j["messages"] = messages;
     j["cursor"] = a.cursor.valid ? nlohmann::json{{"x", a.cursor.x}, {"y", a.cursor.y}, {"r", a.cursor.r},
                                                   {"g", a.cursor.g}, {"b", a.cursor.b}, {"a", a.cursor.a}}
                                  : nlohmann::json(nullptr);

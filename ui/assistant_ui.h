@@ -50,4 +50,11 @@ void draw_assistant_overlay(App& a);  // boxes and the region on the viewer (pan
 // Helpers for panels.
 std::string format_bytes(double n);
 
+// Honest AI (panel_chat.cpp): everything a model produces is marked as an AI
+// suggestion; the built-in random-weights test model is named as such
+// wherever its output appears.
+bool assistant_test_model(const nlohmann::json& state);      // the loaded package says "test_model": true
+void draw_test_model_warning(App& a, const char* widget);    // the prominent warning, recorded as `widget`
+void draw_ai_label(App& a, const char* widget);              // "AI suggestion - not a diagnosis"
+
 }  // namespace esui

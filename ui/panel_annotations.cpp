@@ -137,10 +137,16 @@ static void draw_list(App& a, AnnotationUi& ui) {
         ImGui::SameLine();
         char line[160];
         std::snprintf(line, sizeof line, "#%llu %s %s%s", (unsigned long long)an.id, es::annotation_kind_name(an.kind),
-                      ui.label_name(an.label).c_str(), an.source == "sam" ? " (SAM)" : "");
+                      ui.label_name(an.label).c_str(),
+                      an.source == "sam" ? " (SAM)" : an.source == "assistant" ? " [AI suggestion]" : "");
         const std::string shown = ellipsize(line, ImGui::GetContentRegionAvail().x);
         if (ImGui::Selectable((shown + "##item").c_str(), ui.selected == an.id)) ui.selected = an.id;
-        tooltip_if_shortened(line, shown);
+        if (an.source == "assistant") {  // accepted from an AI answer: it stays marked as the model's
+            a.record_widget(("ann_ai_marker_" + std::to_string(an.id)).c_str());
+            tooltip("Accepted from an AI suggestion (not a diagnosis): check it against the image");
+        } else {
+            tooltip_if_shortened(line, shown);
+        }
         ImGui::PopID();
     }
     ImGui::EndChild();

@@ -2,7 +2,9 @@
 // Chat tab): questions and streamed answers, Stop, editing an earlier question,
 // a new chat, generation settings; boxes found in answers are drawn on the
 // viewer and can be accepted as annotations; a region drawn on the viewer can
-// be asked about ("what is in this region?").
+// be asked about ("what is in this region?"). Every answer and box is marked
+// as an AI suggestion (dashed boxes, "AI:" labels, a legend), and a test
+// model's output as meaningless.
 #include <imgui.h>
 
 #include <algorithm>
@@ -23,12 +25,63 @@ static bool is_busy(const json& s) { return s.contains("busy") && !s["busy"].is_
 static ImU32 kBoxColour = IM_COL32(255, 210, 60, 255);
 static ImU32 kAcceptedColour = IM_COL32(80, 230, 120, 255);
 static ImU32 kRegionColour = IM_COL32(90, 200, 255, 255);
+static const ImVec4 kAiLabelColour(1.0f, 0.78f, 0.35f, 1.0f);
+static const char* kAiSuggestion = "AI suggestion - not a diagnosis";
 
+bool assistant_test_model(const json& s) {
+    return s.contains("model") && s["model"].is_object() && s["model"].value("test_model", false);
+}
+
+void draw_test_model_warning(App& a, const char* widget) {
+    const json& s = assistant_ui().state;
+    const std::string text = s.value("testModelWarning", std::string(
+        "Test model with random weights: its answers are meaningless. Load a real model in Models."));
+    ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.45f, 0.10f, 0.08f, 1.0f));
+    ImGui::BeginChild(widget, ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 2.6f), false,
+                      ImGuiWindowFlags_NoScrollbar);
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextUnformatted(text.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::EndChild();
+    ImGui::PopStyleColor();
+    a.record_widget(widget);
+    if (ImGui::IsItemHovered()) {
+        const std::string d = s["model"].value("test_model_description", std::string());
+        ImGui::SetTooltip("%s", d.empty() ? "The package marks itself as a test model." : d.c_str());
+    }
+}
+
+void draw_ai_label(App& a, const char* widget) {
+    ImGui::PushStyleColor(ImGuiCol_Text, kAiLabelColour);
+    ImGui::TextUnformatted(assistant_test_model(assistant_ui().state) ? "AI suggestion from a TEST MODEL - meaningless"
+                                                                      : kAiSuggestion);
+    ImGui::PopStyleColor();
+    a.record_widget(widget);
+}
+
+static void dashed_line(ImDrawList* dl, ImVec2 p, ImVec2 q, ImU32 col, float thick) {
+    const float dx = q.x - p.x, dy = q.y - p.y, len = std::sqrt(dx * dx + dy * dy);
+    const float dash = 7.0f, gap = 5.0f;
+    for (float t = 0; t < len; t += dash + gap) {
+        const float e = std::min(len, t + dash);
+        dl->AddLine(ImVec2(p.x + dx * t / len, p.y + dy * t / len), ImVec2(p.x + dx * e / len, p.y + dy * e / len), col,
+                    thick);
+    }
+}
+
+// dashed: a model's box (an AI suggestion), not one a person drew or accepted.
 static void draw_box(ImDrawList* dl, const App& a, double x1, double y1, double x2, double y2, ImU32 col,
-                     const std::string& label) {
+                     const std::string& label, bool dashed = false) {
     const ImVec2 p0(float(a.view.to_screen_x(x1)), float(a.view.to_screen_y(y1)));
     const ImVec2 p1(float(a.view.to_screen_x(x2)), float(a.view.to_screen_y(y2)));
-    dl->AddRect(p0, p1, col, 0.0f, 0, 2.0f);
+    if (dashed) {
+        dashed_line(dl, p0, ImVec2(p1.x, p0.y), col, 2.0f);
+        dashed_line(dl, ImVec2(p1.x, p0.y), p1, col, 2.0f);
+        dashed_line(dl, p1, ImVec2(p0.x, p1.y), col, 2.0f);
+        dashed_line(dl, ImVec2(p0.x, p1.y), p0, col, 2.0f);
+    } else {
+        dl->AddRect(p0, p1, col, 0.0f, 0, 2.0f);
+    }
     if (!label.empty()) {
         const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
         dl->AddRectFilled(ImVec2(p0.x, p0.y - ts.y - 4), ImVec2(p0.x + ts.x + 6, p0.y), IM_COL32(0, 0, 0, 170));
@@ -47,19 +100,39 @@ void draw_assistant_overlay(App& a) {
     dl->PushClipRect(ImVec2(v.x, v.y), ImVec2(v.x + v.w, v.y + v.h), true);
     const bool same_image = s.contains("image") && s["image"].is_object() &&
                             s["image"].value("key", std::string()) == ui.last_image_key;
+    const std::string ai = assistant_test_model(s) ? "AI (test model, meaningless): " : "AI: ";
+    int ai_boxes = 0;
     if (same_image) {
         for (const auto& t : s.value("turns", json::array())) {
             if (t.contains("region") && t["region"].is_object()) {
                 const json& r = t["region"];
                 draw_box(dl, a, jnum(r, "x1"), jnum(r, "y1"), jnum(r, "x2"), jnum(r, "y2"), kRegionColour, "asked region");
             }
-            for (const auto& b : t.value("boxes", json::array()))
+            for (const auto& b : t.value("boxes", json::array())) {
+                const std::string label = b.value("label", std::string());
                 draw_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kBoxColour,
-                         b.value("label", std::string()));
+                         ai + (label.empty() ? "suggested box" : label), true);
+                ai_boxes++;
+            }
         }
-        for (const auto& b : s.value("accepted", json::array()))
+        for (const auto& b : s.value("accepted", json::array())) {
+            const std::string label = b.value("label", std::string());
             draw_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kAcceptedColour,
-                     b.value("label", std::string()));
+                     "AI, accepted: " + (label.empty() ? std::string("box") : label));
+            ai_boxes++;
+        }
+    }
+    if (ai_boxes > 0) {
+        // Legend in the viewer's lower left corner: what the dashed boxes are.
+        const std::string legend = assistant_test_model(s)
+            ? "Dashed boxes: AI suggestions from a TEST MODEL (random weights) - meaningless"
+            : "Dashed boxes: AI suggestions - not a diagnosis; check them against the image";
+        const ImVec2 ts = ImGui::CalcTextSize(legend.c_str());
+        const ImVec2 p0(v.x + 8, v.y + v.h - ts.y - 16), p1(v.x + 8 + ts.x + 44, v.y + v.h - 6);
+        dl->AddRectFilled(p0, p1, IM_COL32(0, 0, 0, 200), 3.0f);
+        dashed_line(dl, ImVec2(p0.x + 6, (p0.y + p1.y) / 2), ImVec2(p0.x + 32, (p0.y + p1.y) / 2), kBoxColour, 2.0f);
+        dl->AddText(ImVec2(p0.x + 38, p0.y + 5), IM_COL32(235, 235, 235, 255), legend.c_str());
+        a.widgets["ai_box_legend"] = {p0.x, p0.y, p1.x - p0.x, p1.y - p0.y};
     }
     if (ui.region_dragging || ui.region_ready)
         draw_box(dl, a, std::min(ui.region_x0, ui.region_x1), std::min(ui.region_y0, ui.region_y1),
@@ -120,7 +193,7 @@ static void accept_box(App& a, int turn, int index, const json& bx) {
         an.id = img.next_id;
         std::string error;
         if (!es::validate_annotation(an, img.width, img.height, &error)) {
-            a.messages.error("Accept box: " + error);
+            a.messages.error("The suggested box could not be added as an annotation: it does not fit this image.", error);
             return;
         }
         ann.apply(a, es::AnnotationCommand::add(img.image, std::move(an), "Accept assistant box"));
@@ -173,6 +246,7 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
         const std::string answer = t.value("answer", std::string());
         chars += answer.size();
         const bool done = t.value("done", false);
+        draw_ai_label(a, ("asst_answer_ai_" + std::to_string(i)).c_str());
         ImGui::TextWrapped("%s%s", answer.c_str(), done ? "" : " _");
         if (done && t.contains("reason") && t["reason"].is_string())
             if (const char* r = reason_text(t["reason"].get<std::string>())) ImGui::TextDisabled("%s", r);
@@ -180,10 +254,12 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
         for (size_t b = 0; b < boxes.size(); b++) {
             ImGui::PushID(int(b));
             const json& bx = boxes[b];
-            ImGui::TextDisabled("Box %d: [%.0f, %.0f, %.0f, %.0f] px", int(b + 1), jnum(bx, "x1"), jnum(bx, "y1"),
+            ImGui::TextDisabled("AI box %d: [%.0f, %.0f, %.0f, %.0f] px", int(b + 1), jnum(bx, "x1"), jnum(bx, "y1"),
                                 jnum(bx, "x2"), jnum(bx, "y2"));
             ImGui::SameLine();
             if (ImGui::SmallButton("Accept as annotation")) accept_box(a, int(i), int(b), bx);
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("Adds it to your annotations, marked as from an AI suggestion; check it first.");
             ImGui::PopID();
         }
         ImGui::Spacing();
@@ -213,16 +289,23 @@ void draw_chat_tab(App& a) {
     } else {
         ImGui::TextDisabled("%s - %s", s["model"].value("name", std::string()).c_str(),
                             s["model"].value("ep", std::string()) == "webgpu" ? "WebGPU" : "CPU");
+        if (assistant_test_model(s)) draw_test_model_warning(a, "asst_chat_test_model_warning");
     }
     if (!a.current_image()) ImGui::TextDisabled("Open an image to ask about it.");
 
     // The conversation.
-    const float bottom = ImGui::GetFrameHeightWithSpacing() * 3.2f;
+    const float bottom = ImGui::GetFrameHeightWithSpacing() * 3.2f + ImGui::GetTextLineHeightWithSpacing() * 2;
     ImGui::BeginChild("##turns", ImVec2(0, -bottom), true);
     if (s.value("turns", json::array()).empty())
         ImGui::TextDisabled("Ask about the image in view. Follow-up questions continue the conversation.");
     draw_turns(a, ui, s);
     ImGui::EndChild();
+    ImGui::PushStyleColor(ImGuiCol_Text, kAiLabelColour);
+    ImGui::TextWrapped("%s", assistant_test_model(s)
+                                 ? "Answers come from a test model with random weights: they are meaningless."
+                                 : "Answers are AI suggestions, not a diagnosis: check them against the image.");
+    ImGui::PopStyleColor();
+    a.record_widget("asst_ai_disclaimer");
 
     // Accepted annotations on this image.
     const json accepted = s.value("accepted", json::array());

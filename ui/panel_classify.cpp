@@ -1,6 +1,7 @@
 // panel_classify.cpp: classification of the image in view (Assistant window,
 // Classify tab): the probability of every label of a label set, ranked, as a
-// bar chart (the full vector, not just the top answer).
+// bar chart (the full vector, not just the top answer), under a header that
+// says it is an AI suggestion (and, for the built-in test model, meaningless).
 #include <imgui.h>
 
 #include <cstdio>
@@ -34,10 +35,12 @@ void draw_classify_tab(App& a) {
         if (ImGui::SmallButton("Stop")) assistant_action("stop");
     }
     if (!ready) ImGui::TextDisabled("Load a model first (Models tab).");
+    if (ready && assistant_test_model(s)) draw_test_model_warning(a, "asst_classify_test_model_warning");
 
     if (!s.contains("classification") || !s["classification"].is_object()) return;
     const json& c = s["classification"];
     ImGui::Separator();
+    draw_ai_label(a, "asst_classify_ai_label");
     ImGui::TextDisabled("%s - %.0f ms", c.value("name", std::string()).c_str(), c.value("ms", 0.0));
     ImGui::BeginChild("##bars", ImVec2(0, 0), false);
     const float name_w = 170.0f;

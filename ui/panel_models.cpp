@@ -4,7 +4,8 @@
 // time left; the models cached in the browser, with their sizes, to delete;
 // what the GPU can do (WebGPU or the WASM fallback, shader-f16, limits); and
 // the Segment tool's SAM model (a URL or folder with encoder.onnx + sam.onnx
-// or decoder.onnx, read by web/annotation/segment_job.js).
+// or decoder.onnx, read by web/annotation/segment_job.js). A package that
+// marks itself as a random-weights test model is named as such here.
 #include <imgui.h>
 
 #include <cstdio>
@@ -56,7 +57,9 @@ void draw_models_tab(App& a) {
     if (status == "ready" && s["model"].is_object()) {
         const json& m = s["model"];
         ImGui::TextWrapped("%s", str(m, "name").c_str());
-        ImGui::Text("%s, %s weights", str(m, "ep") == "webgpu" ? "WebGPU" : "CPU (WASM)", str(m, "variant").c_str());
+        ImGui::Text("%s, %s weights", str(m, "ep") == "webgpu" ? "Graphics card (WebGPU)" : "Processor (WASM), slow",
+                    str(m, "variant").c_str());
+        if (assistant_test_model(s)) draw_test_model_warning(a, "asst_models_test_model_warning");
     } else if (status == "loading") {
         ImGui::Text("Loading...");
     } else {
@@ -70,21 +73,26 @@ void draw_models_tab(App& a) {
         const json& g = s["webgpu"];
         if (!g.value("available", false)) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
-            ImGui::TextWrapped("No WebGPU for models (%s): the assistant runs on the CPU (WASM), slowly.",
-                               str(g, "reason").c_str());
+            ImGui::TextWrapped("The assistant cannot use the graphics card here, so it runs on the processor: answers "
+                               "will be slow.");
             ImGui::PopStyleColor();
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", str(g, "reason").c_str());
         } else if (!g.value("f16", false)) {
-            ImGui::TextDisabled("GPU: WebGPU without shader-f16 (f32 variants).");
+            ImGui::TextDisabled("Graphics card: full precision only.");
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("WebGPU without shader-f16: f32 variants");
         } else {
-            ImGui::TextDisabled("GPU: WebGPU with shader-f16.");
+            ImGui::TextDisabled("Graphics card: full and half precision.");
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("WebGPU with shader-f16");
         }
     }
 
     ImGui::Separator();
     ImGui::TextDisabled("LOAD");
     ImGui::BeginDisabled(busy);
-    if (ImGui::Button("Built-in model (this server)")) assistant_action("load_default");
+    if (ImGui::Button("Built-in test model")) assistant_action("load_default");
     a.record_widget("asst_load_default");
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("A tiny model with random weights that shows the assistant works; its answers are meaningless.");
     ImGui::SameLine();
     if (ImGui::Button("Folder...")) assistant_action("pick_folder");
     a.record_widget("asst_load_folder");
@@ -100,8 +108,8 @@ void draw_models_tab(App& a) {
         std::string hosts;
         for (const auto& h : s["allowedOrigins"]) hosts += (hosts.empty() ? "" : ", ") + h.get<std::string>();
         ImGui::PushTextWrapPos(0);
-        ImGui::TextDisabled("Allowed model hosts: %s (server/config.json \"model_hosts\").",
-                            hosts.empty() ? "only this server" : hosts.c_str());
+        ImGui::TextDisabled("Models can be loaded from: %s.", hosts.empty() ? "this server only" : hosts.c_str());
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("server/config.json \"model_hosts\"");
         ImGui::PopTextWrapPos();
     }
 
@@ -150,10 +158,14 @@ void draw_models_tab(App& a) {
     }
     if (cached.size() > 1) ImGui::TextDisabled("%s in all", format_bytes(total).c_str());
 
-    if (status == "ready" && s["model"].is_object() && !s["model"].value("notices", json::array()).empty()) {
+    if (status == "ready" && s["model"].is_object() && !s["model"].value("notes", json::array()).empty()) {
         ImGui::Separator();
         ImGui::TextDisabled("NOTES");
-        for (const auto& n : s["model"]["notices"]) ImGui::TextWrapped("%s", n.get<std::string>().c_str());
+        for (const auto& n : s["model"]["notes"]) {
+            ImGui::TextWrapped("%s", str(n, "text").c_str());
+            const std::string d = str(n, "details");
+            if (!d.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", d.c_str());
+        }
     }
 }
 

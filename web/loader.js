@@ -16,7 +16,10 @@
 //                    viewer_rect: [x, y, w, h], view: {scale, offset_x, offset_y, auto_fit},
 //                    levels: {brightness, contrast, gamma}, max_texture_dimension, current,
 //                    images: [{name, format, width, height, texture_width, texture_height, downscaled}],
-//                    errors: [text], notices: [text], cursor: {x, y, r, g, b, a} | null,
+//                    errors: [text], notices: [text] (plain words),
+//                    messages: [{kind, text, details, count, dismissed, details_shown,
+//                                banner (place among the banners shown, 0 = top; -1: not shown)}],
+//                    cursor: {x, y, r, g, b, a} | null,
 //                    widgets: {name: [x, y, w, h]}, windows: [{name, rect: [x, y, w, h]}] }
 //                  (CSS pixels; screen = offset + scale * image)
 //   gpuErrors      WebGPU errors seen so far (each is also logged with console.error)
@@ -76,9 +79,11 @@
     });
   }
 
-  function reportError(text) {
-    if (Module) Module.ccall('es_app_report_error', null, ['string'], [text]);
-    else console.warn(text);
+  // Plain words for the user; technical details behind the banner's Details
+  // toggle (web/messages.js does the same for the ES modules).
+  function reportError(text, details = '') {
+    if (Module) Module.ccall('es_app_report_message', null, ['string', 'string', 'string'], ['error', text, details]);
+    else console.warn(text, details);
   }
 
   // Copies bytes into the wasm heap and lets the core decode them.
@@ -100,7 +105,8 @@
     try {
       return new Uint8Array(await file.arrayBuffer());
     } catch (e) {
-      reportError(`Could not read "${file.name}": ${e.message}`);
+      reportError(`"${file.name}" could not be read: it may have been moved or changed since it was chosen. Other files are unaffected.`,
+        `${e.name || 'Error'}: ${e.message}`);
       return null;
     }
   }
@@ -132,7 +138,8 @@
         const base = path.split('/').pop();
         const match = files.find((f) => f.name === base);
         if (!match) {
-          reportError(`The case "${caseFile.name}" lists "${path}", which was not among the files opened with it.`);
+          reportError(`The case "${caseFile.name}" needs the image "${base}", which was not among the files opened with it. ` +
+            'Open the case again together with all of its images.', `case file lists "${path}"`);
           continue;
         }
         ordered.push(match);
@@ -180,11 +187,11 @@
           openBytes(file.split('/').pop(), new Uint8Array(await r.arrayBuffer()), first);
           first = false;
         } catch (e) {
-          reportError(`Could not load demo image "${file}": ${e.message}`);
+          reportError(`The demo image "${file}" could not be loaded. Other images are unaffected.`, e.message);
         }
       }
     } catch (e) {
-      reportError(`Could not load the demo case: ${e.message}`);
+      reportError('The demo case could not be loaded. You can still open your own images with "Open images...".', e.message);
     }
   }
 
@@ -307,7 +314,7 @@
       try {
         restored = await session.start();
       } catch (e) {
-        reportError(`Could not restore the saved case: ${e.message}. It is still stored in this browser; nothing was written over.`);
+        reportError('The case saved in this browser could not be opened. It is still stored in this browser and nothing was written over: reload the page to try again.', e.message);
         restored = true;  // never open the demo over a case that failed to open
       }
     } else {

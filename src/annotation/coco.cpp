@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json/json_syntax.h"
 #include "mask/rle.h"
 
 namespace es {
@@ -181,8 +182,9 @@ CocoImport import_coco(const std::string& text, const CocoLimits& lim) {
         json root;
         try {
             root = json::parse(text);
-        } catch (const json::exception& e) {
-            fail("file", std::string("not valid JSON (") + e.what() + ")");
+        } catch (const json::exception&) {
+            const JsonSyntax syntax = check_json_syntax(text);  // line and column in words, not the exception's id
+            fail("file", syntax.ok ? std::string("not valid JSON") : syntax.describe());
         }
         if (!root.is_object()) fail("file", "top level must be an object");
 
@@ -385,6 +387,9 @@ CocoImport import_coco(const std::string& text, const CocoLimits& lim) {
         }
     } catch (const ImportError& e) {
         result.error = e.what();
+        return result;
+    } catch (const json::exception&) {  // a value of an unexpected type; the library's text means nothing to users
+        result.error = "file: cannot import (a value has the wrong type)";
         return result;
     } catch (const std::exception& e) {  // e.g. bad_alloc on absurd sizes
         result.error = std::string("file: cannot import (") + e.what() + ")";

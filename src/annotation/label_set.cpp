@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json/json_syntax.h"
+
 namespace es {
 
 using json = nlohmann::json;
@@ -169,8 +171,9 @@ LabelSetLoad parse_label_set(const std::string& text) {
         json j;
         try {
             j = json::parse(text);
-        } catch (const json::exception& e) {
-            throw Bad(std::string("file: not valid JSON (") + e.what() + ")");
+        } catch (const json::exception&) {
+            const JsonSyntax syntax = check_json_syntax(text);  // line and column in words, not the exception's id
+            throw Bad("file: " + (syntax.ok ? std::string("not valid JSON") : syntax.describe()));
         }
         if (!j.is_object()) throw Bad("file: top level must be an object");
         if (j.contains("format") && j["format"] != "endoscribe-label-set") throw Bad("file: format is not endoscribe-label-set");
@@ -248,6 +251,8 @@ LabelSetLoad parse_label_set(const std::string& text) {
         r.ok = true;
     } catch (const Bad& e) {
         r.error = e.what();
+    } catch (const json::exception&) {  // a value of an unexpected type; the library's text means nothing to users
+        r.error = "file: a value has the wrong type";
     }
     return r;
 }

@@ -5,31 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json/json_syntax.h"
+
 namespace es {
 namespace {
 
 using json = nlohmann::json;
-
-// Records nlohmann's parse error message without exceptions.
-struct ErrorCapturingSax : nlohmann::json_sax<json> {
-    std::string error;
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, const string_t&) override { return true; }
-    bool string(string_t&) override { return true; }
-    bool binary(binary_t&) override { return true; }
-    bool start_object(std::size_t) override { return true; }
-    bool key(string_t&) override { return true; }
-    bool end_object() override { return true; }
-    bool start_array(std::size_t) override { return true; }
-    bool end_array() override { return true; }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) override {
-        error = ex.what();
-        return false;
-    }
-};
 
 struct Reader {
     std::string error;
@@ -172,19 +153,20 @@ std::string case_to_json(const Case& c) {
 
 CaseParseResult case_from_json(const std::string& text) {
     CaseParseResult r;
-    ErrorCapturingSax sax;
-    if (!json::sax_parse(text, &sax)) {
-        r.error = "case.json is not valid JSON: " + (sax.error.empty() ? std::string("parse error") : sax.error);
+    r.reason = "is not a valid case file";
+    const JsonSyntax syntax = check_json_syntax(text);
+    if (!syntax.ok) {
+        r.error = syntax.describe();
         return r;
     }
     json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
-        r.error = "case.json is not valid JSON";
+        r.error = "JSON parse error";
         return r;
     }
     Reader rd;
     if (!j.is_object()) {
-        r.error = "case.json must be a JSON object";
+        r.error = "the top level must be a JSON object";
         return r;
     }
     std::string format;
@@ -200,6 +182,7 @@ CaseParseResult case_from_json(const std::string& text) {
         !rd.string_field(j, "description", "case", r.value.description, false) ||
         !rd.string_field(j, "procedure", "case", r.value.procedure, false)) {
         r.error = rd.error;
+        if (version > Case::kFormatVersion) r.reason = "was made by a newer version of EndoScribe";
         return r;
     }
     auto images = j.find("images");
@@ -216,6 +199,7 @@ CaseParseResult case_from_json(const std::string& text) {
         r.value.images.push_back(std::move(img));
     }
     r.ok = true;
+    r.reason.clear();
     return r;
 }
 

@@ -54,7 +54,11 @@ struct Case {
 struct CaseParseResult {
     bool ok = false;
     Case value;
-    std::string error;  // names the field, e.g. "images[1].lesions[0].box: x2 (700) is beyond the image width (640)"
+    // For the user, after the file's name: "is not a valid case file" or "was made by a newer version of EndoScribe".
+    std::string reason;
+    // The technical detail: names the field, e.g. "images[1].lesions[0].box: x2 (700) is beyond the image width
+    // (640)", or the JSON syntax error's line and column.
+    std::string error;
 };
 
 // Pretty-printed JSON with a fixed key order: the same case gives the same bytes.

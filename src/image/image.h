@@ -22,7 +22,8 @@ struct DecodeResult {
     bool ok = false;
     Image image;
     std::string format;  // "jpeg", "png", "bmp"; also set when decoding failed but the format was recognised
-    std::string error;   // human-readable reason when !ok, e.g. "truncated JPEG: no end-of-image marker"
+    std::string error;   // technical reason when !ok, e.g. "truncated JPEG: no end-of-image marker"
+    std::string reason;  // the same for a clinician when !ok, e.g. "the file is damaged or not an image"
 };
 
 // Hard limits on what we agree to decode (protects memory on hostile input).

@@ -246,20 +246,24 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
     DecodeResult r;
     if (!data || size == 0) {
         r.error = "empty file (0 bytes)";
+        r.reason = "the file is empty";
         return r;
     }
     r.format = sniff_image_format(data, size);
+    r.reason = "the file is damaged or not an image";  // the usual case below; others say more
     if (r.format.empty()) {
         r.error = "not a supported image: the data is not JPEG, PNG or BMP";
         return r;
     }
     if (r.format != "jpeg" && r.format != "png" && r.format != "bmp") {
         r.error = "unsupported image format " + upper(r.format) + ": open JPEG, PNG or BMP files";
+        r.reason = upper(r.format) + " files are not supported; save it as JPEG, PNG or BMP and open that";
         return r;
     }
     const std::string name = upper(r.format);
     if (size > size_t(INT32_MAX)) {  // stb takes an int length
         r.error = name + " file too large (over 2 GiB)";
+        r.reason = "the file is too large (over 2 GiB)";
         return r;
     }
 
@@ -277,11 +281,13 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
     if (header.width > limits.max_width || header.height > limits.max_height) {
         r.error = name + " image is " + size_text + " pixels, larger than the maximum of " +
                   std::to_string(limits.max_width) + " x " + std::to_string(limits.max_height);
+        r.reason = "the image is too large to open (" + size_text + " pixels)";
         return r;
     }
     if (header.width > 0 && header.height > 0 && uint64_t(header.width) * uint64_t(header.height) > limits.max_pixels) {
         r.error = name + " image is " + size_text + " pixels, more than the maximum of " +
                   std::to_string(limits.max_pixels) + " pixels";
+        r.reason = "the image is too large to open (" + size_text + " pixels)";
         return r;
     }
     if (!structure.empty()) {
@@ -290,6 +296,7 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
     }
     if (!header.unsupported.empty()) {
         r.error = header.unsupported;
+        r.reason = "it is a kind of " + name + " EndoScribe cannot read; save it again as a standard JPEG or PNG";
         return r;
     }
 
@@ -312,6 +319,7 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
         std::string reason = why ? why : "unknown error";
         if (reason == "outofmem")
             r.error = "out of memory decoding " + name + " image of " + std::to_string(w) + " x " + std::to_string(h);
+        if (reason == "outofmem") r.reason = "there is not enough memory; close other images or browser tabs and try again";
         else
             r.error = "corrupt " + name + " data (" + reason + ")";
         return r;
@@ -326,12 +334,14 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
     } catch (const std::bad_alloc&) {
         stbi_image_free(pixels);
         r.error = "out of memory decoding " + name + " image of " + std::to_string(w) + " x " + std::to_string(h);
+        r.reason = "there is not enough memory; close other images or browser tabs and try again";
         return r;
     }
     stbi_image_free(pixels);
     r.image.width = w;
     r.image.height = h;
     r.ok = true;
+    r.reason.clear();
     return r;
 }
 

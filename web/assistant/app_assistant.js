@@ -17,6 +17,8 @@ import { groundingConfig, boxesInAnswer, regionQuestion, cropRegion } from './gr
 import { allowedModelHosts, openPackage, modelCache, HostNotAllowedError, DownloadProgress } from './model_manager.js';
 import { urlSource, pickedFolderSource } from './sources.js';
 import { conversationStore } from './conversation_store.js';
+import { plainModelNotice, testModelInfo, TEST_MODEL_WARNING } from './model_notices.js';
+import { plainError, reportMessage } from '../messages.js';
 
 const DEFAULT_MODEL = 'models/tiny-gemma3/';
 const LAST_MODEL_KEY = 'endoscribe.assistant.lastModel';
@@ -34,9 +36,12 @@ ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(
 
 const S = {
   status: 'none',          // none | loading | ready | error
-  model: null,             // {id, name, ep, variant, notices}
+  // notices: the runtime's remarks (technical); notes: the same as {text, details} for people;
+  // test_model: the package says it is a random-weights test model (its output is meaningless).
+  model: null,             // {id, name, ep, variant, notices, notes, test_model, test_model_description}
+  testModelWarning: TEST_MODEL_WARNING,
   progress: null,          // {active, file, loaded, total, rate, eta}
-  messages: [],            // [{kind: 'error'|'notice', text}]
+  messages: [],            // [{kind: 'error'|'notice', text, details}] (shown as the app's banners)
   cached: [],              // [{id, bytes}]
   allowedOrigins: [],
   webgpu: null,            // {available, f16, reason}
@@ -70,16 +75,20 @@ function push() {
   pushScheduled = true;
   queueMicrotask(() => {
     pushScheduled = false;
-    M.ccall('es_assistant_ui_state', null, ['string'], [JSON.stringify(S)]);
+    // Messages go to the app's banners (message()), not into the panels.
+    M.ccall('es_assistant_ui_state', null, ['string'], [JSON.stringify({ ...S, messages: [] })]);
   });
 }
 
-function message(kind, text) {
-  S.messages.push({ kind, text });
+// Plain words for the user; details (technical) behind the banner's Details toggle.
+function message(kind, text, details = '') {
+  S.messages.push({ kind, text, details });
   if (S.messages.length > 20) S.messages.shift();
-  if (kind === 'error') hook.lastError = text;
+  if (kind === 'error') hook.lastError = details ? `${text} (${details})` : text;
+  reportMessage(M, kind, text, details);
   push();
 }
+const fail = (what, e, opts) => { const m = plainError(what, e, opts); message('error', m.text, m.details); };
 
 function currentImage() {
   const info = JSON.parse(M.UTF8ToString(M._es_assistant_current_image()));
@@ -125,7 +134,10 @@ async function loadModel(desc) {
     const probe = await probeWebGpu();
     S.webgpu = { available: !!probe.adapter, f16: !!probe.adapter?.features?.has?.('shader-f16'), reason: probe.reason };
     const plan = planExecution(probe, pkg, wanted);
-    if (probe.adapter && !S.webgpu.f16) plan.notices.push('this GPU adapter has no shader-f16: running the f32 variant');
+    // Only worth saying when the package has a half-precision variant this GPU cannot run.
+    if (probe.adapter && !S.webgpu.f16 && plan.variant !== 'fp16' && pkg.graphPath('decoder', 'fp16') &&
+        !plan.notices.some((n) => /shader-f16/.test(n)))
+      plan.notices.push('WebGPU feature shader-f16 is not available: running the f32 variant');
     if (pkg.manifest?.files) {
       progress.expectedTotal = pkg.manifest.files.filter((f) => !f.variant || f.variant === plan.variant)
         .reduce((n, f) => n + f.size, 0);
@@ -135,9 +147,12 @@ async function loadModel(desc) {
     rt = newRt;
     const notices = [...plan.notices, ...rt.notices];
     if (rt.ep !== 'webgpu' && probe.adapter) notices.push('WebGPU could not run this model: running on the CPU (WASM), expect slow answers');
-    S.model = { id, name: desc.name ?? id.replace(/^[a-z]+:/, ''), ep: rt.ep, variant: plan.variant, notices,
-      cached: desc.kind !== 'folder' };
-    for (const n of notices) message('notice', n);
+    const test = testModelInfo(pkg);
+    const notes = notices.map(plainModelNotice);
+    S.model = { id, name: desc.name ?? id.replace(/^[a-z]+:/, ''), ep: rt.ep, variant: plan.variant, notices, notes,
+      cached: desc.kind !== 'folder', test_model: test.test_model, test_model_description: test.description };
+    if (test.test_model) message('notice', TEST_MODEL_WARNING, test.description ?? 'config.json: "endoscribe": {"test_model": true}');
+    for (const n of notes) message('notice', n.text, n.details);
     S.status = 'ready';
     if (desc.kind !== 'folder') localStorage.setItem(LAST_MODEL_KEY, JSON.stringify(desc));
     S.progress = { ...progress.snapshot(null), active: false };
@@ -149,8 +164,13 @@ async function loadModel(desc) {
     } else {
       S.status = 'ready';  // the package did not open: the loaded model carries on
     }
-    const text = e instanceof HostNotAllowedError ? e.message : `Could not load the model: ${e.message}`;
-    message('error', text);
+    const kept = !released && rt ? 'The model loaded before stays in use.' : null;
+    if (e instanceof HostNotAllowedError) {
+      message('error', `The model could not be loaded: ${e.host ?? 'that web site'} is not on this server's list of allowed ` +
+        `model hosts; ask whoever runs EndoScribe to add it.${kept ? ` ${kept}` : ''}`, e.message);
+    } else {
+      fail('The model could not be loaded', e, { fallback: 'the folder or address may not hold a complete EndoScribe model package', after: kept });
+    }
     if (S.progress) S.progress.active = false;
   } finally {
     await refreshCached();
@@ -175,10 +195,11 @@ async function loadSam(desc) {
       : urlSource(desc.url, { allowedHosts, onProgress: (p) => progress.update(p) });
     await annotation.loadSamModel(source);
     S.sam.name = desc.name;
-    message('notice', `Segmentation model: ${desc.name}`);
+    message('notice', `The Segment tool now uses the segmentation model ${desc.name}.`);
   } catch (e) {
-    message('error', e instanceof HostNotAllowedError ? e.message
-      : `Could not load the segmentation model (the previous one stays in use): ${e.message}`);
+    fail('The segmentation model could not be loaded', e, {
+      fallback: 'the folder must hold a SAM model split (encoder.onnx with sam.onnx or decoder.onnx)',
+      after: 'The previous segmentation model stays in use.' });
   } finally {
     S.sam.loading = false;
     if (S.sam.progress) S.sam.progress.active = false;
@@ -195,7 +216,7 @@ async function pickFolder(onPicked = loadModel) {
     }
   } catch (e) {
     if (e.name === 'AbortError') return;
-    message('error', `Could not open the folder: ${e.message}`);
+    fail('The folder could not be opened', e);
     return;
   }
   // Browsers without the File System Access API: <input webkitdirectory>.
@@ -216,7 +237,8 @@ async function persist() {
   if (!S.image) return;
   const record = { turns: S.turns.filter((t) => t.done), accepted: S.accepted, saved: conv ? conv.chat.save() : saved, crop };
   if (!record.turns.length && !record.accepted.length) return conversationStore.remove(S.image.key).catch(() => {});
-  await conversationStore.put(S.image.key, record).catch((e) => message('error', `Could not save the conversation: ${e.message}`));
+  await conversationStore.put(S.image.key, record).catch((e) => fail('The conversation could not be saved in this browser', e,
+    { fallback: 'it stays on screen until you switch images or reload' }));
 }
 
 // The image in view changed (or the model did): save the old conversation,
@@ -290,7 +312,7 @@ async function runAnswer(index, start) {
   } catch (e) {
     turn.done = true;
     turn.reason = 'error';
-    message('error', `The assistant failed: ${e.message}`);
+    fail('The assistant could not answer', e, { fallback: 'try again, or load the model again (Models tab)' });
     if (!turn.answer) S.turns.splice(index, 1);  // nothing answered: the runtime dropped the question too
   } finally {
     job = null;
@@ -382,7 +404,8 @@ async function classify({ set }) {
     };
     hook.classification = S.classification;
   } catch (e) {
-    message(/cancelled/.test(e.message) ? 'notice' : 'error', `Classification: ${e.message}`);
+    if (/cancelled/.test(e.message)) message('notice', 'Classification was stopped.');
+    else fail('The image could not be classified', e, { fallback: 'try again, or load the model again (Models tab)' });
   } finally {
     job = null;
     S.busy = null;
@@ -405,24 +428,30 @@ async function removeAccepted({ index }) {
 }
 
 const ACTIONS = {
-  load_default: () => loadModel({ kind: 'server', path: DEFAULT_MODEL, name: 'tiny-gemma3 (built in)' }),
+  load_default: () => loadModel({ kind: 'server', path: DEFAULT_MODEL, name: 'tiny-gemma3 (built-in test model)' }),
   load_url: ({ url }) => {
     url = (url ?? '').trim();
     if (!url) return message('notice', 'Type the URL of a model package folder first.');
-    try { new URL(url); } catch { return message('error', `"${url}" is not a URL (expected https://host/path/to/package/)`); }
+    try { new URL(url); } catch {
+      return message('error', `"${url}" is not a web address. Type the address of the model's folder, starting with https://.`,
+        'expected https://host/path/to/package/');
+    }
     return loadModel({ kind: 'url', url });
   },
   pick_folder: () => pickFolder(loadModel),
   sam_load_url: ({ url }) => {
     url = (url ?? '').trim();
     if (!url) return message('notice', 'Type the URL of a folder with encoder.onnx and sam.onnx (or decoder.onnx) first.');
-    try { new URL(url); } catch { return message('error', `"${url}" is not a URL (expected https://host/path/to/sam/)`); }
+    try { new URL(url); } catch {
+      return message('error', `"${url}" is not a web address. Type the address of the segmentation model's folder, starting with https://.`,
+        'expected https://host/path/to/sam/');
+    }
     return loadSam({ kind: 'url', url, name: url });
   },
   sam_pick_folder: () => pickFolder((d) => loadSam({ ...d, name: `folder "${d.name}"` })),
   delete_cached: async ({ id }) => {
     if (S.model?.id === id && S.busy) return message('notice', 'That model is in use.');
-    await modelCache.remove(id).catch((e) => message('error', `Could not delete ${id}: ${e.message}`));
+    await modelCache.remove(id).catch((e) => fail(`The stored copy of ${id.replace(/^[a-z]+:/, '')} could not be deleted`, e));
     if (localStorage.getItem(LAST_MODEL_KEY)?.includes(id.replace(/^[a-z]+:/, ''))) localStorage.removeItem(LAST_MODEL_KEY);
     await refreshCached();
   },
@@ -443,7 +472,10 @@ function action(name, argsJson) {
   if (!fn) return console.warn(`assistant: unknown action ${name}`);
   let args = {};
   try { args = argsJson ? JSON.parse(argsJson) : {}; } catch { /* none */ }
-  Promise.resolve(fn(args)).catch((e) => message('error', `${name}: ${e.message}`));
+  Promise.resolve(fn(args)).catch((e) => {
+    const m = plainError('The assistant could not do that', e, { fallback: 'try again' });
+    message('error', m.text, `${name}: ${m.details}`);
+  });
 }
 
 // ---- start ---------------------------------------------------------------

@@ -32,7 +32,13 @@ export function pickedFolderSource(filesOrHandle) {
   });
 }
 
-export class HostNotAllowedError extends Error {}
+export class HostNotAllowedError extends Error {
+  constructor(message, host = null) {
+    super(message);
+    this.name = 'HostNotAllowedError';
+    this.host = host;
+  }
+}
 
 // onProgress({path, loaded, total, rate, eta}) is called as bytes arrive.
 // allowedHosts: the hosts the server's config allows (CSP connect-src); others
@@ -41,7 +47,7 @@ export function urlSource(base, { fetchImpl = globalThis.fetch, onProgress = nul
   maxRetries = 5 } = {}) {
   const baseUrl = new URL(base.endsWith('/') ? base : `${base}/`, globalThis.location?.href);
   if (allowedHosts && baseUrl.host !== globalThis.location?.host && !allowedHosts.includes(baseUrl.host))
-    throw new HostNotAllowedError(`model host '${baseUrl.host}' is not allowed; add it to "model_hosts" in the server's config.json (it also goes into the page's Content-Security-Policy)`);
+    throw new HostNotAllowedError(`model host '${baseUrl.host}' is not allowed; add it to "model_hosts" in the server's config.json (it also goes into the page's Content-Security-Policy)`, baseUrl.host);
   return {
     kind: 'url',
     async read(path) {

@@ -1,0 +1,110 @@
+// honest_ai.test.mjs: everything a model produces is marked as an AI
+// suggestion, and the built-in tiny model (random weights, built with
+// `build_model.py --test-model`) is named as a test model whose output is
+// meaningless wherever that output appears: the Models tab, the chat header,
+// each answer, the line under the chat, the Classify header, and a notice.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir } from './harness.mjs';
+
+let skip = missingPrerequisites();
+if (!skip && !fs.existsSync(path.join(appDir, 'models/tiny-gemma3/manifest.json'))) skip = 'app built without models/tiny-gemma3';
+if (!skip && !fs.existsSync(path.join(appDir, 'ort/ort.webgpu.min.mjs'))) skip = 'app built without onnxruntime-web';
+if (skip) console.log(`# skipping e2e honest AI tests: ${skip}`);
+
+const WARNING = 'Test model with random weights: its answers are meaningless. Load a real model in Models.';
+
+describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
+  let server, browser, page;
+  const appState = () => page.evaluate(() => window.endoscribe.state());
+  const hookState = () => page.evaluate(() => window.endoscribe.assistant.state());
+  const waitFor = (fn, arg, timeout = 60000) => page.waitForFunction(fn, arg, { timeout, polling: 100 });
+
+  async function click(name) {
+    await waitFor((n) => !!window.endoscribe.state().widgets[n], name, 10000);
+    const [x, y, w, h] = await page.evaluate((n) => window.endoscribe.state().widgets[n], name);
+    await page.mouse.click(x + w / 2, y + h / 2);
+  }
+  async function openTab(tab, expect) {
+    for (let i = 0; i < 4; i++) {
+      await click(tab);
+      try {
+        await waitFor((n) => !!window.endoscribe.state().widgets[n], expect, 3000);
+        return;
+      } catch { /* the click may have landed before a frame; try again */ }
+    }
+    saveArtifact('honest-ai-tab-failed.png', await page.screenshot());
+    throw new Error(`tab ${tab} did not show ${expect}`);
+  }
+  const widgetShown = (name) => waitFor((n) => !!window.endoscribe.state().widgets[n], name, 10000).then(() => true);
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser({ viewport: { width: 1280, height: 800 } });
+    page = browser.page;
+    await page.goto(server.url);
+    await page.evaluate(() => window.endoscribe.ready);
+    await waitFor(() => window.endoscribe.assistant?.started === true);
+    await page.evaluate(() => window.endoscribe.caseLoaded);
+    await waitFor(() => !!window.endoscribe.assistant.state().image);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('the package says it is a test model; the Models tab warns', async () => {
+    const config = JSON.parse(fs.readFileSync(path.join(appDir, 'models/tiny-gemma3/config.json'), 'utf8'));
+    assert.equal(config.endoscribe?.test_model, true);
+    assert.match(config.endoscribe.description, /[Rr]andom weights/);
+
+    await openTab('asst_tab_models', 'asst_load_default');
+    await click('asst_load_default');
+    await waitFor(() => ['ready', 'error'].includes(window.endoscribe.assistant.state().status) &&
+      window.endoscribe.assistant.state().busy === null);
+    const s = await hookState();
+    assert.equal(s.status, 'ready', JSON.stringify(s.messages));
+    assert.equal(s.model.test_model, true);
+    assert.equal(s.model.test_model_description, config.endoscribe.description);
+    assert.equal(s.testModelWarning, WARNING);
+    assert.ok(await widgetShown('asst_models_test_model_warning'));
+    // The warning is also a notice in the app's banners.
+    const app = await appState();
+    assert.ok(app.messages.some((m) => m.kind === 'notice' && m.text === WARNING), JSON.stringify(app.messages));
+    // Runtime remarks reach people in plain words (no WebGPU feature names).
+    for (const m of app.messages) assert.doesNotMatch(m.text, /shader-f16|WASM EP|json\.exception/);
+    saveArtifact('honest-ai-01-models.png', await page.screenshot());
+  });
+
+  it('classification: an AI-suggestion header and the test-model warning above the bars', async () => {
+    await openTab('asst_tab_classify', 'asst_classify');
+    assert.ok(await widgetShown('asst_classify_test_model_warning'));
+    await click('asst_classify');
+    await waitFor(() => !!window.endoscribe.assistant.state().classification, null, 60000);
+    assert.ok(await widgetShown('asst_classify_ai_label'));
+    const s = await appState();
+    const [lx, ly] = s.widgets.asst_classify_ai_label;
+    const [, wy, , wh] = s.widgets.asst_classify_test_model_warning;
+    assert.ok(wy + wh <= ly, 'the warning is above the results');
+    assert.ok(lx > 0);
+    saveArtifact('honest-ai-02-classify.png', await page.screenshot());
+  });
+
+  it('chat: the header warns, each answer is labelled, a line under the chat says what answers are', async () => {
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 12, temperature: 0 }));
+    await openTab('asst_tab_chat', 'asst_question');
+    assert.ok(await widgetShown('asst_chat_test_model_warning'));
+    assert.ok(await widgetShown('asst_ai_disclaimer'));
+    await page.evaluate(() => window.endoscribe.assistant.action('ask', { question: 'Is there a polyp?' }));
+    await waitFor(() => window.endoscribe.assistant.state().turns[0]?.done === true, null, 90000);
+    assert.ok(await widgetShown('asst_answer_ai_0'));
+    const s = await appState();
+    const label = s.widgets.asst_answer_ai_0, warn = s.widgets.asst_chat_test_model_warning;
+    assert.ok(warn[1] + warn[3] <= label[1], 'the warning heads the chat');
+    saveArtifact('honest-ai-03-chat.png', await page.screenshot());
+    browser.assertClean();
+  });
+});
