@@ -147,8 +147,8 @@ export function freeViewerPoint(state, preferred) {
 // module as tests/node/) as a reference for what the page must show:
 // `questions` [{ text, max_new_tokens }] about `imageFile`; the conversation
 // is saved and restored (as across a page reload) before the last question.
-// Returns the last answer's { ids, prefilled, reason } and the ids the same
-// last question gets without the restore. Null with `why` when the core
+// Returns the last answer's { ids, text, prefilled, reason } and the ids the
+// same last question gets without the restore. Null with `why` when the core
 // module is not built.
 export async function tinyAssistantReference({ packageDir, imageFile, questions }) {
   const { loadCore } = await import('../node/assistant_helpers.mjs');
@@ -174,7 +174,7 @@ export async function tinyAssistantReference({ packageDir, imageFile, questions 
     const back = rt.restoreConversation(saved, { imageKey: image.key });
     const r = await ask(back, questions[last], last);
     back.free();
-    return { ids: r.ids, prefilled: r.prefilled, reason: r.reason, straightIds: straight.ids };
+    return { ids: r.ids, text: r.text, prefilled: r.prefilled, reason: r.reason, straightIds: straight.ids };
   } finally {
     await rt.release();
   }
