@@ -32,7 +32,7 @@ export function missingPrerequisites() {
 }
 
 // Starts `endoscribe-server --port 0`; resolves with { url, stop() } once it
-// prints its "listening on" line.
+// prints its "listening on" line (within 15 s).
 export function startServer({ root = appDir } = {}) {
   return new Promise((resolve, reject) => {
     const proc = spawn(serverBin, ['--root', root, '--config', path.join(repoRoot, 'server/config.json'),
@@ -47,7 +47,13 @@ export function startServer({ root = appDir } = {}) {
         clearTimeout(timer);
         resolve({
           url: m[1] + '/',
-          stop: () => new Promise((r) => { if (proc.exitCode !== null) return r(); proc.once('exit', r); proc.kill(); }),
+          // SIGTERM; a server still running 5 s later is killed and the stop fails, naming it.
+          stop: () => new Promise((res, rej) => {
+            if (proc.exitCode !== null || proc.signalCode !== null) return res();
+            const kill = setTimeout(() => { proc.kill('SIGKILL'); rej(new Error('server ignored SIGTERM for 5 s')); }, 5000);
+            proc.once('exit', () => { clearTimeout(kill); res(); });
+            proc.kill('SIGTERM');
+          }),
         });
       }
     });
@@ -135,4 +141,41 @@ export function freeViewerPoint(state, preferred) {
   }
   if (!best) throw new Error('no part of the viewer is free of windows: ' + JSON.stringify(state.windows));
   return [Math.round(best.x), Math.round(best.y)];
+}
+
+// The tiny assistant run in Node (onnxruntime-web's WASM EP, the same core
+// module as tests/node/) as a reference for what the page must show:
+// `questions` [{ text, max_new_tokens }] about `imageFile`; the conversation
+// is saved and restored (as across a page reload) before the last question.
+// Returns the last answer's { ids, text, prefilled, reason } and the ids the
+// same last question gets without the restore. Null with `why` when the core
+// module is not built.
+export async function tinyAssistantReference({ packageDir, imageFile, questions }) {
+  const { loadCore } = await import('../node/assistant_helpers.mjs');
+  const { core, why } = await loadCore();
+  if (!core) return { why };
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const { ModelPackage } = await import('../../web/assistant/package.js');
+  const { folderSource } = await import('../../web/assistant/sources.js');
+  const { AssistantRuntime } = await import('../../web/assistant/runtime.js');
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(packageDir, p))));
+  const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: 'fp32' });
+  const image = { key: path.basename(imageFile), bytes: fs.readFileSync(imageFile) };
+  const ask = (conv, q, i) => rt.ask(conv, q.text, { image: i === 0 ? image : undefined,
+    generation: { max_new_tokens: q.max_new_tokens, temperature: 0 } }).promise;
+  try {
+    const conv = rt.newConversation();
+    for (let i = 0; i < questions.length - 1; i++) await ask(conv, questions[i], i);
+    const saved = JSON.parse(JSON.stringify(conv.chat.save()));
+    const last = questions.length - 1;
+    const straight = await ask(conv, questions[last], last);
+    conv.free();
+    const back = rt.restoreConversation(saved, { imageKey: image.key });
+    const r = await ask(back, questions[last], last);
+    back.free();
+    return { ids: r.ids, text: r.text, prefilled: r.prefilled, reason: r.reason, straightIds: straight.ids };
+  } finally {
+    await rt.release();
+  }
 }

@@ -5,7 +5,7 @@ import { loadCore } from './assistant_helpers.mjs';
 import { groundingConfig, boxesInAnswer, regionQuestion, cropRegion } from '../../web/assistant/grounding.js';
 
 const { core, why } = await loadCore();
-const opts = { skip: core ? false : why };
+const opts = { skip: core ? false : why, timeout: 30000 };
 
 const image = () => {
   const width = 8, height = 4, rgba = new Uint8Array(width * height * 4);
@@ -13,7 +13,7 @@ const image = () => {
   return { key: 'img', rgba, width, height };
 };
 
-test('package grounding config with defaults', () => {
+test('package grounding config with defaults', { timeout: 30000 }, () => {
   assert.deepEqual(groundingConfig({ config: {} }), { format: 'auto', order: 'xyxy', regionInput: 'coordinates' });
   const cfg = groundingConfig({ config: { endoscribe: { grounding: { box_format: 'paligemma_loc', region_input: 'crop' } } } });
   assert.equal(cfg.format, 'paligemma_loc');

@@ -32,7 +32,7 @@ const source = (overrides = {}) => folderSource(async (p) => {
 });
 const read = (p) => new Uint8Array(fs.readFileSync(path.join(dir, 'pkg', p)));
 
-test('a good package opens and its graphs verify', { skip }, async () => {
+test('a good package opens and its graphs verify', { skip, timeout: 60000 }, async () => {
   const pkg = await ModelPackage.open(source());
   assert.equal(pkg.model.mm_tokens_per_image, 16);
   assert.deepEqual(pkg.model.eos_token_ids, [1, 5]);
@@ -43,7 +43,7 @@ test('a good package opens and its graphs verify', { skip }, async () => {
   await assert.rejects(pkg.graph('decoder', 'q4'), /no q4 decoder graph/);
 });
 
-test('a corrupt file is named (sha256)', { skip }, async () => {
+test('a corrupt file is named (sha256)', { skip, timeout: 60000 }, async () => {
   const bad = read('onnx/decoder_model_merged.onnx_data');
   bad[1234] ^= 0xff;
   const pkg = await ModelPackage.open(source({ 'onnx/decoder_model_merged.onnx_data': bad }));
@@ -51,13 +51,13 @@ test('a corrupt file is named (sha256)', { skip }, async () => {
     (e) => e instanceof PackageError && e.file === 'onnx/decoder_model_merged.onnx_data' && /sha256/.test(e.message));
 });
 
-test('a truncated file is named (size)', { skip }, async () => {
+test('a truncated file is named (size)', { skip, timeout: 60000 }, async () => {
   const cut = read('onnx/vision_encoder.onnx_data').slice(0, 1000);
   const pkg = await ModelPackage.open(source({ 'onnx/vision_encoder.onnx_data': cut }));
   await assert.rejects(pkg.graph('vision_encoder', 'fp32'), /vision_encoder\.onnx_data: size 1000 bytes.*truncated/);
 });
 
-test('malformed JSON and missing files are named', { skip }, async () => {
+test('malformed JSON and missing files are named', { skip, timeout: 60000 }, async () => {
   await assert.rejects(ModelPackage.open(source({ 'manifest.json': new TextEncoder().encode('{"format":') })),
     /manifest\.json: malformed JSON/);
   await assert.rejects(ModelPackage.open(source({ 'tokenizer_config.json': null })), /tokenizer_config\.json: cannot read/);
@@ -67,7 +67,7 @@ test('malformed JSON and missing files are named', { skip }, async () => {
   await assert.rejects(ModelPackage.open(source({ 'config.json': cfg })), /config\.json: sha256/);
 });
 
-test('a package without manifest (public export) opens with a notice', { skip }, async () => {
+test('a package without manifest (public export) opens with a notice', { skip, timeout: 60000 }, async () => {
   const pkg = await ModelPackage.open(source({ 'manifest.json': null }));
   assert.match(pkg.notices.join(' '), /no manifest\.json/);
   assert.equal(pkg.graphPath('decoder', 'q4'), 'onnx/decoder_model_merged_q4.onnx');
@@ -76,7 +76,7 @@ test('a package without manifest (public export) opens with a notice', { skip },
   assert.deepEqual(g.externalData.map((e) => e.path), ['vision_encoder.onnx_data']);
 });
 
-test('a template kept in chat_template.jinja (newer hub layout) is found', { skip }, async () => {
+test('a template kept in chat_template.jinja (newer hub layout) is found', { skip, timeout: 60000 }, async () => {
   const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'pkg', 'tokenizer_config.json'), 'utf8'));
   const template = cfg.chat_template;
   delete cfg.chat_template;
@@ -90,7 +90,7 @@ test('a template kept in chat_template.jinja (newer hub layout) is found', { ski
   assert.equal(none.chatConfig().chat_template, '');
 });
 
-test('url source resumes a dropped connection with a Range request and reports progress', async () => {
+test('url source resumes a dropped connection with a Range request and reports progress', { timeout: 60000 }, async () => {
   const body = new Uint8Array(100000).map((_, i) => (i * 7) & 0xff);
   const requests = [];
   let dropped = false;
@@ -125,7 +125,7 @@ test('url source resumes a dropped connection with a Range request and reports p
     (e) => e instanceof HostNotAllowedError && /evil\.example/.test(e.message) && /model_hosts/.test(e.message));
 });
 
-test('cached source serves the second read from the cache', async () => {
+test('cached source serves the second read from the cache', { timeout: 60000 }, async () => {
   const store = new Map();
   const cache = { get: async (id, p) => store.get(`${id}/${p}`) ?? null, put: async (id, p, b) => store.set(`${id}/${p}`, b),
     removeFile: async (id, p) => store.delete(`${id}/${p}`) };
@@ -141,7 +141,7 @@ test('cached source serves the second read from the cache', async () => {
   assert.equal(reads, 2);
 });
 
-test('a corrupt cached file is evicted and fetched again', { skip }, async () => {
+test('a corrupt cached file is evicted and fetched again', { skip, timeout: 60000 }, async () => {
   const store = new Map();
   const cache = { get: async (id, p) => store.get(p) ?? null, put: async (id, p, b) => store.set(p, b),
     removeFile: async (id, p) => store.delete(p) };

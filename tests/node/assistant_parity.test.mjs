@@ -39,14 +39,14 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('package is verified against its manifest and uses the token-type decoder', { skip }, () => {
+test('package is verified against its manifest and uses the token-type decoder', { skip, timeout: 120000 }, () => {
   assert.ok(rt.pkg.verified.has('onnx/decoder_token_types.onnx'));
   assert.ok(rt.pkg.verified.has('onnx/decoder_model_merged.onnx_data'));
   assert.ok(rt.decoderInputs.has('token_type_ids'));
   assert.equal(rt.ep, 'wasm');
 });
 
-test('image features match the oracle', { skip }, async () => {
+test('image features match the oracle', { skip, timeout: 120000 }, async () => {
   const feats = await rt.encodeImage({ key: 'features-check', bytes: image().bytes });
   const ref = readNpy(path.join(TINY, 'golden/image_features.npy'));
   let maxDiff = 0;
@@ -54,7 +54,7 @@ test('image features match the oracle', { skip }, async () => {
   assert.ok(maxDiff < 1e-4, `image features max |diff| ${maxDiff}`);
 });
 
-test('two turns reproduce the golden greedy continuations through the kept KV cache', { skip }, async () => {
+test('two turns reproduce the golden greedy continuations through the kept KV cache', { skip, timeout: 120000 }, async () => {
   const conv = rt.newConversation();
   const encodesBefore = rt.stats.imageEncodes;
   const streamed = [];
@@ -81,7 +81,7 @@ test('two turns reproduce the golden greedy continuations through the kept KV ca
   conv.free();
 });
 
-test('a saved conversation comes back and continues to the golden turn 2', { skip }, async () => {
+test('a saved conversation comes back and continues to the golden turn 2', { skip, timeout: 120000 }, async () => {
   const conv = rt.newConversation();
   await rt.ask(conv, 'What is shown in this image?', { image: image(), generation: { max_new_tokens: 24 } }).promise;
   const saved = JSON.parse(JSON.stringify(conv.chat.save()));  // as stored with the case
@@ -96,7 +96,7 @@ test('a saved conversation comes back and continues to the golden turn 2', { ski
   back.free();
 });
 
-test('text-only prompt reproduces the golden continuation', { skip }, async () => {
+test('text-only prompt reproduces the golden continuation', { skip, timeout: 120000 }, async () => {
   const conv = rt.newConversation();
   const r = await rt.ask(conv, 'Draft an endoscopy report.', { generation: { max_new_tokens: 24 } }).promise;
   assert.deepEqual(conv.chat.tokens().slice(0, golden.text_only_ids.length), golden.text_only_ids);
@@ -104,7 +104,7 @@ test('text-only prompt reproduces the golden continuation', { skip }, async () =
   conv.free();
 });
 
-test('turn-1 logits match the oracle (token_type_ids honoured)', { skip }, async () => {
+test('turn-1 logits match the oracle (token_type_ids honoured)', { skip, timeout: 120000 }, async () => {
   const conv = rt.newConversation();
   conv.chat.ask('What is shown in this image?', { image: true });
   conv.imageKey = 'golden';
@@ -118,7 +118,7 @@ test('turn-1 logits match the oracle (token_type_ids honoured)', { skip }, async
   conv.free();
 });
 
-test('cancel mid-answer stops generation and the chat continues consistently', { skip }, async () => {
+test('cancel mid-answer stops generation and the chat continues consistently', { skip, timeout: 120000 }, async () => {
   const conv = rt.newConversation();
   let job;
   const seen = [];
@@ -137,7 +137,7 @@ test('cancel mid-answer stops generation and the chat continues consistently', {
   conv.free();
 });
 
-test('editing questions: the cache is cut to before the edited turn, the image is reused', { skip }, async () => {
+test('editing questions: the cache is cut to before the edited turn, the image is reused', { skip, timeout: 120000 }, async () => {
   const conv = rt.newConversation();
   await rt.ask(conv, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 3 } }).promise;
   const turn1Length = conv.chat.tokens().length;  // turn-1 prompt + its 3 answer tokens
@@ -163,7 +163,7 @@ test('editing questions: the cache is cut to before the edited turn, the image i
   conv.free();
 });
 
-test('switching image starts the conversation over on the new image', { skip }, async () => {
+test('switching image starts the conversation over on the new image', { skip, timeout: 120000 }, async () => {
   const conv = rt.newConversation();
   await rt.ask(conv, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 5 } }).promise;
   await rt.ask(conv, 'Is it bleeding?', { generation: { max_new_tokens: 5 } }).promise;
@@ -177,7 +177,7 @@ test('switching image starts the conversation over on the new image', { skip }, 
   conv.free();
 });
 
-test('classification: probabilities sum to 1 and follow the logits', { skip }, async () => {
+test('classification: probabilities sum to 1 and follow the logits', { skip, timeout: 120000 }, async () => {
   // Single-token answers without an end token: each probability must equal the
   // next-token softmax restricted to the label tokens.
   const piece = (id) => rt.tokenizer.piece(id).replace(/^\u2581/, ' ');
@@ -205,7 +205,7 @@ test('classification: probabilities sum to 1 and follow the logits', { skip }, a
   assert.equal(rt.stats.decoderRuns - decodesBefore, 1 + multi.labels.length);
 });
 
-test('jobs queue instead of failing, and a failed step loses nothing', { skip }, async () => {
+test('jobs queue instead of failing, and a failed step loses nothing', { skip, timeout: 120000 }, async () => {
   const conv = rt.newConversation();
   // Two jobs at once: the second waits for the first.
   const a = rt.ask(conv, 'What is shown in this image?', { image: image(), generation: { max_new_tokens: 24 } });
@@ -239,7 +239,7 @@ test('jobs queue instead of failing, and a failed step loses nothing', { skip },
   conv.free();
 });
 
-test('WebGPU missing (Node): falls back to the WASM EP and says so', { skip }, async () => {
+test('WebGPU missing (Node): falls back to the WASM EP and says so', { skip, timeout: 120000 }, async () => {
   const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
   const fallback = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['webgpu', 'wasm'] });
   try {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ROOT, TINY, golden, loadCore } from './assistant_helpers.mjs';
 
 const { core, why } = await loadCore();
-const opts = { skip: core ? false : why };
+const opts = { skip: core ? false : why, timeout: 30000 };
 
 test('tokenizer (wasm) reproduces golden prompt ids', opts, () => {
   const tok = core.tokenizer(fs.readFileSync(path.join(TINY, 'checkpoint/tokenizer.model')));

@@ -11,7 +11,7 @@ const pkg = {
   graphPath: (g, v) => (v === 'q4' ? `onnx/${g}_q4.onnx` : null),
 };
 
-test('no WebGPU: WASM with a reason', async () => {
+test('no WebGPU: WASM with a reason', { timeout: 10000 }, async () => {
   const probe = await probeWebGpu({});
   assert.equal(probe.adapter, null);
   const plan = planExecution(probe, pkg, 'q4');
@@ -21,14 +21,14 @@ test('no WebGPU: WASM with a reason', async () => {
   assert.match(noAdapter.reason, /no GPU adapter/);
 });
 
-test('adapter too small for the weights: WASM, naming the file', () => {
+test('adapter too small for the weights: WASM, naming the file', { timeout: 10000 }, () => {
   const adapter = { features: new Set(), limits: { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 30 } };
   const plan = planExecution({ adapter }, pkg, 'q4');
   assert.deepEqual(plan.executionProviders, ['wasm']);
   assert.match(plan.notices[0], /3072 MiB.*1024 MiB.*decoder_model_merged_q4\.onnx_data/);
 });
 
-test('big adapter: WebGPU first; fp16 without shader-f16 falls back to the f32 variant', () => {
+test('big adapter: WebGPU first; fp16 without shader-f16 falls back to the f32 variant', { timeout: 10000 }, () => {
   const adapter = { features: new Set(), limits: { maxBufferSize: 2 ** 34, maxStorageBufferBindingSize: 2 ** 34 } };
   const plan = planExecution({ adapter }, pkg, 'fp16');
   assert.deepEqual(plan.executionProviders, ['webgpu', 'wasm']);

@@ -15,7 +15,7 @@ after(() => fs.rmSync(pkg, { recursive: true, force: true }));
 // Turn 2 continues turn 1's cache: it feeds the last generated token (never fed in turn 1) + the new turn.
 const turn2Tokens = () => GOLDEN.turn2_prompt_ids.slice(GOLDEN.turn1_ids.length + GOLDEN.turn1_greedy_ids.length - 1);
 
-test('fp32 image features and turn-1 logits match transformers', async () => {
+test('fp32 image features and turn-1 logits match transformers', { timeout: 120000 }, async () => {
   const r = await PackageRunner.load(pkg, 'fp32');
   const px = gold('pixel_values.npy');
   const feats = await r.imageFeatures(px.data, px.shape);
@@ -26,7 +26,7 @@ test('fp32 image features and turn-1 logits match transformers', async () => {
   assert.ok(d <= 1e-3, `turn-1 logits differ by ${d}`);
 });
 
-test('fp32 greedy: turn 1, turn 2 through the KV cache, text-only', async () => {
+test('fp32 greedy: turn 1, turn 2 through the KV cache, text-only', { timeout: 120000 }, async () => {
   const r = await PackageRunner.load(pkg, 'fp32');
   const px = gold('pixel_values.npy');
   const feats = await r.imageFeatures(px.data, px.shape);
@@ -40,7 +40,7 @@ test('fp32 greedy: turn 1, turn 2 through the KV cache, text-only', async () => 
 });
 
 // decoder_token_types has a required num_logits_to_keep (PackageRunner.greedy above already asks for 1 row).
-test('num_logits_to_keep: last rows identical to the full logits, shapes right, fp32 and q4', async () => {
+test('num_logits_to_keep: last rows identical to the full logits, shapes right, fp32 and q4', { timeout: 120000 }, async () => {
   const px = gold('pixel_values.npy');
   const S = GOLDEN.turn1_ids.length, V = 1024;
   for (const variant of ['fp32', 'q4']) {
@@ -72,7 +72,7 @@ test('num_logits_to_keep: last rows identical to the full logits, shapes right, 
   assert.ok(!plain.decoder.inputNames.includes('num_logits_to_keep'));
 });
 
-test('token_type_ids matter: without them the image prompt does not match', async () => {
+test('token_type_ids matter: without them the image prompt does not match', { timeout: 120000 }, async () => {
   const r = await PackageRunner.load(pkg, 'fp32', { tokenTypes: false });
   const px = gold('pixel_values.npy');
   const logits = await r.step(GOLDEN.turn1_ids, await r.imageFeatures(px.data, px.shape));
@@ -82,7 +82,7 @@ test('token_type_ids matter: without them the image prompt does not match', asyn
 
 // Floors measured on this random tiny model (hidden 64, min top-1/top-2 margin 3.6e-4, so 4-bit noise
 // flips many argmaxes): top-1 0.41 (turn 1), 0.47 (text-only), image-feature cosine 0.9939 at block 32.
-test('q4: top-1 agreement and image-feature cosine stay above measured floors', async () => {
+test('q4: top-1 agreement and image-feature cosine stay above measured floors', { timeout: 120000 }, async () => {
   const r = await PackageRunner.load(pkg, 'q4');
   const px = gold('pixel_values.npy');
   const feats = await r.imageFeatures(px.data, px.shape);
@@ -101,7 +101,7 @@ test('q4: top-1 agreement and image-feature cosine stay above measured floors', 
   assert.ok(t0 >= 0.4, `text-only top-1 agreement ${t0}`);
 });
 
-test('batch of two with left padding: each row equals its unpadded golden run', async () => {
+test('batch of two with left padding: each row equals its unpadded golden run', { timeout: 120000 }, async () => {
   const ort = (await import('onnxruntime-node')).default;
   const m = JSON.parse(fs.readFileSync(path.join(pkg, 'manifest.json'), 'utf8'));
   const c = m.model, V = c.vocab_size;

@@ -41,7 +41,7 @@ const TURN1 = `async function turn1(ort, base, variant, ids, px, pxShape, opts) 
     last: Array.from(await last.logits.getData()), lastDims: last.logits.dims };
 }`;
 
-test('WASM EP (onnxruntime-web in Node): fp32 matches golden', async () => {
+test('WASM EP (onnxruntime-web in Node): fp32 matches golden', { timeout: 180000 }, async () => {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   const load = async (p) => fs.readFileSync(p);

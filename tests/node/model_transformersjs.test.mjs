@@ -21,13 +21,13 @@ after(() => fs.rmSync(pkg, { recursive: true, force: true }));
 const ids = (a) => new Tensor('int64', BigInt64Array.from(a.map(BigInt)), [1, a.length]);
 const ones = (n) => new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
 
-test('config.json carries the grounding convention the runtime reads', () => {
+test('config.json carries the grounding convention the runtime reads', { timeout: 120000 }, () => {
   const config = JSON.parse(fs.readFileSync(path.join(pkg, 'config.json'), 'utf8'));
   assert.deepEqual(config.endoscribe, { grounding: GROUNDING });
   assert.deepEqual(groundingConfig({ config }), { format: 'normalized_1000', order: 'yxyx', regionInput: 'both' });
 });
 
-test('tokenizer.json tokenizes the golden prompts like SentencePiece', async () => {
+test('tokenizer.json tokenizes the golden prompts like SentencePiece', { timeout: 120000 }, async () => {
   const tok = await AutoTokenizer.from_pretrained(pkg);
   assert.deepEqual(Array.from(tok(GOLDEN.turn1_text).input_ids.data, Number), GOLDEN.turn1_ids);
   assert.deepEqual(Array.from(tok(GOLDEN.turn2_text, { add_special_tokens: false }).input_ids.data, Number),
@@ -35,7 +35,7 @@ test('tokenizer.json tokenizes the golden prompts like SentencePiece', async () 
   assert.equal(tok.decode(GOLDEN.turn1_greedy_ids), GOLDEN.turn1_greedy_text);
 });
 
-test('AutoProcessor (chat template + image) builds the golden prompt and pixel values', async () => {
+test('AutoProcessor (chat template + image) builds the golden prompt and pixel values', { timeout: 120000 }, async () => {
   const p = await AutoProcessor.from_pretrained(pkg);
   const text = p.apply_chat_template([{ role: 'user', content: '<start_of_image>What is shown in this image?' }],
     { add_generation_prompt: true });
@@ -45,7 +45,7 @@ test('AutoProcessor (chat template + image) builds the golden prompt and pixel v
   assert.ok(maxAbsDiff(inp.pixel_values.data, readNpy(path.join(FIXTURE, 'golden/pixel_values.npy')).data) < 1e-5);
 });
 
-test('fp32: text-only greedy equals golden; image prompt equals our causal decoder', async () => {
+test('fp32: text-only greedy equals golden; image prompt equals our causal decoder', { timeout: 120000 }, async () => {
   const model = await Gemma3ForConditionalGeneration.from_pretrained(pkg, { dtype: 'fp32', device: 'cpu' });
   const t = GOLDEN.text_only_ids;
   const out = await model.generate({ input_ids: ids(t), attention_mask: ones(t.length), max_new_tokens: 24,
@@ -62,7 +62,7 @@ test('fp32: text-only greedy equals golden; image prompt equals our causal decod
   await model.dispose();
 });
 
-test('q4 loads and generates the same tokens as our q4 graphs', async () => {
+test('q4 loads and generates the same tokens as our q4 graphs', { timeout: 120000 }, async () => {
   const model = await Gemma3ForConditionalGeneration.from_pretrained(pkg, { dtype: 'q4', device: 'cpu' });
   const t = GOLDEN.text_only_ids;
   const out = await model.generate({ input_ids: ids(t), attention_mask: ones(t.length), max_new_tokens: 12,

@@ -77,7 +77,7 @@ function load() {
   return { g, compat: context.EndoScribeWebGPUCompat };
 }
 
-test('installs every fix when WebGPU is present', () => {
+test('installs every fix when WebGPU is present', { timeout: 10000 }, () => {
   const { compat } = load();
   for (const fix of ['beginRenderPass', 'createRenderPipeline', 'createComputePipeline', 'createBindGroup',
     'requestDevice', 'getPreferredFormat', 'configure', 'dispatch', 'dispatchIndirect']) {
@@ -85,19 +85,19 @@ test('installs every fix when WebGPU is present', () => {
   }
 });
 
-test('installing twice wraps nothing twice', () => {
+test('installing twice wraps nothing twice', { timeout: 10000 }, () => {
   const { g, compat } = load();
   const again = compat.install(g);
   assert.deepEqual(Array.from(again), []);
 });
 
-test('does nothing and throws nothing without WebGPU', () => {
+test('does nothing and throws nothing without WebGPU', { timeout: 10000 }, () => {
   const context = vm.createContext({ navigator: {} });
   vm.runInContext(source, context);
   assert.equal(context.EndoScribeWebGPUCompat.applied, undefined);
 });
 
-test('render pass: loadValue colour becomes loadOp clear + clearValue', () => {
+test('render pass: loadValue colour becomes loadOp clear + clearValue', { timeout: 10000 }, () => {
   const { g } = load();
   const view = { id: 'view' };
   const color = { r: 0.1, g: 0.2, b: 0.3, a: 1 };
@@ -117,7 +117,7 @@ test('render pass: loadValue colour becomes loadOp clear + clearValue', () => {
   assert.ok(!('depthStencilAttachment' in desc));
 });
 
-test('render pass: load, missing storeOp and depth/stencil values', () => {
+test('render pass: load, missing storeOp and depth/stencil values', { timeout: 10000 }, () => {
   const { g } = load();
   new g.GPUCommandEncoder().beginRenderPass({
     colorAttachments: [{ view: 1, storeOp: undefined, loadValue: 'load' }],
@@ -134,14 +134,14 @@ test('render pass: load, missing storeOp and depth/stencil values', () => {
   assert.ok(!('depthLoadValue' in ds) && !('stencilLoadValue' in ds));
 });
 
-test('render pass: already-modern descriptors pass through unchanged', () => {
+test('render pass: already-modern descriptors pass through unchanged', { timeout: 10000 }, () => {
   const { compat } = load();
   const a = { view: 1, loadOp: 'clear', clearValue: [0, 0, 0, 1], storeOp: 'store' };
   const out = compat.fixRenderPassDescriptor({ colorAttachments: [a] });
   assert.equal(out.colorAttachments[0], a);
 });
 
-test('pipelines without a layout get layout auto; explicit layouts are kept', () => {
+test('pipelines without a layout get layout auto; explicit layouts are kept', { timeout: 10000 }, () => {
   const { g } = load();
   const dev = new g.GPUDevice();
   dev.createRenderPipeline({ label: undefined, layout: undefined, vertex: {} });
@@ -154,12 +154,12 @@ test('pipelines without a layout get layout auto; explicit layouts are kept', ()
   assert.equal(pipes[2][1].layout, explicit);
 });
 
-test('getPreferredFormat comes from navigator.gpu.getPreferredCanvasFormat', () => {
+test('getPreferredFormat comes from navigator.gpu.getPreferredCanvasFormat', { timeout: 10000 }, () => {
   const { g } = load();
   assert.equal(new g.GPUCanvasContext().getPreferredFormat({}), 'rgba8unorm');
 });
 
-test('dispatch and dispatchIndirect map to dispatchWorkgroups*', () => {
+test('dispatch and dispatchIndirect map to dispatchWorkgroups*', { timeout: 10000 }, () => {
   const { g } = load();
   const pass = new g.GPUComputePassEncoder();
   pass.dispatch(4, 2, 1);
@@ -168,7 +168,7 @@ test('dispatch and dispatchIndirect map to dispatchWorkgroups*', () => {
     [['dispatchWorkgroups', 4, 2, 1], ['dispatchWorkgroupsIndirect', 'buf', 16]]);
 });
 
-test('requestDevice drops limits the adapter does not know', async () => {
+test('requestDevice drops limits the adapter does not know', { timeout: 10000 }, async () => {
   const { g } = load();
   const dev = await new g.GPUAdapter().requestDevice({
     requiredLimits: { maxTextureDimension2D: 8192, maxInterStageShaderComponents: 60, maxBindGroups: undefined },
@@ -178,7 +178,7 @@ test('requestDevice drops limits the adapter does not know', async () => {
   assert.deepEqual({ ...desc.requiredLimits }, { maxTextureDimension2D: 8192 });
 });
 
-test('bind group: WGPU_WHOLE_SIZE read as 2^64-1 becomes "whole buffer"', () => {
+test('bind group: WGPU_WHOLE_SIZE read as 2^64-1 becomes "whole buffer"', { timeout: 10000 }, () => {
   const { g } = load();
   const whole = 0xFFFFFFFF * 0x100000000 + 0xFFFFFFFF;
   new g.GPUDevice().createBindGroup({ layout: {}, entries: [
@@ -191,7 +191,7 @@ test('bind group: WGPU_WHOLE_SIZE read as 2^64-1 becomes "whole buffer"', () => 
   assert.equal(desc.entries[2].resource, 'sampler');
 });
 
-test('configure: size goes to the canvas, compositingAlphaMode becomes alphaMode', () => {
+test('configure: size goes to the canvas, compositingAlphaMode becomes alphaMode', { timeout: 10000 }, () => {
   const { g } = load();
   const ctx = new g.GPUCanvasContext();
   ctx.configure({ device: {}, format: 'bgra8unorm', usage: 16, size: [640, 480], compositingAlphaMode: 'opaque' });
