@@ -148,6 +148,9 @@ describe('layout', { skip: skip || false, timeout: 300000 }, () => {
     const [x, y, w, h] = s.widgets[name];
     const cx = x + w / 2, cy = y + h / 2;
     await page.mouse.move(cx, cy);
+    // The pointer says the bar can be dragged.
+    const cursor = dx !== 0 ? 'ew-resize' : 'ns-resize';
+    await page.waitForFunction((c) => document.getElementById('canvas').style.cursor === c, cursor, { timeout: 5000, polling: 50 });
     await page.mouse.down();
     await page.mouse.move(cx + dx, cy + dy, { steps: 8 });
     await page.mouse.up();
