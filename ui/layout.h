@@ -25,7 +25,7 @@ constexpr float kMinViewerWidth = 320.0f;
 constexpr float kMinViewerHeight = 180.0f;
 constexpr float kMinSideWidth = 240.0f, kNarrowSideWidth = 200.0f, kMaxSideWidth = 760.0f;
 constexpr float kMinThumbStrip = 72.0f, kMaxThumbStrip = 260.0f;
-constexpr float kDefaultSideWidth = 340.0f, kDefaultThumbStrip = 140.0f;
+constexpr float kDefaultSideWidth = 360.0f, kDefaultThumbStrip = 140.0f;
 
 // What the user chose; compute_layout clamps it to the canvas.
 struct LayoutSizes {

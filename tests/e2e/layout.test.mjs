@@ -4,7 +4,7 @@
 // two sides), the demo lesion is on screen and its pixels are the image's,
 // dragging a splitter moves the viewer and Fit follows (and the size survives
 // a reload), the side panel toggle gives the viewer the room, Escape closes a
-// popup, and a long file name is shortened with the full name in a tooltip.
+// popup (and only that), and a long file name is shortened with the full name in a tooltip.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, saveArtifact, missingPrerequisites } from './harness.mjs';
@@ -148,6 +148,9 @@ describe('layout', { skip: skip || false, timeout: 300000 }, () => {
     const [x, y, w, h] = s.widgets[name];
     const cx = x + w / 2, cy = y + h / 2;
     await page.mouse.move(cx, cy);
+    // The pointer says the bar can be dragged.
+    const cursor = dx !== 0 ? 'ew-resize' : 'ns-resize';
+    await page.waitForFunction((c) => document.getElementById('canvas').style.cursor === c, cursor, { timeout: 5000, polling: 50 });
     await page.mouse.down();
     await page.mouse.move(cx + dx, cy + dy, { steps: 8 });
     await page.mouse.up();
@@ -199,12 +202,29 @@ describe('layout', { skip: skip || false, timeout: 300000 }, () => {
         await click(page, 'side_toggle');
         s = await settled(page, (t) => t.viewer_rect[2] === dragged[2], 'the panel shown again');
 
-        // Escape closes an open combo (the label picker) and leaves the rest.
+        // Escape closes an open combo (the label picker) and does nothing
+        // else: the box just drawn stays selected; the next Escape deselects it.
+        const annotation = () => page.evaluate(() => window.endoscribe.annotation.state());
+        await click(page, 'tool_Box');
+        await settled(page, () => true);
+        const [vx, vy] = s.viewer_rect;
+        await page.mouse.move(vx + 40, vy + 40);
+        await page.mouse.down();
+        await page.mouse.move(vx + 140, vy + 110, { steps: 6 });
+        await page.mouse.up();
+        await settled(page, () => true);
+        const drawn = (await annotation()).selected;
+        assert.ok(drawn > 0, `${label}: a box drawn and selected`);
         await click(page, 'label');
         s = await settled(page, (t) => t.windows.some((w) => w.name.startsWith('##Combo')), 'the label list');
         saveArtifact(`layout-${label}-popup.png`, await page.screenshot());
         await page.keyboard.press('Escape');
         s = await settled(page, (t) => !t.windows.some((w) => w.name.startsWith('##Combo')), 'the popup closed by Escape');
+        assert.equal((await annotation()).selected, drawn, `${label}: the Escape that closed the popup kept the selection`);
+        await page.mouse.move(vx + 200, vy + 200);
+        await page.keyboard.press('Escape');
+        await settled(page, () => true);
+        assert.equal((await annotation()).selected, 0, `${label}: a second Escape deselects`);
 
         // The splitter sizes are the user's: they survive a reload.
         await page.reload();
