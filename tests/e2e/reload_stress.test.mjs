@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir, freeViewerPoint } from './harness.mjs';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir } from './harness.mjs';
 
 const skip = missingPrerequisites();
 if (skip) console.log(`# skipping e2e reload stress test: ${skip}`);
@@ -51,16 +51,19 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
   async function boxTool() {
     await page.evaluate(() => window.endoscribe.module().ccall('es_annui_set_tool', 'number', ['string'], ['Box']));
   }
-  // A drag start inside the image, clear of windows, somewhere random.
+  // A drag start inside the image, clear of windows (start and end), at random.
   async function dragStart() {
     const s = await appState();
     const [vx, vy, vw, vh] = s.viewer_rect;
     const img = s.images[s.current];
-    const ix0 = s.view.offset_x, iy0 = s.view.offset_y;
-    const iw = img.width * s.view.scale, ih = img.height * s.view.scale;
-    const x0 = Math.max(vx, ix0) + 10, y0 = Math.max(vy, iy0) + 10;
-    const x1 = Math.min(vx + vw, ix0 + iw) - 70, y1 = Math.min(vy + vh, iy0 + ih) - 50;
-    return freeViewerPoint(s, [x0 + rnd() * (x1 - x0), y0 + rnd() * (y1 - y0)]);
+    const x0 = Math.max(vx, s.view.offset_x) + 6, y0 = Math.max(vy, s.view.offset_y) + 6;
+    const x1 = Math.min(vx + vw, s.view.offset_x + img.width * s.view.scale) - 70;
+    const y1 = Math.min(vy + vh, s.view.offset_y + img.height * s.view.scale) - 55;
+    const free = (x, y) => !s.windows.some(({ rect: [wx, wy, ww, wh] }) => x >= wx - 2 && y >= wy - 2 && x < wx + ww + 2 && y < wy + wh + 2);
+    const spots = [];
+    for (let y = y0; y < y1; y += 6) for (let x = x0; x < x1; x += 6) if (free(x, y) && free(x + 64, y + 50)) spots.push([x, y]);
+    assert.ok(spots.length > 20, `room to draw: ${JSON.stringify(s.windows)}`);
+    return spots[Math.floor(rnd() * spots.length)];
   }
   async function drawBox() {
     const n = (await boxes()).length;
@@ -69,7 +72,11 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
     await page.mouse.down();
     await page.mouse.move(x + 20 + rnd() * 40, y + 15 + rnd() * 30, { steps: 3 });
     await page.mouse.up();
-    const b = await waitFor(async () => { const v = await boxes(); return v.length === n + 1 && v; }, 'the box to be accepted');
+    const b = await waitFor(async () => { const v = await boxes(); return v.length === n + 1 && v; }, 'the box to be accepted')
+      .catch(async (e) => {
+        saveArtifact('reload-stress-no-box.png', await page.screenshot());
+        throw new Error(`${e.message}: drag from (${x}, ${y}); ${JSON.stringify(await annState())}`);
+      });
     return b[n];
   }
 
