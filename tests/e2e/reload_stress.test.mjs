@@ -99,15 +99,56 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
     const caseId = await page.evaluate(() => window.endoscribe.cases.current.id);
     const expected = [];
     const modes = { accepted: 0, later: 0, drag: 0, undo: 0 };
+    // After a reload: the same case, never the demo, exactly the accepted boxes.
+    async function checkRestored(r) {
+      const cur = await page.evaluate(() => window.endoscribe.cases.current);
+      assert.ok(cur && cur.id === caseId && !cur.readOnly, `reload ${r}: the saved case came back (got ${JSON.stringify(cur)})`);
+      const s = await appState();
+      assert.notEqual(s.case, 'Demo case (synthetic)', `reload ${r}: not the demo`);
+      assert.deepEqual(s.images.map((i) => i.name), [IMAGE], `reload ${r}: the case's image`);
+      const got = await boxes();
+      if (JSON.stringify(got) !== JSON.stringify(expected)) {
+        saveArtifact('reload-stress-failed.png', await page.screenshot());
+        assert.deepEqual(got, expected, `reload ${r} (seed ${SEED}): the accepted boxes`);
+      }
+    }
     const t0 = Date.now();
     for (let r = 0; r < RELOADS; r++) {
       await boxTool();
       const roll = rnd();
       let dragging = false;
       if (roll < 0.3) {
-        // Right as the change is accepted: its save has only just started.
-        expected.push(await drawBox());
+        // The page reloads itself in the very frame that accepts the change:
+        // its IndexedDB write has at most just started.
+        const n = (await boxes()).length;
+        const [x, y] = await dragStart();
+        await page.mouse.move(x, y);
+        await page.mouse.down();
+        await page.mouse.move(x + 20 + rnd() * 40, y + 15 + rnd() * 30, { steps: 3 });
+        await page.evaluate((image) => {
+          const count = () => (window.endoscribe.annotation.state().images[image]?.annotations || []).length;
+          const n0 = count();
+          const watch = () => {
+            if (count() > n0) {
+              window.__accepted = window.endoscribe.annotation.state().images[image].annotations[n0].bounds;
+              sessionStorage.setItem('accepted', JSON.stringify(window.__accepted));
+              location.reload();
+            } else {
+              requestAnimationFrame(watch);
+            }
+          };
+          sessionStorage.removeItem('accepted');
+          requestAnimationFrame(watch);
+        }, IMAGE);
+        await Promise.all([page.waitForEvent('load'), page.mouse.up()]);
+        await loaded();
+        const got = JSON.parse(await page.evaluate(() => sessionStorage.getItem('accepted')));
+        assert.ok(got, `reload ${r}: the box was accepted before the reload`);
+        assert.equal(n, expected.length);
+        expected.push(got);
         modes.accepted++;
+        await checkRestored(r);
+        continue;
       } else if (roll < 0.65) {
         const n = 1 + Math.floor(rnd() * 3);
         for (let k = 0; k < n; k++) expected.push(await drawBox());
@@ -140,16 +181,7 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
         await page.mouse.up();
       }
       await loaded();
-      const cur = await page.evaluate(() => window.endoscribe.cases.current);
-      assert.ok(cur && cur.id === caseId && !cur.readOnly, `reload ${r}: the saved case came back (got ${JSON.stringify(cur)})`);
-      const s = await appState();
-      assert.notEqual(s.case, 'Demo case (synthetic)', `reload ${r}: not the demo`);
-      assert.deepEqual(s.images.map((i) => i.name), [IMAGE], `reload ${r}: the case's image`);
-      const got = await boxes();
-      if (JSON.stringify(got) !== JSON.stringify(expected)) {
-        saveArtifact('reload-stress-failed.png', await page.screenshot());
-        assert.deepEqual(got, expected, `reload ${r} (seed ${SEED}): the accepted boxes`);
-      }
+      await checkRestored(r);
     }
     const seconds = (Date.now() - t0) / 1000;
     console.log(`# ${RELOADS} reloads in ${seconds.toFixed(0)} s (${JSON.stringify(modes)}); ${expected.length} boxes at the end`);
