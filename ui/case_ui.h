@@ -34,7 +34,4 @@ CaseUi& case_ui();
 // Menu action for web/annotation/case_session.js ("new", "switch", "rename", ...).
 void case_js_action(const char* name, const std::string& arg = "");
 
-// Safe for a file name: letters, digits, '.', '_', '-' kept; others become '-'.
-std::string case_file_name(const std::string& name);
-
 }  // namespace esui

@@ -12,7 +12,9 @@ GpuTexture* create_gpu_texture(WGPUDevice device, WGPUQueue queue, int width, in
     td.format = WGPUTextureFormat_RGBA8Unorm;
     td.mipLevelCount = 1;
     td.sampleCount = 1;
+    static uint64_t next_serial = 0;
     auto* t = new GpuTexture();
+    t->serial = ++next_serial;
     t->texture = wgpuDeviceCreateTexture(device, &td);
     t->view = wgpuTextureCreateView(t->texture, nullptr);
     t->width = width;

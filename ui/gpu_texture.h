@@ -12,6 +12,7 @@ struct GpuTexture {
     WGPUBindGroup imgui_bind_group = nullptr;  // made lazily by the ImGui renderer
     int width = 0;
     int height = 0;
+    uint64_t serial = 0;  // unique per texture made: a freed texture's address may come back
 };
 
 // Creates a sampled RGBA8 texture and uploads `rgba` (width*height*4 bytes).

@@ -82,7 +82,7 @@ void ImageRenderer::draw(const ImageDraw& d, WGPURenderPassEncoder pass, int fb_
     int cx0 = std::max(0, d.clip_x), cy0 = std::max(0, d.clip_y);
     int cx1 = std::min(fb_width, d.clip_x + d.clip_w), cy1 = std::min(fb_height, d.clip_y + d.clip_h);
     if (cx1 <= cx0 || cy1 <= cy0) return;
-    if (group_texture_ != d.texture) {
+    if (group_serial_ != d.texture->serial) {
         if (group_) wgpuBindGroupRelease(group_);
         WGPUBindGroupEntry e[3] = {};
         e[0].binding = 0;
@@ -97,7 +97,7 @@ void ImageRenderer::draw(const ImageDraw& d, WGPURenderPassEncoder pass, int fb_
         bd.entryCount = 3;
         bd.entries = e;
         group_ = wgpuDeviceCreateBindGroup(device_, &bd);
-        group_texture_ = d.texture;
+        group_serial_ = d.texture->serial;
     }
     const es::Levels lv = d.levels.sanitized();
     const float u[12] = {d.x0, d.y0, d.x1, d.y1,

@@ -29,7 +29,7 @@ private:
     WGPUBuffer uniforms_ = nullptr;
     WGPUSampler sampler_ = nullptr;
     WGPUBindGroup group_ = nullptr;
-    GpuTexture* group_texture_ = nullptr;  // texture group_ was made for
+    uint64_t group_serial_ = 0;  // GpuTexture::serial of the texture group_ was made for
 };
 
 }  // namespace esui

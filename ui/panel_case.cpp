@@ -23,20 +23,6 @@ void case_js_action(const char* name, const std::string& arg) {
            name, arg.c_str());
 }
 
-std::string case_file_name(const std::string& name) {
-    std::string out;
-    for (unsigned char c : name) {
-        const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                          c == '_' || c == '-';
-        if (keep) out += char(c);
-        else if (out.empty() || out.back() != '-') out += '-';
-    }
-    while (!out.empty() && (out.back() == '-' || out.back() == '.')) out.pop_back();
-    while (!out.empty() && (out.front() == '-' || out.front() == '.')) out.erase(out.begin());
-    if (out.size() > 80) out.resize(80);
-    return out.empty() ? "case" : out;
-}
-
 // A name cut to `max` characters with "..." (whole UTF-8 characters).
 static std::string shortened(const std::string& s, size_t max) {
     if (s.size() <= max) return s;

@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir, freeViewerPoint } from './harness.mjs';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir } from './harness.mjs';
 
 const skip = missingPrerequisites();
 if (skip) console.log(`# skipping e2e reload stress test: ${skip}`);
@@ -51,16 +51,19 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
   async function boxTool() {
     await page.evaluate(() => window.endoscribe.module().ccall('es_annui_set_tool', 'number', ['string'], ['Box']));
   }
-  // A drag start inside the image, clear of windows, somewhere random.
+  // A drag start inside the image, clear of windows (start and end), at random.
   async function dragStart() {
     const s = await appState();
     const [vx, vy, vw, vh] = s.viewer_rect;
     const img = s.images[s.current];
-    const ix0 = s.view.offset_x, iy0 = s.view.offset_y;
-    const iw = img.width * s.view.scale, ih = img.height * s.view.scale;
-    const x0 = Math.max(vx, ix0) + 10, y0 = Math.max(vy, iy0) + 10;
-    const x1 = Math.min(vx + vw, ix0 + iw) - 70, y1 = Math.min(vy + vh, iy0 + ih) - 50;
-    return freeViewerPoint(s, [x0 + rnd() * (x1 - x0), y0 + rnd() * (y1 - y0)]);
+    const x0 = Math.max(vx, s.view.offset_x) + 6, y0 = Math.max(vy, s.view.offset_y) + 6;
+    const x1 = Math.min(vx + vw, s.view.offset_x + img.width * s.view.scale) - 70;
+    const y1 = Math.min(vy + vh, s.view.offset_y + img.height * s.view.scale) - 55;
+    const free = (x, y) => !s.windows.some(({ rect: [wx, wy, ww, wh] }) => x >= wx - 2 && y >= wy - 2 && x < wx + ww + 2 && y < wy + wh + 2);
+    const spots = [];
+    for (let y = y0; y < y1; y += 6) for (let x = x0; x < x1; x += 6) if (free(x, y) && free(x + 64, y + 50)) spots.push([x, y]);
+    assert.ok(spots.length > 20, `room to draw: ${JSON.stringify(s.windows)}`);
+    return spots[Math.floor(rnd() * spots.length)];
   }
   async function drawBox() {
     const n = (await boxes()).length;
@@ -69,7 +72,11 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
     await page.mouse.down();
     await page.mouse.move(x + 20 + rnd() * 40, y + 15 + rnd() * 30, { steps: 3 });
     await page.mouse.up();
-    const b = await waitFor(async () => { const v = await boxes(); return v.length === n + 1 && v; }, 'the box to be accepted');
+    const b = await waitFor(async () => { const v = await boxes(); return v.length === n + 1 && v; }, 'the box to be accepted')
+      .catch(async (e) => {
+        saveArtifact('reload-stress-no-box.png', await page.screenshot());
+        throw new Error(`${e.message}: drag from (${x}, ${y}); ${JSON.stringify(await annState())}`);
+      });
     return b[n];
   }
 
@@ -92,15 +99,56 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
     const caseId = await page.evaluate(() => window.endoscribe.cases.current.id);
     const expected = [];
     const modes = { accepted: 0, later: 0, drag: 0, undo: 0 };
+    // After a reload: the same case, never the demo, exactly the accepted boxes.
+    async function checkRestored(r) {
+      const cur = await page.evaluate(() => window.endoscribe.cases.current);
+      assert.ok(cur && cur.id === caseId && !cur.readOnly, `reload ${r}: the saved case came back (got ${JSON.stringify(cur)})`);
+      const s = await appState();
+      assert.notEqual(s.case, 'Demo case (synthetic)', `reload ${r}: not the demo`);
+      assert.deepEqual(s.images.map((i) => i.name), [IMAGE], `reload ${r}: the case's image`);
+      const got = await boxes();
+      if (JSON.stringify(got) !== JSON.stringify(expected)) {
+        saveArtifact('reload-stress-failed.png', await page.screenshot());
+        assert.deepEqual(got, expected, `reload ${r} (seed ${SEED}): the accepted boxes`);
+      }
+    }
     const t0 = Date.now();
     for (let r = 0; r < RELOADS; r++) {
       await boxTool();
       const roll = rnd();
       let dragging = false;
       if (roll < 0.3) {
-        // Right as the change is accepted: its save has only just started.
-        expected.push(await drawBox());
+        // The page reloads itself in the very frame that accepts the change:
+        // its IndexedDB write has at most just started.
+        const n = (await boxes()).length;
+        const [x, y] = await dragStart();
+        await page.mouse.move(x, y);
+        await page.mouse.down();
+        await page.mouse.move(x + 20 + rnd() * 40, y + 15 + rnd() * 30, { steps: 3 });
+        await page.evaluate((image) => {
+          const count = () => (window.endoscribe.annotation.state().images[image]?.annotations || []).length;
+          const n0 = count();
+          const watch = () => {
+            if (count() > n0) {
+              window.__accepted = window.endoscribe.annotation.state().images[image].annotations[n0].bounds;
+              sessionStorage.setItem('accepted', JSON.stringify(window.__accepted));
+              location.reload();
+            } else {
+              requestAnimationFrame(watch);
+            }
+          };
+          sessionStorage.removeItem('accepted');
+          requestAnimationFrame(watch);
+        }, IMAGE);
+        await Promise.all([page.waitForEvent('load'), page.mouse.up()]);
+        await loaded();
+        const got = JSON.parse(await page.evaluate(() => sessionStorage.getItem('accepted')));
+        assert.ok(got, `reload ${r}: the box was accepted before the reload`);
+        assert.equal(n, expected.length);
+        expected.push(got);
         modes.accepted++;
+        await checkRestored(r);
+        continue;
       } else if (roll < 0.65) {
         const n = 1 + Math.floor(rnd() * 3);
         for (let k = 0; k < n; k++) expected.push(await drawBox());
@@ -133,16 +181,7 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
         await page.mouse.up();
       }
       await loaded();
-      const cur = await page.evaluate(() => window.endoscribe.cases.current);
-      assert.ok(cur && cur.id === caseId && !cur.readOnly, `reload ${r}: the saved case came back (got ${JSON.stringify(cur)})`);
-      const s = await appState();
-      assert.notEqual(s.case, 'Demo case (synthetic)', `reload ${r}: not the demo`);
-      assert.deepEqual(s.images.map((i) => i.name), [IMAGE], `reload ${r}: the case's image`);
-      const got = await boxes();
-      if (JSON.stringify(got) !== JSON.stringify(expected)) {
-        saveArtifact('reload-stress-failed.png', await page.screenshot());
-        assert.deepEqual(got, expected, `reload ${r} (seed ${SEED}): the accepted boxes`);
-      }
+      await checkRestored(r);
     }
     const seconds = (Date.now() - t0) / 1000;
     console.log(`# ${RELOADS} reloads in ${seconds.toFixed(0)} s (${JSON.stringify(modes)}); ${expected.length} boxes at the end`);
