@@ -17,7 +17,8 @@ struct Message {
     std::string details;   // technical detail (parser position, decoder reason, HTTP status); may be empty
     int count = 1;         // the same message again while it is shown counts here instead of stacking
     bool show_details = false;
-    int banner = -1;       // its place among the banners drawn this frame (0 = top), -1 when not drawn
+    int banner = -1;       // its place among the banners drawn this frame (0 = top), -1 when not drawn;
+                           // its controls are recorded as message_close_<index in Messages::all> etc.
 };
 
 struct Messages {

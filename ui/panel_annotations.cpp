@@ -136,9 +136,9 @@ static void draw_list(App& a, AnnotationUi& ui) {
         ImGui::ColorButton("##c", ImGui::ColorConvertU32ToFloat4(c), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
         ImGui::SameLine();
         char line[160];
-        std::snprintf(line, sizeof line, "#%llu %s %s%s", (unsigned long long)an.id, es::annotation_kind_name(an.kind),
-                      ui.label_name(an.label).c_str(),
-                      an.source == "sam" ? " (SAM)" : an.source == "assistant" ? " [AI suggestion]" : "");
+        std::snprintf(line, sizeof line, "#%llu %s%s %s%s", (unsigned long long)an.id,
+                      an.source == "assistant" ? "[AI] " : "", es::annotation_kind_name(an.kind),
+                      ui.label_name(an.label).c_str(), an.source == "sam" ? " (SAM)" : "");
         const std::string shown = ellipsize(line, ImGui::GetContentRegionAvail().x);
         if (ImGui::Selectable((shown + "##item").c_str(), ui.selected == an.id)) ui.selected = an.id;
         if (an.source == "assistant") {  // accepted from an AI answer: it stays marked as the model's

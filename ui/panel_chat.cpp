@@ -258,6 +258,7 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
                                 jnum(bx, "x2"), jnum(bx, "y2"));
             ImGui::SameLine();
             if (ImGui::SmallButton("Accept as annotation")) accept_box(a, int(i), int(b), bx);
+            a.record_widget(("asst_accept_box_" + std::to_string(i) + "_" + std::to_string(b)).c_str());
             if (ImGui::IsItemHovered())
                 ImGui::SetTooltip("Adds it to your annotations, marked as from an AI suggestion; check it first.");
             ImGui::PopID();

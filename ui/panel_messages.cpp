@@ -55,15 +55,17 @@ static void free_stretch(const Rect& v, float band_h, float& x0, float& x1) {
     }
 }
 
-// One banner; returns its height.
-static float draw_banner(App& a, Message& m, int slot, float x, float y, float w) {
+// One banner; returns its height. Its controls are recorded under the
+// message's index in Messages::all (message_close_<index>, ...), which stays
+// the same while banners above it come and go.
+static float draw_banner(App& a, Message& m, int slot, int index, float x, float y, float w) {
     const bool err = m.kind == Message::Error;
-    const std::string id = std::to_string(slot);
+    const std::string id = std::to_string(index);
     ImGui::SetNextWindowPos(ImVec2(x, y));
     ImGui::SetNextWindowSizeConstraints(ImVec2(w, 0), ImVec2(w, FLT_MAX));
     ImGui::PushStyleColor(ImGuiCol_WindowBg, err ? kErrorBg : kNoticeBg);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(10, 6));
-    ImGui::Begin(("##message" + id).c_str(), nullptr, kBannerFlags);
+    ImGui::Begin(("##message" + std::to_string(slot)).c_str(), nullptr, kBannerFlags);
     // Buttons on the right of the first line, the words to their left.
     const ImGuiStyle& st = ImGui::GetStyle();
     const float close_w = ImGui::GetFrameHeight();
@@ -144,7 +146,7 @@ void draw_message_banner(App& a) {
         if (m.shown_at < 0) m.shown_at = now;
         if (m.kind == Message::Notice) a.wake();  // keep frames coming so the notice can time out
         m.banner = shown;
-        y += draw_banner(a, m, shown, x, y, w) + 4;
+        y += draw_banner(a, m, shown, i, x, y, w) + 4;
         shown++;
     }
     const int more = int(live.size()) - shown;

@@ -18,7 +18,9 @@
 //                    images: [{name, format, width, height, texture_width, texture_height, downscaled}],
 //                    errors: [text], notices: [text] (plain words),
 //                    messages: [{kind, text, details, count, dismissed, details_shown,
-//                                banner (place among the banners shown, 0 = top; -1: not shown)}],
+//                                banner (place among the banners shown, 0 = top; -1: not shown)}]
+//                    (banner i's controls: widgets message_<i>, message_close_<i>, message_details_<i>,
+//                    i = the index in messages),
 //                    cursor: {x, y, r, g, b, a} | null,
 //                    widgets: {name: [x, y, w, h]}, windows: [{name, rect: [x, y, w, h]}] }
 //                  (CSS pixels; screen = offset + scale * image)

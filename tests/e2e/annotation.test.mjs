@@ -269,6 +269,9 @@ describe('annotation', { skip: skip || false, timeout: 240000 }, () => {
     const stats = await page.evaluate(() => window.endoscribe.annotation.segmentStats());
     assert.equal(stats.encodeMs.length, 1, 'the image was encoded again by the new model');
     saveArtifact('annotation-sam-switched.png', await page.screenshot());
+    // Errors stay until closed: close the banner (the wrong folder's) so the drawing below is not under it.
+    const shown = (await appState()).messages.map((m, i) => (m.kind === 'error' && m.banner >= 0 ? i : -1)).filter((i) => i >= 0);
+    for (const i of shown) await clickWidget(`message_close_${i}`);
   });
 
   it('draws a box and a polygon with the mouse; undo and redo every step', async () => {

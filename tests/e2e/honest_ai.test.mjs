@@ -105,6 +105,33 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
     const label = s.widgets.asst_answer_ai_0, warn = s.widgets.asst_chat_test_model_warning;
     assert.ok(warn[1] + warn[3] <= label[1], 'the warning heads the chat');
     saveArtifact('honest-ai-03-chat.png', await page.screenshot());
+  });
+
+  it('boxes from answers: dashed "AI" boxes with a legend; accepted ones keep an AI marker', async () => {
+    // The random model rarely writes a box, so the panels are handed a
+    // snapshot with one (what app_assistant.js pushes when an answer has a box).
+    await page.evaluate(() => {
+      const st = window.endoscribe.assistant.state();
+      st.messages = [];
+      st.turns = [{ question: 'Where is the polyp?', answer: 'polyp [120, 90, 330, 260]', done: true, reason: 'eos',
+        boxes: [{ x1: 120, y1: 90, x2: 330, y2: 260, label: 'polyp' }] }];
+      window.endoscribe.module().ccall('es_assistant_ui_state', null, ['string'], [JSON.stringify(st)]);
+    });
+    assert.ok(await widgetShown('ai_box_legend'));
+    let s = await appState();
+    const [lx, ly, lw, lh] = s.widgets.ai_box_legend;
+    const [vx, vy, vw, vh] = s.viewer_rect;
+    assert.ok(lx >= vx && ly >= vy && lx + lw <= vx + vw && ly + lh <= vy + vh, 'the legend lies in the viewer');
+    saveArtifact('honest-ai-04-box.png', await page.screenshot());
+    await click('asst_accept_box_0_0');
+    await waitFor(() => Object.values(window.endoscribe.annotation.state()?.images ?? {}).some((img) =>
+      img.annotations.some((a) => a.source === 'assistant' && a.kind === 'box')), null, 10000);
+    await widgetShown('ann_window');
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    s = await appState();
+    const marker = Object.keys(s.widgets).find((k) => k.startsWith('ann_ai_marker_'));
+    assert.ok(marker, `an AI marker in the annotation list: ${Object.keys(s.widgets).join(', ')}`);
+    saveArtifact('honest-ai-05-accepted.png', await page.screenshot());
     browser.assertClean();
   });
 });

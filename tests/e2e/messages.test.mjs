@@ -54,6 +54,8 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     await page.mouse.click(x + w / 2, y + h / 2);
   }
   const bannerOf = (s, re) => s.messages.find((m) => re.test(m.text));
+  // Banner controls are recorded under the message's index in state().messages.
+  const indexOf = (s, re) => s.messages.findIndex((m) => re.test(m.text));
 
   before(async () => {
     server = await startServer();
@@ -89,7 +91,7 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     // none of the floating windows (Annotations tools, Assistant).
     const viewer = s.viewer_rect;
     const others = s.windows.filter((w) => !w.name.startsWith('##message') && w.name !== '##region_catcher');
-    for (const slot of [kase.banner, jpeg.banner]) {
+    for (const slot of [indexOf(s, /bad-case\.json/), indexOf(s, /broken-scan\.jpg/)]) {
       const r = s.widgets[`message_${slot}`];
       assert.ok(r, `banner ${slot} recorded`);
       assert.ok(inside(r, viewer), `banner ${slot} ${JSON.stringify(r)} inside the viewer ${JSON.stringify(viewer)}`);
@@ -99,23 +101,23 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
       assert.ok(s.widgets[`message_close_${slot}`], 'close button');
       assert.ok(s.widgets[`message_details_${slot}`], 'details toggle');
     }
-    const [a, b] = [s.widgets[`message_${kase.banner}`], s.widgets[`message_${jpeg.banner}`]];
+    const [a, b] = [s.widgets[`message_${indexOf(s, /bad-case\.json/)}`], s.widgets[`message_${indexOf(s, /broken-scan\.jpg/)}`]];
     assert.ok(!overlap(a, b), 'banners stack without overlapping');
+    assert.equal(jpeg.banner, 0, 'the newest on top');
     saveArtifact('messages-01-two-banners.png', await page.screenshot());
   });
 
   it('Details shows the technical text; the close button dismisses one banner only', async () => {
     let s = await state();
-    const slot = bannerOf(s, /bad-case\.json/).banner;
+    const slot = indexOf(s, /bad-case\.json/);
     assert.equal(s.widgets[`message_details_text_${slot}`], undefined, 'details hidden at first');
     await click(`message_details_${slot}`);
     s = await waitState((t) => t.messages.some((m) => /bad-case\.json/.test(m.text) && m.details_shown), 'details shown');
-    const shown = bannerOf(s, /bad-case\.json/).banner;
-    assert.ok(s.widgets[`message_details_text_${shown}`], 'the details text is drawn');
-    assert.ok(s.widgets[`message_copy_${shown}`], 'with a Copy button');
+    assert.ok(s.widgets[`message_details_text_${slot}`], 'the details text is drawn');
+    assert.ok(s.widgets[`message_copy_${slot}`], 'with a Copy button');
     saveArtifact('messages-02-details.png', await page.screenshot());
 
-    const jpegSlot = bannerOf(s, /broken-scan\.jpg/).banner;
+    const jpegSlot = indexOf(s, /broken-scan\.jpg/);
     await click(`message_close_${jpegSlot}`);
     s = await waitState((t) => t.messages.find((m) => /broken-scan\.jpg/.test(m.text)).dismissed, 'jpeg dismissed');
     assert.equal(bannerOf(s, /broken-scan\.jpg/).banner, -1);
@@ -139,7 +141,7 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     saveArtifact('messages-03-more.png', await page.screenshot());
     await click('message_close_all');
     s = await waitState((t) => t.messages.every((m) => m.dismissed), 'all closed');
-    assert.equal(s.widgets.message_0, undefined);
+    assert.deepEqual(Object.keys(s.widgets).filter((k) => k.startsWith('message_')), []);
     browser.assertClean();
   });
 });
