@@ -14,6 +14,7 @@
 #include "annotation/coco.h"
 #include "mask/connected_components.h"
 #include "annotation/geometry.h"
+#include "annotation/lesion_count.h"
 
 namespace esui {
 
@@ -270,7 +271,26 @@ es::Mask AnnotationUi::lesion_mask(const es::ImageAnnotations& img) const {
 }
 
 int AnnotationUi::lesion_count(const es::ImageAnnotations& img) const {
-    return es::count_regions(lesion_mask(img), 16);
+    return es::count_lesions(img, label_sets);
+}
+
+int AnnotationUi::annotation_parts(const es::ImageAnnotations& img, const es::Annotation& an) const {
+    return es::annotation_parts(an, img.width, img.height, seg.parts_min_area(img.width, img.height));
+}
+
+size_t SegmentSession::parts_min_area(int width, int height) const {
+    es::MaskCleanupOptions o = cleanup;
+    o.enabled = true;  // parts are counted above the threshold even when cleanup is off
+    return std::max<size_t>(1, es::cleanup_min_area(o, width, height));
+}
+
+void SegmentSession::apply_cleanup() {
+    if (raw_mask.empty()) return;
+    es::MaskCleanupResult r = es::clean_mask(raw_mask, cleanup);
+    mask = std::move(r.mask);
+    holes_filled = r.holes_filled;
+    islands_removed = r.islands_removed;
+    parts = es::count_regions(mask, parts_min_area(mask.width, mask.height));
 }
 
 void annotation_js_action(const char* name, const std::string& arg) {

