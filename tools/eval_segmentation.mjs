@@ -120,7 +120,7 @@ export function summarize(objects, maxClicks) {
 // it, and the clicker answers the cleaned mask (what the user would correct).
 async function runOurs(core, model, emb, gt, strategy, args, minArea = 0) {
   const s = new InteractiveSegmentation(model, emb, STRATEGIES[strategy]);
-  const ious = [], ms = [], passes = [];
+  const ious = [], ms = [], passes = [], regions = [];
   let shown = 0;
   try {
     for (let k = 0; k < args.maxClicks; k++) {
@@ -130,10 +130,11 @@ async function runOurs(core, model, emb, gt, strategy, args, minArea = 0) {
       core.freeMask(shown);
       shown = minArea > 0 ? core.cleanMask(r.mask, minArea) : 0;
       ious.push(core.iou(gt, shown || r.mask)); ms.push(r.ms); passes.push(r.passes);
+      regions.push(core.countRegions(shown || r.mask, 1));
       if (ious.at(-1) >= args.stopIou) break;
     }
   } finally { core.freeMask(shown); s.reset(); }
-  return { ious, ms, passes };
+  return { ious, ms, passes, regions };
 }
 
 // The box prompt's mask, raw and cleaned at each of minAreas.
@@ -256,6 +257,18 @@ export function report(res, maxClicks) {
     lines.push(`| ${name} | ${f(s.miou[1])} | ${f(s.miou[2])} | ${f(s.miou[3])} | ${f(s.miou[5])} | ${f(s.noc85, 2)} | ${f(s.noc90, 2)} | ${s.fail90}/${s.objects} | ${f(s.clickMsMedian, 0)} | ${f(s.decoderPassesPerClick, 1)} |`);
   };
   for (const [s, objs] of Object.entries(res.ours)) row(`ours (core + ort-web WASM), ${s}`, objs);
+  // Speckle: separate regions (8-connected, any size) of the masks shown, over every click.
+  const speck = Object.entries(res.ours).filter(([, objs]) => objs.some((o) => o.regions));
+  if (speck.length) {
+    lines.push('');
+    lines.push('| pipeline | regions per mask, mean | masks with > 1 region | mask at click 1: regions, mean |');
+    lines.push('|---|---|---|---|');
+    for (const [s, objs] of speck) {
+      const all = objs.flatMap((o) => o.regions ?? []);
+      const first = objs.map((o) => o.regions?.[0]).filter((v) => v != null);
+      lines.push(`| ${s} | ${f(mean(all), 2)} | ${all.filter((v) => v > 1).length}/${all.length} | ${f(mean(first), 2)} |`);
+    }
+  }
   if (res.ref.length) row('reference (ort-node, plain JS), feedback', res.ref);
   lines.push('');
   lines.push('| box prompt | mIoU | mDice | decoder ms median |');

@@ -44,6 +44,7 @@ EMSCRIPTEN_KEEPALIVE int es_annui_load_document(const char* json) {
     ui.restoring = true;
     const bool ok = ui.load_document(app(), json ? json : "", &error);
     ui.restoring = false;
+    ui.parts_cache.clear();
     if (!ok) ui.last_error = error;
     return ok ? 1 : 0;
 }

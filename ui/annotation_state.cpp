@@ -54,6 +54,7 @@ es::ImageAnnotations& AnnotationUi::ensure_image(const std::string& key, int w, 
 }
 
 void AnnotationUi::changed(App& a) {
+    parts_cache.clear();
     a.wake();
     if (restoring) return;
     ++saves_requested;
@@ -275,7 +276,12 @@ int AnnotationUi::lesion_count(const es::ImageAnnotations& img) const {
 }
 
 int AnnotationUi::annotation_parts(const es::ImageAnnotations& img, const es::Annotation& an) const {
-    return es::annotation_parts(an, img.width, img.height, seg.parts_min_area(img.width, img.height));
+    if (an.kind != es::AnnotationKind::Mask && an.kind != es::AnnotationKind::Polygon) return 1;
+    const size_t min_area = seg.parts_min_area(img.width, img.height);
+    const std::string key = img.image + "|" + std::to_string(an.id) + "|" + std::to_string(min_area);
+    auto it = parts_cache.find(key);
+    if (it != parts_cache.end()) return it->second;
+    return parts_cache[key] = es::annotation_parts(an, img.width, img.height, min_area);
 }
 
 size_t SegmentSession::parts_min_area(int width, int height) const {

@@ -517,8 +517,10 @@ void draw_annotation_overlays(App& a, AnnotationUi& ui) {
                 dl->AddCircle(s, 6.0f, 0xFFFFFFFFu, 0, 1.5f);
             }
         }
-        // Encoder progress by the cursor: where the user is looking when a click waits.
+        // Encoder progress by the cursor (over the panels too): where the user
+        // is looking when a click waits.
         if (ui.tool == Tool::Segment && ui.seg.progress >= 0 && viewer_free(a, io.MousePos.x, io.MousePos.y)) {
+            ImDrawList* dl = ImGui::GetForegroundDrawList();
             const ImVec2 p(io.MousePos.x + 16, io.MousePos.y + 14);
             const char* text = ui.seg.status.c_str();
             const ImVec2 ts = ImGui::CalcTextSize(text);

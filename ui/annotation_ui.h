@@ -128,6 +128,9 @@ struct AnnotationUi {
     int lesion_count(const es::ImageAnnotations& img) const;
     // Separate parts of a mask/polygon annotation (regions above the cleanup threshold).
     int annotation_parts(const es::ImageAnnotations& img, const es::Annotation& an) const;
+    // Parts per "image|id|min_area", so the list does not label every mask every
+    // frame; cleared on every change of the document (changed(), load).
+    mutable std::map<std::string, int> parts_cache;
 };
 
 AnnotationUi& annotation_ui();

@@ -115,8 +115,10 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
     if (ui.tool != Tool::Segment && s.clicks.empty() && !s.has_box && s.status.empty()) return;
     ImGui::Separator();
     ImGui::TextDisabled("SEGMENT (SAM)");
-    if (s.progress >= 0) ImGui::ProgressBar(s.progress, ImVec2(-1, 0), s.status.c_str());
-    else if (!s.status.empty()) {
+    if (s.progress >= 0) {
+        ImGui::TextWrapped("%s", s.status.c_str());
+        ImGui::ProgressBar(s.progress, ImVec2(-1, 0));
+    } else if (!s.status.empty()) {
         if (s.error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1.0f));
         ImGui::TextWrapped("%s", s.status.c_str());
         if (s.error) ImGui::PopStyleColor();
@@ -125,8 +127,11 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
         ImGui::TextWrapped("Your click is queued: the mask comes as soon as the image is ready.");
     if (!s.mask.empty()) {
         ImGui::TextWrapped("%d click(s)%s, IoU est. %.2f, %.0f ms", int(s.clicks.size()), s.has_box ? " + box" : "", s.iou, s.ms);
-        if (s.islands_removed || s.holes_filled)
-            ImGui::TextDisabled("Cleaned: %d speck(s) removed, %d hole(s) filled", s.islands_removed, s.holes_filled);
+        if (s.islands_removed || s.holes_filled) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            ImGui::TextWrapped("Cleaned up: %d speck(s) removed, %d hole(s) filled", s.islands_removed, s.holes_filled);
+            ImGui::PopStyleColor();
+        }
         if (s.parts > 1) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
             ImGui::TextWrapped("This mask has %d separate parts: it will count as one lesion. "
@@ -143,7 +148,9 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
         a.record_widget("seg_discard");
         tooltip("Drop the clicks and the proposed mask (Esc); Backspace undoes the last click");
     }
-    if (ImGui::TreeNode("Segment settings")) {
+    const bool settings_open = ImGui::TreeNode("Segment settings");
+    a.record_widget("seg_settings");
+    if (settings_open) {
         bool changed = ImGui::Checkbox("Clean up masks", &s.cleanup.enabled);
         a.record_widget("seg_cleanup");
         tooltip("As SAM's own post-processing: fill holes and remove specks smaller than the area below");

@@ -16,7 +16,8 @@ import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir,
 
 const skip = missingPrerequisites();
 if (skip) console.log(`# skipping e2e segment offline tests: ${skip}`);
-const KVASIR = path.resolve(repoRoot, '../shared/datasets/kvasir-seg');
+// ES_DATASETS: where the real data lies when the checkout is not next to ../shared.
+const KVASIR = path.join(process.env.ES_DATASETS || path.resolve(repoRoot, '../shared/datasets'), 'kvasir-seg');
 
 describe('segment offline and in the background', { skip: skip || false, timeout: 240000 }, () => {
   let server, browser, page;
@@ -220,7 +221,7 @@ describe('segment offline and in the background', { skip: skip || false, timeout
 
   it('cleans the mask of a real Kvasir-SEG polyp (no specks)', { timeout: 90000 }, async (t) => {
     if (!fs.existsSync(path.join(KVASIR, 'labels.csv'))) return t.skip(`no dataset at ${KVASIR}`);
-    const row = fs.readFileSync(path.join(KVASIR, 'labels.csv'), 'utf8').trim().split('\n')[4].split(',');
+    const row = fs.readFileSync(path.join(KVASIR, 'labels.csv'), 'utf8').trim().split('\n')[2].split(',');  // a polyp one click segments (eval: IoU 0.89)
     const [imageRel, maskRel] = row;
     const name = path.basename(imageRel);
     await page.evaluate(async ({ b64, name }) => {
@@ -244,6 +245,18 @@ describe('segment offline and in the background', { skip: skip || false, timeout
       `${done.segment.holes_filled} hole(s) filled`);
     assert.equal(regions(clean, w, h), regions(clean, w, h, minArea), 'no region below the cleanup threshold is left');
     assert.equal(done.segment.parts, regions(clean, w, h));
+
+    // The Segment settings: cleanup off shows the model's raw mask at once, and the choice is kept in the browser.
+    await clickWidget('seg_settings');
+    await clickWidget('seg_cleanup');
+    const off = await waitFor(async () => { const a = await annState(); return !a.segment.cleanup.enabled && a; }, 'cleanup off', 5000);
+    assert.equal(off.segment.rle, off.segment.raw_rle, 'without cleanup the mask is the raw one');
+    saveArtifact('segment-kvasir-raw.png', await page.screenshot());
+    const kept = await page.evaluate(() => JSON.parse(localStorage.getItem('endoscribe.segment.settings')));
+    assert.equal(kept.cleanup, false);
+    await clickWidget('seg_cleanup');
+    const on = await waitFor(async () => { const a = await annState(); return a.segment.cleanup.enabled && a; }, 'cleanup on', 5000);
+    assert.equal(on.segment.rle, done.segment.rle, 'cleanup back on gives the cleaned mask again');
     browser.assertClean();
   });
 });
