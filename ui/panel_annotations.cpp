@@ -257,16 +257,13 @@ static void draw_list(App& a, AnnotationUi& ui) {
         ImGui::TextWrapped("This mask has %d separate parts (counted as one lesion).", parts);
         ImGui::PopStyleColor();
         if (ImGui::Button("Split into parts")) {
-            const size_t min_area = ui.seg.parts_min_area(img->width, img->height);
-            es::Components c = es::label_components(sel->mask);
             std::vector<es::AnnotationCommand> steps;
             steps.push_back(es::AnnotationCommand::remove(img->image, *sel));
             uint64_t next = img->next_id;
-            for (const es::ComponentStats& st : c.stats) {
-                if (st.area < min_area) continue;
+            for (es::Mask& m : es::split_regions(sel->mask, ui.seg.parts_min_area(img->width, img->height))) {
                 es::Annotation part = *sel;
                 part.id = next++;
-                part.mask = es::component_mask(c, st.label);
+                part.mask = std::move(m);
                 steps.push_back(es::AnnotationCommand::add(img->image, part));
             }
             ui.selected = 0;

@@ -94,6 +94,7 @@ function scheduleSave() {
 
 hook.onImageOpened = (name, bytes) => {
   imageBytes.set(name, bytes);
+  if (job && job.current === name && job.background) job.prepare([name]);  // asked for before its bytes arrived
   const order = imageOrder++;
   init().then(async () => {
     if (!store) return;

@@ -182,6 +182,7 @@ export class SegmentJob {
   // Images to encode in the background, the current one first.
   prepare(names) {
     this.current = names[0] ?? null;
+    this.background = true;
     this.prepareQueue = names.filter((n) => this.imageBytes.has(n));
     if (!this.running) this.drain();
   }
