@@ -17,8 +17,8 @@
 // when an image becomes current) encodes those images when no click is
 // waiting, one at a time; a new call replaces the queue, so the image the user
 // is on always goes first. (Only the current image: an encoder run cannot be
-// interrupted, so encoding the next image would hold up clicks on this one.) A click made meanwhile is queued and
-// answered when the embedding arrives. While the current image encodes, the
+// interrupted, so encoding the next image would hold up clicks on this one.)
+// A click made meanwhile is queued and answered when the embedding arrives. While the current image encodes, the
 // status carries progress and "about N s left" from the encoder's time
 // measured on this machine (kept in localStorage per backend).
 // Settings of the Segment tool (mask cleanup, background encoding) live in
@@ -220,12 +220,13 @@ export class SegmentJob {
   // status while it is the image the user is on.
   async encode(name) {
     const img = this.decoded(name);
+    if (this.model.cache.has(name)) return this.model.encode(img, name);
     const expected = this.expectedEncodeMs();
     const t0 = performance.now();
     const tick = () => {
       const elapsed = performance.now() - t0;
       if (name !== this.current) {
-        if (this.latest) this.status(`Finishing another image first (${Math.round(elapsed / 1000)} s)...`, 0);
+        this.status(`Finishing the previous image first (${Math.round(elapsed / 1000)} s), then this one...`, 0);
         return;
       }
       if (expected) {
