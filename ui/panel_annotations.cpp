@@ -8,6 +8,7 @@
 
 #include "annotation_ui.h"
 #include "app.h"
+#include "annotation/lesion_count.h"
 #include "mask/connected_components.h"
 #include "mask/contour.h"
 
@@ -134,8 +135,11 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
         }
         if (s.parts > 1) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
-            ImGui::TextWrapped("This mask has %d separate parts: it will count as one lesion. "
-                               "If they are different lesions, split it after accepting.", s.parts);
+            if (es::is_lesion_label(ui.label_sets, ui.label))
+                ImGui::TextWrapped("This mask has %d separate parts: it will count as one lesion. "
+                                   "If they are different lesions, split it after accepting.", s.parts);
+            else
+                ImGui::TextWrapped("This mask has %d separate parts.", s.parts);
             ImGui::PopStyleColor();
         }
         if (ImGui::Button("Accept")) segment_accept(a, ui);
@@ -254,7 +258,8 @@ static void draw_list(App& a, AnnotationUi& ui) {
     if (sel && sel->kind == es::AnnotationKind::Mask && ui.annotation_parts(*img, *sel) > 1) {
         const int parts = ui.annotation_parts(*img, *sel);
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
-        ImGui::TextWrapped("This mask has %d separate parts (counted as one lesion).", parts);
+        ImGui::TextWrapped(es::is_lesion_label(ui.label_sets, sel->label) ? "This mask has %d separate parts (counted as one lesion)."
+                                                                          : "This mask has %d separate parts.", parts);
         ImGui::PopStyleColor();
         if (ImGui::Button("Split into parts")) {
             std::vector<es::AnnotationCommand> steps;
