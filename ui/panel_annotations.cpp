@@ -159,8 +159,9 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
         a.record_widget("seg_cleanup");
         tooltip("As SAM's own post-processing: fill holes and remove specks smaller than the area below");
         float pct = float(s.cleanup.min_area_fraction * 100.0);
-        ImGui::SetNextItemWidth(-90);
-        if (ImGui::SliderFloat("Smallest part", &pct, 0.01f, 2.0f, "%.2f %% of image", ImGuiSliderFlags_Logarithmic)) {
+        ImGui::TextUnformatted("Smallest part, % of image");
+        ImGui::SetNextItemWidth(-1);
+        if (ImGui::SliderFloat("##min_area", &pct, 0.01f, 2.0f, "%.2f %%", ImGuiSliderFlags_Logarithmic)) {
             s.cleanup.min_area_fraction = double(pct) / 100.0;
             s.cleanup.min_area_px = 0;
             s.apply_cleanup();
@@ -173,9 +174,9 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
             tooltip("Holes and specks smaller than this are cleaned up; parts at least this large count as separate parts");
             ImGui::TextDisabled("= %zu px on this image", es::cleanup_min_area(o, v->pixels.width, v->pixels.height));
         }
-        changed |= ImGui::Checkbox("Prepare images in the background", &s.background);
+        changed |= ImGui::Checkbox("Prepare in background", &s.background);
         a.record_widget("seg_background");
-        tooltip("Run the image encoder when an image is opened, so the first click answers at once");
+        tooltip("Run the image encoder as soon as an image is opened, so the first click answers at once");
         if (changed) {
             s.apply_cleanup();
             segment_settings_changed(ui);
