@@ -346,7 +346,8 @@ describe('annotation', { skip: skip || false, timeout: 240000 }, () => {
     await page.evaluate(() => window.endoscribe.annotation.saved());
     await page.reload();
     await page.evaluate(() => window.endoscribe.caseLoaded);
-    const st = await waitFor(async () => { const a = await annState(); return a && a.images['image-1.png'] && a; }, 'restored state');
+    // The lesion count needs the label sets (which labels are lesions), loaded after the document.
+    const st = await waitFor(async () => { const a = await annState(); return a && a.images['image-1.png'] && a.label_sets.length >= 5 && a; }, 'restored state');
     assert.deepEqual(st.images, saved.images);
     const s = await appState();
     assert.equal(s.images.length, 4);
