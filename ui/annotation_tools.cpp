@@ -232,8 +232,32 @@ void segment_clear(AnnotationUi& ui) {
     ui.seg.clicks.clear();
     ui.seg.has_box = false;
     ui.seg.mask = es::Mask();
+    ui.seg.raw_mask = es::Mask();
+    ui.seg.parts = ui.seg.holes_filled = ui.seg.islands_removed = 0;
     ui.seg.iou = 0;
     ui.seg.answered = ui.seg.request;  // late answers are dropped
+}
+
+void segment_settings_changed(AnnotationUi& ui) {
+    const SegmentSession& s = ui.seg;
+    nlohmann::json j{{"cleanup", s.cleanup.enabled}, {"min_area_fraction", s.cleanup.min_area_fraction},
+                     {"min_area_px", s.cleanup.min_area_px}, {"background", s.background}};
+    annotation_js_action("segment_settings", j.dump());
+}
+
+// Asks the JS job to encode the current image in the
+// background, so the first click finds the embedding ready. Only once the
+// Segment tool is in use (the tool, or the background setting it turns on):
+// an encoder run costs seconds of CPU a viewer-only session should not pay.
+static void segment_prepare(App& a, AnnotationUi& ui) {
+    ViewerImage* v = a.current_image();
+    if (ui.tool == Tool::Segment && !ui.seg.background) {
+        ui.seg.background = true;
+        segment_settings_changed(ui);
+    }
+    if (!v || !ui.seg.background || ui.seg.prepared_for == v->name) return;
+    ui.seg.prepared_for = v->name;
+    annotation_js_action("segment_prepare", nlohmann::json::array({v->name}).dump());
 }
 
 void segment_request(App& a, AnnotationUi& ui) {
@@ -274,6 +298,7 @@ void annotation_tools_frame(App& a, AnnotationUi& ui) {
     es::ImageAnnotations* img = v ? ui.image(v->name) : nullptr;
     if (v && ui.seg.image != v->name && (!ui.seg.clicks.empty() || ui.seg.has_box)) segment_clear(ui);
     if (img && ui.selected && !img->find(ui.selected)) ui.selected = 0;
+    segment_prepare(a, ui);
     handle_keys(a, ui, img);
     a.left_drag_annotates = ui.tool != Tool::Pan;
     if (!img) return;
@@ -491,6 +516,19 @@ void draw_annotation_overlays(App& a, AnnotationUi& ui) {
                 dl->AddCircleFilled(s, 6.0f, c.positive ? 0xFF40D040u : 0xFF4040E0u);
                 dl->AddCircle(s, 6.0f, 0xFFFFFFFFu, 0, 1.5f);
             }
+        }
+        // Encoder progress by the cursor (over the panels too): where the user
+        // is looking when a click waits.
+        if (ui.tool == Tool::Segment && ui.seg.progress >= 0 && viewer_free(a, io.MousePos.x, io.MousePos.y)) {
+            ImDrawList* dl = ImGui::GetForegroundDrawList();
+            const ImVec2 p(io.MousePos.x + 16, io.MousePos.y + 14);
+            const char* text = ui.seg.status.c_str();
+            const ImVec2 ts = ImGui::CalcTextSize(text);
+            const float w = std::max(ts.x, 120.0f) + 12;
+            dl->AddRectFilled(p, ImVec2(p.x + w, p.y + ts.y + 14), 0xD0202020u, 4.0f);
+            dl->AddText(ImVec2(p.x + 6, p.y + 3), 0xFFFFFFFFu, text);
+            dl->AddRectFilled(ImVec2(p.x + 6, p.y + ts.y + 6), ImVec2(p.x + 6 + (w - 12) * std::min(1.0f, ui.seg.progress), p.y + ts.y + 10),
+                              0xFF40C0FFu);
         }
         dl->PopClipRect();
     }

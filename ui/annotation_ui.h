@@ -17,6 +17,7 @@
 #include "annotation/annotation_history.h"
 #include "annotation/label_set.h"
 #include "mask/mask.h"
+#include "mask/mask_cleanup.h"
 
 namespace esui {
 
@@ -60,6 +61,17 @@ struct SegmentSession {
     bool error = false;
     std::string backend;     // "webgpu" / "wasm" once loaded
     double encode_ms = 0;
+    // SAM's own post-processing of every result (settings, saved in the browser).
+    es::MaskCleanupOptions cleanup;
+    es::Mask raw_mask;       // the model's mask before cleanup, so a new threshold applies at once
+    int holes_filled = 0, islands_removed = 0;
+    int parts = 0;           // separate parts of the cleaned mask
+    // Background encoding: the image the JS job was last asked to prepare, and
+    // whether images are prepared when opened (on once the Segment tool is used).
+    std::string prepared_for;
+    bool background = false;
+    void apply_cleanup();    // mask = cleaned raw_mask
+    size_t parts_min_area(int width, int height) const;
 };
 
 struct AnnotationUi {
@@ -113,7 +125,13 @@ struct AnnotationUi {
     std::string export_coco() const;
     // Union of an image's mask and polygon annotations (lesion masks).
     es::Mask lesion_mask(const es::ImageAnnotations& img) const;
+    // One per lesion-labelled annotation (core es::count_lesions).
     int lesion_count(const es::ImageAnnotations& img) const;
+    // Separate parts of a mask/polygon annotation (regions above the cleanup threshold).
+    int annotation_parts(const es::ImageAnnotations& img, const es::Annotation& an) const;
+    // Parts per "image|id|min_area", so the list does not label every mask every
+    // frame; cleared on every change of the document (changed(), load).
+    mutable std::map<std::string, int> parts_cache;
 };
 
 AnnotationUi& annotation_ui();
@@ -129,6 +147,8 @@ void draw_annotation_panel(App& a, AnnotationUi& ui);
 void segment_request(App& a, AnnotationUi& ui);
 void segment_accept(App& a, AnnotationUi& ui);
 void segment_clear(AnnotationUi& ui);
+// Segment settings -> JS (kept in the browser's localStorage).
+void segment_settings_changed(AnnotationUi& ui);
 
 // JS side (web/annotation/app_annotation.js): actions such as "export_coco".
 void annotation_js_action(const char* name, const std::string& arg = "");

@@ -9,6 +9,8 @@
 
 #include "annotation_ui.h"
 #include "app.h"
+#include "annotation/lesion_count.h"
+#include "mask/connected_components.h"
 #include "mask/contour.h"
 #include "text_fit.h"
 
@@ -88,14 +90,32 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
     if (ui.tool != Tool::Segment && s.clicks.empty() && !s.has_box && s.status.empty()) return;
     ImGui::Separator();
     ImGui::TextDisabled("SEGMENT (SAM)");
-    if (s.progress >= 0) ImGui::ProgressBar(s.progress, ImVec2(-1, 0), s.status.c_str());
-    else if (!s.status.empty()) {
+    if (s.progress >= 0) {
+        ImGui::TextWrapped("%s", s.status.c_str());
+        ImGui::ProgressBar(s.progress, ImVec2(-1, 0));
+    } else if (!s.status.empty()) {
         if (s.error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1.0f));
         ImGui::TextWrapped("%s", s.status.c_str());
         if (s.error) ImGui::PopStyleColor();
     }
+    if (s.busy && s.progress >= 0 && (!s.clicks.empty() || s.has_box))
+        ImGui::TextWrapped("Your click is queued: the mask comes as soon as the image is ready.");
     if (!s.mask.empty()) {
         ImGui::TextWrapped("%d click(s)%s, IoU est. %.2f, %.0f ms", int(s.clicks.size()), s.has_box ? " + box" : "", s.iou, s.ms);
+        if (s.islands_removed || s.holes_filled) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            ImGui::TextWrapped("Cleaned up: %d speck(s) removed, %d hole(s) filled", s.islands_removed, s.holes_filled);
+            ImGui::PopStyleColor();
+        }
+        if (s.parts > 1) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
+            if (es::is_lesion_label(ui.label_sets, ui.label))
+                ImGui::TextWrapped("This mask has %d separate parts: it will count as one lesion. "
+                                   "If they are different lesions, split it after accepting.", s.parts);
+            else
+                ImGui::TextWrapped("This mask has %d separate parts.", s.parts);
+            ImGui::PopStyleColor();
+        }
         if (ImGui::Button("Accept")) segment_accept(a, ui);
         a.record_widget("seg_accept");
         tooltip("Keep this mask as an annotation (Enter)");
@@ -105,6 +125,37 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
         if (ImGui::Button("Discard")) segment_clear(ui);
         a.record_widget("seg_discard");
         tooltip("Drop the clicks and the proposed mask (Esc); Backspace undoes the last click");
+    }
+    const bool settings_open = ImGui::TreeNode("Segment settings");
+    a.record_widget("seg_settings");
+    if (settings_open) {
+        bool changed = ImGui::Checkbox("Clean up masks", &s.cleanup.enabled);
+        a.record_widget("seg_cleanup");
+        tooltip("As SAM's own post-processing: fill holes and remove specks smaller than the area below");
+        float pct = float(s.cleanup.min_area_fraction * 100.0);
+        ImGui::TextUnformatted("Smallest part, % of image");
+        ImGui::SetNextItemWidth(-1);
+        if (ImGui::SliderFloat("##min_area", &pct, 0.01f, 2.0f, "%.2f %%", ImGuiSliderFlags_Logarithmic)) {
+            s.cleanup.min_area_fraction = double(pct) / 100.0;
+            s.cleanup.min_area_px = 0;
+            s.apply_cleanup();
+        }
+        if (ImGui::IsItemDeactivatedAfterEdit()) changed = true;
+        a.record_widget("seg_min_area");
+        if (ViewerImage* v = a.current_image()) {
+            es::MaskCleanupOptions o = s.cleanup;
+            o.enabled = true;
+            tooltip("Holes and specks smaller than this are cleaned up; parts at least this large count as separate parts");
+            ImGui::TextDisabled("= %zu px on this image", es::cleanup_min_area(o, v->pixels.width, v->pixels.height));
+        }
+        changed |= ImGui::Checkbox("Prepare in background", &s.background);
+        a.record_widget("seg_background");
+        tooltip("Run the image encoder as soon as an image is opened, so the first click answers at once");
+        if (changed) {
+            s.apply_cleanup();
+            segment_settings_changed(ui);
+        }
+        ImGui::TreePop();
     }
 }
 
@@ -118,7 +169,7 @@ static void draw_list(App& a, AnnotationUi& ui) {
     }
     ImGui::TextDisabled("ANNOTATIONS (%d)", int(img->items.size()));
     ImGui::Text("Lesions: %d", ui.lesion_count(*img));
-    tooltip("Connected regions of this image's masks and polygons (at least 16 px)");
+    tooltip("One per annotation with a lesion label (polyp, ulcer, erosion, neoplasia...), whatever its shape");
     ImGui::BeginChild("##annlist", ImVec2(0, 96), true);
     for (const es::Annotation& an : img->items) {
         ImGui::PushID(int(an.id));
@@ -136,9 +187,12 @@ static void draw_list(App& a, AnnotationUi& ui) {
         ImGui::ColorButton("##c", ImGui::ColorConvertU32ToFloat4(c), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
         ImGui::SameLine();
         char line[160];
-        std::snprintf(line, sizeof line, "#%llu %s%s %s%s", (unsigned long long)an.id,
+        const int parts = ui.annotation_parts(*img, an);
+        char parts_text[32] = "";
+        if (parts > 1) std::snprintf(parts_text, sizeof parts_text, ", %d parts", parts);
+        std::snprintf(line, sizeof line, "#%llu %s%s %s%s%s", (unsigned long long)an.id,
                       an.source == "assistant" ? "[AI] " : "", es::annotation_kind_name(an.kind),
-                      ui.label_name(an.label).c_str(), an.source == "sam" ? " (SAM)" : "");
+                      ui.label_name(an.label).c_str(), an.source == "sam" ? " (SAM)" : "", parts_text);
         const std::string shown = ellipsize(line, ImGui::GetContentRegionAvail().x);
         if (ImGui::Selectable((shown + "##item").c_str(), ui.selected == an.id)) ui.selected = an.id;
         if (an.source == "assistant") {  // accepted from an AI answer: it stays marked as the model's
@@ -184,6 +238,30 @@ static void draw_list(App& a, AnnotationUi& ui) {
     }
     a.record_widget("ann_delete");
     tooltip("Delete the selected annotation (Delete)");
+    if (sel && sel->kind == es::AnnotationKind::Mask && ui.annotation_parts(*img, *sel) > 1) {
+        const int parts = ui.annotation_parts(*img, *sel);
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
+        ImGui::TextWrapped(es::is_lesion_label(ui.label_sets, sel->label) ? "This mask has %d separate parts (counted as one lesion)."
+                                                                          : "This mask has %d separate parts.", parts);
+        ImGui::PopStyleColor();
+        if (ImGui::Button("Split into parts")) {
+            std::vector<es::AnnotationCommand> steps;
+            steps.push_back(es::AnnotationCommand::remove(img->image, *sel));
+            uint64_t next = img->next_id;
+            for (es::Mask& m : es::split_regions(sel->mask, ui.seg.parts_min_area(img->width, img->height))) {
+                es::Annotation part = *sel;
+                part.id = next++;
+                part.mask = std::move(m);
+                steps.push_back(es::AnnotationCommand::add(img->image, part));
+            }
+            ui.selected = 0;
+            ui.apply(a, es::AnnotationCommand::batch(std::move(steps), "Split mask"));
+            ImGui::PopID();
+            return;
+        }
+        a.record_widget("ann_split");
+        tooltip("Make one mask annotation per part (each then counts as a lesion); specks below the cleanup size are dropped");
+    }
     if (sel && sel->kind == es::AnnotationKind::Mask) {
         if (ImGui::Button("To polygon")) {
             es::PolygonsFromMask p = es::mask_to_polygons(sel->mask, 1.0, 16);

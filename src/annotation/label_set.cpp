@@ -216,6 +216,10 @@ LabelSetLoad parse_label_set(const std::string& text) {
                     d.groups[k] = v.get<std::string>();
                 }
             }
+            if (l.contains("lesion")) {
+                if (!l["lesion"].is_boolean()) throw Bad(w + ".lesion: must be true or false");
+                d.lesion = l["lesion"].get<bool>();
+            }
             if (l.contains("user_added")) d.user_added = l["user_added"].is_boolean() && l["user_added"].get<bool>();
             s.labels.push_back(std::move(d));
         }
@@ -285,6 +289,7 @@ std::string label_set_to_json(const LabelSet& s) {
         if (!l.color.empty()) x["color"] = l.color;
         if (l.count >= 0) x["count"] = l.count;
         if (!l.description.empty()) x["description"] = l.description;
+        if (l.lesion) x["lesion"] = true;
         if (l.user_added) x["user_added"] = true;
         j["labels"].push_back(x);
     }

@@ -5,7 +5,8 @@
 //   id, name, description, source      – strings; id is [a-z0-9][a-z0-9._-]*
 //   dimensions: [{id, name, values: [{id, name}]}]   – ways to group labels
 //   labels: [{id, name, parent?, groups?: {dimension: value}, color?: "#rrggbb",
-//             count?: int, description?}]             – parent makes a hierarchy
+//             count?: int, lesion?: bool, description?}] – parent makes a hierarchy;
+//             lesion: a focal finding a clinician counts one by one (polyp, ulcer)
 //   attributes: [{id, name, type: enum|number|integer|text|boolean,
 //                 options?: [{id, name, description?}], min?, max?, unit?,
 //                 applies_to?: [label ids], required?, description?}]
@@ -31,6 +32,7 @@ struct LabelDef {
     std::string id, name, parent, description, color;
     std::map<std::string, std::string> groups;  // dimension id → value id
     int64_t count = -1;                          // images in the source dataset; -1 unknown
+    bool lesion = false;                         // counted in the image's lesion count
     bool user_added = false;
 };
 

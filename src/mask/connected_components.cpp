@@ -79,6 +79,14 @@ Mask largest_component(const Mask& m) {
     return component_mask(c, it->label);
 }
 
+std::vector<Mask> split_regions(const Mask& m, size_t min_area) {
+    Components c = label_components(m);
+    std::vector<Mask> out;
+    for (const ComponentStats& s : c.stats)
+        if (s.area >= min_area) out.push_back(component_mask(c, s.label));
+    return out;
+}
+
 Mask fill_holes(const Mask& m) {
     // Background is 4-connected when foreground is 8-connected.
     Components bg = label_components(mask_not(m), Connectivity::Four);

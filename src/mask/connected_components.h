@@ -34,6 +34,9 @@ int count_regions(const Mask& m, size_t min_area = 1);
 // Removes regions smaller than min_area (speckle from thresholded model output).
 Mask remove_small_regions(const Mask& m, size_t min_area);
 Mask largest_component(const Mask& m);
+// One mask per region of at least min_area pixels, in raster order of their
+// first pixel (splitting a multi-part lesion mask into one annotation per part).
+std::vector<Mask> split_regions(const Mask& m, size_t min_area = 1);
 // Fills background regions that do not touch the border (holes).
 Mask fill_holes(const Mask& m);
 

