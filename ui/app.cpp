@@ -232,12 +232,16 @@ void App::zoom_by(double factor) {
     auto_fit = false;
 }
 
-bool App::viewer_hit(float x, float y) const {
+bool App::viewer_hit(float x, float y, bool through_transparent) const {
     if (!viewer_rect.contains(x, y)) return false;
     ImGuiContext* g = ImGui::GetCurrentContext();
     if (!g) return false;
     for (ImGuiWindow* w : g->Windows) {
-        if (w->Active && !w->Hidden && w->Rect().Contains(ImVec2(x, y))) return false;
+        // Mid-frame only ImGui's implicit, never drawn "Debug" window is active
+        // yet: the windows on screen are those of the last frame (WasActive).
+        if (w->IsFallbackWindow || w->Hidden || !(w->Active || w->WasActive)) continue;
+        if (through_transparent && (w->Flags & ImGuiWindowFlags_NoBackground)) continue;
+        if (w->Rect().Contains(ImVec2(x, y))) return false;
     }
     return true;
 }
@@ -270,7 +274,7 @@ void App::update_cursor_readout() {
     cursor = {};
     ViewerImage* img = current_image();
     const ImVec2 m = ImGui::GetIO().MousePos;
-    if (!img || !viewer_hit(m.x, m.y)) return;
+    if (!img || !viewer_hit(m.x, m.y, true)) return;  // read-out also while drawing a region
     // Mouse positions are whole CSS pixels; read the texel drawn at the
     // pixel's centre, which is what the user sees under the pointer.
     const int x = int(std::floor(view.to_image_x(m.x + 0.5)));

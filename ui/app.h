@@ -46,7 +46,9 @@ public:
 
     // Input glue (platform_html5.cpp).
     InputQueue input;
-    bool viewer_hit(float x, float y) const;  // over the image area, not under a panel
+    // Over the viewer and under no window (banner, popup, tooltip);
+    // `through_transparent`: windows without a background (the region catcher) do not count.
+    bool viewer_hit(float x, float y, bool through_transparent = false) const;
     void on_viewer_wheel(double factor, float x, float y);
     void on_viewer_drag(float dx, float dy);
     bool panning = false;
