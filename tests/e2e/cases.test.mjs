@@ -38,7 +38,9 @@ describe('cases', { skip: skip || false, timeout: 300000 }, () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const frames = (p = page) => p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  // Two frames drawn (or the page navigated away meanwhile: a case action reloads it).
+  const frames = (p = page) => p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    .catch((e) => { if (!/context was destroyed|navigation/i.test(e.message)) throw e; });
 
   async function loaded(p = page) {
     await p.evaluate(() => window.endoscribe.caseLoaded);
@@ -60,13 +62,18 @@ describe('cases', { skip: skip || false, timeout: 300000 }, () => {
     await loaded();
   }
 
+  // A click as a person makes it: move, then press and release on later frames
+  // (on a busy machine a burst of events can otherwise land in one frame).
   async function clickWidget(name) {
-    await frames();
-    const s = await appState();
+    const s = await waitFor(async () => { await frames(); const t = await appState(); return t.widgets[name] && t; }, `widget ${name}`, 5000)
+      .catch(async () => { throw new Error(`widget ${name} not on screen (${Object.keys((await appState()).widgets).join(', ')})`); });
     const r = s.widgets[name];
-    assert.ok(r, `widget ${name} on screen (${Object.keys(s.widgets).join(', ')})`);
-    await page.mouse.click(r[0] + r[2] / 2, r[1] + r[3] / 2);
-    await page.waitForTimeout(60);
+    await page.mouse.move(r[0] + r[2] / 2, r[1] + r[3] / 2);
+    await frames();
+    await page.mouse.down();
+    await frames();
+    await page.mouse.up();
+    await frames();
   }
   async function menu(widget) {
     await clickWidget('case_menu');
@@ -142,7 +149,9 @@ describe('cases', { skip: skip || false, timeout: 300000 }, () => {
     await clickWidget('case_menu');
     await clickWidget('case_rename_field');
     await page.keyboard.press('Control+A');
-    await page.keyboard.type('Colonoscopy 12/3: polyp follow-up');
+    // The app takes one key transition per frame: type at a human pace.
+    await page.keyboard.type('Colonoscopy 12/3: polyp follow-up', { delay: 20 });
+    await page.waitForTimeout(400);
     await page.keyboard.press('Enter');
     await waitFor(async () => (await appState()).case === 'Colonoscopy 12/3: polyp follow-up', 'the new name');
     saveArtifact('cases-menu.png', await page.screenshot());

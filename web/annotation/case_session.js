@@ -30,7 +30,7 @@ function stamp(ms) {
 }
 
 // A name not yet used in the case: "image.jpg", "image (2).jpg", ...
-function uniqueName(name, taken) {
+export function uniqueName(name, taken) {
   if (!taken.has(name)) return name;
   const dot = name.lastIndexOf('.');
   const stem = dot > 0 ? name.slice(0, dot) : name, ext = dot > 0 ? name.slice(dot) : '';
