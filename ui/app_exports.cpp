@@ -11,6 +11,7 @@
 
 #include "annotation_ui.h"
 #include "app.h"
+#include "assistant_ui.h"
 #include "case_ui.h"
 #include "gpu_texture.h"
 
@@ -198,6 +199,10 @@ EMSCRIPTEN_KEEPALIVE const char* es_app_state_json() {
                             {"details", m.details}, {"count", m.count}, {"dismissed", m.dismissed},
                             {"details_shown", m.show_details}, {"banner", m.banner}});
     j["messages"] = messages;
+    // What the assistant panels mark its output as: the loaded package a random-weights test model?
+    const nlohmann::json& as = esui::assistant_ui().state;
+    j["assistant"] = {{"test_model", esui::assistant_test_model(as)},
+                      {"model", as.contains("model") && as["model"].is_object() ? as["model"].value("name", "") : ""}};
     j["cursor"] = a.cursor.valid ? nlohmann::json{{"x", a.cursor.x}, {"y", a.cursor.y}, {"r", a.cursor.r},
                                                   {"g", a.cursor.g}, {"b", a.cursor.b}, {"a", a.cursor.a}}
                                  : nlohmann::json(nullptr);

@@ -20,7 +20,8 @@
 //                    messages: [{kind, text, details, count, dismissed, details_shown,
 //                                banner (place among the banners shown, 0 = top; -1: not shown)}]
 //                    (banner i's controls: widgets message_<i>, message_close_<i>, message_details_<i>,
-//                    i = the index in messages),
+//                    i = the index in messages), assistant: {test_model, model} (the loaded model;
+//                    test_model: its package says its output is meaningless),
 //                    cursor: {x, y, r, g, b, a} | null,
 //                    widgets: {name: [x, y, w, h]}, windows: [{name, rect: [x, y, w, h]}] }
 //                  (CSS pixels; screen = offset + scale * image)

@@ -71,8 +71,9 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
     assert.equal(s.model.test_model_description, config.endoscribe.description);
     assert.equal(s.testModelWarning, WARNING);
     assert.ok(await widgetShown('asst_models_test_model_warning'));
-    // The warning is also a notice in the app's banners.
+    // The warning is also a notice in the app's banners; the app's state says it too.
     const app = await appState();
+    assert.deepEqual(app.assistant, { test_model: true, model: 'tiny-gemma3 (built-in test model)' });
     assert.ok(app.messages.some((m) => m.kind === 'notice' && m.text === WARNING), JSON.stringify(app.messages));
     // Runtime remarks reach people in plain words (no WebGPU feature names).
     for (const m of app.messages) assert.doesNotMatch(m.text, /shader-f16|WASM EP|json\.exception/);

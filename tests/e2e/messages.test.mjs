@@ -142,6 +142,23 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     await click('message_close_all');
     s = await waitState((t) => t.messages.every((m) => m.dismissed), 'all closed');
     assert.deepEqual(Object.keys(s.widgets).filter((k) => k.startsWith('message_')), []);
+  });
+
+  it('notices leave by themselves, errors stay until closed (JS messages, es_app_report_message)', async () => {
+    await page.evaluate(() => {
+      const M = window.endoscribe.module();
+      M.ccall('es_app_report_message', null, ['string', 'string', 'string'], ['error', 'Plain error words.', 'technical error']);
+      M.ccall('es_app_report_message', null, ['string', 'string', 'string'], ['notice', 'Plain notice words.', '']);
+    });
+    let s = await waitState((t) => t.messages.filter((m) => /^Plain (error|notice) words\.$/.test(m.text) && m.banner >= 0).length === 2,
+      'both shown');
+    const notice = s.messages.findIndex((m) => m.text === 'Plain notice words.');
+    assert.equal(s.widgets[`message_details_${notice}`], undefined, 'no Details toggle without details');
+    assert.deepEqual(s.messages.find((m) => m.text === 'Plain error words.').details, 'technical error');
+    const t0 = Date.now();
+    s = await waitState((t) => t.messages.find((m) => m.text === 'Plain notice words.').dismissed, 'the notice leaves', 20000);
+    assert.ok(Date.now() - t0 > 5000, 'the notice stayed a while');
+    assert.ok(s.messages.find((m) => m.text === 'Plain error words.').banner >= 0, 'the error stays');
     browser.assertClean();
   });
 });
