@@ -2,9 +2,10 @@
 // 1024x640 and 1024x640 at device pixel ratio 2: no panel overlaps the viewer
 // or another panel, Fit puts the whole image in the viewer (centred, touching
 // two sides), the demo lesion is on screen and its pixels are the image's,
-// dragging a splitter moves the viewer and Fit follows (and the size survives
-// a reload), the side panel toggle gives the viewer the room, Escape closes a
-// popup (and only that), and a long file name is shortened with the full name in a tooltip.
+// dragging a splitter moves the viewer and Fit follows (the size survives a
+// reload; a double-click restores the default), the side panel toggle gives
+// the viewer the room, Escape closes a popup (and only that), and a long file
+// name is shortened with the full name in a tooltip.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, saveArtifact, missingPrerequisites } from './harness.mjs';
@@ -231,6 +232,14 @@ describe('layout', { skip: skip || false, timeout: 300000 }, () => {
         await page.evaluate(() => window.endoscribe.caseLoaded);
         s = await settled(page, (t) => t.images.length >= 3, 'the reloaded case');
         assert.deepEqual(s.viewer_rect.map(Math.round), dragged.map(Math.round), `${label}: sizes kept after reload`);
+        // Double-clicking a splitter puts its default size back.
+        for (const name of ['split_side', 'split_thumbs']) {
+          const [x, y, w, h] = s.widgets[name];
+          await page.mouse.dblclick(x + w / 2, y + h / 2);
+          s = await settled(page, (t) => t.widgets[name][name === 'split_side' ? 0 : 1] !== (name === 'split_side' ? x : y), `${name} reset`);
+        }
+        assert.deepEqual(s.viewer_rect, before, `${label}: default sizes after double-clicks`);
+        checkFitted(s, `${label} default sizes`);
         browser.assertClean();
       } finally {
         await browser.close();
