@@ -292,6 +292,8 @@ DecodeResult decode_image(const uint8_t* data, size_t size, const DecodeLimits& 
     }
     if (!structure.empty()) {
         r.error = structure;
+        if (structure.rfind("truncated", 0) == 0 && structure.find("inside the header") == std::string::npos)
+            r.reason = "the file is incomplete (cut short, for example by an interrupted copy or download)";
         return r;
     }
     if (!header.unsupported.empty()) {

@@ -12,6 +12,7 @@
 #include "case/case.h"
 #include "image/image.h"
 #include "json/json_syntax.h"
+#include "test_files.h"
 
 namespace {
 
@@ -116,6 +117,17 @@ TEST(ErrorWording, ImageDecodeReasons) {
 
     r = es::decode_image(nullptr, 0);
     EXPECT_EQ(r.reason, "the file is empty");
+
+    // Real files cut short (an interrupted copy or download): said as such.
+    for (const char* f : {"/tests/fuzz/corpus/decode_image/jpeg_420.jpg", "/tests/fixtures/tiny-gemma3/golden/image.png"}) {
+        std::vector<uint8_t> bytes = es_test::read_bytes(std::string(ES_SOURCE_DIR) + f);
+        ASSERT_GT(bytes.size(), 300u) << f;
+        ASSERT_TRUE(es::decode_image(bytes.data(), bytes.size()).ok) << f;
+        r = es::decode_image(bytes.data(), bytes.size() - 10);
+        ASSERT_FALSE(r.ok) << f;
+        EXPECT_EQ(r.reason, "the file is incomplete (cut short, for example by an interrupted copy or download)") << f;
+        EXPECT_TRUE(has(r.error, "truncated")) << r.error;
+    }
 
     const uint8_t gif[] = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0, 0, 0};
     r = es::decode_image(gif, sizeof gif);

@@ -56,7 +56,7 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
     await server?.stop();
   });
 
-  it('the package says it is a test model; the Models tab warns', async () => {
+  it('the package says it is a test model; the Models tab warns', { timeout: 120000 }, async () => {
     const config = JSON.parse(fs.readFileSync(path.join(appDir, 'models/tiny-gemma3/config.json'), 'utf8'));
     assert.equal(config.endoscribe?.test_model, true);
     assert.match(config.endoscribe.description, /[Rr]andom weights/);
@@ -80,7 +80,7 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
     saveArtifact('honest-ai-01-models.png', await page.screenshot());
   });
 
-  it('classification: an AI-suggestion header and the test-model warning above the bars', async () => {
+  it('classification: an AI-suggestion header and the test-model warning above the bars', { timeout: 120000 }, async () => {
     await openTab('asst_tab_classify', 'asst_classify');
     assert.ok(await widgetShown('asst_classify_test_model_warning'));
     await click('asst_classify');
@@ -94,7 +94,7 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
     saveArtifact('honest-ai-02-classify.png', await page.screenshot());
   });
 
-  it('chat: the header warns, each answer is labelled, a line under the chat says what answers are', async () => {
+  it('chat: the header warns, each answer is labelled, a line under the chat says what answers are', { timeout: 120000 }, async () => {
     await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 12, temperature: 0 }));
     await openTab('asst_tab_chat', 'asst_question');
     assert.ok(await widgetShown('asst_chat_test_model_warning'));
@@ -108,7 +108,7 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
     saveArtifact('honest-ai-03-chat.png', await page.screenshot());
   });
 
-  it('boxes from answers: dashed "AI" boxes with a legend; accepted ones keep an AI marker', async () => {
+  it('boxes from answers: dashed "AI" boxes with a legend; accepted ones keep an AI marker', { timeout: 120000 }, async () => {
     // The random model rarely writes a box, so the panels are handed a
     // snapshot with one (what app_assistant.js pushes when an answer has a box).
     await page.evaluate(() => {

@@ -70,7 +70,7 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     await server?.stop();
   });
 
-  it('a malformed case.json and a corrupt JPEG: plain words, details apart, inside the viewer', async () => {
+  it('a malformed case.json and a corrupt JPEG: plain words, details apart, inside the viewer', { timeout: 60000 }, async () => {
     const before = await state();
     await drop([
       { name: 'bad-case.json', bytes: text(BAD_CASE), type: 'application/json' },
@@ -107,7 +107,7 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     saveArtifact('messages-01-two-banners.png', await page.screenshot());
   });
 
-  it('Details shows the technical text; the close button dismisses one banner only', async () => {
+  it('Details shows the technical text; the close button dismisses one banner only', { timeout: 60000 }, async () => {
     let s = await state();
     const slot = indexOf(s, /bad-case\.json/);
     assert.equal(s.widgets[`message_details_text_${slot}`], undefined, 'details hidden at first');
@@ -125,7 +125,7 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     assert.ok(s.errors.some((e) => /broken-scan\.jpg/.test(e)), 'still in the log');
   });
 
-  it('the same message again is counted; more than three are summed up as "+K more"', async () => {
+  it('the same message again is counted; more than three are summed up as "+K more"', { timeout: 60000 }, async () => {
     const bytes = text('not an image at all');
     await drop([{ name: 'notes.txt', bytes }]);
     await waitState((t) => t.messages.some((m) => /notes\.txt/.test(m.text) && m.banner >= 0), 'notes.txt banner');
@@ -144,7 +144,7 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     assert.deepEqual(Object.keys(s.widgets).filter((k) => k.startsWith('message_')), []);
   });
 
-  it('notices leave by themselves, errors stay until closed (JS messages, es_app_report_message)', async () => {
+  it('notices leave by themselves, errors stay until closed (JS messages, es_app_report_message)', { timeout: 60000 }, async () => {
     await page.evaluate(() => {
       const M = window.endoscribe.module();
       M.ccall('es_app_report_message', null, ['string', 'string', 'string'], ['error', 'Plain error words.', 'technical error']);
