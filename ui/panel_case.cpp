@@ -10,6 +10,8 @@
 
 #include "app.h"
 #include "case_ui.h"
+#include "layout.h"
+#include "text_fit.h"
 
 namespace esui {
 
@@ -68,7 +70,10 @@ static void draw_delete_confirmation(App& a, CaseUi& c) {
 void draw_case_menu(App& a) {
     CaseUi& c = case_ui();
     const std::string name = c.current_name.empty() ? std::string("No case") : c.current_name;
-    const std::string label = "Case: " + shortened(name, 28) + (c.read_only ? " (read-only)" : "") + "  v###case_menu_button";
+    // The button fits the toolbar's case area; the full name is in the tooltip.
+    const float arrow_w = ImGui::CalcTextSize("  v").x + ImGui::GetStyle().FramePadding.x * 2;
+    const std::string full = "Case: " + name + (c.read_only ? " (read-only)" : "");
+    const std::string label = ellipsize(full.c_str(), kCaseAreaWidth - 12 - arrow_w) + "  v###case_menu_button";
     if (ImGui::Button(label.c_str())) {
         ImGui::OpenPopup("##case_menu");
         std::snprintf(c.rename, sizeof c.rename, "%s", c.current_name.c_str());
