@@ -56,6 +56,7 @@ static bool fail(std::string* e, const std::string& m) {
 
 bool execute_command(std::vector<ImageAnnotations>& images, AnnotationCommand& c, bool forward, std::string* e) {
     using T = AnnotationCommand::Type;
+    c.saved_form.clear();
     if (c.type == T::Batch) {
         // All or nothing: on failure, roll back the children already done
         // (and the id counters they advanced).
@@ -297,14 +298,37 @@ bool command_from(const json& j, AnnotationCommand& c, std::string& error, int d
 
 }  // namespace
 
-std::string AnnotationHistory::to_json(size_t max_steps) const {
-    json done = json::array(), undone = json::array();
+static uint64_t mask_pixels(const AnnotationCommand& c) {
+    uint64_t n = uint64_t(c.before.mask.width) * uint64_t(c.before.mask.height) +
+                 uint64_t(c.after.mask.width) * uint64_t(c.after.mask.height);
+    for (const AnnotationCommand& k : c.children) n += mask_pixels(k);
+    return n;
+}
+
+std::string AnnotationHistory::to_json(size_t max_steps, uint64_t max_mask_pixels) const {
     const size_t n = std::min(max_steps, max_steps_);
-    for (size_t i = done_.size() > n ? done_.size() - n : 0; i < done_.size(); ++i) done.push_back(command_json(done_[i]));
-    // Redo steps nearest the present are the last ones in undone_.
-    for (size_t i = undone_.size() > n ? undone_.size() - n : 0; i < undone_.size(); ++i)
-        undone.push_back(command_json(undone_[i]));
-    return json{{"format", "endoscribe-history"}, {"version", 1}, {"done", done}, {"undone", undone}}.dump();
+    uint64_t pixels = 0;
+    // Newest first (redo steps nearest the present are the last ones in
+    // undone_), until a limit is reached.
+    auto take = [&](const std::vector<AnnotationCommand>& steps) {
+        size_t first = steps.size();
+        while (first > 0 && steps.size() - first < n) {
+            const uint64_t p = mask_pixels(steps[first - 1]);
+            if (pixels + p > max_mask_pixels) break;
+            pixels += p;
+            --first;
+        }
+        std::string out = "[";
+        for (size_t i = first; i < steps.size(); ++i) {
+            if (steps[i].saved_form.empty()) steps[i].saved_form = command_json(steps[i]).dump();
+            if (i > first) out += ',';
+            out += steps[i].saved_form;
+        }
+        return out + "]";
+    };
+    const std::string done = take(done_);
+    const std::string undone = take(undone_);
+    return R"({"format":"endoscribe-history","version":1,"done":)" + done + R"(,"undone":)" + undone + "}";
 }
 
 bool AnnotationHistory::from_json(const std::string& text, std::string* error) {

@@ -4,6 +4,7 @@
 // Commands store whole before/after annotations: simple and exact.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct AnnotationCommand {
     int index = -1;               // position in the list (Add/Remove), for exact undo
     std::string description;      // for the UI ("Move box 3")
     std::vector<AnnotationCommand> children;  // Batch
+    // This command's saved form (AnnotationHistory::to_json), kept so a save
+    // after each change encodes only the new step's masks; emptied whenever
+    // the command is executed (undo/redo update its index and contents).
+    mutable std::string saved_form;
 
     static AnnotationCommand add(const std::string& image, Annotation a, std::string description = "Add");
     static AnnotationCommand remove(const std::string& image, const Annotation& a, std::string description = "Delete");
@@ -48,9 +53,11 @@ public:
 
     // Saved form, so undo survives a reload: {"format":"endoscribe-history",
     // "version":1,"done":[command],"undone":[command]} with whole annotations
-    // (masks as COCO compressed RLE). Only the newest `max_steps` undo steps
-    // (and as many redo steps) are written: the saved size stays bounded.
-    std::string to_json(size_t max_steps = 200) const;
+    // (masks as COCO compressed RLE). Only the steps nearest the present are
+    // written: at most `max_steps` undo steps (and as many redo steps), and no
+    // more than `max_mask_pixels` mask pixels in all, so saving and loading
+    // stay fast after long brush sessions.
+    std::string to_json(size_t max_steps = 200, uint64_t max_mask_pixels = uint64_t(64) << 20) const;
     // Replaces the history; all or nothing (on error the history is unchanged
     // and `error` names the problem). It must be loaded together with the
     // annotations it was saved with, or undo reports that it does not fit.

@@ -214,3 +214,56 @@ TEST(AnnotationHistory, BadSavedFormChangesNothing) {
         EXPECT_EQ(h.to_json(), before) << bad;
     }
 }
+
+// Saving after every change reuses each step's saved form: through applies,
+// undos and redos the result equals that of the same history saved only once,
+// at the end.
+TEST(AnnotationHistory, SavedFormFollowsUndoAndRedo) {
+    auto run = [](bool save_between) {
+        auto images = doc();
+        AnnotationHistory h;
+        std::string last;
+        auto step = [&](bool ok) {
+            EXPECT_TRUE(ok);
+            if (save_between) last = h.to_json();
+        };
+        step(h.apply(images, AnnotationCommand::add("a.jpg", box(1, 0), "Add 1")));
+        step(h.apply(images, AnnotationCommand::add("a.jpg", box(2, 10), "Add 2")));
+        step(h.apply(images, AnnotationCommand::remove("a.jpg", box(1, 0), "Delete 1")));
+        step(h.undo(images));
+        step(h.apply(images, AnnotationCommand::modify("a.jpg", box(1, 0), box(1, 30), "Move 1")));
+        step(h.undo(images));
+        step(h.undo(images));
+        step(h.redo(images));
+        return h.to_json();
+    };
+    EXPECT_EQ(run(true), run(false));
+}
+
+TEST(AnnotationHistory, SavedFormKeepsMasksWithinABudget) {
+    auto images = doc();
+    AnnotationHistory h;
+    Annotation m;
+    m.id = 1;
+    m.label = "polyps";
+    m.kind = AnnotationKind::Mask;
+    m.mask = Mask(100, 80);
+    ASSERT_TRUE(h.apply(images, AnnotationCommand::add("a.jpg", m, "Add mask")));
+    std::vector<Mask> after;  // the mask after brush step i
+    for (int i = 0; i < 9; ++i) {
+        Annotation next = m;
+        mask_paint_disc(next.mask, 10 + 8 * i, 40, 3, 1);
+        ASSERT_TRUE(h.apply(images, AnnotationCommand::modify("a.jpg", m, next, "Brush " + std::to_string(i))));
+        m = next;
+        after.push_back(m.mask);
+    }
+    ASSERT_TRUE(h.apply(images, AnnotationCommand::add("a.jpg", box(2, 0), "Add box")));
+    // A brush step holds two 100x80 masks: a budget of 5 masks keeps the box and two brush steps.
+    AnnotationHistory loaded;
+    ASSERT_TRUE(loaded.from_json(h.to_json(200, 5 * 100 * 80)));
+    EXPECT_EQ(loaded.undo_steps(), 3u);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(loaded.undo(images));
+    EXPECT_EQ(images[0].items.size(), 1u);
+    EXPECT_EQ(images[0].items[0].mask, after[6]);  // brush steps 7 and 8 undone
+    EXPECT_FALSE(loaded.undo(images));
+}
