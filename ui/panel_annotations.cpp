@@ -316,9 +316,6 @@ static void draw_files(App& a, AnnotationUi&) {
     if (g_storage_error) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1.0f));
     ImGui::TextWrapped("%s", g_storage_status.c_str());
     if (g_storage_error) ImGui::PopStyleColor();
-    if (ImGui::SmallButton("Close case")) annotation_js_action("clear_saved");
-    a.record_widget("clear_saved");
-    tooltip("Forget the saved case in this browser and reopen the demo case");
 }
 
 void draw_annotation_panel(App& a, AnnotationUi& ui) {

@@ -35,20 +35,6 @@ void draw_assistant_tab(App& a) {
         ImGui::TextDisabled("The assistant is starting...");
         return;
     }
-    // The assistant's own errors and notices (also kept for the test hook).
-    const nlohmann::json msgs = ui.state.value("messages", nlohmann::json::array());
-    if (!msgs.empty()) {
-        const size_t first = msgs.size() > 3 ? msgs.size() - 3 : 0;
-        for (size_t i = first; i < msgs.size(); i++) {
-            const bool err = msgs[i].value("kind", std::string()) == "error";
-            ImGui::PushStyleColor(ImGuiCol_Text, err ? ImVec4(1.0f, 0.45f, 0.4f, 1.0f) : ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
-            ImGui::TextWrapped("%s", msgs[i].value("text", std::string()).c_str());
-            ImGui::PopStyleColor();
-        }
-        if (ImGui::SmallButton("Dismiss")) assistant_action("dismiss_messages");
-        a.record_widget("asst_dismiss");
-        ImGui::Separator();
-    }
     if (ImGui::BeginTabBar("##asst_tabs")) {
         const bool chat = ImGui::BeginTabItem("Chat");
         a.record_widget("asst_tab_chat");

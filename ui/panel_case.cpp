@@ -25,14 +25,6 @@ void case_js_action(const char* name, const std::string& arg) {
            name, arg.c_str());
 }
 
-// A name cut to `max` characters with "..." (whole UTF-8 characters).
-static std::string shortened(const std::string& s, size_t max) {
-    if (s.size() <= max) return s;
-    size_t cut = max - 3;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    return s.substr(0, cut) + "...";
-}
-
 static void draw_delete_confirmation(App& a, CaseUi& c) {
     if (c.confirm_delete) {
         ImGui::OpenPopup("Delete case?");
@@ -88,8 +80,9 @@ void draw_case_menu(App& a) {
     if (ImGui::BeginPopup("##case_menu")) {
         if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) ImGui::CloseCurrentPopup();
         ImGui::TextDisabled("Current case");
-        ImGui::Text("%s%s", shortened(name, 48).c_str(), c.read_only ? "  (demo, read-only)" : "");
-        if (ImGui::IsItemHovered() && name.size() > 48) ImGui::SetTooltip("%s", name.c_str());
+        const std::string shown = ellipsize(name.c_str(), 320);
+        ImGui::Text("%s%s", shown.c_str(), c.read_only ? "  (demo, read-only)" : "");
+        tooltip_if_shortened(name.c_str(), shown);
         ImGui::Separator();
         if (ImGui::Selectable("New case")) case_js_action("new");
         a.record_widget("case_new");
@@ -111,7 +104,7 @@ void draw_case_menu(App& a) {
         for (size_t i = 0; i < c.cases.size(); ++i) {
             const CaseEntry& e = c.cases[i];
             char line[256];
-            std::snprintf(line, sizeof line, "%s  -  %d image%s, %s###case_item_%zu", shortened(e.name, 32).c_str(), e.images,
+            std::snprintf(line, sizeof line, "%s  -  %d image%s, %s###case_item_%zu", ellipsize(e.name.c_str(), 220).c_str(), e.images,
                           e.images == 1 ? "" : "s", e.modified.c_str(), i);
             if (ImGui::Selectable(line, e.id == c.current_id) && e.id != c.current_id) case_js_action("switch", e.id);
             const std::string widget = "case_item_" + std::to_string(i);

@@ -190,15 +190,6 @@ async function action(name, arg) {
       if (file) await importBundle(file);
       break;
     }
-    case 'clear_saved':
-      // "Close case": the Case menu's Delete, with the same question.
-      if (!session.current || session.current.readOnly) {
-        reportError('The demo case is read-only: there is nothing of yours to delete.');
-        break;
-      }
-      if (!window.confirm(`Delete the case "${session.current.name}"? Its images and annotations are removed from this browser (export a bundle first to keep them).`)) break;
-      await session.deleteCase(session.current.id);
-      break;
     default:
       console.warn('unknown annotation action', name);
   }

@@ -464,7 +464,6 @@ const ACTIONS = {
   remove_accepted: removeAccepted,
   image_changed: () => switchImage(false),
   set_generation: (g) => { Object.assign(S.generation, g); push(); },
-  dismiss_messages: () => { S.messages = []; push(); },
 };
 
 function action(name, argsJson) {
