@@ -35,10 +35,10 @@ const char* out(std::string s) {
 extern "C" {
 
 // The whole annotation document (annotation_ui.h, AnnotationUi::document_json).
-EMSCRIPTEN_KEEPALIVE const char* es_annui_document() { return out(annotation_ui().document_json(app())); }
+EMSCRIPTEN_KEEPALIVE const char* es_annotation_document() { return out(annotation_ui().document_json(app())); }
 
-// Restores a saved document; 1, or 0 with es_annui_last_error() (nothing changes).
-EMSCRIPTEN_KEEPALIVE int es_annui_load_document(const char* json) {
+// Restores a saved document; 1, or 0 with es_annotation_last_error() (nothing changes).
+EMSCRIPTEN_KEEPALIVE int es_annotation_load_document(const char* json) {
     std::string error;
     esui::AnnotationUi& ui = annotation_ui();
     ui.restoring = true;
@@ -51,11 +51,11 @@ EMSCRIPTEN_KEEPALIVE int es_annui_load_document(const char* json) {
 
 // The undo history's saved form (es::AnnotationHistory::to_json): saved with
 // the document it belongs to.
-EMSCRIPTEN_KEEPALIVE const char* es_annui_history() { return out(annotation_ui().history.to_json()); }
+EMSCRIPTEN_KEEPALIVE const char* es_annotation_history() { return out(annotation_ui().history.to_json()); }
 
-// Restores it after es_annui_load_document; 1, or 0 with es_annui_last_error()
+// Restores it after es_annotation_load_document; 1, or 0 with es_annotation_last_error()
 // (the history then stays empty: the annotations are unaffected).
-EMSCRIPTEN_KEEPALIVE int es_annui_load_history(const char* json) {
+EMSCRIPTEN_KEEPALIVE int es_annotation_load_history(const char* json) {
     std::string error;
     esui::AnnotationUi& ui = annotation_ui();
     if (ui.history.from_json(json ? json : "", &error)) {
@@ -67,7 +67,7 @@ EMSCRIPTEN_KEEPALIVE int es_annui_load_history(const char* json) {
 }
 
 // Checks a document without loading it (bundle import).
-EMSCRIPTEN_KEEPALIVE int es_annui_check_document(const char* json) {
+EMSCRIPTEN_KEEPALIVE int es_annotation_check_document(const char* json) {
     nlohmann::json j = nlohmann::json::parse(json ? json : "", nullptr, false);
     if (j.is_discarded() || !j.is_object() || j.value("format", "") != "endoscribe-annotations" || !j.contains("coco")) {
         annotation_ui().last_error = "not an EndoScribe annotation document";
@@ -78,12 +78,12 @@ EMSCRIPTEN_KEEPALIVE int es_annui_check_document(const char* json) {
     return r.ok ? 1 : 0;
 }
 
-EMSCRIPTEN_KEEPALIVE const char* es_annui_last_error() { return annotation_ui().last_error.c_str(); }
+EMSCRIPTEN_KEEPALIVE const char* es_annotation_last_error() { return annotation_ui().last_error.c_str(); }
 
-EMSCRIPTEN_KEEPALIVE const char* es_annui_export_coco() { return out(annotation_ui().export_coco()); }
+EMSCRIPTEN_KEEPALIVE const char* es_annotation_export_coco() { return out(annotation_ui().export_coco()); }
 
 // COCO import (undoable); errors are shown and nothing changes.
-EMSCRIPTEN_KEEPALIVE int es_annui_import_coco(const char* json, const char* file_name) {
+EMSCRIPTEN_KEEPALIVE int es_annotation_import_coco(const char* json, const char* file_name) {
     std::string error;
     if (annotation_ui().import_coco(app(), json ? json : "", &error)) return 1;
     annotation_ui().last_error = error;
@@ -96,13 +96,13 @@ EMSCRIPTEN_KEEPALIVE int es_annui_import_coco(const char* json, const char* file
 }
 
 // Lesion mask PNG (0/255 grey) of image `index` in the document; returns a
-// pointer to the bytes (size via es_annui_bytes_size) or null when it has none.
-EMSCRIPTEN_KEEPALIVE int es_annui_image_count() { return int(annotation_ui().images.size()); }
-EMSCRIPTEN_KEEPALIVE const char* es_annui_image_name(int index) {
+// pointer to the bytes (size via es_annotation_bytes_size) or null when it has none.
+EMSCRIPTEN_KEEPALIVE int es_annotation_image_count() { return int(annotation_ui().images.size()); }
+EMSCRIPTEN_KEEPALIVE const char* es_annotation_image_name(int index) {
     auto& imgs = annotation_ui().images;
     return index >= 0 && index < int(imgs.size()) ? out(imgs[size_t(index)].image) : nullptr;
 }
-EMSCRIPTEN_KEEPALIVE const uint8_t* es_annui_mask_png(int index) {
+EMSCRIPTEN_KEEPALIVE const uint8_t* es_annotation_mask_png(int index) {
     auto& ui = annotation_ui();
     if (index < 0 || index >= int(ui.images.size())) return nullptr;
     const es::ImageAnnotations& img = ui.images[size_t(index)];
@@ -112,9 +112,9 @@ EMSCRIPTEN_KEEPALIVE const uint8_t* es_annui_mask_png(int index) {
     g_bytes = es::encode_png_gray(gray.data(), m.width, m.height);
     return g_bytes.data();
 }
-EMSCRIPTEN_KEEPALIVE int es_annui_bytes_size() { return int(g_bytes.size()); }
+EMSCRIPTEN_KEEPALIVE int es_annotation_bytes_size() { return int(g_bytes.size()); }
 
-EMSCRIPTEN_KEEPALIVE int es_annui_load_label_set(const char* json, const char* file) {
+EMSCRIPTEN_KEEPALIVE int es_annotation_load_label_set(const char* json, const char* file) {
     es::LabelSetLoad r = es::parse_label_set(json ? json : "");
     if (!r.ok) {
         app().messages.error(std::string("The label set \"") + (file ? file : "") +
@@ -144,7 +144,7 @@ EMSCRIPTEN_KEEPALIVE int es_annui_load_label_set(const char* json, const char* f
 }
 
 // Segmentation job answers. A result for an old request is dropped.
-EMSCRIPTEN_KEEPALIVE void es_annui_seg_result(int request, int mask_handle, double iou, double ms) {
+EMSCRIPTEN_KEEPALIVE void es_annotation_segmentation_result(int request, int mask_handle, double iou, double ms) {
     esui::SegmentSession& s = annotation_ui().seg;
     if (request > s.answered && request <= s.request) {
         s.answered = request;
@@ -164,7 +164,7 @@ EMSCRIPTEN_KEEPALIVE void es_annui_seg_result(int request, int mask_handle, doub
     app().wake();
 }
 
-EMSCRIPTEN_KEEPALIVE void es_annui_seg_status(const char* text, double progress, int error, const char* backend,
+EMSCRIPTEN_KEEPALIVE void es_annotation_segmentation_status(const char* text, double progress, int error, const char* backend,
                                               double encode_ms) {
     esui::SegmentSession& s = annotation_ui().seg;
     s.status = text ? text : "";
@@ -179,7 +179,7 @@ EMSCRIPTEN_KEEPALIVE void es_annui_seg_status(const char* text, double progress,
 
 // Segment settings saved by the JS side: {"cleanup": bool, "min_area_fraction":
 // number, "min_area_px": int, "background": bool}; missing fields keep their value.
-EMSCRIPTEN_KEEPALIVE void es_annui_seg_settings(const char* json) {
+EMSCRIPTEN_KEEPALIVE void es_annotation_segmentation_settings(const char* json) {
     esui::SegmentSession& s = annotation_ui().seg;
     nlohmann::json j = nlohmann::json::parse(json ? json : "", nullptr, false);
     if (!j.is_object()) return;
@@ -193,7 +193,7 @@ EMSCRIPTEN_KEEPALIVE void es_annui_seg_settings(const char* json) {
     app().wake();
 }
 
-EMSCRIPTEN_KEEPALIVE void es_annui_set_storage_status(const char* text, int error) {
+EMSCRIPTEN_KEEPALIVE void es_annotation_set_storage_status(const char* text, int error) {
     esui::g_storage_status = text ? text : "";
     esui::g_storage_error = error != 0;
     if (error)
@@ -204,7 +204,7 @@ EMSCRIPTEN_KEEPALIVE void es_annui_set_storage_status(const char* text, int erro
 
 // Read-only state for tests: tool, label, selection, undo/redo, the current
 // image's annotations and lesion count, segmentation.
-EMSCRIPTEN_KEEPALIVE const char* es_annui_state() {
+EMSCRIPTEN_KEEPALIVE const char* es_annotation_state() {
     esui::AnnotationUi& ui = annotation_ui();
     nlohmann::json j;
     for (const auto& t : esui::tool_infos())
@@ -257,7 +257,7 @@ EMSCRIPTEN_KEEPALIVE const char* es_annui_state() {
 }
 
 // Testing aid and automation: choose a tool by name ("Box", "Segment", ...).
-EMSCRIPTEN_KEEPALIVE int es_annui_set_tool(const char* name) {
+EMSCRIPTEN_KEEPALIVE int es_annotation_set_tool(const char* name) {
     for (const auto& t : esui::tool_infos())
         if (name && std::string(name) == t.name) {
             annotation_ui().tool = t.tool;

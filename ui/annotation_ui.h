@@ -44,7 +44,7 @@ struct MaskTexture {
 };
 
 // Promptable segmentation in progress on the current image (the JS job does
-// the model work; results come back through es_annui_seg_*).
+// the model work; results come back through es_annotation_segmentation_*).
 struct SegmentSession {
     std::string image;
     struct Click { double x, y; bool positive; };

@@ -88,7 +88,7 @@ describe('cases', { skip: skip || false, timeout: 300000 }, () => {
   }
   // Draws a box with the Box tool by mouse; -> the new annotation's bounds.
   async function drawBox(dx = 0) {
-    await page.evaluate(() => window.endoscribe.module().ccall('es_annui_set_tool', 'number', ['string'], ['Box']));
+    await page.evaluate(() => window.endoscribe.module().ccall('es_annotation_set_tool', 'number', ['string'], ['Box']));
     const s = await appState();
     const [vx, vy, vw, vh] = s.viewer_rect;
     const [x, y] = freeViewerPoint(s, [vx + vw / 2 - 40 + dx, vy + vh / 2 - 30]);

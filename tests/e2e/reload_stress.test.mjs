@@ -49,7 +49,7 @@ describe('reload stress', { skip: skip || false, timeout: 400000 }, () => {
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   }
   async function boxTool() {
-    await page.evaluate(() => window.endoscribe.module().ccall('es_annui_set_tool', 'number', ['string'], ['Box']));
+    await page.evaluate(() => window.endoscribe.module().ccall('es_annotation_set_tool', 'number', ['string'], ['Box']));
   }
   // A drag start inside the image, clear of windows (start and end), at random.
   async function dragStart() {

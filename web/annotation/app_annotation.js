@@ -29,7 +29,7 @@ function reportError(text, details = '') {
   reportMessage(Module, 'error', text, details);
 }
 function storageStatus(text, error = false) {
-  if (Module) Module.ccall('es_annui_set_storage_status', null, ['string', 'number'], [text, error ? 1 : 0]);
+  if (Module) Module.ccall('es_annotation_set_storage_status', null, ['string', 'number'], [text, error ? 1 : 0]);
 }
 const str = (p) => (p ? Module.UTF8ToString(p) : null);
 
@@ -64,7 +64,7 @@ function init() {
       ep: params.get('sam_ep') || null,
     });
     const segSettings = SegmentJob.loadSettings();
-    if (segSettings) Module.ccall('es_annui_seg_settings', null, ['string'], [JSON.stringify(segSettings)]);
+    if (segSettings) Module.ccall('es_annotation_segmentation_settings', null, ['string'], [JSON.stringify(segSettings)]);
     loadLabelSets();
   })();
   return initPromise;
@@ -76,7 +76,7 @@ async function loadLabelSets() {
     for (const file of index.label_sets) {
       const r = await fetch('labels/' + file);
       if (!r.ok) { reportError(`The label set "${file}" could not be loaded; the other label sets are unaffected.`, `labels/${file}: HTTP ${r.status}`); continue; }
-      Module.ccall('es_annui_load_label_set', 'number', ['string', 'string'], [await r.text(), file]);
+      Module.ccall('es_annotation_load_label_set', 'number', ['string', 'string'], [await r.text(), file]);
     }
   } catch (e) {
     const m = plainError('The label sets could not be loaded, so only your own labels can be used', e, { fallback: 'reload the page to try again' });
@@ -128,13 +128,13 @@ function caseBaseName() {
 }
 
 async function exportMasks() {
-  const n = Module._es_annui_image_count();
+  const n = Module._es_annotation_image_count();
   let any = 0;
   for (let i = 0; i < n; i++) {
-    const p = Module._es_annui_mask_png(i);
+    const p = Module._es_annotation_mask_png(i);
     if (!p) continue;
-    const bytes = Module.HEAPU8.slice(p, p + Module._es_annui_bytes_size());
-    const name = str(Module._es_annui_image_name(i)).replace(/\.[^.]*$/, '') + '-mask.png';
+    const bytes = Module.HEAPU8.slice(p, p + Module._es_annotation_bytes_size());
+    const name = str(Module._es_annotation_image_name(i)).replace(/\.[^.]*$/, '') + '-mask.png';
     download(name, bytes, 'image/png');
     any++;
     await new Promise((r) => setTimeout(r, 150));  // browsers drop downloads started together
@@ -145,8 +145,8 @@ async function exportMasks() {
 async function importBundle(file) {
   try {
     await session.importBundle(file, (documentText) => {
-      if (!Module.ccall('es_annui_check_document', 'number', ['string'], [documentText])) {
-        throw new Error(`its annotations are not valid: ${str(Module._es_annui_last_error())}`);
+      if (!Module.ccall('es_annotation_check_document', 'number', ['string'], [documentText])) {
+        throw new Error(`its annotations are not valid: ${str(Module._es_annotation_last_error())}`);
       }
     }, (img) => {
       let h;
@@ -172,7 +172,7 @@ async function action(name, arg) {
       SegmentJob.saveSettings(JSON.parse(arg));
       break;
     case 'export_coco':
-      download(caseBaseName() + '-coco.json', str(Module._es_annui_export_coco()), 'application/json');
+      download(caseBaseName() + '-coco.json', str(Module._es_annotation_export_coco()), 'application/json');
       break;
     case 'export_masks':
       await exportMasks();
@@ -182,7 +182,7 @@ async function action(name, arg) {
       break;
     case 'import_coco': {
       const file = await pickFile('.json,application/json');
-      if (file) Module.ccall('es_annui_import_coco', 'number', ['string', 'string'], [await file.text(), file.name]);
+      if (file) Module.ccall('es_annotation_import_coco', 'number', ['string', 'string'], [await file.text(), file.name]);
       break;
     }
     case 'import_bundle': {
@@ -196,7 +196,7 @@ async function action(name, arg) {
 }
 
 hook.annotation = {
-  state: () => (Module ? JSON.parse(str(Module._es_annui_state())) : null),
+  state: () => (Module ? JSON.parse(str(Module._es_annotation_state())) : null),
   segmentStats: () => (job ? { ...job.stats, ready: job.model ? [...job.model.cache.keys()] : [] } : null),
   saved: async () => { await init(); await session.settle(); },
   action: (name, arg = '') => action(name, arg),

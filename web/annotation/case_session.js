@@ -65,8 +65,8 @@ export class CaseSession {
   }
 
   str(p) { return p ? this.M.UTF8ToString(p) : null; }
-  document() { return this.str(this.M._es_annui_document()); }
-  history() { return this.str(this.M._es_annui_history()); }
+  document() { return this.str(this.M._es_annotation_document()); }
+  history() { return this.str(this.M._es_annotation_history()); }
   view() { return this.str(this.M._es_app_view_state()); }
 
   async open() {
@@ -161,10 +161,10 @@ export class CaseSession {
     }
     if (saved.missing) this.ui.error(`${saved.missing} image(s) of this case are missing from the browser's storage; the rest were restored.`);
     if (saved.document) {
-      if (!M.ccall('es_annui_load_document', 'number', ['string'], [saved.document.text])) {
-        this.ui.error(`The saved annotations could not be read (${this.str(M._es_annui_last_error())}); the images were restored.`);
-      } else if (saved.document.history && !M.ccall('es_annui_load_history', 'number', ['string'], [saved.document.history])) {
-        this.ui.error(`The undo history could not be restored (${this.str(M._es_annui_last_error())}); the annotations were.`);
+      if (!M.ccall('es_annotation_load_document', 'number', ['string'], [saved.document.text])) {
+        this.ui.error(`The saved annotations could not be read (${this.str(M._es_annotation_last_error())}); the images were restored.`);
+      } else if (saved.document.history && !M.ccall('es_annotation_load_history', 'number', ['string'], [saved.document.history])) {
+        this.ui.error(`The undo history could not be restored (${this.str(M._es_annotation_last_error())}); the annotations were.`);
       }
     }
     if (saved.view) M.ccall('es_app_set_view_state', null, ['string'], [saved.view]);
@@ -386,7 +386,7 @@ export class CaseSession {
         case 'delete': await this.deleteCase(arg); break;
         case 'open_demo': await this.switchTo(DEMO_ID); break;
         case 'export_bundle': await this.exportBundle(); break;
-        case 'export_coco': this.download(`${fileSafeName(this.current?.name)}-coco.json`, this.str(this.M._es_annui_export_coco()), 'application/json'); break;
+        case 'export_coco': this.download(`${fileSafeName(this.current?.name)}-coco.json`, this.str(this.M._es_annotation_export_coco()), 'application/json'); break;
         default: console.warn('unknown case action', name);
       }
     } catch (e) {

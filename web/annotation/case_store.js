@@ -5,9 +5,9 @@
 //              the case); modified = when the saved document was captured
 //   blobs      {hash, bytes}, key hash: each image's bytes once (SHA-256 of
 //              the bytes, hex), shared by the cases that hold it
-//   documents  key case id: {text (es_annui_document: case.json, COCO with
+//   documents  key case id: {text (es_annotation_document: case.json, COCO with
 //              our extra fields, the user's label sets), history
-//              (es_annui_history: undo/redo steps), captured (ms)}
+//              (es_annotation_history: undo/redo steps), captured (ms)}
 //   views      key case id: es_app_view_state() (current image, zoom, levels)
 //   meta       "lastCaseId": the case open last ("demo" when the user opened
 //              the demo case on purpose)

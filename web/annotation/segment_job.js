@@ -1,7 +1,7 @@
 // segment_job.js: promptable segmentation for the app's Segment tool. The
 // C++ side sends the whole prompt of the image being segmented ({request,
 // image, width, height, clicks: [{x, y, positive}], box}); this runs it as a
-// job and answers through es_annui_seg_result / es_annui_seg_status. The
+// job and answers through es_annotation_segmentation_result / es_annotation_segmentation_status. The
 // frame loop never waits: model runs happen in a worker (ort_proxy.js), the
 // image encoder once per image (SamModel caches the embedding), and while a
 // request runs only the newest next one is kept.
@@ -83,7 +83,7 @@ export class SegmentJob {
   }
 
   status(text, progress = -1, error = false, encodeMs = 0) {
-    this.Module.ccall('es_annui_seg_status', null, ['string', 'number', 'number', 'string', 'number'],
+    this.Module.ccall('es_annotation_segmentation_status', null, ['string', 'number', 'number', 'string', 'number'],
       [text, progress, error ? 1 : 0, this.stats.backend || '', encodeMs]);
   }
 
@@ -283,7 +283,7 @@ export class SegmentJob {
     if (!result) return;
     const ms = performance.now() - t1;
     this.stats.decodeMs.push(ms);
-    this.Module._es_annui_seg_result(req.request, result.mask, result.iou, ms);
+    this.Module._es_annotation_segmentation_result(req.request, result.mask, result.iou, ms);
     if (encodeMs) this.status(`Mask ready (${this.stats.backend}; encoder ${Math.round(encodeMs)} ms, once per image)`, -1, false, encodeMs);
     this.stats.lastTotalMs = performance.now() - t0;
   }

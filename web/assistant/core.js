@@ -18,7 +18,7 @@ export class Core {
   }
 
   error() {
-    return this.m.UTF8ToString(this.m._es_asst_error());
+    return this.m.UTF8ToString(this.m._es_assistant_last_error());
   }
   _fail(what) {
     throw new CoreError(`${what}: ${this.error()}`);
@@ -65,16 +65,16 @@ export class Core {
   }
   _ids(n) {
     if (n < 0) this._fail('core');
-    const p = this.m._es_asst_result_i32() >> 2;
+    const p = this.m._es_assistant_result_i32() >> 2;
     return Array.from(this.m.HEAP32.subarray(p, p + n));
   }
 
   tokenizer(modelBytes, tokenizerConfigJson = null) {
-    const h = this._withBytes(modelBytes, (p, n) => this.m._es_tok_load(p, n));
+    const h = this._withBytes(modelBytes, (p, n) => this.m._es_tokenizer_load(p, n));
     if (!h) this._fail('tokenizer.model');
     const t = new Tokenizer(this, h);
     if (tokenizerConfigJson) {
-      const ok = this._withStrings([tokenizerConfigJson], (p) => this.m._es_tok_add_config(h, p));
+      const ok = this._withStrings([tokenizerConfigJson], (p) => this.m._es_tokenizer_add_config(h, p));
       if (!ok) { t.free(); this._fail('tokenizer_config.json'); }
     }
     return t;
@@ -83,25 +83,25 @@ export class Core {
   // pixel_values [1, 3, H, W] from encoded image bytes, as preprocessor_config.json says.
   preprocessImage(imageBytes, preprocessorConfigJson) {
     const n = this._withStrings([preprocessorConfigJson], (cfg) =>
-      this._withBytes(imageBytes, (p, len) => this.m._es_img_preprocess(p, len, cfg)));
+      this._withBytes(imageBytes, (p, len) => this.m._es_image_preprocess(p, len, cfg)));
     return this._pixelResult(n);
   }
   preprocessRgba(rgba, width, height, preprocessorConfigJson) {
     const n = this._withStrings([preprocessorConfigJson], (cfg) =>
-      this._withBytes(rgba, (p) => this.m._es_img_preprocess_rgba(p, width, height, cfg)));
+      this._withBytes(rgba, (p) => this.m._es_image_preprocess_rgba(p, width, height, cfg)));
     return this._pixelResult(n);
   }
   _pixelResult(n) {
     if (n < 0) this._fail('image preprocessing');
     const dims = this._ids(3);
-    const p = this.m._es_asst_result_f32() >> 2;
+    const p = this.m._es_assistant_result_f32() >> 2;
     return { data: this.m.HEAPF32.slice(p, p + n), dims: [1, ...dims] };
   }
 
   // A models/labels/*.json set ready for classify(): leaves only by default
   // (hierarchical sets score their most specific labels).
   labelSetForClassification(jsonText, { leavesOnly = true } = {}) {
-    const s = this._withStrings([jsonText], (p) => this._str(this.m._es_label_set_for_classification(p)));
+    const s = this._withStrings([jsonText], (p) => this._str(this.m._es_classification_label_set(p)));
     if (s === null) this._fail('label set');
     const set = JSON.parse(s);
     if (leavesOnly) set.labels = set.labels.filter((l) => l.leaf);
@@ -126,18 +126,18 @@ export class Tokenizer {
     this.core = core;
     this.h = handle;
   }
-  get vocabSize() { return this.core.m._es_tok_vocab_size(this.h); }
-  specialId(which) { return this.core._withStrings([which], (p) => this.core.m._es_tok_special_id(this.h, p)); }
-  pieceToId(piece) { return this.core._withStrings([piece], (p) => this.core.m._es_tok_piece_to_id(this.h, p)); }
-  piece(id) { return this.core._str(this.core.m._es_tok_piece(this.h, id)); }
+  get vocabSize() { return this.core.m._es_tokenizer_vocab_size(this.h); }
+  specialId(which) { return this.core._withStrings([which], (p) => this.core.m._es_tokenizer_special_id(this.h, p)); }
+  pieceToId(piece) { return this.core._withStrings([piece], (p) => this.core.m._es_tokenizer_piece_to_id(this.h, p)); }
+  piece(id) { return this.core._str(this.core.m._es_tokenizer_piece(this.h, id)); }
   encode(text, { special = false } = {}) {
-    const n = this.core._withStrings([text], (p) => this.core.m._es_tok_encode(this.h, p, special ? 1 : 0));
+    const n = this.core._withStrings([text], (p) => this.core.m._es_tokenizer_encode(this.h, p, special ? 1 : 0));
     return this.core._ids(n);
   }
   decode(ids) {
-    return this.core._withInt32(ids, (p) => this.core._str(this.core.m._es_tok_decode(this.h, p, ids.length)));
+    return this.core._withInt32(ids, (p) => this.core._str(this.core.m._es_tokenizer_decode(this.h, p, ids.length)));
   }
-  free() { this.core.m._es_tok_free(this.h); this.h = 0; }
+  free() { this.core.m._es_tokenizer_free(this.h); this.h = 0; }
 }
 
 // One conversation: its tokens, its KV bookkeeping, its generator and its
@@ -179,32 +179,32 @@ export class Chat {
   }
 
   startGeneration(config = {}) {
-    if (!this.core._withStrings([JSON.stringify(config)], (p) => this.m._es_gen_start(this.h, p))) this.core._fail('generation');
+    if (!this.core._withStrings([JSON.stringify(config)], (p) => this.m._es_generation_start(this.h, p))) this.core._fail('generation');
   }
   // logits: Float32Array of one vocab row. Returns {feed, token, delta, done, reason}.
   step(logits) {
-    const next = this.m._es_gen_step(this.h, this.core._floats(logits), logits.length);
-    const token = this.m._es_gen_last_token(this.h);
-    const delta = this.core._str(this.m._es_gen_text_delta(this.h));
-    const reason = this.core._str(this.m._es_gen_finish_reason(this.h));
+    const next = this.m._es_generation_step(this.h, this.core._floats(logits), logits.length);
+    const token = this.m._es_generation_last_token(this.h);
+    const delta = this.core._str(this.m._es_generation_text_delta(this.h));
+    const reason = this.core._str(this.m._es_generation_finish_reason(this.h));
     return { feed: next >= 0 ? next : null, token, delta, done: next < 0, reason };
   }
-  cancel() { this.m._es_gen_cancel(this.h); }
-  generated() { return this.core._ids(this.m._es_gen_generated(this.h)); }
+  cancel() { this.m._es_generation_cancel(this.h); }
+  generated() { return this.core._ids(this.m._es_generation_generated(this.h)); }
 
   beginClassification(answers, endId) {
-    const n = this.core._withStrings([JSON.stringify(answers)], (p) => this.m._es_cls_begin(this.h, p, endId));
+    const n = this.core._withStrings([JSON.stringify(answers)], (p) => this.m._es_classification_begin(this.h, p, endId));
     if (n < 0) this.core._fail('classification');
     return n;
   }
-  labelRunTokens(i) { return this.core._ids(this.m._es_cls_run_tokens(this.h, i)); }
-  setPrefixLogits(row) { this.m._es_cls_set_prefix_logits(this.h, this.core._floats(row), row.length); }
+  labelRunTokens(i) { return this.core._ids(this.m._es_classification_run_tokens(this.h, i)); }
+  setPrefixLogits(row) { this.m._es_classification_set_prefix_logits(this.h, this.core._floats(row), row.length); }
   addLabelLogits(i, logits, rows) {
     const vocab = logits.length / rows;
-    if (!this.m._es_cls_add(this.h, i, this.core._floats(logits), rows, vocab)) this.core._fail('classification');
+    if (!this.m._es_classification_add(this.h, i, this.core._floats(logits), rows, vocab)) this.core._fail('classification');
   }
   classificationResult() {
-    const s = this.core._str(this.m._es_cls_result_json(this.h));
+    const s = this.core._str(this.m._es_classification_result_json(this.h));
     if (s === null) this.core._fail('classification');
     return JSON.parse(s);
   }

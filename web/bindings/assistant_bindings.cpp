@@ -1,7 +1,7 @@
 // assistant_bindings.cpp: the on-device assistant's core, exported to JS.
 // Objects live behind integer handles; functions that produce arrays or text
 // leave them in one result slot (read it right away, the next call replaces it).
-// Errors: 0 / -1 / null returns, with the message in es_asst_error().
+// Errors: 0 / -1 / null returns, with the message in es_assistant_last_error().
 // The JS side (web/assistant/core.js) wraps all of this; nothing here blocks.
 #include <emscripten/emscripten.h>
 
@@ -68,47 +68,47 @@ const char* set_str(std::string s) {
 
 extern "C" {
 
-EMSCRIPTEN_KEEPALIVE const char* es_asst_error() { return g_error.c_str(); }
-EMSCRIPTEN_KEEPALIVE int32_t* es_asst_result_i32() { return g_i32.data(); }
-EMSCRIPTEN_KEEPALIVE int es_asst_result_i32_len() { return int(g_i32.size()); }
-EMSCRIPTEN_KEEPALIVE float* es_asst_result_f32() { return g_f32.data(); }
-EMSCRIPTEN_KEEPALIVE int es_asst_result_f32_len() { return int(g_f32.size()); }
+EMSCRIPTEN_KEEPALIVE const char* es_assistant_last_error() { return g_error.c_str(); }
+EMSCRIPTEN_KEEPALIVE int32_t* es_assistant_result_i32() { return g_i32.data(); }
+EMSCRIPTEN_KEEPALIVE int es_assistant_result_i32_length() { return int(g_i32.size()); }
+EMSCRIPTEN_KEEPALIVE float* es_assistant_result_f32() { return g_f32.data(); }
+EMSCRIPTEN_KEEPALIVE int es_assistant_result_f32_length() { return int(g_f32.size()); }
 
 // ---- tokenizer -----------------------------------------------------------------
-EMSCRIPTEN_KEEPALIVE int es_tok_load(const uint8_t* data, int size) {
+EMSCRIPTEN_KEEPALIVE int es_tokenizer_load(const uint8_t* data, int size) {
     auto t = std::make_unique<es::Tokenizer>();
     if (!t->load(data, size_t(size > 0 ? size : 0), &g_error)) return 0;
     const int h = g_next++;
     g_tokenizers[h] = std::move(t);
     return h;
 }
-EMSCRIPTEN_KEEPALIVE int es_tok_add_config(int h, const char* tokenizer_config_json) {
+EMSCRIPTEN_KEEPALIVE int es_tokenizer_add_config(int h, const char* tokenizer_config_json) {
     es::Tokenizer* t = tok(h);
     return t && t->add_tokens_from_config(tokenizer_config_json, &g_error) ? 1 : 0;
 }
-EMSCRIPTEN_KEEPALIVE void es_tok_free(int h) { g_tokenizers.erase(h); }
-EMSCRIPTEN_KEEPALIVE int es_tok_vocab_size(int h) { es::Tokenizer* t = tok(h); return t ? t->vocab_size() : -1; }
-EMSCRIPTEN_KEEPALIVE int es_tok_special_id(int h, const char* which) {
+EMSCRIPTEN_KEEPALIVE void es_tokenizer_free(int h) { g_tokenizers.erase(h); }
+EMSCRIPTEN_KEEPALIVE int es_tokenizer_vocab_size(int h) { es::Tokenizer* t = tok(h); return t ? t->vocab_size() : -1; }
+EMSCRIPTEN_KEEPALIVE int es_tokenizer_special_id(int h, const char* which) {
     es::Tokenizer* t = tok(h);
     if (!t) return -1;
     const std::string w = which;
     return w == "bos" ? t->bos_id() : w == "eos" ? t->eos_id() : w == "pad" ? t->pad_id() : w == "unk" ? t->unk_id() : -1;
 }
-EMSCRIPTEN_KEEPALIVE int es_tok_piece_to_id(int h, const char* piece) {
+EMSCRIPTEN_KEEPALIVE int es_tokenizer_piece_to_id(int h, const char* piece) {
     es::Tokenizer* t = tok(h);
     return t ? t->piece_to_id(piece) : -1;
 }
-EMSCRIPTEN_KEEPALIVE const char* es_tok_piece(int h, int id) {
+EMSCRIPTEN_KEEPALIVE const char* es_tokenizer_piece(int h, int id) {
     es::Tokenizer* t = tok(h);
     return set_str(t ? t->piece(id) : std::string());
 }
 // special != 0: special-token strings in the text become their ids.
-EMSCRIPTEN_KEEPALIVE int es_tok_encode(int h, const char* text, int special) {
+EMSCRIPTEN_KEEPALIVE int es_tokenizer_encode(int h, const char* text, int special) {
     es::Tokenizer* t = tok(h);
     if (!t) return -1;
     return set_ids(special ? t->encode_with_special_tokens(text) : t->encode(text));
 }
-EMSCRIPTEN_KEEPALIVE const char* es_tok_decode(int h, const int32_t* ids, int n) {
+EMSCRIPTEN_KEEPALIVE const char* es_tokenizer_decode(int h, const int32_t* ids, int n) {
     es::Tokenizer* t = tok(h);
     if (!t) return nullptr;
     return set_str(t->decode(std::vector<int>(ids, ids + (n > 0 ? n : 0))));
@@ -200,7 +200,7 @@ EMSCRIPTEN_KEEPALIVE const char* es_chat_messages_json(int h) {
 
 // config_json: {"max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "seed"}
 // The chat's stop ids end the answer. Call after the prompt is prefilled.
-EMSCRIPTEN_KEEPALIVE int es_gen_start(int h, const char* config_json) {
+EMSCRIPTEN_KEEPALIVE int es_generation_start(int h, const char* config_json) {
     Chat* c = chat(h);
     if (!c) return 0;
     json j = json::parse(config_json ? config_json : "{}", nullptr, false);
@@ -225,8 +225,8 @@ EMSCRIPTEN_KEEPALIVE int es_gen_start(int h, const char* config_json) {
     return 1;
 }
 // Hands the logits of the last position to the generator. Returns the token to
-// feed next (>= 0), or -1 when the answer is finished (see es_gen_finish_reason).
-EMSCRIPTEN_KEEPALIVE int es_gen_step(int h, const float* logits, int vocab) {
+// feed next (>= 0), or -1 when the answer is finished (see es_generation_finish_reason).
+EMSCRIPTEN_KEEPALIVE int es_generation_step(int h, const float* logits, int vocab) {
     Chat* c = chat(h);
     if (!c) return -1;
     const size_t fed_before = c->gen.fed();
@@ -241,21 +241,21 @@ EMSCRIPTEN_KEEPALIVE int es_gen_step(int h, const float* logits, int vocab) {
     if (r.finished) c->conv.finish_answer();
     return r.feed ? r.token : -1;
 }
-EMSCRIPTEN_KEEPALIVE void es_gen_cancel(int h) { if (Chat* c = chat(h)) c->gen.cancel(); }
-EMSCRIPTEN_KEEPALIVE int es_gen_last_token(int h) {
+EMSCRIPTEN_KEEPALIVE void es_generation_cancel(int h) { if (Chat* c = chat(h)) c->gen.cancel(); }
+EMSCRIPTEN_KEEPALIVE int es_generation_last_token(int h) {
     Chat* c = chat(h);
     return c && !c->gen.generated().empty() ? c->gen.generated().back() : -1;
 }
-EMSCRIPTEN_KEEPALIVE const char* es_gen_text_delta(int h) { Chat* c = chat(h); return set_str(c ? c->delta : std::string()); }
-EMSCRIPTEN_KEEPALIVE const char* es_gen_finish_reason(int h) {
+EMSCRIPTEN_KEEPALIVE const char* es_generation_text_delta(int h) { Chat* c = chat(h); return set_str(c ? c->delta : std::string()); }
+EMSCRIPTEN_KEEPALIVE const char* es_generation_finish_reason(int h) {
     Chat* c = chat(h);
     return c ? es::finish_reason_name(c->gen.reason()) : "error";
 }
-EMSCRIPTEN_KEEPALIVE int es_gen_generated(int h) { Chat* c = chat(h); return c ? set_ids(c->gen.generated()) : -1; }
+EMSCRIPTEN_KEEPALIVE int es_generation_generated(int h) { Chat* c = chat(h); return c ? set_ids(c->gen.generated()) : -1; }
 
 // Classification over the chat's current prompt (ask the label question first,
 // prefill it, do not generate). answers_json: ["polyp", "ulcer", ...].
-EMSCRIPTEN_KEEPALIVE int es_cls_begin(int h, const char* answers_json, int end_id) {
+EMSCRIPTEN_KEEPALIVE int es_classification_begin(int h, const char* answers_json, int end_id) {
     Chat* c = chat(h);
     if (!c) return -1;
     json j = json::parse(answers_json, nullptr, false);
@@ -269,18 +269,18 @@ EMSCRIPTEN_KEEPALIVE int es_cls_begin(int h, const char* answers_json, int end_i
     if (!t || !c->scorer.begin(*t, answers, end_id, &g_error)) return -1;
     return int(c->scorer.size());
 }
-EMSCRIPTEN_KEEPALIVE int es_cls_run_tokens(int h, int i) {
+EMSCRIPTEN_KEEPALIVE int es_classification_run_tokens(int h, int i) {
     Chat* c = chat(h);
     return c && i >= 0 && size_t(i) < c->scorer.size() ? set_ids(c->scorer.run_tokens(size_t(i))) : -1;
 }
-EMSCRIPTEN_KEEPALIVE void es_cls_set_prefix_logits(int h, const float* row, int vocab) {
+EMSCRIPTEN_KEEPALIVE void es_classification_set_prefix_logits(int h, const float* row, int vocab) {
     if (Chat* c = chat(h)) c->scorer.set_prefix_logits(row, vocab);
 }
-EMSCRIPTEN_KEEPALIVE int es_cls_add(int h, int i, const float* logits, int rows, int vocab) {
+EMSCRIPTEN_KEEPALIVE int es_classification_add(int h, int i, const float* logits, int rows, int vocab) {
     Chat* c = chat(h);
     return c && i >= 0 && c->scorer.add_label_logits(size_t(i), logits, rows, vocab, &g_error) ? 1 : 0;
 }
-EMSCRIPTEN_KEEPALIVE const char* es_cls_result_json(int h) {
+EMSCRIPTEN_KEEPALIVE const char* es_classification_result_json(int h) {
     Chat* c = chat(h);
     if (!c) return nullptr;
     if (!c->scorer.complete()) { g_error = "classification is not complete"; return nullptr; }
@@ -294,7 +294,7 @@ EMSCRIPTEN_KEEPALIVE const char* es_cls_result_json(int h) {
 // A models/labels/*.json set (label_set.h) as the classifier sees it:
 // {id, name, labels: [{id, name, parent, leaf, answer}]}; `answer` is the text
 // scored after the prompt (the label's name).
-EMSCRIPTEN_KEEPALIVE const char* es_label_set_for_classification(const char* text) {
+EMSCRIPTEN_KEEPALIVE const char* es_classification_label_set(const char* text) {
     es::LabelSetLoad load = es::parse_label_set(std::string(text));
     if (!load.ok) { g_error = "label set: " + load.error; return nullptr; }
     json labels = json::array();
@@ -306,7 +306,7 @@ EMSCRIPTEN_KEEPALIVE const char* es_label_set_for_classification(const char* tex
 
 // Encoded image bytes (PNG/JPEG/BMP) -> pixel_values [3, H, W] in the f32 result;
 // the i32 result holds [3, H, W]. Returns the float count, or -1.
-EMSCRIPTEN_KEEPALIVE int es_img_preprocess(const uint8_t* bytes, int size, const char* preprocessor_config_json) {
+EMSCRIPTEN_KEEPALIVE int es_image_preprocess(const uint8_t* bytes, int size, const char* preprocessor_config_json) {
     es::ImagePreprocessConfig cfg;
     if (!es::parse_preprocessor_config(preprocessor_config_json, &cfg, &g_error)) return -1;
     es::DecodeResult d = es::decode_image(bytes, size_t(size > 0 ? size : 0));
@@ -318,7 +318,7 @@ EMSCRIPTEN_KEEPALIVE int es_img_preprocess(const uint8_t* bytes, int size, const
     return int(g_f32.size());
 }
 // Same from RGBA8 pixels already in memory (the viewer's decoded image).
-EMSCRIPTEN_KEEPALIVE int es_img_preprocess_rgba(const uint8_t* rgba, int width, int height, const char* preprocessor_config_json) {
+EMSCRIPTEN_KEEPALIVE int es_image_preprocess_rgba(const uint8_t* rgba, int width, int height, const char* preprocessor_config_json) {
     es::ImagePreprocessConfig cfg;
     if (!es::parse_preprocessor_config(preprocessor_config_json, &cfg, &g_error)) return -1;
     if (width <= 0 || height <= 0) { g_error = "image: empty"; return -1; }

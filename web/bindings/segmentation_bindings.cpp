@@ -2,7 +2,7 @@
 // processing, click protocol and mask geometry for JS (the app and the Node
 // module). Images and masks live in WASM memory behind integer handles; float
 // tensors are written into buffers the caller allocates with _malloc.
-// Every function fails soft: 0 / -1 / null, and es_seg_last_error() says why.
+// Every function fails soft: 0 / -1 / null, and es_segmentation_last_error() says why.
 #include <emscripten/emscripten.h>
 
 #include <cstdlib>
@@ -66,11 +66,11 @@ int es_binding_keep_mask(es::Mask m) { return keep_mask(std::move(m)); }
 
 extern "C" {
 
-EMSCRIPTEN_KEEPALIVE const char* es_seg_last_error() { return g_error.c_str(); }
+EMSCRIPTEN_KEEPALIVE const char* es_segmentation_last_error() { return g_error.c_str(); }
 
 // ---- images -----------------------------------------------------------------
 
-// Decodes JPEG/PNG/BMP bytes; returns an image handle or 0 (see es_seg_last_error).
+// Decodes JPEG/PNG/BMP bytes; returns an image handle or 0 (see es_segmentation_last_error).
 EMSCRIPTEN_KEEPALIVE int es_image_decode(const uint8_t* data, int size) {
     if (!data || size <= 0) {
         g_error = "no image bytes";
@@ -222,13 +222,13 @@ EMSCRIPTEN_KEEPALIVE const uint8_t* es_mask_png(int m, int* size) {
 
 // Frame of a w x h image for a model with input side `target`: out[0..1] the
 // resized width/height.
-EMSCRIPTEN_KEEPALIVE void es_sam_frame(int w, int h, int target, int* out) {
+EMSCRIPTEN_KEEPALIVE void es_segmentation_frame(int w, int h, int target, int* out) {
     es::SamFrame f = es::sam_frame(w, h, target);
     out[0] = f.resized_width;
     out[1] = f.resized_height;
 }
 // Encoder input [1, 3, target, target] written to out (3*target*target floats).
-EMSCRIPTEN_KEEPALIVE int es_sam_preprocess(int img, int target, float* out) {
+EMSCRIPTEN_KEEPALIVE int es_segmentation_preprocess(int img, int target, float* out) {
     es::Image* i = image(img);
     if (!i || !out || target <= 0) return 0;
     es::SamFrame f = es::sam_frame(i->width, i->height, target);
@@ -239,7 +239,7 @@ EMSCRIPTEN_KEEPALIVE int es_sam_preprocess(int img, int target, float* out) {
 // Decoder prompt for an image of w x h: points (xy pairs in image coordinates,
 // labels 1/0), optional box [x, y, w, h] (null for none). Writes coords (2 per
 // point) and labels into out arrays of capacity n_points + 2; returns the count.
-EMSCRIPTEN_KEEPALIVE int es_sam_prompt(int w, int h, int target, const float* xy, const int* labels, int n,
+EMSCRIPTEN_KEEPALIVE int es_segmentation_prompt(int w, int h, int target, const float* xy, const int* labels, int n,
                                        const float* box, float* out_coords, float* out_labels) {
     es::SamFrame f = es::sam_frame(w, h, target);
     es::SamPrompt p;
@@ -254,7 +254,7 @@ EMSCRIPTEN_KEEPALIVE int es_sam_prompt(int w, int h, int target, const float* xy
     return d.count();
 }
 // Low-res logits (lw x lh) → mask handle at w x h.
-EMSCRIPTEN_KEEPALIVE int es_sam_postprocess(const float* logits, int lw, int lh, int w, int h, int target,
+EMSCRIPTEN_KEEPALIVE int es_segmentation_postprocess(const float* logits, int lw, int lh, int w, int h, int target,
                                             float threshold) {
     if (!logits || lw <= 0 || lh <= 0 || w <= 0 || h <= 0) {
         g_error = "bad SAM output";
@@ -262,7 +262,7 @@ EMSCRIPTEN_KEEPALIVE int es_sam_postprocess(const float* logits, int lw, int lh,
     }
     return keep_mask(es::sam_postprocess(logits, lw, lh, es::sam_frame(w, h, target), threshold));
 }
-EMSCRIPTEN_KEEPALIVE int es_sam_select(const float* iou, int count, int skip_first) {
+EMSCRIPTEN_KEEPALIVE int es_segmentation_select(const float* iou, int count, int skip_first) {
     return es::sam_select_mask(iou, count, skip_first != 0);
 }
 
@@ -270,7 +270,7 @@ EMSCRIPTEN_KEEPALIVE int es_sam_select(const float* iou, int count, int skip_fir
 
 // Next evaluation click for ground truth gt and prediction pred (0 = none yet).
 // out[0..3] = x, y, positive (1/0), depth; returns 0 when pred equals gt.
-EMSCRIPTEN_KEEPALIVE int es_click_next(int gt, int pred, float* out) {
+EMSCRIPTEN_KEEPALIVE int es_segmentation_next_click(int gt, int pred, float* out) {
     es::Mask* g = es_binding_mask(gt);
     if (!g) return 0;
     es::Mask empty;

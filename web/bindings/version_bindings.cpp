@@ -2,4 +2,4 @@
 #include <emscripten/emscripten.h>
 #include "version.h"
 
-extern "C" EMSCRIPTEN_KEEPALIVE const char* es_version() { return es::version(); }
+extern "C" EMSCRIPTEN_KEEPALIVE const char* es_core_version() { return es::version(); }

@@ -6,7 +6,7 @@
 export class CoreApi {
   constructor(module) {
     this.m = module;
-    for (const name of ['_es_image_decode', '_es_sam_preprocess', '_es_sam_postprocess', '_es_click_next']) {
+    for (const name of ['_es_image_decode', '_es_segmentation_preprocess', '_es_segmentation_postprocess', '_es_segmentation_next_click']) {
       if (typeof module[name] !== 'function') throw new Error(`core module lacks ${name}: rebuild the WASM core`);
     }
   }
@@ -22,7 +22,7 @@ export class CoreApi {
     while (heap[end]) end++;
     return new TextDecoder().decode(heap.subarray(ptr, end));
   }
-  lastError() { return this.str(this.m._es_seg_last_error()) || 'unknown error'; }
+  lastError() { return this.str(this.m._es_segmentation_last_error()) || 'unknown error'; }
 
   withAlloc(bytes, fn) {
     const p = this.m._malloc(Math.max(1, bytes));
@@ -93,13 +93,13 @@ export class CoreApi {
 
   // ---- SAM
   samFrame(width, height, target = 1024) {
-    return this.withAlloc(8, (p) => { this.m._es_sam_frame(width, height, target, p); const [w, h] = this.i32(p, 2); return { width: w, height: h }; });
+    return this.withAlloc(8, (p) => { this.m._es_segmentation_frame(width, height, target, p); const [w, h] = this.i32(p, 2); return { width: w, height: h }; });
   }
   // Encoder input as a Float32Array [3*target*target] (NCHW without the batch).
   samPreprocess(img, target = 1024) {
     const n = 3 * target * target;
     return this.withAlloc(4 * n, (p) => {
-      if (!this.m._es_sam_preprocess(img.handle ?? img, target, p)) throw new Error(this.lastError());
+      if (!this.m._es_segmentation_preprocess(img.handle ?? img, target, p)) throw new Error(this.lastError());
       return this.f32(p, n).slice();
     });
   }
@@ -113,7 +113,7 @@ export class CoreApi {
       const fxy = this.f32(xy, 2 * n), il = this.i32(lab, n);
       points.forEach((q, i) => { fxy[2 * i] = q.x; fxy[2 * i + 1] = q.y; il[i] = q.positive ? 1 : 0; });
       if (box) this.f32(bx, 4).set([box.x, box.y, box.w, box.h]);
-      const count = m._es_sam_prompt(width, height, target, xy, lab, n, bx, oc, ol);
+      const count = m._es_segmentation_prompt(width, height, target, xy, lab, n, bx, oc, ol);
       return { coords: this.f32(oc, 2 * count).slice(), labels: this.f32(ol, count).slice(), count };
     } finally {
       for (const p of [xy, lab, bx, oc, ol]) if (p) m._free(p);
@@ -123,19 +123,19 @@ export class CoreApi {
   samPostprocess(logits, lw, lh, width, height, target = 1024, threshold = 0) {
     const h = this.withAlloc(4 * logits.length, (p) => {
       this.f32(p, logits.length).set(logits);
-      return this.m._es_sam_postprocess(p, lw, lh, width, height, target, threshold);
+      return this.m._es_segmentation_postprocess(p, lw, lh, width, height, target, threshold);
     });
     if (!h) throw new Error(this.lastError());
     return h;
   }
   samSelect(iou, skipFirst = false) {
-    return this.withAlloc(4 * iou.length, (p) => { this.f32(p, iou.length).set(iou); return this.m._es_sam_select(p, iou.length, skipFirst ? 1 : 0); });
+    return this.withAlloc(4 * iou.length, (p) => { this.f32(p, iou.length).set(iou); return this.m._es_segmentation_select(p, iou.length, skipFirst ? 1 : 0); });
   }
 
   // ---- click protocol
   nextClick(gt, pred = 0) {
     return this.withAlloc(16, (p) => {
-      if (!this.m._es_click_next(gt, pred || 0, p)) return null;
+      if (!this.m._es_segmentation_next_click(gt, pred || 0, p)) return null;
       const [x, y, pos, depth] = this.f32(p, 4);
       return { x, y, positive: pos > 0.5, depth };
     });
