@@ -14,8 +14,9 @@
 // calls it with a sources.js source; it throws and keeps the old model when
 // the new one does not load or is not a SAM split).
 import { CoreApi } from '../segmentation/core_api.js';
-import { CaseSession, fileSafeName } from './case_session.js';
+import { CaseSession } from './case_session.js';
 import { SegmentJob } from './segment_job.js';
+import { download } from './download.js';
 import { plainError, reportMessage } from '../messages.js';
 
 const hook = window.endoscribe;
@@ -100,17 +101,6 @@ hook.registerCaseSession({
 
 // ---- files --------------------------------------------------------------------
 
-function download(name, data, type) {
-  const url = URL.createObjectURL(new Blob([data], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60000);
-}
-
 function pickFile(accept) {
   return new Promise((resolve) => {
     const input = document.createElement('input');
@@ -121,10 +111,6 @@ function pickFile(accept) {
     document.body.appendChild(input);
     input.click();
   });
-}
-
-function caseBaseName() {
-  return fileSafeName(session && session.current ? session.current.name : hook.state().case);
 }
 
 async function exportMasks() {
@@ -172,7 +158,7 @@ async function action(name, arg) {
       SegmentJob.saveSettings(JSON.parse(arg));
       break;
     case 'export_coco':
-      download(caseBaseName() + '-coco.json', str(Module._es_annotation_export_coco()), 'application/json');
+      await session.action('export_coco');
       break;
     case 'export_masks':
       await exportMasks();

@@ -17,6 +17,7 @@
 // ("image (2).jpg"), which is how the annotation document refers to them.
 import { CaseStore, StorageFullError, STORAGE_FULL_MESSAGE, sha256Hex } from './case_store.js';
 import { readBundle, writeBundle } from './case_bundle.js';
+import { download } from './download.js';
 import { conversationStore, setConversationScope } from '../assistant/conversation_store.js';
 
 export const DEMO_ID = 'demo';
@@ -386,7 +387,7 @@ export class CaseSession {
         case 'delete': await this.deleteCase(arg); break;
         case 'open_demo': await this.switchTo(DEMO_ID); break;
         case 'export_bundle': await this.exportBundle(); break;
-        case 'export_coco': this.download(`${fileSafeName(this.current?.name)}-coco.json`, this.str(this.M._es_annotation_export_coco()), 'application/json'); break;
+        case 'export_coco': download(`${fileSafeName(this.current?.name)}-coco.json`, this.str(this.M._es_annotation_export_coco()), 'application/json'); break;
         default: console.warn('unknown case action', name);
       }
     } catch (e) {
@@ -427,17 +428,6 @@ export class CaseSession {
     await this.pushCases();
   }
 
-  download(name, data, type) {
-    const url = URL.createObjectURL(new Blob([data], { type }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
-  }
-
   async exportBundle() {
     await this.settle();
     let images;
@@ -449,7 +439,7 @@ export class CaseSession {
       images = saved ? saved.images : [];
     }
     if (!images.length) throw new Error('The case has no images, so there is nothing to export yet.');
-    this.download(`${fileSafeName(this.current?.name)}.endoscribe.json`, writeBundle(this.document(), images), 'application/json');
+    download(`${fileSafeName(this.current?.name)}.endoscribe.json`, writeBundle(this.document(), images), 'application/json');
   }
 
   // A bundle opens as a new case named after it.
