@@ -64,7 +64,7 @@ elif ((p + f == 0)); then
 else
   s=$(grep -c '\*\*\*Skipped' "$LOGS/ctest.log" || true)
   pass=$((pass + p - s)); fail=$((fail + f)); skip=$((skip + s))
-  grep -E '^\s+[0-9]+ - .* \([A-Za-z ]+\)$' "$LOGS/ctest.log" \
+  grep -E '^\s+[0-9]+ - .* \([A-Za-z ]+\)$' "$LOGS/ctest.log" | grep -v '(Skipped)$' \
     | sed -E 's/^\s+[0-9]+ - /FAILED: ctest /' || true
 fi
 

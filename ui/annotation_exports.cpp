@@ -193,11 +193,16 @@ EMSCRIPTEN_KEEPALIVE void es_annotation_segmentation_settings(const char* json) 
     app().wake();
 }
 
+// error: 0 none, 1 a technical reason (banner in plain words, the reason as
+// details), 2 already in plain words (the banner says it as it is).
 EMSCRIPTEN_KEEPALIVE void es_annotation_set_storage_status(const char* text, int error) {
     esui::g_storage_status = text ? text : "";
     esui::g_storage_error = error != 0;
-    if (error)
-        app().messages.error("Your work could not be saved in this browser. Keep this page open and export a case bundle (Annotations) so nothing is lost.",
+    if (error == 2)
+        app().messages.error(esui::g_storage_status);
+    else if (error)
+        app().messages.error("Your work could not be saved in this browser. Keep this page open and export the case "
+                             "(Case menu > Export bundle) so nothing is lost.",
                              esui::g_storage_status);
     app().wake();
 }

@@ -49,6 +49,7 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
     await waitFor(() => window.endoscribe.assistant?.started === true);
     await page.evaluate(() => window.endoscribe.caseLoaded);
     await waitFor(() => !!window.endoscribe.assistant.state().image);
+    await openTab('tab_assistant', 'asst_tab_chat');  // the side panel's Assistant tab
   });
 
   after(async () => {
@@ -127,7 +128,8 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
     await click('asst_accept_box_0_0');
     await waitFor(() => Object.values(window.endoscribe.annotation.state()?.images ?? {}).some((img) =>
       img.annotations.some((a) => a.source === 'assistant' && a.kind === 'box')), null, 10000);
-    await widgetShown('ann_window');
+    await openTab('tab_image', 'image_name');  // the annotation list is in the side panel's Image tab
+    await waitFor(() => Object.keys(window.endoscribe.state().widgets).some((k) => k.startsWith('ann_ai_marker_')), null, 10000);
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     s = await appState();
     const marker = Object.keys(s.widgets).find((k) => k.startsWith('ann_ai_marker_'));

@@ -253,7 +253,10 @@ describe('layout', { skip: skip || false, timeout: 300000 }, () => {
       await settled(page, (t) => t.images.length >= 3, 'the demo case');
       const bytes = await (await fetch(server.url + 'demo/image-2.png')).arrayBuffer();
       const name = 'sigmoid-colon-polypectomy-site-after-resection-follow-up-2026-11-30-image-0042.png';
-      await page.setInputFiles('#file-input', { name, mimeType: 'image/png', buffer: Buffer.from(bytes) });
+      // Opened over the demo, the two images start a case of their own: the long name first, then a short one.
+      const short = await (await fetch(server.url + 'demo/image-3.png')).arrayBuffer();
+      await page.setInputFiles('#file-input', [{ name, mimeType: 'image/png', buffer: Buffer.from(bytes) },
+        { name: 'short.png', mimeType: 'image/png', buffer: Buffer.from(short) }]);
       let s = await settled(page, (t) => t.images[t.current]?.name === name && !!t.widgets.image_name, 'the long-named image');
       const [x, y, w, h] = s.widgets.image_name;
       // One line, shortened to the side panel's width (not wrapped, not cut off at its edge).
@@ -266,8 +269,9 @@ describe('layout', { skip: skip || false, timeout: 300000 }, () => {
       saveArtifact('layout-long-name.png', await page.screenshot());
       // A short name gets no tooltip.
       await page.mouse.move(5, 5);
-      await click(page, 'thumb_0');
-      s = await settled(page, (t) => t.current === 0 && !!t.widgets.image_name, 'the first image');
+      await settled(page, (t) => t.images.length === 2 && !!t.widgets.thumb_1, 'the short-named image');
+      await click(page, 'thumb_1');
+      s = await settled(page, (t) => t.images[t.current]?.name === 'short.png' && !!t.widgets.image_name, 'the short-named image');
       const r = s.widgets.image_name;
       await page.mouse.move(r[0] + r[2] / 2, r[1] + r[3] / 2);
       await page.waitForTimeout(800);

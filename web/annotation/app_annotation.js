@@ -29,8 +29,10 @@ function reportError(text, details = '') {
   console.warn(text, details);
   reportMessage(Module, 'error', text, details);
 }
+// error: false, true (a technical reason) or 'plain' (the text already says what to do).
 function storageStatus(text, error = false) {
-  if (Module) Module.ccall('es_annotation_set_storage_status', null, ['string', 'number'], [text, error ? 1 : 0]);
+  const code = error === 'plain' ? 2 : error ? 1 : 0;
+  if (Module) Module.ccall('es_annotation_set_storage_status', null, ['string', 'number'], [text, code]);
 }
 const str = (p) => (p ? Module.UTF8ToString(p) : null);
 

@@ -226,7 +226,7 @@ export class CaseSession {
   saveFailed(e) {
     if (e instanceof StorageFullError) {
       // One banner; the status line keeps saying it until a save succeeds.
-      if (!this.full) this.ui.status(STORAGE_FULL_MESSAGE, true);
+      if (!this.full) this.ui.status(STORAGE_FULL_MESSAGE, 'plain');
       this.full = true;
     } else {
       this.ui.status(e.message, true);
