@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "assistant_ui.h"
+#include "text_fit.h"
 
 namespace esui {
 
@@ -49,7 +50,7 @@ void draw_classify_tab(App& a) {
         const float p = l.value("probability", 0.0f);
         const std::string name = l.value("name", std::string());
         ImGui::PushID(i++);
-        ImGui::TextUnformatted(name.c_str());
+        text_ellipsized(name.c_str(), name_w - 8);  // a long class name never runs into its bar
         ImGui::SameLine(name_w);
         char overlay[32];
         std::snprintf(overlay, sizeof overlay, "%.1f%%", p * 100.0f);
