@@ -29,14 +29,9 @@ EMSCRIPTEN_KEEPALIVE int es_app_open_image(const char* name, const uint8_t* data
     return app().open_image(name ? name : "(unnamed)", data, size_t(size > 0 ? size : 0), select != 0);
 }
 
-// Errors found on the JS side (unreadable file, failed download) join the same list.
-EMSCRIPTEN_KEEPALIVE void es_app_report_error(const char* text) {
-    app().messages.error(text ? text : "");
-    app().wake();
-}
-
-// The same with the two parts (web/messages.js): kind "error" or "notice",
-// plain words for the user, technical details behind the Details toggle.
+// Errors and notices found on the JS side (web/messages.js) join the same list:
+// kind "error" or "notice", plain words for the user, technical details behind
+// the Details toggle.
 EMSCRIPTEN_KEEPALIVE void es_app_report_message(const char* kind, const char* text, const char* details) {
     const bool notice = kind && std::string(kind) == "notice";
     if (notice) app().messages.notice(text ? text : "", details ? details : "");
@@ -69,12 +64,6 @@ EMSCRIPTEN_KEEPALIVE const char* es_app_open_case(const char* json_text, const c
     }
     out = j.dump();
     return out.c_str();
-}
-
-// Notices from the JS side (a case was made from the read-only demo, ...).
-EMSCRIPTEN_KEEPALIVE void es_app_report_notice(const char* text) {
-    app().messages.notice(text ? text : "");
-    app().wake();
 }
 
 // Closes every image and its annotations (a new or another case opens next);

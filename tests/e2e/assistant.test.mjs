@@ -13,7 +13,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, saveArtifact, missingPrerequisites, repoRoot, appDir, tinyAssistantReference } from './harness.mjs';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, repoRoot, appDir, tinyAssistantReference, clickWidget, openTab as openTabUntil } from './harness.mjs';
 
 const TINY = path.join(repoRoot, 'tests/fixtures/tiny-gemma3');
 const IMAGE = path.join(TINY, 'golden/image.png');
@@ -31,25 +31,8 @@ describe('assistant', { skip: skip || false, timeout: 300000 }, () => {
   const hookState = () => page.evaluate(() => window.endoscribe.assistant.state());
   const waitFor = (fn, arg, timeout = 60000) => page.waitForFunction(fn, arg, { timeout, polling: 100 });
 
-  // Clicks a control by the name the app records for it (state().widgets).
-  async function click(name) {
-    await waitFor((n) => !!window.endoscribe.state().widgets[n], name, 10000);
-    const [x, y, w, h] = await page.evaluate((n) => window.endoscribe.state().widgets[n], name);
-    await page.mouse.click(x + w / 2, y + h / 2);
-  }
-
-  // Clicks a tab until the control it shows (`expect`) is drawn.
-  async function openTab(tab, expect) {
-    for (let i = 0; i < 4; i++) {
-      await click(tab);
-      try {
-        await waitFor((n) => !!window.endoscribe.state().widgets[n], expect, 3000);
-        return;
-      } catch { /* the click may have landed before a frame; try again */ }
-    }
-    saveArtifact(`assistant-tab-failed.png`, await page.screenshot());
-    throw new Error(`tab ${tab} did not show ${expect}`);
-  }
+  const click = (name) => clickWidget(page, name);
+  const openTab = (tab, expect) => openTabUntil(page, tab, expect, 'assistant');
 
   async function openApp() {
     await page.goto(server.url + '?case=none');

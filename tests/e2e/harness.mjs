@@ -179,3 +179,25 @@ export async function tinyAssistantReference({ packageDir, imageFile, questions 
     await rt.release();
   }
 }
+
+// Clicks a control by the name the app records for it (state().widgets),
+// once it is drawn.
+export async function clickWidget(page, name, timeout = 10000) {
+  await page.waitForFunction((n) => !!window.endoscribe.state().widgets[n], name, { timeout, polling: 100 });
+  const [x, y, w, h] = await page.evaluate((n) => window.endoscribe.state().widgets[n], name);
+  await page.mouse.click(x + w / 2, y + h / 2);
+}
+
+// Clicks a tab until the control it shows (`expect`) is drawn; a click can land
+// before the frame that draws the tab. Saves `<artifact>-tab-failed.png` when it never shows.
+export async function openTab(page, tab, expect, artifact = 'e2e') {
+  for (let i = 0; i < 4; i++) {
+    await clickWidget(page, tab);
+    try {
+      await page.waitForFunction((n) => !!window.endoscribe.state().widgets[n], expect, { timeout: 3000, polling: 100 });
+      return;
+    } catch { /* try again */ }
+  }
+  saveArtifact(`${artifact}-tab-failed.png`, await page.screenshot());
+  throw new Error(`tab ${tab} did not show ${expect}`);
+}

@@ -7,7 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir } from './harness.mjs';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir, clickWidget, openTab as openTabUntil } from './harness.mjs';
 
 let skip = missingPrerequisites();
 if (!skip && !fs.existsSync(path.join(appDir, 'models/tiny-gemma3/manifest.json'))) skip = 'app built without models/tiny-gemma3';
@@ -22,22 +22,8 @@ describe('honest AI', { skip: skip || false, timeout: 150000 }, () => {
   const hookState = () => page.evaluate(() => window.endoscribe.assistant.state());
   const waitFor = (fn, arg, timeout = 60000) => page.waitForFunction(fn, arg, { timeout, polling: 100 });
 
-  async function click(name) {
-    await waitFor((n) => !!window.endoscribe.state().widgets[n], name, 10000);
-    const [x, y, w, h] = await page.evaluate((n) => window.endoscribe.state().widgets[n], name);
-    await page.mouse.click(x + w / 2, y + h / 2);
-  }
-  async function openTab(tab, expect) {
-    for (let i = 0; i < 4; i++) {
-      await click(tab);
-      try {
-        await waitFor((n) => !!window.endoscribe.state().widgets[n], expect, 3000);
-        return;
-      } catch { /* the click may have landed before a frame; try again */ }
-    }
-    saveArtifact('honest-ai-tab-failed.png', await page.screenshot());
-    throw new Error(`tab ${tab} did not show ${expect}`);
-  }
+  const click = (name) => clickWidget(page, name);
+  const openTab = (tab, expect) => openTabUntil(page, tab, expect, 'honest-ai');
   const widgetShown = (name) => waitFor((n) => !!window.endoscribe.state().widgets[n], name, 10000).then(() => true);
 
   before(async () => {

@@ -56,7 +56,7 @@ function init() {
       canDecode: (bytes) => { try { core.freeImage(core.decodeImage(bytes)); return true; } catch { return false; } },
       status: storageStatus,
       error: reportError,
-      notice: (text) => Module.ccall('es_app_report_notice', null, ['string'], [text]),
+      notice: (text) => reportMessage(Module, 'notice', text),
     });
     Module.annotation = { changed: () => session.changed(), action };
     Module.cases = { action: (name, arg) => session.action(name, arg) };
