@@ -255,7 +255,7 @@ class Reader {
             return fail(path, number_words(d) + " is not " + what + "; " + what + " is " + number_words(lo) + unit +
                                   " or more");
         if (d > hi)
-            return fail(path, number_words(d) + unit + " is not a plausible " + what + "; at most " + number_words(hi) +
+            return fail(path, number_words(d) + unit + " is too large for " + what + "; at most " + number_words(hi) +
                                   unit + " is accepted");
         out = d;
         return true;
