@@ -17,8 +17,14 @@
 #include "annotation_ui.h"
 #include "app.h"
 #include "report/report_json.h"
+#if __has_include("report/report_quality.h")
 #include "report/report_quality.h"
+#define ES_HAVE_REPORT_QUALITY 1
+#endif
+#if __has_include("report/report_text.h")
 #include "report/report_text.h"
+#define ES_HAVE_REPORT_TEXT 1
+#endif
 #include "report_ui.h"
 #include "text_fit.h"
 
@@ -764,6 +770,7 @@ void draw_diagnoses(Form& F) {
 void draw_surveillance(Form& F) {
     ReportUi& r = F.r;
     es::Surveillance& s = r.report.surveillance;
+#ifdef ES_HAVE_SURVEILLANCE_RULES
     const es::SurveillanceSuggestion sug = es::suggest_surveillance(r.report, r.vocab, r.rule_tables);
     if (sug.found) {
         ImGui::PushStyleColor(ImGuiCol_Text, kEditedColor);
@@ -789,11 +796,17 @@ void draw_surveillance(Form& F) {
     } else {
         ImGui::TextWrapped("No rule applies yet: %s", sug.text.empty() ? "record the findings first." : sug.text.c_str());
     }
+#else
+    ImGui::TextWrapped("Guideline suggestions are not built into this app; enter the interval yourself.");
+#endif
     number_field(F, "Interval", "surveillance.interval_years", s.interval_years, 0, 20, "years");
     yes_no_field(F, "Confirmed", "surveillance.confirmed", s.confirmed);
 }
 
 void draw_checks(Form& F) {
+#ifndef ES_HAVE_REPORT_QUALITY
+    (void)F;
+#else
     ReportUi& r = F.r;
     const std::vector<es::ReportWarning> warnings = es::report_quality(r.report, r.vocab);
     char title[64];
@@ -820,6 +833,7 @@ void draw_checks(Form& F) {
         F.a.record_widget(("report_warning_" + std::to_string(i)).c_str());
         tooltip(("Click to go to " + w.path).c_str());
     }
+#endif
 }
 
 void draw_sign_off(Form& F) {
@@ -1006,6 +1020,7 @@ void draw_report_tab(App& a) {
     ImGui::EndDisabled();
     if (section("Sign-off and versions", "report_section_sign", a)) draw_sign_off(F);
     if (section("Export", "report_section_export", a)) draw_exports(F);
+#ifdef ES_HAVE_REPORT_TEXT
     if (section("Preview", "report_section_preview", a)) {
         const std::string text = es::report_to_text(r.report, r.vocab);
         ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.1f, 0.1f, 0.11f, 1.0f));
@@ -1017,6 +1032,7 @@ void draw_report_tab(App& a) {
         ImGui::PopStyleColor();
         a.record_widget("report_preview");
     }
+#endif
 }
 
 }  // namespace esui

@@ -56,6 +56,22 @@ void ReportUi::edit(App& a, const std::string& what, unsigned typing) {
 
 void ReportUi::changed(App& a) {
     a.wake();
+    // The report must stay readable (a reload reads it back with the same
+    // checks): a value the reader would refuse is not kept.
+    const std::string text = es::report_to_json(report);
+    es::Report check;
+    std::string error;
+    if (!es::report_from_json(text, vocab, &check, &error)) {
+        es::Report good;
+        std::string ignored;
+        if (!last_good.empty() && es::report_from_json(last_good, vocab, &good, &ignored)) report = std::move(good);
+        if (!undo_steps.empty() && undo_steps.back().before == last_good) undo_steps.pop_back();
+        typing_item = 0;
+        last_error = error;
+        a.messages.error("That value was not kept: it is not valid in a report.", error);
+        return;
+    }
+    last_good = text;
     if (restoring) return;
     ++saves_requested;
     EM_ASM({ if (Module.report && Module.report.changed) Module.report.changed(); });
@@ -101,6 +117,7 @@ bool ReportUi::load_document(App& a, const std::string& json, std::string* error
     es::Report r;
     if (!es::report_from_json(json, vocab, &r, error)) return false;
     report = std::move(r);
+    last_good = es::report_to_json(report);
     undo_steps.clear();
     redo_steps.clear();
     typing_item = 0;
@@ -152,6 +169,7 @@ bool ReportUi::load_history(const std::string& json, std::string* error) {
 
 void ReportUi::clear() {
     report = es::Report();
+    last_good.clear();
     undo_steps.clear();
     redo_steps.clear();
     typing_item = 0;

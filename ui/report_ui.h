@@ -18,7 +18,10 @@
 
 #include "report/report.h"
 #include "report/report_vocabulary.h"
+#if __has_include("report/surveillance_rules.h")
 #include "report/surveillance_rules.h"
+#define ES_HAVE_SURVEILLANCE_RULES 1
+#endif
 
 namespace esui {
 
@@ -27,7 +30,9 @@ class App;
 struct ReportUi {
     es::Report report;
     es::ReportVocabulary vocab;
+#ifdef ES_HAVE_SURVEILLANCE_RULES
     std::vector<es::SurveillanceRuleTable> rule_tables;  // models/report/surveillance_*.json
+#endif
     bool vocab_ready = false;
     std::string user_name;  // "Your name" (kept in the browser); else the header's endoscopist
 
@@ -48,6 +53,7 @@ struct ReportUi {
     bool restoring = false;   // loading a saved report: no save callbacks
     int saves_requested = 0;
     std::string last_error;   // for es_report_last_error and the test hook
+    std::string last_good;    // the report's JSON after the last accepted change
 
     // Who sets a value now: the "Your name" setting, else the endoscopist in the
     // header, else "user".
