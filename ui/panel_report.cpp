@@ -17,10 +17,6 @@
 #include "annotation_ui.h"
 #include "app.h"
 #include "report/report_json.h"
-#if __has_include("report/report_quality.h")
-#include "report/report_quality.h"
-#define ES_HAVE_REPORT_QUALITY 1
-#endif
 #if __has_include("report/report_text.h")
 #include "report/report_text.h"
 #define ES_HAVE_REPORT_TEXT 1
@@ -771,30 +767,54 @@ void draw_surveillance(Form& F) {
     ReportUi& r = F.r;
     es::Surveillance& s = r.report.surveillance;
 #ifdef ES_HAVE_SURVEILLANCE_RULES
-    const es::SurveillanceSuggestion sug = es::suggest_surveillance(r.report, r.vocab, r.rule_tables);
-    if (sug.found) {
-        ImGui::PushStyleColor(ImGuiCol_Text, kEditedColor);
-        ImGui::TextWrapped("Suggested: %s", sug.text.c_str());
-        ImGui::PopStyleColor();
-        ImGui::TextDisabled("Rule %s", sug.rule_id.c_str());
-        ImGui::PushTextWrapPos(0);
-        ImGui::TextDisabled("Source: %s", sug.citation.c_str());
-        ImGui::PopTextWrapPos();
-        const bool same = s.confirmed.value_or(false) && s.rule_id.value_or("") == sug.rule_id &&
-                          s.interval_years.has_value() && *s.interval_years.value == sug.interval_years;
-        if (same) {
-            ImGui::TextColored(kGoodColor, "Confirmed by %s", s.confirmed.set_by.c_str());
-        } else if (ImGui::Button("Confirm this interval")) {
-            r.edit(F.a, "Confirm surveillance");
-            const std::string who = r.who(), when = ReportUi::now();
-            es::field_set_user(s.interval_years, sug.interval_years, who, when);
-            es::field_set_user(s.rule_id, sug.rule_id, who, when);
-            es::field_set_user(s.confirmed, true, who, when);
-            r.changed(F.a);
-        }
-        F.a.record_widget("report_confirm_surveillance");
+    if (r.rule_tables.empty()) {
+        ImGui::TextWrapped("No guideline rule table was loaded; enter the interval yourself.");
     } else {
-        ImGui::TextWrapped("No rule applies yet: %s", sug.text.empty() ? "record the findings first." : sug.text.c_str());
+        if (r.rule_table >= int(r.rule_tables.size())) r.rule_table = 0;
+        row(F, "Guideline", "surveillance.guideline");
+        const std::string name = r.rule_tables[size_t(r.rule_table)].name;
+        const std::string shown = ellipsize(name.c_str(), ImGui::CalcItemWidth() - ImGui::GetFrameHeight() - 8);
+        if (ImGui::BeginCombo("##guideline", shown.c_str())) {
+            for (int i = 0; i < int(r.rule_tables.size()); ++i) {
+                if (ImGui::Selectable(r.rule_tables[size_t(i)].name.c_str(), i == r.rule_table)) r.rule_table = i;
+                F.a.record_widget(("report_option_" + r.rule_tables[size_t(i)].id).c_str());
+            }
+            ImGui::EndCombo();
+        }
+        F.a.record_widget("report_guideline");
+        tooltip_if_shortened(name.c_str(), shown);
+        const es::SurveillanceSuggestion sug =
+            es::suggest_surveillance(r.report, r.vocab, r.rule_tables[size_t(r.rule_table)]);
+        if (sug.matched) {
+            const std::string interval = sug.interval_words();
+            ImGui::PushStyleColor(ImGuiCol_Text, kEditedColor);
+            ImGui::TextWrapped("Suggested: %s%s%s", interval.empty() ? "" : interval.c_str(), interval.empty() ? "" : ". ",
+                               sug.text.c_str());
+            ImGui::PopStyleColor();
+            F.a.record_widget("report_surveillance_suggestion");
+            ImGui::PushTextWrapPos(0);
+            std::string because;
+            for (const std::string& b : sug.because) because += (because.empty() ? "" : ", ") + b;
+            if (!because.empty()) ImGui::TextDisabled("Because: %s", because.c_str());
+            ImGui::TextDisabled("Source: %s (rule %s)", sug.citation.c_str(), sug.rule_id.c_str());
+            ImGui::PopTextWrapPos();
+            const bool same = s.confirmed.value_or(false) && s.rule_id.value_or("") == sug.rule_id &&
+                              (!sug.min_years || s.interval_years.value_or(-1) == *sug.min_years);
+            if (same) {
+                ImGui::TextColored(kGoodColor, "Confirmed by %s", s.confirmed.set_by.c_str());
+            } else if (ImGui::Button("Confirm this interval")) {
+                r.edit(F.a, "Confirm surveillance");
+                const std::string who = r.who(), when = ReportUi::now();
+                if (sug.min_years) es::field_set_user(s.interval_years, *sug.min_years, who, when);
+                es::field_set_user(s.rule_id, sug.rule_id, who, when);
+                es::field_set_user(s.confirmed, true, who, when);
+                r.changed(F.a);
+            }
+            F.a.record_widget("report_confirm_surveillance");
+            if (!same) tooltip("Records this interval (the shorter end of a range) and its rule as your decision");
+        } else {
+            ImGui::TextWrapped("No rule applies yet: %s", sug.why.empty() ? "record the findings first." : sug.why.c_str());
+        }
     }
 #else
     ImGui::TextWrapped("Guideline suggestions are not built into this app; enter the interval yourself.");
@@ -808,7 +828,7 @@ void draw_checks(Form& F) {
     (void)F;
 #else
     ReportUi& r = F.r;
-    const std::vector<es::ReportWarning> warnings = es::report_quality(r.report, r.vocab);
+    const std::vector<es::QualityWarning> warnings = report_warnings(F.a, r);
     char title[64];
     std::snprintf(title, sizeof title, "Quality checks (%d)###report_checks", int(warnings.size()));
     if (!section(title, "report_section_checks", F.a)) return;
@@ -817,7 +837,7 @@ void draw_checks(Form& F) {
         return;
     }
     for (size_t i = 0; i < warnings.size(); ++i) {
-        const es::ReportWarning& w = warnings[i];
+        const es::QualityWarning& w = warnings[i];
         ImGui::PushStyleColor(ImGuiCol_Text, kWarnColor);
         ImGui::PushTextWrapPos(0);
         if (ImGui::Selectable(("! " + w.message + "##warn" + std::to_string(i)).c_str())) {

@@ -85,6 +85,18 @@ EMSCRIPTEN_KEEPALIVE int es_report_load_vocabulary(const char* json) {
         r.last_error = error;
         return 0;
     }
+#ifdef ES_HAVE_SURVEILLANCE_RULES
+    std::vector<es::SurveillanceTable> tables;
+    for (size_t i = 0; i < rule_texts.size(); ++i) {
+        es::SurveillanceTable t;
+        if (!es::surveillance_table_parse(rule_texts[i], &t, &error)) {
+            r.last_error = rule_names[i] + ": " + error;
+            return 0;
+        }
+        tables.push_back(std::move(t));
+    }
+    r.rule_tables = std::move(tables);
+#endif
     r.vocab = std::move(vocab);
     r.vocab_ready = true;
     app().wake();
@@ -210,7 +222,8 @@ EMSCRIPTEN_KEEPALIVE const char* es_report_state() {
     j["bbps_adequate"] = adequate ? nlohmann::json(*adequate) : nlohmann::json(nullptr);
     auto warnings = nlohmann::json::array();
 #ifdef ES_HAVE_REPORT_QUALITY
-    for (const auto& w : es::report_quality(r.report, r.vocab)) warnings.push_back({{"path", w.path}, {"message", w.message}});
+    for (const auto& w : esui::report_warnings(app(), r))
+        warnings.push_back({{"path", w.path}, {"code", w.code}, {"message", w.message}, {"blocks_signing", w.blocks_signing}});
 #endif
     j["warnings"] = warnings;
 #ifdef ES_HAVE_REPORT_TEXT
