@@ -177,6 +177,68 @@ bool is_iso8601_time(const std::string& s) {
     return i + 1 == s.size() && s[i] == 'Z';
 }
 
+namespace {
+
+struct PendingCollector {
+    std::vector<PendingAiValue> out;
+    template <class T>
+    void operator()(const Field<T>& f, const std::string& path) {
+        if (f.has_value() && f.source == ValueSource::Ai && !f.accepted) out.push_back({path, f.set_by});
+    }
+};
+
+}  // namespace
+
+std::vector<PendingAiValue> report_pending_ai_values(const Report& r) {
+    PendingCollector c;
+    const ReportHeader& h = r.header;
+    c(h.procedure, "header.procedure");
+    c(h.date, "header.date");
+    c(h.endoscopist, "header.endoscopist");
+    c(h.instrument, "header.instrument");
+    c(h.sedation, "header.sedation");
+    c(h.indications, "header.indications");
+    c(r.extent.landmarks_reached, "extent.landmarks_reached");
+    c(r.extent.caecal_intubation, "extent.caecal_intubation");
+    c(r.extent.caecal_evidence, "extent.caecal_evidence");
+    c(r.extent.incomplete_reason, "extent.incomplete_reason");
+    c(r.bowel_preparation.bbps_right, "bowel_preparation.bbps_right");
+    c(r.bowel_preparation.bbps_transverse, "bowel_preparation.bbps_transverse");
+    c(r.bowel_preparation.bbps_left, "bowel_preparation.bbps_left");
+    c(r.bowel_preparation.withdrawal_time_min, "bowel_preparation.withdrawal_time_min");
+    for (size_t i = 0; i < r.findings.size(); ++i) {
+        const Finding& f = r.findings[i];
+        const std::string fp = "findings[" + std::to_string(i) + "].";
+        c(f.term, fp + "term");
+        c(f.location_segment, fp + "location_segment");
+        c(f.distance_cm, fp + "distance_cm");
+        c(f.size_mm, fp + "size_mm");
+        c(f.number, fp + "number");
+        c(f.paris, fp + "paris");
+        c(f.nice, fp + "nice");
+        c(f.jnet, fp + "jnet");
+        for (const auto& kv : f.attributes) c(kv.second, fp + "attributes." + kv.first);
+        c(f.evidence, fp + "evidence");
+        c(f.notes, fp + "notes");
+    }
+    for (size_t i = 0; i < r.interventions.size(); ++i) {
+        const Intervention& in = r.interventions[i];
+        const std::string ip = "interventions[" + std::to_string(i) + "].";
+        c(in.method, ip + "method");
+        c(in.resection, ip + "resection");
+        c(in.retrieved, ip + "retrieved");
+        c(in.specimen_container, ip + "specimen_container");
+    }
+    c(r.adverse_events, "adverse_events");
+    c(r.diagnoses, "diagnoses");
+    c(r.impression, "impression");
+    c(r.recommendations, "recommendations");
+    c(r.surveillance.interval_years, "surveillance.interval_years");
+    c(r.surveillance.rule_id, "surveillance.rule_id");
+    c(r.surveillance.confirmed, "surveillance.confirmed");
+    return c.out;
+}
+
 bool report_begin_amendment(Report& r, const std::string& reason) {
     if (r.status != ReportStatus::Final) return false;
     r.status = ReportStatus::Amended;
@@ -195,6 +257,10 @@ bool report_sign(Report& r, const std::string& signer, const std::string& when, 
                     " is already signed and nothing has changed since; change the report to start an amendment");
     if (signer.empty()) return fail("the report cannot be signed without the signer's name");
     if (!is_iso8601_time(when)) return fail("the signing time \"" + when + "\" is not an ISO-8601 UTC time");
+    const std::vector<PendingAiValue> pending = report_pending_ai_values(r);
+    if (!pending.empty())
+        return fail(std::to_string(pending.size()) + " AI value" + (pending.size() == 1 ? " is" : "s are") +
+                    " not accepted yet (first: " + pending.front().path + "); accept or change each before signing");
     ReportVersion v;
     v.number = r.version;
     v.signed_by = signer;

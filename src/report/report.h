@@ -219,9 +219,16 @@ inline bool report_is_draft(const Report& r) { return r.status != ReportStatus::
 // it did so. A draft is left as it is (false).
 bool report_begin_amendment(Report& r, const std::string& reason = "");
 
+// AI values the user has not accepted yet, by field path ("findings[0].paris").
+struct PendingAiValue {
+    std::string path, set_by;
+};
+std::vector<PendingAiValue> report_pending_ai_values(const Report& r);
+
 // Signs the draft or amendment: records version N with signer, time, reason and
 // the frozen snapshot; status becomes Final. Refuses (false, message) when the
-// report is already final (nothing changed since), or the signer or time is empty.
+// report is already final (nothing changed since), while an AI value is not
+// accepted yet, or when the signer or time is missing.
 bool report_sign(Report& r, const std::string& signer, const std::string& when, std::string* error);
 
 // True when the text is an ISO-8601 UTC time "YYYY-MM-DDTHH:MM[:SS[.fff]]Z" or a date "YYYY-MM-DD".
