@@ -10,6 +10,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -553,7 +554,11 @@ void draw_finding_form(Form& F, es::Finding& f, size_t index) {
     ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("Evidence");
     const es::ImageLinks links = f.evidence.value_or({});
-    if (links.empty()) ImGui::TextDisabled("  none: select an annotation, then \"Add it to %s\"", f.id.c_str());
+    if (links.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("None: select an annotation, then \"Add it to %s\".", f.id.c_str());
+        ImGui::PopStyleColor();
+    }
     for (size_t i = 0; i < links.size(); ++i) {
         std::string text = links[i].image;
         if (links[i].annotation_id) {
@@ -612,7 +617,9 @@ void draw_findings(Form& F) {
             tooltip("Adds the annotation as evidence of the selected finding; its lesion count follows its lesion annotations");
         }
     } else {
-        ImGui::TextDisabled("Select an annotation (Select tool) to make it a finding.");
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("Select an annotation (Select tool) to make it a finding.");
+        ImGui::PopStyleColor();
     }
     const auto lesions = r.unreported_lesions(F.a);
     if (!lesions.empty()) {
@@ -838,9 +845,20 @@ void draw_checks(Form& F) {
     }
     for (size_t i = 0; i < warnings.size(); ++i) {
         const es::QualityWarning& w = warnings[i];
+        // Wrapped text over a selectable of its height: the whole sentence shows, a click goes to the field.
+        std::string text = w.message;
+        if (!text.empty()) text[0] = char(std::toupper(static_cast<unsigned char>(text[0])));
+        const float wrap = ImGui::GetContentRegionAvail().x - 14;
+        const ImVec2 size = ImGui::CalcTextSize(text.c_str(), nullptr, false, wrap);
+        const ImVec2 at = ImGui::GetCursorScreenPos();
+        const bool clicked = ImGui::Selectable(("##warn" + std::to_string(i)).c_str(), false, 0, ImVec2(0, size.y));
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        const ImU32 col = ImGui::ColorConvertFloat4ToU32(w.blocks_signing ? kAiColor : kWarnColor);
+        dl->AddText(at, col, "!");
+        dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(at.x + 12, at.y), col, text.c_str(), nullptr, wrap);
         ImGui::PushStyleColor(ImGuiCol_Text, kWarnColor);
         ImGui::PushTextWrapPos(0);
-        if (ImGui::Selectable(("! " + w.message + "##warn" + std::to_string(i)).c_str())) {
+        if (clicked) {
             r.focus_path = w.path;
             // A finding's field: open that finding.
             if (w.path.rfind("findings[", 0) == 0) {

@@ -48,7 +48,9 @@ void ReportUi::edit(App& a, const std::string& what, unsigned typing) {
     if (report.status == es::ReportStatus::Final) {
         // A change to a signed report is an amendment (version N+1), signed again.
         es::report_begin_amendment(report, amend_reason);
-        a.messages.notice("The report was signed, so this change starts amendment (version " +
+        amend_reason.clear();
+        if (what != "Amend")
+            a.messages.notice("The report was signed, so this change starts amendment (version " +
                           std::to_string(report.version) + "); sign it again when it is complete.");
     }
     a.wake();
@@ -228,6 +230,7 @@ std::string ReportUi::add_from_annotation(App& a, const std::string& image, uint
         return "";
     }
     const es::LabelTermMapping* m = vocab.map_label(label_set_of(an->label), an->label);
+    if (!m) m = vocab.map_label("", an->label);  // the same label id in another set
     const std::string who_now = who(), when = now();
     es::ImageLink link;
     link.image = image;
