@@ -18,10 +18,7 @@
 #include "annotation_ui.h"
 #include "app.h"
 #include "report/report_json.h"
-#if __has_include("report/report_text.h")
 #include "report/report_text.h"
-#define ES_HAVE_REPORT_TEXT 1
-#endif
 #include "report_ui.h"
 #include "text_fit.h"
 
@@ -773,7 +770,6 @@ void draw_diagnoses(Form& F) {
 void draw_surveillance(Form& F) {
     ReportUi& r = F.r;
     es::Surveillance& s = r.report.surveillance;
-#ifdef ES_HAVE_SURVEILLANCE_RULES
     if (r.rule_tables.empty()) {
         ImGui::TextWrapped("No guideline rule table was loaded; enter the interval yourself.");
     } else {
@@ -823,17 +819,11 @@ void draw_surveillance(Form& F) {
             ImGui::TextWrapped("No rule applies yet: %s", sug.why.empty() ? "record the findings first." : sug.why.c_str());
         }
     }
-#else
-    ImGui::TextWrapped("Guideline suggestions are not built into this app; enter the interval yourself.");
-#endif
     number_field(F, "Interval", "surveillance.interval_years", s.interval_years, 0, 20, "years");
     yes_no_field(F, "Confirmed", "surveillance.confirmed", s.confirmed);
 }
 
 void draw_checks(Form& F) {
-#ifndef ES_HAVE_REPORT_QUALITY
-    (void)F;
-#else
     ReportUi& r = F.r;
     const std::vector<es::QualityWarning> warnings = report_warnings(F.a, r);
     char title[64];
@@ -871,7 +861,6 @@ void draw_checks(Form& F) {
         F.a.record_widget(("report_warning_" + std::to_string(i)).c_str());
         tooltip(("Click to go to " + w.path).c_str());
     }
-#endif
 }
 
 void draw_sign_off(Form& F) {
@@ -1058,9 +1047,8 @@ void draw_report_tab(App& a) {
     ImGui::EndDisabled();
     if (section("Sign-off and versions", "report_section_sign", a)) draw_sign_off(F);
     if (section("Export", "report_section_export", a)) draw_exports(F);
-#ifdef ES_HAVE_REPORT_TEXT
     if (section("Preview", "report_section_preview", a)) {
-        const std::string text = es::report_to_text(r.report, r.vocab);
+        const std::string text = es::report_text(r.report, r.vocab);
         ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.1f, 0.1f, 0.11f, 1.0f));
         ImGui::BeginChild("##report_preview", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 16), true);
         ImGui::PushTextWrapPos(0);
@@ -1070,7 +1058,6 @@ void draw_report_tab(App& a) {
         ImGui::PopStyleColor();
         a.record_widget("report_preview");
     }
-#endif
 }
 
 }  // namespace esui

@@ -341,13 +341,11 @@ void ReportUi::show_finding(App& a, const std::string& id) {
     }
 }
 
-#ifdef ES_HAVE_REPORT_QUALITY
 std::vector<es::QualityWarning> report_warnings(const App& a, const ReportUi& r) {
     std::vector<std::string> names;
     for (const auto& v : a.images) names.push_back(v->name);
     return es::report_quality_warnings(r.report, r.vocab, &names);
 }
-#endif
 
 void report_js_action(const char* name, const std::string& arg) {
     EM_ASM({ if (Module.report && Module.report.action) Module.report.action(UTF8ToString($0), UTF8ToString($1)); },
