@@ -147,7 +147,14 @@ describe('report', { skip: skip || false, timeout: 240000 }, () => {
   it('makes findings from the lesion annotations of the demo case in one click', async () => {
     demoLesions = JSON.parse(fs.readFileSync(path.join(appDir, 'demo', 'case.json'), 'utf8'))
       .images.filter((im) => im.lesions.length);
-    // Boxes over the demo's lesions (a change to the read-only demo makes a "Demo copy" case).
+    // The demo case is read-only: the first report edit goes to a "Demo copy" case.
+    assert.equal(await page.evaluate(() => window.endoscribe.cases.current.readOnly), true);
+    await openReportTab();
+    await choose('header.procedure', 'colonoscopy');
+    await waitFor(async () => /^Demo copy /.test(await page.evaluate(() => window.endoscribe.cases.current.readOnly ? '' : window.endoscribe.cases.current.name)), 'the demo copy');
+    await page.evaluate(() => window.endoscribe.annotation.saved());
+    assert.equal((await report()).header.procedure.value, 'colonoscopy');
+    // Boxes over the demo's lesions.
     for (const im of demoLesions) {
       await selectImage(im.file);
       for (const l of im.lesions) await drawBox(l.box);
@@ -328,7 +335,7 @@ describe('report', { skip: skip || false, timeout: 240000 }, () => {
     await reach('report_section_findings');
     saveArtifact('report-900.png', await page.screenshot());
     const s = await appState();
-    const side = s.widgets.tab_report;
+    const side = s.widgets.tab_image;  // the first tab: the panel's left edge
     for (const [name, r] of Object.entries(s.widgets)) {
       if (!name.startsWith('report_')) continue;
       assert.ok(r[0] + r[2] <= s.canvas.css_width + 1, `${name} inside the window`);
