@@ -345,4 +345,19 @@ export class AssistantRuntime {
     for (const s of [this.vision, this.embed, this.decoder]) await s?.release?.();
     this.tokenizer.free();
   }
+
+  // A KV cache that continues `kv` without changing it: steps run on the fork
+  // (_decode(fork, ...)) never alter or dispose kv's tensors, so one prefilled
+  // prefix (an image and the text before the question) serves many questions
+  // (report drafting, web/report/report_draft.js). Free it with fork.dispose();
+  // kv stays valid until its own dispose().
+  forkCache(kv) {
+    const shared = new Set(Object.values(kv.past));
+    const fork = new KvCache(Object.create(this, {
+      _dispose: { value: (tensors) => this._dispose(tensors.filter((t) => !shared.has(t))) },
+    }));
+    fork.past = { ...kv.past };
+    fork.length = kv.length;
+    return fork;
+  }
 }

@@ -1,0 +1,153 @@
+// "Draft with AI" through the tiny model package (onnxruntime-web's WASM EP and
+// the WASM core, as the app runs it): the answers fit the questions' structure,
+// each image is encoded once and its prefix prefilled once for all the fields
+// about it, a forked cache leaves the shared prefix intact, Cancel stops, and
+// the core applies the answers without overwriting what the user entered.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import * as ort from 'onnxruntime-web';
+import { ROOT, TINY, loadCore } from './assistant_helpers.mjs';
+import { ModelPackage } from '../../web/assistant/package.js';
+import { folderSource } from '../../web/assistant/sources.js';
+import { AssistantRuntime } from '../../web/assistant/runtime.js';
+import { draftReport, commonPrefixLength } from '../../web/report/report_draft.js';
+
+ort.env.wasm.numThreads = 1;
+
+const { core, why } = await loadCore();
+let skip = core ? false : why;
+if (!skip && !fs.existsSync('/usr/bin/python3')) skip = '/usr/bin/python3 missing';
+
+let dir, rt;
+const visionRuns = [];    // image keys the vision encoder ran for
+const decoderRuns = [];   // {past, tokens} per decoder session run
+
+const goldenBytes = () => fs.readFileSync(path.join(TINY, 'golden/image.png'));
+// Two "case images": the golden image and the same pixels flipped (another key).
+function imageFor(name) {
+  if (name === 'a.png') return { key: 'case|a.png', bytes: goldenBytes() };
+  if (name === 'b.png') {
+    const px = core.preprocessImage(goldenBytes(), rt.pkg.preprocessorConfigText);
+    const flipped = { data: px.data.slice().reverse(), dims: px.dims };
+    return { key: 'case|b.png', pixelValues: flipped };
+  }
+  return null;
+}
+
+before(async () => {
+  if (skip) return;
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-draft-pkg-'));
+  execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'),
+    path.join(dir, 'pkg'), '--quant', 'none', '--quiet', '--test-model', 'random weights'], { stdio: 'pipe' });
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
+  rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: 'fp32' });
+  // Count every session run (what the vision encoder and the decoder were given).
+  const visionRun = rt.vision.run.bind(rt.vision);
+  rt.vision.run = (feeds) => { visionRuns.push(feeds.pixel_values.dims.join('x')); return visionRun(feeds); };
+  const decoderRun = rt.decoder.run.bind(rt.decoder);
+  rt.decoder.run = (feeds) => {
+    const past = Object.entries(feeds).find(([n]) => n.startsWith('past_key_values.'))[1].dims[2];
+    decoderRuns.push({ past, tokens: feeds.inputs_embeds.dims[1] });
+    return decoderRun(feeds);
+  };
+});
+
+after(async () => {
+  if (rt) await rt.release();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const PARIS = ['0-Ip', '0-Isp', '0-Is', '0-IIa', '0-IIb', '0-IIc', '0-III'];
+const NICE = ['1', '2', '3'];
+const questionsFor = (img, finding) => [
+  { path: `findings[${finding}].paris`, image: img, kind: 'choice', prompt: 'What is the Paris classification of this lesion? Answer with the class only.',
+    options: PARIS.map((c) => ({ code: c, answer: c })) },
+  { path: `findings[${finding}].nice`, image: img, kind: 'choice', prompt: 'What is the NICE type of this lesion? Answer with 1, 2 or 3.',
+    options: NICE.map((c) => ({ code: c, answer: `NICE type ${c}` })) },
+  { path: `findings[${finding}].size_mm`, image: img, kind: 'number', prompt: 'How large is this lesion in millimetres? Answer with a number.',
+    max_tokens: 6, min: 0, max: 300 },
+  { path: `findings[${finding}].notes`, image: img, kind: 'text', prompt: 'Describe this lesion in one sentence.', max_tokens: 12 },
+];
+
+test('common prefix of token lists', () => {
+  assert.equal(commonPrefixLength([[1, 2, 3], [1, 2, 4], [1, 2]]), 2);
+  assert.equal(commonPrefixLength([[1, 2, 3]]), 3);
+  assert.equal(commonPrefixLength([]), 0);
+  assert.equal(commonPrefixLength([[5], [6]]), 0);
+});
+
+test('answers fit the questions; each image encoded once and its prefix prefilled once', { skip, timeout: 120000 }, async () => {
+  const questions = [...questionsFor('a.png', 0), ...questionsFor('b.png', 1), ...questionsFor('a.png', 2)];
+  visionRuns.length = 0;
+  decoderRuns.length = 0;
+  const progress = [];
+  const r = await draftReport(rt, questions, { imageFor, onProgress: (p) => progress.push(p) }).promise;
+  assert.equal(r.cancelled, false);
+  assert.equal(r.answers.length, questions.length);
+  // Vision encoder: once per image (two images), however many fields.
+  assert.equal(visionRuns.length, 2, `vision runs ${visionRuns.length}`);
+  assert.equal(r.stats.imageEncodes, 2);
+  assert.equal(r.stats.images, 2);
+  // The image tokens go through the decoder once per image: exactly two runs
+  // start from an empty cache, and each holds all 16 image tokens of the tiny model.
+  const fromEmpty = decoderRuns.filter((d) => d.past === 0);
+  assert.equal(fromEmpty.length, 2, JSON.stringify(decoderRuns.slice(0, 5)));
+  for (const d of fromEmpty) assert.ok(d.tokens > rt.model.mm_tokens_per_image, `prefix of ${d.tokens} tokens`);
+  // Every other run continues that prefix.
+  const prefixLen = fromEmpty[0].tokens;
+  assert.ok(decoderRuns.filter((d) => d.past > 0).every((d) => d.past >= prefixLen));
+  assert.equal(r.stats.prefixTokens, fromEmpty.reduce((n, d) => n + d.tokens, 0));
+  for (const [i, a] of r.answers.entries()) {
+    const q = questions.find((x) => x.path === a.path);
+    assert.ok(q, `answer for an asked path ${a.path}`);
+    assert.equal(a.error, undefined, `${a.path}: ${a.error}`);
+    if (q.kind === 'choice') {
+      assert.deepEqual(a.codes, q.options.map((o) => o.code));
+      assert.equal(a.probabilities.length, q.options.length);
+      const sum = a.probabilities.reduce((s, p) => s + p, 0);
+      assert.ok(Math.abs(sum - 1) < 1e-9, `${a.path}: probabilities sum to ${sum}`);
+      assert.ok(a.log_likelihoods.every((x) => Number.isFinite(x) && x <= 0));
+    } else {
+      assert.equal(typeof a.text, 'string');
+      assert.ok(['length', 'stop'].includes(a.reason), `${i}: ${a.reason}`);
+    }
+  }
+  assert.deepEqual(progress.map((p) => p.done), questions.map((_, i) => i + 1));
+});
+
+test('a field scored on a fork equals the same field scored from scratch', { skip, timeout: 120000 }, async () => {
+  const q = questionsFor('a.png', 0);
+  const together = await draftReport(rt, q, { imageFor }).promise;
+  const alone = await draftReport(rt, [q[0]], { imageFor }).promise;   // no shared prefix: the whole prompt in one run
+  const a = together.answers[0], b = alone.answers[0];
+  for (let i = 0; i < a.log_likelihoods.length; i++)
+    assert.ok(Math.abs(a.log_likelihoods[i] - b.log_likelihoods[i]) < 1e-3, `${a.log_likelihoods[i]} vs ${b.log_likelihoods[i]}`);
+  // The greedy number answer is the same as a plain chat answer to that question.
+  const conv = rt.newConversation();
+  const chat = await rt.ask(conv, q[2].prompt, { image: imageFor('a.png'), generation: { max_new_tokens: 6, temperature: 0 } }).promise;
+  conv.free();
+  assert.equal(together.answers[2].text, chat.text);
+});
+
+test('cancel stops between model runs and keeps the answers finished so far', { skip, timeout: 120000 }, async () => {
+  const questions = [...questionsFor('a.png', 0), ...questionsFor('b.png', 1)];
+  let job = null;
+  job = draftReport(rt, questions, { imageFor, onProgress: (p) => { if (p.done === 2) job.cancel(); } });
+  const r = await job.promise;
+  assert.equal(r.cancelled, true);
+  assert.equal(r.answers.length, 2);
+  // The runtime is free again for the next job.
+  const again = await draftReport(rt, questions.slice(0, 1), { imageFor }).promise;
+  assert.equal(again.answers.length, 1);
+});
+
+test('a missing image is named, the other fields still drafted', { skip, timeout: 120000 }, async () => {
+  const questions = [...questionsFor('gone.png', 0).slice(0, 1), ...questionsFor('a.png', 1).slice(0, 1)];
+  const r = await draftReport(rt, questions, { imageFor }).promise;
+  assert.match(r.answers[0].error, /gone\.png is not in the case/);
+  assert.equal(r.answers[1].error, undefined);
+});
