@@ -6,6 +6,7 @@
 #include "annotation_ui.h"
 #include "app.h"
 #include "panel_flags.h"
+#include "report_ui.h"
 #include "text_fit.h"
 
 namespace esui {
@@ -21,6 +22,7 @@ struct SideTab {
 const SideTab kSideTabs[] = {
     {"Image", "tab_image", draw_image_tab},
     {"Assistant", "tab_assistant", draw_assistant_tab},
+    {"Report", "tab_report", draw_report_tab},
 };
 
 void draw_image_facts(App& a) {

@@ -2,10 +2,12 @@
 //   {
 //     "format": "endoscribe-case-bundle", "version": 1,
 //     "document": { the annotation document, as stored (case_store.js) },
-//     "images": [ { "name": "image-1.png", "bytes_base64": "..." } ]   // the files as opened, in case order
+//     "images": [ { "name": "image-1.png", "bytes_base64": "..." } ],  // the files as opened, in case order
+//     "report": { the structured report (es_report_document, src/report/README.md) }   // only when it has content
 //   }
-// Later parts of a case (conversation, report) join as further top-level
-// keys. Writing the same case twice gives the same bytes (no timestamps), so
+// Later parts of a case (conversation) join as further top-level keys. A
+// reader checks the report on its own (report_from_json): a bad report never
+// stops the images and annotations from opening. Writing the same case twice gives the same bytes (no timestamps), so
 // export -> import -> export is byte-identical.
 export const BUNDLE_FORMAT = 'endoscribe-case-bundle';
 
@@ -22,16 +24,19 @@ export function fromBase64(text) {
   return out;
 }
 
-export function writeBundle(documentText, images) {
-  return JSON.stringify({
+export function writeBundle(documentText, images, reportText = null) {
+  const bundle = {
     format: BUNDLE_FORMAT,
     version: 1,
     document: JSON.parse(documentText),
     images: images.map((img) => ({ name: img.name, bytes_base64: toBase64(img.bytes) })),
-  });
+  };
+  if (reportText != null) bundle.report = JSON.parse(reportText);
+  return JSON.stringify(bundle);
 }
 
-// -> {documentText, images: [{name, bytes}]}; throws an Error naming the problem.
+// -> {documentText, images: [{name, bytes}], reportText (the "report" key as
+// JSON text, unchecked; null when absent)}; throws an Error naming the problem.
 export function readBundle(text) {
   let j;
   try { j = JSON.parse(text); } catch (e) { throw new Error(`not JSON (${e.message})`); }
@@ -49,5 +54,6 @@ export function readBundle(text) {
     try { bytes = fromBase64(img.bytes_base64); } catch { throw new Error(`images[${i}] ("${img.name}"): bytes_base64 is not base64`); }
     return { name: img.name, bytes };
   });
-  return { documentText: JSON.stringify(j.document), images };
+  const reportText = j.report === undefined || j.report === null ? null : JSON.stringify(j.report);
+  return { documentText: JSON.stringify(j.document), images, reportText };
 }

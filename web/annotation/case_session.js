@@ -6,7 +6,9 @@
 //     case that takes the change; images opened while it is shown start a new
 //     case;
 //   - every accepted change (Module.annotation.changed) saves the document and
-//     the undo history of the current case; the view (current image, zoom,
+//     the undo history of the current case; every edit of the report
+//     (Module.report.changed, web/report/app_report.js) saves the report and its
+//     undo history (a keystroke is an edit); the view (current image, zoom,
 //     levels) is saved when it changes; all of it is written synchronously to
 //     localStorage when the page is hidden or closed, and reconciled at the
 //     next start;
@@ -19,9 +21,12 @@ import { CaseStore, StorageFullError, STORAGE_FULL_MESSAGE, sha256Hex } from './
 import { readBundle, writeBundle } from './case_bundle.js';
 import { download } from './download.js';
 import { conversationStore, setConversationScope } from '../assistant/conversation_store.js';
+import { reportVocabularyLoaded } from '../report/report_vocabulary.js';
 
 export const DEMO_ID = 'demo';
 const PENDING_KEY = 'endoscribe-pending-save';
+const PENDING_REPORT_KEY = 'endoscribe-pending-report';
+const IMPORT_MESSAGE_KEY = 'endoscribe-import-message';  // sessionStorage: said after the reload
 const VIEW_POLL_MS = 700;
 
 function stamp(ms) {
@@ -55,6 +60,9 @@ export class CaseSession {
     this.images = [];           // [{hash, name}] of the open case, in order
     this.changeSeq = 0;         // accepted changes so far
     this.savedSeq = 0;          // the newest change known to be in IndexedDB
+    this.reportSeq = 0;         // report edits so far
+    this.reportSavedSeq = 0;    // the newest report edit known to be in IndexedDB
+    this.reportQueued = false;
     this.saving = Promise.resolve();
     this.saveQueued = false;
     this.lastSave = Promise.resolve();
@@ -69,6 +77,12 @@ export class CaseSession {
   document() { return this.str(this.M._es_annotation_document()); }
   history() { return this.str(this.M._es_annotation_history()); }
   view() { return this.str(this.M._es_app_view_state()); }
+  // The report (ui/report_exports.cpp); null when the app has no report part.
+  report() { return this.M._es_report_document ? this.str(this.M._es_report_document()) : null; }
+  reportHistory() { return this.M._es_report_history ? this.str(this.M._es_report_history()) : null; }
+  reportEmpty() { return !this.M._es_report_is_empty || this.M._es_report_is_empty() === 1; }
+  // {text, history} for a new case record (demo copy), or null when the report is empty.
+  reportRecord() { return this.reportEmpty() ? null : { text: this.report(), history: this.reportHistory() }; }
 
   async open() {
     try {
@@ -168,6 +182,8 @@ export class CaseSession {
         this.ui.error(`The undo history could not be restored (${this.str(M._es_annotation_last_error())}); the annotations were.`);
       }
     }
+    if (saved.report) await this.loadReport(saved.report);
+    this.sayImportMessage();
     if (saved.view) M.ccall('es_app_set_view_state', null, ['string'], [saved.view]);
     this.lastView = saved.view ?? null;
     await this.store.setLastCaseId(id);
@@ -176,9 +192,32 @@ export class CaseSession {
     this.ui.status(`Restored (${n} image${n === 1 ? '' : 's'}), ${this.storageWords()}`);
   }
 
+  // The case's saved report into the app (after its images and annotations:
+  // the report's evidence names them). A report that cannot be read leaves
+  // the rest of the case as it is, and its text stays in IndexedDB until the
+  // report is edited.
+  async loadReport(rec) {
+    const M = this.M;
+    if (!M._es_report_load_document) return;
+    await reportVocabularyLoaded(M);
+    if (!M.ccall('es_report_load_document', 'number', ['string'], [rec.text])) {
+      this.ui.error(`The saved report could not be read, so the Report tab starts empty; the images and annotations were restored.`,
+        this.str(M._es_report_last_error()));
+    } else if (rec.history && !M.ccall('es_report_load_history', 'number', ['string'], [rec.history])) {
+      this.ui.error('The report\'s undo history could not be restored; the report was.', this.str(M._es_report_last_error()));
+    }
+  }
+
+  sayImportMessage() {
+    let m = null;
+    try { m = JSON.parse(sessionStorage.getItem(IMPORT_MESSAGE_KEY) || 'null'); sessionStorage.removeItem(IMPORT_MESSAGE_KEY); } catch { m = null; }
+    if (m && m.text) this.ui.error(m.text, m.details || '');
+  }
+
   // Writes a document that a closing page left in localStorage when it is newer
   // than the one in IndexedDB.
   async reconcilePending() {
+    await this.reconcilePendingReport();
     let pending = null;
     try { pending = JSON.parse(localStorage.getItem(PENDING_KEY) || 'null'); } catch { pending = null; }
     if (!pending || !pending.caseId) return;
@@ -188,6 +227,20 @@ export class CaseSession {
     }
     if (rec && pending.view) await this.store.putView(pending.caseId, pending.view);
     localStorage.removeItem(PENDING_KEY);
+  }
+
+  // The same for the report (a key of its own: report and annotation saves
+  // finish independently).
+  async reconcilePendingReport() {
+    let pending = null;
+    try { pending = JSON.parse(localStorage.getItem(PENDING_REPORT_KEY) || 'null'); } catch { pending = null; }
+    if (!pending || !pending.caseId || typeof pending.text !== 'string') return;
+    const rec = await this.store.getCase(pending.caseId);
+    const have = rec ? await this.store.getReport(pending.caseId) : null;
+    if (rec && (!have || pending.captured > have.captured)) {
+      await this.store.putReport(pending.caseId, pending.text, pending.history ?? null, pending.captured);
+    }
+    localStorage.removeItem(PENDING_REPORT_KEY);
   }
 
   // ---- saving ------------------------------------------------------------------------
@@ -217,6 +270,39 @@ export class CaseSession {
         const n = (text.match(/"category_id"/g) || []).length;
         this.ui.status(`Saved ${new Date(captured).toLocaleTimeString([], { hour12: false })} (${n} annotation${n === 1 ? '' : 's'}), ${this.storageWords()}`);
         this.pushCases();
+      } catch (e) {
+        this.saveFailed(e);
+      }
+    });
+  }
+
+  // Module.report.changed: an edit of the report (each keystroke of a text field).
+  reportChanged() {
+    if (!this.store || !this.current) return;
+    this.reportSeq++;
+    if (this.current.readOnly) this.copyDemo();
+    this.scheduleReportSave();
+  }
+
+  scheduleReportSave() {
+    if (this.reportQueued) return;
+    this.reportQueued = true;
+    this.lastSave = this.saving = this.saving.then(async () => {
+      this.reportQueued = false;
+      if (this.copying) await this.copying;
+      if (!this.current || this.current.readOnly) return;
+      const seq = this.reportSeq, captured = Date.now();
+      const text = this.report(), history = this.reportHistory();
+      if (text == null) return;
+      try {
+        await this.store.putReport(this.current.id, text, history, captured);
+        this.reportSavedSeq = Math.max(this.reportSavedSeq, seq);
+        try {
+          const p = JSON.parse(localStorage.getItem(PENDING_REPORT_KEY) || 'null');
+          if (p && p.captured <= captured) localStorage.removeItem(PENDING_REPORT_KEY);
+        } catch { /* nothing pending */ }
+        this.full = false;
+        this.ui.status(`Report saved ${new Date(captured).toLocaleTimeString([], { hour12: false })}, ${this.storageWords()}`);
       } catch (e) {
         this.saveFailed(e);
       }
@@ -258,7 +344,7 @@ export class CaseSession {
     if (!this.store || !this.current || this.current.readOnly) return;
     const v = this.view();
     const dirty = this.changeSeq > this.savedSeq;
-    if (!dirty && v === this.lastView) return;
+    if (!dirty && v === this.lastView) { this.flushReportSync(); return; }
     const rec = { caseId: this.current.id, captured: Date.now(), view: v };
     if (dirty) {
       rec.document = this.document();
@@ -271,7 +357,21 @@ export class CaseSession {
       try { delete rec.history; localStorage.setItem(PENDING_KEY, JSON.stringify(rec)); } catch { /* IndexedDB only */ }
     }
     if (dirty) this.scheduleSave();
+    this.flushReportSync();
     this.pollView();
+  }
+
+  flushReportSync() {
+    if (this.reportSeq <= this.reportSavedSeq) return;
+    const text = this.report();
+    if (text == null) return;
+    const rec = { caseId: this.current.id, captured: Date.now(), text, history: this.reportHistory() };
+    try {
+      localStorage.setItem(PENDING_REPORT_KEY, JSON.stringify(rec));
+    } catch {
+      try { delete rec.history; localStorage.setItem(PENDING_REPORT_KEY, JSON.stringify(rec)); } catch { /* IndexedDB only */ }
+    }
+    this.scheduleReportSave();
   }
 
   // Waits for every write started so far.
@@ -343,6 +443,7 @@ export class CaseSession {
     if (!this.store) throw new Error('this browser cannot store cases');
     const rec = await this.store.createCase(name);
     this.M._es_app_close_case();
+    if (this.M._es_report_clear) this.M._es_report_clear();
     this.imageBytes.clear();
     if (this.ui.caseClosed) this.ui.caseClosed();
     this.current = { id: rec.id, name: rec.name, readOnly: false };
@@ -366,7 +467,10 @@ export class CaseSession {
         if (bytes) images.push({ hash: await sha256Hex(bytes), name: img.name, bytes });
       }
       const name = `Demo copy ${stamp(Date.now())}`;
-      const rec = await this.store.createCaseWith(name, images, this.document(), this.history());
+      const report = this.reportRecord();
+      const reportSeq = this.reportSeq;
+      const rec = await this.store.createCaseWith(name, images, this.document(), this.history(), report);
+      if (report) this.reportSavedSeq = Math.max(this.reportSavedSeq, reportSeq);
       this.current = { id: rec.id, name, readOnly: false };
       this.images = images.map(({ hash, name: n }) => ({ hash, name: n }));
       await this.store.setLastCaseId(rec.id);
@@ -439,22 +543,49 @@ export class CaseSession {
       images = saved ? saved.images : [];
     }
     if (!images.length) throw new Error('The case has no images, so there is nothing to export yet.');
-    download(`${fileSafeName(this.current?.name)}.endoscribe.json`, writeBundle(this.document(), images), 'application/json');
+    const report = this.reportEmpty() ? null : this.report();
+    download(`${fileSafeName(this.current?.name)}.endoscribe.json`, writeBundle(this.document(), images, report), 'application/json');
   }
 
-  // A bundle opens as a new case named after it.
-  async importBundle(file, checkDocument, checkImage) {
-    const { documentText, images } = readBundle(await file.text());
+  // A bundle opens as a new case named after it. A report that does not pass
+  // checkReport (a message naming the field) is left out; the images and
+  // annotations still open (the bundle file itself is unchanged).
+  async importBundle(file, checkDocument, checkImage, checkReport = null) {
+    const { documentText, images, reportText } = readBundle(await file.text());
     checkDocument(documentText);
     for (const img of images) checkImage(img);
+    let report = null, reportProblem = null;
+    if (reportText != null) {
+      await reportVocabularyLoaded(this.M);
+      reportProblem = (checkReport || ((t) => this.checkReport(t)))(reportText);
+      if (!reportProblem) report = { text: reportText, history: null };
+    }
     if (!this.store) throw new Error('this browser cannot store the case');
     await this.settle();
     const withHash = [];
     for (const img of images) withHash.push({ hash: await sha256Hex(img.bytes), name: img.name, bytes: img.bytes });
     const name = file.name.replace(/\.endoscribe\.json$|\.json$/i, '') || 'Imported case';
-    const rec = await this.store.createCaseWith(name, withHash, documentText);
+    const rec = await this.store.createCaseWith(name, withHash, documentText, null, report);
     await this.store.setLastCaseId(rec.id);
+    if (reportProblem) {
+      // Said after the reload that opens the case (restore()).
+      try {
+        sessionStorage.setItem(IMPORT_MESSAGE_KEY, JSON.stringify({
+          text: `The report in "${file.name}" was not opened (${reportProblem}). ` +
+            'The case\'s images and annotations were opened without it; the bundle file is unchanged.',
+          details: reportProblem,
+        }));
+      } catch { /* the message is lost, the case is not */ }
+    }
     location.reload();
+  }
+
+  // null when the app reads the report text, else the reader's message (naming the field).
+  checkReport(text) {
+    const M = this.M;
+    if (!M._es_report_check_document) return null;
+    if (M.ccall('es_report_check_document', 'number', ['string'], [text])) return null;
+    return this.str(M._es_report_last_error()) || 'the report is not valid';
   }
 
   // Conversations are kept per case and image bytes: "<case name>|<image
