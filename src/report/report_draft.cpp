@@ -59,8 +59,10 @@ std::vector<DraftOption> options_of(const std::vector<VocabOption>& list) {
     return out;
 }
 
-// The organs a procedure examines (the procedures list's "organs"/"organ"
-// property, comma separated); empty when the vocabulary does not say.
+// The organs a procedure examines: the procedures list's "organs"/"organ"
+// property (comma separated), else its "tract" (lower: colon and ileum;
+// upper: esophagus, stomach, duodenum); empty when the report has no
+// procedure or the vocabulary does not say (then nothing is filtered).
 std::vector<std::string> procedure_organs(const Report& r, const ReportVocabulary& v) {
     std::vector<std::string> out;
     if (!r.header.procedure.has_value()) return out;
@@ -68,6 +70,8 @@ std::vector<std::string> procedure_organs(const Report& r, const ReportVocabular
     if (!p) return out;
     std::string s = p->property("organs");
     if (s.empty()) s = p->property("organ");
+    if (s.empty() && p->property("tract") == "lower") s = "colon,ileum";
+    if (s.empty() && p->property("tract") == "upper") s = "esophagus,stomach,duodenum";
     size_t start = 0;
     while (start <= s.size() && !s.empty()) {
         size_t end = s.find(',', start);
@@ -79,6 +83,18 @@ std::vector<std::string> procedure_organs(const Report& r, const ReportVocabular
         start = end + 1;
     }
     return out;
+}
+
+bool upper_tract(const std::vector<std::string>& organs) {
+    for (const auto& o : organs)
+        if (o == "esophagus" || o == "stomach" || o == "duodenum") return true;
+    return false;
+}
+
+// Attributes no image shows: they come from the pathology report or from
+// the procedure itself, so the model is never asked for them.
+bool not_from_image(const std::string& attribute) {
+    return attribute == "histology" || attribute == "dysplasia" || attribute == "stricture_passable";
 }
 
 bool shares_organ(const std::vector<std::string>& a, const std::vector<std::string>& b) {
@@ -202,8 +218,8 @@ public:
             number(at + "number", target("number"), image, "How many lesions like " + who + " are there in this image?", kNumber);
         if (calls("distance_cm") && !f.distance_cm.has_value())
             number(at + "distance_cm", target("distance_cm"), image,
-                   "How far from the " + std::string(shares_organ(organs, {"upper", "upper_gi", "esophagus", "stomach", "duodenum"})
-                                                         ? "incisors" : "anus") + " is " + who + ", in centimetres?",
+                   "How far from the " + std::string(upper_tract(organs) ? "incisors" : "anus") + " is " + who +
+                       ", in centimetres?",
                    kDistanceCm);
         struct Cls { const char* field; const char* list; const char* name; const Field<std::string>* value; };
         const Cls classes[] = {{"paris", "paris", "Paris classification", &f.paris},
@@ -218,7 +234,7 @@ public:
         if (term) {
             for (const auto& id : term->calls_for) {
                 const ReportAttribute* a = v_.find_attribute(id);
-                if (!a) continue;  // a fixed field, handled above
+                if (!a || not_from_image(id)) continue;  // a fixed field (handled above), or not visible
                 auto it = f.attributes.find(id);
                 if (it != f.attributes.end() && it->second.has_value()) continue;
                 const std::string path = at + "attributes." + id;
@@ -298,8 +314,11 @@ std::vector<DraftQuestion> draft_questions(const Report& report, const ReportVoc
         b.finding(f, i, organs);
     }
     if (scope.report_fields) {
-        const bool colon = !report.header.procedure.has_value() || *report.header.procedure.value != "gastroscopy";
-        if (colon && !scope.images.empty()) b.bowel_preparation(scope.images.front());
+        // Bowel preparation where the procedure has one (the procedures list's
+        // "bowel_preparation" flag; unknown procedure: asked).
+        const VocabOption* proc = report.header.procedure.has_value() ? vocab.find("procedures", *report.header.procedure.value) : nullptr;
+        const bool prep = proc ? proc->property("bowel_preparation") != "false" : true;
+        if (prep && !scope.images.empty()) b.bowel_preparation(scope.images.front());
         if (scope.impression) b.impression();
     }
     return std::move(b.out);

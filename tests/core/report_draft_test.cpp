@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <numeric>
+#include <sstream>
 
 #include "report/report_draft.h"
 
@@ -29,7 +31,7 @@ VocabOption opt(const std::string& id, const std::string& name, std::map<std::st
 ReportVocabulary vocab() {
     ReportVocabulary v;
     v.lists["procedures"] = {opt("colonoscopy", "Colonoscopy", {{"organs", "colon"}}),
-                             opt("gastroscopy", "Gastroscopy", {{"organs", "esophagus,stomach,duodenum"}})};
+                             opt("gastroscopy", "Gastroscopy", {{"organs", "esophagus,stomach,duodenum"}, {"bowel_preparation", "false"}})};
     v.lists["segments"] = {opt("caecum", "Caecum", {{"organ", "colon"}}), opt("sigmoid", "Sigmoid colon", {{"organ", "colon"}}),
                            opt("rectum", "Rectum", {{"organ", "colon"}}), opt("antrum", "Antrum", {{"organ", "stomach"}})};
     v.lists["paris"] = {opt("0-Ip", "0-Ip"), opt("0-Is", "0-Is", {{"combinable", "true"}}),
@@ -423,4 +425,62 @@ TEST(ReportDraft, JsonRoundTrip) {
     EXPECT_TRUE(std::isinf(as[0].log_likelihoods[1]));
     EXPECT_FALSE(draft_answers_from_json(nlohmann::json::parse(R"([{"codes":[]}])"), &as, &err));
     EXPECT_FALSE(draft_answers_from_json(nlohmann::json::parse(R"({"path":"x"})"), &as, &err));
+}
+
+// The vocabulary files the app ships (models/report/*.json).
+TEST(ReportDraft, WithTheShippedVocabulary) {
+    std::vector<std::string> texts, names;
+    for (const char* f : {"report_lists.json", "classifications.json", "mst3_terms.json", "label_map.json"}) {
+        std::ifstream in(std::string(ES_SOURCE_DIR) + "/models/report/" + f);
+        ASSERT_TRUE(in) << f;
+        std::stringstream ss;
+        ss << in.rdbuf();
+        texts.push_back(ss.str());
+        names.push_back(f);
+    }
+    ReportVocabulary v;
+    std::string err;
+    ASSERT_TRUE(report_vocabulary_load(v, texts, names, &err)) << err;
+    Report r;
+    field_set_user(r.header.procedure, std::string("colonoscopy"), "Dr A", kNow);
+    Finding p;
+    p.id = "F1";
+    field_set_user(p.term, std::string("polyp"), "Dr A", kNow);
+    field_set_user(p.evidence, evidence("polyp.png"), "Dr A", kNow);
+    Finding u;
+    u.id = "F2";
+    field_set_user(u.evidence, evidence("other.png"), "Dr A", kNow);
+    r.findings = {p, u};
+    const auto qs = draft_questions(r, v, DraftScope{{}, {"overview.png"}, true, true});
+    for (const auto& q : qs) {
+        // Histology and dysplasia come from pathology: never asked of an image.
+        EXPECT_EQ(q.path.find("histology"), std::string::npos);
+        EXPECT_EQ(q.path.find("dysplasia"), std::string::npos);
+        if (q.kind != DraftKind::Choice) continue;
+        for (const auto& o : q.options) {
+            const bool known = q.list == "terms" ? v.find_term(o.code) != nullptr
+                               : q.list == "paris" ? is_valid_paris(v, o.code)
+                               : q.list.empty() ? (o.code == "true" || o.code == "false") : v.has(q.list, o.code);
+            EXPECT_TRUE(known) << q.path << ": " << o.code;
+        }
+    }
+    const auto* term = find(qs, "findings[1].term");
+    ASSERT_NE(term, nullptr);
+    for (const auto& o : term->options) {
+        const ReportTerm* t = v.find_term(o.code);
+        ASSERT_NE(t, nullptr);
+        EXPECT_TRUE(std::find(t->organs.begin(), t->organs.end(), "colon") != t->organs.end() ||
+                    std::find(t->organs.begin(), t->organs.end(), "ileum") != t->organs.end()) << o.code;
+    }
+    for (const char* want : {"findings[0].paris", "findings[0].nice", "findings[0].jnet", "findings[0].attributes.lst_type",
+                             "findings[0].size_mm", "findings[0].location_segment", "bowel_preparation.bbps_right"})
+        EXPECT_NE(find(qs, want), nullptr) << want;
+    // Every BBPS option and a segment answer apply cleanly.
+    Report t = r;
+    const auto* seg = find(qs, "findings[0].location_segment");
+    std::vector<double> ll(seg->options.size(), -5.0);
+    ll[2] = -0.5;
+    const auto out = apply_draft_answers(t, v, qs, {choice_answer(*seg, ll)}, kModel, kNow);
+    ASSERT_EQ(out.applied.size(), 1u);
+    EXPECT_TRUE(v.has("segments", *t.findings[0].location_segment.value));
 }
