@@ -21,6 +21,7 @@
 #include "report/report_text.h"
 #define ES_HAVE_REPORT_TEXT 1
 #endif
+#include "report_draft_ui.h"
 #include "report_ui.h"
 #include "text_fit.h"
 
@@ -1017,6 +1018,7 @@ void draw_report_tab(App& a) {
                          r.report.status == es::ReportStatus::Amended ? "Amendment" : "Draft";
     ImGui::TextDisabled("%s v%d", status, r.report.version);
 
+    draw_report_draft(a);  // Draft with AI (panel_report_draft.cpp)
     draw_checks(F);
     const bool locked = r.report.status == es::ReportStatus::Final;
     if (locked) ImGui::TextColored(kGoodColor, "Signed: amend it (Sign-off) to change it.");

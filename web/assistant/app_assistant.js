@@ -492,6 +492,20 @@ async function start() {
   hook.state = () => JSON.parse(JSON.stringify(S));
   hook.action = (name, args = {}) => ACTIONS[name](args);
   hook.debug = () => ({ rt, conv, job });
+  // Report drafting (web/report/app_report_draft.js) runs on the loaded model;
+  // the assistant is busy meanwhile (no model switch, no interleaved job).
+  hook.withRuntime = async (what, fn) => {
+    if (S.status !== 'ready' || !rt) throw new Error('no model is loaded (Assistant tab, Models)');
+    if (S.busy) throw new Error('the assistant is busy; wait or press Stop');
+    S.busy = what;
+    push();
+    try {
+      return await fn(rt, { ...S.model });
+    } finally {
+      S.busy = null;
+      push();
+    }
+  };
   app.assistant = hook;
   // Count network requests for model files (the reload test: none once cached).
   if (globalThis.PerformanceObserver) {
