@@ -14,7 +14,7 @@ import { ROOT, TINY, loadCore } from './assistant_helpers.mjs';
 import { ModelPackage } from '../../web/assistant/package.js';
 import { folderSource } from '../../web/assistant/sources.js';
 import { AssistantRuntime } from '../../web/assistant/runtime.js';
-import { draftReport, commonPrefixLength } from '../../web/report/report_draft.js';
+import { draftReport, commonPrefixLength, draftQuestionsForDocument, applyDraftToDocument } from '../../web/report/report_draft.js';
 
 ort.env.wasm.numThreads = 1;
 
@@ -157,4 +157,85 @@ test('a missing image is named, the other fields still drafted', { skip, timeout
   const r = await draftReport(rt, questions, { imageFor }).promise;
   assert.match(r.answers[0].error, /gone\.png is not in the case/);
   assert.equal(r.answers[1].error, undefined);
+});
+
+// ---- with the core: a report's questions, the model's answers, applied ----
+
+const coreDraft = core && typeof core.m._es_report_draft_questions_for_document === 'function';
+const skipCore = skip || (coreDraft ? false : 'WASM module built without the report draft bindings');
+const vocabularyTexts = () => ['report_lists.json', 'classifications.json', 'mst3_terms.json', 'label_map.json']
+  .map((f) => fs.readFileSync(path.join(ROOT, 'models/report', f), 'utf8'));
+const user = (value) => ({ value, source: 'user', accepted: true, set_by: 'Dr A', set_at: '2026-11-30T05:00:00Z' });
+const REPORT = {
+  format: 'endoscribe-report', format_version: 1, status: 'draft', version: 1,
+  header: { procedure: user('colonoscopy') },
+  findings: [
+    { id: 'F1', term: user('polyp'), paris: user('0-Is'), size_mm: user(6), evidence: user([{ image: 'a.png', annotation_id: 1 }]) },
+    { id: 'F2', evidence: user([{ image: 'b.png', annotation_id: 2 }]) },  // no term yet: the term is asked
+  ],
+  recommendations: user('Repeat colonoscopy as advised.'),
+};
+
+test('a report drafted through the tiny model: valid values, user values untouched, each image encoded once', { skip: skipCore, timeout: 180000 }, async () => {
+  const vocab = vocabularyTexts();
+  const reportJson = JSON.stringify(REPORT);
+  const questions = draftQuestionsForDocument(core.m, reportJson, vocab, { images: ['a.png'] });
+  const paths = questions.map((q) => q.path);
+  // Only empty fields: not the user's Paris, size, term or recommendations.
+  for (const p of ['findings[0].paris', 'findings[0].size_mm', 'findings[0].term', 'recommendations'])
+    assert.ok(!paths.includes(p), `${p} is the user's`);
+  for (const p of ['findings[0].nice', 'findings[0].location_segment', 'findings[1].term', 'bowel_preparation.bbps_right', 'impression'])
+    assert.ok(paths.includes(p), `${p} asked (${paths.join(', ')})`);
+  visionRuns.length = 0;
+  decoderRuns.length = 0;
+  const r = await draftReport(rt, questions, { imageFor }).promise;
+  assert.equal(r.answers.length, questions.length);
+  // Images a.png (F1 and bowel preparation) and b.png (F2): two encodes; the
+  // text-only impression is a third group; one prefix prefill per group.
+  assert.equal(visionRuns.length, 2);
+  assert.equal(decoderRuns.filter((d) => d.past === 0).length, 3);
+  const { report, outcome } = applyDraftToDocument(core.m, reportJson, vocab, questions, r.answers, 'tiny-gemma3', '2026-11-30T05:30:00Z');
+  // The user's values are exactly as they were.
+  assert.deepEqual(report.findings[0].paris, REPORT.findings[0].paris);
+  assert.deepEqual(report.findings[0].size_mm, REPORT.findings[0].size_mm);
+  assert.deepEqual(report.findings[0].term, REPORT.findings[0].term);
+  assert.deepEqual(report.header.procedure, REPORT.header.procedure);
+  assert.deepEqual(report.recommendations, REPORT.recommendations);
+  // Every choice was applied, as an unaccepted AI value with a probability.
+  const choices = questions.filter((q) => q.kind === 'choice');
+  assert.ok(choices.length >= 6);
+  const lists = JSON.parse(vocab[1]).lists;
+  for (const q of choices) {
+    const a = outcome.applied.find((x) => x.path === q.path);
+    assert.ok(a, `${q.path} applied (${JSON.stringify(outcome.rejected)})`);
+    assert.ok(q.options.some((o) => o.code === a.value), `${q.path}: ${a.value} is an option`);
+    assert.ok(a.probability > 0 && a.probability <= 1);
+    const sum = a.ranking.reduce((s, [, p]) => s + p, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-9, `${q.path}: ${sum}`);
+    if (lists[q.list]) assert.ok(lists[q.list].some((o) => o.id === a.value), `${q.path}: ${a.value} in ${q.list}`);
+  }
+  const nice = report.findings[0].nice;
+  assert.equal(nice.source, 'ai');
+  assert.equal(nice.accepted, false);
+  assert.equal(nice.set_by, 'tiny-gemma3');
+  assert.equal(nice.set_at, '2026-11-30T05:30:00Z');
+  assert.ok(nice.probability > 0);
+  assert.ok(['0', '1', '2', '3'].includes(String(report.bowel_preparation.bbps_right.value)));
+  // Numbers and text: applied within limits or rejected with a reason (the random model writes anything).
+  for (const q of questions.filter((x) => x.kind !== 'choice')) {
+    const a = outcome.applied.find((x) => x.path === q.path);
+    const no = outcome.rejected.find((x) => x.path === q.path);
+    assert.ok(!!a !== !!no, `${q.path}: applied or rejected`);
+    if (a && q.kind === 'number') assert.ok(Number(a.value) >= q.min && Number(a.value) <= q.max, `${q.path}: ${a.value}`);
+    if (a && q.kind === 'text') assert.ok(a.value.length <= q.max_chars);
+    if (no) assert.match(no.reason, /\w/);
+  }
+  // Drafting again asks nothing already drafted or entered: only what the new term calls for.
+  const again = draftQuestionsForDocument(core.m, JSON.stringify(report), vocab, { images: ['a.png'] });
+  for (const q of again) assert.ok(!paths.includes(q.path) || outcome.rejected.some((x) => x.path === q.path), `${q.path} asked twice`);
+});
+
+test('the core refuses a report it cannot read, naming the field', { skip: skipCore }, () => {
+  const bad = { ...REPORT, findings: [{ ...REPORT.findings[0], size_mm: user(-3) }] };
+  assert.throws(() => draftQuestionsForDocument(core.m, JSON.stringify(bad), vocabularyTexts(), {}), /findings\[0\]\.size_mm/);
 });

@@ -156,3 +156,25 @@ async function generate(rt, chat, kv, row, q, state) {
     row = await rt._decode(kv, [r.feed], [0], null);
   }
 }
+
+// The core's drafting over report documents (web/bindings/report_draft_bindings.cpp),
+// for use without the app (Node tests, batch tools). module: the core's
+// emscripten module; reportJson: the report's JSON text; vocabularyTexts: the
+// texts of models/report/*.json. Errors throw with the core's message.
+function coreCall(module, name, args) {
+  const out = module.ccall(name, 'string', args.map(() => 'string'), args);
+  if (out === null) throw new Error(module.UTF8ToString(module._es_report_draft_last_error()));
+  return JSON.parse(out);
+}
+
+// scope: {findings: [ids], images: [names], report_fields, impression}. -> questions.
+export function draftQuestionsForDocument(module, reportJson, vocabularyTexts, scope = {}) {
+  return coreCall(module, 'es_report_draft_questions_for_document',
+    [reportJson, JSON.stringify(vocabularyTexts), JSON.stringify(scope)]).questions;
+}
+
+// -> {report (the updated report object), outcome: {applied, rejected}}.
+export function applyDraftToDocument(module, reportJson, vocabularyTexts, questions, answers, modelId, now) {
+  return coreCall(module, 'es_report_draft_apply_to_document',
+    [reportJson, JSON.stringify(vocabularyTexts), JSON.stringify(questions), JSON.stringify(answers), modelId, now]);
+}
