@@ -255,7 +255,7 @@ class Reader {
             return fail(path, number_words(d) + " is not " + what + "; " + what + " is " + number_words(lo) + unit +
                                   " or more");
         if (d > hi)
-            return fail(path, number_words(d) + unit + " is not a plausible " + what + "; at most " + number_words(hi) +
+            return fail(path, number_words(d) + unit + " is too large for " + what + "; at most " + number_words(hi) +
                                   unit + " is accepted");
         out = d;
         return true;
@@ -783,6 +783,10 @@ bool report_from_json(const std::string& text, const ReportVocabulary& vocab, Re
         if (r.status == ReportStatus::Amended && (signed_count == 0 || r.version != signed_count + 1))
             return fail("status: an amendment is the version after the last signed one (" +
                         std::to_string(signed_count) + " signed, but it says version " + std::to_string(r.version) + ")");
+        // A final report is its last signed version: a change without an amendment is not one.
+        if (r.status == ReportStatus::Final && report_content_to_json(r) != r.versions.back().snapshot)
+            return fail("status: the report is marked final but its content differs from signed version " +
+                        std::to_string(r.version) + "; a change after signing must be an amendment (status \"amended\")");
         if (out) *out = std::move(r);
         return true;
     } catch (const std::exception& e) {

@@ -109,6 +109,22 @@ const ReportTerm* ReportVocabulary::find_term(const std::string& id) const {
     return nullptr;
 }
 
+std::string ReportVocabulary::name_of(const std::string& list_name, const std::string& id) const {
+    const VocabOption* o = find(list_name, id);
+    return o ? o->name : id;
+}
+
+std::string ReportVocabulary::term_name(const std::string& id) const {
+    const ReportTerm* t = find_term(id);
+    return t ? t->name : id;
+}
+
+const std::vector<std::string>& report_vocabulary_file_names() {
+    static const std::vector<std::string> files = {"report_lists.json", "classifications.json", "mst3_terms.json",
+                                                   "label_map.json"};
+    return files;
+}
+
 const ReportAttribute* ReportVocabulary::find_attribute(const std::string& id) const {
     for (const ReportAttribute& a : attributes)
         if (a.id == id) return &a;

@@ -62,12 +62,18 @@ struct ReportVocabulary {
     const VocabOption* find(const std::string& list_name, const std::string& id) const;
     bool has(const std::string& list_name, const std::string& id) const { return find(list_name, id) != nullptr; }
     const ReportTerm* find_term(const std::string& id) const;
+    // Display names: the option's/term's name, or the id itself when unknown.
+    std::string name_of(const std::string& list_name, const std::string& id) const;
+    std::string term_name(const std::string& id) const;
     const ReportAttribute* find_attribute(const std::string& id) const;
     std::vector<const ReportTerm*> terms_for_organ(const std::string& organ) const;
     // Mapping for an annotation label; label_set "" matches any set. nullptr when none.
     const LabelTermMapping* map_label(const std::string& label_set, const std::string& label) const;
     bool empty() const { return lists.empty() && terms.empty(); }
 };
+
+// The shipped vocabulary files, in the order to load them (models/report/).
+const std::vector<std::string>& report_vocabulary_file_names();
 
 // The fixed finding fields a term may call for (besides attribute ids).
 const std::vector<std::string>& report_finding_fields();

@@ -140,6 +140,10 @@ TEST(Versioning, InconsistentVersionsAreRefused) {
     EXPECT_FALSE(report_from_json(report_to_json(copy), shipped_vocabulary(), &out, &error));
     EXPECT_EQ(error.rfind("status:", 0), 0u) << error;
     copy = r;
+    copy.findings[0].size_mm = user_value(7.0);  // changed after signing, without an amendment
+    EXPECT_FALSE(report_from_json(report_to_json(copy), shipped_vocabulary(), &out, &error));
+    EXPECT_NE(error.find("differs from signed version 1"), std::string::npos) << error;
+    copy = r;
     copy.status = ReportStatus::Draft;  // a draft with signed versions
     EXPECT_FALSE(report_from_json(report_to_json(copy), shipped_vocabulary(), &out, &error));
 }

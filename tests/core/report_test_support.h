@@ -20,9 +20,7 @@ inline std::string read_report_model(const std::string& name) {
 
 // The vocabulary files in the documented order (README.md).
 inline const std::vector<std::string>& report_vocabulary_files() {
-    static const std::vector<std::string> files = {"report_lists.json", "classifications.json", "mst3_terms.json",
-                                                   "label_map.json"};
-    return files;
+    return es::report_vocabulary_file_names();
 }
 
 inline const es::ReportVocabulary& shipped_vocabulary() {
