@@ -15,6 +15,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates dpkg-dev
   emscripten clang libclang-rt-14-dev
   nlohmann-json3-dev libstb-dev libgtest-dev libcpp-httplib-dev
+  libhpdf-dev fonts-dejavu-core poppler-utils
   sentencepiece libsentencepiece-dev libprotobuf-dev
   python3-onnx python3-numpy python3-sentencepiece
   chromium nodejs npm
@@ -49,7 +50,18 @@ fetch_source() { # name version-glob dir-marker
               -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache")
   apt-get "${opts[@]}" update -qq >/dev/null 2>&1 || fail "apt-get update for deb-src list"
   local tmp; tmp="$(mktemp -d)"
-  (cd "$tmp" && apt-get "${opts[@]}" source -qq "$name" >/dev/null 2>&1) || fail "apt-get source $name"
+  if ! (cd "$tmp" && apt-get "${opts[@]}" source -qq "$name" >/dev/null 2>&1); then
+    # Some mirrors lack a package's small debian.tar.xz (libharu 2.3.0+dfsg-1 on
+    # ours) while the upstream tarball is there: unpack that one, checked
+    # against the sha256 the signed .dsc lists. The Debian patches are then not
+    # applied; the WebAssembly build of such a package must not rely on them.
+    local orig dsc; orig="$(ls "$tmp"/*.orig.tar.* 2>/dev/null | head -1)"; dsc="$(ls "$tmp"/*.dsc 2>/dev/null | head -1)"
+    [[ -n "$orig" && -n "$dsc" ]] || fail "apt-get source $name"
+    local want; want="$(awk '/^Checksums-Sha256:/{f=1;next} /^[^ ]/{f=0} f && $3 ~ /orig\.tar/ {print $1}' "$dsc")"
+    [[ -n "$want" && "$(sha256sum "$orig" | cut -d' ' -f1)" == "$want" ]] || fail "apt-get source $name: upstream tarball does not match its .dsc"
+    say "$name: Debian's patch tarball unavailable; using the checked upstream tarball"
+    (cd "$tmp" && tar xf "$orig") || fail "unpacking $orig"
+  fi
   local top; top="$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -1)"
   [[ -n "$top" ]] || fail "apt-get source $name unpacked nothing"
   rm -rf "$dest"; mv "$top" "$dest"; rm -rf "$tmp"
@@ -57,8 +69,10 @@ fetch_source() { # name version-glob dir-marker
 }
 fetch_source imgui
 fetch_source sentencepiece
+fetch_source libharu
 [[ -f "$CACHE/src/imgui/imgui.cpp" ]] || fail "imgui source has no imgui.cpp"
 [[ -f "$CACHE/src/sentencepiece/src/sentencepiece_processor.cc" ]] || fail "sentencepiece source incomplete"
+[[ -f "$CACHE/src/libharu/src/hpdf_doc.c" ]] || fail "libharu source has no src/hpdf_doc.c"
 
 # --- npm packages pinned in package-lock.json ------------------------------
 if [[ -f "$ROOT/package-lock.json" ]]; then

@@ -10,6 +10,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -17,10 +18,7 @@
 #include "annotation_ui.h"
 #include "app.h"
 #include "report/report_json.h"
-#if __has_include("report/report_text.h")
 #include "report/report_text.h"
-#define ES_HAVE_REPORT_TEXT 1
-#endif
 #include "report_draft_ui.h"
 #include "report_ui.h"
 #include "text_fit.h"
@@ -554,7 +552,11 @@ void draw_finding_form(Form& F, es::Finding& f, size_t index) {
     ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("Evidence");
     const es::ImageLinks links = f.evidence.value_or({});
-    if (links.empty()) ImGui::TextDisabled("  none: select an annotation, then \"Add it to %s\"", f.id.c_str());
+    if (links.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("None: select an annotation, then \"Add it to %s\".", f.id.c_str());
+        ImGui::PopStyleColor();
+    }
     for (size_t i = 0; i < links.size(); ++i) {
         std::string text = links[i].image;
         if (links[i].annotation_id) {
@@ -613,7 +615,9 @@ void draw_findings(Form& F) {
             tooltip("Adds the annotation as evidence of the selected finding; its lesion count follows its lesion annotations");
         }
     } else {
-        ImGui::TextDisabled("Select an annotation (Select tool) to make it a finding.");
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("Select an annotation (Select tool) to make it a finding.");
+        ImGui::PopStyleColor();
     }
     const auto lesions = r.unreported_lesions(F.a);
     if (!lesions.empty()) {
@@ -767,7 +771,6 @@ void draw_diagnoses(Form& F) {
 void draw_surveillance(Form& F) {
     ReportUi& r = F.r;
     es::Surveillance& s = r.report.surveillance;
-#ifdef ES_HAVE_SURVEILLANCE_RULES
     if (r.rule_tables.empty()) {
         ImGui::TextWrapped("No guideline rule table was loaded; enter the interval yourself.");
     } else {
@@ -817,17 +820,11 @@ void draw_surveillance(Form& F) {
             ImGui::TextWrapped("No rule applies yet: %s", sug.why.empty() ? "record the findings first." : sug.why.c_str());
         }
     }
-#else
-    ImGui::TextWrapped("Guideline suggestions are not built into this app; enter the interval yourself.");
-#endif
     number_field(F, "Interval", "surveillance.interval_years", s.interval_years, 0, 20, "years");
     yes_no_field(F, "Confirmed", "surveillance.confirmed", s.confirmed);
 }
 
 void draw_checks(Form& F) {
-#ifndef ES_HAVE_REPORT_QUALITY
-    (void)F;
-#else
     ReportUi& r = F.r;
     const std::vector<es::QualityWarning> warnings = report_warnings(F.a, r);
     char title[64];
@@ -839,9 +836,20 @@ void draw_checks(Form& F) {
     }
     for (size_t i = 0; i < warnings.size(); ++i) {
         const es::QualityWarning& w = warnings[i];
+        // Wrapped text over a selectable of its height: the whole sentence shows, a click goes to the field.
+        std::string text = w.message;
+        if (!text.empty()) text[0] = char(std::toupper(static_cast<unsigned char>(text[0])));
+        const float wrap = ImGui::GetContentRegionAvail().x - 14;
+        const ImVec2 size = ImGui::CalcTextSize(text.c_str(), nullptr, false, wrap);
+        const ImVec2 at = ImGui::GetCursorScreenPos();
+        const bool clicked = ImGui::Selectable(("##warn" + std::to_string(i)).c_str(), false, 0, ImVec2(0, size.y));
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        const ImU32 col = ImGui::ColorConvertFloat4ToU32(w.blocks_signing ? kAiColor : kWarnColor);
+        dl->AddText(at, col, "!");
+        dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(at.x + 12, at.y), col, text.c_str(), nullptr, wrap);
         ImGui::PushStyleColor(ImGuiCol_Text, kWarnColor);
         ImGui::PushTextWrapPos(0);
-        if (ImGui::Selectable(("! " + w.message + "##warn" + std::to_string(i)).c_str())) {
+        if (clicked) {
             r.focus_path = w.path;
             // A finding's field: open that finding.
             if (w.path.rfind("findings[", 0) == 0) {
@@ -854,7 +862,6 @@ void draw_checks(Form& F) {
         F.a.record_widget(("report_warning_" + std::to_string(i)).c_str());
         tooltip(("Click to go to " + w.path).c_str());
     }
-#endif
 }
 
 void draw_sign_off(Form& F) {
@@ -1042,9 +1049,8 @@ void draw_report_tab(App& a) {
     ImGui::EndDisabled();
     if (section("Sign-off and versions", "report_section_sign", a)) draw_sign_off(F);
     if (section("Export", "report_section_export", a)) draw_exports(F);
-#ifdef ES_HAVE_REPORT_TEXT
     if (section("Preview", "report_section_preview", a)) {
-        const std::string text = es::report_to_text(r.report, r.vocab);
+        const std::string text = es::report_text(r.report, r.vocab);
         ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.1f, 0.1f, 0.11f, 1.0f));
         ImGui::BeginChild("##report_preview", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 16), true);
         ImGui::PushTextWrapPos(0);
@@ -1054,7 +1060,6 @@ void draw_report_tab(App& a) {
         ImGui::PopStyleColor();
         a.record_widget("report_preview");
     }
-#endif
 }
 
 }  // namespace esui

@@ -4,34 +4,20 @@
 #include <emscripten/emscripten.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "annotation_ui.h"
+#include "case_ui.h"
 #include "app.h"
-#include "image/png_encode.h"
 #include "report/report_json.h"
 #include "report_ui.h"
-#if __has_include("report/report_quality.h")
-#include "report/report_quality.h"
-#define ES_HAVE_REPORT_QUALITY 1
-#endif
-#if __has_include("report/report_text.h")
-#include "report/report_text.h"
-#define ES_HAVE_REPORT_TEXT 1
-#endif
-#if __has_include("report/report_html.h")
-#include "report/report_html.h"
-#define ES_HAVE_REPORT_HTML 1
-#endif
-#if __has_include("report/report_pdf.h")
-#include "report/report_pdf.h"
-#define ES_HAVE_REPORT_PDF 1
-#endif
-#if __has_include("report/report_fhir.h")
 #include "report/report_fhir.h"
-#define ES_HAVE_REPORT_FHIR 1
-#endif
+#include "report/report_html.h"
+#include "report/report_pdf.h"
+#include "report/report_text.h"
 
 using esui::app;
 using esui::report_ui;
@@ -39,6 +25,8 @@ using esui::report_ui;
 namespace {
 std::string g_out;
 std::vector<uint8_t> g_bytes;
+std::map<std::string, std::vector<uint8_t>> g_images;  // image name -> file bytes, for an export
+es::PdfFonts g_fonts;
 const char* out(std::string s) {
     g_out = std::move(s);
     return g_out.c_str();
@@ -46,6 +34,46 @@ const char* out(std::string s) {
 const char* fail(std::string error) {
     report_ui().last_error = std::move(error);
     return nullptr;
+}
+
+// The case's images (case order) with their annotations, for HTML and FHIR.
+std::vector<es::ReportImage> report_images() {
+    std::vector<es::ReportImage> out;
+    for (const auto& v : app().images) {
+        auto it = g_images.find(v->name);
+        if (it == g_images.end()) continue;
+        es::ReportImage img;
+        img.name = v->name;
+        img.bytes = it->second;
+        img.width = v->pixels.width;
+        img.height = v->pixels.height;
+        img.annotations = esui::annotation_ui().image(v->name);
+        out.push_back(std::move(img));
+    }
+    return out;
+}
+
+// The same as file bytes by name, for PDF and FHIR.
+std::vector<es::BundleImage> bundle_images() {
+    std::vector<es::BundleImage> images;
+    for (const auto& v : app().images) {
+        auto it = g_images.find(v->name);
+        if (it != g_images.end()) images.push_back({v->name, it->second});
+    }
+    return images;
+}
+
+bool make_pdf(std::vector<uint8_t>* bytes) {
+    es::ReportPdfOptions options;
+    options.fonts = g_fonts;
+    es::ReportPdf pdf = es::report_to_pdf(report_ui().report, report_ui().vocab, bundle_images(),
+                                          esui::annotation_ui().images, options);
+    if (!pdf.ok) {
+        report_ui().last_error = pdf.error;
+        return false;
+    }
+    *bytes = std::move(pdf.bytes);
+    return true;
 }
 }  // namespace
 
@@ -85,7 +113,6 @@ EMSCRIPTEN_KEEPALIVE int es_report_load_vocabulary(const char* json) {
         r.last_error = error;
         return 0;
     }
-#ifdef ES_HAVE_SURVEILLANCE_RULES
     std::vector<es::SurveillanceTable> tables;
     for (size_t i = 0; i < rule_texts.size(); ++i) {
         es::SurveillanceTable t;
@@ -96,7 +123,6 @@ EMSCRIPTEN_KEEPALIVE int es_report_load_vocabulary(const char* json) {
         tables.push_back(std::move(t));
     }
     r.rule_tables = std::move(tables);
-#endif
     r.vocab = std::move(vocab);
     r.vocab_ready = true;
     app().wake();
@@ -158,47 +184,45 @@ EMSCRIPTEN_KEEPALIVE void es_report_set_user_name(const char* name) {
 }
 
 EMSCRIPTEN_KEEPALIVE const char* es_report_export_text() {
-#ifdef ES_HAVE_REPORT_TEXT
-    return out(es::report_to_text(report_ui().report, report_ui().vocab));
-#else
-    return fail("plain text export is not built into this app");
-#endif
+    return out(es::report_text(report_ui().report, report_ui().vocab));
+}
+
+// The file bytes of an open image for the exports (JS keeps the files as
+// opened: JPEG stays JPEG). Set before an export, cleared after it.
+EMSCRIPTEN_KEEPALIVE void es_report_set_export_image(const char* name, const uint8_t* data, int size) {
+    if (!name || !data || size <= 0) return;
+    g_images[name].assign(data, data + size);
+}
+
+EMSCRIPTEN_KEEPALIVE void es_report_clear_export_images() { g_images.clear(); }
+
+// The PDF's fonts (TrueType bytes: DejaVu Sans regular and bold, app/report/fonts/).
+EMSCRIPTEN_KEEPALIVE void es_report_set_fonts(const uint8_t* regular, int regular_size, const uint8_t* bold, int bold_size) {
+    g_fonts.regular.assign(regular, regular + std::max(0, regular_size));
+    g_fonts.bold.assign(bold, bold + std::max(0, bold_size));
 }
 
 EMSCRIPTEN_KEEPALIVE const char* es_report_export_html() {
-#ifdef ES_HAVE_REPORT_HTML
-    return out(es::report_to_html(report_ui().report, report_ui().vocab, esui::report_images(app())));
-#else
-    return fail("HTML export is not built into this app");
-#endif
-}
-
-EMSCRIPTEN_KEEPALIVE const char* es_report_export_fhir() {
-#ifdef ES_HAVE_REPORT_FHIR
-    std::string error;
-    std::string text;
-    if (!es::report_to_fhir(report_ui().report, report_ui().vocab, esui::report_images(app()), &text, &error))
-        return fail(error);
-    return out(text);
-#else
-    return fail("FHIR export is not built into this app yet");
-#endif
+    return out(es::report_html(report_ui().report, report_ui().vocab, report_images()));
 }
 
 // The PDF's bytes (length: es_report_bytes_size()), or null with es_report_last_error().
 EMSCRIPTEN_KEEPALIVE const uint8_t* es_report_export_pdf() {
-#ifdef ES_HAVE_REPORT_PDF
-    std::string error;
     g_bytes.clear();
-    if (!es::report_to_pdf(report_ui().report, report_ui().vocab, esui::report_images(app()), &g_bytes, &error)) {
-        report_ui().last_error = error;
-        return nullptr;
-    }
+    if (!make_pdf(&g_bytes)) return nullptr;
     return g_bytes.data();
-#else
-    report_ui().last_error = "PDF export is not built into this app yet";
-    return nullptr;
-#endif
+}
+
+// The FHIR R4 Bundle, the PDF inside it as presentedForm.
+EMSCRIPTEN_KEEPALIVE const char* es_report_export_fhir() {
+    es::ReportFhirOptions options;
+    options.generated_at = esui::ReportUi::now();
+    options.report_key = esui::case_ui().current_id;
+    if (!make_pdf(&options.pdf)) return nullptr;
+    es::ReportFhir fhir = es::report_to_fhir(report_ui().report, report_ui().vocab, bundle_images(),
+                                             esui::annotation_ui().images, options);
+    if (!fhir.ok) return fail(fhir.error);
+    return out(std::move(fhir.json));
 }
 
 EMSCRIPTEN_KEEPALIVE int es_report_bytes_size() { return int(g_bytes.size()); }
@@ -221,14 +245,10 @@ EMSCRIPTEN_KEEPALIVE const char* es_report_state() {
     j["bbps_total"] = total ? nlohmann::json(*total) : nlohmann::json(nullptr);
     j["bbps_adequate"] = adequate ? nlohmann::json(*adequate) : nlohmann::json(nullptr);
     auto warnings = nlohmann::json::array();
-#ifdef ES_HAVE_REPORT_QUALITY
     for (const auto& w : esui::report_warnings(app(), r))
         warnings.push_back({{"path", w.path}, {"code", w.code}, {"message", w.message}, {"blocks_signing", w.blocks_signing}});
-#endif
     j["warnings"] = warnings;
-#ifdef ES_HAVE_REPORT_TEXT
-    j["preview"] = es::report_to_text(r.report, r.vocab);
-#endif
+    j["preview"] = es::report_text(r.report, r.vocab);
     j["last_error"] = r.last_error;
     return out(j.dump());
 }

@@ -48,7 +48,9 @@ void ReportUi::edit(App& a, const std::string& what, unsigned typing) {
     if (report.status == es::ReportStatus::Final) {
         // A change to a signed report is an amendment (version N+1), signed again.
         es::report_begin_amendment(report, amend_reason);
-        a.messages.notice("The report was signed, so this change starts amendment (version " +
+        amend_reason.clear();
+        if (what != "Amend")
+            a.messages.notice("The report was signed, so this change starts amendment (version " +
                           std::to_string(report.version) + "); sign it again when it is complete.");
     }
     a.wake();
@@ -228,6 +230,7 @@ std::string ReportUi::add_from_annotation(App& a, const std::string& image, uint
         return "";
     }
     const es::LabelTermMapping* m = vocab.map_label(label_set_of(an->label), an->label);
+    if (!m) m = vocab.map_label("", an->label);  // the same label id in another set
     const std::string who_now = who(), when = now();
     es::ImageLink link;
     link.image = image;
@@ -338,13 +341,11 @@ void ReportUi::show_finding(App& a, const std::string& id) {
     }
 }
 
-#ifdef ES_HAVE_REPORT_QUALITY
 std::vector<es::QualityWarning> report_warnings(const App& a, const ReportUi& r) {
     std::vector<std::string> names;
     for (const auto& v : a.images) names.push_back(v->name);
     return es::report_quality_warnings(r.report, r.vocab, &names);
 }
-#endif
 
 void report_js_action(const char* name, const std::string& arg) {
     EM_ASM({ if (Module.report && Module.report.action) Module.report.action(UTF8ToString($0), UTF8ToString($1)); },

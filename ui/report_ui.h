@@ -17,15 +17,9 @@
 #include <vector>
 
 #include "report/report.h"
-#include "report/report_vocabulary.h"
-#if __has_include("report/report_quality.h")
 #include "report/report_quality.h"
-#define ES_HAVE_REPORT_QUALITY 1
-#endif
-#if __has_include("report/surveillance_rules.h")
+#include "report/report_vocabulary.h"
 #include "report/surveillance_rules.h"
-#define ES_HAVE_SURVEILLANCE_RULES 1
-#endif
 
 namespace esui {
 
@@ -34,10 +28,8 @@ class App;
 struct ReportUi {
     es::Report report;
     es::ReportVocabulary vocab;
-#ifdef ES_HAVE_SURVEILLANCE_RULES
     std::vector<es::SurveillanceTable> rule_tables;  // models/report/surveillance_*.json
     int rule_table = 0;                               // the guideline shown
-#endif
     bool vocab_ready = false;
     std::string user_name;  // "Your name" (kept in the browser); else the header's endoscopist
 
@@ -99,10 +91,8 @@ struct ReportUi {
 
 ReportUi& report_ui();
 
-#ifdef ES_HAVE_REPORT_QUALITY
 // The quality warnings of the report, evidence checked against the open images.
 std::vector<es::QualityWarning> report_warnings(const App& a, const ReportUi& r);
-#endif
 
 // The side panel's Report tab (panel_report.cpp).
 void draw_report_tab(App& a);

@@ -57,7 +57,61 @@ async function copyText(text) {
   }
 }
 
+// The open images' files (as opened: JPEG stays JPEG) for the exports that show them.
+function handImages() {
+  const bytes = hook.cases && hook.cases.imageBytes;
+  if (!bytes) return;
+  for (const [name, data] of bytes) {
+    const p = Module._malloc(Math.max(1, data.length));
+    try {
+      Module.HEAPU8.set(data, p);
+      Module.ccall('es_report_set_export_image', null, ['string', 'number', 'number'], [name, p, data.length]);
+    } finally {
+      Module._free(p);
+    }
+  }
+}
+
+// DejaVu Sans (app/report/fonts/, from Debian's fonts-dejavu-core) for the PDF's
+// text in any language; without it the PDF falls back to Helvetica (Latin-1).
+let fontsGiven = null;
+function handFonts() {
+  if (!fontsGiven) {
+    fontsGiven = (async () => {
+      const get = async (f) => {
+        const r = await fetch('report/fonts/' + f);
+        if (!r.ok) throw new Error(`report/fonts/${f}: HTTP ${r.status}`);
+        return new Uint8Array(await r.arrayBuffer());
+      };
+      const [regular, bold] = await Promise.all([get('DejaVuSans.ttf'), get('DejaVuSans-Bold.ttf')]);
+      const pr = Module._malloc(regular.length), pb = Module._malloc(bold.length);
+      try {
+        Module.HEAPU8.set(regular, pr);
+        Module.HEAPU8.set(bold, pb);
+        Module._es_report_set_fonts(pr, regular.length, pb, bold.length);
+      } finally {
+        Module._free(pr);
+        Module._free(pb);
+      }
+    })().catch((e) => {
+      fontsGiven = null;
+      console.warn('PDF fonts not loaded; the PDF uses Helvetica', e);
+    });
+  }
+  return fontsGiven;
+}
+
 async function action(name) {
+  if (/^export_(pdf|fhir)$/.test(name)) await handFonts();
+  handImages();
+  try {
+    await run(name);
+  } finally {
+    Module._es_report_clear_export_images();
+  }
+}
+
+async function run(name) {
   switch (name) {
     case 'export_text': {
       const t = exported('_es_report_export_text', 'plain text');
