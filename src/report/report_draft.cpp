@@ -1,5 +1,7 @@
 #include "report/report_draft.h"
 
+#include "report/report_narrative.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -46,6 +48,7 @@ constexpr int kNotesTokens = 48;
 constexpr size_t kNotesChars = 300;
 constexpr int kImpressionTokens = 96;
 constexpr size_t kImpressionChars = 600;
+constexpr size_t kImpressionFactsChars = 4000;  // the prompt stays well inside a small context
 
 std::string option_list_text(const std::vector<DraftOption>& options) {
     std::string s;
@@ -272,28 +275,13 @@ public:
 
     void impression() {
         if (r_.impression.has_value()) return;
-        // Written from the structured findings: the model sees no image here.
-        std::string facts;
-        for (const auto& f : r_.findings) {
-            std::string line = f.id + ": ";
-            if (f.term.has_value()) {
-                const ReportTerm* t = v_.find_term(*f.term.value);
-                line += t ? t->name : *f.term.value;
-            } else {
-                line += "unclassified lesion";
-            }
-            if (f.size_mm.has_value()) line += ", " + format_number(*f.size_mm.value) + " mm";
-            if (f.location_segment.has_value()) {
-                const VocabOption* o = v_.find("segments", *f.location_segment.value);
-                line += ", " + (o ? o->name : *f.location_segment.value);
-            }
-            if (f.paris.has_value()) line += ", Paris " + *f.paris.value;
-            facts += line + "\n";
-        }
-        if (facts.empty()) facts = "No findings.\n";
-        std::string procedure = r_.header.procedure.has_value() ? *r_.header.procedure.value : std::string("endoscopy");
+        // Written from the structured content (report_narrative's findings text,
+        // the same words the rendered report uses): the model sees no image here.
+        const ReportNarrative n = report_narrative(r_, v_);
+        std::string facts = n.findings_text.empty() ? std::string("No findings.") : n.findings_text;
+        if (facts.size() > kImpressionFactsChars) facts = draft_bound_text(facts, kImpressionFactsChars);
         text("impression", {"", "impression", ""}, "",
-             "Findings of this " + procedure + ":\n" + facts + "Write the report's impression in one or two sentences.",
+             "The findings of this endoscopy:\n" + facts + "\nWrite the report's impression in one or two sentences.",
              kImpressionTokens, kImpressionChars);
     }
 

@@ -51,7 +51,7 @@ before(async () => {
   const decoderRun = rt.decoder.run.bind(rt.decoder);
   rt.decoder.run = (feeds) => {
     const past = Object.entries(feeds).find(([n]) => n.startsWith('past_key_values.'))[1].dims[2];
-    decoderRuns.push({ past, tokens: feeds.inputs_embeds.dims[1] });
+    decoderRuns.push({ past, tokens: feeds.inputs_embeds.dims[1], batch: feeds.inputs_embeds.dims[0] });
     return decoderRun(feeds);
   };
 });
@@ -138,6 +138,24 @@ test('fields drafted on forks of the shared prefix equal the Classify tab and a 
   const chat = await rt.ask(conv, q[2].prompt, { image: imageFor('a.png'), generation: { max_new_tokens: 6, temperature: 0 } }).promise;
   conv.free();
   assert.equal(together.answers[2].text, chat.text);
+});
+
+test('all options of a field in one batched run score as one run per option', { skip, timeout: 120000 }, async () => {
+  const q = [...questionsFor('a.png', 0), ...questionsFor('b.png', 1)].filter((x) => x.kind === 'choice');
+  decoderRuns.length = 0;
+  const batched = await draftReport(rt, q, { imageFor }).promise;
+  const runsBatched = decoderRuns.length;
+  decoderRuns.length = 0;
+  const single = await draftReport(rt, q, { imageFor, batchOptions: false }).promise;
+  const runsSingle = decoderRuns.length;
+  for (let k = 0; k < q.length; k++) {
+    const a = batched.answers[k], b = single.answers[k];
+    for (let i = 0; i < a.log_likelihoods.length; i++)
+      assert.ok(Math.abs(a.log_likelihoods[i] - b.log_likelihoods[i]) < 1e-3, `${a.path} ${a.codes[i]}: ${a.log_likelihoods[i]} vs ${b.log_likelihoods[i]}`);
+  }
+  // One run per field instead of one per option (options: 7 Paris, 3 NICE per image).
+  assert.equal(runsSingle - runsBatched, 2 * ((7 - 1) + (3 - 1)), `${runsBatched} vs ${runsSingle} decoder runs`);
+  assert.ok(decoderRuns.some((d) => d.batch > 1) === false);
 });
 
 test('cancel stops between model runs and keeps the answers finished so far', { skip, timeout: 120000 }, async () => {

@@ -360,4 +360,53 @@ export class AssistantRuntime {
     fork.length = kv.length;
     return fork;
   }
+
+  // Several short continuations of one cached prefix in ONE decoder run
+  // (batch = runs.length; report drafting scores all options of a field this
+  // way): runs are right-padded (masked), the prefix cache is repeated per row
+  // on the CPU, so only while that copy stays under maxBytes. kv is not
+  // changed. Returns one Float32Array [runs[i].length * vocab] per run (the
+  // logits of its own positions), or null when the cache is too large (the
+  // caller then runs them one by one).
+  async decodeBatch(kv, runs, { maxBytes = 64 * 2 ** 20 } = {}) {
+    const B = runs.length, S = Math.max(...runs.map((r) => r.length)), P = kv.length, T = P + S;
+    const { hidden_size: H, vocab_size: V } = this.model;
+    if (!B || !S) return null;
+    let bytes = 0;
+    for (const t of Object.values(kv.past)) bytes += t.dims.reduce((a, b) => a * b, 1) * 4 * B;
+    if (bytes > maxBytes) return null;
+    const past = {};
+    for (const [name, t] of Object.entries(kv.past)) {
+      const data = t.location && t.location !== 'cpu' ? await t.getData() : t.data;
+      const rep = new Float32Array(B * data.length);
+      for (let i = 0; i < B; i++) rep.set(data, i * data.length);
+      past[name] = new this.ort.Tensor('float32', rep, [B, ...t.dims.slice(1)]);
+    }
+    const ids = [], mask = new BigInt64Array(B * T), pos = new BigInt64Array(B * S);
+    runs.forEach((run, i) => {
+      for (let j = 0; j < S; j++) {
+        ids.push(run[Math.min(j, run.length - 1)]);  // padding repeats the last token; it is masked
+        pos[i * S + j] = BigInt(P + j);
+      }
+      for (let k = 0; k < P + run.length; k++) mask[i * T + k] = 1n;
+    });
+    const embeds = await this._embed(ids, null);
+    const feeds = {
+      inputs_embeds: new this.ort.Tensor('float32', embeds, [B, S, H]),
+      attention_mask: new this.ort.Tensor('int64', mask, [B, T]),
+      position_ids: new this.ort.Tensor('int64', pos, [B, S]),
+      ...past,
+    };
+    for (const name of ['num_logits_to_keep', 'logits_to_keep'])
+      if (this.decoderInputs.has(name)) feeds[name] = new this.ort.Tensor('int64', BigInt64Array.from([BigInt(S)]), []);
+    if (this.decoderInputs.has('token_type_ids'))
+      feeds.token_type_ids = new this.ort.Tensor('int64', new BigInt64Array(B * S), [B, S]);
+    const out = await this.decoder.run(feeds);
+    this.stats.decoderRuns++;
+    const logits = out.logits;
+    const data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
+    const rows = data.length / (B * V);  // S, unless the graph kept fewer
+    return runs.map((run, i) => data.slice((i * rows + rows - S) * V, (i * rows + rows - S + run.length) * V));
+  }
 }

@@ -10,8 +10,10 @@
 // encoded once, the prefix prefilled once, and each question runs on a fork of
 // that KV cache (AssistantRuntime.forkCache). Enumerated fields are scored
 // like the Classify tab (label_scoring.h: log P(option, end of turn | prompt),
-// softmax over the allowed options); numbers and text are generated greedily
-// within the question's token limit.
+// softmax over the allowed options), all options of a field in one batched
+// decoder run where the runtime can (AssistantRuntime.decodeBatch; one run per
+// option otherwise); numbers and text are generated greedily within the
+// question's token limit.
 //
 // The whole draft is one runtime job (it queues behind a chat answer and a
 // chat waits for it); draftReport() returns {promise, cancel}; the promise
@@ -47,8 +49,9 @@ function byImage(questions) {
 // [{path, image, prompt, kind: 'choice'|'number'|'text', options: [{code, answer}],
 //   max_tokens}]. imageFor(name) -> image for rt.encodeImage ({key, rgba, width,
 // height} or {key, bytes}) or null when the case no longer has it.
-// onProgress({done, total, path}) after each question.
-export function draftReport(rt, questions, { imageFor, onProgress = null, systemPrompt = '' } = {}) {
+// onProgress({done, total, path}) after each question. batchOptions: false
+// scores options one decoder run each (the reference the batched path is tested against).
+export function draftReport(rt, questions, { imageFor, onProgress = null, systemPrompt = '', batchOptions = true } = {}) {
   return rt._job(async (state) => {
     const answers = [];
     const stats = { images: 0, imageEncodes: 0, prefixRuns: 0, prefixTokens: 0, questionRuns: 0, decoderRuns: 0 };
@@ -104,7 +107,7 @@ export function draftReport(rt, questions, { imageFor, onProgress = null, system
             stats.questionRuns++;
             chats[i].chat.onPrefilled(tokens[i].length);
             answers.push(q.kind === 'choice'
-              ? await scoreOptions(rt, chats[i].chat, fork, row, q, endId, state)
+              ? await scoreOptions(rt, chats[i].chat, fork, row, q, endId, state, batchOptions)
               : await generate(rt, chats[i].chat, fork, row, q, state));
           } catch (e) {
             if (e.message === 'cancelled') return finish(true);
@@ -127,16 +130,22 @@ export function draftReport(rt, questions, { imageFor, onProgress = null, system
 
 // The probability of each allowed option after the question: the options'
 // tokens run on top of the question's cache (which they do not change).
-async function scoreOptions(rt, chat, kv, row, q, endId, state) {
+async function scoreOptions(rt, chat, kv, row, q, endId, state, batchOptions) {
   const answersText = q.options.map((o) => o.answer ?? o.code);
   const n = chat.beginClassification(answersText, endId);
   chat.setPrefixLogits(row);
-  for (let i = 0; i < n; i++) {
-    if (state.cancelled) throw new Error('cancelled');
-    const run = chat.labelRunTokens(i);
-    if (!run.length) continue;
-    const logits = await rt._decode(kv, run, null, null, { keep: false, rows: run.length });
-    chat.addLabelLogits(i, logits, run.length);
+  const runs = Array.from({ length: n }, (_, i) => chat.labelRunTokens(i));
+  const todo = runs.map((r, i) => i).filter((i) => runs[i].length);
+  // All options in one batched decoder run when the runtime can; else one run each.
+  const batch = batchOptions && todo.length > 1 && rt.decodeBatch ? await rt.decodeBatch(kv, todo.map((i) => runs[i])) : null;
+  if (batch) {
+    todo.forEach((i, k) => chat.addLabelLogits(i, batch[k], runs[i].length));
+  } else {
+    for (const i of todo) {
+      if (state.cancelled) throw new Error('cancelled');
+      const logits = await rt._decode(kv, runs[i], null, null, { keep: false, rows: runs[i].length });
+      chat.addLabelLogits(i, logits, runs[i].length);
+    }
   }
   const r = chat.classificationResult();
   return { path: q.path, kind: 'choice', codes: q.options.map((o) => o.code),
