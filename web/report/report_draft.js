@@ -76,13 +76,14 @@ export function draftReport(rt, questions, { imageFor, onProgress = null, system
         }
       }
       stats.images += name ? 1 : 0;
-      const chats = group.map(({ q }) => {
-        const conv = rt.newConversation({ systemPrompt });
-        conv.chat.ask(q.prompt, { image: !!image });
-        return conv;
-      });
-      const prefixKv = rt.newConversation().kv;
+      const chats = [];
+      const prefixConv = rt.newConversation();  // only its cache is used
+      const prefixKv = prefixConv.kv;
       try {
+        for (const { q } of group) {
+          chats.push(rt.newConversation({ systemPrompt }));
+          chats[chats.length - 1].chat.ask(q.prompt, { image: !!image });
+        }
         const tokens = chats.map((c) => c.chat.tokens());
         const types = chats.map((c) => c.chat.pendingTokenTypes());
         // Every question keeps at least one token of its own: its last row
@@ -120,7 +121,7 @@ export function draftReport(rt, questions, { imageFor, onProgress = null, system
           await nextTask();
         }
       } finally {
-        prefixKv.dispose();
+        prefixConv.free();
         for (const c of chats) c.free();
       }
     }
