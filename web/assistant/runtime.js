@@ -446,21 +446,23 @@ export class AssistantRuntime {
   // way): runs are right-padded (masked), the prefix cache is repeated per row
   // on the CPU, so only while that copy stays under maxBytes. kv is not
   // changed. Returns one Float32Array [runs[i].length * vocab] per run (the
-  // logits of its own positions), or null when the cache is too large (the
-  // caller then runs them one by one).
+  // logits of its own positions), or null when the cache is too large or the
+  // decoder cannot take such a batch (the caller then runs them one by one).
   async decodeBatch(kv, runs, { maxBytes = 64 * 2 ** 20 } = {}) {
     const B = runs.length, S = Math.max(...runs.map((r) => r.length)), P = kv.length, T = P + S;
     const { hidden_size: H, vocab_size: V } = this.model;
     if (!B || !S) return null;
+    // onnxruntime's GroupQueryAttention (decoder_fused) takes a batch only one token at a time.
+    if (this.decoderGraph === 'decoder_fused' && S > 1) return null;
     let bytes = 0;
-    for (const t of Object.values(kv.past)) bytes += t.dims.reduce((a, b) => a * b, 1) * 4 * B;
+    for (const t of Object.values(kv.past)) bytes += t.dims.reduce((a, b) => a * b, 1) * (t.type === 'float16' ? 2 : 4) * B;
     if (bytes > maxBytes) return null;
     const past = {};
     for (const [name, t] of Object.entries(kv.past)) {
       const data = t.location && t.location !== 'cpu' ? await t.getData() : t.data;
-      const rep = new Float32Array(B * data.length);
+      const rep = new data.constructor(B * data.length);  // float32 or float16 bits, as the cache holds them
       for (let i = 0; i < B; i++) rep.set(data, i * data.length);
-      past[name] = new this.ort.Tensor('float32', rep, [B, ...t.dims.slice(1)]);
+      past[name] = new this.ort.Tensor(t.type, rep, [B, ...t.dims.slice(1)]);
     }
     const ids = [], mask = new BigInt64Array(B * T), pos = new BigInt64Array(B * S);
     runs.forEach((run, i) => {
@@ -472,7 +474,7 @@ export class AssistantRuntime {
     });
     const embeds = await this._embed(ids, null);
     const feeds = {
-      inputs_embeds: new this.ort.Tensor('float32', embeds, [B, S, H]),
+      inputs_embeds: this._floatTensor(this.embedsType, embeds, [B, S, H]),
       attention_mask: new this.ort.Tensor('int64', mask, [B, T]),
       position_ids: new this.ort.Tensor('int64', pos, [B, S]),
       ...past,
@@ -484,7 +486,8 @@ export class AssistantRuntime {
     const out = await this.decoder.run(feeds);
     this.stats.decoderRuns++;
     const logits = out.logits;
-    const data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    let data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    if (logits.type === 'float16') data = F16.toF32(data);
     this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
     const rows = data.length / (B * V);  // S, unless the graph kept fewer
     return runs.map((run, i) => data.slice((i * rows + rows - S) * V, (i * rows + rows - S + run.length) * V));

@@ -136,17 +136,26 @@ async function scoreOptions(rt, chat, kv, row, q, endId, state, batchOptions) {
   const n = chat.beginClassification(answersText, endId);
   chat.setPrefixLogits(row);
   const runs = Array.from({ length: n }, (_, i) => chat.labelRunTokens(i));
-  const todo = runs.map((r, i) => i).filter((i) => runs[i].length);
-  // All options in one batched decoder run when the runtime can; else one run each.
-  const batch = batchOptions && todo.length > 1 && rt.decodeBatch ? await rt.decodeBatch(kv, todo.map((i) => runs[i])) : null;
-  if (batch) {
-    todo.forEach((i, k) => chat.addLabelLogits(i, batch[k], runs[i].length));
-  } else {
-    for (const i of todo) {
-      if (state.cancelled) throw new Error('cancelled');
-      const logits = await rt._decode(kv, runs[i], null, null, { keep: false, rows: runs[i].length });
-      chat.addLabelLogits(i, logits, runs[i].length);
-    }
+  let todo = runs.map((r, i) => i).filter((i) => runs[i].length);
+  // All options in one batched decoder run when the runtime can; else the
+  // one-token options together (a decoder may batch only single steps); the
+  // rest one run each.
+  const batched = async (idx) => {
+    if (!batchOptions || idx.length < 2 || !rt.decodeBatch) return false;
+    const out = await rt.decodeBatch(kv, idx.map((i) => runs[i]));
+    if (!out) return false;
+    idx.forEach((i, k) => chat.addLabelLogits(i, out[k], runs[i].length));
+    return true;
+  };
+  if (await batched(todo)) todo = [];
+  else {
+    const single = todo.filter((i) => runs[i].length === 1);
+    if (await batched(single)) todo = todo.filter((i) => runs[i].length > 1);
+  }
+  for (const i of todo) {
+    if (state.cancelled) throw new Error('cancelled');
+    const logits = await rt._decode(kv, runs[i], null, null, { keep: false, rows: runs[i].length });
+    chat.addLabelLogits(i, logits, runs[i].length);
   }
   const r = chat.classificationResult();
   return { path: q.path, kind: 'choice', codes: q.options.map((o) => o.code),
