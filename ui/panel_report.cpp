@@ -19,6 +19,7 @@
 #include "app.h"
 #include "report/report_json.h"
 #include "report/report_text.h"
+#include "report_draft_ui.h"
 #include "report_ui.h"
 #include "text_fit.h"
 
@@ -1031,6 +1032,7 @@ void draw_report_tab(App& a) {
                          r.report.status == es::ReportStatus::Amended ? "Amendment" : "Draft";
     ImGui::TextDisabled("%s v%d", status, r.report.version);
 
+    draw_report_draft(a);  // Draft with AI (panel_report_draft.cpp)
     draw_checks(F);
     const bool locked = r.report.status == es::ReportStatus::Final;
     if (locked) ImGui::TextColored(kGoodColor, "Signed: amend it (Sign-off) to change it.");

@@ -34,8 +34,10 @@ describe('assistant', { skip: skip || false, timeout: 300000 }, () => {
   const click = (name) => clickWidget(page, name);
   const openTab = (tab, expect) => openTabUntil(page, tab, expect, 'assistant');
 
-  async function openApp() {
-    await page.goto(server.url + '?case=none');
+  // SwiftShader is a software adapter: by default the assistant runs on the
+  // WASM EP there (last test); ?assistant_ep=webgpu keeps the WebGPU path tested.
+  async function openApp(query = '?case=none&assistant_ep=webgpu') {
+    await page.goto(server.url + query);
     await page.evaluate(() => window.endoscribe.ready);
     await waitFor(() => window.endoscribe.assistant?.started === true);
     await page.evaluate(() => window.endoscribe.caseLoaded);
@@ -195,6 +197,25 @@ describe('assistant', { skip: skip || false, timeout: 300000 }, () => {
     assert.equal(s.status, 'ready', 'the loaded model stays');
     assert.equal(s.model.id, 'server:models/tiny-gemma3/');
     saveArtifact('assistant-host-refused.png', await page.screenshot());
+    browser.assertClean();
+  });
+
+  it('on a software WebGPU adapter (SwiftShader) runs on the WASM EP by default and says so', async () => {
+    await openApp('?case=none');
+    await waitFor(() => window.endoscribe.assistant.state().status === 'ready');  // the cached model, loaded by itself
+    const s = await hookState();
+    assert.equal(s.model.ep, 'wasm', JSON.stringify(s.model.notices));
+    assert.ok(s.model.notices.some((n) => /software adapter.*WASM/.test(n)), JSON.stringify(s.model.notices));
+    assert.ok(s.model.notes.some((n) => /runs in software.*processor, which is faster here/.test(n.text)), JSON.stringify(s.model.notes));
+    assert.equal(await page.evaluate(() => window.endoscribe.assistant.debug().rt.decoderGraph), 'decoder_fused');
+    await openTab('asst_tab_models', 'asst_load_default');
+    saveArtifact('assistant-software-adapter.png', await page.screenshot());
+    // It answers: the golden continuation of a new conversation's first question.
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 24, temperature: 0 }));
+    await openTab('asst_tab_chat', 'asst_question');
+    const before = (await hookState()).turns.length;
+    await askByTyping('What is in this region? Region: [0, 0, 1, 1]', before);
+    assert.equal((await hookState()).turns[before].done, true);
     browser.assertClean();
   });
 });

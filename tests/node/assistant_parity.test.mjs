@@ -39,11 +39,30 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('package is verified against its manifest and uses the token-type decoder', { skip, timeout: 120000 }, () => {
-  assert.ok(rt.pkg.verified.has('onnx/decoder_token_types.onnx'));
+test('package is verified against its manifest and uses the fused token-type decoder on the WASM EP', { skip, timeout: 120000 }, () => {
+  assert.ok(rt.pkg.verified.has('onnx/decoder_fused.onnx'));
+  assert.ok(!rt.pkg.verified.has('onnx/decoder_token_types.onnx'));  // only one decoder is read and loaded
   assert.ok(rt.pkg.verified.has('onnx/decoder_model_merged.onnx_data'));
+  assert.equal(rt.decoderGraph, 'decoder_fused');
   assert.ok(rt.decoderInputs.has('token_type_ids'));
   assert.equal(rt.ep, 'wasm');
+});
+
+test('the plain token-type decoder (the WebGPU EP\'s graph) gives the same golden answers', { skip, timeout: 120000 }, async () => {
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
+  const plain = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: 'fp32',
+    decoderGraph: 'decoder_token_types' });
+  try {
+    assert.equal(plain.decoderGraph, 'decoder_token_types');
+    const conv = plain.newConversation();
+    const r1 = await plain.ask(conv, 'What is shown in this image?', { image: image(), generation: { max_new_tokens: 24 } }).promise;
+    assert.deepEqual(r1.ids, golden.turn1_greedy_ids);
+    const r2 = await plain.ask(conv, 'How many polyps are visible?', { generation: { max_new_tokens: 24 } }).promise;
+    assert.deepEqual(r2.ids, golden.turn2_greedy_ids);
+    conv.free();
+  } finally {
+    await plain.release();
+  }
 });
 
 test('image features match the oracle', { skip, timeout: 120000 }, async () => {

@@ -1,7 +1,7 @@
 // Execution planning from the adapter's features and limits (fake adapters).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { probeWebGpu, planExecution } from '../../web/assistant/webgpu_check.js';
+import { probeWebGpu, planExecution, isSoftwareAdapter } from '../../web/assistant/webgpu_check.js';
 
 const pkg = {
   manifest: { files: [
@@ -36,4 +36,40 @@ test('big adapter: WebGPU first; fp16 without shader-f16 falls back to the f32 v
   assert.match(plan.notices[0], /shader-f16/);
   const f16 = { features: new Set(['shader-f16']), limits: adapter.limits };
   assert.equal(planExecution({ adapter: f16 }, pkg, 'fp16').variant, 'fp16');
+});
+
+const big = { maxBufferSize: 2 ** 34, maxStorageBufferBindingSize: 2 ** 34 };
+const f16pkg = {
+  manifest: { files: [] },
+  graphPath: (g, v) => (['q4', 'q4f16', 'fp32'].includes(v) ? `onnx/${g}_${v}.onnx` : null),
+};
+
+test('software adapter (SwiftShader / fallback): WASM, saying why; ?assistant_ep=webgpu forces WebGPU', { timeout: 10000 }, async () => {
+  const swiftshader = { features: new Set(), limits: big, info: { vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device (Subzero)' } };
+  const probe = await probeWebGpu({ gpu: { requestAdapter: async () => swiftshader } });
+  assert.equal(probe.software, true);
+  const plan = planExecution(probe, pkg, 'q4');
+  assert.deepEqual(plan.executionProviders, ['wasm']);
+  assert.match(plan.notices[0], /software adapter \(google swiftshader SwiftShader Device.*WASM.*faster.*assistant_ep=webgpu/);
+  assert.deepEqual(planExecution(probe, pkg, 'q4', { ep: 'webgpu' }).executionProviders, ['webgpu', 'wasm']);
+  assert.equal(isSoftwareAdapter({ isFallbackAdapter: true }), true);
+  assert.equal(isSoftwareAdapter({ info: { vendor: 'nvidia', architecture: 'ampere' } }), false);
+  assert.equal(isSoftwareAdapter({}, { vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }), true);
+  // A real GPU asked to run on WASM.
+  const gpu = { features: new Set(), limits: big, info: { vendor: 'nvidia', architecture: 'ampere' } };
+  const forced = planExecution({ adapter: gpu, software: false }, pkg, 'q4', { ep: 'wasm' });
+  assert.deepEqual(forced.executionProviders, ['wasm']);
+  assert.match(forced.notices[0], /assistant_ep=wasm/);
+  assert.match(planExecution({ adapter: gpu }, pkg, 'q4', { ep: 'cuda' }).notices[0], /unknown assistant_ep 'cuda'/);
+});
+
+test('shader-f16: the q4f16 variant when the package has it, q4 without the feature or on WASM', { timeout: 10000 }, () => {
+  const f16 = { features: new Set(['shader-f16']), limits: big };
+  assert.equal(planExecution({ adapter: f16 }, f16pkg, 'q4').variant, 'q4f16');
+  assert.equal(planExecution({ adapter: f16 }, pkg, 'q4').variant, 'q4');  // package without q4f16
+  const plain = { features: new Set(), limits: big };
+  assert.equal(planExecution({ adapter: plain }, f16pkg, 'q4').variant, 'q4');
+  const noGpu = planExecution({ adapter: null, reason: 'no WebGPU' }, f16pkg, 'q4f16');
+  assert.equal(noGpu.variant, 'q4');  // f16 activations are for the GPU; WASM runs the f32 variant
+  assert.equal(planExecution({ adapter: f16 }, f16pkg, 'q4', { ep: 'wasm' }).variant, 'q4');
 });

@@ -2,23 +2,32 @@
 // WASM core) against transformers.js (@huggingface/transformers) on the same
 // model package, same machine, same run. Not part of the test suite.
 //
-//   node tools/bench/assistant_bench.mjs [PACKAGE_DIR] [--tokens N] [--variant fp32|q4] [--repeat R]
-//     [--engines ours-node,ours-wasm,tjs] [--tjs-labels N]
+//   node tools/bench/assistant_bench.mjs [PACKAGE_DIR] [--tokens N] [--variant fp32|q4] [--repeat R] [--rounds K]
+//     [--engines ours-node,ours-wasm,tjs] [--tjs-labels N] [--tjs-pkg DIR] [--json OUT]
 //   (default package: the tiny one, built into a temp dir; ES_BUILD_DIR picks
 //   the build with wasm/node/endoscribe_core.mjs, default `build`)
 //
-// Each engine runs in its own child process (so peak RSS is its own):
-//   ours-node  our runtime on onnxruntime-node (CPU EP): the same backend transformers.js uses in Node
-//   ours-wasm  our runtime on onnxruntime-web's WASM EP (what the browser falls back to)
-//   tjs        transformers.js 4.x, Gemma3ForConditionalGeneration.generate, device 'cpu'
+// Each engine runs in its own child process (so peak RSS is its own), K rounds
+// in turn (engine A, B, C, A, B, C, ...) so that a busy machine slows them
+// alike; each child does R runs, the first a warm-up (kernels, allocator) that
+// is not counted:
+//   ours-node  our runtime on onnxruntime-node (CPU EP): the backend transformers.js uses in Node
+//   ours-wasm  our runtime on onnxruntime-web's WASM EP, 1 thread (what a browser without a usable GPU runs;
+//              transformers.js has no WASM device in Node: tools/bench/assistant_bench_browser.mjs compares it)
+//   tjs        transformers.js 4.x, Gemma3ForConditionalGeneration.generate, device 'cpu' (onnxruntime-node),
+//              same dtype, its KV cache (generate's default), greedy, warmed up; --tjs-pkg gives it another build
+//              of the same checkpoint (e.g. --attention gqa, a GroupQueryAttention decoder_model_merged)
 // Measured: time to first token (image + question), decode tokens/s, second-
 // turn time to first token, classification of the 23 HyperKvasir labels,
-// peak RSS. transformers.js has no conversation state: a follow-up is a new
+// peak RSS. Decode tokens/s is 1000 / the median gap between streamed tokens
+// over all counted runs (the mean is also printed): on a shared machine the
+// median is what the code costs, the mean adds whatever else ran.
+// transformers.js has no conversation state: a follow-up is a new
 // generate() over the whole conversation with the image again; we count its
 // vision-encoder runs and decoder prefill length to show what it re-does.
 // Classification with transformers.js is one forward pass per label over
-// prompt + label (no shared prefix cache); ours scores every label on top of
-// one prefilled prefix.
+// prompt + label (no shared prefix cache); ours scores every label in one
+// decoder run on top of one prefilled prefix.
 import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,8 +40,8 @@ const Q1 = 'What is shown in this image?';
 const Q2 = 'How many polyps are visible?';
 
 function parseArgs(argv) {
-  const a = { pkg: null, tokens: 24, variant: 'fp32', repeat: 3, engine: null, image: path.join(TINY, 'golden/image.png'),
-    engines: ['ours-node', 'ours-wasm', 'tjs'], tjsLabels: 23 };
+  const a = { pkg: null, tokens: 24, variant: 'fp32', repeat: 2, rounds: 3, engine: null, image: path.join(TINY, 'golden/image.png'),
+    engines: ['ours-node', 'ours-wasm', 'tjs'], tjsLabels: 23, tjsPkg: null, json: null, decoder: null };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--tokens') a.tokens = Number(argv[++i]);
@@ -42,16 +51,17 @@ function parseArgs(argv) {
     else if (v === '--image') a.image = argv[++i];
     else if (v === '--engines') a.engines = argv[++i].split(',');
     else if (v === '--tjs-labels') a.tjsLabels = Number(argv[++i]);
+    else if (v === '--rounds') a.rounds = Number(argv[++i]);
+    else if (v === '--tjs-pkg') a.tjsPkg = path.resolve(argv[++i]);
+    else if (v === '--json') a.json = path.resolve(argv[++i]);
+    else if (v === '--decoder') a.decoder = argv[++i];
     else a.pkg = path.resolve(v);
   }
   return a;
 }
 
-// The first run is a warm-up (session and kernel set-up) when there are more.
-const median = (xs) => {
-  const w = xs.length > 1 ? xs.slice(1) : xs;
-  return [...w].sort((p, q) => p - q)[Math.floor((w.length - 1) / 2)];
-};
+const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor((xs.length - 1) / 2)];
+const gaps = (times) => times.slice(1).map((t, i) => t - times[i]);
 const labelSetText = () => fs.readFileSync(path.join(ROOT, 'models/labels/hyperkvasir.json'), 'utf8');
 
 // ---- our runtime -----------------------------------------------------------
@@ -66,7 +76,8 @@ async function benchOurs(args, backend) {
   const { core, why } = await loadCore();
   if (!core) throw new Error(why);
   const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(args.pkg, p))));
-  const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: eps, variant: args.variant });
+  const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: eps, variant: args.variant,
+    decoderGraph: args.decoder });
   const bytes = fs.readFileSync(args.image);
   const labelSet = core.labelSetForClassification(labelSetText());
   const runs = [];
@@ -74,9 +85,10 @@ async function benchOurs(args, backend) {
     rt.imageFeatures.clear();  // every repeat encodes the image again (a new image)
     const conv = rt.newConversation();
     const encodes0 = rt.stats.imageEncodes;
-    let t0 = performance.now(), first = null, n = 0;
+    let t0 = performance.now(), first = null;
+    const times = [];
     const r1 = await rt.ask(conv, Q1, { image: { key: `img${r}`, bytes }, generation: { max_new_tokens: args.tokens },
-      onToken: () => { if (first === null) first = performance.now(); n++; } }).promise;
+      onToken: () => { const t = performance.now(); if (first === null) first = t; times.push(t); } }).promise;
     const end1 = performance.now();
     const ttft1 = first - t0;
     const decodeRate = (r1.ids.length - 1) / ((end1 - first) / 1000);
@@ -85,8 +97,8 @@ async function benchOurs(args, backend) {
       onToken: () => { if (first === null) first = performance.now(); } }).promise;
     const ttft2 = first - t0;
     const c = await rt.classify(labelSet, { image: { key: `img${r}`, bytes } }).promise;
-    runs.push({ ttft1, decodeRate, ttft2, classifyMs: c.totalMs, tokens1: r1.ids.length, prefill2: r2.prefilled,
-      imageEncodes: rt.stats.imageEncodes - encodes0, labels: c.labels.length });
+    runs.push({ ttft1, decodeRate, decodeGaps: gaps(times), ttft2, classifyMs: c.totalMs, tokens1: r1.ids.length, prefill2: r2.prefilled,
+      imageEncodes: rt.stats.imageEncodes - encodes0, labels: c.labels.length, decoder: rt.decoderGraph });
     conv.free();
   }
   await rt.release();
@@ -98,8 +110,8 @@ async function benchTjs(args) {
   const { AutoProcessor, Gemma3ForConditionalGeneration, RawImage, Tensor, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   env.localModelPath = '/';
-  const processorRaw = await AutoProcessor.from_pretrained(args.pkg);
-  const model = await Gemma3ForConditionalGeneration.from_pretrained(args.pkg, {
+  const processorRaw = await AutoProcessor.from_pretrained(args.tjsPkg ?? args.pkg);
+  const model = await Gemma3ForConditionalGeneration.from_pretrained(args.tjsPkg ?? args.pkg, {
     dtype: args.variant === 'fp32' ? 'fp32' : 'q4', device: 'cpu' });
   // Count what a follow-up re-does: vision encoder runs, decoder prefill rows.
   const stats = { vision: 0, prefillTokens: [] };
@@ -144,6 +156,7 @@ async function benchTjs(args) {
     const ttft1 = st.times[1] - t0;
     const n1 = out1.dims[1] - inp.input_ids.dims[1];
     const decodeRate = (n1 - 1) / ((end1 - st.times[1]) / 1000);
+    const decodeGaps = gaps(st.times.slice(1));
     const answer = tok.decode(Array.from(out1.data, Number).slice(inp.input_ids.dims[1]), { skip_special_tokens: true });
     // The follow-up: the whole conversation again (transformers.js keeps no KV cache between generate() calls).
     const text2 = processorRaw.apply_chat_template([
@@ -176,7 +189,7 @@ async function benchTjs(args) {
       scored += o.logits.dims[1] > 0 ? 1 : 0;
     }
     const classifyMs = (performance.now() - t0) * (allNames.length / names.length);
-    runs.push({ ttft1, decodeRate, ttft2, classifyMs, tokens1: n1, prefill2: followPrefill,
+    runs.push({ ttft1, decodeRate, decodeGaps, ttft2, classifyMs, tokens1: n1, prefill2: followPrefill,
       imageEncodes: stats.vision, followUpVisionRuns: followVision, labels: scored });
   }
   await model.dispose();
@@ -190,6 +203,37 @@ async function child(args) {
   process.stdout.write(`\nRESULT ${JSON.stringify({ engine: args.engine, runs, maxRssMiB })}\n`);
 }
 
+// Medians over the counted runs of every round (each child's first run is its warm-up).
+export function summarise(results) {
+  const out = {};
+  for (const [engine, rounds] of Object.entries(results)) {
+    const runs = rounds.flatMap((r) => (r.runs.length > 1 ? r.runs.slice(1) : r.runs));
+    const m = (k) => median(runs.map((x) => x[k]));
+    const allGaps = runs.flatMap((x) => x.decodeGaps);
+    out[engine] = {
+      ttft1: m('ttft1'), decode: 1000 / median(allGaps), decodeMean: m('decodeRate'), ttft2: m('ttft2'),
+      classifyMs: m('classifyMs'), rss: Math.max(...rounds.map((r) => r.maxRssMiB)), runs: runs.length,
+      decodeSteps: allGaps.length, decoder: runs[0].decoder, first: runs[0],
+    };
+  }
+  return out;
+}
+
+export function printTable(sum, engines, peer = 'tjs', log = console.log) {
+  const ours = engines.filter((e) => e !== peer && sum[e]);
+  const rows = [['time to first token', 'ttft1', 'ms', 'lower'], ['decode (median gap)', 'decode', 'tok/s', 'higher'],
+    ['decode (mean rate)', 'decodeMean', 'tok/s', 'higher'], ['second-turn first token', 'ttft2', 'ms', 'lower'],
+    ['classify 23 labels', 'classifyMs', 'ms', 'lower'], ['peak RSS', 'rss', 'MiB', 'lower']];
+  const fmt = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(x < 10 ? 2 : 0));
+  log(`${''.padEnd(26)}${engines.map((e) => e.padStart(12)).join('')}         (ratio vs ${peer}: >1 = ours better)`);
+  for (const [name, key, unit, better] of rows) {
+    const v = (e) => sum[e]?.[key];
+    const ratio = (e) => (v(e) && v(peer) ? (better === 'lower' ? v(peer) / v(e) : v(e) / v(peer)) : NaN);
+    log(`${name.padEnd(26)}${engines.map((e) => fmt(v(e)).padStart(12)).join('')}  ${unit.padEnd(6)} ` +
+      ours.map((e) => `${e} ${ratio(e).toFixed(2)}x`).join('  '));
+  }
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.engine) return child(args);
@@ -199,34 +243,31 @@ function main() {
     args.pkg = path.join(tmp, 'pkg');
     execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'), args.pkg, '--quiet']);
   }
-  console.log(`package ${args.pkg} (${args.variant}), ${args.tokens} new tokens, ${args.repeat} runs (median after the first, a warm-up), ${os.cpus().length} CPUs` +
+  console.log(`package ${args.pkg} (${args.variant}), ${args.tokens} new tokens, ${args.rounds} rounds x ${args.repeat} runs ` +
+    `(first of each a warm-up), ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}` +
+    (args.tjsPkg ? `; transformers.js reads ${args.tjsPkg}` : '') +
     (args.tjsLabels < 23 ? `; transformers.js classify time scaled from ${args.tjsLabels} labels` : ''));
   const results = {};
-  for (const engine of args.engines) {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), args.pkg, '--engine', engine, '--tokens', String(args.tokens),
-      '--variant', args.variant, '--repeat', String(args.repeat), '--image', args.image, '--tjs-labels', String(args.tjsLabels)],
-    { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const m = /RESULT (.*)/.exec(r.stdout);
-    if (!m) { console.log(`${engine}: failed\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`); continue; }
-    results[engine] = JSON.parse(m[1]);
+  for (let round = 0; round < args.rounds; round++) {
+    for (const engine of args.engines) {
+      const childArgs = [fileURLToPath(import.meta.url), args.pkg, '--engine', engine, '--tokens', String(args.tokens),
+        '--variant', args.variant, '--repeat', String(args.repeat), '--image', args.image, '--tjs-labels', String(args.tjsLabels)];
+      if (args.tjsPkg) childArgs.push('--tjs-pkg', args.tjsPkg);
+      if (args.decoder) childArgs.push('--decoder', args.decoder);
+      const r = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const m = /RESULT (.*)/.exec(r.stdout);
+      if (!m) { console.log(`${engine}: failed\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`); continue; }
+      (results[engine] ??= []).push(JSON.parse(m[1]));
+    }
   }
-  const row = (name, key, unit, better) => {
-    const v = Object.fromEntries(Object.entries(results).map(([e, r]) => [e, key === 'rss' ? r.maxRssMiB : median(r.runs.map((x) => x[key]))]));
-    const fmt = (x) => (x === undefined ? '-' : x.toFixed(x < 10 ? 2 : 0));
-    const ratio = (a) => (v[a] && v.tjs ? (better === 'lower' ? v.tjs / v[a] : v[a] / v.tjs) : NaN);
-    console.log(`${name.padEnd(28)} ${['ours-node', 'ours-wasm', 'tjs'].map((e) => fmt(v[e]).padStart(10)).join('')}  ${unit.padEnd(6)}` +
-      `  ours-node ${ratio('ours-node').toFixed(2)}x  ours-wasm ${ratio('ours-wasm').toFixed(2)}x`);
-  };
-  console.log(`${''.padEnd(28)} ${['ours-node', 'ours-wasm', 'tjs'].map((e) => e.padStart(10)).join('')}          (ratio: >1 = ours better)`);
-  row('time to first token', 'ttft1', 'ms', 'lower');
-  row('decode', 'decodeRate', 'tok/s', 'higher');
-  row('second-turn first token', 'ttft2', 'ms', 'lower');
-  row('classify 23 labels', 'classifyMs', 'ms', 'lower');
-  row('peak RSS', 'rss', 'MiB', 'lower');
-  const o = results['ours-node']?.runs[0], t = results.tjs?.runs[0];
-  if (o) console.log(`ours follow-up: prefilled ${o.prefill2} new tokens, image encoded ${o.imageEncodes}x for both turns + classify`);
+  const sum = summarise(results);
+  printTable(sum, args.engines);
+  const o = sum['ours-node']?.first, t = sum.tjs?.first;
+  if (o) console.log(`ours: decoder graph ${o.decoder}; follow-up prefilled ${o.prefill2} new tokens, image encoded ${o.imageEncodes}x for both turns + classify`);
   if (t) console.log(`transformers.js follow-up: vision encoder ran ${t.followUpVisionRuns}x again, decoder prefilled ${t.prefill2} tokens (the whole conversation)`);
+  console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  if (args.json) fs.writeFileSync(args.json, JSON.stringify({ args, summary: sum, loadavg: os.loadavg() }, null, 1));
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 }
 
-await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

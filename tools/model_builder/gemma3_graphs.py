@@ -207,84 +207,21 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits
     """token_types / logits_to_keep add the EndoScribe runtime's inputs `token_type_ids` and
     `num_logits_to_keep` (both required: onnxruntime's JS API drops optional inputs from inputNames)."""
     H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
+    if attention == "fused":
+        return _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep)
     gqa = attention == "gqa"
     if gqa and token_types:
         raise BuildError("internal: GroupQueryAttention cannot express the token-type (image) mask")
     ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
-    x = g.input("inputs_embeds", F, ["batch_size", "sequence_length", H])
-    am = g.input("attention_mask", I64, ["batch_size", "total_sequence_length"])
-    pos = g.input("position_ids", I64, ["batch_size", "sequence_length"])
-    past = []
-    for i in range(cfg.layers):
-        past.append((g.input(f"past_key_values.{i}.key", F, ["batch_size", nKV, "past_sequence_length", D]),
-                     g.input(f"past_key_values.{i}.value", F, ["batch_size", nKV, "past_sequence_length", D])))
-    tti = g.input("token_type_ids", I64, ["batch_size", "sequence_length"]) if token_types else None
-    # An int64 scalar, as transformers.js feeds it (onnx's checker wants a declared rank); 0 = all positions.
-    keep = g.input("num_logits_to_keep", I64, []) if logits_to_keep else None
-
-    # Masks [B, 1, 1, S, T] as additive biases: causal (+ window) AND padding, OR same-image (token types).
-    S = shape_dim(g, x, 1)
-    P = shape_dim(g, past[0][0], 2)
-    T = g.op("Add", [P, S])
-    sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])
-    qi = g.op("Range", [sc(P), sc(T), g.const(1, np.int64)])
-    ki = g.op("Range", [g.const(0, np.int64), sc(T), g.const(1, np.int64)])
-    diff = g.op("Sub", [g.op("Unsqueeze", [qi, g.const([1], np.int64)]), g.op("Unsqueeze", [ki, g.const([0], np.int64)])])
-    causal = g.op("GreaterOrEqual", [diff, g.const(0, np.int64)])
-    pad = g.op("Unsqueeze", [g.op("Cast", [am], to=TensorProto.BOOL), g.const([1, 2], np.int64)])  # [B,1,1,T]
-    bidir = None
-    if token_types:
-        img = g.op("Equal", [tti, g.const(1, np.int64)])                                           # [B,S]
-        # prev[b, s] = img[b, s-1] (0 for s=0), i.e. img shifted right by one
-        prev = g.op("Concat", [g.op("ConstantOfShape", [g.op("Concat", [shape_dim(g, x, 0), g.const([1], np.int64)], axis=0)],
-                                    value=_i64_tensor(0)),
-                               g.op("Slice", [g.op("Cast", [img], to=TensorProto.INT64), g.const([0], np.int64),
-                                              g.const([-1], np.int64), g.const([1], np.int64)])], axis=1)
-        start = g.op("And", [img, g.op("Not", [g.op("Cast", [prev], to=TensorProto.BOOL)])])
-        gid = g.op("CumSum", [g.op("Cast", [start], to=TensorProto.INT64), g.const(1, np.int64)])
-        same = g.op("Equal", [g.op("Unsqueeze", [gid, g.const([2], np.int64)]), g.op("Unsqueeze", [gid, g.const([1], np.int64)])])
-        both = g.op("And", [g.op("Unsqueeze", [img, g.const([2], np.int64)]), g.op("Unsqueeze", [img, g.const([1], np.int64)])])
-        cur = g.op("And", [same, both])                                                            # [B,S,S]
-        zshape = g.op("Concat", [shape_dim(g, x, 0), S, P], axis=0)
-        zeros = g.op("Cast", [g.op("ConstantOfShape", [zshape], value=_i64_tensor(0))], to=TensorProto.BOOL)
-        bidir = g.op("Unsqueeze", [g.op("Concat", [zeros, cur], axis=2), g.const([1], np.int64)])  # [B,1,S,T]
-
-    def bias(ok):
-        if bidir is not None:
-            ok = g.op("Or", [ok, bidir])
-        ok = g.op("And", [ok, pad])
-        b = g.op("Where", [ok, g.const(0.0), g.const(NEG)])
-        return g.op("Unsqueeze", [b, g.const([1], np.int64)])                                      # [B,1,1,S,T]
-
-    masks = {"full_attention": bias(causal)} if not gqa else {}
+    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, token_types, logits_to_keep)
+    masks, S, P, T = _mask_biases(g, cfg, x, am, past, tti, gqa, rank=5)
     if gqa:
         # GroupQueryAttention takes the mask as per-row lengths: (tokens seen - 1) and the total length.
+        sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])  # noqa: E731
         seqlens = g.op("Cast", [g.op("Sub", [g.op("ReduceSum", [am, g.const([1], np.int64)], keepdims=0),
                                              g.const(1, np.int64)])], to=TensorProto.INT32)
         total32 = g.op("Cast", [sc(shape_dim(g, am, 1))], to=TensorProto.INT32)
-    elif "sliding_attention" in cfg.layer_types:
-        win = g.op("Less", [diff, g.const(cfg.sliding_window, np.int64)])
-        masks["sliding_attention"] = bias(g.op("And", [causal, win]))
-
-    # RoPE cos/sin [B, 1, S, D] (or [B, S, 1, D]) for the two bases, looked up rather than computed:
-    # WGSL's cos/sin are only accurate near [-pi, pi] (spec: 2^-11 absolute), and angles reach
-    # position x 1 rad. cos(hi + lo) = cos_hi cos_lo - sin_hi sin_lo with position = 64 hi + lo keeps the
-    # tables small (4 MiB for MedGemma's 131072 positions) and exact to float32 rounding.
-    lo_n = np.int64(ROPE_LO)
-    hi_i = g.op("Div", [pos, g.const(lo_n, np.int64)])
-    lo_i = g.op("Sub", [pos, g.op("Mul", [hi_i, g.const(lo_n, np.int64)])])
-    rope = {}
-    for kind, (base, factor) in (("full_attention", cfg.rope_global), ("sliding_attention", cfg.rope_local)):
-        if kind not in cfg.layer_types:
-            continue
-        names = W.rope_tables(kind, rope_inv_freq(D, base, factor), cfg.max_positions)
-        ch, sh, cl, sl = (g.op("Gather", [g.weight(n), idx], axis=0)
-                          for n, idx in zip(names, (hi_i, hi_i, lo_i, lo_i)))
-        cos = g.op("Sub", [g.op("Mul", [ch, cl]), g.op("Mul", [sh, sl])])
-        sin = g.op("Add", [g.op("Mul", [sh, cl]), g.op("Mul", [ch, sl])])
-        ax = g.const([2 if gqa else 1], np.int64)
-        rope[kind] = (g.op("Unsqueeze", [g.op("Concat", [cos, cos], axis=-1), ax]),
-                      g.op("Unsqueeze", [g.op("Concat", [sin, sin], axis=-1), ax]))
+    rope = _rope_cos_sin(g, W, cfg, pos, ax=2 if gqa else 1)
 
     def apply_rope(t, kind):
         cos, sin = rope[kind]
@@ -324,6 +261,158 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits
     return _finish(g, W, cfg, x, qh, H, keep)
 
 
+def _decoder_inputs(g, cfg, token_types, logits_to_keep):
+    H, D, nKV = cfg.hidden, cfg.head_dim, cfg.kv_heads
+    x = g.input("inputs_embeds", F, ["batch_size", "sequence_length", H])
+    am = g.input("attention_mask", I64, ["batch_size", "total_sequence_length"])
+    pos = g.input("position_ids", I64, ["batch_size", "sequence_length"])
+    past = []
+    for i in range(cfg.layers):
+        past.append((g.input(f"past_key_values.{i}.key", F, ["batch_size", nKV, "past_sequence_length", D]),
+                     g.input(f"past_key_values.{i}.value", F, ["batch_size", nKV, "past_sequence_length", D])))
+    tti = g.input("token_type_ids", I64, ["batch_size", "sequence_length"]) if token_types else None
+    # An int64 scalar, as transformers.js feeds it (onnx's checker wants a declared rank); 0 = all positions.
+    keep = g.input("num_logits_to_keep", I64, []) if logits_to_keep else None
+    return x, am, pos, past, tti, keep
+
+
+def _mask_biases(g, cfg, x, am, past, tti, gqa, rank):
+    """Additive masks per layer kind, [B, 1, 1, S, T] (rank 5) or [B, 1, S, T] (rank 4): causal (+ window)
+    AND padding, OR same-image (token types). GQA (gqa=True) masks by lengths instead: returns {}."""
+    S = shape_dim(g, x, 1)
+    P = shape_dim(g, past[0][0], 2)
+    T = g.op("Add", [P, S])
+    sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])
+    qi = g.op("Range", [sc(P), sc(T), g.const(1, np.int64)])
+    ki = g.op("Range", [g.const(0, np.int64), sc(T), g.const(1, np.int64)])
+    diff = g.op("Sub", [g.op("Unsqueeze", [qi, g.const([1], np.int64)]), g.op("Unsqueeze", [ki, g.const([0], np.int64)])])
+    causal = g.op("GreaterOrEqual", [diff, g.const(0, np.int64)])
+    pad = g.op("Unsqueeze", [g.op("Cast", [am], to=TensorProto.BOOL), g.const([1, 2], np.int64)])  # [B,1,1,T]
+    bidir = None
+    if tti is not None:
+        img = g.op("Equal", [tti, g.const(1, np.int64)])                                           # [B,S]
+        # prev[b, s] = img[b, s-1] (0 for s=0), i.e. img shifted right by one
+        prev = g.op("Concat", [g.op("ConstantOfShape", [g.op("Concat", [shape_dim(g, x, 0), g.const([1], np.int64)], axis=0)],
+                                    value=_i64_tensor(0)),
+                               g.op("Slice", [g.op("Cast", [img], to=TensorProto.INT64), g.const([0], np.int64),
+                                              g.const([-1], np.int64), g.const([1], np.int64)])], axis=1)
+        start = g.op("And", [img, g.op("Not", [g.op("Cast", [prev], to=TensorProto.BOOL)])])
+        gid = g.op("CumSum", [g.op("Cast", [start], to=TensorProto.INT64), g.const(1, np.int64)])
+        same = g.op("Equal", [g.op("Unsqueeze", [gid, g.const([2], np.int64)]), g.op("Unsqueeze", [gid, g.const([1], np.int64)])])
+        both = g.op("And", [g.op("Unsqueeze", [img, g.const([2], np.int64)]), g.op("Unsqueeze", [img, g.const([1], np.int64)])])
+        cur = g.op("And", [same, both])                                                            # [B,S,S]
+        zshape = g.op("Concat", [shape_dim(g, x, 0), S, P], axis=0)
+        zeros = g.op("Cast", [g.op("ConstantOfShape", [zshape], value=_i64_tensor(0))], to=TensorProto.BOOL)
+        bidir = g.op("Unsqueeze", [g.op("Concat", [zeros, cur], axis=2), g.const([1], np.int64)])  # [B,1,S,T]
+
+    def bias(ok):
+        if bidir is not None:
+            ok = g.op("Or", [ok, bidir])
+        ok = g.op("And", [ok, pad])
+        b = g.op("Where", [ok, g.const(0.0), g.const(NEG)])
+        return g.op("Unsqueeze", [b, g.const([1], np.int64)]) if rank == 5 else b                  # [B,1,(1,)S,T]
+
+    masks = {}
+    if not gqa:
+        masks["full_attention"] = bias(causal)
+        if "sliding_attention" in cfg.layer_types:
+            win = g.op("Less", [diff, g.const(cfg.sliding_window, np.int64)])
+            masks["sliding_attention"] = bias(g.op("And", [causal, win]))
+    return masks, S, P, T
+
+
+def _rope_cos_sin(g, W, cfg, pos, ax=None, half=False):
+    """RoPE cos/sin per layer kind for the new tokens' positions: [B, S, D] (half: [B, S, D/2]), unsqueezed
+    at `ax` when given. Looked up rather than computed: WGSL's cos/sin are only accurate near [-pi, pi]
+    (spec: 2^-11 absolute), and angles reach position x 1 rad. cos(hi + lo) = cos_hi cos_lo - sin_hi sin_lo
+    with position = 64 hi + lo keeps the tables small (4 MiB for MedGemma's 131072 positions) and exact to
+    float32 rounding."""
+    D = cfg.head_dim
+    lo_n = np.int64(ROPE_LO)
+    hi_i = g.op("Div", [pos, g.const(lo_n, np.int64)])
+    lo_i = g.op("Sub", [pos, g.op("Mul", [hi_i, g.const(lo_n, np.int64)])])
+    rope = {}
+    for kind, (base, factor) in (("full_attention", cfg.rope_global), ("sliding_attention", cfg.rope_local)):
+        if kind not in cfg.layer_types:
+            continue
+        names = W.rope_tables(kind, rope_inv_freq(D, base, factor), cfg.max_positions)
+        ch, sh, cl, sl = (g.op("Gather", [g.weight(n), idx], axis=0)
+                          for n, idx in zip(names, (hi_i, hi_i, lo_i, lo_i)))
+        cos = g.op("Sub", [g.op("Mul", [ch, cl]), g.op("Mul", [sh, sl])])
+        sin = g.op("Add", [g.op("Mul", [sh, cl]), g.op("Mul", [ch, sl])])
+        if not half:
+            cos, sin = g.op("Concat", [cos, cos], axis=-1), g.op("Concat", [sin, sin], axis=-1)
+        if ax is not None:
+            cos, sin = (g.op("Unsqueeze", [t, g.const([ax], np.int64)]) for t in (cos, sin))
+        rope[kind] = (cos, sin)
+    return rope
+
+
+
+def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
+    """The runtime's decoder for the CPU / WASM execution providers (`decoder_fused`): same inputs, outputs
+    and weights as decoder_token_types, built from onnxruntime's fused kernels so that a decode step runs
+    ~25 kernels per layer instead of ~100 (at small widths the per-kernel overhead is the decode time):
+    SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization (Gemma RMSNorms, residual adds fused),
+    RotaryEmbedding (cos/sin looked up from the same tables as the plain graph), FastGelu, and
+    GroupQueryAttention with causal=0 and the additive mask as attention_bias (so the image tokens'
+    bidirectional block, the sliding window and padding are exactly the plain graph's). WebGPU's
+    GroupQueryAttention does not implement causal=0, so the WebGPU EP uses decoder_token_types."""
+    H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
+    ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
+    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, token_types, logits_to_keep)
+    masks, S, P, T = _mask_biases(g, cfg, x, am, past, tti, False, rank=4)               # [B,1,S,T] each
+    sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])  # noqa: E731
+    # The mask does all the masking (causal=0), so every row may see all T keys.
+    total32 = g.op("Cast", [sc(T)], to=TensorProto.INT32)
+    seqlens = g.op("Expand", [g.op("Sub", [g.op("Reshape", [total32, g.const([1], np.int64)]), g.const([1], np.int32)]),
+                              shape_dim(g, x, 0)])                                         # int32 [B] = T - 1
+    # RotaryEmbedding indexes a cos/sin cache by position id: the cache is this run's own rows ([B*S, D/2]),
+    # indexed 0..B*S-1, so no full-length table is needed.
+    rope = _rope_cos_sin(g, W, cfg, pos, half=True)
+    BS = g.op("Mul", [shape_dim(g, x, 0), S])
+    ridx = g.op("Reshape", [g.op("Range", [g.const(0, np.int64), sc(BS), g.const(1, np.int64)]),
+                            g.op("Shape", [pos])])
+    flat2 = lambda t: g.op("Reshape", [t, g.const([-1, D // 2], np.int64)])  # noqa: E731
+    rope = {k: (flat2(c), flat2(s_)) for k, (c, s_) in rope.items()}
+
+    def norm(t, key, skip=None):
+        w = W.plain(g, key, _one_plus)
+        if skip is None:
+            return g.op("SimplifiedLayerNormalization", [t, w], axis=-1, epsilon=cfg.eps, stash_type=1)
+        y, _, _, total = g.op("SkipSimplifiedLayerNormalization", [t, skip, w], n_out=4, domain=MS_DOMAIN,
+                              epsilon=cfg.eps)
+        return y, total                                                                    # norm(t + skip), t + skip
+
+    def heads_norm_rope(t, n, key, kind):
+        t = g.op("Reshape", [t, g.const([0, 0, n, D], np.int64)])
+        t = g.op("Reshape", [norm(t, key), g.const([0, 0, n * D], np.int64)])
+        cos, sin = rope[kind]
+        return g.op("RotaryEmbedding", [t, ridx, cos, sin], domain=MS_DOMAIN, interleaved=0, num_heads=n)
+
+    h = norm(x, "text.layers.0.input_layernorm.weight")
+    branch = None  # the last block's normed output, not yet added to the residual x
+    for i in range(cfg.layers):
+        p, kind = f"text.layers.{i}.", cfg.layer_types[i]
+        if branch is not None:
+            h, x = norm(branch, p + "input_layernorm.weight", skip=x)
+        q = heads_norm_rope(W.linear(g, h, p + "self_attn.q_proj.weight", ql), nH, p + "self_attn.q_norm.weight", kind)
+        k = heads_norm_rope(W.linear(g, h, p + "self_attn.k_proj.weight", ql), nKV, p + "self_attn.k_norm.weight", kind)
+        v = W.linear(g, h, p + "self_attn.v_proj.weight", ql)
+        a, pk, pv = g.op("GroupQueryAttention", [q, k, v, past[i][0], past[i][1], seqlens, total32, "", "", "", masks[kind]],
+                         n_out=3, domain=MS_DOMAIN, num_heads=nH, kv_num_heads=nKV, causal=0,
+                         scale=cfg.query_pre_attn_scalar ** -0.5, softcap=float(cfg.attn_softcap or 0.0))
+        g.op("Identity", [pk], name=f"present.{i}.key")
+        g.op("Identity", [pv], name=f"present.{i}.value")
+        a = norm(W.linear(g, a, p + "self_attn.o_proj.weight", ql), p + "post_attention_layernorm.weight")
+        h, x = norm(a, p + "pre_feedforward_layernorm.weight", skip=x)
+        m = g.op("Mul", [g.op("FastGelu", [W.linear(g, h, p + "mlp.gate_proj.weight", ql)], domain=MS_DOMAIN),
+                         W.linear(g, h, p + "mlp.up_proj.weight", ql)])
+        branch = norm(W.linear(g, m, p + "mlp.down_proj.weight", ql), p + "post_feedforward_layernorm.weight")
+    x = g.op("Add", [x, branch])
+    return _finish(g, W, cfg, x, qh, H, keep, norm=lambda t: norm(t, "text.norm.weight"))
+
+
 def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale, i):
     D, nH, nKV = cfg.head_dim, cfg.heads, cfg.kv_heads
     rep = nH // nKV
@@ -344,7 +433,7 @@ def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale,
                                  perm=[0, 2, 1, 3]), g.const([0, 0, nH * D], np.int64)])
 
 
-def _finish(g, W, cfg, x, qh, H, keep=None):
+def _finish(g, W, cfg, x, qh, H, keep=None, norm=None):
     nKV, D = cfg.kv_heads, cfg.head_dim
     if keep is not None:
         # Last n positions only (n <= 0: all, as transformers' num_logits_to_keep = 0; n > S: all S):
@@ -352,7 +441,7 @@ def _finish(g, W, cfg, x, qh, H, keep=None):
         # otherwise return ~280 positions x 262,208 vocab x 4 B = 280 MB of logits.
         n = g.op("Max", [g.op("Reshape", [keep, g.const([1], np.int64)]), g.const([0], np.int64)])
         x = g.op("Slice", [x, g.op("Neg", [n]), g.const([np.iinfo(np.int64).max], np.int64), g.const([1], np.int64)])
-    x = rms_norm(g, W, x, "text.norm.weight", cfg.eps)
+    x = norm(x) if norm else rms_norm(g, W, x, "text.norm.weight", cfg.eps)
     head = "text.embed_tokens.weight" if cfg.tie else "lm_head.weight"
     if qh:
         pn, sn, zn, N, K = W.q4_rows(head, "lm_head.weight")

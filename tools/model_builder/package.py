@@ -177,6 +177,9 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
                 g2 = Graph("decoder_token_types" + suffix, store)
                 build_decoder(g2, W, cfg, q, token_types=True, logits_to_keep=True)
                 graphs.append(("decoder_token_types" + suffix, g2))
+                g3 = Graph("decoder_fused" + suffix, store)  # same interface, onnxruntime fused kernels (CPU/WASM)
+                build_decoder(g3, W, cfg, q, token_types=True, attention="fused", logits_to_keep=True)
+                graphs.append(("decoder_fused" + suffix, g3))
             data_files = store.close()
             for gname, gg in graphs:
                 gg.save(os.path.join(od, gname + ".onnx"))
@@ -186,7 +189,7 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
                       "targets": targets} if is_q else None)
             graph_key = {"vision": "vision_encoder", "embed": "embed_tokens", "decoder": "decoder"}[kind]
             for gname, _ in graphs:
-                gk = "decoder_token_types" if gname.startswith("decoder_token_types") else graph_key
+                gk = next((k for k in ("decoder_token_types", "decoder_fused") if gname.startswith(k)), graph_key)
                 meta["onnx/" + gname + ".onnx"] = dict(kind="onnx", graph=gk, variant="q4" if suffix else "fp32",
                                                       dtype="float32", quantization=qinfo,
                                                       external_data=["onnx/" + d for d in data_files])
@@ -262,7 +265,8 @@ def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, te
     return {"format": "endoscribe-model-package", "format_version": 1,
             "architecture": "Gemma3ForConditionalGeneration",
             "builder": {"tool": "tools/build_model.py", "quant": quant, "block_size": block_size,
-                        "accuracy_level": acc, "attention": {"decoder": "GroupQueryAttention" if attention == "gqa" else "plain-onnx", "decoder_token_types": "plain-onnx"},
+                        "accuracy_level": acc, "attention": {"decoder": "GroupQueryAttention" if attention == "gqa" else "plain-onnx", "decoder_token_types": "plain-onnx",
+                                                                   "decoder_fused": "onnxruntime-fused"},
                         "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
                         "lora_merged_tensors": len(ck.merged), "chat_template_source": template_source,
                         "grounding": grounding},

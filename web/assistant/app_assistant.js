@@ -133,7 +133,8 @@ async function loadModel(desc) {
     const wanted = desc.variant ?? (hasQ4 && (!pkg.graphPath('decoder', 'fp32') || fp32Bytes > 512 * 2 ** 20) ? 'q4' : 'fp32');
     const probe = await probeWebGpu();
     S.webgpu = { available: !!probe.adapter, f16: !!probe.adapter?.features?.has?.('shader-f16'), reason: probe.reason };
-    const plan = planExecution(probe, pkg, wanted);
+    // ?assistant_ep=webgpu|wasm overrides the choice (like ?sam_ep= for the Segment tool).
+    const plan = planExecution(probe, pkg, wanted, { ep: new URLSearchParams(location.search).get('assistant_ep') });
     // Only worth saying when the package has a half-precision variant this GPU cannot run.
     if (probe.adapter && !S.webgpu.f16 && plan.variant !== 'fp16' && pkg.graphPath('decoder', 'fp16') &&
         !plan.notices.some((n) => /shader-f16/.test(n)))
@@ -146,7 +147,7 @@ async function loadModel(desc) {
       variant: plan.variant, sessionOptions: { logSeverityLevel: 3 }, onStatus: (s) => { S.progress = { ...progress.snapshot(s), active: true }; push(); } });
     rt = newRt;
     const notices = [...plan.notices, ...rt.notices];
-    if (rt.ep !== 'webgpu' && probe.adapter) notices.push('WebGPU could not run this model: running on the CPU (WASM), expect slow answers');
+    if (rt.ep !== 'webgpu' && plan.executionProviders[0] === 'webgpu') notices.push('WebGPU could not run this model: running on the CPU (WASM), expect slow answers');
     const test = testModelInfo(pkg);
     const notes = notices.map(plainModelNotice);
     S.model = { id, name: desc.name ?? id.replace(/^[a-z]+:/, ''), ep: rt.ep, variant: plan.variant, notices, notes,
@@ -492,6 +493,20 @@ async function start() {
   hook.state = () => JSON.parse(JSON.stringify(S));
   hook.action = (name, args = {}) => ACTIONS[name](args);
   hook.debug = () => ({ rt, conv, job });
+  // Report drafting (web/report/app_report_draft.js) runs on the loaded model;
+  // the assistant is busy meanwhile (no model switch, no interleaved job).
+  hook.withRuntime = async (what, fn) => {
+    if (S.status !== 'ready' || !rt) throw new Error('no model is loaded (Assistant tab, Models)');
+    if (S.busy) throw new Error('the assistant is busy; wait or press Stop');
+    S.busy = what;
+    push();
+    try {
+      return await fn(rt, { ...S.model });
+    } finally {
+      S.busy = null;
+      push();
+    }
+  };
   app.assistant = hook;
   // Count network requests for model files (the reload test: none once cached).
   if (globalThis.PerformanceObserver) {

@@ -5,6 +5,8 @@
 // model with random weights (config.json "endoscribe": {"test_model": true}).
 
 const PLAIN = [
+  [/software adapter/, 'This browser has no usable graphics card (its WebGPU runs in software), so the assistant runs on the processor, which is faster here.'],
+  [/assistant_ep=wasm/, 'The assistant runs on the processor, as the page address asks (assistant_ep=wasm).'],
   [/shader-f16/, 'This graphics card cannot run the faster half-precision model; EndoScribe uses the full-precision version instead (slower, same answers).'],
   [/no WebGPU|no GPU adapter|adapter request failed|WebGPU could not run|WebGPU unavailable/i,
     'The assistant cannot use the graphics card here, so it runs on the processor: answers will be slow.'],

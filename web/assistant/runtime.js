@@ -25,6 +25,50 @@ const nextTask = (() => {
   return () => new Promise((r) => setTimeout(r, 0));
 })();
 
+// float16 tensors (q4f16 / fp16 variants): onnxruntime hands them out as
+// Uint16Array bit patterns (Float16Array where the engine has one).
+const F16 = (() => {
+  const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+  const toHalf = (x) => {
+    f32[0] = x;
+    const b = u32[0], sign = (b >>> 16) & 0x8000, exp = (b >>> 23) & 0xff, man = b & 0x7fffff;
+    if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);           // inf / nan
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) return sign | 0x7c00;                                   // overflow -> inf
+    if (e <= 0) {                                                          // subnormal / zero
+      if (e < -10) return sign;
+      const m = man | 0x800000, shift = 14 - e;
+      let h = m >> shift;
+      const rem = m & ((1 << shift) - 1), half = 1 << (shift - 1);
+      if (rem > half || (rem === half && (h & 1))) h++;
+      return sign | h;
+    }
+    let h = sign | (e << 10) | (man >> 13);
+    const rem = man & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;                 // round to nearest even
+    return h;
+  };
+  const table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    table[h] = e === 0 ? s * m * 2 ** -24 : e === 0x1f ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return {
+    toF32: (a) => (a instanceof Uint16Array ? Float32Array.from(a, (h) => table[h]) : Float32Array.from(a)),
+    fromF32: (a) => {
+      const out = new Uint16Array(a.length);
+      for (let i = 0; i < a.length; i++) out[i] = toHalf(a[i]);
+      return typeof Float16Array === 'function' ? new Float16Array(out.buffer) : out;
+    },
+  };
+})();
+export const float16 = F16;
+
+// Float32Array of a float tensor's data (float32 as is, float16 widened).
+function f32Data(t) {
+  return t.type === 'float16' ? F16.toF32(t.data) : t.data;
+}
+
 // The KV cache of one conversation: ort tensors per layer, and their length.
 class KvCache {
   constructor(rt) {
@@ -36,7 +80,7 @@ class KvCache {
   replace(outputs, newLength) {
     const old = this.past;
     this.past = {};
-    for (const n of this.rt.pastNames) this.past[n] = outputs[n.replace('past_key_values', 'present')];
+    for (const [past, present] of this.rt.kvNames) this.past[past] = outputs[present];
     this.length = newLength;
     this.rt._dispose(Object.values(old));
   }
@@ -54,9 +98,9 @@ class KvCache {
     const next = {};
     for (const [name, t] of Object.entries(this.past)) {
       const [b, h, p, d] = t.dims;
-      const out = new Float32Array(b * h * n * d);
+      const out = new t.data.constructor(b * h * n * d);
       for (let i = 0; i < b * h; i++) out.set(t.data.subarray(i * p * d, i * p * d + n * d), i * n * d);
-      next[name] = new this.rt.ort.Tensor('float32', out, [b, h, n, d]);
+      next[name] = new this.rt.ort.Tensor(t.type, out, [b, h, n, d]);
     }
     this.past = next;
     this.length = n;
@@ -70,21 +114,32 @@ export class AssistantRuntime {
 
   // ort: the onnxruntime-web module; core: a Core; pkg: a ModelPackage.
   // executionProviders: tried in order ('webgpu' then 'wasm' by default).
-  // variant: 'fp32' or 'q4' (f32 activations either way: SwiftShader lacks shader-f16).
+  // variant: 'fp32', 'q4' (f32 activations) or 'q4f16' / 'fp16' (f16
+  // activations and KV cache, for adapters with shader-f16).
   // sessionOptions: extra ort session options (e.g. {logSeverityLevel: 3}).
+  // decoderGraph: force one decoder graph (tests and benchmarks); by default
+  // decoder_fused on the CPU / WASM EPs (onnxruntime's fused kernels: the
+  // fastest decode step there), decoder_token_types on WebGPU (its
+  // GroupQueryAttention lacks causal=0), decoder_model_merged when the package
+  // has neither (a public export: image tokens then attend causally).
   static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
-    sessionOptions = {} }) {
+    sessionOptions = {}, decoderGraph = null }) {
     const notices = [...pkg.notices];
     const model = pkg.model;
     const tokenizer = core.tokenizer(await pkg.file('tokenizer.model'), pkg.tokenizerConfigText);
-    const useTokenTypes = !!pkg.graphPath('decoder_token_types', variant);
-    if (!useTokenTypes)
+    const decoderFor = (ep) => decoderGraph ??
+      ['decoder_fused', 'decoder_token_types', 'decoder'].find((n) => (n !== 'decoder_fused' || ep !== 'webgpu') && pkg.graphPath(n, variant));
+    if (!pkg.graphPath('decoder_token_types', variant) && !pkg.graphPath('decoder_fused', variant))
       notices.push('decoder without token_type_ids: image tokens attend causally (answers can differ slightly from transformers)');
     const load = async (graph) => {
-      onStatus?.(`loading ${graph}`);
-      const g = await pkg.graph(graph, variant);
-      let lastError = null;
+      const graphFor = typeof graph === 'function' ? graph : () => graph;
+      let lastError = null, g = null;
       for (const ep of executionProviders) {
+        const name = graphFor(ep);
+        if (g?.name !== name) {
+          onStatus?.(`loading ${name}`);
+          g = { name, ...(await pkg.graph(name, variant)) };
+        }
         try {
           const options = { graphOptimizationLevel: 'all', ...sessionOptions, executionProviders: [ep], externalData: g.externalData };
           if (ep === 'webgpu' && graph.startsWith('decoder')) {
@@ -96,34 +151,55 @@ export class AssistantRuntime {
             }
           }
           const session = await ort.InferenceSession.create(g.model, options);
-          return { session, ep };
+          return { session, ep, graph: name };
         } catch (e) {
           lastError = e;
-          if (ep === 'webgpu') notices.push(`WebGPU unavailable for ${graph} (${e.message?.split('\n')[0]}); using the next backend`);
+          if (ep === 'webgpu') notices.push(`WebGPU unavailable for ${name} (${e.message?.split('\n')[0]}); using the next backend`);
         }
       }
-      throw new Error(`${g.path}: no execution provider could load it (${lastError?.message})`);
+      throw new Error(`${g?.path}: no execution provider could load it (${lastError?.message})`);
     };
     const vision = await load('vision_encoder');
     const embed = await load('embed_tokens');
-    const decoder = await load(useTokenTypes ? 'decoder_token_types' : 'decoder');
+    const decoder = await load(decoderFor);
+    const typeOf = (session, name, fallback) =>
+      session.inputMetadata?.find?.((m) => m.name === name)?.type ?? fallback;
+    const pastNames = decoder.session.inputNames.filter((n) => n.startsWith('past_key_values.'));
     const rt = new AssistantRuntime({
       ort, core, pkg, model, tokenizer, notices, variant,
-      vision: vision.session, embed: embed.session, decoder: decoder.session, ep: decoder.ep,
+      vision: vision.session, embed: embed.session, decoder: decoder.session, ep: decoder.ep, decoderGraph: decoder.graph,
       decoderInputs: new Set(decoder.session.inputNames),
-      pastNames: decoder.session.inputNames.filter((n) => n.startsWith('past_key_values.')),
+      pastNames,
+      kvNames: pastNames.map((n) => [n, n.replace('past_key_values', 'present')]),
+      // float32, or float16 for the f16-activation variants (q4f16, fp16).
+      kvType: typeOf(decoder.session, pastNames[0], variant.endsWith('16') ? 'float16' : 'float32'),
+      embedsType: typeOf(decoder.session, 'inputs_embeds', variant.endsWith('16') ? 'float16' : 'float32'),
+      pixelType: typeOf(vision.session, 'pixel_values', 'float32'),
       imageFeatures: new Map(),   // image key -> Float32Array [mm_tokens * hidden]
       stats: { imageEncodes: 0, decoderRuns: 0, prefilledTokens: 0 },
       queue: Promise.resolve(),
+      // Per-step feeds reused between steps (a decode step is ~1 ms on small models).
+      ones: new BigInt64Array(0),
+      keepOne: new ort.Tensor('int64', BigInt64Array.from([1n]), []),
+      textType: new ort.Tensor('int64', new BigInt64Array(1), [1, 1]),
     });
     return rt;
   }
 
   _emptyPast() {
     const past = {};
+    const Data = this.kvType === 'float16' ? Uint16Array : Float32Array;
     for (const n of this.pastNames)
-      past[n] = new this.ort.Tensor('float32', new Float32Array(0), [1, this.model.num_key_value_heads, 0, this.model.head_dim]);
+      past[n] = new this.ort.Tensor(this.kvType, new Data(0), [1, this.model.num_key_value_heads, 0, this.model.head_dim]);
     return past;
+  }
+  // A [1, T] int64 tensor of ones (a view of one growing buffer).
+  _onesTensor(T) {
+    if (this.ones.length < T) this.ones = new BigInt64Array(Math.max(T, 2 * this.ones.length, 256)).fill(1n);
+    return new this.ort.Tensor('int64', this.ones.subarray(0, T), [1, T]);
+  }
+  _floatTensor(type, data, dims) {
+    return new this.ort.Tensor(type, type === 'float16' ? F16.fromF32(data) : data, dims);
   }
   _dispose(tensors) {
     for (const t of tensors) if (t && t.location && t.location !== 'cpu' && t.dispose) t.dispose();
@@ -153,10 +229,10 @@ export class AssistantRuntime {
     const cfg = this.pkg.preprocessorConfigText;
     const px = image.pixelValues ?? (image.bytes ? this.core.preprocessImage(image.bytes, cfg)
       : this.core.preprocessRgba(image.rgba, image.width, image.height, cfg));
-    const out = await this.vision.run({ pixel_values: new this.ort.Tensor('float32', px.data, px.dims) });
+    const out = await this.vision.run({ pixel_values: this._floatTensor(this.pixelType, px.data, px.dims) });
     const feats = out.image_features ?? Object.values(out)[0];
     this.stats.imageEncodes++;
-    const data = feats.data.slice();
+    const data = feats.type === 'float16' ? f32Data(feats) : feats.data.slice();
     this.imageFeatures.set(image.key, data);
     while (this.imageFeatures.size > 4) this.imageFeatures.delete(this.imageFeatures.keys().next().value);
     return data;
@@ -166,7 +242,8 @@ export class AssistantRuntime {
     const H = this.model.hidden_size;
     const out = await this.embed.run({
       input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) });
-    const embeds = (out.inputs_embeds ?? Object.values(out)[0]).data.slice();
+    const e = out.inputs_embeds ?? Object.values(out)[0];
+    const embeds = e.type === 'float16' ? f32Data(e) : e.data.slice();
     const imageId = this.model.image_token_id;
     let row = 0;
     for (let i = 0; i < ids.length; i++) {
@@ -188,19 +265,22 @@ export class AssistantRuntime {
     const S = ids.length, P = kv.length, T = P + S;
     const embeds = await this._embed(ids, imageFeatures);
     const feeds = {
-      inputs_embeds: new this.ort.Tensor('float32', embeds, [1, S, this.model.hidden_size]),
-      attention_mask: new this.ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
+      inputs_embeds: this._floatTensor(this.embedsType, embeds, [1, S, this.model.hidden_size]),
+      attention_mask: this._onesTensor(T),
       position_ids: new this.ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(P + i)), [1, S]),
       ...kv.past,
     };
     for (const name of ['num_logits_to_keep', 'logits_to_keep'])
-      if (this.decoderInputs.has(name)) feeds[name] = new this.ort.Tensor('int64', BigInt64Array.from([BigInt(rows)]), []);
+      if (this.decoderInputs.has(name))
+        feeds[name] = rows === 1 ? this.keepOne : new this.ort.Tensor('int64', BigInt64Array.from([BigInt(rows)]), []);
     if (this.decoderInputs.has('token_type_ids'))
-      feeds.token_type_ids = new this.ort.Tensor('int64', BigInt64Array.from(tokenTypes ?? new Array(S).fill(0), BigInt), [1, S]);
+      feeds.token_type_ids = S === 1 && !tokenTypes?.[0] ? this.textType
+        : new this.ort.Tensor('int64', BigInt64Array.from(tokenTypes ?? new Array(S).fill(0), BigInt), [1, S]);
     const out = await this.decoder.run(feeds);
     this.stats.decoderRuns++;
     const logits = out.logits;
-    const data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    let data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    if (logits.type === 'float16') data = F16.toF32(data);
     if (keep) kv.replace(out, T);
     else this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
     const V = this.model.vocab_size;
@@ -344,5 +424,72 @@ export class AssistantRuntime {
   async release() {
     for (const s of [this.vision, this.embed, this.decoder]) await s?.release?.();
     this.tokenizer.free();
+  }
+
+  // A KV cache that continues `kv` without changing it: steps run on the fork
+  // (_decode(fork, ...)) never alter or dispose kv's tensors, so one prefilled
+  // prefix (an image and the text before the question) serves many questions
+  // (report drafting, web/report/report_draft.js). Free it with fork.dispose();
+  // kv stays valid until its own dispose().
+  forkCache(kv) {
+    const shared = new Set(Object.values(kv.past));
+    const fork = new KvCache(Object.create(this, {
+      _dispose: { value: (tensors) => this._dispose(tensors.filter((t) => !shared.has(t))) },
+    }));
+    fork.past = { ...kv.past };
+    fork.length = kv.length;
+    return fork;
+  }
+
+  // Several short continuations of one cached prefix in ONE decoder run
+  // (batch = runs.length; report drafting scores all options of a field this
+  // way): runs are right-padded (masked), the prefix cache is repeated per row
+  // on the CPU, so only while that copy stays under maxBytes. kv is not
+  // changed. Returns one Float32Array [runs[i].length * vocab] per run (the
+  // logits of its own positions), or null when the cache is too large or the
+  // decoder cannot take such a batch (the caller then runs them one by one).
+  async decodeBatch(kv, runs, { maxBytes = 64 * 2 ** 20 } = {}) {
+    const B = runs.length, S = Math.max(...runs.map((r) => r.length)), P = kv.length, T = P + S;
+    const { hidden_size: H, vocab_size: V } = this.model;
+    if (!B || !S) return null;
+    // onnxruntime's GroupQueryAttention (decoder_fused) takes a batch only one token at a time.
+    if (this.decoderGraph === 'decoder_fused' && S > 1) return null;
+    let bytes = 0;
+    for (const t of Object.values(kv.past)) bytes += t.dims.reduce((a, b) => a * b, 1) * (t.type === 'float16' ? 2 : 4) * B;
+    if (bytes > maxBytes) return null;
+    const past = {};
+    for (const [name, t] of Object.entries(kv.past)) {
+      const data = t.location && t.location !== 'cpu' ? await t.getData() : t.data;
+      const rep = new data.constructor(B * data.length);  // float32 or float16 bits, as the cache holds them
+      for (let i = 0; i < B; i++) rep.set(data, i * data.length);
+      past[name] = new this.ort.Tensor(t.type, rep, [B, ...t.dims.slice(1)]);
+    }
+    const ids = [], mask = new BigInt64Array(B * T), pos = new BigInt64Array(B * S);
+    runs.forEach((run, i) => {
+      for (let j = 0; j < S; j++) {
+        ids.push(run[Math.min(j, run.length - 1)]);  // padding repeats the last token; it is masked
+        pos[i * S + j] = BigInt(P + j);
+      }
+      for (let k = 0; k < P + run.length; k++) mask[i * T + k] = 1n;
+    });
+    const embeds = await this._embed(ids, null);
+    const feeds = {
+      inputs_embeds: this._floatTensor(this.embedsType, embeds, [B, S, H]),
+      attention_mask: new this.ort.Tensor('int64', mask, [B, T]),
+      position_ids: new this.ort.Tensor('int64', pos, [B, S]),
+      ...past,
+    };
+    for (const name of ['num_logits_to_keep', 'logits_to_keep'])
+      if (this.decoderInputs.has(name)) feeds[name] = new this.ort.Tensor('int64', BigInt64Array.from([BigInt(S)]), []);
+    if (this.decoderInputs.has('token_type_ids'))
+      feeds.token_type_ids = new this.ort.Tensor('int64', new BigInt64Array(B * S), [B, S]);
+    const out = await this.decoder.run(feeds);
+    this.stats.decoderRuns++;
+    const logits = out.logits;
+    let data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    if (logits.type === 'float16') data = F16.toF32(data);
+    this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
+    const rows = data.length / (B * V);  // S, unless the graph kept fewer
+    return runs.map((run, i) => data.slice((i * rows + rows - S) * V, (i * rows + rows - S + run.length) * V));
   }
 }
