@@ -16,7 +16,7 @@ APT_PACKAGES=(
   emscripten clang libclang-rt-14-dev
   nlohmann-json3-dev libstb-dev libgtest-dev libcpp-httplib-dev
   sentencepiece libsentencepiece-dev libprotobuf-dev
-  python3-onnx python3-numpy python3-sentencepiece
+  python3-onnx python3-numpy python3-sentencepiece python3-pil
   chromium nodejs npm
 )
 missing=()

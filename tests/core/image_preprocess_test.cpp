@@ -19,7 +19,7 @@ TEST(ImagePreprocess, ParsesTinyConfig) {
     EXPECT_EQ(c.resample, 2);
     EXPECT_NEAR(c.rescale_factor, 1.0 / 255, 1e-9);
     EXPECT_FLOAT_EQ(c.mean[1], 0.5f);
-    EXPECT_FALSE(c.pan_and_scan_requested);
+    EXPECT_FALSE(c.do_pan_and_scan);
 }
 
 TEST(ImagePreprocess, RejectsBadConfig) {
