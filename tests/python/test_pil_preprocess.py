@@ -162,16 +162,16 @@ class PilParity(unittest.TestCase):
             self.skipTest("shared datasets not found (set ES_DATASETS or put them in ../shared/datasets)")
         files = sorted(glob.glob(os.path.join(d, "kvasir-seg", "images", "*")))
         files += sorted(glob.glob(os.path.join(d, "cvc-clinicdb", "images", "*")))[:2]
-        # A dozen images of different sizes and aspect ratios.
-        chosen, sizes = [], set()
+        # A dozen images of different sizes, spread over the aspect ratios
+        # present (the most portrait and the widest included).
+        by_size = {}
         for f in files:
             with Image.open(f) as im:
-                size = im.size
-            if size not in sizes:
-                sizes.add(size)
-                chosen.append(f)
-        chosen = [f for f in chosen if "cvc-clinicdb" not in f][:11] + [f for f in files if "cvc-clinicdb" in f][:1]
-        self.assertGreaterEqual(len(chosen), 12)
+                by_size.setdefault(im.size, f)
+        kvasir = sorted((w / h, f) for (w, h), f in by_size.items() if "cvc-clinicdb" not in f)
+        picks = sorted({round(i * (len(kvasir) - 1) / 10) for i in range(11)})
+        chosen = [kvasir[i][1] for i in picks] + [f for f in files if "cvc-clinicdb" in f][:1]
+        self.assertEqual(len(chosen), 12)
         crops_seen = 0
         jpeg_notes = []
         for f in chosen:
@@ -194,6 +194,8 @@ class PilParity(unittest.TestCase):
                 diff = np.abs(resized.astype(int) - ref)
                 jpeg_notes.append((diff.max(), float((diff > 0).mean())))
         self.assertGreater(crops_seen, 0, "no real image was cut by pan-and-scan")
+        print(f"\n[info] {len(chosen)} real images, sizes {sorted({Image.open(f).size for f in chosen})}, "
+              f"{crops_seen} pan-and-scan crops compared")
         if jpeg_notes:
             print(f"\n[info] JPEG decoded by the core (stb_image) instead of PIL (libjpeg), then resized to 896: "
                   f"max |diff| {max(m for m, _ in jpeg_notes)}, "

@@ -150,12 +150,18 @@ export class Tokenizer {
   free() { this.core.m._es_tokenizer_free(this.h); this.h = 0; }
 }
 
+// The app's practical context cap in tokens when the chat config sets no
+// context_limit: the conversation holds at most min(this, the model's
+// max_position_embeddings when the config passes it). See src/assistant/README.md.
+export const DEFAULT_CONTEXT_LIMIT = 8192;
+
 // One conversation: its tokens, its KV bookkeeping, its generator and its
 // label scorer (see src/assistant/conversation.h for the protocol).
 export class Chat {
   constructor(core, tokenizer, config) {
     this.core = core;
-    this.h = core._withStrings([JSON.stringify(config)], (p) => core.m._es_chat_create(tokenizer.h, p));
+    const cfg = { context_limit: DEFAULT_CONTEXT_LIMIT, ...config };
+    this.h = core._withStrings([JSON.stringify(cfg)], (p) => core.m._es_chat_create(tokenizer.h, p));
     if (!this.h) core._fail('chat');
   }
   get m() { return this.core.m; }
