@@ -91,17 +91,39 @@ void Conversation::drop_last_turn() {
     rebuild_tokens();
 }
 
-void Conversation::set_system_prompt(const std::string& text) {
-    if (text == system_) return;
-    system_ = text;
-    if (turns_.empty()) return;
+bool Conversation::set_system_prompt(const std::string& text, std::string* error) {
+    if (text == system_) return true;
+    if (turns_.empty()) {
+        system_ = text;
+        return true;
+    }
     // Everything depends on the first turn's rendering: rebuild its prompt and
     // keep the rest (their prompts do not include the system text).
-    std::vector<int> ids;
-    std::string err;
-    if (build_prompt(0, &ids, &err)) turns_[0].prompt_ids = ids;
-    rebuild_tokens();
+    const std::string old_system = system_;
+    const std::vector<ChatTurn> old_turns = turns_, old_earlier = earlier_;
+    const std::string old_notice = notice_;
+    const size_t old_kv = kv_length_;
+    auto revert = [&]() {
+        system_ = old_system;
+        turns_ = old_turns;
+        earlier_ = old_earlier;
+        notice_ = old_notice;
+        rebuild_tokens();
+        kv_length_ = old_kv;
+    };
+    system_ = text;
+    if (!build_prompt(0, &turns_[0].prompt_ids, error)) {
+        revert();
+        return false;
+    }
     kv_length_ = 0;
+    rebuild_tokens();
+    if (!fit_context(error)) {
+        revert();
+        if (error) *error = "The system prompt is too long for the model's context: " + *error;
+        return false;
+    }
+    return true;
 }
 
 ojson Conversation::message(const std::string& role, const std::string& raw, bool with_image, int wrap) const {
@@ -273,7 +295,7 @@ bool Conversation::fit_context(std::string* error) {
     }
     restore_state();
     if (error)
-        *error = "This question is too long for the model: with the image it needs " + std::to_string(alone) +
+        *error = "This question is too long for the model: with the image and the system prompt it needs " + std::to_string(alone) +
                  " tokens, and the model reads at most " + std::to_string(limit) + " (" + std::to_string(reserve) +
                  " of them kept for the answer). Shorten the question and ask again.";
     return false;

@@ -60,8 +60,10 @@ public:
     // The tokenizer must outlive the conversation.
     bool init(const Tokenizer* tok, const ConversationConfig& cfg, std::string* error);
 
-    // System prompt; changing it once turns exist rebuilds from the first turn.
-    void set_system_prompt(const std::string& text);
+    // System prompt (typed text, like questions); changing it once turns exist
+    // rebuilds from the first turn. False + message, nothing changed, when the
+    // conversation could not fit the context with it.
+    bool set_system_prompt(const std::string& text, std::string* error = nullptr);
     const std::string& system_prompt() const { return system_; }
 
     // Appends a user turn (the previous answer must be finished). The

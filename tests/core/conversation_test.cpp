@@ -348,6 +348,15 @@ TEST_F(ConversationTest, AnswersStopAtTheContextAndTooLongQuestionsAreRefused) {
     EXPECT_EQ(conv.earlier_turns().size(), 1u);
     EXPECT_TRUE(conv.turns()[0].with_image);
     EXPECT_LE(conv.tokens().size() + 10, 80u);
+
+    // A system prompt that cannot fit is refused; nothing changes.
+    const auto tokens = conv.tokens();
+    EXPECT_FALSE(conv.set_system_prompt(longq, &err));
+    EXPECT_NE(err.find("system prompt is too long"), std::string::npos) << err;
+    EXPECT_EQ(conv.tokens(), tokens);
+    EXPECT_EQ(conv.system_prompt(), "");
+    EXPECT_TRUE(conv.set_system_prompt("Be brief.", &err)) << err;
+    EXPECT_EQ(conv.system_prompt(), "Be brief.");
 }
 
 TEST_F(ConversationTest, PanAndScanCropsAddTheirOwnImageTokens) {

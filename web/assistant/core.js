@@ -167,7 +167,9 @@ export class Chat {
   get m() { return this.core.m; }
   free() { this.m._es_chat_free(this.h); this.h = 0; }
   get imageTokenId() { return this.m._es_chat_image_token_id(this.h); }
-  setSystemPrompt(text) { this.core._withStrings([text], (p) => this.m._es_chat_set_system(this.h, p)); }
+  setSystemPrompt(text) {
+    if (!this.core._withStrings([text], (p) => this.m._es_chat_set_system(this.h, p))) this.core._fail('system prompt');
+  }
   // crops: the image's pan-and-scan crop count (Core.imageCropCount, or the
   // preprocessed pixel values' `crops`). May set the oldest turns aside to fit
   // the context (contextNotice says so; kvLength drops to 0).

@@ -166,7 +166,10 @@ EMSCRIPTEN_KEEPALIVE int es_chat_create(int tokenizer, const char* config_json) 
 }
 EMSCRIPTEN_KEEPALIVE void es_chat_free(int h) { g_chats.erase(h); }
 EMSCRIPTEN_KEEPALIVE int es_chat_image_token_id(int h) { Chat* c = chat(h); return c ? c->conv.image_token_id() : -1; }
-EMSCRIPTEN_KEEPALIVE void es_chat_set_system(int h, const char* text) { if (Chat* c = chat(h)) c->conv.set_system_prompt(text); }
+EMSCRIPTEN_KEEPALIVE int es_chat_set_system(int h, const char* text) {
+    Chat* c = chat(h);
+    return c && c->conv.set_system_prompt(text, &g_error) ? 1 : 0;
+}
 // image_crops: the image's pan-and-scan crop count (es_image_crop_count).
 EMSCRIPTEN_KEEPALIVE int es_chat_ask(int h, const char* question, int with_image, int image_crops) {
     Chat* c = chat(h);
