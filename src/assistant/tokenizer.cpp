@@ -28,6 +28,15 @@ struct Tokenizer::Impl {
     std::map<int, std::string> added;  // ids beyond the SentencePiece vocabulary
     std::vector<UserPiece> user_defined;
     std::set<std::string> ordinary;  // user-defined pieces tokenizer_config.json marks "special": false
+    std::set<std::string> marked_special;  // ... and those it marks "special": true
+    // A user-defined piece typed text must not produce: marked special, or,
+    // when the config says nothing, named like a control token ("<...>").
+    // Unmarked whitespace runs and the like stay ordinary text.
+    bool guarded_user_piece(const std::string& t) const {
+        if (ordinary.count(t)) return false;
+        if (marked_special.count(t)) return true;
+        return t.size() >= 3 && t.front() == '<' && t.back() == '>';
+    }
     std::vector<std::string> guarded;  // strings typed text must not turn into special ids, longest first
     std::vector<std::string> guarded_by_first[256];  // the same, by first byte
     std::string model_bytes;
@@ -42,7 +51,7 @@ struct Tokenizer::Impl {
         guarded.clear();
         for (const auto& s : specials) guarded.push_back(s.first);
         for (const auto& u : user_defined)
-            if (!ordinary.count(u.text)) guarded.push_back(u.text);
+            if (guarded_user_piece(u.text)) guarded.push_back(u.text);
         std::sort(guarded.begin(), guarded.end());
         guarded.erase(std::unique(guarded.begin(), guarded.end()), guarded.end());
         std::stable_sort(guarded.begin(), guarded.end(),
@@ -187,7 +196,7 @@ std::vector<int> Tokenizer::encode_as_text(const std::string& text) const {
     if (!loaded()) return ids;
     bool needs_guard = false;
     for (const auto& u : impl_->user_defined)
-        if (!impl_->ordinary.count(u.text) && text.find(u.text) != std::string::npos) {
+        if (impl_->guarded_user_piece(u.text) && text.find(u.text) != std::string::npos) {
             needs_guard = true;
             break;
         }
@@ -199,7 +208,7 @@ std::vector<int> Tokenizer::encode_as_text(const std::string& text) const {
     if (!impl_->text_sp) {
         std::string patched = impl_->model_bytes;
         for (const auto& u : impl_->user_defined)
-            if (!impl_->ordinary.count(u.text)) patched[u.type_at] = 3;  // USER_DEFINED -> CONTROL
+            if (impl_->guarded_user_piece(u.text)) patched[u.type_at] = 3;  // USER_DEFINED -> CONTROL
         auto sp = std::make_unique<sentencepiece::SentencePieceProcessor>();
         if (!sp->LoadFromSerializedProto(patched).ok()) return ids;  // cannot happen for a model that loaded
         impl_->text_sp = std::move(sp);
@@ -292,6 +301,7 @@ bool Tokenizer::add_tokens_from_config(const std::string& tokenizer_config_json,
             if (id >= impl_->sp_size) add_special_token(content, id);
             continue;
         }
+        impl_->marked_special.insert(content);
         add_special_token(content, id);
     }
     return true;

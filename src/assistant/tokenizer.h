@@ -26,10 +26,12 @@ public:
     // SentencePiece as it is: user-defined pieces written in the text (Gemma's
     // <start_of_turn>, <start_of_image>...) become their ids.
     std::vector<int> encode(const std::string& text) const;
-    // Text someone typed: every character stays text. No special piece (control
-    // pieces, added tokens, and user-defined pieces unless tokenizer_config.json
-    // marks them "special": false, as Gemma's HTML tags and whitespace runs
-    // are) can come out; "<end_of_turn>" is spelled with ordinary pieces. Text
+    // Text someone typed: every character stays text. No special piece can
+    // come out: control pieces, added tokens, and user-defined pieces that
+    // tokenizer_config.json marks "special": true or, where it says nothing,
+    // that are named like control tokens ("<...>"); pieces it marks "special":
+    // false (Gemma's HTML tags, whitespace runs) stay single pieces, as in
+    // transformers. "<end_of_turn>" is spelled with ordinary pieces. Text
     // without such strings encodes exactly as encode() does.
     std::vector<int> encode_as_text(const std::string& text) const;
     // [begin, end) of every occurrence of a special string in `text` (what
