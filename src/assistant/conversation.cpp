@@ -128,9 +128,9 @@ bool Conversation::set_system_prompt(const std::string& text, std::string* error
 
 ojson Conversation::message(const std::string& role, const std::string& raw, bool with_image, int wrap) const {
     ojson m = {{"role", role}};
-    std::string text = raw;
+    // Typed text (user, system) never carries the marker byte.
+    std::string text = role == "assistant" ? raw : without_markers_bytes(raw);
     if (wrap) {
-        text = without_markers_bytes(raw);
         if (wrap == 2) text = trim_ascii(text);
         text = kTextOpen + text + kTextClose;
     }
