@@ -139,6 +139,14 @@ class PilParity(unittest.TestCase):
                     cfg = config(size={"height": size, "width": size + 3}, resample=resample)
                     self.check(rgb, cfg, f"synthetic {w}x{h} -> {size + 3}x{size} resample {resample}")
 
+    def test_synthetic_large_shrink_and_tiny_enlarge(self):
+        rng = np.random.default_rng(5)
+        big = rng.integers(0, 256, size=(1500, 2000, 3), dtype=np.uint8)  # a camera-sized frame
+        self.check(big, config(), "synthetic 2000x1500 -> 896")
+        self.check(big, config(resample=3), "synthetic 2000x1500 -> 896 bicubic")
+        tiny = rng.integers(0, 256, size=(3, 5, 3), dtype=np.uint8)
+        self.check(tiny, config(), "synthetic 5x3 -> 896")
+
     def test_synthetic_pan_and_scan(self):
         rng = np.random.default_rng(11)
         rgb = rng.integers(0, 256, size=(40, 130, 3), dtype=np.uint8)
