@@ -11,6 +11,51 @@ using ojson = nlohmann::ordered_json;
 // Stands in for the previous answer when rendering, so the text after it is
 // exactly what the template adds between that answer and the new question.
 static const char* kAnswerSentinel = "\x01\x02ES_ANSWER\x02\x01";
+// Mark where typed text sits in the rendered prompt (typed text loses any
+// \x01 byte, so it can never forge a marker).
+static const std::string kTextOpen = "\x01\x03";
+static const std::string kTextClose = "\x03\x01";
+
+static std::string without_markers_bytes(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text)
+        if (c != '\x01') out += c;
+    return out;
+}
+
+// Jinja's trim on ASCII whitespace; other edge whitespace makes the rendering
+// check below fail, which is handled safely.
+static std::string trim_ascii(const std::string& s) {
+    const char* ws = " \t\n\r\f\v";
+    const size_t b = s.find_first_not_of(ws);
+    if (b == std::string::npos) return {};
+    return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+// Splits a rendering with markers into (typed?, text) segments; false when
+// markers do not pair up (the template cut or reordered the text).
+static bool split_marked(const std::string& marked, std::vector<std::pair<bool, std::string>>* segs) {
+    segs->clear();
+    size_t pos = 0;
+    for (;;) {
+        const size_t open = marked.find(kTextOpen, pos);
+        const size_t close_any = marked.find(kTextClose, pos);
+        if (open == std::string::npos) {
+            if (close_any != std::string::npos) return false;
+            segs->emplace_back(false, marked.substr(pos));
+            return true;
+        }
+        if (close_any != std::string::npos && close_any < open) return false;
+        segs->emplace_back(false, marked.substr(pos, open - pos));
+        const size_t close = marked.find(kTextClose, open + kTextOpen.size());
+        if (close == std::string::npos) return false;
+        const std::string inner = marked.substr(open + kTextOpen.size(), close - open - kTextOpen.size());
+        if (inner.find(kTextOpen) != std::string::npos) return false;
+        segs->emplace_back(true, inner);
+        pos = close + kTextClose.size();
+    }
+}
 
 bool Conversation::init(const Tokenizer* tok, const ConversationConfig& cfg, std::string* error) {
     if (!tok || !tok->loaded()) {
@@ -34,6 +79,8 @@ bool Conversation::init(const Tokenizer* tok, const ConversationConfig& cfg, std
 
 void Conversation::clear() {
     turns_.clear();
+    earlier_.clear();
+    notice_.clear();
     tokens_.clear();
     kv_length_ = 0;
 }
@@ -44,21 +91,49 @@ void Conversation::drop_last_turn() {
     rebuild_tokens();
 }
 
-void Conversation::set_system_prompt(const std::string& text) {
-    if (text == system_) return;
-    system_ = text;
-    if (turns_.empty()) return;
+bool Conversation::set_system_prompt(const std::string& text, std::string* error) {
+    if (text == system_) return true;
+    if (turns_.empty()) {
+        system_ = text;
+        return true;
+    }
     // Everything depends on the first turn's rendering: rebuild its prompt and
     // keep the rest (their prompts do not include the system text).
-    std::vector<int> ids;
-    std::string err;
-    if (build_prompt(0, &ids, &err)) turns_[0].prompt_ids = ids;
-    rebuild_tokens();
+    const std::string old_system = system_;
+    const std::vector<ChatTurn> old_turns = turns_, old_earlier = earlier_;
+    const std::string old_notice = notice_;
+    const size_t old_kv = kv_length_;
+    auto revert = [&]() {
+        system_ = old_system;
+        turns_ = old_turns;
+        earlier_ = old_earlier;
+        notice_ = old_notice;
+        rebuild_tokens();
+        kv_length_ = old_kv;
+    };
+    system_ = text;
+    if (!build_prompt(0, &turns_[0].prompt_ids, error)) {
+        revert();
+        return false;
+    }
     kv_length_ = 0;
+    rebuild_tokens();
+    if (!fit_context(error)) {
+        revert();
+        if (error) *error = "The system prompt is too long for the model's context: " + *error;
+        return false;
+    }
+    return true;
 }
 
-ojson Conversation::message(const std::string& role, const std::string& text, bool with_image) const {
+ojson Conversation::message(const std::string& role, const std::string& raw, bool with_image, int wrap) const {
     ojson m = {{"role", role}};
+    // Typed text (user, system) never carries the marker byte.
+    std::string text = role == "assistant" ? raw : without_markers_bytes(raw);
+    if (wrap) {
+        if (wrap == 2) text = trim_ascii(text);
+        text = kTextOpen + text + kTextClose;
+    }
     if (parts_) {
         ojson parts = ojson::array();
         if (with_image) parts.push_back({{"type", "image"}});
@@ -70,15 +145,15 @@ ojson Conversation::message(const std::string& role, const std::string& text, bo
     return m;
 }
 
-bool Conversation::build_prompt(size_t turn, std::vector<int>* ids, std::string* error) const {
+bool Conversation::render_turn(size_t turn, int wrap, std::string* out, std::string* error) const {
     ojson msgs = ojson::array();
-    if (!system_.empty()) msgs.push_back(message("system", system_, false));
+    if (!system_.empty()) msgs.push_back(message("system", system_, false, wrap));
     for (size_t i = 0; i < turn; ++i) {
-        msgs.push_back(message("user", turns_[i].question, turns_[i].with_image));
+        msgs.push_back(message("user", turns_[i].question, turns_[i].with_image, wrap));
         const bool last = i + 1 == turn;
         msgs.push_back(message("assistant", last ? kAnswerSentinel : answer_text(i), false));
     }
-    msgs.push_back(message("user", turns_[turn].question, turns_[turn].with_image));
+    msgs.push_back(message("user", turns_[turn].question, turns_[turn].with_image, wrap));
     std::string text;
     if (!tmpl_.render(chat_context(msgs, true, cfg_.bos_token, cfg_.eos_token), &text, error)) return false;
     if (turn > 0) {
@@ -96,8 +171,67 @@ bool Conversation::build_prompt(size_t turn, std::vector<int>* ids, std::string*
             if (!piece.empty() && text.compare(0, piece.size(), piece) == 0) text = text.substr(piece.size());
         }
     }
-    text = expand_image_tokens(text, cfg_.boi_token, cfg_.image_token, cfg_.eoi_token, cfg_.mm_tokens_per_image);
-    *ids = tok_->encode_with_special_tokens(text);
+    *out = std::move(text);
+    return true;
+}
+
+bool Conversation::build_prompt(size_t turn, std::vector<int>* ids, std::string* error) const {
+    // The template's text (control tokens, image markers) and the typed text
+    // are told apart by rendering once with markers around typed text; the
+    // marked rendering must equal the plain one once the markers are removed
+    // (templates that trim text are rendered again with trimmed text).
+    std::string plain;
+    if (!render_turn(turn, 0, &plain, error)) return false;
+    std::vector<std::pair<bool, std::string>> segs;
+    bool marked_ok = false;
+    for (int wrap = 1; wrap <= 2 && !marked_ok; ++wrap) {
+        std::string marked, err;
+        if (!render_turn(turn, wrap, &marked, &err) || !split_marked(marked, &segs)) continue;
+        std::string joined;
+        for (const auto& s : segs) joined += s.second;
+        marked_ok = joined == plain;
+    }
+    if (!marked_ok) {
+        // Unknown transformation of the text: safe only if nothing typed could
+        // become a control token.
+        bool typed_special = !tok_->special_spans(system_).empty();
+        for (size_t i = 0; i <= turn; ++i) typed_special = typed_special || !tok_->special_spans(turns_[i].question).empty();
+        if (typed_special) {
+            if (error)
+                *error = "This model's chat template changes the question text in a way that cannot be checked, and the "
+                         "text contains a control-token name (such as <end_of_turn>) that the model would obey. Remove "
+                         "the part in angle brackets and ask again.";
+            return false;
+        }
+        segs = {{false, plain}};
+    }
+    // Image markers come only from the template: expand them there, never in typed text.
+    const std::vector<int> crops{turns_[turn].image_crops};
+    for (auto& s : segs)
+        if (!s.first)
+            s.second = expand_image_tokens(s.second, cfg_.boi_token, cfg_.image_token, cfg_.eoi_token,
+                                           cfg_.mm_tokens_per_image, crops);
+    std::string full;
+    std::vector<std::pair<size_t, size_t>> typed;
+    for (const auto& s : segs) {
+        if (s.first) typed.emplace_back(full.size(), full.size() + s.second.size());
+        full += s.second;
+    }
+    bool injected = false;
+    for (const auto& sp : tok_->special_spans(full))
+        for (const auto& t : typed)
+            if (sp.first < t.second && t.first < sp.second) injected = true;
+    if (!injected) {
+        // Nothing typed can become a special token: encode the whole prompt
+        // at once, exactly as transformers does.
+        *ids = tok_->encode_with_special_tokens(full);
+        return true;
+    }
+    ids->clear();
+    for (const auto& s : segs) {
+        const std::vector<int> part = s.first ? tok_->encode_as_text(s.second) : tok_->encode_with_special_tokens(s.second);
+        ids->insert(ids->end(), part.begin(), part.end());
+    }
     return true;
 }
 
@@ -110,7 +244,64 @@ void Conversation::rebuild_tokens() {
     kv_length_ = std::min(kv_length_, tokens_.size());
 }
 
-bool Conversation::ask(const std::string& question, bool with_image, std::string* error) {
+size_t Conversation::answer_room() const {
+    if (cfg_.max_context <= 0) return size_t(1) << 30;
+    const size_t limit = size_t(cfg_.max_context);
+    return tokens_.size() >= limit ? 0 : limit - tokens_.size();
+}
+
+bool Conversation::fit_context(std::string* error) {
+    if (cfg_.max_context <= 0) return true;
+    const size_t limit = size_t(cfg_.max_context);
+    const size_t reserve = std::min<size_t>(size_t(std::max(cfg_.min_answer_tokens, 1)), std::max<size_t>(1, limit / 4));
+    if (tokens_.size() + reserve <= limit) return true;
+    const std::vector<ChatTurn> all = turns_;
+    const std::vector<int> saved_tokens = tokens_;
+    const size_t saved_kv = kv_length_;
+    auto restore_state = [&]() {
+        turns_ = all;
+        tokens_ = saved_tokens;
+        kv_length_ = saved_kv;
+    };
+    size_t alone = tokens_.size();
+    for (size_t drop = 1; drop < all.size(); ++drop) {
+        // Drop the oldest turns whole; the image moves to the first turn kept.
+        turns_.assign(all.begin() + std::ptrdiff_t(drop), all.end());
+        for (size_t i = 0; i < drop; ++i)
+            if (all[i].with_image && !turns_.front().with_image) {
+                turns_.front().with_image = true;
+                turns_.front().image_crops = all[i].image_crops;
+            }
+        for (size_t i = 0; i < turns_.size(); ++i)
+            if (!build_prompt(i, &turns_[i].prompt_ids, error)) {
+                restore_state();
+                return false;
+            }
+        kv_length_ = 0;  // every position moved: the runtime prefills again
+        rebuild_tokens();
+        alone = tokens_.size();
+        if (tokens_.size() + reserve <= limit) {
+            earlier_.insert(earlier_.end(), all.begin(), all.begin() + std::ptrdiff_t(drop));
+            const size_t kept_answered = turns_.size() - 1;
+            notice_ = "To stay within the model's context of " + std::to_string(limit) + " tokens, the " +
+                      std::to_string(earlier_.size()) + " oldest question" + (earlier_.size() == 1 ? "" : "s") +
+                      " and answer" + (earlier_.size() == 1 ? " was" : "s were") +
+                      " set aside (still saved with the case; the model no longer sees them). The model still sees the image" +
+                      (kept_answered ? " and the latest " + std::to_string(kept_answered) + " question" +
+                                           (kept_answered == 1 ? "" : "s") + " before this one."
+                                     : " and this question.");
+            return true;
+        }
+    }
+    restore_state();
+    if (error)
+        *error = "This question is too long for the model: with the image and the system prompt it needs " + std::to_string(alone) +
+                 " tokens, and the model reads at most " + std::to_string(limit) + " (" + std::to_string(reserve) +
+                 " of them kept for the answer). Shorten the question and ask again.";
+    return false;
+}
+
+bool Conversation::ask(const std::string& question, bool with_image, std::string* error, int image_crops) {
     if (!tok_) {
         if (error) *error = "conversation: not initialised";
         return false;
@@ -122,12 +313,18 @@ bool Conversation::ask(const std::string& question, bool with_image, std::string
     ChatTurn t;
     t.question = question;
     t.with_image = with_image;
+    t.image_crops = with_image ? std::max(0, image_crops) : 0;
     turns_.push_back(t);
     if (!build_prompt(turns_.size() - 1, &turns_.back().prompt_ids, error)) {
         turns_.pop_back();
         return false;
     }
     tokens_.insert(tokens_.end(), turns_.back().prompt_ids.begin(), turns_.back().prompt_ids.end());
+    if (!fit_context(error)) {
+        tokens_.resize(tokens_.size() - turns_.back().prompt_ids.size());
+        turns_.pop_back();
+        return false;
+    }
     return true;
 }
 
@@ -150,6 +347,11 @@ bool Conversation::edit_question(size_t turn, const std::string& question, std::
     rebuild_tokens();
     // The cache stays valid up to where the edited turn starts.
     kv_length_ = std::min(kv_length_, start);
+    if (!fit_context(error)) {
+        turns_ = saved;
+        rebuild_tokens();
+        return false;
+    }
     return true;
 }
 
@@ -174,6 +376,7 @@ void Conversation::on_prefilled(size_t n) { kv_length_ = std::min(tokens_.size()
 
 void Conversation::on_answer_token(int id) {
     if (turns_.empty() || turns_.back().answered) return;
+    if (answer_room() == 0) return;  // never past the context: the generator is stopped before
     turns_.back().answer_ids.push_back(id);
     tokens_.push_back(id);
 }
@@ -211,12 +414,16 @@ namespace es {
 
 nlohmann::ordered_json Conversation::save() const {
     ojson turns = ojson::array();
-    for (size_t i = 0; i < turns_.size(); ++i) {
-        const auto& t = turns_[i];
-        turns.push_back({{"question", t.question}, {"with_image", t.with_image}, {"prompt_ids", t.prompt_ids},
-                         {"answer_ids", t.answer_ids}, {"answer_text", tok_ ? tok_->decode(t.answer_ids) : ""},
-                         {"answered", t.answered}});
-    }
+    auto add = [&](const ChatTurn& t, bool in_context) {
+        ojson j = {{"question", t.question}, {"with_image", t.with_image}, {"prompt_ids", t.prompt_ids},
+                   {"answer_ids", t.answer_ids}, {"answer_text", tok_ ? tok_->decode(t.answer_ids) : ""},
+                   {"answered", t.answered}};
+        if (t.image_crops) j["image_crops"] = t.image_crops;
+        if (!in_context) j["in_context"] = false;
+        turns.push_back(j);
+    };
+    for (const auto& t : earlier_) add(t, false);
+    for (const auto& t : turns_) add(t, true);
     return {{"format", "endoscribe-conversation"}, {"version", 1}, {"system", system_}, {"turns", turns}};
 }
 
@@ -226,13 +433,14 @@ bool Conversation::restore(const nlohmann::ordered_json& j, std::string* error) 
     if (!j.is_object() || j.value("format", std::string()) != "endoscribe-conversation") return fail("not a conversation");
     if (j.value("version", 0) != 1) return fail("unsupported version");
     if (!j.contains("turns") || !j["turns"].is_array()) return fail("no turns");
-    std::vector<ChatTurn> turns;
+    std::vector<ChatTurn> turns, earlier;
     const int vocab = tok_->vocab_size();
     try {
         for (const auto& t : j["turns"]) {
             ChatTurn c;
             c.question = t.at("question").get<std::string>();
             c.with_image = t.value("with_image", false);
+            c.image_crops = std::max(0, t.value("image_crops", 0));
             c.prompt_ids = t.at("prompt_ids").get<std::vector<int>>();
             c.answer_ids = t.value("answer_ids", std::vector<int>());
             c.answered = t.value("answered", true);
@@ -241,17 +449,20 @@ bool Conversation::restore(const nlohmann::ordered_json& j, std::string* error) 
             for (int id : c.prompt_ids) ids_ok = ids_ok && id >= 0 && id < vocab;
             for (int id : c.answer_ids) ids_ok = ids_ok && id >= 0 && id < vocab;
             if (!ids_ok || tok_->decode(c.answer_ids) != text) {
-                c.answer_ids = tok_->encode(text);
+                c.answer_ids = tok_->encode_as_text(text);
                 c.prompt_ids.clear();  // rebuilt below with this tokenizer
             }
             c.answered = true;  // an answer cut by the reload is complete as it stands
-            turns.push_back(std::move(c));
+            if (!t.value("in_context", true)) earlier.push_back(std::move(c));
+            else turns.push_back(std::move(c));
         }
     } catch (const std::exception& e) {
         return fail(std::string("malformed turn (") + e.what() + ")");
     }
     system_ = j.value("system", std::string());
     turns_ = std::move(turns);
+    earlier_ = std::move(earlier);
+    notice_.clear();
     for (size_t i = 0; i < turns_.size(); ++i)
         if (turns_[i].prompt_ids.empty() && !build_prompt(i, &turns_[i].prompt_ids, error)) {
             clear();

@@ -36,11 +36,20 @@ struct ConversationConfig {
     // string with boi_token inline, for templates that only print content).
     // Empty = decided from the template source.
     std::string content_style;
+    // The most tokens the model may hold (prompts + answers): the smaller of
+    // the model's max_position_embeddings and the app's practical limit; 0 =
+    // no limit. A new question that would not fit with room for an answer
+    // sets the oldest turns aside, whole (see ask()).
+    int max_context = 0;
+    // Room kept free for the answer when a question is added (capped at a
+    // quarter of max_context).
+    int min_answer_tokens = 64;
 };
 
 struct ChatTurn {
     std::string question;
     bool with_image = false;
+    int image_crops = 0;          // pan-and-scan crops of the image (each adds its own image tokens)
     std::vector<int> prompt_ids;  // what this turn adds before its answer
     std::vector<int> answer_ids;  // generated ids (may end with a stop id)
     bool answered = false;        // the answer is complete (stopped, max tokens or cancelled)
@@ -51,12 +60,23 @@ public:
     // The tokenizer must outlive the conversation.
     bool init(const Tokenizer* tok, const ConversationConfig& cfg, std::string* error);
 
-    // System prompt; changing it once turns exist rebuilds from the first turn.
-    void set_system_prompt(const std::string& text);
+    // System prompt (typed text, like questions); changing it once turns exist
+    // rebuilds from the first turn. False + message, nothing changed, when the
+    // conversation could not fit the context with it.
+    bool set_system_prompt(const std::string& text, std::string* error = nullptr);
     const std::string& system_prompt() const { return system_; }
 
-    // Appends a user turn (the previous answer must be finished).
-    bool ask(const std::string& question, bool with_image, std::string* error);
+    // Appends a user turn (the previous answer must be finished). The
+    // question (and the system prompt) is text: control-token strings typed in
+    // it ("<end_of_turn>", "<start_of_image>"...) are spelled with ordinary
+    // pieces, never turned into control tokens, and never expanded into image
+    // tokens. When the conversation would outgrow max_context, the oldest
+    // turns are set aside whole (earlier_turns(), context_notice()), the image
+    // moves to the first turn kept, and the prompt is rebuilt (kv_length()
+    // becomes 0: the runtime prefills it again; image features are reused).
+    // A question that cannot fit even alone with the image fails with a
+    // message and changes nothing.
+    bool ask(const std::string& question, bool with_image, std::string* error, int image_crops = 0);
     // Replaces question `turn` and drops every later turn and its answer.
     bool edit_question(size_t turn, const std::string& question, std::string* error);
     // Removes the last turn if it has no answer yet (its prefill failed).
@@ -84,6 +104,15 @@ public:
     void finish_answer();
 
     const std::vector<ChatTurn>& turns() const { return turns_; }
+    // Turns set aside to stay within max_context, oldest first: no longer in
+    // the prompt, still saved with the case.
+    const std::vector<ChatTurn>& earlier_turns() const { return earlier_; }
+    // Plain words for the chat when turns were set aside; empty otherwise.
+    const std::string& context_notice() const { return notice_; }
+    int max_context() const { return cfg_.max_context; }
+    // Tokens an answer may still add before the context is full (a large
+    // number when there is no limit). Generation stops there.
+    size_t answer_room() const;
     bool answering() const { return !turns_.empty() && !turns_.back().answered; }
     // Answer text of a turn (decoded ids, stop token removed).
     std::string answer_text(size_t turn) const;
@@ -100,9 +129,13 @@ public:
     bool render_text(bool add_generation_prompt, std::string* out, std::string* error) const;
 
 private:
-    nlohmann::ordered_json message(const std::string& role, const std::string& text, bool with_image) const;
+    // wrap: 0 the text as it is, 1 between markers, 2 trimmed between markers.
+    nlohmann::ordered_json message(const std::string& role, const std::string& text, bool with_image,
+                                   int wrap = 0) const;
     bool build_prompt(size_t turn, std::vector<int>* ids, std::string* error) const;
+    bool render_turn(size_t turn, int wrap, std::string* text, std::string* error) const;
     void rebuild_tokens();
+    bool fit_context(std::string* error);
 
     const Tokenizer* tok_ = nullptr;
     ConversationConfig cfg_;
@@ -111,6 +144,8 @@ private:
     int image_token_id_ = -1;
     std::string system_;
     std::vector<ChatTurn> turns_;
+    std::vector<ChatTurn> earlier_;
+    std::string notice_;
     std::vector<int> tokens_;
     size_t kv_length_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace es {
@@ -22,7 +23,20 @@ public:
     bool load(const uint8_t* data, size_t size, std::string* error);
     bool loaded() const;
 
+    // SentencePiece as it is: user-defined pieces written in the text (Gemma's
+    // <start_of_turn>, <start_of_image>...) become their ids.
     std::vector<int> encode(const std::string& text) const;
+    // Text someone typed: every character stays text. No special piece can
+    // come out: control pieces, added tokens, and user-defined pieces that
+    // tokenizer_config.json marks "special": true or, where it says nothing,
+    // that are named like control tokens ("<...>"); pieces it marks "special":
+    // false (Gemma's HTML tags, whitespace runs) stay single pieces, as in
+    // transformers. "<end_of_turn>" is spelled with ordinary pieces. Text
+    // without such strings encodes exactly as encode() does.
+    std::vector<int> encode_as_text(const std::string& text) const;
+    // [begin, end) of every occurrence of a special string in `text` (what
+    // encode_with_special_tokens would turn into a special id), left to right.
+    std::vector<std::pair<size_t, size_t>> special_spans(const std::string& text) const;
     // Like Hugging Face's tokenizers: special tokens written in the text
     // ("<bos>", and added tokens such as Gemma-3's <image_soft_token>, which
     // lives outside the SentencePiece vocabulary) become their ids; the text

@@ -80,7 +80,8 @@ export class Core {
     return t;
   }
 
-  // pixel_values [1, 3, H, W] from encoded image bytes, as preprocessor_config.json says.
+  // pixel_values [N, 3, H, W] from encoded image bytes, as preprocessor_config.json
+  // says: N = 1 + the pan-and-scan crops (`crops`; 0 unless the config enables it).
   preprocessImage(imageBytes, preprocessorConfigJson) {
     const n = this._withStrings([preprocessorConfigJson], (cfg) =>
       this._withBytes(imageBytes, (p, len) => this.m._es_image_preprocess(p, len, cfg)));
@@ -93,9 +94,15 @@ export class Core {
   }
   _pixelResult(n) {
     if (n < 0) this._fail('image preprocessing');
-    const dims = this._ids(3);
+    const dims = this._ids(4);
     const p = this.m._es_assistant_result_f32() >> 2;
-    return { data: this.m.HEAPF32.slice(p, p + n), dims: [1, ...dims] };
+    return { data: this.m.HEAPF32.slice(p, p + n), dims, crops: dims[0] - 1 };
+  }
+  // Pan-and-scan crops a width x height image gets; pass to Chat.ask({crops}).
+  imageCropCount(width, height, preprocessorConfigJson) {
+    const n = this._withStrings([preprocessorConfigJson], (cfg) => this.m._es_image_crop_count(width, height, cfg));
+    if (n < 0) this._fail('preprocessor_config.json');
+    return n;
   }
 
   // A models/labels/*.json set ready for classify(): leaves only by default
@@ -130,8 +137,11 @@ export class Tokenizer {
   specialId(which) { return this.core._withStrings([which], (p) => this.core.m._es_tokenizer_special_id(this.h, p)); }
   pieceToId(piece) { return this.core._withStrings([piece], (p) => this.core.m._es_tokenizer_piece_to_id(this.h, p)); }
   piece(id) { return this.core._str(this.core.m._es_tokenizer_piece(this.h, id)); }
-  encode(text, { special = false } = {}) {
-    const n = this.core._withStrings([text], (p) => this.core.m._es_tokenizer_encode(this.h, p, special ? 1 : 0));
+  // special: special-token strings become their ids (template text);
+  // typed: text someone typed, where no special piece can come out.
+  encode(text, { special = false, typed = false } = {}) {
+    const mode = special ? 1 : typed ? 2 : 0;
+    const n = this.core._withStrings([text], (p) => this.core.m._es_tokenizer_encode(this.h, p, mode));
     return this.core._ids(n);
   }
   decode(ids) {
@@ -140,21 +150,35 @@ export class Tokenizer {
   free() { this.core.m._es_tokenizer_free(this.h); this.h = 0; }
 }
 
+// The app's practical context cap in tokens when the chat config sets no
+// context_limit: the conversation holds at most min(this, the model's
+// max_position_embeddings when the config passes it). See src/assistant/README.md.
+export const DEFAULT_CONTEXT_LIMIT = 8192;
+
 // One conversation: its tokens, its KV bookkeeping, its generator and its
 // label scorer (see src/assistant/conversation.h for the protocol).
 export class Chat {
   constructor(core, tokenizer, config) {
     this.core = core;
-    this.h = core._withStrings([JSON.stringify(config)], (p) => core.m._es_chat_create(tokenizer.h, p));
+    const cfg = { context_limit: DEFAULT_CONTEXT_LIMIT, ...config };
+    this.h = core._withStrings([JSON.stringify(cfg)], (p) => core.m._es_chat_create(tokenizer.h, p));
     if (!this.h) core._fail('chat');
   }
   get m() { return this.core.m; }
   free() { this.m._es_chat_free(this.h); this.h = 0; }
   get imageTokenId() { return this.m._es_chat_image_token_id(this.h); }
-  setSystemPrompt(text) { this.core._withStrings([text], (p) => this.m._es_chat_set_system(this.h, p)); }
-  ask(question, { image = false } = {}) {
-    if (!this.core._withStrings([question], (p) => this.m._es_chat_ask(this.h, p, image ? 1 : 0))) this.core._fail('ask');
+  setSystemPrompt(text) {
+    if (!this.core._withStrings([text], (p) => this.m._es_chat_set_system(this.h, p))) this.core._fail('system prompt');
   }
+  // crops: the image's pan-and-scan crop count (Core.imageCropCount, or the
+  // preprocessed pixel values' `crops`). May set the oldest turns aside to fit
+  // the context (contextNotice says so; kvLength drops to 0).
+  ask(question, { image = false, crops = 0 } = {}) {
+    if (!this.core._withStrings([question], (p) => this.m._es_chat_ask(this.h, p, image ? 1 : 0, crops))) this.core._fail('ask');
+  }
+  get maxContext() { return this.m._es_chat_max_context(this.h); }
+  get contextNotice() { return this.core._str(this.m._es_chat_context_notice(this.h)); }
+  get earlierTurnCount() { return this.m._es_chat_earlier_turn_count(this.h); }
   editQuestion(turn, question) {
     if (!this.core._withStrings([question], (p) => this.m._es_chat_edit(this.h, turn, p))) this.core._fail('edit');
   }
@@ -181,13 +205,17 @@ export class Chat {
   startGeneration(config = {}) {
     if (!this.core._withStrings([JSON.stringify(config)], (p) => this.m._es_generation_start(this.h, p))) this.core._fail('generation');
   }
-  // logits: Float32Array of one vocab row. Returns {feed, token, delta, done, reason}.
+  // logits: Float32Array of one vocab row. Returns {feed, token, delta, done,
+  // reason, message}; reason 'context' = the answer filled the model's context
+  // (message says so in plain words).
   step(logits) {
     const next = this.m._es_generation_step(this.h, this.core._floats(logits), logits.length);
     const token = this.m._es_generation_last_token(this.h);
     const delta = this.core._str(this.m._es_generation_text_delta(this.h));
     const reason = this.core._str(this.m._es_generation_finish_reason(this.h));
-    return { feed: next >= 0 ? next : null, token, delta, done: next < 0, reason };
+    const r = { feed: next >= 0 ? next : null, token, delta, done: next < 0, reason };
+    if (reason === 'context') r.message = this.core._str(this.m._es_generation_context_message(this.h));
+    return r;
   }
   cancel() { this.m._es_generation_cancel(this.h); }
   generated() { return this.core._ids(this.m._es_generation_generated(this.h)); }

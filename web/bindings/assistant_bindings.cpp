@@ -39,6 +39,7 @@ struct Chat {
     std::unique_ptr<es::TextStream> stream;
     es::LabelScorer scorer;
     std::string delta;
+    bool context_capped = false;  // this answer's length was cut to the room left in the context
 };
 
 std::map<int, std::unique_ptr<es::Tokenizer>> g_tokenizers;
@@ -102,11 +103,14 @@ EMSCRIPTEN_KEEPALIVE const char* es_tokenizer_piece(int h, int id) {
     es::Tokenizer* t = tok(h);
     return set_str(t ? t->piece(id) : std::string());
 }
-// special != 0: special-token strings in the text become their ids.
+// special: 1 = special-token strings in the text become their ids (chat
+// templates); 0 = SentencePiece as it is; 2 = typed text (no special piece can
+// come out, see Tokenizer::encode_as_text).
 EMSCRIPTEN_KEEPALIVE int es_tokenizer_encode(int h, const char* text, int special) {
     es::Tokenizer* t = tok(h);
     if (!t) return -1;
-    return set_ids(special ? t->encode_with_special_tokens(text) : t->encode(text));
+    return set_ids(special == 1 ? t->encode_with_special_tokens(text)
+                   : special == 2 ? t->encode_as_text(text) : t->encode(text));
 }
 EMSCRIPTEN_KEEPALIVE const char* es_tokenizer_decode(int h, const int32_t* ids, int n) {
     es::Tokenizer* t = tok(h);
@@ -116,7 +120,10 @@ EMSCRIPTEN_KEEPALIVE const char* es_tokenizer_decode(int h, const int32_t* ids, 
 
 // ---- chat: conversation + generation + classification ----------------------------------
 // config_json: {"chat_template", "bos_token", "eos_token", "boi_token", "eoi_token",
-//               "image_token", "mm_tokens_per_image", "stop_ids", "content_style"}
+//               "image_token", "mm_tokens_per_image", "stop_ids", "content_style",
+//               "max_position_embeddings" (the model's), "context_limit" (the app's
+//               practical cap), "min_answer_tokens"}
+// The context is the smaller positive one of max_position_embeddings and context_limit.
 EMSCRIPTEN_KEEPALIVE int es_chat_create(int tokenizer, const char* config_json) {
     es::Tokenizer* t = tok(tokenizer);
     if (!t) return 0;
@@ -135,6 +142,14 @@ EMSCRIPTEN_KEEPALIVE int es_chat_create(int tokenizer, const char* config_json) 
         cfg.mm_tokens_per_image = j.value("mm_tokens_per_image", cfg.mm_tokens_per_image);
         cfg.content_style = j.value("content_style", std::string());
         if (j.contains("stop_ids")) cfg.stop_ids = j["stop_ids"].get<std::vector<int>>();
+        int limit = 0;
+        for (const char* key : {"max_position_embeddings", "context_limit"}) {
+            if (!j.contains(key) || j[key].is_null()) continue;
+            const int v = j[key].get<int>();
+            if (v > 0 && (limit == 0 || v < limit)) limit = v;
+        }
+        cfg.max_context = limit;
+        cfg.min_answer_tokens = j.value("min_answer_tokens", cfg.min_answer_tokens);
     } catch (const std::exception& e) {
         g_error = std::string("chat config: ") + e.what();
         return 0;
@@ -151,10 +166,24 @@ EMSCRIPTEN_KEEPALIVE int es_chat_create(int tokenizer, const char* config_json) 
 }
 EMSCRIPTEN_KEEPALIVE void es_chat_free(int h) { g_chats.erase(h); }
 EMSCRIPTEN_KEEPALIVE int es_chat_image_token_id(int h) { Chat* c = chat(h); return c ? c->conv.image_token_id() : -1; }
-EMSCRIPTEN_KEEPALIVE void es_chat_set_system(int h, const char* text) { if (Chat* c = chat(h)) c->conv.set_system_prompt(text); }
-EMSCRIPTEN_KEEPALIVE int es_chat_ask(int h, const char* question, int with_image) {
+EMSCRIPTEN_KEEPALIVE int es_chat_set_system(int h, const char* text) {
     Chat* c = chat(h);
-    return c && c->conv.ask(question, with_image != 0, &g_error) ? 1 : 0;
+    return c && c->conv.set_system_prompt(text, &g_error) ? 1 : 0;
+}
+// image_crops: the image's pan-and-scan crop count (es_image_crop_count).
+EMSCRIPTEN_KEEPALIVE int es_chat_ask(int h, const char* question, int with_image, int image_crops) {
+    Chat* c = chat(h);
+    return c && c->conv.ask(question, with_image != 0, &g_error, image_crops) ? 1 : 0;
+}
+EMSCRIPTEN_KEEPALIVE int es_chat_max_context(int h) { Chat* c = chat(h); return c ? c->conv.max_context() : -1; }
+// Plain words when older turns were set aside to fit the context ("" otherwise).
+EMSCRIPTEN_KEEPALIVE const char* es_chat_context_notice(int h) {
+    Chat* c = chat(h);
+    return set_str(c ? c->conv.context_notice() : std::string());
+}
+EMSCRIPTEN_KEEPALIVE int es_chat_earlier_turn_count(int h) {
+    Chat* c = chat(h);
+    return c ? int(c->conv.earlier_turns().size()) : -1;
 }
 EMSCRIPTEN_KEEPALIVE int es_chat_edit(int h, int turn, const char* question) {
     Chat* c = chat(h);
@@ -219,6 +248,10 @@ EMSCRIPTEN_KEEPALIVE int es_generation_start(int h, const char* config_json) {
     }
     g.stop_ids = c->cfg.stop_ids;
     if (c->conv.turns().empty() || !c->conv.answering()) { g_error = "ask a question before generating"; return 0; }
+    // Never past the model's context: the answer stops where it is full.
+    const size_t room = c->conv.answer_room();
+    c->context_capped = g.max_new_tokens > 0 && size_t(g.max_new_tokens) > room;
+    if (c->context_capped) g.max_new_tokens = int(room);
     c->gen.start(g, c->conv.tokens());
     c->stream->reset();
     c->delta.clear();
@@ -247,9 +280,20 @@ EMSCRIPTEN_KEEPALIVE int es_generation_last_token(int h) {
     return c && !c->gen.generated().empty() ? c->gen.generated().back() : -1;
 }
 EMSCRIPTEN_KEEPALIVE const char* es_generation_text_delta(int h) { Chat* c = chat(h); return set_str(c ? c->delta : std::string()); }
+// "stop", "length", "cancelled", "error", or "context": the answer filled the
+// model's context (es_generation_context_message says so in plain words).
 EMSCRIPTEN_KEEPALIVE const char* es_generation_finish_reason(int h) {
     Chat* c = chat(h);
-    return c ? es::finish_reason_name(c->gen.reason()) : "error";
+    if (!c) return "error";
+    if (c->context_capped && c->gen.reason() == es::FinishReason::MaxTokens) return "context";
+    return es::finish_reason_name(c->gen.reason());
+}
+EMSCRIPTEN_KEEPALIVE const char* es_generation_context_message(int h) {
+    Chat* c = chat(h);
+    if (!c || !(c->context_capped && c->gen.reason() == es::FinishReason::MaxTokens)) return set_str("");
+    return set_str("The answer stopped because the conversation reached the model's context of " +
+                   std::to_string(c->conv.max_context()) +
+                   " tokens. Ask again to continue: the oldest questions will be set aside to make room.");
 }
 EMSCRIPTEN_KEEPALIVE int es_generation_generated(int h) { Chat* c = chat(h); return c ? set_ids(c->gen.generated()) : -1; }
 
@@ -304,8 +348,9 @@ EMSCRIPTEN_KEEPALIVE const char* es_classification_label_set(const char* text) {
     return set_str(json{{"id", load.set.id}, {"name", load.set.name}, {"labels", labels}}.dump());
 }
 
-// Encoded image bytes (PNG/JPEG/BMP) -> pixel_values [3, H, W] in the f32 result;
-// the i32 result holds [3, H, W]. Returns the float count, or -1.
+// Encoded image bytes (PNG/JPEG/BMP) -> pixel_values [N, 3, H, W] in the f32
+// result (the image, then its pan-and-scan crops); the i32 result holds
+// [N, 3, H, W]. Returns the float count, or -1.
 EMSCRIPTEN_KEEPALIVE int es_image_preprocess(const uint8_t* bytes, int size, const char* preprocessor_config_json) {
     es::ImagePreprocessConfig cfg;
     if (!es::parse_preprocessor_config(preprocessor_config_json, &cfg, &g_error)) return -1;
@@ -313,9 +358,16 @@ EMSCRIPTEN_KEEPALIVE int es_image_preprocess(const uint8_t* bytes, int size, con
     if (!d.ok) { g_error = "image: " + d.error; return -1; }
     es::PixelValues pv;
     if (!es::preprocess_image(d.image, cfg, &pv, &g_error)) return -1;
-    g_i32 = {3, pv.height, pv.width};
+    g_i32 = {pv.images, 3, pv.height, pv.width};
     g_f32 = std::move(pv.data);
     return int(g_f32.size());
+}
+// How many pan-and-scan crops a width x height image gets (0 when the config
+// does not enable pan-and-scan); pass it to es_chat_ask. -1 on a bad config.
+EMSCRIPTEN_KEEPALIVE int es_image_crop_count(int width, int height, const char* preprocessor_config_json) {
+    es::ImagePreprocessConfig cfg;
+    if (!es::parse_preprocessor_config(preprocessor_config_json, &cfg, &g_error)) return -1;
+    return int(es::pan_and_scan_crops(width, height, cfg).size());
 }
 // Same from RGBA8 pixels already in memory (the viewer's decoded image).
 EMSCRIPTEN_KEEPALIVE int es_image_preprocess_rgba(const uint8_t* rgba, int width, int height, const char* preprocessor_config_json) {
@@ -328,7 +380,7 @@ EMSCRIPTEN_KEEPALIVE int es_image_preprocess_rgba(const uint8_t* rgba, int width
     img.rgba.assign(rgba, rgba + size_t(width) * size_t(height) * 4);
     es::PixelValues pv;
     if (!es::preprocess_image(img, cfg, &pv, &g_error)) return -1;
-    g_i32 = {3, pv.height, pv.width};
+    g_i32 = {pv.images, 3, pv.height, pv.width};
     g_f32 = std::move(pv.data);
     return int(g_f32.size());
 }
