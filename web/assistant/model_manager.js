@@ -37,6 +37,16 @@ export function packageId(kind, where) {
   return `${kind}:${where}`;
 }
 
+// The cache id openPackage gives a description (folder: by name, not cached).
+export function descriptionId(desc) {
+  if (desc.kind === 'hub') {
+    const r = parseHubRepo(desc.repo, desc.revision);
+    return packageId('hub', `${r.repo}@${r.revision}`);
+  }
+  if (desc.kind === 'folder') return packageId('folder', desc.name);
+  return packageId(desc.kind, desc.kind === 'server' ? desc.path : desc.url);
+}
+
 // Progress over a whole package: the per-file callbacks of urlSource summed
 // (file sizes from the manifest once it is read).
 export class DownloadProgress {
@@ -78,15 +88,8 @@ export async function openPackage(desc, { allowedHosts = [], onProgress = () => 
     id = packageId('folder', desc.name);
     source = pickedFolderSource(desc.handle ?? desc.files);
   } else {
-    let base;
-    if (desc.kind === 'hub') {
-      const r = parseHubRepo(desc.repo, desc.revision);
-      base = hubPackageUrl(r.repo, r.revision);
-      id = packageId('hub', `${r.repo}@${r.revision}`);
-    } else {
-      base = desc.kind === 'server' ? desc.path : desc.url;
-      id = packageId(desc.kind, base);
-    }
+    const base = desc.kind === 'hub' ? hubPackageUrl(desc.repo, desc.revision) : desc.kind === 'server' ? desc.path : desc.url;
+    id = descriptionId(desc);
     const net = urlSource(base, { allowedHosts: desc.kind === 'server' ? null : allowedHosts,
       onProgress: (p) => progress.update(p), token, fetchImpl });
     source = cachedSource(net, cache, id);
