@@ -155,4 +155,70 @@ describe('hub token', { skip: skip || false, timeout: 300000 }, () => {
     assert.equal(await page.evaluate(() => localStorage.getItem('endoscribe.huggingface.token')), null);
     browser.assertClean([/401|403|gated|evil\.example|Content Security Policy|Failed to load resource/i]);
   });
+
+  // The OPFS side of streaming: a 160 MiB file cut off at 100 MiB (past the
+  // first 64 MiB segment), the page reloaded, the download resumed with a
+  // Range request from what the segments hold; the Blob is intact and the
+  // sha256 (hashed incrementally, the partial re-read from disk) matches.
+  it('a big download cut off in the browser resumes from OPFS after a reload', async () => {
+    const SIZE = 160 * 2 ** 20, CUT = 100 * 2 ** 20;
+    // The bytes: byte i = (i * 31 + (i >>> 11)) & 255, so a misplaced range shows.
+    const byteAt = (i) => (Math.imul(i, 31) + (i >>> 11)) & 255;
+    const crypto = await import('node:crypto');
+    const h = crypto.createHash('sha256');
+    const buf = Buffer.alloc(1 << 20);
+    for (let o = 0; o < SIZE; o += buf.length) { for (let i = 0; i < buf.length; i++) buf[i] = byteAt(o + i); h.update(buf); }
+    const sha256 = h.digest('hex');
+    const run = (args) => page.evaluate(async ({ SIZE, CUT, sha256, cut }) => {
+      const { urlSource, cachedSource } = await import('./assistant/sources.js');
+      const { opfsCache } = await import('./assistant/opfs_cache.js');
+      const calls = [];
+      const fetchImpl = async (url, init) => {
+        const range = init.headers?.Range ?? null;
+        calls.push(range);
+        const start = range ? Number(/bytes=(\d+)-/.exec(range)[1]) : 0;
+        let at = start;
+        const stop = cut && calls.length === 1 ? CUT : SIZE;
+        const body = new ReadableStream({
+          pull(ctrl) {
+            if (at >= stop) { if (stop < SIZE) ctrl.error(new TypeError('network error')); else ctrl.close(); return; }
+            const n = Math.min(1 << 20, stop - at);
+            const c = new Uint8Array(n);
+            for (let i = 0; i < n; i++) c[i] = (Math.imul(at + i, 31) + ((at + i) >>> 11)) & 255;
+            at += n;
+            ctrl.enqueue(c);
+          },
+        }, { highWaterMark: 0 });
+        return new Response(body, { status: start ? 206 : 200,
+          headers: { 'content-length': String(SIZE - start), 'content-range': `bytes ${start}-${SIZE - 1}/${SIZE}` } });
+      };
+      const src = cachedSource(urlSource('https://huggingface.co/org/big/resolve/main/', { fetchImpl, maxRetries: 0 }), opfsCache, 'hub:org/big@main');
+      let error = null, blob = null;
+      try { blob = await src.blob('onnx/model.onnx_data', { size: SIZE, sha256 }); } catch (e) { error = e.message; }
+      let intact = null;
+      if (blob) {
+        intact = true;
+        for (const o of [0, 64 * 2 ** 20 - 3, CUT - 5, SIZE - 4096]) {
+          const b = new Uint8Array(await blob.slice(o, o + 4096).arrayBuffer());
+          for (let i = 0; i < b.length; i++) if (b[i] !== ((Math.imul(o + i, 31) + ((o + i) >>> 11)) & 255)) intact = false;
+        }
+      }
+      const listed = (await opfsCache.list()).find((e) => e.id === 'hub:org/big@main');
+      return { calls, error, size: blob?.size ?? null, intact, cachedBytes: listed?.bytes ?? 0 };
+    }, { SIZE, CUT, sha256, ...args });
+    const first = await run({ cut: true });
+    assert.match(first.error ?? '', /network error/);
+    assert.deepEqual(first.calls, [null]);
+    assert.ok(first.cachedBytes > 64 * 2 ** 20 && first.cachedBytes <= CUT, `kept ${first.cachedBytes}`);
+    await page.reload();
+    await page.evaluate(() => window.endoscribe.ready);
+    const second = await run({ cut: false });
+    assert.equal(second.error, null);
+    assert.equal(second.calls.length, 1);
+    const from = Number(/bytes=(\d+)-/.exec(second.calls[0])[1]);
+    assert.equal(from, first.cachedBytes, 'resumed from what the segments hold');
+    assert.equal(second.size, SIZE);
+    assert.equal(second.intact, true);
+    await page.evaluate(async () => (await import('./assistant/opfs_cache.js')).opfsCache.remove('hub:org/big@main'));
+  });
 });

@@ -301,3 +301,36 @@ test('a 320 MB file streams through hub redirects and dropped connections with m
     assert.ok(grew.rss < SIZE / 4, `rss grew ${MB(grew.rss)} MB`);
   } finally { hosts.stop(); }
 });
+
+test('a gated package opens from the emulated hub by repo id; external data arrives as cache-backed Blobs', { timeout: 120000 }, async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { ROOT, TINY } = await import('./assistant_helpers.mjs');
+  if (!fs.existsSync('/usr/bin/python3') || !fs.existsSync(path.join(ROOT, 'tools/build_model.py'))) return t.skip('tools/build_model.py or /usr/bin/python3 missing');
+  const { openPackage, gatedError } = await import('../../web/assistant/model_manager.js');
+  const pkgDir = path.join(tmp, 'tiny-pkg');
+  execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'), pkgDir, '--quant', 'none', '--quiet'], { stdio: 'pipe' });
+  const repo = 'org/tiny-gated';
+  const files = {};
+  const walk = (d, rel = '') => { for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) walk(path.join(d, e.name), r); else files[`${repo}/${r}`] = path.join(d, e.name);
+  } };
+  walk(pkgDir);
+  const hosts = await startHosts({ files, gated: { [repo]: 'hf_rightrightright' } });
+  try {
+    const opts = (token) => ({ allowedHosts: HUB_DOWNLOAD_HOSTS, cache: fsModelCache(path.join(tmp, 'cache-tiny')), token: () => token, fetchImpl: emulatedFetch(hosts.ports) });
+    await assert.rejects(openPackage({ kind: 'hub', repo, revision: 'main' }, opts(null)), (e) => gatedError(e)?.status === 401 && /gated/.test(gatedError(e).message));
+    const { pkg, id } = await openPackage({ kind: 'hub', repo: `https://huggingface.co/${repo}`, revision: '' }, opts('hf_rightrightright'));
+    assert.equal(id, `hub:${repo}@main`);
+    const g = await pkg.graph('decoder_token_types', 'fp32');
+    const ext = g.externalData[0];
+    assert.ok(ext.data instanceof Blob);
+    const onDisk = fs.readFileSync(path.join(pkgDir, 'onnx', ext.path));
+    assert.equal(ext.data.size, onDisk.length);
+    assert.ok(Buffer.from(await ext.data.arrayBuffer()).equals(onDisk));
+    assert.ok(pkg.verified.has(`onnx/${ext.path}`));
+    const log = await requestLog(hosts.ports);
+    assert.ok(log.filter((r) => r.authorization).every((r) => r.host === 'hub'));
+    assert.ok(log.some((r) => r.host === 'cdn' && r.path.includes('onnx_data')));
+  } finally { hosts.stop(); }
+});
