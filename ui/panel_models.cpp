@@ -48,13 +48,11 @@ static void draw_hugging_face(App& a, const json& s, bool busy) {
     ImGui::SameLine();
     if (ImGui::Button("Load##hub") || enter) assistant_action("load_hub", {{"repo", hub_repo}, {"revision", hub_revision}});
     a.record_widget("asst_hub_load");
-    ImGui::SetNextItemWidth(160);
-    enter = ImGui::InputTextWithHint("##hub_revision", "main", hub_revision, sizeof hub_revision,
-                                     ImGuiInputTextFlags_EnterReturnsTrue);
+    ImGui::SetNextItemWidth(-64);
+    enter = ImGui::InputTextWithHint("##hub_revision", "revision: main, or a tag or commit", hub_revision,
+                                     sizeof hub_revision, ImGuiInputTextFlags_EnterReturnsTrue);
     a.record_widget("asst_hub_revision");
     if (enter) assistant_action("load_hub", {{"repo", hub_repo}, {"revision", hub_revision}});
-    ImGui::SameLine();
-    ImGui::TextDisabled("revision (branch, tag or commit)");
     ImGui::EndDisabled();
 
     // The access token, for gated models.

@@ -1,5 +1,10 @@
 // hub_token.test.mjs: a gated model from "Hugging Face" in headless Chromium,
-// with the hosts emulated by playwright routes (no network). The server allows
+// with the hosts emulated by one local https server (no network): Chromium
+// resolves huggingface.co, cas-bridge.xethub.hf.co, mirror.example and
+// evil.example to it (--host-resolver-rules) and accepts its self-signed
+// certificate, so redirects, CORS preflights and what Chromium does with the
+// Authorization header on a cross-origin redirect are the real thing
+// (playwright routes do not see a fulfilled redirect's next request). The server allows
 // Hugging Face's hosts plus one mirror of the operator's own. Through the
 // Models tab: loading the gated repo without a token gives the plain gated
 // message; the token typed into the masked field is kept in this browser
@@ -14,12 +19,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import https from 'node:https';
+import { spawn, execFileSync } from 'node:child_process';
 import { launchBrowser, saveArtifact, missingPrerequisites, appDir, serverBin, clickWidget, openTab } from './harness.mjs';
 
 const PKG = path.join(appDir, 'models/tiny-gemma3');
 let skip = missingPrerequisites();
 if (!skip && !fs.existsSync(path.join(PKG, 'manifest.json'))) skip = 'app built without models/tiny-gemma3';
+if (!skip && !fs.existsSync('/usr/bin/openssl')) skip = 'no /usr/bin/openssl (for the emulated hosts\' certificate)';
 if (skip) console.log(`# skipping e2e hub token tests: ${skip}`);
 
 const REPO = 'google/medgemma-4b-it';
@@ -44,48 +51,67 @@ function startServer(configText) {
 }
 
 describe('hub token', { skip: skip || false, timeout: 300000 }, () => {
-  let server, browser, page;
-  const seen = [];   // every request to a non-local host: {host, path, authorization}
-  const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-length, content-range, x-error-code' };
+  let server, browser, page, hosts, certDir;
+  const seen = [];   // every request to an emulated host: {host, path, authorization}
+  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, range',
+    'access-control-expose-headers': 'content-length, content-range, x-error-code' };
 
   const state = () => page.evaluate(() => window.endoscribe.assistant.state());
   const waitFor = (fn, arg, timeout = 120000) => page.waitForFunction(fn, arg, { timeout, polling: 100 });
-  const settled = () => waitFor(() => window.endoscribe.assistant.state().busy === null && window.endoscribe.assistant.state().status !== 'loading');
+  // Runs `act` and waits until the load it starts has ended (ready, or a new message).
+  const settleAfter = async (act) => {
+    const n = (await state()).messages.length;
+    await act();
+    await waitFor((n) => {
+      const s = window.endoscribe.assistant.state();
+      return s.busy === null && s.status !== 'loading' && (s.status === 'ready' || s.messages.length > n);
+    }, n);
+  };
 
   before(async () => {
     server = await startServer(JSON.stringify({ hugging_face_hosts: true, model_hosts: [MIRROR] }));
-    browser = await launchBrowser();
+    certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-hub-cert-'));
+    execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(certDir, 'key.pem'),
+      '-out', path.join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=emulated-hosts'], { stdio: 'ignore' });
+    hosts = https.createServer({ key: fs.readFileSync(path.join(certDir, 'key.pem')), cert: fs.readFileSync(path.join(certDir, 'cert.pem')) }, answer);
+    await new Promise((r) => hosts.listen(0, '127.0.0.1', r));
+    const port = hosts.address().port;
+    const map = ['huggingface.co', 'cas-bridge.xethub.hf.co', 'mirror.example', 'evil.example'].map((h) => `MAP ${h}:443 127.0.0.1:${port}`);
+    browser = await launchBrowser({ extraArgs: [`--host-resolver-rules=${map.join(', ')}`], ignoreHTTPSErrors: true });
     page = browser.page;
-    const ctx = browser.context;
-    // Nothing leaves the machine: every non-local request is answered here.
-    await ctx.route((url) => !/^http:\/\/127\.0\.0\.1[:/]/.test(url.href), async (route) => {
-      const req = route.request();
-      const url = new URL(req.url());
-      const headers = await req.allHeaders();
-      seen.push({ host: url.host, path: url.pathname, authorization: headers.authorization ?? null });
-      if (url.host === 'huggingface.co') {
-        const m = new RegExp(`^/${REPO}/resolve/main/(.+)$`).exec(url.pathname);
-        if (!m) return route.fulfill({ status: 404, headers: cors, body: 'not found' });
-        if (headers.authorization !== `Bearer ${TOKEN}`)
-          return route.fulfill({ status: headers.authorization ? 403 : 401, headers: { ...cors, 'x-error-code': 'GatedRepo' }, body: 'gated' });
-        const file = decodeURIComponent(m[1]);
-        if (!fs.existsSync(path.join(PKG, file))) return route.fulfill({ status: 404, headers: { ...cors, 'x-error-code': 'EntryNotFound' }, body: 'entry not found' });
-        // Like the hub: a redirect to a signed URL on the storage bridge; the
-        // tokenizer goes to the operator's mirror instead (cross-origin too).
-        const target = file === 'tokenizer.model' ? `${MIRROR}/${REPO}/${file}` : `https://cas-bridge.xethub.hf.co/xet-bridge-us/abc/${encodeURIComponent(file)}?X-Amz-Signature=xyz`;
-        return route.fulfill({ status: 302, headers: { ...cors, location: target }, body: '' });
-      }
-      if (url.host === 'cas-bridge.xethub.hf.co' || url.host === 'mirror.example') {
-        const file = url.host === 'mirror.example' ? url.pathname.split('/').pop() : decodeURIComponent(url.pathname.split('/').pop());
-        return route.fulfill({ status: 200, headers: { ...cors, 'content-type': 'application/octet-stream' }, body: fs.readFileSync(path.join(PKG, file)) });
-      }
-      return route.fulfill({ status: 200, headers: cors, body: 'should never be asked' });
-    });
   });
 
+  // The emulated hosts.
+  function answer(req, res) {
+    const host = req.headers.host.replace(/:\d+$/, '');
+    const url = new URL(req.url, `https://${host}`);
+    const reply = (status, headers, body = '') => { res.writeHead(status, { ...cors, ...headers }); res.end(body); };
+    if (req.method === 'OPTIONS') return reply(204, {});   // CORS preflight (Authorization, Range)
+    seen.push({ host, path: url.pathname, authorization: req.headers.authorization ?? null });
+    if (host === 'huggingface.co') {
+      const m = new RegExp(`^/${REPO}/resolve/main/(.+)$`).exec(url.pathname);
+      if (!m) return reply(404, {}, 'not found');
+      if (req.headers.authorization !== `Bearer ${TOKEN}`)
+        return reply(req.headers.authorization ? 403 : 401, { 'x-error-code': 'GatedRepo' }, 'gated');
+      const file = decodeURIComponent(m[1]);
+      if (!fs.existsSync(path.join(PKG, file))) return reply(404, { 'x-error-code': 'EntryNotFound' }, 'entry not found');
+      // Like the hub: a redirect to a signed URL on the storage bridge; the
+      // tokenizer goes to the operator's mirror instead (cross-origin too).
+      const target = file === 'tokenizer.model' ? `${MIRROR}/${REPO}/${file}` : `https://cas-bridge.xethub.hf.co/xet-bridge-us/abc/${encodeURIComponent(file)}?X-Amz-Signature=xyz`;
+      return reply(302, { location: target });
+    }
+    if (host === 'cas-bridge.xethub.hf.co' || host === 'mirror.example') {
+      const file = decodeURIComponent(url.pathname.split('/').pop());
+      if (!fs.existsSync(path.join(PKG, file))) return reply(404, {});
+      return reply(200, { 'content-type': 'application/octet-stream' }, fs.readFileSync(path.join(PKG, file)));
+    }
+    return reply(200, {}, 'should never be asked');
+  }
   after(async () => {
     await browser?.close();
     server?.stop();
+    hosts?.close();
+    if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
   });
 
   it('asks for a token for a gated repo, keeps it in this browser, sends it only to huggingface.co, and removes it', async () => {
@@ -101,10 +127,9 @@ describe('hub token', { skip: skip || false, timeout: 300000 }, () => {
     // No token: the gated message, in plain words.
     await clickWidget(page, 'asst_hub_repo');
     await page.keyboard.type(REPO);
-    await clickWidget(page, 'asst_hub_load');
-    await settled();
+    await settleAfter(() => clickWidget(page, 'asst_hub_load'));
     s = await state();
-    assert.equal(s.status, 'error');
+    assert.equal(s.status, 'error', JSON.stringify(s.messages));
     const gated = await page.evaluate(() => window.endoscribe.assistant.lastError ?? window.endoscribe.assistant.state().messages.at(-1)?.text);
     assert.match(gated, /this model is gated: accept its licence on huggingface\.co and enter an access token in Models > Hugging Face token/i);
 
@@ -115,15 +140,14 @@ describe('hub token', { skip: skip || false, timeout: 300000 }, () => {
     await clickWidget(page, 'asst_hf_token_save');
     await waitFor(() => window.endoscribe.assistant.state().hfToken !== null, undefined, 10000);
     s = await state();
-    assert.equal(s.hfToken.hint, 'hf_…6789');
+    assert.equal(s.hfToken.hint, 'hf_...6789');
     assert.ok(!JSON.stringify(s).includes(TOKEN), 'the panels never get the token back');
     assert.equal(await page.evaluate(() => localStorage.getItem('endoscribe.huggingface.token')), TOKEN);
 
     // With it the package loads through the redirects.
-    await clickWidget(page, 'asst_hub_load');
-    await settled();
+    await settleAfter(() => clickWidget(page, 'asst_hub_load'));
     s = await state();
-    assert.equal(s.status, 'ready', JSON.stringify(s.messages));
+    assert.equal(s.status, "ready", JSON.stringify(s.messages) + JSON.stringify(seen.slice(-8)) + browser.problems.slice(-6).join("\n"));
     assert.equal(s.model.id, `hub:${REPO}@main`);
     assert.ok(s.cached.some((c) => c.id === `hub:${REPO}@main` && c.bytes > 1e6), JSON.stringify(s.cached));
     saveArtifact('hub_token_loaded.png', await page.screenshot());
@@ -146,7 +170,7 @@ describe('hub token', { skip: skip || false, timeout: 300000 }, () => {
     // Kept across a reload (this browser), shown only as its hint; then removed.
     await page.reload();
     await waitFor(() => window.endoscribe.assistant?.started === true);
-    assert.equal((await state()).hfToken.hint, 'hf_…6789');
+    assert.equal((await state()).hfToken.hint, 'hf_...6789');
     await openTab(page, 'tab_assistant', 'asst_tab_chat', 'hub_token');
     await openTab(page, 'asst_tab_models', 'asst_hf_token_remove', 'hub_token');
     saveArtifact('hub_token_saved.png', await page.screenshot());

@@ -96,7 +96,7 @@ test('the token is kept in this browser\'s storage, shown only as a hint, remova
   assert.equal(t.get(), null);
   t.set('  hf_abcdefghijklmnopqrstuvwxyz0123  ');
   assert.equal(t.get(), 'hf_abcdefghijklmnopqrstuvwxyz0123');
-  assert.equal(t.hint(), 'hf_…0123');
+  assert.equal(t.hint(), 'hf_...0123');
   assert.throws(() => t.set(''), /empty/);
   assert.throws(() => t.set('hf_abc def ghijk'), /one word/);
   assert.throws(() => t.set('hf_\u00e9abcdefgh'), /one word/);

@@ -46,7 +46,7 @@ export function tokenStore(storage = globalThis.localStorage) {
     // What the panel shows: never the token itself.
     hint: () => {
       const t = tokenStore(storage).get();
-      return t ? `${t.slice(0, 3)}…${t.slice(-4)}` : null;
+      return t ? `${t.slice(0, 3)}...${t.slice(-4)}` : null;  // ASCII: the app font has no ellipsis
     },
   };
 }
