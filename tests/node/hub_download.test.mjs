@@ -334,3 +334,11 @@ test('a gated package opens from the emulated hub by repo id; external data arri
     assert.ok(log.some((r) => r.host === 'cdn' && r.path.includes('onnx_data')));
   } finally { hosts.stop(); }
 });
+
+test('a manifest that cannot be fetched (network, gated) does not turn integrity checks off', async () => {
+  const { ModelPackage } = await import('../../web/assistant/package.js');
+  const failing = urlSource('https://huggingface.co/org/m/resolve/main/', { fetchImpl: async () => { throw new TypeError('Failed to fetch'); }, maxRetries: 1, ...noDelay });
+  await assert.rejects(ModelPackage.open(failing), /manifest\.json: cannot read \(Failed to fetch\)/);
+  const gated = urlSource('https://huggingface.co/org/m/resolve/main/', { fetchImpl: async () => new Response('gated', { status: 401 }) });
+  await assert.rejects(ModelPackage.open(gated), (e) => e.cause instanceof GatedModelError);
+});

@@ -47,6 +47,10 @@ export class ModelPackage {
       manifest = parseJson(await source.read('manifest.json'), 'manifest.json');
     } catch (e) {
       if (e instanceof PackageError) throw e;
+      // Only a manifest that is not there means "public export": a dropped
+      // connection or a gated repo must not turn integrity checks off.
+      const absent = e.code === 'ENOENT' || e.name === 'NotFoundError' || /^404\b|ENOENT|not in the picked folder/.test(e.message);
+      if (!absent) throw Object.assign(new PackageError(`cannot read (${e.message})`, 'manifest.json'), { cause: e });
       notices.push('no manifest.json: files are not integrity-checked (public export?)');
     }
     if (manifest && manifest.format !== 'endoscribe-model-package')
