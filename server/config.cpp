@@ -6,9 +6,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hub_hosts_data.h"
 #include "version.h"
 
 namespace es::server {
+
+const std::vector<std::string>& hugging_face_hosts() {
+    static const std::vector<std::string> hosts = [] {
+        std::vector<std::string> out;
+        // Checked at build time by the server tests (ServerConfig.HuggingFaceHostsFile).
+        nlohmann::json j = nlohmann::json::parse(kHubHostsJson, nullptr, /*allow_exceptions=*/false);
+        if (j.is_object() && j.contains("download_origins") && j["download_origins"].is_array())
+            for (const auto& o : j["download_origins"])
+                if (o.is_object() && o.contains("origin") && o["origin"].is_string() &&
+                    check_https_origin(o["origin"].get<std::string>()).empty())
+                    out.push_back(o["origin"].get<std::string>());
+        return out;
+    }();
+    return hosts;
+}
 
 std::string check_https_origin(const std::string& origin) {
     const std::string scheme = "https://";
@@ -59,13 +75,37 @@ ConfigResult parse_config(const std::string& json_text) {
     }
     for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string& key = it.key();
-        if (key == "model_hosts" || key == "$comment") continue;
-        r.error = "unknown key \"" + key + "\" (known keys: model_hosts, $comment)";
+        if (key == "model_hosts" || key == "hugging_face_hosts" || key == "$comment") continue;
+        r.error = "unknown key \"" + key + "\" (known keys: hugging_face_hosts, model_hosts, $comment)";
         return r;
     }
+    if (j.contains("$comment") && !j["$comment"].is_string()) {
+        r.error = "\"$comment\" must be a string";
+        return r;
+    }
+    auto hf = j.find("hugging_face_hosts");
+    if (hf != j.end()) {
+        if (!hf->is_boolean()) {
+            r.error = "\"hugging_face_hosts\" must be true or false";
+            return r;
+        }
+        r.config.hugging_face_hosts = hf->get<bool>();
+    }
+    auto add = [&r](const std::string& origin) {
+        for (const auto& h : r.config.model_hosts)
+            if (h == origin) return;
+        r.config.model_hosts.push_back(origin);
+    };
+    if (r.config.hugging_face_hosts)
+        for (const auto& h : hugging_face_hosts()) add(h);
     auto hosts = j.find("model_hosts");
     if (hosts == j.end()) {
-        r.error = "missing \"model_hosts\": a list of https origins the app may download models from (may be [])";
+        if (hf != j.end()) {
+            r.ok = true;
+            return r;
+        }
+        r.error = "missing \"model_hosts\": a list of https origins the app may download models from (may be []), "
+                  "or \"hugging_face_hosts\": true for Hugging Face's";
         return r;
     }
     if (!hosts->is_array()) {
@@ -85,11 +125,7 @@ ConfigResult parse_config(const std::string& json_text) {
             r.error = where + " \"" + origin + "\" " + why;
             return r;
         }
-        r.config.model_hosts.push_back(origin);
-    }
-    if (j.contains("$comment") && !j["$comment"].is_string()) {
-        r.error = "\"$comment\" must be a string";
-        return r;
+        add(origin);
     }
     r.ok = true;
     return r;
@@ -112,6 +148,7 @@ ConfigResult load_config_file(const std::string& path) {
 std::string config_to_json(const Config& config, const std::string& content_security_policy) {
     nlohmann::json j;
     j["model_hosts"] = config.model_hosts;
+    j["hugging_face_hosts"] = config.hugging_face_hosts;
     j["content_security_policy"] = content_security_policy;
     j["version"] = es::version();
     return j.dump(2);

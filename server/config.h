@@ -1,14 +1,20 @@
 // config.h: the server's configuration file (server/config.json).
 //
 //   {
-//     "model_hosts": ["https://huggingface.co", ...],   // required
-//     "$comment": "free text"                           // optional, ignored
+//     "hugging_face_hosts": true,                    // the Hugging Face download hosts
+//     "model_hosts": ["https://models.example", ...], // more origins (a mirror of your own)
+//     "$comment": "free text"                        // optional, ignored
 //   }
 //
-// model_hosts are the only origins, besides the server's own, that the app may
-// connect to (they go into the Content-Security-Policy's connect-src). Each must
-// be an https origin: "https://" + host name + optional ":port", nothing else.
-// Unknown keys are errors, so a typo cannot silently loosen or drop a setting.
+// At least one of hugging_face_hosts / model_hosts must be given.
+// hugging_face_hosts: true adds the hosts listed in web/assistant/hub_hosts.json
+// (compiled in; the same file the app reads): huggingface.co and the storage and
+// CDN hosts its downloads redirect to. The resulting model_hosts are the only
+// origins, besides the server's own, that the app may connect to (they go into
+// the Content-Security-Policy's connect-src; a redirect target is checked by CSP
+// too). Each must be an https origin: "https://" + host name + optional
+// ":port", nothing else. Unknown keys are errors, so a typo cannot silently
+// loosen or drop a setting.
 #pragma once
 #include <string>
 #include <vector>
@@ -16,8 +22,12 @@
 namespace es::server {
 
 struct Config {
-    std::vector<std::string> model_hosts;
+    bool hugging_face_hosts = false;       // the config asked for the Hugging Face hosts
+    std::vector<std::string> model_hosts;  // all allowed origins (Hugging Face ones first), no duplicates
 };
+
+// The Hugging Face download origins from web/assistant/hub_hosts.json.
+const std::vector<std::string>& hugging_face_hosts();
 
 struct ConfigResult {
     bool ok = false;

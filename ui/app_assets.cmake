@@ -1,5 +1,5 @@
 # app_assets.cmake (included from ui/CMakeLists.txt): what the assistant needs in
-# the app folder besides the page.
+# the app folder besides the page (and web/assistant/hub_hosts.json, below).
 #  - onnxruntime-web: only the WebGPU build's module and its wasm (it also runs
 #    the WASM EP, the fallback), so the app starts offline (precached).
 #  - the tiny model package (tests/fixtures/tiny-gemma3), built by the model
@@ -16,6 +16,10 @@ foreach(f ${ES_ORT_FILES})
     message(WARNING "${ES_ORT_DIST}/${f} missing (npm ci not run?): the assistant cannot run models")
   endif()
 endforeach()
+
+# The Hugging Face hosts (web/assistant/hub.js imports it as a JSON module;
+# the server compiles the same file in).
+es_copy_to_app("${CMAKE_SOURCE_DIR}/web/assistant/hub_hosts.json" "assistant/hub_hosts.json")
 
 find_program(ES_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
 set(ES_TINY_DIR "${CMAKE_SOURCE_DIR}/tests/fixtures/tiny-gemma3/checkpoint")

@@ -6,9 +6,15 @@
 // the Segment tool's SAM model (a URL or folder with encoder.onnx + sam.onnx
 // or decoder.onnx, read by web/annotation/segment_job.js). A package that
 // marks itself as a random-weights test model is named as such here.
+// Hugging Face: a repo (owner/name) and revision load from
+// huggingface.co/<repo>/resolve/<revision>/; the access token for gated models
+// is typed here once (masked), kept by the JS side in this browser only
+// (web/assistant/hub.js) and shown afterwards only as a hint, with a button to
+// remove it.
 #include <imgui.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "app.h"
 #include "assistant_ui.h"
@@ -24,6 +30,57 @@ static std::string str(const json& j, const char* key) {
 static double num(const json& j, const char* key) {
     auto it = j.find(key);
     return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+// The Hugging Face inputs (the token buffer is cleared as soon as it is handed over).
+static char hub_repo[256] = "";
+static char hub_revision[128] = "";
+static char hub_token[600] = "";
+
+static void draw_hugging_face(App& a, const json& s, bool busy) {
+    ImGui::Separator();
+    ImGui::TextDisabled("HUGGING FACE");
+    ImGui::BeginDisabled(busy);
+    ImGui::SetNextItemWidth(-64);
+    bool enter = ImGui::InputTextWithHint("##hub_repo", "owner/model, e.g. onnx-community/medgemma-4b-it-ONNX", hub_repo,
+                                          sizeof hub_repo, ImGuiInputTextFlags_EnterReturnsTrue);
+    a.record_widget("asst_hub_repo");
+    ImGui::SameLine();
+    if (ImGui::Button("Load##hub") || enter) assistant_action("load_hub", {{"repo", hub_repo}, {"revision", hub_revision}});
+    a.record_widget("asst_hub_load");
+    ImGui::SetNextItemWidth(-64);
+    enter = ImGui::InputTextWithHint("##hub_revision", "revision: main, or a tag or commit", hub_revision,
+                                     sizeof hub_revision, ImGuiInputTextFlags_EnterReturnsTrue);
+    a.record_widget("asst_hub_revision");
+    if (enter) assistant_action("load_hub", {{"repo", hub_repo}, {"revision", hub_revision}});
+    ImGui::EndDisabled();
+
+    // The access token, for gated models.
+    ImGui::Spacing();
+    const bool saved = s.contains("hfToken") && s["hfToken"].is_object();
+    if (saved) {
+        ImGui::Text("Access token: %s", str(s["hfToken"], "hint").c_str());
+        a.record_widget("asst_hf_token_hint");
+        ImGui::SameLine();
+        if (ImGui::Button("Remove token")) assistant_action("remove_hf_token");
+        a.record_widget("asst_hf_token_remove");
+    } else {
+        ImGui::SetNextItemWidth(-110);
+        const bool save = ImGui::InputTextWithHint("##hf_token", "Hugging Face token (hf_...), for gated models", hub_token,
+                                                   sizeof hub_token,
+                                                   ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
+        a.record_widget("asst_hf_token");
+        ImGui::SameLine();
+        if ((ImGui::Button("Save token") || save) && hub_token[0]) {
+            assistant_action("set_hf_token", {{"token", hub_token}});
+            std::memset(hub_token, 0, sizeof hub_token);
+        }
+        a.record_widget("asst_hf_token_save");
+    }
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextDisabled("The token is kept only in this browser and is sent only to huggingface.co, to download "
+                        "gated models (accept the model's licence there first). It never goes to any other site.");
+    ImGui::PopTextWrapPos();
 }
 
 static void draw_progress(const json& p) {
@@ -104,6 +161,7 @@ void draw_models_tab(App& a) {
     if (ImGui::Button("Load") || enter) assistant_action("load_url", {{"url", ui.url}});
     a.record_widget("asst_load_url");
     ImGui::EndDisabled();
+    draw_hugging_face(a, s, busy);
     if (s.contains("allowedOrigins") && s["allowedOrigins"].is_array()) {
         std::string hosts;
         for (const auto& h : s["allowedOrigins"]) hosts += (hosts.empty() ? "" : ", ") + h.get<std::string>();

@@ -64,14 +64,18 @@ export function startServer({ root = appDir } = {}) {
 
 // Launches Chromium with a fresh profile. Returns { context, page, problems,
 // assertClean(), close() }.
-export async function launchBrowser({ viewport = { width: 1280, height: 800 }, deviceScaleFactor = 1 } = {}) {
+// extraArgs / ignoreHTTPSErrors: for tests that emulate other hosts over https
+// (e.g. --host-resolver-rules; tests/e2e/hub_token.test.mjs).
+export async function launchBrowser({ viewport = { width: 1280, height: 800 }, deviceScaleFactor = 1, extraArgs = [],
+  ignoreHTTPSErrors = false } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'endoscribe-e2e-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
     headless: false,  // --headless=new is among the flags; let playwright add no other mode
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
     viewport,
     deviceScaleFactor,
+    ignoreHTTPSErrors,
   });
   const problems = [];
   const watch = (page) => {

@@ -56,19 +56,22 @@ const PAGE = `<!doctype html><meta charset="utf-8"><script src="/app/endoscribe.
     const first = await open();
     const second = await open();
     const listed = await opfsCache.list();
-    const bad = await opfsCache.get('tiny-test', 'onnx/decoder_model_merged.onnx_data');
+    // External data is streamed into segments (opfs_cache.js) and comes back as a Blob.
+    const streamed = await opfsCache.file('tiny-test', 'onnx/decoder_model_merged.onnx_data');
+    const streamedOk = streamed instanceof Blob && streamed.size > 100000;
+    const bad = await opfsCache.get('tiny-test', 'onnx/decoder_token_types.onnx');
     bad[100] ^= 0xff;
-    await opfsCache.put('tiny-test', 'onnx/decoder_model_merged.onnx_data', bad);
+    await opfsCache.put('tiny-test', 'onnx/decoder_token_types.onnx', bad);
     const src = cachedSource(urlSource('/pkg/'), opfsCache, 'tiny-test');
     const pkg = await ModelPackage.open(src);
     await pkg.graph('decoder_token_types', 'fp32');
     const corrupt = pkg.notices.join(' ');
-    const healed = await opfsCache.get('tiny-test', 'onnx/decoder_model_merged.onnx_data');
+    const healed = await opfsCache.get('tiny-test', 'onnx/decoder_token_types.onnx');
     const healedOk = healed[100] !== bad[100];
     await opfsCache.remove('tiny-test');
     const after = await opfsCache.list();
     return { first: [first.hits, first.misses], second: [second.hits, second.misses],
-             listed: listed.find((e) => e.id === 'tiny-test'), corrupt, healedOk, after: after.map((e) => e.id) };
+             listed: listed.find((e) => e.id === 'tiny-test'), corrupt, healedOk, streamedOk, after: after.map((e) => e.id) };
   };
   window.ready = true;
 </script>`;
@@ -135,7 +138,8 @@ test('OPFS cache: a reopened package comes from the cache; a corrupted entry is 
   assert.ok(r.first[1] >= 8, `first open misses ${r.first[1]}`);
   assert.deepEqual(r.second, [r.first[1], 0]);  // everything from the cache, nothing downloaded
   assert.ok(r.listed && r.listed.bytes > 1000000, JSON.stringify(r.listed));
-  assert.match(r.corrupt, /decoder_model_merged\.onnx_data: sha256.*discarded and downloaded again/);
+  assert.match(r.corrupt, /decoder_token_types\.onnx: sha256.*discarded and downloaded again/);
+  assert.ok(r.streamedOk);
   assert.ok(r.healedOk);
   assert.ok(!r.after.includes('tiny-test'));
 });

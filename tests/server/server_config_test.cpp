@@ -2,9 +2,12 @@
 // or argument is refused with a message that names the problem.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "command_line.h"
 #include "config.h"
@@ -23,8 +26,47 @@ void expect_error(const std::string& json, const std::string& needle) {
 TEST(ServerConfig, ShippedConfigIsValid) {
     auto r = es::server::load_config_file(ES_SOURCE_DIR "/server/config.json");
     ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.config.model_hosts.size(), 4u);
-    EXPECT_EQ(r.config.model_hosts[0], "https://huggingface.co");
+    EXPECT_TRUE(r.config.hugging_face_hosts);
+    EXPECT_EQ(r.config.model_hosts, es::server::hugging_face_hosts());
+}
+
+// The compiled-in list is the file the app reads (web/assistant/hub_hosts.json),
+// every entry a valid origin, and it names today's redirect targets.
+TEST(ServerConfig, HuggingFaceHostsFile) {
+    std::ifstream in(ES_SOURCE_DIR "/web/assistant/hub_hosts.json");
+    ASSERT_TRUE(in) << "web/assistant/hub_hosts.json missing";
+    nlohmann::json j = nlohmann::json::parse(in);
+    std::vector<std::string> file_hosts;
+    for (const auto& o : j.at("download_origins")) {
+        const std::string origin = o.at("origin").get<std::string>();
+        EXPECT_EQ(es::server::check_https_origin(origin), "") << origin;
+        file_hosts.push_back(origin);
+    }
+    EXPECT_EQ(es::server::hugging_face_hosts(), file_hosts) << "rebuild: the compiled-in copy is stale";
+    for (const char* h : {"https://huggingface.co", "https://cas-bridge.xethub.hf.co", "https://cdn-lfs-us-1.hf.co",
+                          "https://cdn-lfs-eu-1.hf.co", "https://us.aws.cdn.hf.co"})
+        EXPECT_NE(std::find(file_hosts.begin(), file_hosts.end(), h), file_hosts.end()) << h;
+    // Each one reaches the CSP's connect-src.
+    std::string csp = es::server::content_security_policy(es::server::parse_config(R"({"hugging_face_hosts": true})").config.model_hosts);
+    for (const auto& h : file_hosts) EXPECT_NE(csp.find(" " + h), std::string::npos) << h;
+}
+
+TEST(ServerConfig, HuggingFaceHostsAndOwnHostsCombine) {
+    auto r = parse_config(R"({"hugging_face_hosts": true, "model_hosts": ["https://mirror.example", "https://huggingface.co"]})");
+    ASSERT_TRUE(r.ok) << r.error;
+    std::vector<std::string> want = es::server::hugging_face_hosts();
+    want.push_back("https://mirror.example");  // huggingface.co is not listed twice
+    EXPECT_EQ(r.config.model_hosts, want);
+    r = parse_config(R"({"hugging_face_hosts": false, "model_hosts": ["https://mirror.example"]})");
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.config.model_hosts, (std::vector<std::string>{"https://mirror.example"}));
+    r = parse_config(R"({"hugging_face_hosts": false})");
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_TRUE(r.config.model_hosts.empty());
+    expect_error(R"({"hugging_face_hosts": "yes"})", "must be true or false");
+    expect_error(R"({"hugging_face_hosts": true, "model_hosts": ["http://x.example"]})", "model_hosts[0]");
+    EXPECT_NE(es::server::config_to_json(parse_config(R"({"hugging_face_hosts": true})").config, "csp")
+                  .find("\"hugging_face_hosts\": true"), std::string::npos);
 }
 
 TEST(ServerConfig, ValidHostsAreKept) {

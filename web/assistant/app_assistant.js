@@ -14,7 +14,8 @@ import { Core } from './core.js';
 import { AssistantRuntime } from './runtime.js';
 import { probeWebGpu, planExecution } from './webgpu_check.js';
 import { groundingConfig, boxesInAnswer, regionQuestion, cropRegion } from './grounding.js';
-import { allowedModelHosts, openPackage, modelCache, HostNotAllowedError, DownloadProgress } from './model_manager.js';
+import { allowedModelHosts, openPackage, modelCache, HostNotAllowedError, DownloadProgress, gatedError, descriptionId } from './model_manager.js';
+import { tokenStore, parseHubRepo, HubInputError, HUB_DOWNLOAD_ORIGINS } from './hub.js';
 import { urlSource, pickedFolderSource } from './sources.js';
 import { conversationStore } from './conversation_store.js';
 import { plainModelNotice, testModelInfo, TEST_MODEL_WARNING } from './model_notices.js';
@@ -44,6 +45,7 @@ const S = {
   messages: [],            // [{kind: 'error'|'notice', text, details}] (shown as the app's banners)
   cached: [],              // [{id, bytes}]
   allowedOrigins: [],
+  hfToken: null,           // {hint} when a Hugging Face token is kept in this browser (never the token)
   webgpu: null,            // {available, f16, reason}
   image: null,             // {key, name, width, height}
   turns: [],               // [{question, answer, reason, done, boxes: [{x1,y1,x2,y2,label}], region}]
@@ -166,7 +168,10 @@ async function loadModel(desc) {
       S.status = 'ready';  // the package did not open: the loaded model carries on
     }
     const kept = !released && rt ? 'The model loaded before stays in use.' : null;
-    if (e instanceof HostNotAllowedError) {
+    const gated = gatedError(e);
+    if (gated) {
+      message('error', `${gated.message}${kept ? ` ${kept}` : ''}`, `${gated.details}; ${e.message}`);
+    } else if (e instanceof HostNotAllowedError) {
       message('error', `The model could not be loaded: ${e.host ?? 'that web site'} is not on this server's list of allowed ` +
         `model hosts; ask whoever runs EndoScribe to add it.${kept ? ` ${kept}` : ''}`, e.message);
     } else {
@@ -439,6 +444,34 @@ const ACTIONS = {
     }
     return loadModel({ kind: 'url', url });
   },
+  // A Hugging Face repo (owner/name) at a revision: https://huggingface.co/<repo>/resolve/<revision>/.
+  load_hub: ({ repo, revision }) => {
+    if (!(repo ?? '').trim()) return message('notice', 'Type the name of a Hugging Face model first, e.g. onnx-community/medgemma-4b-it-ONNX.');
+    let r;
+    try { r = parseHubRepo(repo, revision); } catch (e) {
+      if (e instanceof HubInputError) return message('error', e.message, e.details);
+      throw e;
+    }
+    return loadModel({ kind: 'hub', repo: r.repo, revision: r.revision, name: `${r.repo} (${r.revision})` });
+  },
+  // The token is kept in this browser only (hub.js); the panels see only its hint.
+  set_hf_token: ({ token }) => {
+    try {
+      tokenStore().set(token);
+    } catch (e) {
+      if (e instanceof HubInputError) return message('error', e.message, e.details);
+      return fail('The token could not be kept in this browser', e);
+    }
+    S.hfToken = { hint: tokenStore().hint() };
+    message('notice', 'Hugging Face token saved in this browser. It is sent only to huggingface.co.');
+    push();
+  },
+  remove_hf_token: () => {
+    tokenStore().remove();
+    S.hfToken = null;
+    message('notice', 'Hugging Face token removed from this browser.');
+    push();
+  },
   pick_folder: () => pickFolder(loadModel),
   sam_load_url: ({ url }) => {
     url = (url ?? '').trim();
@@ -516,14 +549,17 @@ async function start() {
   }
   const cfg = await allowedModelHosts();
   allowedHosts = cfg.hosts;
-  S.allowedOrigins = cfg.origins;
+  // Hugging Face's dozen storage hosts are shown as one name.
+  const hub = new Set(HUB_DOWNLOAD_ORIGINS);
+  S.allowedOrigins = [...(cfg.origins.some((o) => hub.has(o)) ? ['Hugging Face'] : []), ...cfg.origins.filter((o) => !hub.has(o))];
   S.labelSets = LABEL_SETS.map((s) => ({ id: s.id }));
+  S.hfToken = tokenStore().get() ? { hint: tokenStore().hint() } : null;
   await refreshCached();
   await app.caseLoaded;
   await switchImage(true);
   // The model used last time comes back from the browser's cache by itself.
   const last = JSON.parse(localStorage.getItem(LAST_MODEL_KEY) || 'null');
-  if (last && S.cached.some((c) => c.id === `${last.kind}:${last.path ?? last.url}`)) await loadModel(last);
+  if (last && S.cached.some((c) => { try { return c.id === descriptionId(last); } catch { return false; } })) await loadModel(last);
   hook.started = true;
   push();
 }

@@ -8,8 +8,15 @@
 import { ModelPackage } from './package.js';
 import { urlSource, pickedFolderSource, cachedSource, HostNotAllowedError } from './sources.js';
 import { opfsCache } from './opfs_cache.js';
+import { hubPackageUrl, parseHubRepo, tokenStore, GatedModelError } from './hub.js';
 
-export { HostNotAllowedError };
+export { HostNotAllowedError, GatedModelError };
+
+// The GatedModelError behind an error from openPackage / the runtime, or null.
+export function gatedError(e) {
+  for (let x = e, i = 0; x && i < 5; x = x.cause, i++) if (x instanceof GatedModelError) return x;
+  return null;
+}
 
 // The server's allowed model hosts, as host names ('huggingface.co'); [] when
 // the page is served by something without /api/config (then only this origin).
@@ -28,6 +35,16 @@ export async function allowedModelHosts(fetchImpl = fetch) {
 // 'url:https://huggingface.co/...', 'folder:<name>'.
 export function packageId(kind, where) {
   return `${kind}:${where}`;
+}
+
+// The cache id openPackage gives a description (folder: by name, not cached).
+export function descriptionId(desc) {
+  if (desc.kind === 'hub') {
+    const r = parseHubRepo(desc.repo, desc.revision);
+    return packageId('hub', `${r.repo}@${r.revision}`);
+  }
+  if (desc.kind === 'folder') return packageId('folder', desc.name);
+  return packageId(desc.kind, desc.kind === 'server' ? desc.path : desc.url);
 }
 
 // Progress over a whole package: the per-file callbacks of urlSource summed
@@ -57,20 +74,25 @@ export class DownloadProgress {
 // Opens a package from a source description:
 //   {kind: 'server', path: 'models/tiny-gemma3/'}   this server (no host check)
 //   {kind: 'url', url: 'https://...'}               checked against allowedHosts
+//   {kind: 'hub', repo: 'owner/name', revision}     https://huggingface.co/<repo>/resolve/<revision>/
 //   {kind: 'folder', files|handle, name}            a folder the user picked (not cached: it is local already)
-// Returns {pkg, id, source, progress}. Throws HostNotAllowedError / PackageError.
-export async function openPackage(desc, { allowedHosts = [], onProgress = () => {} } = {}) {
+// URL and hub packages send the Hugging Face token (hub.js tokenStore) to
+// Hugging Face token hosts only. cache: opfsCache (tests pass another).
+// Returns {pkg, id, source, progress}. Throws HostNotAllowedError / PackageError
+// (its cause a GatedModelError for a gated repo: see gatedError).
+export async function openPackage(desc, { allowedHosts = [], onProgress = () => {}, cache = opfsCache,
+  token = () => tokenStore().get(), fetchImpl = globalThis.fetch } = {}) {
   const progress = new DownloadProgress(onProgress);
   let source, id;
   if (desc.kind === 'folder') {
     id = packageId('folder', desc.name);
     source = pickedFolderSource(desc.handle ?? desc.files);
   } else {
-    const base = desc.kind === 'server' ? desc.path : desc.url;
+    const base = desc.kind === 'hub' ? hubPackageUrl(desc.repo, desc.revision) : desc.kind === 'server' ? desc.path : desc.url;
+    id = descriptionId(desc);
     const net = urlSource(base, { allowedHosts: desc.kind === 'server' ? null : allowedHosts,
-      onProgress: (p) => progress.update(p) });
-    id = packageId(desc.kind, base);
-    source = cachedSource(net, opfsCache, id);
+      onProgress: (p) => progress.update(p), token, fetchImpl });
+    source = cachedSource(net, cache, id);
   }
   const pkg = await ModelPackage.open(source);
   if (pkg.manifest?.files) progress.expectedTotal = pkg.manifest.files.reduce((n, f) => n + (f.size ?? 0), 0);

@@ -47,6 +47,10 @@ export class ModelPackage {
       manifest = parseJson(await source.read('manifest.json'), 'manifest.json');
     } catch (e) {
       if (e instanceof PackageError) throw e;
+      // Only a manifest that is not there means "public export": a dropped
+      // connection or a gated repo must not turn integrity checks off.
+      const absent = e.code === 'ENOENT' || e.name === 'NotFoundError' || /^404\b|ENOENT|not in the picked folder/.test(e.message);
+      if (!absent) throw Object.assign(new PackageError(`cannot read (${e.message})`, 'manifest.json'), { cause: e });
       notices.push('no manifest.json: files are not integrity-checked (public export?)');
     }
     if (manifest && manifest.format !== 'endoscribe-model-package')
@@ -96,7 +100,7 @@ export class ModelPackage {
     try {
       bytes = await this.source.read(path);
     } catch (e) {
-      throw new PackageError(`cannot read (${e.message})`, path);
+      throw Object.assign(new PackageError(`cannot read (${e.message})`, path), { cause: e });
     }
     if (this.verify) {
       const entry = this.entry(path);
@@ -108,6 +112,31 @@ export class ModelPackage {
       this.verified.add(path);
     }
     return bytes;
+  }
+
+  // An external-data file for onnxruntime: a Blob backed by the browser's
+  // cache when the source streams (sources.js cachedSource.blob: size and
+  // sha256 checked as the bytes arrive, never whole in JS memory; ort-web reads
+  // a Blob itself), else the bytes from file().
+  async externalFile(path) {
+    if (!this.source.blob) return this.file(path);
+    const entry = this.entry(path);
+    if (this.verify && !entry) throw new PackageError('not listed in manifest.json', path);
+    const expected = this.verify ? { size: entry.size, sha256: entry.sha256 } : {};
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const blob = await this.source.blob(path, expected);
+        if (this.verify) this.verified.add(path);
+        return blob;
+      } catch (e) {
+        // A bad download was discarded by the source: fetched again, once.
+        if (e.name === 'DownloadCheckError' && attempt === 0) {
+          this.notices.push(`${path}: ${e.message}; downloaded again`);
+          continue;
+        }
+        throw Object.assign(new PackageError(e.name === 'DownloadCheckError' ? e.message : `cannot read (${e.message})`, path), { cause: e });
+      }
+    }
   }
 
   async json(path, fallback) {
@@ -161,7 +190,7 @@ export class ModelPackage {
       external = Array.from({ length: n }, (_, i) => `${path}_data${i ? `_${i}` : ''}`);
     }
     const externalData = [];
-    for (const p of external ?? []) externalData.push({ path: basename(p), data: await this.file(p) });
+    for (const p of external ?? []) externalData.push({ path: basename(p), data: await this.externalFile(p) });
     return { path, model, externalData };
   }
 
