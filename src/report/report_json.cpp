@@ -255,7 +255,7 @@ class Reader {
             return fail(path, number_words(d) + " is not " + what + "; " + what + " is " + number_words(lo) + unit +
                                   " or more");
         if (d > hi)
-            return fail(path, number_words(d) + unit + " is not a plausible " + what + "; at most " + number_words(hi) +
+            return fail(path, number_words(d) + unit + " is too large for " + what + "; at most " + number_words(hi) +
                                   unit + " is accepted");
         out = d;
         return true;
@@ -783,10 +783,45 @@ bool report_from_json(const std::string& text, const ReportVocabulary& vocab, Re
         if (r.status == ReportStatus::Amended && (signed_count == 0 || r.version != signed_count + 1))
             return fail("status: an amendment is the version after the last signed one (" +
                         std::to_string(signed_count) + " signed, but it says version " + std::to_string(r.version) + ")");
+        // A final report is its last signed version: a change without an amendment is not one.
+        if (r.status == ReportStatus::Final && report_content_to_json(r) != r.versions.back().snapshot)
+            return fail("status: the report is marked final but its content differs from signed version " +
+                        std::to_string(r.version) + "; a change after signing must be an amendment (status \"amended\")");
         if (out) *out = std::move(r);
         return true;
     } catch (const std::exception& e) {
         return fail(std::string("the report could not be read (") + e.what() + ")");
+    }
+}
+
+bool report_signed_version(const Report& report, int number, const ReportVocabulary& vocab, Report* out,
+                           std::string* error) {
+    if (number < 1 || number > static_cast<int>(report.versions.size())) {
+        if (error)
+            *error = "there is no signed version " + std::to_string(number) + " (" +
+                     std::to_string(report.versions.size()) + " signed)";
+        return false;
+    }
+    try {
+        const json snapshot = json::parse(report.versions[number - 1].snapshot, nullptr, false);
+        if (snapshot.is_discarded() || !snapshot.is_object()) {
+            if (error) *error = "signed version " + std::to_string(number) + " is damaged (its snapshot is not JSON)";
+            return false;
+        }
+        Reader rd(vocab);
+        Report r;
+        if (!rd.content(snapshot, "versions[" + std::to_string(number - 1) + "].snapshot", r, {})) {
+            if (error) *error = rd.error;
+            return false;
+        }
+        r.status = ReportStatus::Final;
+        r.version = number;
+        r.versions.assign(report.versions.begin(), report.versions.begin() + number);
+        if (out) *out = std::move(r);
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = std::string("signed version could not be read (") + e.what() + ")";
+        return false;
     }
 }
 
