@@ -937,11 +937,15 @@ void draw_sign_off(Form& F) {
         F.a.record_widget("report_sign");
     }
     if (!rep.versions.empty()) {
-        ImGui::TextDisabled("Versions");
+        ImGui::TextDisabled("Versions (click one to see it as signed in the preview)");
         for (const es::ReportVersion& v : rep.versions) {
             std::string line = "v" + std::to_string(v.number) + "  " + v.signed_at + "  " + v.signed_by;
             if (!v.reason.empty()) line += "  (" + v.reason + ")";
-            text_ellipsized(line.c_str());
+            const std::string shown = ellipsize(line.c_str(), ImGui::GetContentRegionAvail().x);
+            if (ImGui::Selectable((shown + "##version" + std::to_string(v.number)).c_str(), r.preview_version == v.number))
+                r.preview_version = r.preview_version == v.number ? 0 : v.number;
+            F.a.record_widget(("report_version_" + std::to_string(v.number)).c_str());
+            tooltip_if_shortened(line.c_str(), shown);
         }
     }
 }
@@ -1055,7 +1059,18 @@ void draw_report_tab(App& a) {
     if (section("Sign-off and versions", "report_section_sign", a)) draw_sign_off(F);
     if (section("Export", "report_section_export", a)) draw_exports(F);
     if (section("Preview", "report_section_preview", a)) {
-        const std::string text = es::report_text(r.report, r.vocab);
+        std::string text;
+        es::Report signed_version;
+        std::string error;
+        if (r.preview_version > 0 && es::report_signed_version(r.report, r.preview_version, r.vocab, &signed_version, &error)) {
+            ImGui::TextColored(kGoodColor, "Version %d as signed", r.preview_version);
+            ImGui::SameLine();
+            if (ImGui::SmallButton("Show the current report")) r.preview_version = 0;
+            text = es::report_text(signed_version, r.vocab);
+        } else {
+            r.preview_version = 0;
+            text = es::report_text(r.report, r.vocab);
+        }
         ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.1f, 0.1f, 0.11f, 1.0f));
         ImGui::BeginChild("##report_preview", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 16), true);
         ImGui::PushTextWrapPos(0);
