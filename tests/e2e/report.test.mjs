@@ -333,6 +333,23 @@ describe('report', { skip: skip || false, timeout: 480000 }, () => {
     browser.assertClean();
   });
 
+  it('marks an AI value with its probability until it is accepted', async () => {
+    // A report with an unaccepted AI value, loaded as a saved one is (report-draft fills such values).
+    const rep = await report();
+    const f = rep.findings[0];
+    f.jnet = { value: '2A', source: 'ai', probability: 0.62, accepted: false, set_by: 'test-model', set_at: '2026-11-30T05:00:00Z' };
+    const ok = await page.evaluate((t) => window.endoscribe.module().ccall('es_report_load_document', 'number', ['string'], [t]), JSON.stringify(rep));
+    assert.equal(ok, 1, 'the report with an AI value loads');
+    await openReportTab();
+    await click(`report_finding_${f.id}`);
+    await reach('report_accept_findings[0].jnet');
+    saveArtifact('report-ai-value.png', await page.screenshot());
+    await click('report_accept_findings[0].jnet');
+    const after = await waitFor(async () => { const r = await report(); return r.findings[0].jnet?.accepted && r; }, 'accepted');
+    assert.equal(after.findings[0].jnet.source, 'ai', 'still marked as the AI\'s value');
+    assert.equal(after.findings[0].jnet.probability, 0.62);
+  });
+
   it('is readable at the default size and on a narrow window', async () => {
     await openReportTab();
     await reach('report_section_findings');
