@@ -536,14 +536,17 @@ void draw_finding_form(Form& F, es::Finding& f, size_t index) {
     ImGui::PushID(f.id.c_str());
     draw_term_combo(F, f, path);
     const es::ReportTerm* term = f.term.has_value() ? F.r.vocab.find_term(*f.term.value) : nullptr;
-    auto calls = [&](const char* field) { return !term || term->calls(field); };
-    if (calls("location_segment")) option_field(F, "Location", path + ".location_segment", f.location_segment, "segments");
-    if (calls("distance_cm")) number_field(F, "Distance", path + ".distance_cm", f.distance_cm, 0, 200, "cm");
-    if (calls("size_mm")) number_field(F, "Size", path + ".size_mm", f.size_mm, 0, 500, "mm");
-    if (calls("number")) number_field(F, "Number", path + ".number", f.number, 1, 1000, "lesions");
-    if (calls("paris")) option_field(F, "Paris", path + ".paris", f.paris, "paris");
-    if (calls("nice")) option_field(F, "NICE", path + ".nice", f.nice, "nice");
-    if (calls("jnet")) option_field(F, "JNET", path + ".jnet", f.jnet, "jnet");
+    // What the term calls for, and any value already there (a changed term drops nothing).
+    auto calls = [&](const char* field, bool filled) { return !term || term->calls(field) || filled; };
+    if (calls("location_segment", f.location_segment.has_value()))
+        option_field(F, "Location", path + ".location_segment", f.location_segment, "segments");
+    if (calls("distance_cm", f.distance_cm.has_value()))
+        number_field(F, "Distance", path + ".distance_cm", f.distance_cm, 0, 250, "cm");
+    if (calls("size_mm", f.size_mm.has_value())) number_field(F, "Size", path + ".size_mm", f.size_mm, 0, 300, "mm");
+    if (calls("number", f.number.has_value())) number_field(F, "Number", path + ".number", f.number, 1, 1000, "lesions");
+    if (calls("paris", f.paris.has_value())) option_field(F, "Paris", path + ".paris", f.paris, "paris");
+    if (calls("nice", f.nice.has_value())) option_field(F, "NICE", path + ".nice", f.nice, "nice");
+    if (calls("jnet", f.jnet.has_value())) option_field(F, "JNET", path + ".jnet", f.jnet, "jnet");
     if (term)
         for (const std::string& c : term->calls_for)
             if (const es::ReportAttribute* def = F.r.vocab.find_attribute(c)) draw_attribute(F, f, *def, path);
