@@ -547,9 +547,14 @@ void draw_finding_form(Form& F, es::Finding& f, size_t index) {
     if (calls("paris", f.paris.has_value())) option_field(F, "Paris", path + ".paris", f.paris, "paris");
     if (calls("nice", f.nice.has_value())) option_field(F, "NICE", path + ".nice", f.nice, "nice");
     if (calls("jnet", f.jnet.has_value())) option_field(F, "JNET", path + ".jnet", f.jnet, "jnet");
+    std::vector<const es::ReportAttribute*> attrs;
     if (term)
         for (const std::string& c : term->calls_for)
-            if (const es::ReportAttribute* def = F.r.vocab.find_attribute(c)) draw_attribute(F, f, *def, path);
+            if (const es::ReportAttribute* def = F.r.vocab.find_attribute(c)) attrs.push_back(def);
+    for (const auto& [id, value] : f.attributes)
+        if (const es::ReportAttribute* def = F.r.vocab.find_attribute(id))
+            if (std::find(attrs.begin(), attrs.end(), def) == attrs.end()) attrs.push_back(def);
+    for (const es::ReportAttribute* def : attrs) draw_attribute(F, f, *def, path);
     // Evidence: each image/annotation; clicking shows it.
     ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("Evidence");
