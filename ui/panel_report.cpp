@@ -834,12 +834,17 @@ void draw_checks(Form& F) {
         ImGui::TextColored(kGoodColor, "Nothing the quality indicators require is missing.");
         return;
     }
+    // A scrolling list of at most ~8 lines, so the form stays in view.
+    const float wrap = ImGui::GetContentRegionAvail().x - 14 - ImGui::GetStyle().ScrollbarSize;
+    float total = 0;
+    for (const es::QualityWarning& w : warnings)
+        total += ImGui::CalcTextSize(w.message.c_str(), nullptr, false, wrap).y + ImGui::GetStyle().ItemSpacing.y;
+    ImGui::BeginChild("##report_checks_list", ImVec2(0, std::min(total + 4, ImGui::GetTextLineHeightWithSpacing() * 8.5f)));
     for (size_t i = 0; i < warnings.size(); ++i) {
         const es::QualityWarning& w = warnings[i];
         // Wrapped text over a selectable of its height: the whole sentence shows, a click goes to the field.
         std::string text = w.message;
         if (!text.empty()) text[0] = char(std::toupper(static_cast<unsigned char>(text[0])));
-        const float wrap = ImGui::GetContentRegionAvail().x - 14;
         const ImVec2 size = ImGui::CalcTextSize(text.c_str(), nullptr, false, wrap);
         const ImVec2 at = ImGui::GetCursorScreenPos();
         const bool clicked = ImGui::Selectable(("##warn" + std::to_string(i)).c_str(), false, 0, ImVec2(0, size.y));
@@ -860,8 +865,9 @@ void draw_checks(Form& F) {
         ImGui::PopTextWrapPos();
         ImGui::PopStyleColor();
         F.a.record_widget(("report_warning_" + std::to_string(i)).c_str());
-        tooltip(("Click to go to " + w.path).c_str());
+        tooltip("Click to go to the field");
     }
+    ImGui::EndChild();
 }
 
 void draw_sign_off(Form& F) {
@@ -897,10 +903,11 @@ void draw_sign_off(Form& F) {
         } else {
             ImGui::TextDisabled("Draft, version %d", rep.version);
         }
-        if (r.sign_name.empty()) r.sign_name = rep.header.endoscopist.value_or(r.user_name);
+        // The endoscopist (else your name) until typed over.
+        if (!r.sign_name_typed) r.sign_name = rep.header.endoscopist.value_or(r.user_name);
         row(F, "Signed by", "sign_name");
         r.sign_name.reserve(64);
-        input_string("##sign_name", r.sign_name);
+        if (input_string("##sign_name", r.sign_name)) r.sign_name_typed = !r.sign_name.empty();
         F.a.record_widget("report_sign_name");
         int unaccepted = 0;
         auto count = [&](const auto& f) { unaccepted += f.has_value() && f.source == es::ValueSource::Ai && !f.accepted; };

@@ -25,12 +25,3 @@ endforeach()
 list(JOIN ES_REPORT_INDEX ", " ES_REPORT_INDEX)
 file(GENERATE OUTPUT "${ES_APP_DIR}/report/index.json" CONTENT "{\"files\": [${ES_REPORT_INDEX}]}\n")
 
-# The PDF's fonts: DejaVu Sans from Debian's fonts-dejavu-core (installed by
-# scripts/setup.sh) -> app/report/fonts/; the PDF embeds the glyphs it uses.
-foreach(f DejaVuSans.ttf DejaVuSans-Bold.ttf)
-  if(EXISTS "/usr/share/fonts/truetype/dejavu/${f}")
-    es_copy_to_app("/usr/share/fonts/truetype/dejavu/${f}" "report/fonts/${f}")
-  else()
-    message(WARNING "/usr/share/fonts/truetype/dejavu/${f} missing (run scripts/setup.sh): PDFs fall back to Helvetica")
-  endif()
-endforeach()

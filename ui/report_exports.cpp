@@ -36,7 +36,7 @@ const char* fail(std::string error) {
     return nullptr;
 }
 
-// The case's images (case order) with their annotations, for HTML and FHIR.
+// The case's images (case order) with their annotations, for the renderers.
 std::vector<es::ReportImage> report_images() {
     std::vector<es::ReportImage> out;
     for (const auto& v : app().images) {
@@ -53,21 +53,10 @@ std::vector<es::ReportImage> report_images() {
     return out;
 }
 
-// The same as file bytes by name, for PDF and FHIR.
-std::vector<es::BundleImage> bundle_images() {
-    std::vector<es::BundleImage> images;
-    for (const auto& v : app().images) {
-        auto it = g_images.find(v->name);
-        if (it != g_images.end()) images.push_back({v->name, it->second});
-    }
-    return images;
-}
-
 bool make_pdf(std::vector<uint8_t>* bytes) {
     es::ReportPdfOptions options;
     options.fonts = g_fonts;
-    es::ReportPdf pdf = es::report_to_pdf(report_ui().report, report_ui().vocab, bundle_images(),
-                                          esui::annotation_ui().images, options);
+    es::ReportPdf pdf = es::report_to_pdf(report_ui().report, report_ui().vocab, report_images(), options);
     if (!pdf.ok) {
         report_ui().last_error = pdf.error;
         return false;
@@ -219,8 +208,7 @@ EMSCRIPTEN_KEEPALIVE const char* es_report_export_fhir() {
     options.generated_at = esui::ReportUi::now();
     options.report_key = esui::case_ui().current_id;
     if (!make_pdf(&options.pdf)) return nullptr;
-    es::ReportFhir fhir = es::report_to_fhir(report_ui().report, report_ui().vocab, bundle_images(),
-                                             esui::annotation_ui().images, options);
+    es::ReportFhir fhir = es::report_to_fhir(report_ui().report, report_ui().vocab, report_images(), options);
     if (!fhir.ok) return fail(fhir.error);
     return out(std::move(fhir.json));
 }

@@ -47,6 +47,7 @@ struct ReportUi {
     std::string selected_finding;  // id of the finding open in the form ("" = none)
     std::string focus_path;        // a field to scroll to (a clicked warning), cleared once shown
     std::string sign_name, amend_reason;
+    bool sign_name_typed = false;  // else the signer is the header's endoscopist
     bool restoring = false;   // loading a saved report: no save callbacks
     int saves_requested = 0;
     std::string last_error;   // for es_report_last_error and the test hook

@@ -198,9 +198,8 @@ struct Builder {
 
 }  // namespace
 
-ReportFhir report_to_fhir(const Report& r, const ReportVocabulary& vocab, const std::vector<BundleImage>& images,
-                          const std::vector<ImageAnnotations>& annotations, const ReportFhirOptions& opt) {
-    (void)annotations;
+ReportFhir report_to_fhir(const Report& r, const ReportVocabulary& vocab, const std::vector<ReportImage>& images,
+                          const ReportFhirOptions& opt) {
     ReportFhir out;
     if (!is_instant(fhir_time(opt.generated_at))) {
         out.error = "the export time must be an ISO-8601 UTC instant such as 2026-11-30T09:15:00Z, not \"" +
@@ -232,8 +231,8 @@ ReportFhir report_to_fhir(const Report& r, const ReportVocabulary& vocab, const 
     std::map<std::string, std::string> media_ref;
     ojson media_entries = ojson::array();
     for (const std::string& name : media_images) {
-        const BundleImage* file = nullptr;
-        for (const BundleImage& img : images)
+        const ReportImage* file = nullptr;
+        for (const ReportImage& img : images)
             if (img.name == name) file = &img;
         if (!file) {
             out.warnings.push_back("the report links image \"" + name + "\", which is not in the case; it is left out");

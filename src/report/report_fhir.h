@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "annotation/annotation.h"
-#include "case/case_bundle.h"
 #include "report/report.h"
+#include "report/report_html.h"  // ReportImage
 #include "report/report_vocabulary.h"
 
 namespace es {
@@ -50,7 +50,7 @@ struct ReportFhir {
     std::vector<std::string> warnings;
 };
 
-ReportFhir report_to_fhir(const Report& report, const ReportVocabulary& vocab, const std::vector<BundleImage>& images,
-                          const std::vector<ImageAnnotations>& annotations, const ReportFhirOptions& options);
+ReportFhir report_to_fhir(const Report& report, const ReportVocabulary& vocab, const std::vector<ReportImage>& images,
+                          const ReportFhirOptions& options);
 
 }  // namespace es

@@ -324,29 +324,6 @@ std::string html_escape(const std::string& text) {
     return out;
 }
 
-std::string base64_encode(const uint8_t* data, size_t size) {
-    static const char* const kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((size + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 2 < size; i += 3) {
-        const uint32_t v = (uint32_t(data[i]) << 16) | (uint32_t(data[i + 1]) << 8) | data[i + 2];
-        out += kAlphabet[v >> 18];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-    }
-    if (i < size) {
-        uint32_t v = uint32_t(data[i]) << 16;
-        if (i + 1 < size) v |= uint32_t(data[i + 1]) << 8;
-        out += kAlphabet[v >> 18];
-        out += kAlphabet[(v >> 12) & 63];
-        out += i + 1 < size ? kAlphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
 std::string image_mime_type(const std::vector<uint8_t>& b) {
     auto starts = [&](std::initializer_list<uint8_t> magic) {
         if (b.size() < magic.size()) return false;

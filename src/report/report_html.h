@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "annotation/annotation.h"
+#include "encoding/base64.h"  // base64_encode (data: URIs)
 #include "report/report.h"
 #include "report/report_vocabulary.h"
 
@@ -35,7 +36,6 @@ std::string report_html(const Report& report, const ReportVocabulary& vocab, con
 // & < > " ' as entities; invalid UTF-8 bytes become U+FFFD; control
 // characters other than tab/newline are dropped.
 std::string html_escape(const std::string& text);
-std::string base64_encode(const uint8_t* data, size_t size);
 // "image/jpeg", "image/png", "image/gif", "image/bmp", "image/webp" from the
 // leading bytes, or "" for anything else (then the image is not embedded).
 std::string image_mime_type(const std::vector<uint8_t>& bytes);

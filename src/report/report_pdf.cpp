@@ -325,8 +325,8 @@ std::string report_version_label(const Report& r) {
            (signed_now ? "final" : "draft, not signed");
 }
 
-ReportPdf report_to_pdf(const Report& r, const ReportVocabulary& vocab, const std::vector<BundleImage>& images,
-                        const std::vector<ImageAnnotations>& annotations, const ReportPdfOptions& options) {
+ReportPdf report_to_pdf(const Report& r, const ReportVocabulary& vocab, const std::vector<ReportImage>& images,
+                        const ReportPdfOptions& options) {
     ReportPdf out;
     Writer w{r, vocab, {}, 0, 0};
     w.header_section();
@@ -364,8 +364,8 @@ ReportPdf report_to_pdf(const Report& r, const ReportVocabulary& vocab, const st
     for (const Key& k : keys) {
         PdfImage pi;
         pi.caption = k.image + ": " + join(k.refs, ", ");
-        const BundleImage* file = nullptr;
-        for (const BundleImage& b : images)
+        const ReportImage* file = nullptr;
+        for (const ReportImage& b : images)
             if (b.name == k.image) file = &b;
         if (!file) {
             out.warnings.push_back("the report links image \"" + k.image + "\", which is not in the case");
@@ -386,9 +386,7 @@ ReportPdf report_to_pdf(const Report& r, const ReportVocabulary& vocab, const st
         pi.height = fit.image.height;
         pi.scale = double(pi.width) / original_w;
         pi.jpeg = encode_jpeg(fit.image, options.jpeg_quality);
-        const ImageAnnotations* ann = nullptr;
-        for (const ImageAnnotations& a : annotations)
-            if (a.image == k.image) ann = &a;
+        const ImageAnnotations* ann = file->annotations;
         for (const auto& [id, label] : k.marks) {
             const Annotation* a = ann ? ann->find(id) : nullptr;
             if (!a) {

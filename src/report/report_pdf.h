@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "annotation/annotation.h"
-#include "case/case_bundle.h"
 #include "pdf/pdf_flow.h"
 #include "report/report.h"
+#include "report/report_html.h"  // ReportImage, shared by the renderers
 #include "report/report_vocabulary.h"
 
 namespace es {
@@ -35,10 +35,10 @@ struct ReportPdf {
     std::vector<std::string> warnings;  // e.g. a linked image missing from the case, the font fallback
 };
 
-// `images`: the case's image files by name (the keys evidence links use);
-// `annotations`: the case's annotations (evidence links name their ids).
-ReportPdf report_to_pdf(const Report& report, const ReportVocabulary& vocab, const std::vector<BundleImage>& images,
-                        const std::vector<ImageAnnotations>& annotations, const ReportPdfOptions& options = {});
+// `images`: the case's images by name (the keys evidence links use), each with
+// its annotations (evidence links name their ids).
+ReportPdf report_to_pdf(const Report& report, const ReportVocabulary& vocab, const std::vector<ReportImage>& images,
+                        const ReportPdfOptions& options = {});
 
 // "Draft, not signed" | "Final, version 1" | "Amendment 1 (version 2), draft, not signed" |
 // "Amendment 1 (version 2), final": the label the PDF and the FHIR export show.

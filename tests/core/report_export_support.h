@@ -18,6 +18,7 @@
 #include "mask/mask.h"
 #include "pdf/pdf_flow.h"
 #include "report/report.h"
+#include "report/report_html.h"
 #include "report_test_support.h"
 
 namespace es_test {
@@ -59,13 +60,17 @@ inline std::string artifact_dir() {
 // image-3.png #1 polygon (the mask's outline).
 struct DemoExportCase {
     es::Case case_info;
-    std::vector<es::BundleImage> images;
+    std::vector<es::BundleImage> files;          // the image files (PNG)
     std::vector<es::ImageAnnotations> annotations;
+    std::vector<es::ReportImage> images;         // files + annotations, as the renderers take them
 };
 
 inline DemoExportCase demo_export_case() {
     DemoExportCase d;
-    std::vector<es::NamedFile> files = es::make_demo_case(&d.case_info);
+    // Rendering the demo takes seconds: once per test program.
+    static es::Case demo_case;
+    static const std::vector<es::NamedFile> files = es::make_demo_case(&demo_case);
+    d.case_info = demo_case;
     auto file = [&](const std::string& name) -> const std::vector<uint8_t>& {
         for (const es::NamedFile& f : files)
             if (f.name == name) return f.bytes;
@@ -73,7 +78,7 @@ inline DemoExportCase demo_export_case() {
         return none;
     };
     for (const es::CaseImage& ci : d.case_info.images) {
-        d.images.push_back({ci.file, file(ci.file)});
+        d.files.push_back({ci.file, file(ci.file)});
         es::ImageAnnotations ia;
         ia.image = ci.file;
         ia.width = ci.width;
@@ -101,6 +106,13 @@ inline DemoExportCase demo_export_case() {
             ia.items.push_back(a);
         }
         d.annotations.push_back(ia);
+    }
+    for (size_t i = 0; i < d.files.size(); ++i) {
+        es::ReportImage ri;
+        ri.name = d.files[i].name;
+        ri.bytes = d.files[i].bytes;
+        ri.annotations = &d.annotations[i];
+        d.images.push_back(ri);
     }
     return d;
 }

@@ -39,7 +39,7 @@ ReportPdf render(const Report& r, const DemoExportCase& d, const PdfFonts& fonts
     ReportPdfOptions o;
     o.fonts = fonts;
     o.institution = "Endoscopy Unit, Hôpital Saint-Éloi";
-    return report_to_pdf(r, shipped_vocabulary(), d.images, d.annotations, o);
+    return report_to_pdf(r, shipped_vocabulary(), d.images, o);
 }
 
 TEST(ReportPdf, DraftHasSectionsInOrderNamesPagesAndVersion) {
@@ -222,7 +222,7 @@ TEST(ReportPdf, WithoutFontFallsBackToHelveticaAndSaysSo) {
 }
 
 TEST(ReportPdf, EmptyReportStillMakesAPage) {
-    ReportPdf pdf = report_to_pdf(Report(), shipped_vocabulary(), {}, {}, {});
+    ReportPdf pdf = report_to_pdf(Report(), shipped_vocabulary(), {}, {});
     ASSERT_TRUE(pdf.ok) << pdf.error;
     EXPECT_EQ(pdf.pages, 1);
 }

@@ -147,18 +147,25 @@ describe('report', { skip: skip || false, timeout: 240000 }, () => {
   it('makes findings from the lesion annotations of the demo case in one click', async () => {
     demoLesions = JSON.parse(fs.readFileSync(path.join(appDir, 'demo', 'case.json'), 'utf8'))
       .images.filter((im) => im.lesions.length);
-    // Boxes over the demo's lesions (a change to the read-only demo makes a "Demo copy" case).
+    // The demo case is read-only: the first report edit goes to a "Demo copy" case.
+    assert.equal(await page.evaluate(() => window.endoscribe.cases.current.readOnly), true);
+    await openReportTab();
+    await choose('header.procedure', 'colonoscopy');
+    await waitFor(async () => /^Demo copy /.test(await page.evaluate(() => window.endoscribe.cases.current.readOnly ? '' : window.endoscribe.cases.current.name)), 'the demo copy');
+    await page.evaluate(() => window.endoscribe.annotation.saved());
+    assert.equal((await report()).header.procedure.value, 'colonoscopy');
+    // Boxes over the demo's lesions.
     for (const im of demoLesions) {
       await selectImage(im.file);
       for (const l of im.lesions) await drawBox(l.box);
     }
     await openReportTab();
     const r0 = await repState();
-    assert.equal(r0.report.findings ?? undefined, undefined, 'no findings yet');
+    assert.equal((r0.report.findings ?? []).length, 0, 'no findings yet');
     const warnings0 = r0.warnings.length;
     await click('report_findings_from_lesions');
-    const rep = await waitFor(async () => { const r = await report(); return r.findings && r.findings.length === 3 && r; }, 'three findings');
     const lesionCount = demoLesions.reduce((n, im) => n + im.lesions.length, 0);
+    const rep = await waitFor(async () => { const r = await report(); return r.findings && r.findings.length === lesionCount && r; }, 'a finding per lesion');
     assert.equal(rep.findings.length, lesionCount);
     for (const f of rep.findings) {
       assert.equal(f.term.value, 'polyp');
@@ -183,18 +190,22 @@ describe('report', { skip: skip || false, timeout: 240000 }, () => {
   });
 
   it('sets BBPS and header fields; warnings change; each value records who and when', async () => {
-    const before = (await repState()).warnings;
-    assert.ok(before.some((w) => /bbps_right/.test(w.path)), 'an unscored segment is warned about: ' + JSON.stringify(before));
     await choose('header.procedure', 'colonoscopy');
+    const before = (await waitFor(async () => { const s = await repState(); return s.report.header?.procedure && s; }, 'procedure')).warnings;
+    assert.ok(before.some((w) => /bbps_right/.test(w.path)), 'an unscored segment is warned about: ' + JSON.stringify(before));
     await choose('bowel_preparation.bbps_right', 'bbps_2');
     await choose('bowel_preparation.bbps_transverse', 'bbps_3');
     await choose('bowel_preparation.bbps_left', 'bbps_2');
     let st = await waitFor(async () => { const s = await repState(); return s.bbps_total === 7 && s; }, 'BBPS total 7');
     assert.equal(st.bbps_adequate, true);
     assert.ok(!st.warnings.some((w) => /bbps_/.test(w.path)), 'no BBPS warning once scored');
+    // Values set so far carry the fallback name; "Your name" names the user from now on.
+    assert.equal(st.report.bowel_preparation.bbps_left.set_by, 'user');
+    await type('user_name', 'Dr Ada Test');
+    await waitFor(async () => (await repState()).who === 'Dr Ada Test', 'your name');
     await type('header.endoscopist', 'Dr Ada Test');
     st = await waitFor(async () => { const s = await repState(); return s.report.header?.endoscopist?.value === 'Dr Ada Test' && s; }, 'endoscopist');
-    assert.equal(st.report.header.endoscopist.set_by, 'Dr Ada Test', 'who: the endoscopist when no name is set');
+    assert.equal(st.report.header.endoscopist.set_by, 'Dr Ada Test');
     assert.match(st.report.header.endoscopist.set_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     await type('bowel_preparation.withdrawal_time_min', '4');
     st = await waitFor(async () => { const s = await repState(); return s.report.bowel_preparation?.withdrawal_time_min?.value === 4 && s; }, 'withdrawal 4');
@@ -302,7 +313,7 @@ describe('report', { skip: skip || false, timeout: 240000 }, () => {
     assert.equal(st.images.length, 4, 'the images opened');
     const ann = (await annState()).images;
     for (const im of demoLesions) assert.equal(ann[im.file].annotations.length, annotations[im.file].annotations.length);
-    assert.equal((await report()).findings, undefined, 'the bad report was not loaded');
+    assert.equal(((await report()).findings ?? []).length, 0, 'the bad report was not loaded');
     await openReportTab();
     saveArtifact('report-hostile.png', await page.screenshot());
     // The good bundle: the report comes back unchanged.
@@ -324,7 +335,7 @@ describe('report', { skip: skip || false, timeout: 240000 }, () => {
     await reach('report_section_findings');
     saveArtifact('report-900.png', await page.screenshot());
     const s = await appState();
-    const side = s.widgets.tab_report;
+    const side = s.widgets.tab_image;  // the first tab: the panel's left edge
     for (const [name, r] of Object.entries(s.widgets)) {
       if (!name.startsWith('report_')) continue;
       assert.ok(r[0] + r[2] <= s.canvas.css_width + 1, `${name} inside the window`);

@@ -72,15 +72,15 @@ function handImages() {
   }
 }
 
-// DejaVu Sans (app/report/fonts/, from Debian's fonts-dejavu-core) for the PDF's
+// DejaVu Sans (app/fonts/, from Debian's fonts-dejavu-core: ui/report_pdf_assets.cmake) for the PDF's
 // text in any language; without it the PDF falls back to Helvetica (Latin-1).
 let fontsGiven = null;
 function handFonts() {
   if (!fontsGiven) {
     fontsGiven = (async () => {
       const get = async (f) => {
-        const r = await fetch('report/fonts/' + f);
-        if (!r.ok) throw new Error(`report/fonts/${f}: HTTP ${r.status}`);
+        const r = await fetch('fonts/' + f);
+        if (!r.ok) throw new Error(`fonts/${f}: HTTP ${r.status}`);
         return new Uint8Array(await r.arrayBuffer());
       };
       const [regular, bold] = await Promise.all([get('DejaVuSans.ttf'), get('DejaVuSans-Bold.ttf')]);
