@@ -143,7 +143,8 @@ class HtmlWriter {
         for (const Intervention& in : r_.interventions) {
             out_ += "<li>" + e(in.id) + (in.finding_id.empty() ? "" : " (" + e(in.finding_id) + ")") + ": " +
                     (in.method.has_value() ? option_field(in.method, "interventions") : "method not recorded");
-            if (in.resection.has_value()) out_ += ", " + option_field(in.resection, "resection");
+            if (in.resection.has_value())
+                out_ += ", " + mark(in.resection, e(report_lower_first(v_.name_of("resection", *in.resection.value))));
             if (in.retrieved.has_value()) out_ += mark(in.retrieved, *in.retrieved.value ? ", retrieved" : ", not retrieved");
             if (in.specimen_container.has_value() && !in.specimen_container.value->empty())
                 out_ += ", pot " + text_field(in.specimen_container);

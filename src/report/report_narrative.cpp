@@ -9,7 +9,9 @@
 namespace es {
 namespace {
 
-std::string lower_first(std::string s) {
+std::string lower_first(std::string s);
+
+std::string lower_first_impl(std::string s) {
     if (!s.empty() && std::isupper(static_cast<unsigned char>(s[0])) &&
         !(s.size() > 1 && std::isupper(static_cast<unsigned char>(s[1]))))
         s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
@@ -42,7 +44,11 @@ std::string attribute_words(const ReportVocabulary& vocab, const std::string& id
     return name + (std::get<bool>(value) ? ": yes" : ": no");
 }
 
+std::string lower_first(std::string s) { return lower_first_impl(std::move(s)); }
+
 }  // namespace
+
+std::string report_lower_first(std::string s) { return lower_first(std::move(s)); }
 
 std::string report_number(double v) {
     if (!std::isfinite(v)) return "?";

@@ -34,6 +34,9 @@ ReportNarrative report_narrative(const Report& report, const ReportVocabulary& v
 // (rule usmstf2020.adenomas-3-4), confirmed by the clinician." or "".
 std::string surveillance_sentence(const Report& report);
 
+// "En bloc" → "en bloc" for use mid-sentence (acronyms such as "EMR" stay).
+std::string report_lower_first(std::string s);
+
 // Numbers as people write them: 8.5, 25, 0.5 (no trailing zeros).
 std::string report_number(double v);
 

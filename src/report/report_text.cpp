@@ -57,7 +57,7 @@ std::string report_text(const Report& r, const ReportVocabulary& vocab) {
         for (const Intervention& in : r.interventions) {
             out += "- " + in.id + (in.finding_id.empty() ? "" : " (" + in.finding_id + ")") + ": " +
                    (in.method.has_value() ? vocab.name_of("interventions", *in.method.value) : "method not recorded");
-            if (in.resection.has_value()) out += ", " + vocab.name_of("resection", *in.resection.value);
+            if (in.resection.has_value()) out += ", " + report_lower_first(vocab.name_of("resection", *in.resection.value));
             if (in.retrieved.has_value()) out += *in.retrieved.value ? ", retrieved" : ", not retrieved";
             if (in.specimen_container.has_value() && !in.specimen_container.value->empty())
                 out += ", pot " + *in.specimen_container.value;

@@ -20,7 +20,7 @@ BowelPreparation prep(std::optional<int> right, std::optional<int> transverse, s
     return p;
 }
 
-TEST(Bbps, AdequacyEdgeCases) {
+TEST(ReportBbps, AdequacyEdgeCases) {
     EXPECT_EQ(bbps_adequate(prep(2, 2, 2)), true);    // total 6, every segment 2: the smallest adequate
     EXPECT_EQ(bbps_total(prep(2, 2, 2)), 6);
     EXPECT_EQ(bbps_adequate(prep(3, 3, 3)), true);
@@ -35,7 +35,7 @@ TEST(Bbps, AdequacyEdgeCases) {
     EXPECT_EQ(bbps_adequate(prep(0, 0, 0)), false);
 }
 
-TEST(Provenance, AiNeverOverwritesTheUser) {
+TEST(ReportProvenance, AiNeverOverwritesTheUser) {
     Field<std::string> f;
     field_set_user(f, std::string("0-Is"), "dr.smith", es_test::kWhen);
     EXPECT_FALSE(field_set_ai(f, std::string("0-Ip"), "model", 0.9, "2026-11-30T09:16:00Z"));
@@ -44,7 +44,7 @@ TEST(Provenance, AiNeverOverwritesTheUser) {
     EXPECT_EQ(f.set_by, "dr.smith");
 }
 
-TEST(Provenance, AiValueAcceptEditAndRedraft) {
+TEST(ReportProvenance, AiValueAcceptEditAndRedraft) {
     Field<int> f;
     ASSERT_TRUE(field_set_ai(f, 2, "medgemma", 0.7, es_test::kWhen));
     EXPECT_FALSE(f.accepted);
@@ -65,7 +65,7 @@ TEST(Provenance, AiValueAcceptEditAndRedraft) {
     ASSERT_TRUE(f.probability.has_value());
 }
 
-TEST(Versioning, SignFreezesAndAmendmentsAreNewVersions) {
+TEST(ReportVersioning, SignFreezesAndAmendmentsAreNewVersions) {
     Report r = example_colonoscopy();
     std::string error;
     ASSERT_TRUE(report_sign(r, "Dr A. Smith", "2026-11-30T10:00:00Z", &error)) << error;
@@ -117,7 +117,7 @@ TEST(Versioning, SignFreezesAndAmendmentsAreNewVersions) {
     EXPECT_EQ(reloaded.versions.size(), 3u);
 }
 
-TEST(Versioning, SigningNeedsAcceptedAiValuesSignerAndTime) {
+TEST(ReportVersioning, SigningNeedsAcceptedAiValuesSignerAndTime) {
     Report r = example_colonoscopy();
     ASSERT_TRUE(field_set_ai(r.findings[1].nice, std::string("2"), "medgemma", 0.55, es_test::kWhen));
     std::string error;
@@ -130,7 +130,7 @@ TEST(Versioning, SigningNeedsAcceptedAiValuesSignerAndTime) {
     EXPECT_TRUE(report_sign(r, "Dr A. Smith", "2026-11-30T10:00:00Z", &error)) << error;
 }
 
-TEST(Versioning, InconsistentVersionsAreRefused) {
+TEST(ReportVersioning, InconsistentVersionsAreRefused) {
     Report r = example_colonoscopy();
     std::string error;
     ASSERT_TRUE(report_sign(r, "Dr A. Smith", "2026-11-30T10:00:00Z", &error));
@@ -148,7 +148,7 @@ TEST(Versioning, InconsistentVersionsAreRefused) {
     EXPECT_FALSE(report_from_json(report_to_json(copy), shipped_vocabulary(), &out, &error));
 }
 
-TEST(Ids, NextIdsAreFreshAndStable) {
+TEST(ReportIds, NextIdsAreFreshAndStable) {
     Report r = example_colonoscopy();
     EXPECT_EQ(r.next_finding_id(), "F3");
     EXPECT_EQ(r.next_intervention_id(), "I3");
@@ -158,7 +158,7 @@ TEST(Ids, NextIdsAreFreshAndStable) {
     EXPECT_EQ(r.find_finding("F1"), nullptr);
 }
 
-TEST(Iso8601, Times) {
+TEST(ReportIso8601, Times) {
     EXPECT_TRUE(is_iso8601_time("2026-11-30"));
     EXPECT_TRUE(is_iso8601_time("2026-11-30T09:15Z"));
     EXPECT_TRUE(is_iso8601_time("2026-11-30T09:15:00Z"));

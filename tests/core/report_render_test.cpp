@@ -70,7 +70,7 @@ TEST(ReportText, AllSectionsInOrder) {
     size_t at = 0;
     for (const char* part : {"Colonoscopy report", "Status: DRAFT, not signed", "Endoscopist: Dr A. Smith",
                              "Indications: Positive faecal immunochemical", "EXTENT AND PREPARATION", "FINDINGS",
-                             "F1: Polyp, 6 mm", "F2: Polyp, 22 mm", "INTERVENTIONS", "- I2 (F2): Endoscopic mucosal resection (EMR), Piecemeal, retrieved, pot 2",
+                             "F1: Polyp, 6 mm", "F2: Polyp, 22 mm", "INTERVENTIONS", "- I2 (F2): Endoscopic mucosal resection (EMR), piecemeal, retrieved, pot 2",
                              "ADVERSE EVENTS", "None", "IMPRESSION", "Two polyps removed.", "RECOMMENDATIONS",
                              "SURVEILLANCE", "Surveillance colonoscopy in 6 months (rule esge2020.piecemeal-ge20mm), suggested, not yet confirmed."}) {
         const size_t found = t.find(part, at);

@@ -87,41 +87,41 @@ const Polyp SSL{"sessile-serrated-lesion"};
 
 // ---------------------------------------------------------------- USMSTF 2020
 
-TEST(UsmstfRules, Normal) { expect_rule(clean_colonoscopy(), "usmstf2020", "normal", 10, 10); }
-TEST(UsmstfRules, OneToTwoTubularAdenomasUnder10mm) {
+TEST(ReportUsmstfRules, Normal) { expect_rule(clean_colonoscopy(), "usmstf2020", "normal", 10, 10); }
+TEST(ReportUsmstfRules, OneToTwoTubularAdenomasUnder10mm) {
     expect_rule(with({TA}), "usmstf2020", "adenomas-1-2", 7, 10);
     expect_rule(with({TA, TA}), "usmstf2020", "adenomas-1-2", 7, 10);
 }
-TEST(UsmstfRules, ThreeToFourTubularAdenomas) {
+TEST(ReportUsmstfRules, ThreeToFourTubularAdenomas) {
     expect_rule(with({TA, TA, TA}), "usmstf2020", "adenomas-3-4", 3, 5);
     expect_rule(with({{"tubular-adenoma", 4, 4}}), "usmstf2020", "adenomas-3-4", 3, 5);
 }
-TEST(UsmstfRules, FiveToTenTubularAdenomas) {
+TEST(ReportUsmstfRules, FiveToTenTubularAdenomas) {
     expect_rule(with({{"tubular-adenoma", 4, 5}}), "usmstf2020", "adenomas-5-10", 3, 3);
     expect_rule(with({{"tubular-adenoma", 4, 10}}), "usmstf2020", "adenomas-5-10", 3, 3);
 }
-TEST(UsmstfRules, MoreThanTenAdenomas) { expect_rule(with({{"tubular-adenoma", 3, 11}}), "usmstf2020", "more-than-10-adenomas", 1, 1); }
-TEST(UsmstfRules, AdenomaOf10mmOrMore) {
+TEST(ReportUsmstfRules, MoreThanTenAdenomas) { expect_rule(with({{"tubular-adenoma", 3, 11}}), "usmstf2020", "more-than-10-adenomas", 1, 1); }
+TEST(ReportUsmstfRules, AdenomaOf10mmOrMore) {
     expect_rule(with({{"tubular-adenoma", 10}}), "usmstf2020", "adenoma-ge10mm", 3, 3);
     expect_rule(with({{"tubular-adenoma", 9.9}}), "usmstf2020", "adenomas-1-2", 7, 10);
 }
-TEST(UsmstfRules, VillousHistology) {
+TEST(ReportUsmstfRules, VillousHistology) {
     expect_rule(with({{"tubulovillous-adenoma", 6}}), "usmstf2020", "adenoma-villous", 3, 3);
     expect_rule(with({{"villous-adenoma", 6}}), "usmstf2020", "adenoma-villous", 3, 3);
 }
-TEST(UsmstfRules, HighGradeDysplasia) {
+TEST(ReportUsmstfRules, HighGradeDysplasia) {
     expect_rule(with({{"tubular-adenoma", 6, 1, "high-grade"}}), "usmstf2020", "adenoma-hgd", 3, 3);
     expect_rule(with({{"tubular-adenoma", 6, 1, "low-grade"}}), "usmstf2020", "adenomas-1-2", 7, 10);
 }
-TEST(UsmstfRules, PiecemealAdenoma20mm) {
+TEST(ReportUsmstfRules, PiecemealAdenoma20mm) {
     expect_rule(with({{"tubular-adenoma", 20, 1, "", "ascending-colon", true}}), "usmstf2020", "piecemeal-adenoma-ge20mm", 0.5, 0.5);
     // Piecemeal under 20 mm is not the 6-month rule.
     expect_rule(with({{"tubular-adenoma", 19, 1, "", "ascending-colon", true}}), "usmstf2020", "adenoma-ge10mm", 3, 3);
 }
-TEST(UsmstfRules, PiecemealSsp20mm) {
+TEST(ReportUsmstfRules, PiecemealSsp20mm) {
     expect_rule(with({{"sessile-serrated-lesion", 25, 1, "", "ascending-colon", true}}), "usmstf2020", "piecemeal-ssp-ge20mm", 0.5, 0.5);
 }
-TEST(UsmstfRules, SerratedRows) {
+TEST(ReportUsmstfRules, SerratedRows) {
     expect_rule(with({SSL}), "usmstf2020", "ssp-1-2", 5, 10);
     expect_rule(with({SSL, SSL, SSL}), "usmstf2020", "ssp-3-4", 3, 5);
     expect_rule(with({{"sessile-serrated-lesion", 5, 6}}), "usmstf2020", "ssp-5-10", 3, 3);
@@ -133,7 +133,7 @@ TEST(UsmstfRules, SerratedRows) {
     expect_rule(with({{"hyperplastic-polyp", 4, 1, "", "rectum"}, {"hyperplastic-polyp", 4, 1, "", "transverse-colon"}}),
                 "usmstf2020", "hyperplastic-small-proximal", 10, 10);
 }
-TEST(UsmstfRules, PreconditionsAndPendingData) {
+TEST(ReportUsmstfRules, PreconditionsAndPendingData) {
     Report poor = with({TA});
     poor.bowel_preparation.bbps_left = user_value(1);
     expect_rule(poor, "usmstf2020", "inadequate-preparation", 1, 1);
@@ -144,38 +144,38 @@ TEST(UsmstfRules, PreconditionsAndPendingData) {
     expect_rule(with({{"tubular-adenoma", -1}}), "usmstf2020", "size-missing", std::nullopt, std::nullopt);
     expect_rule(with({{"adenocarcinoma", 15}}), "usmstf2020", "cancer", std::nullopt, std::nullopt);
 }
-TEST(UsmstfRules, MixedFindingsTakeTheShortestInterval) {
+TEST(ReportUsmstfRules, MixedFindingsTakeTheShortestInterval) {
     // 2 small adenomas (7-10 y) + 1 SSP of 12 mm (3 y) -> 3 y.
     expect_rule(with({TA, TA, {"sessile-serrated-lesion", 12}}), "usmstf2020", "ssp-ge10mm", 3, 3);
 }
 
 // ---------------------------------------------------------------- ESGE 2020
 
-TEST(EsgeRules, NoAdenomaOrSerratedPolyp) { expect_rule(clean_colonoscopy(), "esge2020", "no-adenoma-or-serrated-polyp", 10, 10); }
-TEST(EsgeRules, LowRiskAdenomas) {
+TEST(ReportEsgeRules, NoAdenomaOrSerratedPolyp) { expect_rule(clean_colonoscopy(), "esge2020", "no-adenoma-or-serrated-polyp", 10, 10); }
+TEST(ReportEsgeRules, LowRiskAdenomas) {
     expect_rule(with({TA}), "esge2020", "low-risk-adenomas", 10, 10);
     expect_rule(with({{"tubular-adenoma", 9, 4}}), "esge2020", "low-risk-adenomas", 10, 10);
     // Villous component without HGD stays low risk in ESGE 2020 (unlike USMSTF).
     expect_rule(with({{"tubulovillous-adenoma", 8}}), "esge2020", "low-risk-adenomas", 10, 10);
 }
-TEST(EsgeRules, LowRiskSerrated) { expect_rule(with({{"hyperplastic-polyp", 4, 2}}), "esge2020", "low-risk-serrated", 10, 10); }
-TEST(EsgeRules, FiveOrMoreAdenomas) { expect_rule(with({{"tubular-adenoma", 4, 5}}), "esge2020", "high-risk-5-or-more-adenomas", 3, 3); }
-TEST(EsgeRules, AdenomaOf10mmOrMore) { expect_rule(with({{"tubular-adenoma", 10}}), "esge2020", "high-risk-adenoma-ge10mm", 3, 3); }
-TEST(EsgeRules, HighGradeDysplasia) {
+TEST(ReportEsgeRules, LowRiskSerrated) { expect_rule(with({{"hyperplastic-polyp", 4, 2}}), "esge2020", "low-risk-serrated", 10, 10); }
+TEST(ReportEsgeRules, FiveOrMoreAdenomas) { expect_rule(with({{"tubular-adenoma", 4, 5}}), "esge2020", "high-risk-5-or-more-adenomas", 3, 3); }
+TEST(ReportEsgeRules, AdenomaOf10mmOrMore) { expect_rule(with({{"tubular-adenoma", 10}}), "esge2020", "high-risk-adenoma-ge10mm", 3, 3); }
+TEST(ReportEsgeRules, HighGradeDysplasia) {
     expect_rule(with({{"tubular-adenoma", 5, 1, "high-grade"}}), "esge2020", "high-risk-adenoma-hgd", 3, 3);
 }
-TEST(EsgeRules, SerratedOf10mmOrMore) { expect_rule(with({{"sessile-serrated-lesion", 10}}), "esge2020", "high-risk-serrated-ge10mm", 3, 3); }
-TEST(EsgeRules, SerratedWithDysplasia) {
+TEST(ReportEsgeRules, SerratedOf10mmOrMore) { expect_rule(with({{"sessile-serrated-lesion", 10}}), "esge2020", "high-risk-serrated-ge10mm", 3, 3); }
+TEST(ReportEsgeRules, SerratedWithDysplasia) {
     expect_rule(with({{"sessile-serrated-lesion", 6, 1, "low-grade"}}), "esge2020", "high-risk-serrated-dysplasia", 3, 3);
 }
-TEST(EsgeRules, PiecemealOf20mmOrMore) {
+TEST(ReportEsgeRules, PiecemealOf20mmOrMore) {
     const SurveillanceSuggestion s = suggest(with({{"tubular-adenoma", 30, 1, "", "rectum", true}}), "esge2020");
     EXPECT_EQ(s.rule_id, "esge2020.piecemeal-ge20mm");
     EXPECT_EQ(s.interval_words(), "3-6 months");
     // Piecemeal before histology is known still gets the site check.
     expect_rule(with({{"", 30, 1, "", "rectum", true}}), "esge2020", "piecemeal-ge20mm", 0.25, 0.5);
 }
-TEST(EsgeRules, PreconditionsAndPendingData) {
+TEST(ReportEsgeRules, PreconditionsAndPendingData) {
     Report poor = with({TA});
     poor.bowel_preparation.bbps_right = user_value(0);
     expect_rule(poor, "esge2020", "inadequate-preparation", 1, 1);
@@ -189,7 +189,7 @@ TEST(EsgeRules, PreconditionsAndPendingData) {
 
 // ---------------------------------------------------------------- tables themselves
 
-TEST(SurveillanceTables, EveryRuleCitesItsGuideline) {
+TEST(ReportSurveillanceTables, EveryRuleCitesItsGuideline) {
     for (const char* id : {"esge2020", "usmstf2020"}) {
         const SurveillanceTable& t = table(id);
         const std::string author = std::string(id) == "esge2020" ? "Hassan" : "Gupta";
@@ -204,7 +204,7 @@ TEST(SurveillanceTables, EveryRuleCitesItsGuideline) {
     }
 }
 
-TEST(SurveillanceTables, EveryRuleIsReachable) {
+TEST(ReportSurveillanceTables, EveryRuleIsReachable) {
     // Each rule row is the answer for at least one of the reports above: a
     // shadowed row (never first to match) would be dead data. Checked by
     // counting distinct rule ids the test reports produce.
@@ -233,7 +233,7 @@ TEST(SurveillanceTables, EveryRuleIsReachable) {
     }
 }
 
-TEST(SurveillanceTables, NotAColonoscopy) {
+TEST(ReportSurveillanceTables, NotAColonoscopy) {
     Report r;
     r.header.procedure = user_value<std::string>("gastroscopy");
     const SurveillanceSuggestion s = suggest(r, "usmstf2020");
@@ -241,7 +241,7 @@ TEST(SurveillanceTables, NotAColonoscopy) {
     EXPECT_NE(s.why.find("gastroscopy"), std::string::npos) << s.why;
 }
 
-TEST(SurveillanceTables, UnknownFactIsRefused) {
+TEST(ReportSurveillanceTables, UnknownFactIsRefused) {
     SurveillanceTable t;
     std::string error;
     EXPECT_FALSE(surveillance_table_parse(
@@ -251,7 +251,7 @@ TEST(SurveillanceTables, UnknownFactIsRefused) {
     EXPECT_NE(error.find("rules[0].when[0].fact"), std::string::npos) << error;
 }
 
-TEST(SurveillanceTables, ProposeWritesAnUnconfirmedSuggestion) {
+TEST(ReportSurveillanceTables, ProposeWritesAnUnconfirmedSuggestion) {
     Report r = with({TA, TA, TA});
     const SurveillanceSuggestion s = suggest(r, "usmstf2020");
     ASSERT_TRUE(surveillance_propose(r, s, es_test::kWhen));
