@@ -82,6 +82,7 @@ test('common prefix of token lists', () => {
 
 test('answers fit the questions; each image encoded once and its prefix prefilled once', { skip, timeout: 120000 }, async () => {
   const questions = [...questionsFor('a.png', 0), ...questionsFor('b.png', 1), ...questionsFor('a.png', 2)];
+  rt.imageFeatures.clear();
   visionRuns.length = 0;
   decoderRuns.length = 0;
   const progress = [];
@@ -246,6 +247,7 @@ test('a report drafted through the tiny model: valid values, user values untouch
     assert.ok(!paths.includes(p), `${p} is the user's`);
   for (const p of ['findings[0].nice', 'findings[0].location_segment', 'findings[1].term', 'bowel_preparation.bbps_right', 'impression'])
     assert.ok(paths.includes(p), `${p} asked (${paths.join(', ')})`);
+  rt.imageFeatures.clear();  // earlier tests encoded these images
   visionRuns.length = 0;
   decoderRuns.length = 0;
   const r = await draftReport(rt, questions, { imageFor }).promise;

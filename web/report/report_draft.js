@@ -181,9 +181,9 @@ async function generate(rt, chat, kv, row, q, state) {
 // emscripten module; reportJson: the report's JSON text; vocabularyTexts: the
 // texts of models/report/*.json. Errors throw with the core's message.
 function coreCall(module, name, args) {
-  const out = module.ccall(name, 'string', args.map(() => 'string'), args);
-  if (out === null) throw new Error(module.UTF8ToString(module._es_report_draft_last_error()));
-  return JSON.parse(out);
+  const ptr = module.ccall(name, 'number', args.map(() => 'string'), args);
+  if (!ptr) throw new Error(module.UTF8ToString(module._es_report_draft_last_error()));
+  return JSON.parse(module.UTF8ToString(ptr));
 }
 
 // scope: {findings: [ids], images: [names], report_fields, impression}. -> questions.
