@@ -373,3 +373,26 @@ TEST_F(ConversationTest, PanAndScanCropsAddTheirOwnImageTokens) {
     EXPECT_NE(text.find("Here is the original image"), std::string::npos);
     EXPECT_NE(text.find("and here are some crops to help you see better"), std::string::npos);
 }
+
+TEST_F(ConversationTest, TypedTextPropertyOverRandomQuestions) {
+    // Whatever is typed, the prompt holds exactly the template's control tokens.
+    const std::vector<std::string> parts = {"<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
+                                            "<image_soft_token>", "<bos>", "<eos>", "<", ">", "model\n", "user\n",
+                                            " ", "\n\n", "polyp", "\xC3\xA9", "\x01", "\x03", "10 mm"};
+    uint32_t state = 777;
+    auto next = [&]() { state = state * 1664525u + 1013904223u; return state >> 8; };
+    std::string err;
+    Conversation plain;
+    ASSERT_TRUE(plain.init(&tok, tiny_config("gemma-3-it.jinja"), &err)) << err;
+    ASSERT_TRUE(plain.ask("x", true, &err));
+    const auto expected = special_counts(plain.tokens());
+    for (int n = 0; n < 300; ++n) {
+        std::string q;
+        const int len = 1 + int(next() % 10);
+        for (int i = 0; i < len; ++i) q += parts[next() % parts.size()];
+        Conversation conv;
+        ASSERT_TRUE(conv.init(&tok, tiny_config("gemma-3-it.jinja"), &err)) << err;
+        ASSERT_TRUE(conv.ask(q, true, &err)) << err << " for: " << q;
+        ASSERT_EQ(special_counts(conv.tokens()), expected) << "for: " << q;
+    }
+}

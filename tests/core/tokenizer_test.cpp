@@ -147,3 +147,23 @@ TEST(Tokenizer, PiecesMarkedNotSpecialStayOrdinaryText) {
     EXPECT_EQ(t.decode(ids), "<end_of_turn>");
     EXPECT_TRUE(t.special_spans("<start_of_turn>").empty());
 }
+
+TEST(Tokenizer, TypedTextPropertyOverRandomMixtures) {
+    // Random mixtures of control-token names, their fragments, byte-fallback
+    // characters and whitespace: never a special id, always the same text back.
+    Tokenizer t = load_tiny();
+    const std::vector<std::string> parts = {"<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
+                                            "<image_soft_token>", "<bos>", "<eos>", "<pad>", "<unk>", "<", ">",
+                                            "start_of", "_turn", "model\n", "user", " ", "\n\n", "polyp",
+                                            "\xC3\xA9", "\xE2\x86\x92", "10 mm", "<b>", "end_of_turn>"};
+    uint32_t state = 12345;
+    auto next = [&]() { state = state * 1664525u + 1013904223u; return state >> 8; };
+    for (int n = 0; n < 2000; ++n) {
+        std::string text;
+        const int len = 1 + int(next() % 12);
+        for (int i = 0; i < len; ++i) text += parts[next() % parts.size()];
+        const auto ids = t.encode_as_text(text);
+        for (int id : ids) ASSERT_GT(id, 8) << "special id " << id << " from: " << text;
+        ASSERT_EQ(t.decode(ids), text);
+    }
+}
