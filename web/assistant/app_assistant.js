@@ -197,7 +197,7 @@ async function loadSam(desc) {
   try {
     const progress = new DownloadProgress((p) => { S.sam.progress = p; push(); });
     const source = desc.kind === 'folder' ? pickedFolderSource(desc.handle ?? desc.files)
-      : urlSource(desc.url, { allowedHosts, onProgress: (p) => progress.update(p) });
+      : urlSource(desc.url, { allowedHosts, onProgress: (p) => progress.update(p), token: () => tokenStore().get() });
     await annotation.loadSamModel(source);
     S.sam.name = desc.name;
     message('notice', `The Segment tool now uses the segmentation model ${desc.name}.`);
