@@ -485,7 +485,10 @@ const ACTIONS = {
   delete_cached: async ({ id }) => {
     if (S.model?.id === id && S.busy) return message('notice', 'That model is in use.');
     await modelCache.remove(id).catch((e) => fail(`The stored copy of ${id.replace(/^[a-z]+:/, '')} could not be deleted`, e));
-    if (localStorage.getItem(LAST_MODEL_KEY)?.includes(id.replace(/^[a-z]+:/, ''))) localStorage.removeItem(LAST_MODEL_KEY);
+    try {
+      const last = JSON.parse(localStorage.getItem(LAST_MODEL_KEY) || 'null');
+      if (last && descriptionId(last) === id) localStorage.removeItem(LAST_MODEL_KEY);
+    } catch { localStorage.removeItem(LAST_MODEL_KEY); }
     await refreshCached();
   },
   ask,
