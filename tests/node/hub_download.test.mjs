@@ -295,10 +295,12 @@ test('a 320 MB file streams through hub redirects and dropped connections with m
     const grew = { rss: peak.rss - base.rss, heapUsed: peak.heapUsed - base.heapUsed, arrayBuffers: peak.arrayBuffers - base.arrayBuffers };
     t.diagnostic(`${MB(SIZE)} MB in ${secs.toFixed(1)} s (${MB(SIZE / secs)} MB/s incl. sha256); peak growth: rss ${MB(grew.rss)} MB, ` +
       `heap ${MB(grew.heapUsed)} MB, array buffers ${MB(grew.arrayBuffers)} MB`);
-    // Far below the file size: a whole copy would add 320 MB to each.
-    assert.ok(grew.arrayBuffers < SIZE / 10, `array buffers grew ${MB(grew.arrayBuffers)} MB`);
-    assert.ok(grew.heapUsed < SIZE / 10, `heap grew ${MB(grew.heapUsed)} MB`);
-    assert.ok(grew.rss < SIZE / 4, `rss grew ${MB(grew.rss)} MB`);
+    // Far below the file size: holding the file would add 320 MB to each. The
+    // margins leave room for garbage the collector has not reclaimed yet (a
+    // busy machine: up to ~45 MB of array buffers seen).
+    assert.ok(grew.arrayBuffers < SIZE / 4, `array buffers grew ${MB(grew.arrayBuffers)} MB`);
+    assert.ok(grew.heapUsed < SIZE / 8, `heap grew ${MB(grew.heapUsed)} MB`);
+    assert.ok(grew.rss < SIZE / 3, `rss grew ${MB(grew.rss)} MB`);
   } finally { hosts.stop(); }
 });
 

@@ -198,7 +198,7 @@ async function loadSam(desc) {
   try {
     const progress = new DownloadProgress((p) => { S.sam.progress = p; push(); });
     const source = desc.kind === 'folder' ? pickedFolderSource(desc.handle ?? desc.files)
-      : urlSource(desc.url, { allowedHosts, onProgress: (p) => progress.update(p) });
+      : urlSource(desc.url, { allowedHosts, onProgress: (p) => progress.update(p), token: () => tokenStore().get() });
     await annotation.loadSamModel(source);
     S.sam.name = desc.name;
     message('notice', `The Segment tool now uses the segmentation model ${desc.name}.`);
@@ -486,7 +486,10 @@ const ACTIONS = {
   delete_cached: async ({ id }) => {
     if (S.model?.id === id && S.busy) return message('notice', 'That model is in use.');
     await modelCache.remove(id).catch((e) => fail(`The stored copy of ${id.replace(/^[a-z]+:/, '')} could not be deleted`, e));
-    if (localStorage.getItem(LAST_MODEL_KEY)?.includes(id.replace(/^[a-z]+:/, ''))) localStorage.removeItem(LAST_MODEL_KEY);
+    try {
+      const last = JSON.parse(localStorage.getItem(LAST_MODEL_KEY) || 'null');
+      if (last && descriptionId(last) === id) localStorage.removeItem(LAST_MODEL_KEY);
+    } catch { localStorage.removeItem(LAST_MODEL_KEY); }
     await refreshCached();
   },
   ask,
