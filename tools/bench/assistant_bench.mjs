@@ -3,7 +3,8 @@
 // model package, same machine, same run. Not part of the test suite.
 //
 //   node tools/bench/assistant_bench.mjs [PACKAGE_DIR] [--tokens N] [--variant fp32|q4] [--repeat R] [--rounds K]
-//     [--engines ours-node,ours-wasm,tjs] [--tjs-labels N] [--tjs-pkg DIR] [--threads N] [--json OUT]
+//     [--engines ours-node,ours-wasm,tjs] [--tjs-labels N] [--tjs-pkg DIR] [--threads N] [--no-image] [--json OUT]
+//   (--no-image: text-only prompts, for full-width packages whose 896 px vision encoder takes minutes per image here)
 //   (default package: the tiny one, built into a temp dir; ES_BUILD_DIR picks
 //   the build with wasm/node/endoscribe_core.mjs, default `build`)
 //
@@ -59,6 +60,7 @@ function parseArgs(argv) {
     else if (v === '--json') a.json = path.resolve(argv[++i]);
     else if (v === '--decoder') a.decoder = argv[++i];
     else if (v === '--threads') a.threads = Number(argv[++i]);
+    else if (v === '--no-image') a.noImage = true;
     else a.pkg = path.resolve(v);
   }
   return a;
@@ -86,7 +88,7 @@ async function benchOurs(args, backend) {
   const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(args.pkg, p))));
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: eps, variant: args.variant,
     decoderGraph: args.decoder, sessionOptions: backend === 'node' ? threadOptions(args) : {} });
-  const runs = await runOurs({ rt, imageBytes: fs.readFileSync(args.image), labelSet: core.labelSetForClassification(labelSetText()),
+  const runs = await runOurs({ rt, imageBytes: args.noImage ? null : fs.readFileSync(args.image), labelSet: core.labelSetForClassification(labelSetText()),
     repeat: args.repeat, tokens: args.tokens, cpu: cpuMs });
   await rt.release();
   return runs;
@@ -98,7 +100,7 @@ async function benchTjs(args) {
   tjs.env.allowRemoteModels = false;
   tjs.env.localModelPath = '/';
   return runTjs({ tjs, model: args.tjsPkg ?? args.pkg, device: 'cpu', dtype: args.variant === 'fp32' ? 'fp32' : 'q4',
-    image: await tjs.RawImage.read(args.image), labelsJson: labelSetText(), repeat: args.repeat, tokens: args.tokens,
+    image: args.noImage ? null : await tjs.RawImage.read(args.image), labelsJson: labelSetText(), repeat: args.repeat, tokens: args.tokens,
     tjsLabels: args.tjsLabels, sessionOptions: threadOptions(args), cpu: cpuMs });
 }
 
@@ -152,7 +154,7 @@ function main() {
     args.pkg = path.join(tmp, 'pkg');
     execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'), args.pkg, '--quiet']);
   }
-  console.log(`package ${args.pkg} (${args.variant}), ${args.tokens} new tokens, ${args.rounds} rounds x ${args.repeat} runs ` +
+  console.log(`package ${args.pkg} (${args.variant})${args.noImage ? ', text only' : ''}, ${args.tokens} new tokens, ${args.rounds} rounds x ${args.repeat} runs ` +
     `(first of each a warm-up), ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}` +
     (args.tjsPkg ? `; transformers.js reads ${args.tjsPkg}` : '') +
     (args.tjsLabels < 23 ? `; transformers.js classify time scaled from ${args.tjsLabels} labels` : ''));
@@ -164,6 +166,7 @@ function main() {
       if (args.tjsPkg) childArgs.push('--tjs-pkg', args.tjsPkg);
       if (args.decoder) childArgs.push('--decoder', args.decoder);
       childArgs.push('--threads', String(args.threads));
+      if (args.noImage) childArgs.push('--no-image');
       const r = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 1 << 26 });
       const m = /RESULT (.*)/.exec(r.stdout);
       if (!m) { console.log(`${engine}: failed\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`); continue; }

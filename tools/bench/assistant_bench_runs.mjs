@@ -9,6 +9,7 @@ export const gaps = (times) => times.slice(1).map((t, i) => t - times[i]);
 const noCpu = () => NaN;
 
 // Our runtime: rt an AssistantRuntime; labelSet from core.labelSetForClassification.
+// imageBytes null: text-only (no image in the prompt).
 export async function runOurs({ rt, imageBytes, labelSet, repeat, tokens, cpu = noCpu }) {
   const bytes = imageBytes;
   const args = { repeat, tokens };
@@ -19,16 +20,17 @@ export async function runOurs({ rt, imageBytes, labelSet, repeat, tokens, cpu = 
     const encodes0 = rt.stats.imageEncodes;
     let t0 = performance.now(), first = null;
     const times = [], cpus = [], c0 = cpu();
-    const r1 = await rt.ask(conv, Q1, { image: { key: `img${r}`, bytes }, generation: { max_new_tokens: args.tokens },
+    const img = bytes ? { key: `img${r}`, bytes } : null;
+    const r1 = await rt.ask(conv, Q1, { image: img, generation: { max_new_tokens: args.tokens },
       onToken: () => { const t = performance.now(); if (first === null) first = t; times.push(t); cpus.push(cpu()); } }).promise;
     const end1 = performance.now();
     const ttft1 = first - t0, ttft1Cpu = cpus[0] - c0;
     const decodeRate = (r1.ids.length - 1) / ((end1 - first) / 1000);
     t0 = performance.now(); first = null;
-    const r2 = await rt.ask(conv, Q2, { image: { key: `img${r}`, bytes }, generation: { max_new_tokens: args.tokens },
+    const r2 = await rt.ask(conv, Q2, { image: img, generation: { max_new_tokens: args.tokens },
       onToken: () => { if (first === null) first = performance.now(); } }).promise;
     const ttft2 = first - t0;
-    const c = await rt.classify(labelSet, { image: { key: `img${r}`, bytes } }).promise;
+    const c = await rt.classify(labelSet, { image: img }).promise;
     runs.push({ ttft1, ttft1Cpu, decodeRate, decodeGaps: gaps(times), decodeCpuGaps: gaps(cpus), ttft2, classifyMs: c.totalMs,
       tokens1: r1.ids.length, prefill2: r2.prefilled,
       imageEncodes: rt.stats.imageEncodes - encodes0, labels: c.labels.length, decoder: rt.decoderGraph, ep: rt.ep });
@@ -37,7 +39,7 @@ export async function runOurs({ rt, imageBytes, labelSet, repeat, tokens, cpu = 
   return runs;
 }
 
-// transformers.js: tjs the module (env already set); model a path or id it can load; image a RawImage.
+// transformers.js: tjs the module (env already set); model a path or id it can load; image a RawImage (null: text only).
 // Its best configuration: generate() with its KV cache, greedy, same dtype and execution provider as ours,
 // warmed up (the first run of each child is not counted).
 export async function runTjs({ tjs, model: modelPath, device, dtype, image, labelsJson, repeat, tokens, tjsLabels = 23,
@@ -68,19 +70,20 @@ export async function runTjs({ tjs, model: modelPath, device, dtype, image, labe
   const softIds = Array.from(tok('<image_soft_token>', { add_special_tokens: false }).input_ids.data, Number);
   const softId = softIds.length === 1 ? softIds[0] : undefined;
   const processor = async (text, img, opts) => {
-    const inp = await processorRaw(text, img, opts);
+    const inp = img ? await processorRaw(text, img, opts) : tok(text, opts);
     if (softId !== undefined && softId !== imageTokenId) {
       const d = inp.input_ids.data;
       for (let i = 0; i < d.length; i++) if (Number(d[i]) === softId) d[i] = BigInt(imageTokenId);
     }
     return inp;
   };
+  const boi = image ? '<start_of_image>' : '';
   const ones = (n) => new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
   const labels = JSON.parse(labelsJson);
   const runs = [];
   for (let r = 0; r < args.repeat; r++) {
     stats.vision = 0; stats.prefillTokens = [];
-    const text1 = processorRaw.apply_chat_template([{ role: 'user', content: `<start_of_image>${Q1}` }], { add_generation_prompt: true });
+    const text1 = processorRaw.apply_chat_template([{ role: 'user', content: `${boi}${Q1}` }], { add_generation_prompt: true });
     let t0 = performance.now();
     const c0 = cpu();
     const inp = await processor(text1, image, { add_special_tokens: false });
@@ -94,7 +97,7 @@ export async function runTjs({ tjs, model: modelPath, device, dtype, image, labe
     const answer = tok.decode(Array.from(out1.data, Number).slice(inp.input_ids.dims[1]), { skip_special_tokens: true });
     // The follow-up: the whole conversation again (transformers.js keeps no KV cache between generate() calls).
     const text2 = processorRaw.apply_chat_template([
-      { role: 'user', content: `<start_of_image>${Q1}` }, { role: 'assistant', content: answer },
+      { role: 'user', content: `${boi}${Q1}` }, { role: 'assistant', content: answer },
       { role: 'user', content: Q2 }], { add_generation_prompt: true });
     const vision0 = stats.vision, prefills0 = stats.prefillTokens.length;
     t0 = performance.now();
@@ -112,14 +115,14 @@ export async function runTjs({ tjs, model: modelPath, device, dtype, image, labe
     const names = allNames.slice(0, args.tjsLabels);
     t0 = performance.now();
     const q = `Which one of these best describes the image: ${names.join(', ')}? Answer with the name only.`;
-    const textC = processorRaw.apply_chat_template([{ role: 'user', content: `<start_of_image>${q}` }], { add_generation_prompt: true });
+    const textC = processorRaw.apply_chat_template([{ role: 'user', content: `${boi}${q}` }], { add_generation_prompt: true });
     const inpC = await processor(textC, image, { add_special_tokens: false });
     const prefix = Array.from(inpC.input_ids.data, Number);
     let scored = 0;
     for (const name of names) {
       const lab = Array.from(tok(name, { add_special_tokens: false }).input_ids.data, Number);
       const all = [...prefix, ...lab];
-      const o = await model({ input_ids: ids(all), attention_mask: ones(all.length), pixel_values: inpC.pixel_values });
+      const o = await model({ input_ids: ids(all), attention_mask: ones(all.length), ...(image ? { pixel_values: inpC.pixel_values } : {}) });
       scored += o.logits.dims[1] > 0 ? 1 : 0;
     }
     const classifyMs = (performance.now() - t0) * (allNames.length / names.length);

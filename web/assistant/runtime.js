@@ -142,7 +142,7 @@ export class AssistantRuntime {
         }
         try {
           const options = { graphOptimizationLevel: 'all', ...sessionOptions, executionProviders: [ep], externalData: g.externalData };
-          if (ep === 'webgpu' && graph.startsWith('decoder')) {
+          if (ep === 'webgpu' && name.startsWith('decoder')) {
             // Keep the KV cache on the GPU between steps.
             options.preferredOutputLocation = {};
             for (let i = 0; i < model.num_hidden_layers; i++) {
