@@ -25,6 +25,19 @@ const nextTask = (() => {
   return () => new Promise((r) => setTimeout(r, 0));
 })();
 
+// Yields only when YIELD_MS have passed since the last yield: a yield lets the
+// page draw a frame, which on a software adapter (SwiftShader) costs 10-20 ms
+// of CPU, while a small model's decode step takes ~1 ms. Tokens still reach
+// the panel at ~30 Hz and Stop acts within one interval.
+const YIELD_MS = 30;
+let lastYield = 0;
+async function maybeYield() {
+  const now = performance.now();
+  if (now - lastYield < YIELD_MS) return;
+  await nextTask();
+  lastYield = performance.now();
+}
+
 // float16 tensors (q4f16 / fp16 variants): onnxruntime hands them out as
 // Uint16Array bit patterns (Float16Array where the engine has one).
 const F16 = (() => {
@@ -384,7 +397,7 @@ export class AssistantRuntime {
         chat.rewindKv(conv.kv.length);  // the failed token is not in the cache
         throw e;
       }
-      await nextTask();  // let the page paint and the Stop button work
+      await maybeYield();  // let the page paint and the Stop button work
     }
   }
 
