@@ -144,10 +144,10 @@ export class AssistantRuntime {
       ['decoder_fused', 'decoder_token_types', 'decoder'].find((n) => (n !== 'decoder_fused' || ep !== 'webgpu') && pkg.graphPath(n, variant));
     if (!pkg.graphPath('decoder_token_types', variant) && !pkg.graphPath('decoder_fused', variant))
       notices.push('decoder without token_type_ids: image tokens attend causally (answers can differ slightly from transformers)');
-    const load = async (graph) => {
+    const load = async (graph, eps = executionProviders) => {
       const graphFor = typeof graph === 'function' ? graph : () => graph;
       let lastError = null, g = null;
-      for (const ep of executionProviders) {
+      for (const ep of eps) {
         const name = graphFor(ep);
         if (g?.name !== name) {
           onStatus?.(`loading ${name}`);
@@ -173,7 +173,10 @@ export class AssistantRuntime {
       throw new Error(`${g?.path}: no execution provider could load it (${lastError?.message})`);
     };
     const vision = await load('vision_encoder');
-    const embed = await load('embed_tokens');
+    // The embedding lookup is a Gather: on the WASM EP it costs microseconds and
+    // saves each decode step a GPU round trip (its output is read back anyway).
+    const embed = await load('embed_tokens', executionProviders.includes('webgpu') && executionProviders.includes('wasm')
+      ? ['wasm'] : executionProviders);
     const decoder = await load(decoderFor);
     const typeOf = (session, name, fallback) =>
       session.inputMetadata?.find?.((m) => m.name === name)?.type ?? fallback;
