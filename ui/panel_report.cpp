@@ -27,7 +27,7 @@ namespace esui {
 
 namespace {
 
-constexpr float kBadgeWidth = 64.0f;  // "AI 100%" / "AI edited" and the Accept button below it
+constexpr float kBadgeWidth = 84.0f;  // "AI 100%" / "AI edited" / "Accept 62%" beside the control
 const ImVec4 kUserColor(0.62f, 0.66f, 0.72f, 1.0f);
 const ImVec4 kAiColor(1.0f, 0.78f, 0.30f, 1.0f);
 const ImVec4 kEditedColor(0.45f, 0.75f, 1.0f, 1.0f);
@@ -109,7 +109,11 @@ void badge(Form& F, es::Field<T>& f, const std::string& path) {
     }
     if (f.source == es::ValueSource::Ai && !f.accepted) {
         ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.45f, 0.33f, 0.05f, 1.0f));
-        if (ImGui::SmallButton((std::string("Accept##") + path).c_str())) {
+        // The AI's probability stays in sight on the button that accepts it.
+        char shown[24];
+        if (f.probability) std::snprintf(shown, sizeof shown, "Accept %.0f%%", *f.probability * 100.0);
+        else std::snprintf(shown, sizeof shown, "Accept AI");
+        if (ImGui::SmallButton((std::string(shown) + "##" + path).c_str())) {
             F.r.edit(F.a, "Accept " + path);
             es::field_accept(f);
             F.r.changed(F.a);
