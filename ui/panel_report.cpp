@@ -27,7 +27,7 @@ namespace esui {
 
 namespace {
 
-constexpr float kBadgeWidth = 64.0f;  // "AI 100%" / "AI edited" and the Accept button below it
+constexpr float kBadgeWidth = 88.0f;  // "AI 100%" / "AI edited", or "62%" and the Accept button of an AI value
 const ImVec4 kUserColor(0.62f, 0.66f, 0.72f, 1.0f);
 const ImVec4 kAiColor(1.0f, 0.78f, 0.30f, 1.0f);
 const ImVec4 kEditedColor(0.45f, 0.75f, 1.0f, 1.0f);
@@ -108,6 +108,12 @@ void badge(Form& F, es::Field<T>& f, const std::string& path) {
         color = kAiColor;
     }
     if (f.source == es::ValueSource::Ai && !f.accepted) {
+        if (f.probability) {  // the option's probability stays in view until accepted
+            ImGui::AlignTextToFramePadding();
+            ImGui::TextColored(kAiColor, "%.0f%%", *f.probability * 100.0);
+            F.a.record_widget(("report_ai_probability_" + path).c_str());
+            ImGui::SameLine(0, 3);
+        }
         ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.45f, 0.33f, 0.05f, 1.0f));
         if (ImGui::SmallButton((std::string("Accept##") + path).c_str())) {
             F.r.edit(F.a, "Accept " + path);
