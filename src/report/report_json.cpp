@@ -794,4 +794,35 @@ bool report_from_json(const std::string& text, const ReportVocabulary& vocab, Re
     }
 }
 
+bool report_signed_version(const Report& report, int number, const ReportVocabulary& vocab, Report* out,
+                           std::string* error) {
+    if (number < 1 || number > static_cast<int>(report.versions.size())) {
+        if (error)
+            *error = "there is no signed version " + std::to_string(number) + " (" +
+                     std::to_string(report.versions.size()) + " signed)";
+        return false;
+    }
+    try {
+        const json snapshot = json::parse(report.versions[number - 1].snapshot, nullptr, false);
+        if (snapshot.is_discarded() || !snapshot.is_object()) {
+            if (error) *error = "signed version " + std::to_string(number) + " is damaged (its snapshot is not JSON)";
+            return false;
+        }
+        Reader rd(vocab);
+        Report r;
+        if (!rd.content(snapshot, "versions[" + std::to_string(number - 1) + "].snapshot", r, {})) {
+            if (error) *error = rd.error;
+            return false;
+        }
+        r.status = ReportStatus::Final;
+        r.version = number;
+        r.versions.assign(report.versions.begin(), report.versions.begin() + number);
+        if (out) *out = std::move(r);
+        return true;
+    } catch (const std::exception& e) {
+        if (error) *error = std::string("signed version could not be read (") + e.what() + ")";
+        return false;
+    }
+}
+
 }  // namespace es

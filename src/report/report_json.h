@@ -35,4 +35,10 @@ std::string report_content_to_json(const Report& report);
 // wrong>; <what is allowed>" and leaves *out unchanged. Never throws.
 bool report_from_json(const std::string& text, const ReportVocabulary& vocab, Report* out, std::string* error);
 
+// The report as signed version `number` (1-based) was: its frozen content,
+// status Final, version `number`, the signed versions up to it. For showing or
+// exporting an earlier version. False with a message when there is no such version.
+bool report_signed_version(const Report& report, int number, const ReportVocabulary& vocab, Report* out,
+                           std::string* error);
+
 }  // namespace es

@@ -110,6 +110,16 @@ TEST(ReportVersioning, SignFreezesAndAmendmentsAreNewVersions) {
     EXPECT_EQ(reloaded.findings[0].size_mm.set_by, "dr.smith");
     EXPECT_EQ(reloaded.findings[0].size_mm.set_at, es_test::kWhen);
 
+    // Each signed version can be brought back as it was signed.
+    Report v1_report;
+    ASSERT_TRUE(report_signed_version(reloaded, 1, shipped_vocabulary(), &v1_report, &error)) << error;
+    EXPECT_EQ(report_content_to_json(v1_report), v1);
+    EXPECT_EQ(v1_report.status, ReportStatus::Final);
+    EXPECT_EQ(v1_report.version, 1);
+    EXPECT_EQ(v1_report.versions.size(), 1u);
+    EXPECT_FALSE(report_signed_version(reloaded, 3, shipped_vocabulary(), &v1_report, &error));
+    EXPECT_EQ(error, "there is no signed version 3 (2 signed)");
+
     // A third version.
     ASSERT_TRUE(report_begin_amendment(reloaded, "typo"));
     EXPECT_EQ(reloaded.version, 3);

@@ -176,3 +176,38 @@ TEST(ReportHtml, Base64) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace es;
+
+TEST(ReportNarrative, IncompleteExaminationAndPoorPreparation) {
+    Report r;
+    r.header.procedure = es_test::user_value<std::string>("colonoscopy");
+    r.extent.caecal_intubation = es_test::user_value(false);
+    r.extent.incomplete_reason = es_test::user_value<std::string>("poor-preparation");
+    r.bowel_preparation.bbps_right = es_test::user_value(1);
+    r.bowel_preparation.bbps_transverse = es_test::user_value(2);
+    r.bowel_preparation.bbps_left = es_test::user_value(2);
+    const ReportNarrative n = report_narrative(r, es_test::shipped_vocabulary());
+    EXPECT_EQ(n.findings_text,
+              "Colonoscopy, incomplete: the caecum was not reached (inadequate bowel preparation). Boston Bowel "
+              "Preparation Scale 5 (right 1, transverse 2, left 2): inadequate.\nNo abnormality found.");
+    EXPECT_EQ(n.impression, "1. Normal examination.\n2. Inadequate bowel preparation.\n3. Incomplete examination.");
+}
+
+TEST(ReportNarrative, SurveillanceSentence) {
+    Report r;
+    EXPECT_EQ(surveillance_sentence(r), "");
+    r.surveillance.interval_years = es_test::user_value(3.0);
+    r.surveillance.rule_id = es_test::user_value<std::string>("usmstf2020.adenomas-3-4");
+    r.surveillance.confirmed = es_test::user_value(true);
+    EXPECT_EQ(surveillance_sentence(r),
+              "Surveillance colonoscopy in 3 years (rule usmstf2020.adenomas-3-4), confirmed by the clinician.");
+    r.surveillance.interval_years = es_test::user_value(1.0);
+    r.surveillance.confirmed = es_test::user_value(false);
+    EXPECT_EQ(surveillance_sentence(r),
+              "Surveillance colonoscopy in 1 year (rule usmstf2020.adenomas-3-4), suggested, not yet confirmed.");
+}
+
+}  // namespace

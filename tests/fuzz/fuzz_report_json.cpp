@@ -2,8 +2,9 @@
 // arrives inside a case bundle from anywhere, so malformed or hostile ones
 // must fail with a message, never crash. Invariants: a refusal carries a
 // message; what parses writes back to JSON that parses to the same report and
-// the same text; everything downstream (quality warnings, surveillance rules,
-// narrative, text, HTML) runs on it; the HTML never contains a script tag.
+// the same text; every signed version reads back as it was signed; everything
+// downstream (quality warnings, surveillance rules, narrative, text, HTML) runs
+// on it; the HTML never contains a script tag.
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
@@ -53,6 +54,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     es::Report again;
     if (!es::report_from_json(json, models.vocab, &again, &error) || !(again == report) ||
         es::report_to_json(again) != json)
+        __builtin_trap();
+    // Every signed version reads back as it was signed; a final report is its last one.
+    for (size_t n = 1; n <= report.versions.size(); ++n) {
+        es::Report signed_version;
+        if (!es::report_signed_version(report, static_cast<int>(n), models.vocab, &signed_version, &error) ||
+            es::report_content_to_json(signed_version) != report.versions[n - 1].snapshot)
+            __builtin_trap();
+    }
+    if (report.status == es::ReportStatus::Final &&
+        es::report_content_to_json(report) != report.versions.back().snapshot)
         __builtin_trap();
     (void)es::report_quality_warnings(report, models.vocab);
     (void)es::suggest_surveillance(report, models.vocab, models.esge).interval_words();
