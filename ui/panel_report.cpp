@@ -27,7 +27,7 @@ namespace esui {
 
 namespace {
 
-constexpr float kBadgeWidth = 88.0f;  // "AI 100%" / "AI edited", or "62%" and the Accept button of an AI value
+constexpr float kBadgeWidth = 84.0f;  // "AI 100%" / "AI edited" / "Accept 62%" beside the control
 const ImVec4 kUserColor(0.62f, 0.66f, 0.72f, 1.0f);
 const ImVec4 kAiColor(1.0f, 0.78f, 0.30f, 1.0f);
 const ImVec4 kEditedColor(0.45f, 0.75f, 1.0f, 1.0f);
@@ -108,14 +108,12 @@ void badge(Form& F, es::Field<T>& f, const std::string& path) {
         color = kAiColor;
     }
     if (f.source == es::ValueSource::Ai && !f.accepted) {
-        if (f.probability) {  // the option's probability stays in view until accepted
-            ImGui::AlignTextToFramePadding();
-            ImGui::TextColored(kAiColor, "%.0f%%", *f.probability * 100.0);
-            F.a.record_widget(("report_ai_probability_" + path).c_str());
-            ImGui::SameLine(0, 3);
-        }
         ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.45f, 0.33f, 0.05f, 1.0f));
-        if (ImGui::SmallButton((std::string("Accept##") + path).c_str())) {
+        // The AI's probability stays in sight on the button that accepts it.
+        char shown[24];
+        if (f.probability) std::snprintf(shown, sizeof shown, "Accept %.0f%%", *f.probability * 100.0);
+        else std::snprintf(shown, sizeof shown, "Accept AI");
+        if (ImGui::SmallButton((std::string(shown) + "##" + path).c_str())) {
             F.r.edit(F.a, "Accept " + path);
             es::field_accept(f);
             F.r.changed(F.a);
@@ -543,17 +541,25 @@ void draw_finding_form(Form& F, es::Finding& f, size_t index) {
     ImGui::PushID(f.id.c_str());
     draw_term_combo(F, f, path);
     const es::ReportTerm* term = f.term.has_value() ? F.r.vocab.find_term(*f.term.value) : nullptr;
-    auto calls = [&](const char* field) { return !term || term->calls(field); };
-    if (calls("location_segment")) option_field(F, "Location", path + ".location_segment", f.location_segment, "segments");
-    if (calls("distance_cm")) number_field(F, "Distance", path + ".distance_cm", f.distance_cm, 0, 200, "cm");
-    if (calls("size_mm")) number_field(F, "Size", path + ".size_mm", f.size_mm, 0, 500, "mm");
-    if (calls("number")) number_field(F, "Number", path + ".number", f.number, 1, 1000, "lesions");
-    if (calls("paris")) option_field(F, "Paris", path + ".paris", f.paris, "paris");
-    if (calls("nice")) option_field(F, "NICE", path + ".nice", f.nice, "nice");
-    if (calls("jnet")) option_field(F, "JNET", path + ".jnet", f.jnet, "jnet");
+    // What the term calls for, and any value already there (a changed term drops nothing).
+    auto calls = [&](const char* field, bool filled) { return !term || term->calls(field) || filled; };
+    if (calls("location_segment", f.location_segment.has_value()))
+        option_field(F, "Location", path + ".location_segment", f.location_segment, "segments");
+    if (calls("distance_cm", f.distance_cm.has_value()))
+        number_field(F, "Distance", path + ".distance_cm", f.distance_cm, 0, 250, "cm");
+    if (calls("size_mm", f.size_mm.has_value())) number_field(F, "Size", path + ".size_mm", f.size_mm, 0, 300, "mm");
+    if (calls("number", f.number.has_value())) number_field(F, "Number", path + ".number", f.number, 1, 1000, "lesions");
+    if (calls("paris", f.paris.has_value())) option_field(F, "Paris", path + ".paris", f.paris, "paris");
+    if (calls("nice", f.nice.has_value())) option_field(F, "NICE", path + ".nice", f.nice, "nice");
+    if (calls("jnet", f.jnet.has_value())) option_field(F, "JNET", path + ".jnet", f.jnet, "jnet");
+    std::vector<const es::ReportAttribute*> attrs;
     if (term)
         for (const std::string& c : term->calls_for)
-            if (const es::ReportAttribute* def = F.r.vocab.find_attribute(c)) draw_attribute(F, f, *def, path);
+            if (const es::ReportAttribute* def = F.r.vocab.find_attribute(c)) attrs.push_back(def);
+    for (const auto& [id, value] : f.attributes)
+        if (const es::ReportAttribute* def = F.r.vocab.find_attribute(id))
+            if (std::find(attrs.begin(), attrs.end(), def) == attrs.end()) attrs.push_back(def);
+    for (const es::ReportAttribute* def : attrs) draw_attribute(F, f, *def, path);
     // Evidence: each image/annotation; clicking shows it.
     ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("Evidence");
@@ -944,11 +950,15 @@ void draw_sign_off(Form& F) {
         F.a.record_widget("report_sign");
     }
     if (!rep.versions.empty()) {
-        ImGui::TextDisabled("Versions");
+        ImGui::TextDisabled("Versions (click one to see it as signed in the preview)");
         for (const es::ReportVersion& v : rep.versions) {
             std::string line = "v" + std::to_string(v.number) + "  " + v.signed_at + "  " + v.signed_by;
             if (!v.reason.empty()) line += "  (" + v.reason + ")";
-            text_ellipsized(line.c_str());
+            const std::string shown = ellipsize(line.c_str(), ImGui::GetContentRegionAvail().x);
+            if (ImGui::Selectable((shown + "##version" + std::to_string(v.number)).c_str(), r.preview_version == v.number))
+                r.preview_version = r.preview_version == v.number ? 0 : v.number;
+            F.a.record_widget(("report_version_" + std::to_string(v.number)).c_str());
+            tooltip_if_shortened(line.c_str(), shown);
         }
     }
 }
@@ -1063,7 +1073,18 @@ void draw_report_tab(App& a) {
     if (section("Sign-off and versions", "report_section_sign", a)) draw_sign_off(F);
     if (section("Export", "report_section_export", a)) draw_exports(F);
     if (section("Preview", "report_section_preview", a)) {
-        const std::string text = es::report_text(r.report, r.vocab);
+        std::string text;
+        es::Report signed_version;
+        std::string error;
+        if (r.preview_version > 0 && es::report_signed_version(r.report, r.preview_version, r.vocab, &signed_version, &error)) {
+            ImGui::TextColored(kGoodColor, "Version %d as signed", r.preview_version);
+            ImGui::SameLine();
+            if (ImGui::SmallButton("Show the current report")) r.preview_version = 0;
+            text = es::report_text(signed_version, r.vocab);
+        } else {
+            r.preview_version = 0;
+            text = es::report_text(r.report, r.vocab);
+        }
         ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.1f, 0.1f, 0.11f, 1.0f));
         ImGui::BeginChild("##report_preview", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 16), true);
         ImGui::PushTextWrapPos(0);

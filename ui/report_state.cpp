@@ -124,6 +124,7 @@ bool ReportUi::load_document(App& a, const std::string& json, std::string* error
     redo_steps.clear();
     typing_item = 0;
     selected_finding.clear();
+    preview_version = 0;
     a.wake();
     return true;
 }
@@ -178,6 +179,7 @@ void ReportUi::clear() {
     selected_finding.clear();
     focus_path.clear();
     amend_reason.clear();
+    preview_version = 0;
 }
 
 bool ReportUi::empty() const { return report == es::Report(); }

@@ -48,6 +48,7 @@ struct ReportUi {
     std::string focus_path;        // a field to scroll to (a clicked warning), cleared once shown
     std::string sign_name, amend_reason;
     bool sign_name_typed = false;  // else the signer is the header's endoscopist
+    int preview_version = 0;       // a signed version shown in the preview (0: the report as it is)
     bool restoring = false;   // loading a saved report: no save callbacks
     int saves_requested = 0;
     std::string last_error;   // for es_report_last_error and the test hook

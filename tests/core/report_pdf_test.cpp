@@ -221,6 +221,16 @@ TEST(ReportPdf, WithoutFontFallsBackToHelveticaAndSaysSo) {
     EXPECT_NE(pdf2.warnings[0].find("could not be loaded"), std::string::npos);
 }
 
+TEST(ReportPdf, CharactersOutsideTheFontDoNotBreakThePdf) {
+    // CJK and emoji are not in DejaVu Sans; right-to-left override, invalid UTF-8.
+    const DemoExportCase d = demo_export_case();
+    Report r = demo_report();
+    r.findings[0].notes = user_value<std::string>("患者 😀 \xE2\x80\xAEtxet \xFF\xFE ok-after");
+    ReportPdf pdf = render(r, d);
+    ASSERT_TRUE(pdf.ok) << pdf.error;
+    if (have_poppler()) EXPECT_NE(pdf_text(pdf.bytes, "outside-font").find("ok-after"), std::string::npos);
+}
+
 TEST(ReportPdf, EmptyReportStillMakesAPage) {
     ReportPdf pdf = report_to_pdf(Report(), shipped_vocabulary(), {}, {});
     ASSERT_TRUE(pdf.ok) << pdf.error;

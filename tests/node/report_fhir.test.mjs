@@ -219,8 +219,12 @@ test('the WASM core renders the same report as the native command', { timeout: 1
   }
   const vocab = JSON.stringify(['report_lists.json', 'classifications.json', 'mst3_terms.json', 'label_map.json']
     .map((f) => fs.readFileSync(path.join(root, 'models/report', f), 'utf8')));
-  const render = (format) => M.ccall('es_report_render_bundle', 'number', ['string', 'string', 'string', 'string'],
-    [fs.readFileSync(bundlePath, 'utf8'), vocab, format, EXPORT_TIME]);
+  // Strings on the heap: ccall's 'string' arguments go on the 5 MB stack, too small for a bundle.
+  const heapString = (s) => { const n = M.lengthBytesUTF8(s) + 1; const p = M._malloc(n); M.stringToUTF8(s, p, n); return p; };
+  const bundlePtr = heapString(fs.readFileSync(bundlePath, 'utf8'));
+  const vocabPtr = heapString(vocab);
+  const render = (format) => M.ccall('es_report_render_bundle', 'number', ['number', 'number', 'string', 'string'],
+    [bundlePtr, vocabPtr, format, EXPORT_TIME]);
   const pdfPtr = render('pdf');
   assert.ok(pdfPtr, M.UTF8ToString(M._es_report_render_error()));
   const wasmPdf = path.join(work, 'wasm.pdf');
@@ -241,6 +245,8 @@ test('the WASM core renders the same report as the native command', { timeout: 1
   assert.deepEqual(schemaErrors(wasmFhir), []);
   assert.deepEqual(fhirjsErrors(wasmFhir), []);
   // A broken bundle fails soft with the reader's words.
-  assert.equal(M.ccall('es_report_render_bundle', 'number', ['string', 'string', 'string', 'string'], ['[]', vocab, 'pdf', EXPORT_TIME]), 0);
+  assert.equal(M.ccall('es_report_render_bundle', 'number', ['string', 'number', 'string', 'string'], ['[]', vocabPtr, 'pdf', EXPORT_TIME]), 0);
   assert.match(M.UTF8ToString(M._es_report_render_error()), /not an EndoScribe case bundle/);
+  M._free(bundlePtr);
+  M._free(vocabPtr);
 });
