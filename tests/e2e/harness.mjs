@@ -104,6 +104,7 @@ export async function launchBrowser({ viewport = { width: 1280, height: 800 }, d
     context,
     page,
     problems,
+    userDataDir,
     // Fails with every console/page/WebGPU error seen so far, except those
     // matching one of `allowed` (regexps the test expects on purpose).
     assertClean(allowed = []) {

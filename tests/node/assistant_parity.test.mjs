@@ -65,6 +65,24 @@ test('the plain token-type decoder (the WebGPU EP\'s graph) gives the same golde
   }
 });
 
+test('a fused decoder the backend cannot load falls through to decoder_token_types, saying so', { skip, timeout: 120000 }, async () => {
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
+  const broken = Object.create(pkg);
+  broken.graph = async (name, v) => (name === 'decoder_fused'
+    ? { path: 'onnx/decoder_fused.onnx', model: new Uint8Array([8, 1, 2, 3]), externalData: [] } : pkg.graph(name, v));
+  const r = await AssistantRuntime.create({ ort, core, pkg: broken, executionProviders: ['wasm'], variant: 'fp32' });
+  try {
+    assert.equal(r.decoderGraph, 'decoder_token_types');
+    assert.match(r.notices.join(' '), /wasm backend could not load decoder_fused/);
+    const conv = r.newConversation();
+    const r1 = await r.ask(conv, 'What is shown in this image?', { image: image(), generation: { max_new_tokens: 24 } }).promise;
+    assert.deepEqual(r1.ids, golden.turn1_greedy_ids);
+    conv.free();
+  } finally {
+    await r.release();
+  }
+});
+
 test('image features match the oracle', { skip, timeout: 120000 }, async () => {
   const feats = await rt.encodeImage({ key: 'features-check', bytes: image().bytes });
   const ref = readNpy(path.join(TINY, 'golden/image_features.npy'));
@@ -220,8 +238,34 @@ test('classification: probabilities sum to 1 and follow the logits', { skip, tim
   assert.ok(Math.abs(m.labels.reduce((s, l) => s + l.probability, 0) - 1) < 1e-9);
   const byLl = [...m.labels.keys()].sort((a, b) => m.labels[b].logLikelihood - m.labels[a].logLikelihood);
   assert.deepEqual(m.ranking, byLl);
-  // One prefix run + one run per label (all have >= 2 tokens with the end token).
-  assert.equal(rt.stats.decoderRuns - decodesBefore, 1 + multi.labels.length);
+  // One prefix run + ONE run for all labels (packed as branches of the prefix).
+  assert.equal(rt.stats.decoderRuns - decodesBefore, 2);
+  // The same scores as one run per label on top of the prefix.
+  const one = await rt.classify(multi, { image: image(), batch: false }).promise;
+  m.labels.forEach((l, i) => assert.ok(Math.abs(l.logLikelihood - one.labels[i].logLikelihood) < 1e-4,
+    `${l.id}: packed ${l.logLikelihood} vs one by one ${one.labels[i].logLikelihood}`));
+  // A small logits budget splits the labels over several passes, same scores.
+  const before2 = rt.stats.decoderRuns;
+  const split = await rt.classify(multi, { image: image(), logitsBudget: 5 * 4 * rt.model.vocab_size }).promise;
+  assert.ok(rt.stats.decoderRuns - before2 > 2);
+  split.labels.forEach((l, i) => assert.ok(Math.abs(l.logLikelihood - one.labels[i].logLikelihood) < 1e-4));
+});
+
+test('classification with the 23 HyperKvasir labels: packed scores equal one run per label (both decoders)', { skip, timeout: 180000 }, async () => {
+  const set = core.labelSetForClassification(fs.readFileSync(path.join(ROOT, 'models/labels/hyperkvasir.json'), 'utf8'));
+  const packed = await rt.classify(set, { image: image() }).promise;
+  const one = await rt.classify(set, { image: image(), batch: false }).promise;
+  assert.equal(packed.labels.length, 23);
+  packed.labels.forEach((l, i) => assert.ok(Math.abs(l.logLikelihood - one.labels[i].logLikelihood) < 1e-4,
+    `${l.name}: ${l.logLikelihood} vs ${one.labels[i].logLikelihood}`));
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
+  const plain = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: 'fp32', decoderGraph: 'decoder_token_types' });
+  try {
+    const p2 = await plain.classify(set, { image: image() }).promise;
+    p2.labels.forEach((l, i) => assert.ok(Math.abs(l.logLikelihood - one.labels[i].logLikelihood) < 1e-4));
+  } finally {
+    await plain.release();
+  }
 });
 
 test('jobs queue instead of failing, and a failed step loses nothing', { skip, timeout: 120000 }, async () => {

@@ -48,7 +48,7 @@ after(async () => {
 });
 
 test('q4 package: two turns through the kept cache, then classification', { skip, timeout: 120000 }, async () => {
-  assert.ok(rt.pkg.verified.has('onnx/decoder_token_types_q4.onnx'));
+  assert.ok(rt.pkg.verified.has('onnx/decoder_fused_q4.onnx'));
   const image = { key: 'golden', bytes: fs.readFileSync(path.join(TINY, 'golden/image.png')) };
   const conv = rt.newConversation();
   const r1 = await rt.ask(conv, 'What is shown in this image?', { image, generation: { max_new_tokens: 24 } }).promise;
@@ -64,8 +64,8 @@ test('q4 package: two turns through the kept cache, then classification', { skip
 });
 
 test('weights on the 4-bit grid: q4 answers and classification equal fp32 through the runtime', { skip, timeout: 120000 }, async () => {
-  assert.ok(gridRt.q4.pkg.verified.has('onnx/decoder_token_types_q4.onnx'));
-  assert.ok(gridRt.fp32.pkg.verified.has('onnx/decoder_token_types.onnx'));
+  assert.ok(gridRt.q4.pkg.verified.has('onnx/decoder_fused_q4.onnx'));
+  assert.ok(gridRt.fp32.pkg.verified.has('onnx/decoder_fused.onnx'));
   const image = { key: 'golden', bytes: fs.readFileSync(path.join(TINY, 'golden/image.png')) };
   const labels = { labels: ['polyp', 'ulcer', 'normal', 'bleeding'].map((a) => ({ id: a, name: a })) };
   const run = async (r) => {

@@ -57,7 +57,9 @@ export function argmaxRows(data, rows, vocab) {
 
 /** A loaded package (one variant) with a KV cache, run like the browser runtime will run it. */
 export class PackageRunner {
-  static async load(dir, variant = 'fp32', { tokenTypes = true } = {}) {
+  // decoderGraph: a runtime decoder with the token-type interface other than decoder_token_types
+  // (decoder_fused, the CPU/WASM runtime's graph).
+  static async load(dir, variant = 'fp32', { tokenTypes = true, decoderGraph = null } = {}) {
     const r = new PackageRunner();
     r.dir = dir;
     r.manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
@@ -67,7 +69,7 @@ export class PackageRunner {
     r.vision = await open(g.vision_encoder[variant]);
     r.embed = await open(g.embed_tokens[variant]);
     r.tokenTypes = tokenTypes;
-    r.decoder = await open(tokenTypes ? g.decoder_token_types[variant] : g.decoder[variant]);
+    r.decoder = await open(tokenTypes ? g[decoderGraph ?? 'decoder_token_types'][variant] : g.decoder[variant]);
     r.reset();
     return r;
   }

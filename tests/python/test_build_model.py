@@ -41,10 +41,10 @@ def build(src, out, *args):
     return r
 
 
-def run_package(pkg, ids, pixels=None, variant="fp32", greedy=0, token_types=True):
+def run_package(pkg, ids, pixels=None, variant="fp32", greedy=0, token_types=True, decoder=None):
     with tempfile.TemporaryDirectory() as d:
         req = {"package": pkg, "variant": variant, "ids": [int(i) for i in ids], "greedy": greedy,
-               "token_types": token_types, "pixels": None}
+               "token_types": token_types, "pixels": None, "decoder": decoder}
         if pixels is not None:
             req["pixels"] = os.path.join(d, "px.npy")
             np.save(req["pixels"], pixels.astype(np.float32))
@@ -99,7 +99,7 @@ class PackageTest(Tmp):
             self.assertEqual(e["size"], os.path.getsize(os.path.join(a, e["path"])))
             self.assertEqual(e["sha256"], sha(os.path.join(a, e["path"])))
             self.assertIn("dtype", e); self.assertIn("quantization", e)
-        for g in ("vision_encoder", "embed_tokens", "decoder", "decoder_token_types"):
+        for g in ("vision_encoder", "embed_tokens", "decoder", "decoder_token_types", "decoder_fused"):
             self.assertEqual(set(m["graphs"][g]), {"fp32", "q4"})
         cfg = json.load(open(os.path.join(a, "config.json")))
         ext = cfg["transformers.js_config"]["use_external_data_format"]
@@ -126,6 +126,17 @@ class PackageTest(Tmp):
             ops = {n.op_type for n in dec.graph.node}
             self.assertEqual("MatMulNBits" in ops, v == "_q4")
             self.assertNotIn("GroupQueryAttention", ops)
+            fu = onnx.load(os.path.join(out, "onnx", f"decoder_fused{v}.onnx"), load_external_data=False)
+            self.assertEqual([i.name for i in fu.graph.input], [i.name for i in tt.graph.input])
+            self.assertEqual([o.name for o in fu.graph.output], [o.name for o in tt.graph.output])
+            self.assertEqual({e.value for t in fu.graph.initializer for e in t.external_data if e.key == "location"},
+                             {f"decoder_model_merged{v}.onnx_data"})  # no weight of its own
+            fops = [n.op_type for n in fu.graph.node]
+            self.assertEqual(fops.count("GroupQueryAttention"), L)
+            self.assertTrue({"SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization", "RotaryEmbedding",
+                             "FastGelu"} <= set(fops))
+            self.assertLess(len(fops), len(tt.graph.node) / 2)
+            self.assertFalse({"Cos", "Sin"} & set(fops))
         emb = onnx.load(os.path.join(out, "onnx", "embed_tokens_q4.onnx"), load_external_data=False)
         self.assertIn("GatherBlockQuantized", {n.op_type for n in emb.graph.node})
         vis = onnx.load(os.path.join(out, "onnx", "vision_encoder_q4.onnx"), load_external_data=False)
@@ -442,6 +453,10 @@ class VariantTest(Tmp):
         for _ in range(steps):
             seq.append(int(ref.logits(seq, px)[-1].argmax()))
         self.assertEqual(greedy, seq[len(ids):])
+        if token_types:  # the CPU/WASM runtime's fused graph: same numbers
+            logits_f, greedy_f = run_package(out, ids, px, greedy=steps, decoder="decoder_fused")
+            self.assertLess(np.abs(logits_f - want).max(), tol)
+            self.assertEqual(greedy_f, seq[len(ids):])
         with open(os.path.join(out, "manifest.json")) as f:
             m = json.load(f)
         shutil.rmtree(out)

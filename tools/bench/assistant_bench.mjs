@@ -3,7 +3,8 @@
 // model package, same machine, same run. Not part of the test suite.
 //
 //   node tools/bench/assistant_bench.mjs [PACKAGE_DIR] [--tokens N] [--variant fp32|q4] [--repeat R] [--rounds K]
-//     [--engines ours-node,ours-wasm,tjs] [--tjs-labels N] [--tjs-pkg DIR] [--json OUT]
+//     [--engines ours-node,ours-wasm,tjs] [--tjs-labels N] [--tjs-pkg DIR] [--threads N] [--no-image] [--json OUT]
+//   (--no-image: text-only prompts, for full-width packages whose 896 px vision encoder takes minutes per image here)
 //   (default package: the tiny one, built into a temp dir; ES_BUILD_DIR picks
 //   the build with wasm/node/endoscribe_core.mjs, default `build`)
 //
@@ -15,13 +16,17 @@
 //   ours-wasm  our runtime on onnxruntime-web's WASM EP, 1 thread (what a browser without a usable GPU runs;
 //              transformers.js has no WASM device in Node: tools/bench/assistant_bench_browser.mjs compares it)
 //   tjs        transformers.js 4.x, Gemma3ForConditionalGeneration.generate, device 'cpu' (onnxruntime-node),
-//              same dtype, its KV cache (generate's default), greedy, warmed up; --tjs-pkg gives it another build
-//              of the same checkpoint (e.g. --attention gqa, a GroupQueryAttention decoder_model_merged)
+//              same dtype, its KV cache (generate's default), greedy, warmed up
+//   tjs-alt    the same on --tjs-pkg DIR: another build of the same checkpoint (e.g. --attention gqa, whose
+//              decoder_model_merged uses GroupQueryAttention: transformers.js' fastest graph on the CPU EP)
 // Measured: time to first token (image + question), decode tokens/s, second-
 // turn time to first token, classification of the 23 HyperKvasir labels,
 // peak RSS. Decode tokens/s is 1000 / the median gap between streamed tokens
 // over all counted runs (the mean is also printed): on a shared machine the
-// median is what the code costs, the mean adds whatever else ran.
+// median is what the code costs, the mean adds whatever else ran. The CPU-time
+// rows divide this process' CPU time (process.cpuUsage, all threads) instead of
+// wall time: with one onnxruntime thread per session (--threads 1, the default,
+// for both engines) that is the work itself, unaffected by other processes.
 // transformers.js has no conversation state: a follow-up is a new
 // generate() over the whole conversation with the image again; we count its
 // vision-encoder runs and decoder prefill length to show what it re-does.
@@ -34,14 +39,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { runOurs, runTjs } from './assistant_bench_runs.mjs';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TINY = path.join(ROOT, 'tests/fixtures/tiny-gemma3');
-const Q1 = 'What is shown in this image?';
-const Q2 = 'How many polyps are visible?';
 
 function parseArgs(argv) {
   const a = { pkg: null, tokens: 24, variant: 'fp32', repeat: 2, rounds: 3, engine: null, image: path.join(TINY, 'golden/image.png'),
-    engines: ['ours-node', 'ours-wasm', 'tjs'], tjsLabels: 23, tjsPkg: null, json: null, decoder: null };
+    engines: ['ours-node', 'ours-wasm', 'tjs'], tjsLabels: 23, tjsPkg: null, json: null, decoder: null, threads: 1 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--tokens') a.tokens = Number(argv[++i]);
@@ -55,14 +60,20 @@ function parseArgs(argv) {
     else if (v === '--tjs-pkg') a.tjsPkg = path.resolve(argv[++i]);
     else if (v === '--json') a.json = path.resolve(argv[++i]);
     else if (v === '--decoder') a.decoder = argv[++i];
+    else if (v === '--threads') a.threads = Number(argv[++i]);
+    else if (v === '--no-image') a.noImage = true;
     else a.pkg = path.resolve(v);
   }
   return a;
 }
 
 const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor((xs.length - 1) / 2)];
-const gaps = (times) => times.slice(1).map((t, i) => t - times[i]);
 const labelSetText = () => fs.readFileSync(path.join(ROOT, 'models/labels/hyperkvasir.json'), 'utf8');
+
+// This process' CPU time (all threads), ms.
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+// onnxruntime-node's intra-op threads, the same for both engines (--threads N; 0 = onnxruntime's default).
+const threadOptions = (args) => (args.threads ? { intraOpNumThreads: args.threads, interOpNumThreads: 1 } : {});
 
 // ---- our runtime -----------------------------------------------------------
 async function benchOurs(args, backend) {
@@ -77,128 +88,27 @@ async function benchOurs(args, backend) {
   if (!core) throw new Error(why);
   const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(args.pkg, p))));
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: eps, variant: args.variant,
-    decoderGraph: args.decoder });
-  const bytes = fs.readFileSync(args.image);
-  const labelSet = core.labelSetForClassification(labelSetText());
-  const runs = [];
-  for (let r = 0; r < args.repeat; r++) {
-    rt.imageFeatures.clear();  // every repeat encodes the image again (a new image)
-    const conv = rt.newConversation();
-    const encodes0 = rt.stats.imageEncodes;
-    let t0 = performance.now(), first = null;
-    const times = [];
-    const r1 = await rt.ask(conv, Q1, { image: { key: `img${r}`, bytes }, generation: { max_new_tokens: args.tokens },
-      onToken: () => { const t = performance.now(); if (first === null) first = t; times.push(t); } }).promise;
-    const end1 = performance.now();
-    const ttft1 = first - t0;
-    const decodeRate = (r1.ids.length - 1) / ((end1 - first) / 1000);
-    t0 = performance.now(); first = null;
-    const r2 = await rt.ask(conv, Q2, { image: { key: `img${r}`, bytes }, generation: { max_new_tokens: args.tokens },
-      onToken: () => { if (first === null) first = performance.now(); } }).promise;
-    const ttft2 = first - t0;
-    const c = await rt.classify(labelSet, { image: { key: `img${r}`, bytes } }).promise;
-    runs.push({ ttft1, decodeRate, decodeGaps: gaps(times), ttft2, classifyMs: c.totalMs, tokens1: r1.ids.length, prefill2: r2.prefilled,
-      imageEncodes: rt.stats.imageEncodes - encodes0, labels: c.labels.length, decoder: rt.decoderGraph });
-    conv.free();
-  }
+    decoderGraph: args.decoder, sessionOptions: backend === 'node' ? threadOptions(args) : {} });
+  const runs = await runOurs({ rt, imageBytes: args.noImage ? null : fs.readFileSync(args.image), labelSet: core.labelSetForClassification(labelSetText()),
+    repeat: args.repeat, tokens: args.tokens, cpu: cpuMs });
   await rt.release();
   return runs;
 }
 
 // ---- transformers.js -------------------------------------------------------
-async function benchTjs(args) {
-  const { AutoProcessor, Gemma3ForConditionalGeneration, RawImage, Tensor, env } = await import('@huggingface/transformers');
-  env.allowRemoteModels = false;
-  env.localModelPath = '/';
-  const processorRaw = await AutoProcessor.from_pretrained(args.tjsPkg ?? args.pkg);
-  const model = await Gemma3ForConditionalGeneration.from_pretrained(args.tjsPkg ?? args.pkg, {
-    dtype: args.variant === 'fp32' ? 'fp32' : 'q4', device: 'cpu' });
-  // Count what a follow-up re-does: vision encoder runs, decoder prefill rows.
-  const stats = { vision: 0, prefillTokens: [] };
-  const wrap = (name, fn) => {
-    const s = model.sessions[name];
-    const run = s.run.bind(s);
-    s.run = (feeds, ...rest) => { fn(feeds); return run(feeds, ...rest); };
-  };
-  wrap('vision_encoder', () => stats.vision++);
-  wrap('decoder_model_merged', (f) => { const n = f.inputs_embeds?.dims?.[1] ?? 0; if (n > 1) stats.prefillTokens.push(n); });
-  const image = await RawImage.read(args.image);
-  const tok = processorRaw.tokenizer;
-  const streamer = () => {
-    const s = { times: [], put() { s.times.push(performance.now()); }, end() {} };
-    return s;
-  };
-  const ids = (a) => new Tensor('int64', BigInt64Array.from(a.map(BigInt)), [1, a.length]);
-  // A synthetic full-width checkpoint keeps the tiny oracle's tokenizer, whose
-  // image soft token id differs from config.image_token_index: map it.
-  const imageTokenId = model.config.image_token_index ?? model.config.image_token_id;
-  const softIds = Array.from(tok('<image_soft_token>', { add_special_tokens: false }).input_ids.data, Number);
-  const softId = softIds.length === 1 ? softIds[0] : undefined;
-  const processor = async (text, img, opts) => {
-    const inp = await processorRaw(text, img, opts);
-    if (softId !== undefined && softId !== imageTokenId) {
-      const d = inp.input_ids.data;
-      for (let i = 0; i < d.length; i++) if (Number(d[i]) === softId) d[i] = BigInt(imageTokenId);
-    }
-    return inp;
-  };
-  const ones = (n) => new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
-  const labels = JSON.parse(labelSetText());
-  const runs = [];
-  for (let r = 0; r < args.repeat; r++) {
-    stats.vision = 0; stats.prefillTokens = [];
-    const text1 = processorRaw.apply_chat_template([{ role: 'user', content: `<start_of_image>${Q1}` }], { add_generation_prompt: true });
-    let t0 = performance.now();
-    const inp = await processor(text1, image, { add_special_tokens: false });
-    let st = streamer();
-    const out1 = await model.generate({ ...inp, max_new_tokens: args.tokens, do_sample: false, streamer: st });
-    const end1 = performance.now();
-    const ttft1 = st.times[1] - t0;
-    const n1 = out1.dims[1] - inp.input_ids.dims[1];
-    const decodeRate = (n1 - 1) / ((end1 - st.times[1]) / 1000);
-    const decodeGaps = gaps(st.times.slice(1));
-    const answer = tok.decode(Array.from(out1.data, Number).slice(inp.input_ids.dims[1]), { skip_special_tokens: true });
-    // The follow-up: the whole conversation again (transformers.js keeps no KV cache between generate() calls).
-    const text2 = processorRaw.apply_chat_template([
-      { role: 'user', content: `<start_of_image>${Q1}` }, { role: 'assistant', content: answer },
-      { role: 'user', content: Q2 }], { add_generation_prompt: true });
-    const vision0 = stats.vision, prefills0 = stats.prefillTokens.length;
-    t0 = performance.now();
-    const inp2 = await processor(text2, image, { add_special_tokens: false });
-    st = streamer();
-    await model.generate({ ...inp2, max_new_tokens: args.tokens, do_sample: false, streamer: st });
-    const ttft2 = st.times[1] - t0;
-    const followVision = stats.vision - vision0;
-    const followPrefill = stats.prefillTokens.slice(prefills0)[0];
-    // Classification: one forward per label over prompt + label tokens.
-    const leaves = labels.labels ? labels.labels : [];
-    // --tjs-labels N < 23 scores the first N labels and scales the time to 23
-    // (each label costs the same full forward pass; the image is encoded each time).
-    const allNames = (leaves.length ? leaves : []).map((l) => l.name);
-    const names = allNames.slice(0, args.tjsLabels);
-    t0 = performance.now();
-    const q = `Which one of these best describes the image: ${names.join(', ')}? Answer with the name only.`;
-    const textC = processorRaw.apply_chat_template([{ role: 'user', content: `<start_of_image>${q}` }], { add_generation_prompt: true });
-    const inpC = await processor(textC, image, { add_special_tokens: false });
-    const prefix = Array.from(inpC.input_ids.data, Number);
-    let scored = 0;
-    for (const name of names) {
-      const lab = Array.from(tok(name, { add_special_tokens: false }).input_ids.data, Number);
-      const all = [...prefix, ...lab];
-      const o = await model({ input_ids: ids(all), attention_mask: ones(all.length), pixel_values: inpC.pixel_values });
-      scored += o.logits.dims[1] > 0 ? 1 : 0;
-    }
-    const classifyMs = (performance.now() - t0) * (allNames.length / names.length);
-    runs.push({ ttft1, decodeRate, decodeGaps, ttft2, classifyMs, tokens1: n1, prefill2: followPrefill,
-      imageEncodes: stats.vision, followUpVisionRuns: followVision, labels: scored });
-  }
-  await model.dispose();
-  return runs;
+async function benchTjs(args, alt) {
+  const tjs = await import('@huggingface/transformers');
+  tjs.env.allowRemoteModels = false;
+  tjs.env.localModelPath = '/';
+  return runTjs({ tjs, model: alt ? args.tjsPkg : args.pkg, device: 'cpu', dtype: args.variant === 'fp32' ? 'fp32' : 'q4',
+    image: args.noImage ? null : await tjs.RawImage.read(args.image), labelsJson: labelSetText(), repeat: args.repeat, tokens: args.tokens,
+    tjsLabels: args.tjsLabels, sessionOptions: threadOptions(args), cpu: cpuMs });
 }
 
 // ---- driver ----------------------------------------------------------------
 async function child(args) {
-  const runs = args.engine === 'tjs' ? await benchTjs(args) : await benchOurs(args, args.engine === 'ours-node' ? 'node' : 'wasm');
+  const runs = args.engine.startsWith('tjs') ? await benchTjs(args, args.engine === 'tjs-alt')
+    : await benchOurs(args, args.engine === 'ours-node' ? 'node' : 'wasm');
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`\nRESULT ${JSON.stringify({ engine: args.engine, runs, maxRssMiB })}\n`);
 }
@@ -210,7 +120,9 @@ export function summarise(results) {
     const runs = rounds.flatMap((r) => (r.runs.length > 1 ? r.runs.slice(1) : r.runs));
     const m = (k) => median(runs.map((x) => x[k]));
     const allGaps = runs.flatMap((x) => x.decodeGaps);
+    const cpuGaps = runs.flatMap((x) => x.decodeCpuGaps ?? []).filter((x) => !Number.isNaN(x));
     out[engine] = {
+      ttft1Cpu: m('ttft1Cpu'), decodeCpu: cpuGaps.length ? 1000 / median(cpuGaps) : NaN,
       ttft1: m('ttft1'), decode: 1000 / median(allGaps), decodeMean: m('decodeRate'), ttft2: m('ttft2'),
       classifyMs: m('classifyMs'), rss: Math.max(...rounds.map((r) => r.maxRssMiB)), runs: runs.length,
       decodeSteps: allGaps.length, decoder: runs[0].decoder, first: runs[0],
@@ -221,7 +133,8 @@ export function summarise(results) {
 
 export function printTable(sum, engines, peer = 'tjs', log = console.log) {
   const ours = engines.filter((e) => e !== peer && sum[e]);
-  const rows = [['time to first token', 'ttft1', 'ms', 'lower'], ['decode (median gap)', 'decode', 'tok/s', 'higher'],
+  const rows = [['time to first token', 'ttft1', 'ms', 'lower'], ['  (CPU time)', 'ttft1Cpu', 'ms', 'lower'],
+    ['decode (median gap)', 'decode', 'tok/s', 'higher'], ['  (CPU time per token)', 'decodeCpu', 'tok/s', 'higher'],
     ['decode (mean rate)', 'decodeMean', 'tok/s', 'higher'], ['second-turn first token', 'ttft2', 'ms', 'lower'],
     ['classify 23 labels', 'classifyMs', 'ms', 'lower'], ['peak RSS', 'rss', 'MiB', 'lower']];
   const fmt = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(x < 10 ? 2 : 0));
@@ -243,9 +156,9 @@ function main() {
     args.pkg = path.join(tmp, 'pkg');
     execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'), args.pkg, '--quiet']);
   }
-  console.log(`package ${args.pkg} (${args.variant}), ${args.tokens} new tokens, ${args.rounds} rounds x ${args.repeat} runs ` +
+  console.log(`package ${args.pkg} (${args.variant})${args.noImage ? ', text only' : ''}, ${args.tokens} new tokens, ${args.rounds} rounds x ${args.repeat} runs ` +
     `(first of each a warm-up), ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}` +
-    (args.tjsPkg ? `; transformers.js reads ${args.tjsPkg}` : '') +
+    (args.tjsPkg ? `; tjs-alt reads ${args.tjsPkg}` : '') +
     (args.tjsLabels < 23 ? `; transformers.js classify time scaled from ${args.tjsLabels} labels` : ''));
   const results = {};
   for (let round = 0; round < args.rounds; round++) {
@@ -254,6 +167,8 @@ function main() {
         '--variant', args.variant, '--repeat', String(args.repeat), '--image', args.image, '--tjs-labels', String(args.tjsLabels)];
       if (args.tjsPkg) childArgs.push('--tjs-pkg', args.tjsPkg);
       if (args.decoder) childArgs.push('--decoder', args.decoder);
+      childArgs.push('--threads', String(args.threads));
+      if (args.noImage) childArgs.push('--no-image');
       const r = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 1 << 26 });
       const m = /RESULT (.*)/.exec(r.stdout);
       if (!m) { console.log(`${engine}: failed\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`); continue; }
@@ -262,6 +177,10 @@ function main() {
   }
   const sum = summarise(results);
   printTable(sum, args.engines);
+  if (sum['tjs-alt']) {
+    console.log(`\nagainst transformers.js on ${args.tjsPkg}:`);
+    printTable(sum, args.engines.filter((e) => e !== 'tjs'), 'tjs-alt');
+  }
   const o = sum['ours-node']?.first, t = sum.tjs?.first;
   if (o) console.log(`ours: decoder graph ${o.decoder}; follow-up prefilled ${o.prefill2} new tokens, image encoded ${o.imageEncodes}x for both turns + classify`);
   if (t) console.log(`transformers.js follow-up: vision encoder ran ${t.followUpVisionRuns}x again, decoder prefilled ${t.prefill2} tokens (the whole conversation)`);

@@ -214,7 +214,7 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits
         raise BuildError("internal: GroupQueryAttention cannot express the token-type (image) mask")
     ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
     x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, token_types, logits_to_keep)
-    masks, S, P, T = _mask_biases(g, cfg, x, am, past, tti, gqa, rank=5)
+    masks, S, P, T = _mask_biases(g, cfg, x, am, pos, past, tti, gqa, rank=5)
     if gqa:
         # GroupQueryAttention takes the mask as per-row lengths: (tokens seen - 1) and the total length.
         sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])  # noqa: E731
@@ -276,9 +276,10 @@ def _decoder_inputs(g, cfg, token_types, logits_to_keep):
     return x, am, pos, past, tti, keep
 
 
-def _mask_biases(g, cfg, x, am, past, tti, gqa, rank):
+def _mask_biases(g, cfg, x, am, pos, past, tti, gqa, rank):
     """Additive masks per layer kind, [B, 1, 1, S, T] (rank 5) or [B, 1, S, T] (rank 4): causal (+ window)
-    AND padding, OR same-image (token types). GQA (gqa=True) masks by lengths instead: returns {}."""
+    AND padding (AND branch, with token types), OR same-image (token types). GQA (gqa=True) masks by
+    lengths instead: returns {}."""
     S = shape_dim(g, x, 1)
     P = shape_dim(g, past[0][0], 2)
     T = g.op("Add", [P, S])
@@ -304,6 +305,22 @@ def _mask_biases(g, cfg, x, am, past, tti, gqa, rank):
         zshape = g.op("Concat", [shape_dim(g, x, 0), S, P], axis=0)
         zeros = g.op("Cast", [g.op("ConstantOfShape", [zshape], value=_i64_tensor(0))], to=TensorProto.BOOL)
         bidir = g.op("Unsqueeze", [g.op("Concat", [zeros, cur], axis=2), g.const([1], np.int64)])  # [B,1,S,T]
+        # Branches: new tokens of type b >= 2 see the cache, earlier plain new tokens and their own branch only,
+        # so several continuations of one prefix (e.g. classification labels) run as one sequence. Distances
+        # (causal order, sliding window) are then taken on positions, not cache indices: key positions are
+        # the cache's (counting real tokens, as position_ids do) followed by the new tokens' position_ids.
+        def u(t, ax):
+            return g.op("Unsqueeze", [t, g.const([ax], np.int64)])
+        pos0 = g.op("Slice", [pos, g.const([0], np.int64), g.const([1], np.int64), g.const([1], np.int64)])   # [B,1]
+        kpast = g.op("Add", [u(g.op("Range", [g.const(0, np.int64), sc(P), g.const(1, np.int64)]), 0),
+                             g.op("Sub", [pos0, P])])                                               # [B,P]
+        kpos = g.op("Concat", [kpast, pos], axis=1)                                                  # [B,T]
+        diff = u(g.op("Sub", [u(pos, 2), u(kpos, 1)]), 1)                                            # [B,1,S,T]
+        ktype = g.op("Concat", [g.op("ConstantOfShape", [g.op("Concat", [shape_dim(g, x, 0), P], axis=0)],
+                                     value=_i64_tensor(0)), tti], axis=1)                           # [B,T]
+        branch_ok = g.op("Or", [g.op("Less", [u(ktype, 1), g.const(2, np.int64)]),
+                                g.op("Equal", [u(tti, 2), u(ktype, 1)])])                            # [B,S,T]
+        causal = g.op("And", [g.op("GreaterOrEqual", [diff, g.const(0, np.int64)]), u(branch_ok, 1)])
 
     def bias(ok):
         if bidir is not None:
@@ -361,7 +378,7 @@ def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
     H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
     ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
     x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, token_types, logits_to_keep)
-    masks, S, P, T = _mask_biases(g, cfg, x, am, past, tti, False, rank=4)               # [B,1,S,T] each
+    masks, S, P, T = _mask_biases(g, cfg, x, am, pos, past, tti, False, rank=4)               # [B,1,S,T] each
     sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])  # noqa: E731
     # The mask does all the masking (causal=0), so every row may see all T keys.
     total32 = g.op("Cast", [sc(T)], to=TensorProto.INT32)

@@ -25,6 +25,19 @@ const nextTask = (() => {
   return () => new Promise((r) => setTimeout(r, 0));
 })();
 
+// Yields only when YIELD_MS have passed since the last yield: a yield lets the
+// page draw a frame, which on a software adapter (SwiftShader) costs 10-20 ms
+// of CPU, while a small model's decode step takes ~1 ms. Tokens still reach
+// the panel at ~30 Hz and Stop acts within one interval.
+const YIELD_MS = 30;
+let lastYield = 0;
+async function maybeYield() {
+  const now = performance.now();
+  if (now - lastYield < YIELD_MS) return;
+  await nextTask();
+  lastYield = performance.now();
+}
+
 // float16 tensors (q4f16 / fp16 variants): onnxruntime hands them out as
 // Uint16Array bit patterns (Float16Array where the engine has one).
 const F16 = (() => {
@@ -127,22 +140,22 @@ export class AssistantRuntime {
     const notices = [...pkg.notices];
     const model = pkg.model;
     const tokenizer = core.tokenizer(await pkg.file('tokenizer.model'), pkg.tokenizerConfigText);
-    const decoderFor = (ep) => decoderGraph ??
-      ['decoder_fused', 'decoder_token_types', 'decoder'].find((n) => (n !== 'decoder_fused' || ep !== 'webgpu') && pkg.graphPath(n, variant));
+    // Decoder graphs to try on an EP, best first (a graph the EP cannot run falls through to the next).
+    const decoderFor = (ep) => (decoderGraph ? [decoderGraph]
+      : ['decoder_fused', 'decoder_token_types', 'decoder'].filter((n) => (n !== 'decoder_fused' || ep !== 'webgpu') && pkg.graphPath(n, variant)));
     if (!pkg.graphPath('decoder_token_types', variant) && !pkg.graphPath('decoder_fused', variant))
       notices.push('decoder without token_type_ids: image tokens attend causally (answers can differ slightly from transformers)');
-    const load = async (graph) => {
-      const graphFor = typeof graph === 'function' ? graph : () => graph;
+    const load = async (graph, eps = executionProviders) => {
+      const graphsFor = typeof graph === 'function' ? graph : () => [graph];
       let lastError = null, g = null;
-      for (const ep of executionProviders) {
-        const name = graphFor(ep);
+      for (const ep of eps) for (const name of graphsFor(ep)) {
         if (g?.name !== name) {
           onStatus?.(`loading ${name}`);
           g = { name, ...(await pkg.graph(name, variant)) };
         }
         try {
           const options = { graphOptimizationLevel: 'all', ...sessionOptions, executionProviders: [ep], externalData: g.externalData };
-          if (ep === 'webgpu' && graph.startsWith('decoder')) {
+          if (ep === 'webgpu' && name.startsWith('decoder')) {
             // Keep the KV cache on the GPU between steps.
             options.preferredOutputLocation = {};
             for (let i = 0; i < model.num_hidden_layers; i++) {
@@ -154,13 +167,18 @@ export class AssistantRuntime {
           return { session, ep, graph: name };
         } catch (e) {
           lastError = e;
-          if (ep === 'webgpu') notices.push(`WebGPU unavailable for ${name} (${e.message?.split('\n')[0]}); using the next backend`);
+          const why = e.message?.split('\n')[0];
+          notices.push(ep === 'webgpu' ? `WebGPU unavailable for ${name} (${why}); using the next backend`
+            : `the ${ep} backend could not load ${name} (${why}); trying the next graph`);
         }
       }
       throw new Error(`${g?.path}: no execution provider could load it (${lastError?.message})`);
     };
     const vision = await load('vision_encoder');
-    const embed = await load('embed_tokens');
+    // The embedding lookup is a Gather: on the WASM EP it costs microseconds and
+    // saves each decode step a GPU round trip (its output is read back anyway).
+    const embed = await load('embed_tokens', executionProviders.includes('webgpu') && executionProviders.includes('wasm')
+      ? ['wasm'] : executionProviders);
     const decoder = await load(decoderFor);
     const typeOf = (session, name, fallback) =>
       session.inputMetadata?.find?.((m) => m.name === name)?.type ?? fallback;
@@ -261,13 +279,15 @@ export class AssistantRuntime {
   // Float32Array [rows * vocab]. A decoder with a `num_logits_to_keep` /
   // `logits_to_keep` input computes only those rows (a MedGemma prefill of 256
   // image tokens would otherwise return ~280 MB of logits).
-  async _decode(kv, ids, tokenTypes, imageFeatures, { keep = true, rows = 1 } = {}) {
+  // positions: the new tokens' position ids (default: P, P+1, ...).
+  async _decode(kv, ids, tokenTypes, imageFeatures, { keep = true, rows = 1, positions = null } = {}) {
     const S = ids.length, P = kv.length, T = P + S;
     const embeds = await this._embed(ids, imageFeatures);
     const feeds = {
       inputs_embeds: this._floatTensor(this.embedsType, embeds, [1, S, this.model.hidden_size]),
       attention_mask: this._onesTensor(T),
-      position_ids: new this.ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(P + i)), [1, S]),
+      position_ids: new this.ort.Tensor('int64', positions ? BigInt64Array.from(positions, BigInt)
+        : BigInt64Array.from({ length: S }, (_, i) => BigInt(P + i)), [1, S]),
       ...kv.past,
     };
     for (const name of ['num_logits_to_keep', 'logits_to_keep'])
@@ -382,14 +402,21 @@ export class AssistantRuntime {
         chat.rewindKv(conv.kv.length);  // the failed token is not in the cache
         throw e;
       }
-      await nextTask();  // let the page paint and the Stop button work
+      await maybeYield();  // let the page paint and the Stop button work
     }
   }
 
   // Probability of every label after one shared prompt: the question (with the
-  // image) is prefilled once; each label's tokens run on top of that cache.
+  // image) is prefilled once; then every label's tokens run in ONE decoder
+  // pass on top of that cache, packed one after another as branches
+  // (token_type_ids 2, 3, ...: each label sees the prompt and itself only, at
+  // positions P, P+1, ...; PACKAGE.md), in as few passes as the logits budget
+  // allows (logitsBudget bytes of logits per pass: 128 MiB is ~128 label tokens
+  // at MedGemma's 262k vocabulary). A decoder without token types (public
+  // exports) or batch=false runs one pass per label.
   // labelSet: {question, labels: [{id, name, answer}]}. Returns {promise, cancel}.
-  classify(labelSet, { image, question = null, systemPrompt = '', endId = undefined } = {}) {
+  classify(labelSet, { image, question = null, systemPrompt = '', endId = undefined, batch = true,
+    logitsBudget = 128 * 2 ** 20 } = {}) {
     return this._job(async (state) => {
       if (state.cancelled) throw new Error('classification cancelled');
       const conv = this.newConversation({ systemPrompt });
@@ -404,12 +431,28 @@ export class AssistantRuntime {
         const end = endId ?? this.model.eos_token_ids[this.model.eos_token_ids.length - 1];
         const n = conv.chat.beginClassification(names, end);
         conv.chat.setPrefixLogits(prefix);
-        for (let i = 0; i < n; i++) {
+        const runs = Array.from({ length: n }, (_, i) => conv.chat.labelRunTokens(i));
+        const packed = batch && this.decoderInputs.has('token_type_ids');
+        const maxRows = packed ? Math.max(1, Math.floor(logitsBudget / (4 * this.model.vocab_size))) : 1;
+        const P = conv.kv.length, V = this.model.vocab_size;
+        for (let i = 0; i < n;) {
           if (state.cancelled) throw new Error('classification cancelled');
-          const run = conv.chat.labelRunTokens(i);
-          if (!run.length) continue;
-          const logits = await this._decode(conv.kv, run, null, null, { keep: false, rows: run.length });
-          conv.chat.addLabelLogits(i, logits, run.length);
+          // The labels of this pass: as many as fit the budget (always at least one).
+          const group = [];
+          let rows = 0;
+          for (; i < n && (group.length === 0 || rows + runs[i].length <= maxRows); i++) {
+            if (runs[i].length) { group.push(i); rows += runs[i].length; }
+          }
+          if (!group.length) continue;
+          const ids = group.flatMap((j) => runs[j]);
+          const types = group.flatMap((j, g) => runs[j].map(() => (packed ? 2 + g : 0)));
+          const positions = group.flatMap((j) => runs[j].map((_, k) => P + k));
+          const logits = await this._decode(conv.kv, ids, packed ? types : null, null, { keep: false, rows, positions });
+          let row = 0;
+          for (const j of group) {
+            conv.chat.addLabelLogits(j, logits.subarray(row * V, (row + runs[j].length) * V), runs[j].length);
+            row += runs[j].length;
+          }
           await nextTask();
         }
         const r = conv.chat.classificationResult();
