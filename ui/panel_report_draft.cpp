@@ -66,7 +66,6 @@ void draw_report_draft(App& a) {
         const int done = d.job.value("done", 0), total = d.job.value("total", 0);
         char overlay[160];
         std::snprintf(overlay, sizeof overlay, "%d / %d  %s", done, total, d.job.value("path", std::string()).c_str());
-        ImGui::SameLine();
         ImGui::ProgressBar(total > 0 ? float(done) / float(total) : 0.0f, ImVec2(-70, 0), overlay);
         a.record_widget("report_draft_progress");
         ImGui::SameLine();

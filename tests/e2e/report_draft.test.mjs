@@ -60,7 +60,9 @@ describe('report: draft with AI', { skip: skip || false, timeout: 600000 }, () =
         const side = s.widgets.tab_report;
         if (!side) throw new Error('the Report tab is not shown');
         if (dir) {
-          await page.mouse.move(side[0] + 120, s.canvas.css_height / 2);
+          // Over the form, at heights that change so a scrolling list inside
+          // the panel (quality checks, preview) does not take every turn of the wheel.
+          await page.mouse.move(side[0] + 10, s.canvas.css_height * [0.9, 0.6, 0.3][i % 3]);
           await page.mouse.wheel(0, dir * 160);
         }
       }
@@ -141,18 +143,24 @@ describe('report: draft with AI', { skip: skip || false, timeout: 600000 }, () =
 
   let userValues;
   let drafted;
+  let lesionCount;
 
   it('findings from the lesion annotations; the button waits for a model and says so', async () => {
     const demo = JSON.parse(fs.readFileSync(path.join(appDir, 'demo', 'case.json'), 'utf8')).images.filter((im) => im.lesions.length);
+    lesionCount = demo.reduce((n, im) => n + im.lesions.length, 0);
+    // A few values the user sets: the procedure (the read-only demo becomes a
+    // "Demo copy" case), then findings from boxes over the demo's lesions, one
+    // BBPS segment, a size.
+    await openReportTab();
+    await choose('header.procedure', 'colonoscopy');
+    await waitFor(async () => !(await page.evaluate(() => window.endoscribe.cases.current.readOnly)), 'the demo copy');
     for (const im of demo) {
       await selectImage(im.file);
       for (const l of im.lesions) await drawBox(l.box);
     }
     await openReportTab();
     await click('report_findings_from_lesions');
-    await waitFor(async () => (await report()).findings?.length === 3, 'three findings');
-    // A few values the user sets: the procedure, one BBPS segment, a size.
-    await choose('header.procedure', 'colonoscopy');
+    await waitFor(async () => (await report()).findings?.length === lesionCount, 'a finding per lesion');
     await choose('bowel_preparation.bbps_right', 'bbps_2');
     await selectFinding('F1');
     await type('findings[0].size_mm', '7');
@@ -163,9 +171,8 @@ describe('report: draft with AI', { skip: skip || false, timeout: 600000 }, () =
     };
     assert.equal(userValues.bbps_right.source, 'user');
     // No model yet: the button is disabled and says why.
-    const s = await appState();
-    assert.ok(s.widgets.report_draft_button, 'the Draft with AI button is shown');
-    assert.ok(s.widgets.report_draft_reason, 'with the reason it is disabled');
+    await reach('report_draft_button');  // the Draft with AI button is shown,
+    await reach('report_draft_reason');  // with the reason it is disabled
     await click('report_draft_button');
     await frames();
     assert.equal((await draftState()).job.running ?? false, false, 'a disabled button does nothing');
@@ -177,13 +184,15 @@ describe('report: draft with AI', { skip: skip || false, timeout: 600000 }, () =
     await page.evaluate(() => window.endoscribe.assistant.action('load_default'));
     await waitFor(async () => (await page.evaluate(() => window.endoscribe.assistant.state())).status === 'ready', 'the tiny model', 120000);
     await openReportTab();
+    await reach('report_draft_button');
     await waitFor(async () => !(await appState()).widgets.report_draft_reason, 'the button enabled', 10000);
-    assert.ok((await appState()).widgets.report_draft_test_model_warning, 'the test-model warning above the button');
+    await reach('report_draft_test_model_warning');  // the test-model warning with the button
     const t0 = Date.now();
     await click('report_draft_button');
     await waitFor(async () => (await appState()).widgets.report_draft_progress, 'progress', 20000);
     const running = await appState();
     assert.ok(running.widgets.report_draft_cancel, 'a Cancel button while it runs');
+    assert.equal((await page.evaluate(() => window.endoscribe.assistant.state())).busy, 'draft', 'the assistant is busy meanwhile');
     saveArtifact('report-draft-02-running.png', await page.screenshot());
     const st = await waitFor(async () => { const d = await draftState(); return d.job.running === false && d.outcome && d; }, 'the draft', 420000);
     const seconds = (Date.now() - t0) / 1000;
@@ -222,10 +231,8 @@ describe('report: draft with AI', { skip: skip || false, timeout: 600000 }, () =
       assert.equal(drafted.bowel_preparation[k].source, 'ai');
       assert.ok([0, 1, 2, 3].includes(drafted.bowel_preparation[k].value));
     }
-    const s = await appState();
-    assert.ok(s.widgets.report_draft_outcome, 'the outcome line');
-    assert.ok(s.widgets.report_draft_test_model_warning, 'the test-model warning with the outcome');
-    assert.ok(s.widgets.report_undo, 'undo is there');
+    await reach('report_draft_outcome');  // the outcome line
+    await reach('report_draft_test_model_warning');  // and the test-model warning with it
     assert.match((await repState()).undo, /Draft with AI/);
     saveArtifact('report-draft-03-drafted.png', await page.screenshot());
   });
@@ -233,6 +240,7 @@ describe('report: draft with AI', { skip: skip || false, timeout: 600000 }, () =
   it('accepts AI values one by one; a reload brings back accepted and unaccepted values', { timeout: 180000 }, async () => {
     await selectFinding('F1');
     await reach('report_accept_findings[0].paris');
+    // (the Accept button says the value's probability: "Accept 62%", panel_report.cpp)
     saveArtifact('report-draft-04-finding.png', await page.screenshot());
     await click('report_accept_findings[0].paris');
     await waitFor(async () => (await report()).findings[0].paris.accepted === true, 'F1 Paris accepted');
@@ -245,7 +253,7 @@ describe('report: draft with AI', { skip: skip || false, timeout: 600000 }, () =
     await page.reload();
     await loaded();
     await openReportTab();
-    const back = await waitFor(async () => { const r = await report(); return r.findings?.length === 3 && r; }, 'the report after reload');
+    const back = await waitFor(async () => { const r = await report(); return r.findings?.length === lesionCount && r; }, 'the report after reload');
     assert.deepEqual(back.findings[0].paris, acceptedRep.findings[0].paris);
     assert.deepEqual(back.bowel_preparation.bbps_left, acceptedRep.bowel_preparation.bbps_left);
     assert.deepEqual(back.findings[1].nice, drafted.findings[1].nice, 'an unaccepted AI value comes back unaccepted');
