@@ -10,6 +10,8 @@
 // through onToken callbacks; the caller's frame loop never waits.
 
 import { Chat } from './core.js';
+import { fitExecutionProviders } from './package.js';
+import { fromFloat32, toFloat32 } from './float16.js';
 
 // Yields to the event loop between tokens so the page can paint and the Stop
 // button can run. setTimeout(0) is clamped to 4 ms in browsers after a few
@@ -54,9 +56,9 @@ class KvCache {
     const next = {};
     for (const [name, t] of Object.entries(this.past)) {
       const [b, h, p, d] = t.dims;
-      const out = new Float32Array(b * h * n * d);
+      const out = new t.data.constructor(b * h * n * d);  // float32, or float16 bits (fp16/q4f16)
       for (let i = 0; i < b * h; i++) out.set(t.data.subarray(i * p * d, i * p * d + n * d), i * n * d);
-      next[name] = new this.rt.ort.Tensor('float32', out, [b, h, n, d]);
+      next[name] = new this.rt.ort.Tensor(t.type, out, [b, h, n, d]);
     }
     this.past = next;
     this.length = n;
@@ -70,11 +72,16 @@ export class AssistantRuntime {
 
   // ort: the onnxruntime-web module; core: a Core; pkg: a ModelPackage.
   // executionProviders: tried in order ('webgpu' then 'wasm' by default).
-  // variant: 'fp32' or 'q4' (f32 activations either way: SwiftShader lacks shader-f16).
+  // variant: 'fp32', 'q4' (f32 activations), 'fp16' or 'q4f16' (f16 embeddings,
+  // image features and KV cache; logits stay f32 in decoder_token_types).
   // sessionOptions: extra ort session options (e.g. {logSeverityLevel: 3}).
   static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
     sessionOptions = {} }) {
     const notices = [...pkg.notices];
+    // Refuses (ModelTooLargeError, plain words) before any weight is read when no backend can hold it.
+    const fit = await fitExecutionProviders(pkg, variant, executionProviders);
+    executionProviders = fit.executionProviders;
+    notices.push(...fit.notices);
     const model = pkg.model;
     const tokenizer = core.tokenizer(await pkg.file('tokenizer.model'), pkg.tokenizerConfigText);
     const useTokenTypes = !!pkg.graphPath('decoder_token_types', variant);
@@ -107,8 +114,10 @@ export class AssistantRuntime {
     const vision = await load('vision_encoder');
     const embed = await load('embed_tokens');
     const decoder = await load(useTokenTypes ? 'decoder_token_types' : 'decoder');
+    const inputType = (name) => decoder.session.inputMetadata?.find((m) => m.name === name)?.type ?? 'float32';
     const rt = new AssistantRuntime({
-      ort, core, pkg, model, tokenizer, notices, variant,
+      ort, core, pkg, model, tokenizer, notices, variant, memoryEstimate: fit.estimate,
+      embedsType: inputType('inputs_embeds'), kvType: inputType('past_key_values.0.key'),
       vision: vision.session, embed: embed.session, decoder: decoder.session, ep: decoder.ep,
       decoderInputs: new Set(decoder.session.inputNames),
       pastNames: decoder.session.inputNames.filter((n) => n.startsWith('past_key_values.')),
@@ -122,7 +131,7 @@ export class AssistantRuntime {
   _emptyPast() {
     const past = {};
     for (const n of this.pastNames)
-      past[n] = new this.ort.Tensor('float32', new Float32Array(0), [1, this.model.num_key_value_heads, 0, this.model.head_dim]);
+      past[n] = new this.ort.Tensor(this.kvType, fromFloat32(new Float32Array(0), this.kvType), [1, this.model.num_key_value_heads, 0, this.model.head_dim]);
     return past;
   }
   _dispose(tensors) {
@@ -156,7 +165,7 @@ export class AssistantRuntime {
     const out = await this.vision.run({ pixel_values: new this.ort.Tensor('float32', px.data, px.dims) });
     const feats = out.image_features ?? Object.values(out)[0];
     this.stats.imageEncodes++;
-    const data = feats.data.slice();
+    const data = toFloat32(feats.data);  // a float32 copy (image features are float16 in fp16/q4f16)
     this.imageFeatures.set(image.key, data);
     while (this.imageFeatures.size > 4) this.imageFeatures.delete(this.imageFeatures.keys().next().value);
     return data;
@@ -166,7 +175,7 @@ export class AssistantRuntime {
     const H = this.model.hidden_size;
     const out = await this.embed.run({
       input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) });
-    const embeds = (out.inputs_embeds ?? Object.values(out)[0]).data.slice();
+    const embeds = toFloat32((out.inputs_embeds ?? Object.values(out)[0]).data);
     const imageId = this.model.image_token_id;
     let row = 0;
     for (let i = 0; i < ids.length; i++) {
@@ -188,7 +197,7 @@ export class AssistantRuntime {
     const S = ids.length, P = kv.length, T = P + S;
     const embeds = await this._embed(ids, imageFeatures);
     const feeds = {
-      inputs_embeds: new this.ort.Tensor('float32', embeds, [1, S, this.model.hidden_size]),
+      inputs_embeds: new this.ort.Tensor(this.embedsType, fromFloat32(embeds, this.embedsType), [1, S, this.model.hidden_size]),
       attention_mask: new this.ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
       position_ids: new this.ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(P + i)), [1, S]),
       ...kv.past,
@@ -200,7 +209,8 @@ export class AssistantRuntime {
     const out = await this.decoder.run(feeds);
     this.stats.decoderRuns++;
     const logits = out.logits;
-    const data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    let data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
+    if (logits.type === 'float16') data = toFloat32(data);  // decoder_model_merged_{fp16,q4f16} of a public export
     if (keep) kv.replace(out, T);
     else this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
     const V = this.model.vocab_size;
