@@ -23,9 +23,10 @@ def main(argv=None):
                     help="comma-separated variants to build, transformers.js' names: fp32, fp16 (float16 weights, "
                          "activations and KV cache), q4 (4-bit weights, float32 activations), q4f16 (4-bit weights, "
                          "float16 activations and KV cache); overrides --quant (default fp32,q4)")
-    ap.add_argument("--vision-attention", choices=["mha", "chunked", "plain"], default="mha",
-                    help="vision encoder attention: com.microsoft MultiHeadAttention (default), plain ONNX ops with "
-                         "the queries in chunks, or plain ONNX ops with the whole 4096x4096 score matrix at 896 px")
+    ap.add_argument("--vision-attention", choices=["mha", "chunked", "plain"], default="chunked",
+                    help="vision encoder attention: plain ONNX ops with the queries in chunks (default; every EP), "
+                         "com.microsoft MultiHeadAttention (least memory on CPU; fails at 4096 tokens on the WASM EP), "
+                         "or plain ONNX ops with the whole 16x4096x4096 score matrix at 896 px (README)")
     ap.add_argument("--vision-query-chunk", type=int, default=1024, help="query rows per chunk with --vision-attention chunked")
     ap.add_argument("--block-size", type=int, default=32, help="4-bit quantisation block size (default 32)")
     ap.add_argument("--accuracy-level", type=int, default=4, choices=[0, 1, 2, 3, 4],

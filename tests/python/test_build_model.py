@@ -432,6 +432,7 @@ class HalfVariantTest(Tmp):
         self.assertEqual(r.returncode, 0, r.stderr)
         m = json.load(open(os.path.join(out, "manifest.json")))
         self.assertEqual(m["builder"]["variants"], list(self.ALL))
+        self.assertEqual(m["builder"]["attention"]["vision_encoder"], "plain-onnx-query-chunks")
         cfg = json.load(open(os.path.join(out, "config.json")))
         tjs = cfg["transformers.js_config"]
         self.assertEqual(tjs["kv_cache_dtype"], {"fp16": "float16", "q4f16": "float16"})
@@ -457,7 +458,7 @@ class HalfVariantTest(Tmp):
             act = T.FLOAT16 if half else T.FLOAT
             vis = onnx.load(os.path.join(out, "onnx", f"vision_encoder{suffix}.onnx"), load_external_data=False)
             self.assertEqual((elem(vis.graph.input[0]), elem(vis.graph.output[0])), (T.FLOAT, act))
-            self.assertIn("MultiHeadAttention", {n.op_type for n in vis.graph.node})
+            self.assertNotIn("MultiHeadAttention", {n.op_type for n in vis.graph.node})  # default: chunked plain ops
             emb = onnx.load(os.path.join(out, "onnx", f"embed_tokens{suffix}.onnx"), load_external_data=False)
             self.assertEqual(elem(emb.graph.output[0]), act)
             for base, logits in (("decoder_model_merged", act), ("decoder_token_types", T.FLOAT)):

@@ -6,7 +6,8 @@
 // Each form runs in its own process; peak RSS (getrusage maxrss) and the RSS after the session was created
 // are reported, so "peak - loaded" is what running one image costs. The forms' image features are compared.
 //
-//   node tools/bench/vision_attention_bench.mjs [--layers 2] [--ep cpu|wasm|both] [--out DIR] [--keep]
+//   node tools/bench/vision_attention_bench.mjs [--layers 2] [--ep cpu|wasm|both] [--forms plain,chunked:1024,mha]
+//     [--out DIR] [--keep]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PY = process.env.ES_PYTHON || '/usr/bin/python3';
-const FORMS = ['plain', 'chunked', 'mha'];
+const FORMS = 'plain,chunked:1024,chunked:512,chunked:256,mha';
 const arg = (name, d) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : d; };
 
 async function child(pkg, ep, featsOut) {
@@ -64,16 +65,18 @@ async function main() {
     '--std', '0.02'], { stdio: 'inherit' });
   const rows = [];
   const feats = {};
-  for (const form of FORMS) {
-    const pkg = path.join(out, form);
+  for (const form of arg('forms', FORMS).split(',')) {
+    const pkg = path.join(out, form.replace(':', '-'));
+    const [kind, chunk] = form.split(':');
     execFileSync(PY, [path.join(ROOT, 'tools/build_model.py'), ckpt, pkg, '--quiet', '--variants', 'fp32',
-      '--vision-attention', form], { stdio: 'inherit' });
+      '--vision-attention', kind, ...(chunk ? ['--vision-query-chunk', chunk] : [])], { stdio: 'inherit' });
     for (const ep of eps) {
-      const featsFile = path.join(out, `${form}-${ep}.f32`);
+      const featsFile = path.join(out, `${form.replace(':', '-')}-${ep}.f32`);
       const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', pkg, ep, featsFile],
         { encoding: 'utf8', maxBuffer: 1 << 20 });
       if (r.status !== 0) {
-        rows.push({ form, ep, error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') });
+        const lines = (r.stderr || r.stdout).trim().split('\n').filter((l) => /Error|error/.test(l) && l.length < 400);
+        rows.push({ form, ep, error: lines.at(-1) ?? `exit ${r.status}` });
         continue;
       }
       const m = JSON.parse(r.stdout.trim().split('\n').at(-1));
