@@ -27,7 +27,7 @@ def main(argv=None):
                     help="vision encoder attention: plain ONNX ops with the queries in chunks (default; every EP), "
                          "com.microsoft MultiHeadAttention (least memory on CPU; fails at 4096 tokens on the WASM EP), "
                          "or plain ONNX ops with the whole 16x4096x4096 score matrix at 896 px (README)")
-    ap.add_argument("--vision-query-chunk", type=int, default=1024, help="query rows per chunk with --vision-attention chunked")
+    ap.add_argument("--vision-query-chunk", type=int, default=512, help="query rows per chunk with --vision-attention chunked (default 512)")
     ap.add_argument("--block-size", type=int, default=32, help="4-bit quantisation block size (default 32)")
     ap.add_argument("--accuracy-level", type=int, default=4, choices=[0, 1, 2, 3, 4],
                     help="MatMulNBits accuracy_level (4 = int8 compute on CPU/WASM; default 4)")

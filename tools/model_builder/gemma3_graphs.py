@@ -21,7 +21,7 @@ class QuantOptions:
     activations at every linear, with float16 graph I/O and KV cache (PACKAGE.md, "Variants")."""
 
     def __init__(self, enabled=False, block_size=32, decoder=True, lm_head=True, embeddings=True, vision=True,
-                 accuracy_level=4, f16=False, vision_attention="chunked", vision_query_chunk=1024):
+                 accuracy_level=4, f16=False, vision_attention="chunked", vision_query_chunk=512):
         if block_size < 16 or block_size & (block_size - 1):
             raise BuildError(f"--block-size must be a power of two >= 16 (got {block_size})")
         if vision_attention not in VISION_ATTENTION:
@@ -207,7 +207,7 @@ def build_vision(g, W, cfg, quantise):
     g.output(y, "image_features", W.q.act, ["batch_size", cfg.mm_tokens, cfg.hidden])
 
 
-def vision_attention(g, q, k, v, width, heads, tokens, form="chunked", query_chunk=1024):
+def vision_attention(g, q, k, v, width, heads, tokens, form="chunked", query_chunk=512):
     """Bidirectional softmax(q k^T / sqrt(d)) v over the patch tokens; q, k, v, result [B, tokens, width].
     At 896 px a full score matrix is 16 heads x 4096 x 4096 x 4 B = 1 GiB per layer (plus the softmax's
     copy); README "Vision attention" has the measurements behind the default.

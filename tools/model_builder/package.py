@@ -101,7 +101,7 @@ def parse_variants(spec):
 def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant_lm_head=True,
                   quant_embeddings=True, quant_vision=True, accuracy_level=4, adapter=None, force=False,
                   chunk_bytes=2 << 30, quiet=False, log=print, attention="plain", grounding=None, test_model=None,
-                  variants=None, vision_attention="chunked", vision_query_chunk=1024):
+                  variants=None, vision_attention="chunked", vision_query_chunk=512):
     """grounding: {box_format, box_order, region_input} (any subset) for config.json["endoscribe"]["grounding"],
     laid over the checkpoint's own block; None and no block in the checkpoint: nothing is written.
     test_model: a description (str) marks the package as a test model whose output is meaningless (random
@@ -168,7 +168,7 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
 
 
 def _build_into(ck, cfg, src, tmp, variant_names, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention,
-                template, grounding, test_model=None, vision_attention="chunked", vision_query_chunk=1024):
+                template, grounding, test_model=None, vision_attention="chunked", vision_query_chunk=512):
     od = os.path.join(tmp, "onnx")
     rows, meta = [], {}
     variants = []
