@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { FIXTURE, GOLDEN, PackageRunner, buildPackage, maxAbsDiff, readNpy } from './model_helpers.mjs';
-import { ModelPackage, ModelTooLargeError, PLANNED_CONTEXT, checkMemoryFit, chooseVariant, estimateMemory,
+import { MIN_CONTEXT, ModelPackage, ModelTooLargeError, PLANNED_CONTEXT, checkMemoryFit, chooseVariant, estimateMemory,
   fitExecutionProviders } from '../../web/assistant/package.js';
 import { folderSource } from '../../web/assistant/sources.js';
 import { fromFloat32, toFloat32 } from '../../web/assistant/float16.js';
@@ -192,24 +192,32 @@ test('estimateMemory: MedGemma-4B variants from config; manifest sizes for built
   assert.equal(e.weightsFrom, 'manifest');
 });
 
-test('checkMemoryFit / fitExecutionProviders refuse in plain words when nothing can hold the model', async () => {
+test('checkMemoryFit / fitExecutionProviders: the conversation each backend can hold, plain-words refusal', async () => {
   const pkg = medgemmaPackage();
   const GiB = 2 ** 30;
+  // fp32 MedGemma-4B (19.9 GB of weights) cannot be in a 4 GiB WASM heap at all.
   const fp32 = estimateMemory(pkg, 'fp32');
   const wasm = checkMemoryFit(fp32, 'wasm');
   assert.equal(wasm.ok, false);
   assert.match(wasm.reason, /at most 4 GiB/);
   assert.match(wasm.reason, /weights \d+\.\d GiB/);
-  const small = estimateMemory(pkg, 'q4f16', { contextLength: 1024 });
-  assert.equal(checkMemoryFit(small, 'wasm', { largestGraph: 0 }).ok, small.total < 4 * GiB);
+  // q4: the heap holds the weights and activations, and the rest goes to the KV cache (twice during a step).
+  const q4 = estimateMemory(pkg, 'q4');
+  const w = checkMemoryFit(q4, 'wasm');
+  const expect = Math.floor((4 * GiB - q4.weights - q4.activations) / (2 * q4.kvBytesPerToken));
+  assert.equal(w.maxContext, expect);
+  assert.equal(w.ok, expect >= MIN_CONTEXT);
+  assert.ok(expect > 1024 && expect < 8192, `${expect}`);  // about 1,500 tokens: one image and a few turns
+  // q4f16 halves the cache: more than twice the conversation fits.
+  assert.ok(checkMemoryFit(estimateMemory(pkg, 'q4f16'), 'wasm').maxContext > 2 * expect);
   const adapter = { limits: { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 128 * 2 ** 20 } };
-  const gpu = checkMemoryFit(estimateMemory(pkg, 'q4'), 'webgpu', { adapter });
+  const gpu = checkMemoryFit(q4, 'webgpu', { adapter });
   assert.equal(gpu.ok, false);  // the 4-bit embeddings (~320 MiB) exceed a 128 MiB binding
   assert.match(gpu.reason, /largest weight/);
   const big = { limits: { maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 4 * GiB } };
-  assert.equal(checkMemoryFit(estimateMemory(pkg, 'q4'), 'webgpu', { adapter: big }).ok, true);
-  assert.equal(checkMemoryFit(estimateMemory(pkg, 'q4'), 'webgpu', { adapter: big, deviceMemoryGiB: 4 }).ok, false);
-  assert.equal(checkMemoryFit(estimateMemory(pkg, 'q4'), 'webgpu', { adapter: big, deviceMemoryGiB: 8 }).ok, true);
+  assert.deepEqual(checkMemoryFit(q4, 'webgpu', { adapter: big }), { ok: true, reason: null, maxContext: null });
+  assert.equal(checkMemoryFit(q4, 'webgpu', { adapter: big, deviceMemoryGiB: 4 }).ok, false);  // 3 GiB for 3.4
+  assert.equal(checkMemoryFit(q4, 'webgpu', { adapter: big, deviceMemoryGiB: 8 }).ok, true);   // "8" = at least 8
   // No backend can: a ModelTooLargeError naming each reason and what to do.
   await assert.rejects(fitExecutionProviders(pkg, 'fp32', ['webgpu', 'wasm'], { adapter }), (e) => {
     assert.ok(e instanceof ModelTooLargeError);
@@ -219,11 +227,18 @@ test('checkMemoryFit / fitExecutionProviders refuse in plain words when nothing 
     assert.match(e.message, /Try its smaller .*q4/);
     return true;
   });
-  // One backend can: the other is dropped with a notice.
-  const f = await fitExecutionProviders(pkg, 'q4', ['webgpu', 'wasm'], { adapter: big, contextLength: 2048 });
-  assert.deepEqual(f.executionProviders, ['webgpu']);
-  assert.ok(f.notices.some((n) => /not using wasm/.test(n)));
-  // The tiny package fits everywhere.
+  // Both can: the WASM EP's shorter conversation is said and returned.
+  const f = await fitExecutionProviders(pkg, 'q4', ['webgpu', 'wasm'], { adapter: big });
+  assert.deepEqual(f.executionProviders, ['webgpu', 'wasm']);
+  assert.deepEqual(f.maxContext, { webgpu: null, wasm: expect });
+  assert.ok(f.notices.some((n) => n.includes(`about ${expect} tokens`)));
+  // One can: the other is dropped with a notice.
+  const g = await fitExecutionProviders(pkg, 'q4', ['webgpu', 'wasm'], { adapter });
+  assert.deepEqual(g.executionProviders, ['wasm']);
+  assert.ok(g.notices.some((n) => /not using webgpu/.test(n)));
+  // The tiny package fits everywhere, without a limit worth mentioning.
   const tiny = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(built, p))));
-  assert.deepEqual((await fitExecutionProviders(tiny, 'fp32', ['wasm'])).executionProviders, ['wasm']);
+  const t = await fitExecutionProviders(tiny, 'fp32', ['wasm']);
+  assert.deepEqual(t.executionProviders, ['wasm']);
+  assert.deepEqual(t.notices, []);
 });

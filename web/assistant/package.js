@@ -225,11 +225,12 @@ export function chooseVariant(pkg, { shaderF16 = false } = {}) {
   return order.find((v) => have.includes(v)) ?? null;
 }
 
-// Context the runtime plans for when estimating (the config's limit, capped:
-// MedGemma allows 131,072 positions, whose float32 KV cache alone is 34 GiB).
+// Context the estimate plans for (the config's limit, capped: MedGemma allows 131,072 positions, whose
+// float32 KV cache alone is 34 GiB), and the least a model must hold to be worth loading: one image (256
+// tokens) and a few turns.
 export const PLANNED_CONTEXT = 8192;
+export const MIN_CONTEXT = 1024;
 const GiB = 2 ** 30;
-
 // Bytes per parameter of a variant's weights: 4-bit blocks of 32 = 16 bytes of
 // nibbles + a scale (4 or 2 bytes) + half a byte of zero point.
 const BYTES_PER_PARAM = { fp32: 4, fp16: 2, q4: 20.5 / 32, q4f16: 18.5 / 32 };
@@ -282,72 +283,76 @@ export function estimateMemory(pkg, variant, { contextLength = null } = {}) {
   const activations = Math.max(visionAct, prefillAct);
   const largestTensor = c.vocab * c.H * BYTES_PER_PARAM[variant];
   return { variant, weights, kvCache, activations, total: weights + kvCache + activations, largestTensor,
-    contextLength: ctx, kvBytesPerToken, weightsFrom };
+    contextLength: ctx, maxPositions: c.maxPositions, kvBytesPerToken, weightsFrom };
 }
 
 const gib = (n) => `${(n / GiB).toFixed(1)} GiB`;
 const mib = (n) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
-// Can `ep` ('webgpu' | 'wasm' | 'cpu') hold the estimate? {ok, reason}.
-//   wasm:   a 32-bit WASM heap addresses 4 GiB; the graph being created holds its weights twice for a
-//           moment (the external data copied in, then the initialisers), so the largest graph counts twice.
+// Can `ep` ('webgpu' | 'wasm' | 'cpu') hold the estimate? {ok, reason, maxContext}: maxContext is the
+// longest conversation (tokens) whose KV cache fits beside the weights and activations (null: no limit
+// known); ok when it is at least MIN_CONTEXT.
+//   wasm:   a 32-bit WASM heap addresses 4 GiB; the weights live in it (external data is copied from JS
+//           memory into each initialiser, so not twice), the KV cache twice during a step (past copied in,
+//           present written), and the activations.
 //   webgpu: the largest weight tensor must fit one buffer (adapter.limits maxBufferSize and
 //           maxStorageBufferBindingSize); GPU memory is not exposed, so the total is compared with the
 //           device memory the browser reports (navigator.deviceMemory, GiB, capped at 8 by Chrome: only a
-//           lower figure can refuse) with a quarter left for the system.
-export function checkMemoryFit(estimate, ep, { adapter = null, deviceMemoryGiB = null, largestGraph = null } = {}) {
-  const need = estimate.total;
-  if (ep === 'wasm') {
-    const transient = largestGraph ?? 0;
-    if (need + transient > 4 * GiB)
-      return { ok: false, reason: `the CPU backend (WASM) can use at most 4 GiB, and this model needs about ${gib(need + transient)} ` +
-        `(weights ${gib(estimate.weights)}, conversation memory ${gib(estimate.kvCache)} for ${estimate.contextLength} tokens, ` +
-        `working memory ${gib(estimate.activations)}${transient ? `, ${gib(transient)} while loading` : ''})` };
-    return { ok: true, reason: null };
-  }
+//           lower figure can refuse), three quarters of it for the model.
+export function checkMemoryFit(estimate, ep, { adapter = null, deviceMemoryGiB = null } = {}) {
+  const perToken = 2 * estimate.kvBytesPerToken;
+  const fixed = estimate.weights + estimate.activations;
+  const within = (budget, what) => {
+    const maxContext = Math.max(0, Math.floor((budget - fixed) / perToken));
+    if (maxContext >= MIN_CONTEXT) return { ok: true, reason: null, maxContext: Math.min(maxContext, estimate.maxPositions ?? maxContext) };
+    return { ok: false, maxContext, reason: `${what}, and this model needs about ${gib(fixed + perToken * MIN_CONTEXT)} ` +
+      `(weights ${gib(estimate.weights)}, working memory ${gib(estimate.activations)}, conversation memory ` +
+      `${gib(perToken * MIN_CONTEXT)} for ${MIN_CONTEXT} tokens)` };
+  };
+  if (ep === 'wasm') return within(4 * GiB, 'the CPU backend (WASM) can use at most 4 GiB');
   if (ep === 'webgpu') {
     const limits = adapter?.limits ?? {};
     const maxBuffer = Math.min(limits.maxBufferSize ?? Infinity, limits.maxStorageBufferBindingSize ?? Infinity);
     if (estimate.largestTensor > maxBuffer)
-      return { ok: false, reason: `the largest weight (${mib(estimate.largestTensor)}) is bigger than this GPU's largest buffer (${mib(maxBuffer)})` };
-    if (deviceMemoryGiB && deviceMemoryGiB < 8 && need > 0.75 * deviceMemoryGiB * GiB)
-      return { ok: false, reason: `this device reports ${deviceMemoryGiB} GiB of memory and the model needs about ${gib(need)}` };
-    return { ok: true, reason: null };
+      return { ok: false, maxContext: 0, reason: `the largest weight (${mib(estimate.largestTensor)}) is bigger than this GPU's largest buffer (${mib(maxBuffer)})` };
+    if (deviceMemoryGiB && deviceMemoryGiB < 8)
+      return within(0.75 * deviceMemoryGiB * GiB, `this device reports ${deviceMemoryGiB} GiB of memory`);
+    return { ok: true, reason: null, maxContext: null };
   }
-  return { ok: true, reason: null };
+  return { ok: true, reason: null, maxContext: null };
 }
 
 export class ModelTooLargeError extends PackageError {}
 
 // The execution providers of `executionProviders` (in order) that can hold `variant` of `pkg`, with a
-// notice for each one dropped; throws ModelTooLargeError (plain words: what, why, what to do) when none
-// can. Called once, where the runtime creates its sessions.
+// notice for each one dropped and the conversation length each can hold ({executionProviders, notices,
+// estimate, maxContext: {ep: tokens | null}}); throws ModelTooLargeError (plain words: what, why, what to
+// do) when none can. Called once, where the runtime creates its sessions, before any weight is read.
 export async function fitExecutionProviders(pkg, variant, executionProviders, { contextLength = null,
   adapter = undefined, deviceMemoryGiB = globalThis.navigator?.deviceMemory ?? null } = {}) {
   const estimate = estimateMemory(pkg, variant, { contextLength });
   if (adapter === undefined && executionProviders.includes('webgpu') && globalThis.navigator?.gpu) {
     try { adapter = await globalThis.navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }); } catch { adapter = null; }
   }
-  let largestGraph = 0;
-  if (pkg.manifest?.files) {
-    for (const graph of ['vision_encoder', 'embed_tokens', pkg.graphPath('decoder_token_types', variant) ? 'decoder_token_types' : 'decoder']) {
-      const e = pkg.entry(pkg.graphPath(graph, variant) ?? '');
-      if (e) largestGraph = Math.max(largestGraph, (e.external_data ?? []).reduce((n, d) => n + (pkg.entry(d)?.size ?? 0), e.size));
-    }
-  } else {
-    largestGraph = estimate.weights * 0.8;  // the decoder with lm_head: ~80 % of a Gemma-3 4B's weights
-  }
-  const notices = [], kept = [], reasons = [];
+  const notices = [], kept = [], reasons = [], maxContext = {};
   for (const ep of executionProviders) {
-    const fit = checkMemoryFit(estimate, ep, { adapter, deviceMemoryGiB, largestGraph });
-    if (fit.ok) kept.push(ep);
-    else { reasons.push(`${ep === 'wasm' ? 'CPU (WASM)' : ep === 'webgpu' ? 'GPU (WebGPU)' : ep}: ${fit.reason}`); notices.push(`not using ${ep}: ${fit.reason}`); }
+    const fit = checkMemoryFit(estimate, ep, { adapter, deviceMemoryGiB });
+    const name = ep === 'wasm' ? 'CPU (WASM)' : ep === 'webgpu' ? 'GPU (WebGPU)' : ep;
+    if (fit.ok) {
+      kept.push(ep);
+      maxContext[ep] = fit.maxContext;
+      if (fit.maxContext !== null && fit.maxContext < estimate.contextLength)
+        notices.push(`${name}: memory for about ${fit.maxContext} tokens of conversation (image included)`);
+    } else {
+      reasons.push(`${name}: ${fit.reason}`);
+      notices.push(`not using ${ep}: ${fit.reason}`);
+    }
   }
   if (!kept.length) {
-    const smaller = pkg.variants().filter((v) => v !== variant && estimateMemory(pkg, v, { contextLength }).total < estimate.total);
+    const smaller = pkg.variants().filter((v) => v !== variant && estimateMemory(pkg, v, { contextLength }).weights < estimate.weights);
     throw new ModelTooLargeError(`This model (${variant}) does not fit in this browser's memory: ${reasons.join('; ')}. ` +
       (smaller.length ? `Try its smaller ${smaller.join(' or ')} variant, ` : 'Try a smaller (4-bit) build of the model, ') +
       'or use a computer with a WebGPU graphics card.');
   }
-  return { executionProviders: kept, notices, estimate };
+  return { executionProviders: kept, notices, estimate, maxContext };
 }

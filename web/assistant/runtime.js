@@ -117,6 +117,7 @@ export class AssistantRuntime {
     const inputType = (name) => decoder.session.inputMetadata?.find((m) => m.name === name)?.type ?? 'float32';
     const rt = new AssistantRuntime({
       ort, core, pkg, model, tokenizer, notices, variant, memoryEstimate: fit.estimate,
+      maxContext: fit.maxContext[decoder.ep] ?? null,  // tokens of conversation the backend has memory for (null: unknown)
       embedsType: inputType('inputs_embeds'), kvType: inputType('past_key_values.0.key'),
       vision: vision.session, embed: embed.session, decoder: decoder.session, ep: decoder.ep,
       decoderInputs: new Set(decoder.session.inputNames),
