@@ -242,3 +242,17 @@ test('checkMemoryFit / fitExecutionProviders: the conversation each backend can 
   assert.deepEqual(t.executionProviders, ['wasm']);
   assert.deepEqual(t.notices, []);
 });
+
+test('a checkpoint without preprocessor_config.json: the image processor of processor_config.json', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-public-proc-'));
+  try {
+    for (const f of fs.readdirSync(pub)) if (f !== 'onnx') fs.copyFileSync(path.join(pub, f), path.join(dir, f));
+    const pre = JSON.parse(fs.readFileSync(path.join(dir, 'preprocessor_config.json'), 'utf8'));
+    fs.rmSync(path.join(dir, 'preprocessor_config.json'));
+    fs.writeFileSync(path.join(dir, 'processor_config.json'), JSON.stringify({ processor_class: 'Gemma3Processor', image_seq_length: 16, image_processor: pre }));
+    const pkg = await openPublic(dir);
+    assert.deepEqual(JSON.parse(pkg.preprocessorConfigText), pre);
+    fs.writeFileSync(path.join(dir, 'processor_config.json'), JSON.stringify({ processor_class: 'Gemma3Processor' }));
+    await assert.rejects(openPublic(dir), /preprocessor_config\.json: cannot read/);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

@@ -67,7 +67,7 @@ export class ModelPackage {
     pkg.verify = verify && manifest !== null;
     pkg.config = await pkg.json('config.json');
     pkg.generationConfig = await pkg.json('generation_config.json', {});
-    pkg.preprocessorConfigText = textDecoder.decode(await pkg.file('preprocessor_config.json'));
+    pkg.preprocessorConfigText = await pkg._preprocessorConfigText();
     pkg.tokenizerConfigText = textDecoder.decode(await pkg.file('tokenizer_config.json'));
     pkg.tokenizerConfig = parseJson(new TextEncoder().encode(pkg.tokenizerConfigText), 'tokenizer_config.json');
     pkg.specialTokens = await pkg.json('special_tokens_map.json', {});
@@ -83,6 +83,20 @@ export class ModelPackage {
       }
     }
     return pkg;
+  }
+
+  // preprocessor_config.json, or (checkpoints saved by transformers 5, which may ship no
+  // preprocessor_config.json) the "image_processor" object of processor_config.json.
+  async _preprocessorConfigText() {
+    try {
+      return textDecoder.decode(await this.file('preprocessor_config.json'));
+    } catch (e) {
+      if (!(e instanceof PackageError) || !/cannot read|not listed/.test(e.message)) throw e;
+      let proc;
+      try { proc = await this.json('processor_config.json'); } catch { throw e; }
+      if (!proc?.image_processor || typeof proc.image_processor !== 'object') throw e;
+      return JSON.stringify(proc.image_processor);
+    }
   }
 
   entry(path) {
