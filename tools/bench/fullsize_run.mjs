@@ -7,6 +7,7 @@
 // tokens/s, peak RSS and the first tokens; ours-causal and tjs run the same graphs, so their tokens must agree.
 //
 //   node tools/bench/fullsize_run.mjs PACKAGE [--tokens 16] [--variant q4] [--image FILE] [--engines ours,ours-causal,tjs]
+// (one of ours / ours-causal must run before tjs: it writes the prompt)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -66,7 +67,7 @@ async function ours(args, causal) {
   const all = conv.chat.tokens();
   const promptIds = all.slice(0, all.length - r.ids.length);
   const px = core.preprocessImage(bytes, pkg.preprocessorConfigText);
-  if (!causal) {
+  if (!fs.existsSync(args.prompt + '.json')) {  // the first of our engines to run writes the shared prompt
     fs.writeFileSync(args.prompt + '.json', JSON.stringify({ ids: promptIds, dims: px.dims }));
     fs.writeFileSync(args.prompt + '.f32', Buffer.from(px.data.buffer, px.data.byteOffset, px.data.byteLength));
   }
