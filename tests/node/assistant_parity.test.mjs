@@ -65,6 +65,24 @@ test('the plain token-type decoder (the WebGPU EP\'s graph) gives the same golde
   }
 });
 
+test('a fused decoder the backend cannot load falls through to decoder_token_types, saying so', { skip, timeout: 120000 }, async () => {
+  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
+  const broken = Object.create(pkg);
+  broken.graph = async (name, v) => (name === 'decoder_fused'
+    ? { path: 'onnx/decoder_fused.onnx', model: new Uint8Array([8, 1, 2, 3]), externalData: [] } : pkg.graph(name, v));
+  const r = await AssistantRuntime.create({ ort, core, pkg: broken, executionProviders: ['wasm'], variant: 'fp32' });
+  try {
+    assert.equal(r.decoderGraph, 'decoder_token_types');
+    assert.match(r.notices.join(' '), /wasm backend could not load decoder_fused/);
+    const conv = r.newConversation();
+    const r1 = await r.ask(conv, 'What is shown in this image?', { image: image(), generation: { max_new_tokens: 24 } }).promise;
+    assert.deepEqual(r1.ids, golden.turn1_greedy_ids);
+    conv.free();
+  } finally {
+    await r.release();
+  }
+});
+
 test('image features match the oracle', { skip, timeout: 120000 }, async () => {
   const feats = await rt.encodeImage({ key: 'features-check', bytes: image().bytes });
   const ref = readNpy(path.join(TINY, 'golden/image_features.npy'));

@@ -103,15 +103,15 @@ export class AssistantRuntime {
     notices.push(...fit.notices);
     const model = pkg.model;
     const tokenizer = core.tokenizer(await pkg.file('tokenizer.model'), pkg.tokenizerConfigText);
-    const decoderFor = (ep) => decoderGraph ??
-      ['decoder_fused', 'decoder_token_types', 'decoder'].find((n) => (n !== 'decoder_fused' || ep !== 'webgpu') && pkg.graphPath(n, variant));
+    // Decoder graphs to try on an EP, best first (a graph the EP cannot run falls through to the next).
+    const decoderFor = (ep) => (decoderGraph ? [decoderGraph]
+      : ['decoder_fused', 'decoder_token_types', 'decoder'].filter((n) => (n !== 'decoder_fused' || ep !== 'webgpu') && pkg.graphPath(n, variant)));
     if (!pkg.graphPath('decoder_token_types', variant) && !pkg.graphPath('decoder_fused', variant))
       notices.push('decoder without token_type_ids: image tokens attend causally (answers can differ slightly from transformers)');
     const load = async (graph, eps = executionProviders) => {
-      const graphFor = typeof graph === 'function' ? graph : () => graph;
+      const graphsFor = typeof graph === 'function' ? graph : () => [graph];
       let lastError = null, g = null;
-      for (const ep of eps) {
-        const name = graphFor(ep);
+      for (const ep of eps) for (const name of graphsFor(ep)) {
         if (g?.name !== name) {
           onStatus?.(`loading ${name}`);
           g = { name, ...(await pkg.graph(name, variant)) };
@@ -130,7 +130,9 @@ export class AssistantRuntime {
           return { session, ep, graph: name };
         } catch (e) {
           lastError = e;
-          if (ep === 'webgpu') notices.push(`WebGPU unavailable for ${name} (${e.message?.split('\n')[0]}); using the next backend`);
+          const why = e.message?.split('\n')[0];
+          notices.push(ep === 'webgpu' ? `WebGPU unavailable for ${name} (${why}); using the next backend`
+            : `the ${ep} backend could not load ${name} (${why}); trying the next graph`);
         }
       }
       throw new Error(`${g?.path}: no execution provider could load it (${lastError?.message})`);
