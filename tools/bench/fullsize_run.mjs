@@ -38,6 +38,26 @@ function parseArgs(argv) {
   return a;
 }
 
+// Wraps session.run to keep the last logits row of its first call (the prefill), written to FILE.
+function keepFirstLogits(session, file, vocab) {
+  const run = session.run.bind(session);
+  let done = false;
+  session.run = async (...a) => {
+    const out = await run(...a);
+    if (!done && out.logits) {
+      done = true;
+      const d = out.logits.location && out.logits.location !== 'cpu' ? await out.logits.getData() : out.logits.data;
+      const row = Float32Array.from(d.subarray(d.length - vocab));
+      fs.writeFileSync(file, Buffer.from(row.buffer));
+    }
+    return out;
+  };
+}
+
+function top(row, k) {
+  return Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, k);
+}
+
 async function ours(args, causal) {
   const { loadCore } = await import('../../tests/node/assistant_helpers.mjs');
   const { ModelPackage } = await import('../../web/assistant/package.js');
@@ -54,6 +74,7 @@ async function ours(args, causal) {
   }
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['cpu'], variant: args.variant });
   const loadMs = performance.now() - t0;
+  keepFirstLogits(rt.decoder, `${args.prompt}.${args.engine}.logits`, pkg.model.vocab_size);
   const bytes = fs.readFileSync(args.image);
   const conv = rt.newConversation();
   let first = null;
@@ -87,6 +108,7 @@ async function tjs(args) {
   const pxBuf = fs.readFileSync(args.prompt + '.f32');
   const px = new Float32Array(pxBuf.buffer, pxBuf.byteOffset, pxBuf.byteLength / 4);
   let encodeMs = 0;
+  keepFirstLogits(model.sessions.decoder_model_merged, `${args.prompt}.tjs.logits`, model.config.text_config.vocab_size);
   const s = model.sessions.vision_encoder;
   const run = s.run.bind(s);
   s.run = async (...a) => { const t = performance.now(); const o = await run(...a); encodeMs += performance.now() - t; return o; };
@@ -143,6 +165,14 @@ function main() {
     let n = 0;
     while (n < Math.min(a.length, b.length) && a[n] === b[n]) n++;
     console.log(`ours-causal vs transformers.js (same graphs): first ${n} of ${Math.min(a.length, b.length)} tokens identical`);
+  }
+  const logits = (e) => { try { const b = fs.readFileSync(`${prompt}.${e}.logits`); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); } catch { return null; } };
+  for (const e of engines) { const l = logits(e); if (l) console.log(`${e}: first-step top-5 ids ${top(l, 5).join(' ')}`); }
+  const la = logits('ours-causal'), lb = logits('tjs');
+  if (la && lb) {
+    let d = 0;
+    for (let i = 0; i < la.length; i++) d = Math.max(d, Math.abs(la[i] - lb[i]));
+    console.log(`first-step logits (${la.length} values), ours-causal vs transformers.js: max |diff| ${d.toExponential(2)}`);
   }
   if (results.ours && results.tjs) console.log(`decode ours / transformers.js = ${(results.ours.decodeRate / results.tjs.decodeRate).toFixed(2)}x; ` +
     `time to first token transformers.js / ours = ${(results.tjs.ttftMs / results.ours.ttftMs).toFixed(2)}x`);
