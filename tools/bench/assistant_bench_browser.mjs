@@ -13,7 +13,7 @@
 // rounds in turn, R runs per browser, the first a warm-up. Both use one WASM
 // thread (the app's server sends COOP/COEP, so onnxruntime could start more:
 // pinned for a like-for-like comparison). The page is the app's own page
-// (the core is the app's module), idle on a blank case.
+// (the core is the app's module), on a blank case, its frame loop held.
 // Decode tokens/s is 1000 / the median gap between streamed tokens (wall
 // clock; no per-process CPU clock in a page). Peak memory: the highest
 // VmHWM of the browser's renderer plus that of its GPU process (/proc).
@@ -109,6 +109,9 @@ async function runEngine(server, files, args, engine) {
   try {
     await page.goto(server.url + '?case=none');
     await page.evaluate(() => window.endoscribe.ready);
+    // Hold the app's frame loop (requestAnimationFrame): both engines then run alone. (In the app, drawing
+    // the streamed answer costs extra CPU on SwiftShader; transformers.js' generate() never yields to it.)
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => { window.requestAnimationFrame = () => 0; r(); })));
     const opts = { ep, variant: args.variant, repeat: args.repeat, tokens: args.tokens, tjsLabels: args.tjsLabels, base: files.url,
       noImage: !!args.noImage };
     const runs = await page.evaluate(who === 'ours' ? async (o) => {
