@@ -443,7 +443,7 @@ def _rope_cos_sin(g, W, cfg, pos, ax=None, half=False):
 def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
     """The runtime's decoder for the CPU / WASM execution providers (`decoder_fused`): same inputs, outputs
     and weights as decoder_token_types, built from onnxruntime's fused kernels so that a decode step runs
-    ~25 kernels per layer instead of ~100 (at small widths the per-kernel overhead is the decode time):
+    ~40 kernels per layer instead of ~100 (at small widths the per-kernel overhead is the decode time):
     SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization (Gemma RMSNorms, residual adds fused),
     RotaryEmbedding (cos/sin looked up from the same tables as the plain graph), FastGelu, and
     GroupQueryAttention with causal=0 and the additive mask as attention_bias (so the image tokens'
