@@ -19,6 +19,15 @@ def main(argv=None):
     ap.add_argument("checkpoint", help="Hugging Face Gemma3ForConditionalGeneration folder")
     ap.add_argument("output", help="package folder to create")
     ap.add_argument("--quant", choices=["q4", "none"], default="q4", help="also build the _q4 variants (default q4)")
+    ap.add_argument("--variants", metavar="LIST",
+                    help="comma-separated variants to build, transformers.js' names: fp32, fp16 (float16 weights, "
+                         "activations and KV cache), q4 (4-bit weights, float32 activations), q4f16 (4-bit weights, "
+                         "float16 activations and KV cache); overrides --quant (default fp32,q4)")
+    ap.add_argument("--vision-attention", choices=["mha", "chunked", "plain"], default="chunked",
+                    help="vision encoder attention: plain ONNX ops with the queries in chunks (default; every EP), "
+                         "com.microsoft MultiHeadAttention (least memory on CPU; fails at 4096 tokens on the WASM EP), "
+                         "or plain ONNX ops with the whole 16x4096x4096 score matrix at 896 px (README)")
+    ap.add_argument("--vision-query-chunk", type=int, default=512, help="query rows per chunk with --vision-attention chunked (default 512)")
     ap.add_argument("--block-size", type=int, default=32, help="4-bit quantisation block size (default 32)")
     ap.add_argument("--accuracy-level", type=int, default=4, choices=[0, 1, 2, 3, 4],
                     help="MatMulNBits accuracy_level (4 = int8 compute on CPU/WASM; default 4)")
@@ -60,7 +69,8 @@ def main(argv=None):
                       quant_embeddings=not a.no_quant_embeddings, quant_vision=not a.no_quant_vision,
                       accuracy_level=a.accuracy_level, adapter=a.adapter, force=a.force,
                       chunk_bytes=int(a.chunk_gb * (1 << 30)), quiet=a.quiet, attention=a.attention,
-                      grounding=grounding, test_model=a.test_model)
+                      grounding=grounding, test_model=a.test_model, variants=a.variants,
+                      vision_attention=a.vision_attention, vision_query_chunk=a.vision_query_chunk)
     except BuildError as e:
         print(f"build_model: error: {e}", file=sys.stderr)
         return 2

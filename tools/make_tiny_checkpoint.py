@@ -73,6 +73,30 @@ def make_config(p, key_style, layer_types):
             "tie_word_embeddings": True, "initializer_range": 0.02}
 
 
+def mixed_style(cfg):
+    """config.json as transformers 4.56-4.57 saves Gemma-3 (the MedGemma 1.5 generation of checkpoints):
+    layer_types next to the old rope keys (rope_theta, rope_local_base_freq, rope_scaling), the private
+    _sliding_window_pattern, "dtype" for torch_dtype, use_bidirectional_attention, string eos lists."""
+    t = cfg["text_config"]
+    rp = t.pop("rope_parameters", None)
+    if rp:
+        t["rope_theta"] = rp["full_attention"]["rope_theta"]
+        t["rope_local_base_freq"] = rp["sliding_attention"]["rope_theta"]
+        fa = rp["full_attention"]
+        t["rope_scaling"] = {"rope_type": "linear", "factor": fa["factor"]} if fa.get("rope_type") == "linear" else None
+    lt = t.get("layer_types") or []
+    full = [i for i, x in enumerate(lt) if x == "full_attention"]
+    t["_sliding_window_pattern"] = full[0] + 1 if full else len(lt) + 1
+    t.pop("sliding_window_pattern", None)
+    t["use_bidirectional_attention"] = False
+    t.setdefault("attention_bias", False); t.setdefault("attention_dropout", 0.0)
+    cfg.pop("torch_dtype", None)
+    cfg["dtype"] = "bfloat16"
+    cfg["transformers_version"] = "4.57.1"
+    cfg.setdefault("initializer_range", 0.02)
+    return cfg
+
+
 def to_tag(a, tag):
     if tag == "BF16":
         return f32_to_bf16_bits(a)
@@ -95,7 +119,9 @@ def main(argv=None):
               "image_size", "patch", "mm_tokens"):
         ap.add_argument("--" + k.replace("_", "-"), type=int, dest=k)
     ap.add_argument("--no-sliding", action="store_true", help="every layer global (full_attention)")
-    ap.add_argument("--key-style", choices=["new", "old"], default="new", help="config.json key style")
+    ap.add_argument("--key-style", choices=["new", "old", "mixed"], default="new",
+                    help="config.json key style: new (transformers 5: rope_parameters), old (4.50: "
+                         "sliding_window_pattern), mixed (4.57, MedGemma 1.5: layer_types + rope_scaling)")
     ap.add_argument("--names", choices=sorted(PREFIX), default="hub", help="tensor name style")
     ap.add_argument("--dtype", choices=sorted(TAG), default="f32")
     ap.add_argument("--shards", type=int, default=1, help="number of safetensors shards (1 = model.safetensors)")
@@ -135,7 +161,7 @@ def main(argv=None):
         p.update({k: v for k, v in vars(a).items() if k in p and v is not None})
         lt = ["full_attention"] * p["layers"] if a.no_sliding else \
             ["sliding_attention" if (i + 1) % p["sliding_pattern"] else "full_attention" for i in range(p["layers"])]
-        cfg = make_config(p, a.key_style, lt)
+        cfg = make_config(p, "new" if a.key_style == "mixed" else a.key_style, lt)
         from model_builder.checkpoint import ModelConfig
         shapes = ModelConfig(cfg).expected_shapes()
         src_dir = ORACLE
@@ -183,6 +209,10 @@ def main(argv=None):
         json.dump({"metadata": {"total_size": total * (4 if tag == "F32" else 2)}, "weight_map": weight_map},
                   open(os.path.join(a.out, "model.safetensors.index.json"), "w"), indent=2)
     cfg["torch_dtype"] = {"f32": "float32", "bf16": "bfloat16", "f16": "float16"}[a.dtype]
+    if a.key_style == "mixed":
+        dt = cfg.pop("torch_dtype")
+        cfg = mixed_style(cfg)
+        cfg["dtype"] = dt
     json.dump(cfg, open(os.path.join(a.out, "config.json"), "w"), indent=2)
     for f in ("tokenizer.model", "tokenizer_config.json", "generation_config.json", "preprocessor_config.json"):
         if os.path.isfile(os.path.join(src_dir, f)):

@@ -23,7 +23,7 @@ if (!skip && !fs.existsSync(path.join(appDir, 'ort/ort.webgpu.min.mjs'))) skip =
 if (skip) console.log(`# skipping e2e assistant tests: ${skip}`);
 const golden = skip ? null : JSON.parse(fs.readFileSync(path.join(TINY, 'golden/golden.json'), 'utf8'));
 
-describe('assistant', { skip: skip || false, timeout: 300000 }, () => {
+describe('assistant', { skip: skip || false, timeout: 420000 }, () => {
   let server, browser, page;
 
   const t0 = Date.now();

@@ -70,7 +70,8 @@ test('malformed JSON and missing files are named', { skip, timeout: 60000 }, asy
 test('a package without manifest (public export) opens with a notice', { skip, timeout: 60000 }, async () => {
   const pkg = await ModelPackage.open(source({ 'manifest.json': null }));
   assert.match(pkg.notices.join(' '), /no manifest\.json/);
-  assert.equal(pkg.graphPath('decoder', 'q4'), 'onnx/decoder_model_merged_q4.onnx');
+  assert.equal(pkg.graphPath('decoder', 'fp32'), 'onnx/decoder_model_merged.onnx');
+  assert.equal(pkg.graphPath('decoder', 'q4'), null);  // built with --quant none: config.json lists no _q4 file
   assert.equal(pkg.graphPath('decoder_token_types', 'fp32'), null);
   const g = await pkg.graph('vision_encoder', 'fp32');  // external data from transformers.js_config
   assert.deepEqual(g.externalData.map((e) => e.path), ['vision_encoder.onnx_data']);

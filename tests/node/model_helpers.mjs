@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
+import { fromFloat32, toFloat32 } from '../../web/assistant/float16.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURE = path.join(ROOT, 'tests/fixtures/tiny-gemma3');
@@ -70,6 +71,10 @@ export class PackageRunner {
     r.embed = await open(g.embed_tokens[variant]);
     r.tokenTypes = tokenTypes;
     r.decoder = await open(tokenTypes ? g[decoderGraph ?? 'decoder_token_types'][variant] : g.decoder[variant]);
+    // fp16 / q4f16 graphs take and return float16 embeddings, image features and KV cache.
+    const type = (name) => r.decoder.inputMetadata.find((m) => m.name === name)?.type;
+    r.embedsType = type('inputs_embeds');
+    r.kvType = type('past_key_values.0.key');
     r.reset();
     return r;
   }
@@ -78,13 +83,13 @@ export class PackageRunner {
     const { num_hidden_layers: L, num_key_value_heads: kv, head_dim: D } = this.cfg;
     this.past = {};
     for (let i = 0; i < L; i++) for (const kind of ['key', 'value'])
-      this.past[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, kv, 0, D]);
+      this.past[`past_key_values.${i}.${kind}`] = new ort.Tensor(this.kvType, fromFloat32(new Float32Array(0), this.kvType), [1, kv, 0, D]);
     this.length = 0;
   }
 
   async imageFeatures(pixels, shape) {
     const out = await this.vision.run({ pixel_values: new ort.Tensor('float32', pixels, shape) });
-    return out.image_features;
+    return { dims: out.image_features.dims, type: out.image_features.type, data: toFloat32(out.image_features.data) };
   }
 
   /** Runs new tokens through the decoder (image features replace image-token embeddings); returns logits
@@ -92,7 +97,7 @@ export class PackageRunner {
   async step(ids, imageFeatures = null, { keep = 0 } = {}) {
     const S = ids.length, H = this.cfg.hidden_size;
     const e = await this.embed.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, S]) });
-    const embeds = new Float32Array(e.inputs_embeds.data);
+    const embeds = toFloat32(e.inputs_embeds.data);
     const tti = new BigInt64Array(S);
     let f = 0;
     for (let s = 0; s < S; s++) {
@@ -102,7 +107,7 @@ export class PackageRunner {
     }
     const T = this.length + S;
     const feeds = {
-      inputs_embeds: new ort.Tensor('float32', embeds, [1, S, H]),
+      inputs_embeds: new ort.Tensor(this.embedsType, fromFloat32(embeds, this.embedsType), [1, S, H]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(T).fill(1n), [1, T]),
       position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(this.length + i)), [1, S]),
       ...this.past,
@@ -113,7 +118,8 @@ export class PackageRunner {
     const out = await this.decoder.run(feeds);
     for (const k of Object.keys(this.past)) this.past[k] = out[k.replace('past_key_values', 'present')];
     this.length = T;
-    return out.logits;
+    const l = out.logits;
+    return l.type === 'float32' ? l : { dims: l.dims, type: l.type, data: toFloat32(l.data) };
   }
 
   /** Greedy continuation: feeds `ids`, then n tokens one at a time; returns the n new ids (the last is not fed).

@@ -430,6 +430,124 @@ class TestModelFlagTest(Tmp):
 
 
 @unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")
+class HalfVariantTest(Tmp):
+    """fp16 / q4f16 variants in the public transformers.js layout: file names, chunked external data,
+    float16 I/O and KV cache, and numbers (golden within float16 rounding; q4f16 within it of q4)."""
+
+    ALL = ("fp32", "fp16", "q4", "q4f16")
+
+    def test_public_layout_types_and_chunks(self):
+        out = self.p("pkg")
+        # ~100 KiB chunks: every decoder's weights span several external data files.
+        r = build(CKPT, out, "--variants", ",".join(self.ALL), "--chunk-gb", "0.0001")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        self.assertEqual(m["builder"]["variants"], list(self.ALL))
+        self.assertEqual(m["builder"]["attention"]["vision_encoder"], "plain-onnx-query-chunks")
+        cfg = json.load(open(os.path.join(out, "config.json")))
+        tjs = cfg["transformers.js_config"]
+        self.assertEqual(tjs["kv_cache_dtype"], {"fp16": "float16", "q4f16": "float16"})
+        files = set(os.listdir(os.path.join(out, "onnx")))
+        T = onnx.TensorProto
+        for v, suffix in (("fp32", ""), ("fp16", "_fp16"), ("q4", "_q4"), ("q4f16", "_q4f16")):
+            half = v in ("fp16", "q4f16")
+            for g, base in (("vision_encoder", "vision_encoder"), ("embed_tokens", "embed_tokens"),
+                            ("decoder", "decoder_model_merged"), ("decoder_token_types", "decoder_token_types"),
+                            ("decoder_fused", "decoder_fused")):
+                name = f"{base}{suffix}.onnx"
+                self.assertEqual(m["graphs"][g][v], "onnx/" + name)
+                self.assertIn(name, files)
+                n = tjs["use_external_data_format"][name]
+                data = "decoder_model_merged" if g in ("decoder_token_types", "decoder_fused") else base
+                chunks = [f"{data}{suffix}.onnx_data" + (f"_{i}" if i else "") for i in range(n)]
+                self.assertTrue(all(c in files for c in chunks), (name, chunks))
+                self.assertNotIn(f"{data}{suffix}.onnx_data_{n}", files)
+                entry = next(e for e in m["files"] if e["path"] == "onnx/" + name)
+                self.assertEqual(entry["external_data"], ["onnx/" + c for c in chunks])
+                self.assertEqual(entry["dtype"], "float16" if half else "float32")
+            self.assertGreater(tjs["use_external_data_format"][f"decoder_model_merged{suffix}.onnx"], 1)
+            elem = lambda vi: vi.type.tensor_type.elem_type  # noqa: E731
+            act = T.FLOAT16 if half else T.FLOAT
+            vis = onnx.load(os.path.join(out, "onnx", f"vision_encoder{suffix}.onnx"), load_external_data=False)
+            self.assertEqual((elem(vis.graph.input[0]), elem(vis.graph.output[0])), (T.FLOAT, act))
+            self.assertNotIn("MultiHeadAttention", {n.op_type for n in vis.graph.node})  # default: chunked plain ops
+            emb = onnx.load(os.path.join(out, "onnx", f"embed_tokens{suffix}.onnx"), load_external_data=False)
+            self.assertEqual(elem(emb.graph.output[0]), act)
+            for base, logits in (("decoder_model_merged", act), ("decoder_token_types", T.FLOAT), ("decoder_fused", T.FLOAT)):
+                dec = onnx.load(os.path.join(out, "onnx", f"{base}{suffix}.onnx"), load_external_data=False)
+                ins = {i.name: elem(i) for i in dec.graph.input}
+                outs = {o.name: elem(o) for o in dec.graph.output}
+                self.assertEqual((ins["inputs_embeds"], ins["past_key_values.0.key"], outs["present.5.value"]),
+                                 (act, act, act))
+                self.assertEqual(outs["logits"], logits)  # the runtime's decoder keeps float32 logits
+            if v == "q4f16":  # MatMulNBits scales in float16, as for float16 activations
+                dec = onnx.load(os.path.join(out, "onnx", "decoder_model_merged_q4f16.onnx"), load_external_data=False)
+                scales = {n.input[2] for n in dec.graph.node if n.op_type == "MatMulNBits"}
+                types = {t.data_type for t in dec.graph.initializer if t.name in scales}
+                self.assertEqual(types, {T.FLOAT16})
+        onnx.checker.check_model(os.path.join(out, "onnx", "decoder_token_types_q4f16.onnx"))
+
+    @unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")
+    def test_half_numbers(self):
+        out = self.p("pkg")
+        # accuracy level 0: float32 compute in the CPU's MatMulNBits for q4 too (level 4 quantises float32
+        # activations to int8 on CPU, ~0.12 off here, but not float16 ones), so q4 vs q4f16 isolates float16.
+        self.assertEqual(build(CKPT, out, "--variants", ",".join(self.ALL), "--accuracy-level", "0").returncode, 0)
+        g = json.load(open(os.path.join(GOLD, "golden.json")))
+        px = np.load(os.path.join(GOLD, "pixel_values.npy"))
+        gold = np.load(os.path.join(GOLD, "turn1_logits.npy"))[0]
+        lf, greedy = run_package(out, g["turn1_ids"], px, "fp16", greedy=24)
+        # float16 has 11 significant bits: logits of magnitude ~4 move by ~2e-3 per rounding; 1e-2 allows a few.
+        self.assertLess(np.abs(lf - gold).max(), 1e-2)
+        self.assertEqual(greedy, g["turn1_greedy_ids"])
+        for tt in (True, False):
+            lq, _ = run_package(out, g["turn1_ids"], px, "q4", token_types=tt)
+            lqh, _ = run_package(out, g["turn1_ids"], px, "q4f16", token_types=tt)
+            # same 4-bit weights; only float16 rounding (and float16 scales) between them: the fp16 bound
+            self.assertLess(np.abs(lq - lqh).max(), 1e-2)
+            self.assertGreater(float((lq.argmax(-1) == lqh.argmax(-1)).mean()), 0.9)
+        # The CPU/WASM runtime's fused decoder in the f16 variants (GroupQueryAttention on the float16 cache):
+        # the token-type decoder's numbers within float16 rounding, the same greedy continuation.
+        for v in ("fp16", "q4f16"):
+            lt, gt = run_package(out, g["turn1_ids"], px, v, greedy=12)
+            lfu, gfu = run_package(out, g["turn1_ids"], px, v, greedy=12, decoder="decoder_fused")
+            self.assertLess(np.abs(lt - lfu).max(), 1e-2, v)
+            self.assertEqual(gfu, gt, v)
+
+    def test_variants_option_errors(self):
+        r = build(CKPT, self.p("x"), "--variants", "fp32,int8")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("int8", r.stderr)
+        self.assertIn("q4f16", r.stderr)
+        self.assertFalse(os.path.exists(self.p("x")))
+
+
+class VisionAttentionTest(Tmp):
+    """The three vision attention forms compute the same image features (golden within 1e-4)."""
+
+    @unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")
+    def test_forms_agree_with_golden(self):
+        g = json.load(open(os.path.join(GOLD, "golden.json")))
+        px = np.load(os.path.join(GOLD, "pixel_values.npy"))
+        gold = np.load(os.path.join(GOLD, "turn1_logits.npy"))[0]
+        # 64 tokens; chunks of 24 leave a remainder chunk of 16
+        for form in (["plain"], ["chunked", "--vision-query-chunk", "24"], ["mha"]):
+            out = self.p(form[0])
+            r = build(CKPT, out, "--quant", "none", "--vision-attention", *form)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            vis = onnx.load(os.path.join(out, "onnx", "vision_encoder.onnx"), load_external_data=False)
+            ops = [n.op_type for n in vis.graph.node]
+            self.assertEqual("MultiHeadAttention" in ops, form[0] == "mha")
+            if form[0] == "chunked":
+                self.assertEqual(ops.count("Softmax"), 2 * 3)  # 2 layers x 3 chunks
+            logits, greedy = run_package(out, g["turn1_ids"], px, greedy=24)
+            self.assertLess(np.abs(logits - gold).max(), 1e-3, form)
+            self.assertEqual(greedy, g["turn1_greedy_ids"], form)
+            m = json.load(open(os.path.join(out, "manifest.json")))
+            self.assertIn(form[0] if form[0] != "mha" else "MultiHead",
+                          m["builder"]["attention"]["vision_encoder"].replace("plain-onnx-query-chunks", "chunked"))
+
+
 class VariantTest(Tmp):
     """Odd configurations, checked against the numpy reference: prompt logits and greedy continuation."""
 
@@ -502,6 +620,26 @@ class GoldenVariantTest(Tmp):
         logits, greedy = run_package(out, g["turn1_ids"], px, greedy=24)
         self.assertLess(np.abs(logits - np.load(os.path.join(GOLD, "turn1_logits.npy"))[0]).max(), 1e-3)
         self.assertEqual(greedy, g["turn1_greedy_ids"])
+
+    def test_medgemma_15_config_style(self):
+        # transformers 4.57's keys, as MedGemma 1.5 ships them: layer_types beside rope_scaling / rope_theta /
+        # rope_local_base_freq, _sliding_window_pattern, "dtype", use_bidirectional_attention false.
+        ck = make_ckpt(self.p("c"), "--from", CKPT, "--key-style", "mixed", "--dtype", "bf16")
+        cfg = json.load(open(os.path.join(ck, "config.json")))
+        self.assertIn("rope_scaling", cfg["text_config"]); self.assertIn("layer_types", cfg["text_config"])
+        self.assertNotIn("rope_parameters", cfg["text_config"]); self.assertIn("dtype", cfg)
+        out = self.p("pkg")
+        self.assertEqual(build(ck, out, "--quant", "none").returncode, 0)
+        g = json.load(open(os.path.join(GOLD, "golden.json")))
+        px = np.load(os.path.join(GOLD, "pixel_values.npy"))
+        logits, greedy = run_package(out, g["turn1_ids"], px, greedy=24)
+        # bf16 weights: the golden logits are of the float32 weights, so only a loose bound holds here;
+        # the greedy tokens are compared with the same checkpoint's bf16 values in the old key style.
+        ref = self.p("ref")
+        self.assertEqual(build(make_ckpt(self.p("c2"), "--from", ck, "--key-style", "old"), ref, "--quant", "none").returncode, 0)
+        lr, gr = run_package(ref, g["turn1_ids"], px, greedy=24)
+        self.assertLess(np.abs(logits - lr).max(), 1e-5)
+        self.assertEqual(greedy, gr)
 
     def test_q4_lossless_on_4bit_grid(self):
         # Weights already on the 4-bit grid: the q4 package must equal the fp32 one (checks the

@@ -10,20 +10,35 @@ from . import BuildError
 from .onnx_graph import MS_DOMAIN
 from .quant import pack_nibbles, quantize_rows
 
-F, I64 = TensorProto.FLOAT, TensorProto.INT64
+F, F16, I64 = TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.INT64
 ROWS_PER_CHUNK = 8192
 NEG = float(np.finfo(np.float32).min)
 ROPE_LO = 64
 
 
 class QuantOptions:
+    """What one package variant stores: 4-bit linears/embeddings (enabled) and float16 (f16) weights and
+    activations at every linear, with float16 graph I/O and KV cache (PACKAGE.md, "Variants")."""
+
     def __init__(self, enabled=False, block_size=32, decoder=True, lm_head=True, embeddings=True, vision=True,
-                 accuracy_level=4):
+                 accuracy_level=4, f16=False, vision_attention="chunked", vision_query_chunk=512):
         if block_size < 16 or block_size & (block_size - 1):
             raise BuildError(f"--block-size must be a power of two >= 16 (got {block_size})")
+        if vision_attention not in VISION_ATTENTION:
+            raise BuildError(f"--vision-attention must be one of {', '.join(VISION_ATTENTION)} (got {vision_attention})")
         self.enabled, self.block = enabled, block_size
         self.decoder, self.lm_head, self.embeddings, self.vision = decoder, lm_head, embeddings, vision
         self.accuracy_level = accuracy_level
+        self.f16 = f16
+        self.vision_attention, self.vision_query_chunk = vision_attention, int(vision_query_chunk)
+
+    @property
+    def act(self):
+        """ONNX element type of the variant's graph I/O activations and KV cache."""
+        return F16 if self.f16 else F
+
+
+VISION_ATTENTION = ("mha", "chunked", "plain")
 
 
 class Weights:
@@ -31,6 +46,14 @@ class Weights:
 
     def __init__(self, ckpt, store, quant, progress=None):
         self.ck, self.store, self.q, self.progress = ckpt, store, quant, progress
+        self._casts = {}
+
+    def to_f16(self, g, x):
+        """x cast to float16, once per value per graph (gate and up projections share one cast)."""
+        k = (id(g), x)
+        if k not in self._casts:
+            self._casts[k] = g.op("Cast", [x], to=F16)
+        return self._casts[k]
 
     def _tick(self):
         if self.progress:
@@ -56,12 +79,12 @@ class Weights:
                 self.store.add_array(n, a.astype(np.float32))
         return names
 
-    def big_rows(self, g, key, name):
-        """A huge [rows, cols] tensor (the embeddings), streamed in row chunks, stored as is."""
+    def big_rows(self, g, key, name, dtype=np.float32):
+        """A huge [rows, cols] tensor (the embeddings), streamed in row chunks, stored as is (or as float16)."""
         if not self.store.has(name):
             rows, cols = self.ck.info(key)["shape"]
-            gen = (self.ck.rows_f32(key, r, r + ROWS_PER_CHUNK) for r in range(0, rows, ROWS_PER_CHUNK))
-            self.store.add(name, np.float32, (rows, cols), gen, rows * cols * 4); self._tick()
+            gen = (self.ck.rows_f32(key, r, r + ROWS_PER_CHUNK).astype(dtype) for r in range(0, rows, ROWS_PER_CHUNK))
+            self.store.add(name, dtype, (rows, cols), gen, rows * cols * np.dtype(dtype).itemsize); self._tick()
         return g.weight(name)
 
     def _rows(self, key, kn=False):
@@ -90,20 +113,28 @@ class Weights:
                     scales.append(s); zps.append(pack_nibbles(z))
                     yield packed
             self.store.add(pn, np.uint8, (N, nb, bs // 2), gen(), N * nb * (bs // 2))
-            self.store.add_array(sn, np.concatenate(scales).reshape(-1))
+            # q4f16: float16 scales, as MatMulNBits / GatherBlockQuantized want them for float16 activations.
+            self.store.add_array(sn, np.concatenate(scales).reshape(-1).astype(np.float16 if self.q.f16 else np.float32))
             self.store.add_array(zn, np.concatenate(zps).reshape(-1))
             self._tick()
         return pn, sn, zn, N, K
 
     def linear(self, g, x, key, quantise, bias_key=None, kn=False):
-        """x @ W^T (+ b) for a Hugging Face [out, in] weight; kn=True for a weight already stored [in, out]."""
+        """x @ W^T (+ b) for a Hugging Face [out, in] weight; kn=True for a weight already stored [in, out].
+        float16 variants: the product runs in float16 (weights and its input/output activations), the
+        result is cast back to float32 for the residual stream and norms (Gemma-3's residual stream
+        exceeds float16's range in real checkpoints)."""
+        f16 = self.q.f16
+        xin = self.to_f16(g, x) if f16 else x
         if quantise:
             pn, sn, zn, N, K = self.q4_rows(key, key + (".T" if kn else ""), kn)
-            y = g.op("MatMulNBits", [x, g.weight(pn), g.weight(sn), g.weight(zn)], domain=MS_DOMAIN,
+            y = g.op("MatMulNBits", [xin, g.weight(pn), g.weight(sn), g.weight(zn)], domain=MS_DOMAIN,
                      K=K, N=N, bits=4, block_size=self.q.block, accuracy_level=self.q.accuracy_level)
         else:
-            w = self.plain(g, key, None if kn else _T)
-            y = g.op("MatMul", [x, w])
+            w = self.plain(g, key, None if kn else _T, np.float16 if f16 else np.float32)
+            y = g.op("MatMul", [xin, w])
+        if f16:
+            y = g.op("Cast", [y], to=F)
         if bias_key:
             y = g.op("Add", [y, self.plain(g, bias_key)])
         return y
@@ -137,6 +168,9 @@ def shape_dim(g, x, i):
 # ----------------------------------------------------------------------------- vision encoder
 
 def build_vision(g, W, cfg, quantise):
+    """SigLIP tower + Gemma-3 projector. pixel_values is float32 in every variant (transformers.js feeds
+    its processor's float32 output unchanged); image_features has the variant's activation type, like the
+    embeddings the runtime splices it into."""
     V, nh = cfg.v_hidden, cfg.v_heads
     hd = V // nh
     px = g.input("pixel_values", F, ["batch_size", cfg.channels, cfg.image_size, cfg.image_size])
@@ -145,23 +179,17 @@ def build_vision(g, W, cfg, quantise):
              kernel_shape=[cfg.patch, cfg.patch], strides=[cfg.patch, cfg.patch])
     x = g.op("Transpose", [g.op("Reshape", [x, g.const([0, V, -1], np.int64)])], perm=[0, 2, 1])
     x = g.op("Add", [x, W.plain(g, "vision.embeddings.position_embedding.weight")])
-    scale = g.const(hd ** -0.5)
 
     def ln(x, key):
         return g.op("LayerNormalization", [x, W.plain(g, key + ".weight"), W.plain(g, key + ".bias")],
                     axis=-1, epsilon=cfg.v_eps)
 
-    def heads(t):
-        return g.op("Transpose", [g.op("Reshape", [t, g.const([0, 0, nh, hd], np.int64)])], perm=[0, 2, 1, 3])
-
     for i in range(cfg.v_layers):
         p = f"vision.encoder.layers.{i}."
         h = ln(x, p + "layer_norm1")
-        q, k, v = (heads(W.linear(g, h, p + f"self_attn.{n}.weight", quantise, p + f"self_attn.{n}.bias"))
+        q, k, v = (W.linear(g, h, p + f"self_attn.{n}.weight", quantise, p + f"self_attn.{n}.bias")
                    for n in ("q_proj", "k_proj", "v_proj"))
-        s = g.op("Mul", [g.op("MatMul", [q, g.op("Transpose", [k], perm=[0, 1, 3, 2])]), scale])
-        a = g.op("MatMul", [g.op("Softmax", [s], axis=-1), v])
-        a = g.op("Reshape", [g.op("Transpose", [a], perm=[0, 2, 1, 3]), g.const([0, 0, V], np.int64)])
+        a = vision_attention(g, q, k, v, V, nh, cfg.patches_side ** 2, W.q.vision_attention, W.q.vision_query_chunk)
         x = g.op("Add", [x, W.linear(g, a, p + "self_attn.out_proj.weight", quantise, p + "self_attn.out_proj.bias")])
         h = ln(x, p + "layer_norm2")
         h = gelu_tanh(g, W.linear(g, h, p + "mlp.fc1.weight", quantise, p + "mlp.fc1.bias"))
@@ -174,13 +202,47 @@ def build_vision(g, W, cfg, quantise):
     x = g.op("Transpose", [g.op("Reshape", [x, g.const([0, V, -1], np.int64)])], perm=[0, 2, 1])
     x = rms_norm(g, W, x, "proj.mm_soft_emb_norm.weight", cfg.v_eps)
     y = W.linear(g, x, "proj.mm_input_projection_weight", quantise, kn=True)
-    g.output(y, "image_features", F, ["batch_size", cfg.mm_tokens, cfg.hidden])
+    if W.q.f16:
+        y = g.op("Cast", [y], to=F16)
+    g.output(y, "image_features", W.q.act, ["batch_size", cfg.mm_tokens, cfg.hidden])
+
+
+def vision_attention(g, q, k, v, width, heads, tokens, form="chunked", query_chunk=512):
+    """Bidirectional softmax(q k^T / sqrt(d)) v over the patch tokens; q, k, v, result [B, tokens, width].
+    At 896 px a full score matrix is 16 heads x 4096 x 4096 x 4 B = 1 GiB per layer (plus the softmax's
+    copy); README "Vision attention" has the measurements behind the default.
+      chunked: plain ONNX ops, queries in chunks of query_chunk rows (scores tokens/query_chunk x smaller);
+               the default: runs on every EP
+      mha:     com.microsoft MultiHeadAttention (least memory on onnxruntime's CPU EP, which runs flash
+               attention; onnxruntime-web 1.30's WASM EP fails at 4096 tokens with an integer overflow)
+      plain:   plain ONNX ops, the whole score matrix"""
+    hd = width // heads
+    if form == "mha":
+        return g.op("MultiHeadAttention", [q, k, v], domain=MS_DOMAIN, num_heads=heads, scale=float(hd ** -0.5))
+
+    def split_heads(t):
+        return g.op("Transpose", [g.op("Reshape", [t, g.const([0, 0, heads, hd], np.int64)])], perm=[0, 2, 1, 3])
+    # The scale goes on q (tokens x hd) rather than on the scores (tokens x tokens).
+    qh = split_heads(g.op("Mul", [q, g.const(hd ** -0.5)]))
+    kT = g.op("Transpose", [g.op("Reshape", [k, g.const([0, 0, heads, hd], np.int64)])], perm=[0, 2, 3, 1])
+    vh = split_heads(v)
+    if form == "chunked" and 0 < query_chunk < tokens:
+        sizes = [query_chunk] * (tokens // query_chunk) + ([tokens % query_chunk] if tokens % query_chunk else [])
+        parts = g.op("Split", [qh, g.const(sizes, np.int64)], n_out=len(sizes), axis=2)
+        parts = parts if isinstance(parts, list) else [parts]
+        outs = [g.op("MatMul", [g.op("Softmax", [g.op("MatMul", [qc, kT])], axis=-1), vh]) for qc in parts]
+        a = g.op("Concat", outs, axis=2)
+    else:
+        a = g.op("MatMul", [g.op("Softmax", [g.op("MatMul", [qh, kT])], axis=-1), vh])
+    return g.op("Reshape", [g.op("Transpose", [a], perm=[0, 2, 1, 3]), g.const([0, 0, width], np.int64)])
 
 
 # ----------------------------------------------------------------------------- embed_tokens
 
 def build_embed(g, W, cfg, quantise):
+    """input_ids -> inputs_embeds x sqrt(hidden), in the variant's activation type (float16 for fp16/q4f16)."""
     ids = g.input("input_ids", I64, ["batch_size", "sequence_length"])
+    f16 = W.q.f16
     if quantise:
         pn, sn, zn, N, K = W.q4_rows("text.embed_tokens.weight", "embed_tokens.weight")
         nb = -(-K // W.q.block)
@@ -191,9 +253,14 @@ def build_embed(g, W, cfg, quantise):
         e = g.op("GatherBlockQuantized", [data, ids, sc, zp], domain=MS_DOMAIN, gather_axis=0, quantize_axis=1,
                  block_size=W.q.block, bits=4)
     else:
-        e = g.op("Gather", [W.big_rows(g, "text.embed_tokens.weight", "embed_tokens.weight"), ids], axis=0)
+        e = g.op("Gather", [W.big_rows(g, "text.embed_tokens.weight", "embed_tokens.weight",
+                                       np.float16 if f16 else np.float32), ids], axis=0)
+    if f16:  # the scale is applied in float32, then rounded once
+        e = g.op("Cast", [e], to=F)
     y = g.op("Mul", [e, g.const(np.float32(math.sqrt(cfg.hidden)))])
-    g.output(y, "inputs_embeds", F, ["batch_size", "sequence_length", cfg.hidden])
+    if f16:
+        y = g.op("Cast", [y], to=F16)
+    g.output(y, "inputs_embeds", W.q.act, ["batch_size", "sequence_length", cfg.hidden])
 
 
 # ----------------------------------------------------------------------------- decoder
@@ -213,7 +280,7 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits
     if gqa and token_types:
         raise BuildError("internal: GroupQueryAttention cannot express the token-type (image) mask")
     ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
-    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, token_types, logits_to_keep)
+    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, quant, token_types, logits_to_keep)
     masks, S, P, T = _mask_biases(g, cfg, x, am, pos, past, tti, gqa, rank=5)
     if gqa:
         # GroupQueryAttention takes the mask as per-row lengths: (tokens seen - 1) and the total length.
@@ -243,10 +310,12 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits
             k = apply_rope(rms_norm(g, W, proj("k_proj", nKV), p + "self_attn.k_norm.weight", cfg.eps), kind)
             v = W.linear(g, h, p + "self_attn.v_proj.weight", ql)
             flat = lambda t, n: g.op("Reshape", [t, g.const([0, 0, n * D], np.int64)])  # noqa: E731
-            a, pk, pv = g.op("GroupQueryAttention", [flat(q, nH), flat(k, nKV), v, past[i][0], past[i][1], seqlens, total32],
+            a, pk, pv = g.op("GroupQueryAttention", [kv_store(g, W, flat(q, nH)), kv_store(g, W, flat(k, nKV)),
+                                                     kv_store(g, W, v), past[i][0], past[i][1], seqlens, total32],
                            n_out=3, domain=MS_DOMAIN, num_heads=nH, kv_num_heads=nKV,
                            scale=cfg.query_pre_attn_scalar ** -0.5, softcap=float(cfg.attn_softcap or 0.0),
                            local_window_size=(cfg.sliding_window if kind == "sliding_attention" else -1))
+            a = kv_load(g, W, a)
             g.op("Identity", [pk], name=f"present.{i}.key")
             g.op("Identity", [pv], name=f"present.{i}.value")
         else:
@@ -261,18 +330,23 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits
     return _finish(g, W, cfg, x, qh, H, keep)
 
 
-def _decoder_inputs(g, cfg, token_types, logits_to_keep):
+def _decoder_inputs(g, cfg, quant, token_types, logits_to_keep):
+    """The decoders' inputs; inputs_embeds and the KV cache in the variant's activation type (float16 in
+    fp16/q4f16), inputs_embeds returned cast to float32 for the residual stream."""
     H, D, nKV = cfg.hidden, cfg.head_dim, cfg.kv_heads
-    x = g.input("inputs_embeds", F, ["batch_size", "sequence_length", H])
+    act = quant.act
+    x = g.input("inputs_embeds", act, ["batch_size", "sequence_length", H])
     am = g.input("attention_mask", I64, ["batch_size", "total_sequence_length"])
     pos = g.input("position_ids", I64, ["batch_size", "sequence_length"])
     past = []
     for i in range(cfg.layers):
-        past.append((g.input(f"past_key_values.{i}.key", F, ["batch_size", nKV, "past_sequence_length", D]),
-                     g.input(f"past_key_values.{i}.value", F, ["batch_size", nKV, "past_sequence_length", D])))
+        past.append((g.input(f"past_key_values.{i}.key", act, ["batch_size", nKV, "past_sequence_length", D]),
+                     g.input(f"past_key_values.{i}.value", act, ["batch_size", nKV, "past_sequence_length", D])))
     tti = g.input("token_type_ids", I64, ["batch_size", "sequence_length"]) if token_types else None
     # An int64 scalar, as transformers.js feeds it (onnx's checker wants a declared rank); 0 = all positions.
     keep = g.input("num_logits_to_keep", I64, []) if logits_to_keep else None
+    if quant.f16:
+        x = g.op("Cast", [x], to=F)
     return x, am, pos, past, tti, keep
 
 
@@ -369,7 +443,7 @@ def _rope_cos_sin(g, W, cfg, pos, ax=None, half=False):
 def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
     """The runtime's decoder for the CPU / WASM execution providers (`decoder_fused`): same inputs, outputs
     and weights as decoder_token_types, built from onnxruntime's fused kernels so that a decode step runs
-    ~25 kernels per layer instead of ~100 (at small widths the per-kernel overhead is the decode time):
+    ~40 kernels per layer instead of ~100 (at small widths the per-kernel overhead is the decode time):
     SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization (Gemma RMSNorms, residual adds fused),
     RotaryEmbedding (cos/sin looked up from the same tables as the plain graph), FastGelu, and
     GroupQueryAttention with causal=0 and the additive mask as attention_bias (so the image tokens'
@@ -377,8 +451,13 @@ def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
     GroupQueryAttention does not implement causal=0, so the WebGPU EP uses decoder_token_types."""
     H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
     ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
-    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, token_types, logits_to_keep)
+    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, quant, token_types, logits_to_keep)
     masks, S, P, T = _mask_biases(g, cfg, x, am, pos, past, tti, False, rank=4)               # [B,1,S,T] each
+    if quant.f16:
+        # f16 variants: GroupQueryAttention runs on the float16 KV cache, so its attention_bias is float16 too
+        # (float32's minimum would round to -inf; float16's keeps fully masked padding rows finite).
+        masks = {k: g.op("Cast", [g.op("Max", [m, g.const(float(np.finfo(np.float16).min))])], to=F16)
+                 for k, m in masks.items()}
     sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])  # noqa: E731
     # The mask does all the masking (causal=0), so every row may see all T keys.
     total32 = g.op("Cast", [sc(T)], to=TensorProto.INT32)
@@ -416,9 +495,11 @@ def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
         q = heads_norm_rope(W.linear(g, h, p + "self_attn.q_proj.weight", ql), nH, p + "self_attn.q_norm.weight", kind)
         k = heads_norm_rope(W.linear(g, h, p + "self_attn.k_proj.weight", ql), nKV, p + "self_attn.k_norm.weight", kind)
         v = W.linear(g, h, p + "self_attn.v_proj.weight", ql)
-        a, pk, pv = g.op("GroupQueryAttention", [q, k, v, past[i][0], past[i][1], seqlens, total32, "", "", "", masks[kind]],
+        a, pk, pv = g.op("GroupQueryAttention", [kv_store(g, W, q), kv_store(g, W, k), kv_store(g, W, v),
+                                                 past[i][0], past[i][1], seqlens, total32, "", "", "", masks[kind]],
                          n_out=3, domain=MS_DOMAIN, num_heads=nH, kv_num_heads=nKV, causal=0,
                          scale=cfg.query_pre_attn_scalar ** -0.5, softcap=float(cfg.attn_softcap or 0.0))
+        a = kv_load(g, W, a)
         g.op("Identity", [pk], name=f"present.{i}.key")
         g.op("Identity", [pv], name=f"present.{i}.value")
         a = norm(W.linear(g, a, p + "self_attn.o_proj.weight", ql), p + "post_attention_layernorm.weight")
@@ -436,8 +517,8 @@ def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale,
     q = apply_rope(rms_norm(g, W, proj("q_proj", nH), p + "self_attn.q_norm.weight", cfg.eps), kind)
     k = apply_rope(rms_norm(g, W, proj("k_proj", nKV), p + "self_attn.k_norm.weight", cfg.eps), kind)
     v = proj("v_proj", nKV)
-    pk = g.op("Concat", [past_i[0], k], axis=2, name=f"present.{i}.key")
-    pv = g.op("Concat", [past_i[1], v], axis=2, name=f"present.{i}.value")
+    pk = kv_load(g, W, g.op("Concat", [past_i[0], kv_store(g, W, k)], axis=2, name=f"present.{i}.key"))
+    pv = kv_load(g, W, g.op("Concat", [past_i[1], kv_store(g, W, v)], axis=2, name=f"present.{i}.value"))
     q5 = g.op("Reshape", [q, g.const([0, nKV, rep, -1, D], np.int64)])
     kT = g.op("Transpose", [g.op("Unsqueeze", [pk, g.const([2], np.int64)])], perm=[0, 1, 2, 4, 3])
     s = g.op("Mul", [g.op("MatMul", [q5, kT]), scale])
@@ -448,6 +529,16 @@ def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale,
     a = g.op("MatMul", [s, g.op("Unsqueeze", [pv, g.const([2], np.int64)])])               # [B,nKV,rep,S,D]
     return g.op("Reshape", [g.op("Transpose", [g.op("Reshape", [a, g.const([0, nH, -1, D], np.int64)])],
                                  perm=[0, 2, 1, 3]), g.const([0, 0, nH * D], np.int64)])
+
+
+def kv_store(g, W, t):
+    """A float32 value as the KV cache stores it (float16 in fp16/q4f16 variants)."""
+    return g.op("Cast", [t], to=F16) if W.q.f16 else t
+
+
+def kv_load(g, W, t):
+    """A KV cache value as float32 for the attention maths."""
+    return g.op("Cast", [t], to=F) if W.q.f16 else t
 
 
 def _finish(g, W, cfg, x, qh, H, keep=None, norm=None):
@@ -462,27 +553,37 @@ def _finish(g, W, cfg, x, qh, H, keep=None, norm=None):
     head = "text.embed_tokens.weight" if cfg.tie else "lm_head.weight"
     if qh:
         pn, sn, zn, N, K = W.q4_rows(head, "lm_head.weight")
-        logits = g.op("MatMulNBits", [x, g.weight(pn), g.weight(sn), g.weight(zn)], domain=MS_DOMAIN,
-                      K=K, N=N, bits=4, block_size=W.q.block, accuracy_level=W.q.accuracy_level)
+        logits = g.op("MatMulNBits", [W.to_f16(g, x) if W.q.f16 else x, g.weight(pn), g.weight(sn), g.weight(zn)],
+                      domain=MS_DOMAIN, K=K, N=N, bits=4, block_size=W.q.block, accuracy_level=W.q.accuracy_level)
+        if W.q.f16:
+            logits = g.op("Cast", [logits], to=F)
     else:
         # Gemm with transB reads the [vocab, hidden] matrix as stored: no transposed 2.7 GB copy.
-        wt = W.big_rows(g, head, "lm_head.weight")
-        x2 = g.op("Reshape", [x, g.const([-1, H], np.int64)])
+        f16 = W.q.f16
+        wt = W.big_rows(g, head, "lm_head.weight", np.float16 if f16 else np.float32)
+        x2 = g.op("Reshape", [W.to_f16(g, x) if f16 else x, g.const([-1, H], np.int64)])
         l2 = g.op("Gemm", [x2, wt], transB=1)
+        if f16:
+            l2 = g.op("Cast", [l2], to=F)
         oshape = g.op("Concat", [shape_dim(g, x, 0), shape_dim(g, x, 1), g.const([cfg.vocab_size], np.int64)], axis=0)
         logits = g.op("Reshape", [l2, oshape])
     if cfg.final_softcap:
         c = float(cfg.final_softcap)
         logits = g.op("Mul", [g.op("Tanh", [g.op("Div", [logits, g.const(c)])]), g.const(c)])
-    g.output(logits, "logits", F, ["batch_size", "sequence_length" if keep is None else "logits_length", cfg.vocab_size])
+    # Logits: float16 in decoder_model_merged_{fp16,q4f16} (the public layout; transformers.js casts them),
+    # float32 in decoder_token_types* (the EndoScribe runtime samples from them directly).
+    out_type = F16 if (W.q.f16 and keep is None) else F
+    if out_type == F16:
+        logits = g.op("Cast", [logits], to=F16)
+    g.output(logits, "logits", out_type, ["batch_size", "sequence_length" if keep is None else "logits_length", cfg.vocab_size])
     for i in range(cfg.layers):
-        g.outputs.append(_vi(f"present.{i}.key", nKV, D))
-        g.outputs.append(_vi(f"present.{i}.value", nKV, D))
+        g.outputs.append(_vi(f"present.{i}.key", nKV, D, W.q.act))
+        g.outputs.append(_vi(f"present.{i}.value", nKV, D, W.q.act))
 
 
-def _vi(name, nKV, D):
+def _vi(name, nKV, D, elem=F):
     from onnx import helper
-    return helper.make_tensor_value_info(name, F, ["batch_size", nKV, "total_sequence_length", D])
+    return helper.make_tensor_value_info(name, elem, ["batch_size", nKV, "total_sequence_length", D])
 
 
 def _i64_tensor(v):

@@ -83,9 +83,25 @@ def chat_template(folder, tc):
     return (found[0][0], found[0][1], copies) if found else (None, None, copies)
 
 
+# Variant name -> (file suffix, 4-bit, float16): transformers.js' dtype names and suffixes.
+VARIANTS = {"fp32": ("", False, False), "fp16": ("_fp16", False, True), "q4": ("_q4", True, False),
+            "q4f16": ("_q4f16", True, True)}
+
+
+def parse_variants(spec):
+    """'fp32,q4f16' -> ['fp32', 'q4f16'] in VARIANTS order; errors name the unknown one."""
+    names = [v.strip() for v in (spec.split(",") if isinstance(spec, str) else spec) if v.strip()]
+    bad = [v for v in names if v not in VARIANTS]
+    if bad or not names:
+        raise BuildError(f"--variants: unknown variant {', '.join(bad) or '(none given)'}; "
+                         f"choose from {', '.join(VARIANTS)} (comma-separated)")
+    return [v for v in VARIANTS if v in names]
+
+
 def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant_lm_head=True,
                   quant_embeddings=True, quant_vision=True, accuracy_level=4, adapter=None, force=False,
-                  chunk_bytes=2 << 30, quiet=False, log=print, attention="plain", grounding=None, test_model=None):
+                  chunk_bytes=2 << 30, quiet=False, log=print, attention="plain", grounding=None, test_model=None,
+                  variants=None, vision_attention="chunked", vision_query_chunk=512):
     """grounding: {box_format, box_order, region_input} (any subset) for config.json["endoscribe"]["grounding"],
     laid over the checkpoint's own block; None and no block in the checkpoint: nothing is written.
     test_model: a description (str) marks the package as a test model whose output is meaningless (random
@@ -96,6 +112,10 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
         raise BuildError(f"--attention must be plain or gqa (got {attention})")
     if quant not in ("q4", "none"):
         raise BuildError(f"--quant must be q4 or none (got {quant})")
+    # --quant q4 (default) = fp32 + q4, --quant none = fp32; --variants names them outright.
+    variants = parse_variants(variants if variants else (["fp32", "q4"] if quant == "q4" else ["fp32"]))
+    quant = "q4" if any(VARIANTS[v][1] for v in variants) else "none"
+    QuantOptions(vision_attention=vision_attention)  # validates the attention form before any work
     if test_model is not None and (not isinstance(test_model, str) or not test_model.strip()):
         raise BuildError("--test-model needs a description of what the model is (e.g. \"random weights\")")
     ck = Checkpoint(src, adapter)
@@ -126,11 +146,11 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
         shutil.rmtree(tmp)
     os.makedirs(os.path.join(tmp, "onnx"))
     try:
-        rows, files_meta = _build_into(ck, cfg, src, tmp, quant, block_size, quant_decoder, quant_lm_head,
+        rows, files_meta = _build_into(ck, cfg, src, tmp, variants, block_size, quant_decoder, quant_lm_head,
                                        quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc, attention,
-                                       template, grounding, test_model)
+                                       template, grounding, test_model, vision_attention, vision_query_chunk)
         manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter, attention,
-                             template[1], grounding)
+                             template[1], grounding, variants, vision_attention)
         with open(os.path.join(tmp, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
         if os.path.exists(out):
@@ -147,14 +167,17 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     return {"manifest": manifest, "seconds": total, "peak_rss_mb": peak_rss_mb()}
 
 
-def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention,
-                template, grounding, test_model=None):
+def _build_into(ck, cfg, src, tmp, variant_names, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention,
+                template, grounding, test_model=None, vision_attention="chunked", vision_query_chunk=512):
     od = os.path.join(tmp, "onnx")
     rows, meta = [], {}
-    variants = [("", QuantOptions(False, block_size))]
-    if quant == "q4":
-        variants.append(("_q4", QuantOptions(True, block_size, qd, qh, qe, qv, acc)))
-    for suffix, q in variants:
+    variants = []
+    for vname in variant_names:
+        suffix, q4, f16 = VARIANTS[vname]
+        variants.append((vname, suffix, QuantOptions(q4, block_size, qd, qh, qe, qv, acc, f16=f16,
+                                                     vision_attention=vision_attention,
+                                                     vision_query_chunk=vision_query_chunk)))
+    for vname, suffix, q in variants:
         vq = q.enabled and q.vision
         eq = q.enabled and q.embeddings
         dq = q.enabled and (q.decoder or q.lm_head)
@@ -190,13 +213,14 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
             graph_key = {"vision": "vision_encoder", "embed": "embed_tokens", "decoder": "decoder"}[kind]
             for gname, _ in graphs:
                 gk = next((k for k in ("decoder_token_types", "decoder_fused") if gname.startswith(k)), graph_key)
-                meta["onnx/" + gname + ".onnx"] = dict(kind="onnx", graph=gk, variant="q4" if suffix else "fp32",
-                                                      dtype="float32", quantization=qinfo,
+                meta["onnx/" + gname + ".onnx"] = dict(kind="onnx", graph=gk, variant=vname,
+                                                      dtype="float16" if q.f16 else "float32", quantization=qinfo,
                                                       external_data=["onnx/" + d for d in data_files])
                 rows.append(("onnx/" + gname + ".onnx", secs if gname == name else None))
             for d in data_files:
-                meta["onnx/" + d] = dict(kind="onnx_data", graph=graph_key, variant="q4" if suffix else "fp32",
-                                         dtype="mixed" if is_q else "float32", quantization=qinfo)
+                meta["onnx/" + d] = dict(kind="onnx_data", graph=graph_key, variant=vname,
+                                         dtype="mixed" if is_q else ("float16" if q.f16 else "float32"),
+                                         quantization=qinfo)
     # Config and tokenizer files.
     for f in COPIED:
         p = os.path.join(src, f)
@@ -214,6 +238,9 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
         if m["kind"] == "onnx":
             ext[os.path.basename(path)] = len(m["external_data"])
     conf["transformers.js_config"] = {"use_external_data_format": ext}
+    f16_variants = [v for v in variant_names if VARIANTS[v][2]]
+    if f16_variants:  # older transformers.js reads the cache type from here (4.x from the graph's inputs)
+        conf["transformers.js_config"]["kv_cache_dtype"] = {v: "float16" for v in f16_variants}
     if grounding:  # other keys of a checkpoint's "endoscribe" block are kept
         conf["endoscribe"] = dict(conf.get("endoscribe") or {}, grounding=grounding)
     if test_model is not None:
@@ -251,7 +278,8 @@ def _build_into(ck, cfg, src, tmp, quant, block_size, qd, qh, qe, qv, acc, chunk
     return rows, meta
 
 
-def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, template_source, grounding):
+def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, template_source, grounding,
+              variants=("fp32", "q4"), vision_attention="chunked"):
     files = []
     for path in sorted(meta):
         full = os.path.join(tmp, path)
@@ -265,8 +293,12 @@ def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, te
     return {"format": "endoscribe-model-package", "format_version": 1,
             "architecture": "Gemma3ForConditionalGeneration",
             "builder": {"tool": "tools/build_model.py", "quant": quant, "block_size": block_size,
-                        "accuracy_level": acc, "attention": {"decoder": "GroupQueryAttention" if attention == "gqa" else "plain-onnx", "decoder_token_types": "plain-onnx",
-                                                                   "decoder_fused": "onnxruntime-fused"},
+                        "accuracy_level": acc, "variants": list(variants),
+                        "attention": {"decoder": "GroupQueryAttention" if attention == "gqa" else "plain-onnx",
+                                      "decoder_token_types": "plain-onnx",
+                                      "decoder_fused": "onnxruntime-fused",
+                                      "vision_encoder": {"mha": "MultiHeadAttention", "chunked": "plain-onnx-query-chunks",
+                                                         "plain": "plain-onnx"}[vision_attention]},
                         "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
                         "lora_merged_tensors": len(ck.merged), "chat_template_source": template_source,
                         "grounding": grounding},

@@ -6,6 +6,14 @@
 //
 // A source is anything with `read(path) -> Promise<Uint8Array>`; see
 // sources.js for folders, URLs and the browser cache.
+//
+// Variants are transformers.js' dtypes with its file suffixes: fp32 (""),
+// fp16 ("_fp16"), q4 ("_q4"), q4f16 ("_q4f16"). A public export (no
+// manifest.json, no decoder_token_types graphs) is read by those names; its
+// chunked external data ("x.onnx_data", "x.onnx_data_1", ...) comes from
+// config.json's transformers.js_config.use_external_data_format.
+// estimateMemory() / checkMemoryFit() say before any weight is downloaded
+// whether a variant can fit the execution provider (README "Memory estimate").
 
 export class PackageError extends Error {
   constructor(message, file = null) {
@@ -30,6 +38,10 @@ function parseJson(bytes, file) {
 }
 
 const basename = (p) => p.slice(p.lastIndexOf('/') + 1);
+
+// transformers.js dtype -> file suffix, in order of preference when the GPU has shader-f16.
+export const VARIANT_SUFFIX = { q4f16: '_q4f16', q4: '_q4', fp16: '_fp16', fp32: '' };
+const GRAPH_FILE = { vision_encoder: 'vision_encoder', embed_tokens: 'embed_tokens', decoder: 'decoder_model_merged' };
 
 export class ModelPackage {
   constructor(source, manifest, notices) {
@@ -59,7 +71,7 @@ export class ModelPackage {
     pkg.verify = verify && manifest !== null;
     pkg.config = await pkg.json('config.json');
     pkg.generationConfig = await pkg.json('generation_config.json', {});
-    pkg.preprocessorConfigText = textDecoder.decode(await pkg.file('preprocessor_config.json'));
+    pkg.preprocessorConfigText = await pkg._preprocessorConfigText();
     pkg.tokenizerConfigText = textDecoder.decode(await pkg.file('tokenizer_config.json'));
     pkg.tokenizerConfig = parseJson(new TextEncoder().encode(pkg.tokenizerConfigText), 'tokenizer_config.json');
     pkg.specialTokens = await pkg.json('special_tokens_map.json', {});
@@ -75,6 +87,20 @@ export class ModelPackage {
       }
     }
     return pkg;
+  }
+
+  // preprocessor_config.json, or (checkpoints saved by transformers 5, which may ship no
+  // preprocessor_config.json) the "image_processor" object of processor_config.json.
+  async _preprocessorConfigText() {
+    try {
+      return textDecoder.decode(await this.file('preprocessor_config.json'));
+    } catch (e) {
+      if (!(e instanceof PackageError) || !/cannot read|not listed/.test(e.message)) throw e;
+      let proc;
+      try { proc = await this.json('processor_config.json'); } catch { throw e; }
+      if (!proc?.image_processor || typeof proc.image_processor !== 'object') throw e;
+      return JSON.stringify(proc.image_processor);
+    }
   }
 
   entry(path) {
@@ -170,12 +196,25 @@ export class ModelPackage {
   }
 
   // Graph file for `graph` ('vision_encoder', 'embed_tokens', 'decoder',
-  // 'decoder_token_types') in `variant` ('fp32' | 'q4'); null when absent.
+  // 'decoder_token_types') in `variant` ('fp32' | 'fp16' | 'q4' | 'q4f16');
+  // null when absent (for a public export: when config.json's external-data
+  // list names other files of that graph but not this one).
   graphPath(graph, variant) {
     if (this.manifest) return this.manifest.graphs?.[graph]?.[variant] ?? null;
-    const file = graph === 'decoder' ? 'decoder_model_merged' : graph;
-    if (graph === 'decoder_token_types') return null;  // ours only
-    return `onnx/${file}${variant === 'fp32' ? '' : `_${variant}`}.onnx`;
+    if (graph === 'decoder_token_types' || !(variant in VARIANT_SUFFIX) || !GRAPH_FILE[graph]) return null;  // ours only
+    const file = `${GRAPH_FILE[graph]}${VARIANT_SUFFIX[variant]}.onnx`;
+    const listed = this.config?.['transformers.js_config']?.use_external_data_format;
+    if (listed && typeof listed === 'object' && Object.keys(listed).some((f) => f.startsWith(GRAPH_FILE[graph])) && !(file in listed))
+      return null;
+    return `onnx/${file}`;
+  }
+
+  // The variants whose three graphs are all present (a public export whose
+  // config does not list its files: every variant is assumed, and a missing
+  // file is reported when it is read).
+  variants() {
+    return Object.keys(VARIANT_SUFFIX).filter((v) =>
+      ['vision_encoder', 'embed_tokens', 'decoder'].every((g) => this.graphPath(g, v)));
   }
 
   // {model: Uint8Array, externalData: [{path, data}]} for ort's session options.
@@ -216,4 +255,147 @@ export class ModelPackage {
       stop_ids: this.model.eos_token_ids,
     };
   }
+}
+
+// ---- variant choice and memory estimate ------------------------------------
+
+// The variant to load: q4f16 where the GPU has shader-f16 (half the
+// activation and KV-cache memory and bandwidth), else the float32-activation
+// q4; full-precision variants only when no 4-bit one exists.
+export function chooseVariant(pkg, { shaderF16 = false } = {}) {
+  const have = pkg.variants();
+  const order = shaderF16 ? ['q4f16', 'q4', 'fp16', 'fp32'] : ['q4', 'fp32', 'q4f16', 'fp16'];
+  return order.find((v) => have.includes(v)) ?? null;
+}
+
+// Context the estimate plans for (the config's limit, capped: MedGemma allows 131,072 positions, whose
+// float32 KV cache alone is 34 GiB), and the least a model must hold to be worth loading: one image (256
+// tokens) and a few turns.
+export const PLANNED_CONTEXT = 8192;
+export const MIN_CONTEXT = 1024;
+const GiB = 2 ** 30;
+// Bytes per parameter of a variant's weights: 4-bit blocks of 32 = 16 bytes of
+// nibbles + a scale (4 or 2 bytes) + half a byte of zero point.
+const BYTES_PER_PARAM = { fp32: 4, fp16: 2, q4: 20.5 / 32, q4f16: 18.5 / 32 };
+
+function configSizes(pkg) {
+  const t = pkg.textConfig, v = pkg.config.vision_config ?? {};
+  const H = t.hidden_size, D = t.head_dim ?? H / t.num_attention_heads, I = t.intermediate_size;
+  const nH = t.num_attention_heads, nKV = t.num_key_value_heads, L = t.num_hidden_layers, vocab = t.vocab_size;
+  const VH = v.hidden_size ?? 1152, VI = v.intermediate_size ?? 4304, VL = v.num_hidden_layers ?? 27;
+  const side = (v.image_size ?? 896) / (v.patch_size ?? 14);
+  return { H, D, I, nH, nKV, L, vocab, VH, VI, VL, visionTokens: side * side, visionHeads: v.num_attention_heads ?? 16,
+    mmTokens: pkg.config.mm_tokens_per_image ?? 256, maxPositions: t.max_position_embeddings ?? 131072,
+    tied: pkg.config.tie_word_embeddings ?? t.tie_word_embeddings ?? true };
+}
+
+// {weights, kvCache, activations, total, largestTensor, contextLength, kvBytesPerToken, weightsFrom} in
+// bytes for `variant`. Weights: the manifest's file sizes of the graphs the runtime loads (the token-types
+// decoder when present), else parameter counts from config.json (public exports). KV cache: every layer
+// keeps the whole history (PACKAGE.md), float16 in fp16/q4f16, at contextLength tokens. Activations: the
+// vision encoder at its image size (fused attention: no token x token matrix) or a prefill, whichever is
+// larger, in float32.
+export function estimateMemory(pkg, variant, { contextLength = null } = {}) {
+  const c = configSizes(pkg);
+  const f16 = variant === 'fp16' || variant === 'q4f16';
+  const ctx = Math.min(contextLength ?? PLANNED_CONTEXT, c.maxPositions);
+  let weights = 0, weightsFrom = 'manifest';
+  const decoder = pkg.graphPath('decoder_token_types', variant) ? 'decoder_token_types' : 'decoder';
+  if (pkg.manifest?.files) {
+    for (const graph of ['vision_encoder', 'embed_tokens', decoder]) {
+      const path = pkg.graphPath(graph, variant);
+      const e = path && pkg.entry(path);
+      if (!e) continue;
+      weights += e.size;
+      for (const d of e.external_data ?? []) weights += pkg.entry(d)?.size ?? 0;
+    }
+  } else {
+    weightsFrom = 'config';
+    const vision = c.VL * (4 * c.VH * c.VH + 2 * c.VH * c.VI) + c.VH * c.H;
+    const layer = c.H * c.D * (2 * c.nH + 2 * c.nKV) + 3 * c.H * c.I;
+    const embed = c.vocab * c.H;
+    weights = (vision + embed + c.L * layer + embed /* lm_head, stored apart from the embeddings in 4-bit exports */) *
+      BYTES_PER_PARAM[variant];
+  }
+  const kvBytesPerToken = c.L * 2 * c.nKV * c.D * (f16 ? 2 : 4);
+  // The step's inputs (past) and outputs (present) coexist for one step: twice the cache.
+  const kvCache = 2 * kvBytesPerToken * ctx;
+  const visionAct = c.visionTokens * (6 * c.VH + 2 * c.VI) * 4;
+  const S = c.mmTokens + 64;
+  const prefillAct = S * (6 * c.H + 3 * c.I) * 4 + c.nH * S * S * 4 * 3 + c.vocab * 4 * 2;
+  const activations = Math.max(visionAct, prefillAct);
+  const largestTensor = c.vocab * c.H * BYTES_PER_PARAM[variant];
+  return { variant, weights, kvCache, activations, total: weights + kvCache + activations, largestTensor,
+    contextLength: ctx, maxPositions: c.maxPositions, kvBytesPerToken, weightsFrom };
+}
+
+const gib = (n) => `${(n / GiB).toFixed(1)} GiB`;
+const mib = (n) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+
+// Can `ep` ('webgpu' | 'wasm' | 'cpu') hold the estimate? {ok, reason, maxContext}: maxContext is the
+// longest conversation (tokens) whose KV cache fits beside the weights and activations (null: no limit
+// known); ok when it is at least MIN_CONTEXT.
+//   wasm:   a 32-bit WASM heap addresses 4 GiB; the weights live in it (external data is copied from JS
+//           memory into each initialiser, so not twice), the KV cache twice during a step (past copied in,
+//           present written), and the activations.
+//   webgpu: the largest weight tensor must fit one buffer (adapter.limits maxBufferSize and
+//           maxStorageBufferBindingSize); GPU memory is not exposed, so the total is compared with the
+//           device memory the browser reports (navigator.deviceMemory, GiB, capped at 8 by Chrome: only a
+//           lower figure can refuse), three quarters of it for the model.
+export function checkMemoryFit(estimate, ep, { adapter = null, deviceMemoryGiB = null } = {}) {
+  const perToken = 2 * estimate.kvBytesPerToken;
+  const fixed = estimate.weights + estimate.activations;
+  const within = (budget, what) => {
+    const maxContext = Math.max(0, Math.floor((budget - fixed) / perToken));
+    if (maxContext >= MIN_CONTEXT) return { ok: true, reason: null, maxContext: Math.min(maxContext, estimate.maxPositions ?? maxContext) };
+    return { ok: false, maxContext, reason: `${what}, and this model needs about ${gib(fixed + perToken * MIN_CONTEXT)} ` +
+      `(weights ${gib(estimate.weights)}, working memory ${gib(estimate.activations)}, conversation memory ` +
+      `${gib(perToken * MIN_CONTEXT)} for ${MIN_CONTEXT} tokens)` };
+  };
+  if (ep === 'wasm') return within(4 * GiB, 'the CPU backend (WASM) can use at most 4 GiB');
+  if (ep === 'webgpu') {
+    const limits = adapter?.limits ?? {};
+    const maxBuffer = Math.min(limits.maxBufferSize ?? Infinity, limits.maxStorageBufferBindingSize ?? Infinity);
+    if (estimate.largestTensor > maxBuffer)
+      return { ok: false, maxContext: 0, reason: `the largest weight (${mib(estimate.largestTensor)}) is bigger than this GPU's largest buffer (${mib(maxBuffer)})` };
+    if (deviceMemoryGiB && deviceMemoryGiB < 8)
+      return within(0.75 * deviceMemoryGiB * GiB, `this device reports ${deviceMemoryGiB} GiB of memory`);
+    return { ok: true, reason: null, maxContext: null };
+  }
+  return { ok: true, reason: null, maxContext: null };
+}
+
+export class ModelTooLargeError extends PackageError {}
+
+// The execution providers of `executionProviders` (in order) that can hold `variant` of `pkg`, with a
+// notice for each one dropped and the conversation length each can hold ({executionProviders, notices,
+// estimate, maxContext: {ep: tokens | null}}); throws ModelTooLargeError (plain words: what, why, what to
+// do) when none can. Called once, where the runtime creates its sessions, before any weight is read.
+export async function fitExecutionProviders(pkg, variant, executionProviders, { contextLength = null,
+  adapter = undefined, deviceMemoryGiB = globalThis.navigator?.deviceMemory ?? null } = {}) {
+  const estimate = estimateMemory(pkg, variant, { contextLength });
+  if (adapter === undefined && executionProviders.includes('webgpu') && globalThis.navigator?.gpu) {
+    try { adapter = await globalThis.navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }); } catch { adapter = null; }
+  }
+  const notices = [], kept = [], reasons = [], maxContext = {};
+  for (const ep of executionProviders) {
+    const fit = checkMemoryFit(estimate, ep, { adapter, deviceMemoryGiB });
+    const name = ep === 'wasm' ? 'CPU (WASM)' : ep === 'webgpu' ? 'GPU (WebGPU)' : ep;
+    if (fit.ok) {
+      kept.push(ep);
+      maxContext[ep] = fit.maxContext;
+      if (fit.maxContext !== null && fit.maxContext < estimate.contextLength)
+        notices.push(`${name}: memory for about ${fit.maxContext} tokens of conversation (image included)`);
+    } else {
+      reasons.push(`${name}: ${fit.reason}`);
+      notices.push(`not using ${ep}: ${fit.reason}`);
+    }
+  }
+  if (!kept.length) {
+    const smaller = pkg.variants().filter((v) => v !== variant && estimateMemory(pkg, v, { contextLength }).weights < estimate.weights);
+    throw new ModelTooLargeError(`This model (${variant}) does not fit in this browser's memory: ${reasons.join('; ')}. ` +
+      (smaller.length ? `Try its smaller ${smaller.join(' or ')} variant, ` : 'Try a smaller (4-bit) build of the model, ') +
+      'or use a computer with a WebGPU graphics card.');
+  }
+  return { executionProviders: kept, notices, estimate, maxContext };
 }

@@ -10,6 +10,8 @@
 // through onToken callbacks; the caller's frame loop never waits.
 
 import { Chat } from './core.js';
+import { fitExecutionProviders } from './package.js';
+import { fromFloat32, toFloat32 } from './float16.js';
 
 // Yields to the event loop between tokens so the page can paint and the Stop
 // button can run. setTimeout(0) is clamped to 4 ms in browsers after a few
@@ -36,50 +38,6 @@ async function maybeYield() {
   if (now - lastYield < YIELD_MS) return;
   await nextTask();
   lastYield = performance.now();
-}
-
-// float16 tensors (q4f16 / fp16 variants): onnxruntime hands them out as
-// Uint16Array bit patterns (Float16Array where the engine has one).
-const F16 = (() => {
-  const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
-  const toHalf = (x) => {
-    f32[0] = x;
-    const b = u32[0], sign = (b >>> 16) & 0x8000, exp = (b >>> 23) & 0xff, man = b & 0x7fffff;
-    if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);           // inf / nan
-    const e = exp - 127 + 15;
-    if (e >= 0x1f) return sign | 0x7c00;                                   // overflow -> inf
-    if (e <= 0) {                                                          // subnormal / zero
-      if (e < -10) return sign;
-      const m = man | 0x800000, shift = 14 - e;
-      let h = m >> shift;
-      const rem = m & ((1 << shift) - 1), half = 1 << (shift - 1);
-      if (rem > half || (rem === half && (h & 1))) h++;
-      return sign | h;
-    }
-    let h = sign | (e << 10) | (man >> 13);
-    const rem = man & 0x1fff;
-    if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;                 // round to nearest even
-    return h;
-  };
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    table[h] = e === 0 ? s * m * 2 ** -24 : e === 0x1f ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return {
-    toF32: (a) => (a instanceof Uint16Array ? Float32Array.from(a, (h) => table[h]) : Float32Array.from(a)),
-    fromF32: (a) => {
-      const out = new Uint16Array(a.length);
-      for (let i = 0; i < a.length; i++) out[i] = toHalf(a[i]);
-      return typeof Float16Array === 'function' ? new Float16Array(out.buffer) : out;
-    },
-  };
-})();
-export const float16 = F16;
-
-// Float32Array of a float tensor's data (float32 as is, float16 widened).
-function f32Data(t) {
-  return t.type === 'float16' ? F16.toF32(t.data) : t.data;
 }
 
 // The KV cache of one conversation: ort tensors per layer, and their length.
@@ -111,7 +69,7 @@ class KvCache {
     const next = {};
     for (const [name, t] of Object.entries(this.past)) {
       const [b, h, p, d] = t.dims;
-      const out = new t.data.constructor(b * h * n * d);
+      const out = new t.data.constructor(b * h * n * d);  // float32, or float16 bits (fp16/q4f16)
       for (let i = 0; i < b * h; i++) out.set(t.data.subarray(i * p * d, i * p * d + n * d), i * n * d);
       next[name] = new this.rt.ort.Tensor(t.type, out, [b, h, n, d]);
     }
@@ -127,8 +85,9 @@ export class AssistantRuntime {
 
   // ort: the onnxruntime-web module; core: a Core; pkg: a ModelPackage.
   // executionProviders: tried in order ('webgpu' then 'wasm' by default).
-  // variant: 'fp32', 'q4' (f32 activations) or 'q4f16' / 'fp16' (f16
-  // activations and KV cache, for adapters with shader-f16).
+  // variant: 'fp32', 'q4' (f32 activations), 'fp16' or 'q4f16' (f16 embeddings,
+  // image features and KV cache, for adapters with shader-f16; logits stay f32
+  // in decoder_token_types and decoder_fused).
   // sessionOptions: extra ort session options (e.g. {logSeverityLevel: 3}).
   // decoderGraph: force one decoder graph (tests and benchmarks); by default
   // decoder_fused on the CPU / WASM EPs (onnxruntime's fused kernels: the
@@ -138,6 +97,10 @@ export class AssistantRuntime {
   static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
     sessionOptions = {}, decoderGraph = null }) {
     const notices = [...pkg.notices];
+    // Refuses (ModelTooLargeError, plain words) before any weight is read when no backend can hold it.
+    const fit = await fitExecutionProviders(pkg, variant, executionProviders);
+    executionProviders = fit.executionProviders;
+    notices.push(...fit.notices);
     const model = pkg.model;
     const tokenizer = core.tokenizer(await pkg.file('tokenizer.model'), pkg.tokenizerConfigText);
     // Decoder graphs to try on an EP, best first (a graph the EP cannot run falls through to the next).
@@ -184,7 +147,8 @@ export class AssistantRuntime {
       session.inputMetadata?.find?.((m) => m.name === name)?.type ?? fallback;
     const pastNames = decoder.session.inputNames.filter((n) => n.startsWith('past_key_values.'));
     const rt = new AssistantRuntime({
-      ort, core, pkg, model, tokenizer, notices, variant,
+      ort, core, pkg, model, tokenizer, notices, variant, memoryEstimate: fit.estimate,
+      maxContext: fit.maxContext[decoder.ep] ?? null,  // tokens of conversation the backend has memory for (null: unknown)
       vision: vision.session, embed: embed.session, decoder: decoder.session, ep: decoder.ep, decoderGraph: decoder.graph,
       decoderInputs: new Set(decoder.session.inputNames),
       pastNames,
@@ -206,9 +170,8 @@ export class AssistantRuntime {
 
   _emptyPast() {
     const past = {};
-    const Data = this.kvType === 'float16' ? Uint16Array : Float32Array;
     for (const n of this.pastNames)
-      past[n] = new this.ort.Tensor(this.kvType, new Data(0), [1, this.model.num_key_value_heads, 0, this.model.head_dim]);
+      past[n] = new this.ort.Tensor(this.kvType, fromFloat32(new Float32Array(0), this.kvType), [1, this.model.num_key_value_heads, 0, this.model.head_dim]);
     return past;
   }
   // A [1, T] int64 tensor of ones (a view of one growing buffer).
@@ -217,7 +180,7 @@ export class AssistantRuntime {
     return new this.ort.Tensor('int64', this.ones.subarray(0, T), [1, T]);
   }
   _floatTensor(type, data, dims) {
-    return new this.ort.Tensor(type, type === 'float16' ? F16.fromF32(data) : data, dims);
+    return new this.ort.Tensor(type, fromFloat32(data, type), dims);
   }
   _dispose(tensors) {
     for (const t of tensors) if (t && t.location && t.location !== 'cpu' && t.dispose) t.dispose();
@@ -250,7 +213,7 @@ export class AssistantRuntime {
     const out = await this.vision.run({ pixel_values: this._floatTensor(this.pixelType, px.data, px.dims) });
     const feats = out.image_features ?? Object.values(out)[0];
     this.stats.imageEncodes++;
-    const data = feats.type === 'float16' ? f32Data(feats) : feats.data.slice();
+    const data = toFloat32(feats.data);  // a float32 copy (image features are float16 in fp16/q4f16)
     this.imageFeatures.set(image.key, data);
     while (this.imageFeatures.size > 4) this.imageFeatures.delete(this.imageFeatures.keys().next().value);
     return data;
@@ -260,8 +223,7 @@ export class AssistantRuntime {
     const H = this.model.hidden_size;
     const out = await this.embed.run({
       input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) });
-    const e = out.inputs_embeds ?? Object.values(out)[0];
-    const embeds = e.type === 'float16' ? f32Data(e) : e.data.slice();
+    const embeds = toFloat32((out.inputs_embeds ?? Object.values(out)[0]).data);
     const imageId = this.model.image_token_id;
     let row = 0;
     for (let i = 0; i < ids.length; i++) {
@@ -300,7 +262,7 @@ export class AssistantRuntime {
     this.stats.decoderRuns++;
     const logits = out.logits;
     let data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
-    if (logits.type === 'float16') data = F16.toF32(data);
+    if (logits.type === 'float16') data = toFloat32(data);  // decoder_model_merged_{fp16,q4f16} of a public export
     if (keep) kv.replace(out, T);
     else this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
     const V = this.model.vocab_size;
