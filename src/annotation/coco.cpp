@@ -106,26 +106,6 @@ struct ImportError : std::runtime_error {
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) { throw ImportError(where + ": " + what); }
 
-// Deepest nesting of arrays/objects, outside strings; stops counting past limit.
-int nesting_depth(const std::string& s, int limit) {
-    int depth = 0, best = 0;
-    bool in_string = false, escaped = false;
-    for (char c : s) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-            continue;
-        }
-        if (c == '"') in_string = true;
-        else if (c == '[' || c == '{') {
-            best = std::max(best, ++depth);
-            if (best > limit) return best;
-        } else if (c == ']' || c == '}') --depth;
-    }
-    return best;
-}
-
 const json& member(const json& o, const char* key, const std::string& where) {
     if (!o.is_object()) fail(where, "must be an object");
     auto it = o.find(key);
@@ -178,7 +158,7 @@ CocoImport import_coco(const std::string& text, const CocoLimits& lim) {
     std::vector<CocoCategory> categories;
     try {
         if (text.size() > lim.max_bytes) fail("file", "larger than " + std::to_string(lim.max_bytes >> 20) + " MiB");
-        if (nesting_depth(text, lim.max_depth) > lim.max_depth) fail("file", "nested deeper than COCO needs");
+        if (json_nesting_depth(text, lim.max_depth) > lim.max_depth) fail("file", "nested deeper than COCO needs");
         json root;
         try {
             root = json::parse(text);

@@ -18,26 +18,6 @@ const char kFormat[] = "endoscribe-case-bundle";
 const char kDocumentFormat[] = "endoscribe-annotations";
 const char kExportAgain[] = " Export the case again from the app (Case menu > Export bundle) and open that file.";
 
-// Deepest nesting of arrays/objects outside strings; stops counting past limit.
-int nesting_depth(const std::string& s, int limit) {
-    int depth = 0, best = 0;
-    bool in_string = false, escaped = false;
-    for (char c : s) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-            continue;
-        }
-        if (c == '"') in_string = true;
-        else if (c == '[' || c == '{') {
-            best = std::max(best, ++depth);
-            if (best > limit) return best;
-        } else if (c == ']' || c == '}') --depth;
-    }
-    return best;
-}
-
 CaseBundleRead failed(const std::string& message, const std::string& detail) {
     CaseBundleRead r;
     r.message = message;
@@ -68,7 +48,7 @@ CaseBundleRead read_case_bundle(const std::string& text, const CaseBundleLimits&
     if (text.size() > lim.max_bytes)
         return failed("This case bundle is too large to open (over " + std::to_string(lim.max_bytes >> 20) + " MiB).",
                       "file: " + std::to_string(text.size()) + " bytes");
-    if (nesting_depth(text, lim.max_depth) > lim.max_depth)
+    if (json_nesting_depth(text, lim.max_depth) > lim.max_depth)
         return failed(not_bundle + kExportAgain,
                       "file: arrays/objects nested deeper than " + std::to_string(lim.max_depth) + " levels");
     json root = json::parse(text, nullptr, /*allow_exceptions=*/false);

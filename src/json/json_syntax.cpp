@@ -84,4 +84,23 @@ JsonSyntax check_json_syntax(const std::string& text) {
     return r;
 }
 
+int json_nesting_depth(const std::string& text, int limit) {
+    int depth = 0, best = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '[' || c == '{') {
+            best = best > ++depth ? best : depth;
+            if (best > limit) return best;
+        } else if (c == ']' || c == '}') --depth;
+    }
+    return best;
+}
+
 }  // namespace es

@@ -18,4 +18,8 @@ struct JsonSyntax {
 // Checks that `text` is one JSON value. Never throws.
 JsonSyntax check_json_syntax(const std::string& text);
 
+// Deepest nesting of arrays/objects outside strings, without building anything
+// (a DOM of 100,000 nested arrays would recurse); stops counting past `limit`.
+int json_nesting_depth(const std::string& text, int limit);
+
 }  // namespace es

@@ -128,26 +128,6 @@ std::string dump(const json& j) { return j.dump(1, ' ', false, json::error_handl
 
 // ---------------------------------------------------------------- reading
 
-// Nesting depth without building anything (a DOM of 100,000 nested arrays
-// would recurse in places); strings are skipped so brackets in text do not count.
-bool nesting_within(const std::string& text, int limit) {
-    int depth = 0;
-    bool in_string = false, escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-            continue;
-        }
-        if (c == '"') in_string = true;
-        else if (c == '[' || c == '{') {
-            if (++depth > limit) return false;
-        } else if (c == ']' || c == '}') --depth;
-    }
-    return true;
-}
-
 std::string in_quotes(const std::string& s) {
     std::string shown = s.size() > 60 ? s.substr(0, 57) + "..." : s;
     return "\"" + shown + "\"";
@@ -740,7 +720,7 @@ bool report_from_json(const std::string& text, const ReportVocabulary& vocab, Re
         if (text.size() > ReportLimits::kMaxJsonBytes)
             return fail("the report is " + std::to_string(text.size() >> 20) + " MB; at most " +
                         std::to_string(ReportLimits::kMaxJsonBytes >> 20) + " MB are accepted");
-        if (!nesting_within(text, ReportLimits::kMaxNesting))
+        if (json_nesting_depth(text, ReportLimits::kMaxNesting) > ReportLimits::kMaxNesting)
             return fail("the report nests lists and objects more than " + std::to_string(ReportLimits::kMaxNesting) +
                         " deep; a report never does, so this is not a report");
         const JsonSyntax syntax = check_json_syntax(text);
