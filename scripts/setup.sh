@@ -74,6 +74,39 @@ fetch_source libharu
 [[ -f "$CACHE/src/sentencepiece/src/sentencepiece_processor.cc" ]] || fail "sentencepiece source incomplete"
 [[ -f "$CACHE/src/libharu/src/hpdf_doc.c" ]] || fail "libharu source has no src/hpdf_doc.c"
 
+# --- ONNX Runtime's C/C++ API headers for the native server ----------------
+# The server loads libonnxruntime at run time (the CPU build inside npm's
+# onnxruntime-node, or a CUDA build when installed: server/README.md); it needs
+# only the API headers to compile. Bookworm has no onnxruntime package, so they
+# come from trixie's source package. apt checks the tarball against the signed
+# Sources index; only the API headers are unpacked.
+fetch_onnxruntime_headers() {
+  local dest="$CACHE/src/onnxruntime-headers"
+  if [[ -f "$dest/.ok" ]]; then return; fi
+  say "fetching ONNX Runtime API headers (Debian trixie source package onnxruntime)"
+  local apt="$CACHE/apt-src-trixie"
+  mkdir -p "$apt/lists/partial"
+  echo "deb-src http://deb.debian.org/debian trixie main" >"$apt/sources.list"
+  local opts=(-o Dir::Etc::SourceList="$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache")
+  apt-get "${opts[@]}" update -qq >/dev/null 2>&1 || fail "apt-get update for the trixie deb-src list"
+  local tmp; tmp="$(mktemp -d)"
+  # The .dsc and debian.tar are not needed (and some mirrors lack them): a
+  # failed fetch of those is fine as long as apt verified the upstream tarball.
+  (cd "$tmp" && apt-get "${opts[@]}" source --download-only -qq onnxruntime >/dev/null 2>&1) || true
+  local orig; orig="$(ls "$tmp"/onnxruntime_*.orig.tar.* 2>/dev/null | head -1)"
+  [[ -n "$orig" ]] || fail "apt-get source onnxruntime (trixie) fetched no upstream tarball"
+  rm -rf "$dest"; mkdir -p "$dest"
+  tar xf "$orig" -C "$dest" --strip-components=1 --wildcards \
+    '*/include/onnxruntime/core/session/onnxruntime_*.h' \
+    '*/include/onnxruntime/core/providers/cuda/cuda_provider_options.h' \
+    || fail "unpacking ONNX Runtime headers from $orig"
+  rm -rf "$tmp"
+  [[ -f "$dest/include/onnxruntime/core/session/onnxruntime_cxx_api.h" ]] || fail "ONNX Runtime headers incomplete"
+  touch "$dest/.ok"
+}
+fetch_onnxruntime_headers
+
 # --- npm packages pinned in package-lock.json ------------------------------
 if [[ -f "$ROOT/package-lock.json" ]]; then
   stamp="$ROOT/node_modules/.package-lock.json"

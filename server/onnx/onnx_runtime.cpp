@@ -1,0 +1,132 @@
+// onnx_runtime.cpp: see onnx_runtime.h.
+#include "onnx/onnx_runtime.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+
+namespace es::server {
+
+const char* execution_provider_name(ExecutionProvider p) { return p == ExecutionProvider::Cuda ? "cuda" : "cpu"; }
+
+std::string OnnxRuntime::summary() const {
+    if (!ok) return "ONNX Runtime not loaded: " + error;
+    std::string s = "ONNX Runtime " + version + " (" + library.string() + "): ";
+    if (provider == ExecutionProvider::Cuda)
+        s += "CUDA execution provider on device " + std::to_string(cuda_device);
+    else
+        s += "CPU execution provider" + (cuda_note.empty() ? std::string() : " (CUDA not taken: " + cuda_note + ")");
+    return s;
+}
+
+std::vector<std::filesystem::path> default_onnx_runtime_libraries(const std::filesystem::path& repo_root) {
+    std::vector<std::filesystem::path> out;
+    if (const char* env = std::getenv("ES_ONNXRUNTIME_LIBRARY"); env && *env) out.emplace_back(env);
+    out.push_back(repo_root / ".cache/onnxruntime-cuda/lib/libonnxruntime.so");
+    out.push_back(repo_root / "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1");
+    return out;
+}
+
+namespace {
+
+std::string status_message(OrtStatus* status) {
+    std::string msg = Ort::GetApi().GetErrorMessage(status);
+    Ort::GetApi().ReleaseStatus(status);
+    return msg;
+}
+
+// Whether a CUDA provider can be appended: the library must list it, and
+// appending must succeed (it loads libonnxruntime_providers_cuda.so, which
+// needs the CUDA runtime, cuDNN and a driver).
+std::string cuda_unavailable_reason(const OnnxRuntime& rt, int device) {
+    bool listed = false;
+    for (const std::string& p : rt.available_providers) listed |= p == "CUDAExecutionProvider";
+    if (!listed) return "this ONNX Runtime library is a CPU-only build (install the CUDA build: scripts/setup.sh --with-cuda)";
+    const OrtApi& api = Ort::GetApi();
+    OrtCUDAProviderOptionsV2* cuda = nullptr;
+    if (OrtStatus* st = api.CreateCUDAProviderOptions(&cuda)) return status_message(st);
+    std::string dev = std::to_string(device);
+    const char* keys[] = {"device_id"};
+    const char* values[] = {dev.c_str()};
+    std::string why;
+    if (OrtStatus* st = api.UpdateCUDAProviderOptions(cuda, keys, values, 1)) why = status_message(st);
+    if (why.empty()) {
+        Ort::SessionOptions probe;
+        if (OrtStatus* st = api.SessionOptionsAppendExecutionProvider_CUDA_V2(probe, cuda)) why = status_message(st);
+    }
+    api.ReleaseCUDAProviderOptions(cuda);
+    return why;
+}
+
+}  // namespace
+
+OnnxRuntime load_onnx_runtime(const OnnxRuntimeOptions& options) {
+    OnnxRuntime rt;
+    std::string tried;
+    for (const auto& path : options.libraries) {
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) {
+            tried += "\n  " + path.string() + ": not found";
+            continue;
+        }
+        // RTLD_LOCAL: the CUDA provider library finds its host through
+        // libonnxruntime_providers_shared, not through global symbols.
+        void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!handle) {
+            tried += "\n  " + path.string() + ": " + dlerror();
+            continue;
+        }
+        using GetApiBase = const OrtApiBase* (*)();
+        auto get_base = reinterpret_cast<GetApiBase>(dlsym(handle, "OrtGetApiBase"));
+        const OrtApiBase* base = get_base ? get_base() : nullptr;
+        const OrtApi* api = base ? base->GetApi(ORT_API_VERSION) : nullptr;
+        if (!api) {
+            tried += "\n  " + path.string() + ": does not offer ONNX Runtime's C API version " +
+                     std::to_string(ORT_API_VERSION) + " or later";
+            dlclose(handle);
+            continue;
+        }
+        Ort::InitApi(api);
+        rt.ok = true;
+        rt.library = path;
+        rt.version = base->GetVersionString();
+        break;  // the handle stays open for the life of the process
+    }
+    if (!rt.ok) {
+        rt.error = "no ONNX Runtime library could be opened (run scripts/setup.sh); tried:" + tried;
+        return rt;
+    }
+    try {
+        rt.available_providers = Ort::GetAvailableProviders();
+    } catch (const Ort::Exception& e) {
+        rt.cuda_note = e.what();
+    }
+    rt.cuda_device = options.cuda_device;
+    if (!options.prefer_cuda) {
+        rt.cuda_note = "not requested (--cpu)";
+    } else {
+        std::string why = cuda_unavailable_reason(rt, options.cuda_device);
+        if (why.empty()) rt.provider = ExecutionProvider::Cuda;
+        else rt.cuda_note = why;
+    }
+    return rt;
+}
+
+Ort::SessionOptions make_session_options(const OnnxRuntime& runtime) {
+    Ort::SessionOptions so;
+    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    if (runtime.provider == ExecutionProvider::Cuda) {
+        OrtCUDAProviderOptionsV2* cuda = nullptr;
+        Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda));
+        std::string dev = std::to_string(runtime.cuda_device);
+        const char* keys[] = {"device_id"};
+        const char* values[] = {dev.c_str()};
+        OrtStatus* st = Ort::GetApi().UpdateCUDAProviderOptions(cuda, keys, values, 1);
+        if (!st) st = Ort::GetApi().SessionOptionsAppendExecutionProvider_CUDA_V2(so, cuda);
+        Ort::GetApi().ReleaseCUDAProviderOptions(cuda);
+        Ort::ThrowOnError(st);
+    }
+    return so;
+}
+
+}  // namespace es::server
