@@ -80,7 +80,12 @@ Gemma3Model::Gemma3Model(Ort::Env& env, const OnnxRuntime& runtime, const Gemma3
             break;
         } catch (const std::exception& e) {
             last_error = e.what();
-            notices_.push_back(graph + " not used: " + last_error);
+            // ONNX Runtime's message can run to a screen; its last "Error ..." part says why.
+            std::string why = last_error;
+            const size_t at = why.rfind(", Error ");
+            if (at != std::string::npos) why = why.substr(at + 2);
+            if (why.size() > 200) why = why.substr(0, 200) + "...";
+            notices_.push_back(graph + " not used (" + why + ")");
             // A damaged or missing file is the user's to fix, not a reason to fall back.
             if (last_error.find("manifest") != std::string::npos || last_error.find("missing") != std::string::npos)
                 throw;

@@ -594,3 +594,35 @@ TEST_F(ChatEngineTest, BrokenPackagesAreNamed) {
     EXPECT_NE(error.find("not a folder"), std::string::npos) << error;
     fs::remove_all(dir);
 }
+
+// With scripts/setup.sh --with-cuda's library installed, a machine without a
+// GPU or CUDA runtime gets the reason in plain words and the CPU build.
+TEST(OnnxRuntimeCuda, WithoutAGpuTheCudaBuildIsSetAsideWithTheReason) {
+    const fs::path cuda_lib = fs::path(ES_REPO_ROOT) / ".cache/onnxruntime-cuda/lib/libonnxruntime.so";
+    if (!fs::exists(cuda_lib)) GTEST_SKIP() << "the CUDA build is not installed (scripts/setup.sh --with-cuda)";
+    OnnxRuntimeOptions opt;
+    opt.libraries = default_onnx_runtime_libraries(ES_REPO_ROOT);
+    OnnxRuntime rt = load_onnx_runtime(opt);
+    ASSERT_TRUE(rt.ok) << rt.error;
+    if (rt.provider == ExecutionProvider::Cuda) GTEST_SKIP() << "this machine runs CUDA: " << rt.summary();
+    EXPECT_NE(rt.library, cuda_lib) << "the newer CPU build is used when CUDA cannot start";
+    EXPECT_NE(rt.cuda_note.find(cuda_lib.string()), std::string::npos) << rt.cuda_note;
+    const bool plain = rt.cuda_note.find("NVIDIA driver") != std::string::npos ||
+                       rt.cuda_note.find("CUDA runtime libraries") != std::string::npos;
+    EXPECT_TRUE(plain) << rt.cuda_note;
+    // Only that library left: it is used, on the CPU, saying the same.
+    opt.libraries = {cuda_lib};
+    OnnxRuntime only = load_onnx_runtime(opt);
+    ASSERT_TRUE(only.ok) << only.error;
+    EXPECT_EQ(only.library, cuda_lib);
+    EXPECT_EQ(only.provider, ExecutionProvider::Cpu);
+    EXPECT_NE(only.summary().find("CUDA not taken"), std::string::npos) << only.summary();
+    // --cpu never opens it.
+    opt.libraries = default_onnx_runtime_libraries(ES_REPO_ROOT);
+    opt.prefer_cuda = false;
+    OnnxRuntime cpu = load_onnx_runtime(opt);
+    EXPECT_NE(cpu.library, cuda_lib);
+    EXPECT_EQ(cpu.cuda_note, "not requested (--cpu)");
+    // Leave the process on the library the other tests use.
+    load_onnx_runtime(opt);
+}
