@@ -626,3 +626,53 @@ TEST(OnnxRuntimeCuda, WithoutAGpuTheCudaBuildIsSetAsideWithTheReason) {
     // Leave the process on the library the other tests use.
     load_onnx_runtime(opt);
 }
+
+TEST_F(ChatEngineTest, SystemPromptAndAnImageInALaterTurn) {
+    auto e = engine();
+    ASSERT_TRUE(e);
+    const std::vector<uint8_t> img = image();
+    ChatMessage system;
+    system.role = "system";
+    system.parts.push_back(ChatPart{ChatPart::Kind::Text, "You are an endoscopy assistant.", {}});
+    SequenceStart s1 = e->start(greedy({system, user("Hello.")}, 4));
+    ASSERT_EQ(s1.error, EngineError::None) << s1.message;
+    Answer a1 = run(*e, s1.sequence);
+    // The image arrives with the second question: encoded then, its 16 tokens in the prompt.
+    SequenceStart s2 = e->start(greedy({system, user("Hello."), assistant(a1.text), user("And this image?", &img)}, 4));
+    ASSERT_EQ(s2.error, EngineError::None) << s2.message;
+    EXPECT_GT(s2.cached_prompt_tokens, 0);
+    EXPECT_GT(s2.prompt_tokens, s1.prompt_tokens + 16);
+    run(*e, s2.sequence);
+    EXPECT_EQ(e->stats().image_encodes, 1u);
+    // Two images in one message are refused in plain words.
+    ChatMessage two = user("Compare.", &img);
+    two.parts.insert(two.parts.begin(), two.parts.front());
+    SequenceStart s3 = e->start(greedy({two}));
+    EXPECT_EQ(s3.error, EngineError::BadRequest);
+    EXPECT_NE(s3.message.find("one image"), std::string::npos) << s3.message;
+}
+
+// A follow-up that differs from the kept cache part-way (an edited answer)
+// reuses the cache up to the first different token and answers exactly as a
+// server without any kept cache does (fp32, and fp16 whose cache is float16).
+TEST_F(ChatEngineTest, ACacheCutWhereTheConversationDiffersAnswersAsAFreshRun) {
+    const std::vector<uint8_t> img = image();
+    for (const char* variant : {"fp32", "fp16"}) {
+        auto e = engine(variant);
+        ASSERT_TRUE(e);
+        Answer a1 = run(*e, e->start(greedy({user("What is shown in this image?", &img)})).sequence);
+        const std::string edited = a1.text.substr(0, a1.text.size() / 2) + " edited";
+        const std::vector<ChatMessage> follow = {user("What is shown in this image?", &img), assistant(edited),
+                                                 user("How many polyps are visible?")};
+        SequenceStart s = e->start(greedy(follow));
+        ASSERT_EQ(s.error, EngineError::None) << s.message;
+        EXPECT_GT(s.cached_prompt_tokens, int(golden()["turn1_ids"].size()));
+        EXPECT_LT(s.cached_prompt_tokens, int(golden()["turn1_ids"].size() + 24));
+        Answer cut = run(*e, s.sequence);
+        auto fresh = engine(variant);
+        SequenceStart f = fresh->start(greedy(follow));
+        EXPECT_EQ(f.cached_prompt_tokens, 0);
+        EXPECT_EQ(f.prompt_tokens, s.prompt_tokens);
+        EXPECT_EQ(run(*fresh, f.sequence).ids, cut.ids) << variant;
+    }
+}
