@@ -139,6 +139,19 @@ std::unique_ptr<Gemma3Engine> Gemma3Engine::load(const OnnxRuntime& runtime, con
             return nullptr;
         }
         const Gemma3Facts& f = pkg.facts;
+        try {
+            // One token through embed_tokens and the decoder: ONNX Runtime's first run
+            // allocates and plans (~50 ms on the tiny model), so the first client does not wait for it.
+            DecodeInput warm;
+            warm.new_tokens = 1;
+            warm.embeds = m->net->embed({m->tokenizer.bos_id() >= 0 ? m->tokenizer.bos_id() : 0});
+            warm.positions = {0};
+            warm.want_present = false;
+            m->net->decode(warm);
+        } catch (const std::exception& ex) {
+            *error = spec.dir.string() + ": the model does not run (" + ex.what() + ")";
+            return nullptr;
+        }
         m->context = options.context_limit;
         if (f.max_position_embeddings > 0 && (m->context <= 0 || f.max_position_embeddings < m->context))
             m->context = f.max_position_embeddings;
