@@ -587,6 +587,18 @@ TEST_F(ChatEngineTest, BrokenPackagesAreNamed) {
         SequenceStart s = e->start(greedy({user("Draft an endoscopy report.")}));
         ASSERT_EQ(s.error, EngineError::None) << s.message;
         EXPECT_EQ(run(*e, s.sequence).ids, ids_of(g["text_only_greedy_ids"]));  // text-only is exact there
+        // Label scoring there runs one pass per label (no branches); on a text
+        // prompt it equals the packed scores of the package's own decoder.
+        LabelScoreRequest ls;
+        ls.messages = {user("Draft an endoscopy report.")};
+        ls.labels = {"polyp", "ulcerative colitis", "normal cecum"};
+        const uint64_t runs = e->stats().decoder_runs;
+        LabelScoreResult pub = e->score_labels(ls);
+        ASSERT_EQ(pub.error, EngineError::None) << pub.message;
+        EXPECT_EQ(e->stats().decoder_runs - runs, 1u + 3u);
+        LabelScoreResult own = engine()->score_labels(ls);
+        ASSERT_EQ(own.error, EngineError::None) << own.message;
+        for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(pub.log_likelihoods[i], own.log_likelihoods[i], 1e-3) << ls.labels[i];
     }
 
     std::string error;
