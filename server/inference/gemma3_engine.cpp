@@ -610,11 +610,27 @@ std::vector<TokenOut> Gemma3Engine::step(const std::vector<uint64_t>& ids) {
         }
     };
     if (options_.batched_decode) {
+        // Groups of one model, shortest caches first; a group closes when it is
+        // full or when left padding would more than double the cache it runs
+        // over (a long conversation is not made to carry short ones, nor the reverse).
+        std::stable_sort(waiting.begin(), waiting.end(), [](const Sequence* a, const Sequence* b) {
+            return a->model != b->model ? a->model < b->model : a->kv->length < b->kv->length;
+        });
         while (!waiting.empty()) {
             Model* model = waiting.front()->model;
             std::vector<Sequence*> group, rest;
-            for (Sequence* s : waiting)
-                (s->model == model && int(group.size()) < max_batch() ? group : rest).push_back(s);
+            size_t real = 0;
+            for (Sequence* s : waiting) {
+                const size_t len = size_t(s->kv->length) + 1;
+                const bool fits = s->model == model && int(group.size()) < max_batch() && rest.empty() &&
+                                  len * (group.size() + 1) <= 2 * (real + len);
+                if (fits) {
+                    group.push_back(s);
+                    real += len;
+                } else {
+                    rest.push_back(s);
+                }
+            }
             waiting = rest;
             if (group.size() == 1) {
                 run_one(group.front());

@@ -205,45 +205,76 @@ TEST_F(ChatEngineTest, GoldenTurnOneTurnTwoFromTheKeptCacheAndTextOnly) {
     EXPECT_EQ(run(*e, s3.sequence).ids, ids_of(g["text_only_greedy_ids"]));
 }
 
+// Every decoder graph: decoder_fused (CPU), decoder_token_types (what CUDA
+// runs) and decoder_model_merged (public exports; image tokens causal there,
+// so its image answer is compared with its own sequential run only).
 TEST_F(ChatEngineTest, SequencesBatchedInOneDecoderRunGiveTheirOwnGoldenTokens) {
     const nlohmann::json g = golden();
     const std::vector<uint8_t> img = image();
-    for (bool batched : {true, false}) {
-        EngineOptions opt;
-        opt.batched_decode = batched;
-        auto e = engine("fp32", opt);
-        ASSERT_TRUE(e);
-        // Three prompts of different lengths, interleaved step by step.
-        SequenceStart a = e->start(greedy({user("What is shown in this image?", &img)}));
-        SequenceStart b = e->start(greedy({user("Draft an endoscopy report.")}));
-        SequenceStart c = e->start(greedy({user("Draft an endoscopy report.")}, 10));
-        ASSERT_EQ(a.error, EngineError::None);
-        ASSERT_EQ(b.error, EngineError::None);
-        ASSERT_EQ(c.error, EngineError::None);
-        std::map<uint64_t, std::vector<int>> got;
-        std::vector<uint64_t> live{a.sequence, b.sequence, c.sequence};
-        while (!live.empty()) {
-            std::vector<TokenOut> outs = e->step(live);
-            ASSERT_EQ(outs.size(), live.size());
-            std::vector<uint64_t> next;
-            for (size_t i = 0; i < outs.size(); ++i) {
-                EXPECT_EQ(outs[i].sequence, live[i]);
-                if (outs[i].token >= 0) got[live[i]].push_back(outs[i].token);
-                if (outs[i].finished) e->finish(live[i]);
-                else next.push_back(live[i]);
-            }
-            live = next;
-        }
-        EXPECT_EQ(got[a.sequence], ids_of(g["turn1_greedy_ids"])) << "batched " << batched;
-        EXPECT_EQ(got[b.sequence], ids_of(g["text_only_greedy_ids"])) << "batched " << batched;
-        const auto t = ids_of(g["text_only_greedy_ids"]);
-        EXPECT_EQ(got[c.sequence], std::vector<int>(t.begin(), t.begin() + 10)) << "batched " << batched;
-        if (batched) {
-            EXPECT_GT(e->stats().batched_runs, 0u);
-        } else {
-            EXPECT_EQ(e->stats().batched_runs, 0u);
-        }
+    const fs::path token_types = fs::temp_directory_path() / ("es-engine-tt-" + std::to_string(::getpid()));
+    const fs::path merged = fs::temp_directory_path() / ("es-engine-merged-" + std::to_string(::getpid()));
+    for (const fs::path& d : {token_types, merged}) {
+        fs::remove_all(d);
+        fs::copy(package_, d, fs::copy_options::recursive);
     }
+    {
+        // Without decoder_fused in the manifest the engine takes decoder_token_types.
+        nlohmann::json m = nlohmann::json::parse(std::ifstream(token_types / "manifest.json"));
+        m["graphs"].erase("decoder_fused");
+        std::ofstream(token_types / "manifest.json") << m.dump();
+        fs::remove(merged / "manifest.json");
+    }
+    struct Case {
+        fs::path dir;
+        const char* graph;
+    };
+    for (const Case& k : {Case{package_, "decoder_fused"}, Case{token_types, "decoder_token_types"},
+                          Case{merged, "decoder_model_merged"}}) {
+        std::map<bool, std::vector<std::vector<int>>> by_mode;
+        for (bool batched : {true, false}) {
+            EngineOptions opt;
+            opt.batched_decode = batched;
+            auto e = engine("fp32", opt, k.dir);
+            ASSERT_TRUE(e);
+            EXPECT_NE(e->describe()[0].find(k.graph), std::string::npos) << e->describe()[0];
+            // Three prompts of different lengths, interleaved step by step.
+            SequenceStart a = e->start(greedy({user("What is shown in this image?", &img)}));
+            SequenceStart b = e->start(greedy({user("Draft an endoscopy report.")}));
+            SequenceStart c = e->start(greedy({user("Draft an endoscopy report.")}, 10));
+            ASSERT_EQ(a.error, EngineError::None);
+            ASSERT_EQ(b.error, EngineError::None);
+            ASSERT_EQ(c.error, EngineError::None);
+            std::map<uint64_t, std::vector<int>> got;
+            std::vector<uint64_t> live{a.sequence, b.sequence, c.sequence};
+            while (!live.empty()) {
+                std::vector<TokenOut> outs = e->step(live);
+                ASSERT_EQ(outs.size(), live.size());
+                std::vector<uint64_t> next;
+                for (size_t i = 0; i < outs.size(); ++i) {
+                    EXPECT_EQ(outs[i].sequence, live[i]);
+                    if (outs[i].token >= 0) got[live[i]].push_back(outs[i].token);
+                    if (outs[i].finished) e->finish(live[i]);
+                    else next.push_back(live[i]);
+                }
+                live = next;
+            }
+            by_mode[batched] = {got[a.sequence], got[b.sequence], got[c.sequence]};
+            const std::string what = std::string(k.graph) + (batched ? " batched" : " one by one");
+            if (std::string(k.graph) != "decoder_model_merged")
+                EXPECT_EQ(got[a.sequence], ids_of(g["turn1_greedy_ids"])) << what;
+            EXPECT_EQ(got[b.sequence], ids_of(g["text_only_greedy_ids"])) << what;
+            const auto t = ids_of(g["text_only_greedy_ids"]);
+            EXPECT_EQ(got[c.sequence], std::vector<int>(t.begin(), t.begin() + 10)) << what;
+            if (batched) {
+                EXPECT_GT(e->stats().batched_runs, 0u) << what;
+            } else {
+                EXPECT_EQ(e->stats().batched_runs, 0u) << what;
+            }
+        }
+        EXPECT_EQ(by_mode[true], by_mode[false]) << k.graph;
+    }
+    fs::remove_all(token_types);
+    fs::remove_all(merged);
 }
 
 TEST_F(ChatEngineTest, LogprobsAreTheLogSoftmaxOfTheGoldenLogits) {
