@@ -53,6 +53,7 @@ struct Gemma3Engine::Sequence {
     bool stopped_by_string = false;
     std::string finish_reason;
     std::vector<int> answer;                // generated ids
+    std::vector<std::string> image_keys;    // the prompt's images, for the KV cache key
 };
 
 Gemma3Engine::Gemma3Engine(const OnnxRuntime& runtime, const EngineOptions& options)
@@ -224,7 +225,10 @@ bool Gemma3Engine::prefill(Model& m, Prompt& p, std::vector<float>* last_row, st
     const int image_id = m.package.facts.image_token_id;
     const std::vector<int>& tokens = p.tokens;
     const size_t n = tokens.size();
-    KvPrefixCache::Match match = kv_cache_.longest(m.info.id, tokens);
+    std::vector<std::string> image_keys;
+    for (const PromptImage& img : p.images) image_keys.push_back(img.key);
+    KvPrefixCache::Match match =
+        kv_cache_.longest(m.info.id, kv_cache_key(tokens, tokens.size(), image_id, image_keys));
     size_t reuse = std::min(match.length, n - 1);  // at least one token runs, for its logits
     // Never split an image's tokens across runs (they attend to each other).
     while (reuse > 0 && tokens[reuse] == image_id && tokens[reuse - 1] == image_id) --reuse;
@@ -338,6 +342,7 @@ SequenceStart Gemma3Engine::start(const ChatRequest& request) {
     s->id = next_sequence_++;
     s->model = m;
     s->tokens = p.tokens;
+    for (const PromptImage& img : p.images) s->image_keys.push_back(img.key);
     es::GenerationConfig g;
     const int room = m->context - int(p.tokens.size());
     g.max_new_tokens = std::max(0, std::min(request.max_tokens, room));
@@ -556,7 +561,8 @@ void Gemma3Engine::finish(uint64_t id) {
     Sequence& s = *it->second;
     Model& m = *s.model;
     if (s.kv && s.kv->length > 0 && s.finish_reason != "error")
-        kv_cache_.put(m.info.id, std::vector<int>(s.tokens.begin(), s.tokens.begin() + s.kv->length), s.kv);
+        kv_cache_.put(m.info.id,
+                      kv_cache_key(s.tokens, size_t(s.kv->length), m.package.facts.image_token_id, s.image_keys), s.kv);
     // Remember the ids of a complete answer by the text the client got.
     if (s.finished && !s.stopped_by_string && !s.answer.empty()) {
         const std::string key = m.info.id + std::string(1, '\0') + s.stop.shown();
@@ -642,7 +648,10 @@ LabelScoreResult Gemma3Engine::score_labels(const LabelScoreRequest& request) {
             }
         }
         // The prompt's cache serves a follow-up (e.g. a chat about the same image).
-        kv_cache_.put(m->info.id, std::vector<int>(p.tokens.begin(), p.tokens.begin() + kv->length), kv);
+        std::vector<std::string> image_keys;
+        for (const PromptImage& img : p.images) image_keys.push_back(img.key);
+        kv_cache_.put(m->info.id,
+                      kv_cache_key(p.tokens, size_t(kv->length), m->package.facts.image_token_id, image_keys), kv);
         update_cache_bytes();
     } catch (const std::exception& e) {
         res.error = EngineError::Internal;

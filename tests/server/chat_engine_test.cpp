@@ -20,6 +20,8 @@
 #include "inference/gemma3_engine.h"
 #include "inference/gemma3_model.h"
 #include "inference/gemma3_package.h"
+#include "image/image.h"
+#include "image/png_encode.h"
 #include "inference/stop_strings.h"
 #include "onnx/onnx_runtime.h"
 
@@ -718,4 +720,36 @@ TEST_F(ChatEngineTest, ACacheCutWhereTheConversationDiffersAnswersAsAFreshRun) {
         EXPECT_EQ(f.prompt_tokens, s.prompt_tokens);
         EXPECT_EQ(run(*fresh, f.sequence).ids, cut.ids) << variant;
     }
+}
+
+// Every image becomes the same run of image tokens, so a cache keyed by token
+// ids alone would answer a new image with the previous image's cache.
+TEST_F(ChatEngineTest, ADifferentImageNeverContinuesTheFirstImagesCache) {
+    const std::vector<uint8_t> a = image();
+    es::DecodeResult d = es::decode_image(a.data(), a.size());
+    ASSERT_TRUE(d.ok) << d.error;
+    for (size_t i = 0; i < d.image.rgba.size(); i += 4) d.image.rgba[i] = uint8_t(255 - d.image.rgba[i]);
+    const std::vector<uint8_t> b = es::encode_png(d.image);
+    const std::string q = "What is shown in this image?";
+    auto e = engine();
+    ASSERT_TRUE(e);
+    SequenceStart sa = e->start(greedy({user(q, &a)}));
+    ASSERT_EQ(sa.error, EngineError::None) << sa.message;
+    Answer first = run(*e, sa.sequence);
+    SequenceStart sb = e->start(greedy({user(q, &b)}));
+    ASSERT_EQ(sb.error, EngineError::None) << sb.message;
+    // Only the text before the image may come from the kept cache.
+    EXPECT_LT(sb.cached_prompt_tokens, sb.prompt_tokens - 16);
+    Answer second = run(*e, sb.sequence);
+    auto fresh = engine();
+    SequenceStart f = fresh->start(greedy({user(q, &b)}));
+    ASSERT_EQ(f.error, EngineError::None) << f.message;
+    Answer alone = run(*fresh, f.sequence);
+    EXPECT_EQ(second.ids, alone.ids);
+    EXPECT_NE(second.ids, first.ids) << "the inverted image gave the first image's answer";
+    // The first image again continues its own cache, past its image tokens.
+    SequenceStart again = e->start(greedy({user(q, &a)}));
+    ASSERT_EQ(again.error, EngineError::None) << again.message;
+    EXPECT_EQ(again.cached_prompt_tokens, again.prompt_tokens - 1);
+    EXPECT_EQ(run(*e, again.sequence).ids, first.ids);
 }
