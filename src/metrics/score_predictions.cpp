@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "json/json_syntax.h"
+#include "annotation/coco.h"
 #include "mask/rle.h"
+#include "metrics/annotation_agreement.h"
 #include "metrics/agreement.h"
 #include "metrics/answer_accuracy.h"
 #include "metrics/bleu.h"
@@ -505,6 +507,30 @@ json score_region_agreement(const json& task) {
             {"iou", r.iou}, {"dice", r.dice}, {"bootstrap", bootstrap_json(bootstrap)}};
 }
 
+json score_annotation_agreement(const json& task) {
+    std::vector<ImageAnnotations> versions[2];
+    const char* keys[2] = {"first", "second"};
+    for (int v = 0; v < 2; ++v) {
+        const json& doc = need(task, keys[v]);
+        if (!doc.is_object() && !doc.is_string())
+            bad(std::string("\"") + keys[v] + "\" must be a COCO annotation file (as the app exports it), as an object or its text");
+        const CocoImport imported = import_coco(doc.is_string() ? doc.get<std::string>() : doc.dump());
+        if (!imported.ok) bad(std::string("the ") + keys[v] + " annotations are not a COCO file the app can read: " + imported.error);
+        versions[v] = imported.images;
+    }
+    const double match_iou = task.contains("match_iou") ? finite_number(task.at("match_iou"), "match_iou") : 0.5;
+    const BootstrapOptions bootstrap = bootstrap_options(task);
+    const AnnotationAgreement r = annotation_agreement(versions[0], versions[1], match_iou, bootstrap);
+    json regions = json::array();
+    for (const RegionPair& p : r.regions)
+        regions.push_back({{"image", p.image}, {"label", p.label}, {"in_first", p.in_first}, {"in_second", p.in_second},
+                           {"iou", p.iou}, {"dice", p.dice}});
+    return {{"task", "annotation_agreement"}, {"label_pairs", r.label_pairs}, {"match_iou", match_iou},
+            {"metrics", metrics_json(r.metrics)}, {"regions", regions},
+            {"objects", {{"first", r.first_objects}, {"second", r.second_objects}, {"matched", r.matched_objects}}},
+            {"bootstrap", bootstrap_json(bootstrap)}};
+}
+
 json score_generation_speed(const json& task) {
     const json& seconds = need_array(task, "seconds");
     std::vector<GenerationTiming> answers;
@@ -538,10 +564,11 @@ json score_task(const json& task) {
     else if (t == "label_agreement") out = score_label_agreement(task);
     else if (t == "region_agreement") out = score_region_agreement(task);
     else if (t == "generation_speed") out = score_generation_speed(task);
+    else if (t == "annotation_agreement") out = score_annotation_agreement(task);
     else
         bad("unknown task \"" + (name.is_string() ? t : name.dump()) +
             "\" (classification, grounding, label_match, counting, multiple_choice, text, report_fields, "
-            "label_agreement, region_agreement, generation_speed)");
+            "label_agreement, region_agreement, annotation_agreement, generation_speed)");
     if (task.contains("name")) out["name"] = task.at("name");
     return out;
 }

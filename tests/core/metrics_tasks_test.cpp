@@ -6,7 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "annotation/coco.h"
 #include "metrics/agreement.h"
+#include "metrics/annotation_agreement.h"
 #include "metrics/answer_accuracy.h"
 #include "metrics/bleu.h"
 #include "metrics/bootstrap.h"
@@ -186,6 +188,62 @@ TEST(MetricsGenerationSpeed, Summary) {
     EXPECT_DOUBLE_EQ(m[3].value, 3.7);
     EXPECT_DOUBLE_EQ(m[4].value, 80.0 / 7.0);
     EXPECT_DOUBLE_EQ(m[5].value, 10.0);
+}
+
+es::Annotation box_annotation(const char* label, double x, double y, double w, double h) {
+    es::Annotation a;
+    a.kind = es::AnnotationKind::Box;
+    a.label = label;
+    a.box = {x, y, w, h};
+    return a;
+}
+
+es::ImageAnnotations image(const char* key, std::vector<es::Annotation> items) {
+    es::ImageAnnotations im;
+    im.image = key;
+    im.width = im.height = 10;
+    uint64_t id = 1;
+    for (es::Annotation& a : items) a.id = id++;
+    im.items = std::move(items);
+    im.next_id = id;
+    return im;
+}
+
+TEST(MetricsAnnotationAgreement, TwoAnnotatorsByHand) {
+    // Image a: both outline a polyp (16 px boxes overlapping by 8: IoU 1/3, Dice 1/2); only the
+    // first marks an ulcer. Image b: only the second marks a polyp (the first left b out).
+    const std::vector<es::ImageAnnotations> first = {
+        image("a.png", {box_annotation("polyp", 0, 0, 4, 4), box_annotation("ulcer", 6, 6, 2, 2)})};
+    const std::vector<es::ImageAnnotations> second = {image("a.png", {box_annotation("polyp", 2, 0, 4, 4)}),
+                                                      image("b.png", {box_annotation("polyp", 0, 0, 2, 2)})};
+    es::BootstrapOptions none;
+    none.resamples = 0;
+    es::AnnotationAgreement r = es::annotation_agreement(first, second, 0.5, none);
+    // (image, label) presence: (1,1) (1,0) (0,1) (0,0): observed 1/2, expected 1/2, kappa 0.
+    EXPECT_EQ(r.label_pairs, 4u);
+    EXPECT_NEAR(r.metrics[0].value, 0.0, 1e-15);
+    EXPECT_DOUBLE_EQ(r.metrics[1].value, 0.5);
+    ASSERT_EQ(r.regions.size(), 3u);
+    EXPECT_DOUBLE_EQ(r.regions[0].iou, 1.0 / 3.0);
+    EXPECT_DOUBLE_EQ(r.regions[0].dice, 0.5);
+    EXPECT_EQ(r.metrics[2].name, "mean_iou");
+    EXPECT_DOUBLE_EQ(r.metrics[2].value, 1.0 / 9.0);
+    EXPECT_DOUBLE_EQ(r.metrics[3].value, 1.0 / 6.0);
+    EXPECT_EQ(r.matched_objects, 0);  // IoU 1/3 is below 0.5
+    EXPECT_EQ(r.metrics[6].value, 0.0);
+    r = es::annotation_agreement(first, second, 0.3, none);
+    EXPECT_EQ(r.matched_objects, 1);
+    EXPECT_DOUBLE_EQ(r.metrics[4].value, 0.5);
+    EXPECT_DOUBLE_EQ(r.metrics[5].value, 0.5);
+    EXPECT_DOUBLE_EQ(r.metrics[7].value, 1.0 / 3.0);
+    // The same through JSON, from the app's COCO exports.
+    const std::string a = es::export_coco(first, {}), b = es::export_coco(second, {});
+    const es::ScoredPredictions s = es::score_predictions(
+        json({{"task", "annotation_agreement"}, {"first", json::parse(a)}, {"second", b}, {"match_iou", 0.3}}).dump());
+    ASSERT_TRUE(s.ok) << s.message;
+    const json out = json::parse(s.json);
+    EXPECT_DOUBLE_EQ(out["metrics"]["mean_dice"]["value"].get<double>(), 1.0 / 6.0);
+    EXPECT_EQ(out["objects"]["matched"], 1);
 }
 
 json score(const std::string& text) {
