@@ -34,6 +34,11 @@ struct InputError : std::runtime_error {
 
 [[noreturn]] void bad(const std::string& message) { throw InputError(message); }
 
+// Bounds that keep a hostile or mistaken file from exhausting memory (the
+// confusion matrix is labels², a mask is one byte per pixel).
+constexpr int kMaxLabels = 1000;
+constexpr double kMaxMaskPixels = 64.0 * 1024 * 1024;
+
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json metric_json(const MetricValue& m) {
@@ -112,6 +117,7 @@ struct Labels {
 
     explicit Labels(const json& list) {
         if (!list.is_array() || list.empty()) bad("\"labels\" must be a non-empty list of class names");
+        if (list.size() > size_t(kMaxLabels)) bad("there are more than " + std::to_string(kMaxLabels) + " labels");
         for (const json& l : list) {
             if (!l.is_string()) bad("\"labels\" must be a list of class names (text)");
             const std::string name = l.get<std::string>();
@@ -453,8 +459,11 @@ json score_label_agreement(const json& task) {
 Mask read_mask(const json& v, const std::string& where) {
     const json& size = need(v, "size");
     if (!size.is_array() || size.size() != 2) bad(where + ".size must be [height, width]");
-    const int h = int(finite_number(size[0], where + ".size[0]")), w = int(finite_number(size[1], where + ".size[1]"));
-    if (h <= 0 || w <= 0 || double(h) * double(w) > 1e9) bad(where + ".size must be a positive [height, width]");
+    const double hd = finite_number(size[0], where + ".size[0]"), wd = finite_number(size[1], where + ".size[1]");
+    if (!(hd >= 1 && wd >= 1 && hd <= 65536 && wd <= 65536 && hd == std::floor(hd) && wd == std::floor(wd)))
+        bad(where + ".size must be [height, width] in whole pixels, each 1 to 65536");
+    if (hd * wd > kMaxMaskPixels) bad(where + " is larger than 64 megapixels; compare masks of endoscopy images");
+    const int h = int(hd), w = int(wd);
     Rle rle;
     std::string error;
     const json& counts = need(v, "counts");
@@ -516,6 +525,9 @@ json score_annotation_agreement(const json& task) {
             bad(std::string("\"") + keys[v] + "\" must be a COCO annotation file (as the app exports it), as an object or its text");
         const CocoImport imported = import_coco(doc.is_string() ? doc.get<std::string>() : doc.dump());
         if (!imported.ok) bad(std::string("the ") + keys[v] + " annotations are not a COCO file the app can read: " + imported.error);
+        for (const ImageAnnotations& im : imported.images)
+            if (double(im.width) * double(im.height) > kMaxMaskPixels)
+                bad("the image \"" + im.image + "\" in the " + keys[v] + " annotations is larger than 64 megapixels");
         versions[v] = imported.images;
     }
     const double match_iou = task.contains("match_iou") ? finite_number(task.at("match_iou"), "match_iou") : 0.5;
@@ -608,6 +620,9 @@ ScoredPredictions score_predictions(const std::string& input_json) {
         result.message = "The predictions cannot be scored: " + where + e.what() + ".";
     } catch (const json::exception& e) {
         result.message = "The predictions cannot be scored: " + where + "a value has the wrong type.";
+        result.detail = e.what();
+    } catch (const std::exception& e) {
+        result.message = "The predictions cannot be scored: " + where + "they need more memory than is available.";
         result.detail = e.what();
     }
     return result;
