@@ -13,6 +13,7 @@
 #include "mask/rle.h"
 #include "metrics/annotation_agreement.h"
 #include "metrics/agreement.h"
+#include "metrics/answer_mapping.h"
 #include "metrics/answer_accuracy.h"
 #include "metrics/bleu.h"
 #include "metrics/classification_report.h"
@@ -191,8 +192,37 @@ json score_classification(const json& task) {
                     ", not 1: give the full probability vector over the labels (softmax over the label scores)");
         }
     }
+    json mapped_answers;
+    if (in.predicted.empty() && task.contains("answers")) {
+        // Generated free answers, read as labels here (answer_mapping.h).
+        const json& answers = need_array(task, "answers");
+        same_length(truth, "truth", answers, "answers");
+        std::vector<std::vector<std::string>> names;
+        for (const std::string& n : labels.names) names.push_back({n});
+        if (task.contains("synonyms")) {
+            const json& syn = task.at("synonyms");
+            if (!syn.is_object()) bad("\"synonyms\" must be an object {label: [other names]}");
+            for (auto it = syn.begin(); it != syn.end(); ++it) {
+                const int c = labels.resolve(json(it.key()), "synonyms key \"" + it.key() + "\"", false);
+                if (!it.value().is_array()) bad("synonyms[\"" + it.key() + "\"] must be a list of names");
+                for (const json& n : it.value()) {
+                    if (!n.is_string()) bad("synonyms[\"" + it.key() + "\"] must be a list of names");
+                    names[size_t(c)].push_back(n.get<std::string>());
+                }
+            }
+        }
+        const LabelMapper mapper(names);
+        mapped_answers = json::array();
+        for (size_t i = 0; i < answers.size(); ++i) {
+            if (!answers[i].is_null() && !answers[i].is_string()) bad("answers[" + std::to_string(i) + "] must be text or null");
+            const int c = answers[i].is_string() ? mapper.map(answers[i].get<std::string>()) : kUnmapped;
+            in.predicted.push_back(c);
+            mapped_answers.push_back(c < 0 ? json(nullptr) : json(labels.names[size_t(c)]));
+        }
+    }
     if (in.predicted.empty() && in.probabilities.empty())
-        bad("a classification task needs \"predicted\" (the answers' labels) or \"probabilities\" (label scoring)");
+        bad("a classification task needs \"predicted\" (the answers' labels), \"answers\" (free answers to read as labels) "
+            "or \"probabilities\" (label scoring)");
     if (task.contains("train_counts") && !task.at("train_counts").is_null()) {
         const json& counts = task.at("train_counts");
         in.train_counts.assign(size_t(labels.size()), 0.0);
@@ -268,6 +298,7 @@ json score_classification(const json& task) {
         }
         out["groups"] = groups;
     }
+    if (!mapped_answers.is_null()) out["mapped_answers"] = mapped_answers;
     out["bootstrap"] = bootstrap_json(in.bootstrap);
     return out;
 }
@@ -340,6 +371,8 @@ json score_counting(const json& task) {
 json score_multiple_choice(const json& task) {
     const json& list = need_array(task, "items");
     std::vector<ChoiceItem> items;
+    json chosen = json::array();  // per item: the letter scored
+    bool read_answers = false;
     for (size_t i = 0; i < list.size(); ++i) {
         const json& it = list[i];
         const std::string where = "items[" + std::to_string(i) + "]";
@@ -352,13 +385,32 @@ json score_multiple_choice(const json& task) {
         if (it.contains("predicted") && !it.at("predicted").is_null()) {
             if (!it.at("predicted").is_string()) bad(where + ".predicted must be an option letter or null");
             c.predicted = it.at("predicted").get<std::string>();
+        } else if (it.contains("answer") && it.at("answer").is_string()) {
+            // A free answer, read as an option letter (answer_mapping.h).
+            std::vector<std::string> letters, texts;
+            const json options = it.contains("options") ? it.at("options") : json();
+            if (options.is_object()) {
+                for (auto o = options.begin(); o != options.end(); ++o) {
+                    letters.push_back(o.key());
+                    texts.push_back(o.value().is_string() ? o.value().get<std::string>() : "");
+                }
+            } else if (options.is_array()) {
+                for (const json& o : options) letters.push_back(o.is_string() ? o.get<std::string>() : "");
+            } else {
+                bad(where + ".options must list the option letters ([\"A\", \"B\"]) or map them to their texts");
+            }
+            c.predicted = choice_letter(it.at("answer").get<std::string>(), letters, texts);
+            read_answers = true;
         }
+        chosen.push_back(c.predicted.empty() ? json(nullptr) : json(c.predicted));
         items.push_back(c);
     }
     const BootstrapOptions bootstrap = bootstrap_options(task);
     const MultipleChoiceReport r = multiple_choice_report(items, bootstrap);
-    return {{"task", "multiple_choice"}, {"items", items.size()}, {"questions", r.questions},
-            {"metrics", metrics_json(r.metrics)}, {"bootstrap", bootstrap_json(bootstrap)}};
+    json out = {{"task", "multiple_choice"}, {"items", items.size()}, {"questions", r.questions},
+                {"metrics", metrics_json(r.metrics)}, {"bootstrap", bootstrap_json(bootstrap)}};
+    if (read_answers) out["chosen"] = chosen;  // with free answers: the letters read from them
+    return out;
 }
 
 json score_text(const json& task) {

@@ -10,6 +10,7 @@
 #include "metrics/agreement.h"
 #include "metrics/annotation_agreement.h"
 #include "metrics/answer_accuracy.h"
+#include "metrics/answer_mapping.h"
 #include "metrics/bleu.h"
 #include "metrics/bootstrap.h"
 #include "metrics/generation_speed.h"
@@ -314,6 +315,59 @@ TEST(MetricsScorePredictions, RefusesBadInputInPlainWords) {
     EXPECT_NE(refusal(R"({"task":"region_agreement","pairs":[{"first":{"rle":{"size":[2,2],"counts":[1,2]}},
         "second":{"rle":{"size":[2,2],"counts":[4]}}}]})").find("not a valid COCO RLE"),
               std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(MetricsAnswerMapping, LabelsFromFreeAnswers) {
+    EXPECT_EQ(es::answer_words("Ulcerative-colitis, grade_1."), "ulcerative colitis grade 1");
+    const es::LabelMapper m({{"polyps", "polyp"},
+                             {"ulcerative-colitis-grade-1"},
+                             {"ulcerative-colitis-grade-2"},
+                             {"esophagitis-a"},
+                             {"normal-cecum", "cecum"}});
+    EXPECT_EQ(m.map("Polyps"), 0);
+    EXPECT_EQ(m.map("I see a polyp in the sigmoid."), 0);                   // synonym, whole words
+    EXPECT_EQ(m.map("This is ulcerative colitis grade 2."), 2);
+    EXPECT_EQ(m.map("Normal cecum"), 4);                                    // "cecum" is inside the longer name
+    EXPECT_EQ(m.map("polyp or ulcerative colitis grade 1"), -1);            // two labels: ambiguous
+    EXPECT_EQ(m.map("polyposis"), -1);                                      // not a whole word
+    EXPECT_EQ(m.map("I cannot tell."), -1);
+    EXPECT_EQ(m.map(""), -1);
+}
+
+TEST(MetricsAnswerMapping, OptionLetters) {
+    const std::vector<std::string> letters = {"A", "B", "C", "D"};
+    const std::vector<std::string> texts = {"polyp", "ulcer", "normal mucosa", "bleeding"};
+    EXPECT_EQ(es::choice_letter("B", letters, texts), "B");
+    EXPECT_EQ(es::choice_letter("(C) normal mucosa", letters, texts), "C");
+    EXPECT_EQ(es::choice_letter(" D.", letters, texts), "D");
+    EXPECT_EQ(es::choice_letter("Answer: B", letters, texts), "B");
+    EXPECT_EQ(es::choice_letter("A polyp is visible, so the answer is C", letters, texts), "C");  // article A
+    EXPECT_EQ(es::choice_letter("It shows an ulcer.", letters, texts), "B");                      // by option text
+    EXPECT_EQ(es::choice_letter("B or C", letters, texts), "");
+    EXPECT_EQ(es::choice_letter("an ulcer with bleeding", letters, texts), "");
+    EXPECT_EQ(es::choice_letter("no idea", letters, texts), "");
+}
+
+TEST(MetricsAnswerMapping, ThroughJson) {
+    es::ScoredPredictions r = es::score_predictions(R"({"task":"classification","labels":["polyps","normal-cecum"],
+        "synonyms":{"polyps":["polyp"]},"truth":["polyps","normal-cecum","polyps"],
+        "answers":["A small polyp.","normal cecum","no idea"],"bootstrap":false})");
+    ASSERT_TRUE(r.ok) << r.message;
+    json out = json::parse(r.json);
+    EXPECT_EQ(out["mapped_answers"], json::parse(R"(["polyps","normal-cecum",null])"));
+    EXPECT_DOUBLE_EQ(out["metrics"]["unmapped_rate"]["value"].get<double>(), 1.0 / 3.0);
+    r = es::score_predictions(R"({"task":"multiple_choice","bootstrap":false,"items":[
+        {"question":"q1","truth":"A","answer":"A) polyp","options":{"A":"polyp","B":"ulcer"}},
+        {"question":"q1","truth":"B","answer":"I think it is a polyp","options":{"A":"ulcer","B":"polyp"}},
+        {"question":"q2","truth":"A","predicted":"B"}]})");
+    ASSERT_TRUE(r.ok) << r.message;
+    out = json::parse(r.json);
+    EXPECT_EQ(out["chosen"], json::parse(R"(["A","B","B"])"));
+    EXPECT_DOUBLE_EQ(out["metrics"]["circular_accuracy"]["value"].get<double>(), 0.5);
 }
 
 }  // namespace
