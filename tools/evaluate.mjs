@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// evaluate.mjs: runs a model over a dataset and writes the results: every
+// prediction (predictions.jsonl), the metrics (metrics.csv, metrics.json), a
+// self-contained HTML report with plots (report.html), and tables in the
+// layout of the published ones. See tools/README-evaluation.md.
+//
+//   node tools/evaluate.mjs TASK DATASET --model PKG [--backend local|server|openai] [--out DIR] ...
+//   node tools/evaluate.mjs segmentation DATASET [tools/eval_segmentation.mjs options] [--out DIR]
+//   node tools/evaluate.mjs --rescore OUT/predictions.jsonl [--out DIR] [--table NAME]
+//   TASK: classification | rec | reg | count | caption | mcq
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runEvaluation } from './evaluation/run.mjs';
+import { loadCores } from './evaluation/cores.mjs';
+import { writeResults, rescore } from './evaluation/results.mjs';
+import { TABLES, printTable } from './evaluation/tables.mjs';
+import { defaultThreads } from './evaluation/backends.mjs';
+
+const USAGE = `usage:
+  node tools/evaluate.mjs TASK DATASET [options]        TASK: classification, rec, reg, count, caption, mcq
+  node tools/evaluate.mjs segmentation DATASET [options] (the interactive segmentation protocol)
+  node tools/evaluate.mjs --rescore PREDICTIONS.jsonl [--out DIR] [--table NAME]
+  node tools/evaluate.mjs --table NAME RESULTS_DIR      (${Object.keys(TABLES).join(', ')})
+model:    --backend local|server|openai (local)  --model PACKAGE_DIR | NAME  --url URL  --api-key KEY
+          --variant q4|fp32|...  --threads N  --logprobs-prefill  --retries N
+data:     --format auto|folders|csv|coco|masks|tsv|pairs  --images DIR  --image-column C  --label-column C
+          --reference-column C  --labels LABELSET.json
+split:    --split-file FILE [--split-part test] | --test-fraction F [--seed S]   (default: every item)
+          --train-counts FILE.csv|LABELSET.json  --frequency-threshold 100
+task:     --classify-by scoring|generation|both  --prompt TEXT ({labels}, {label})  --system TEXT
+          --max-tokens N  --temperature T  --seed S  --circular  --box-format F --box-order xyxy|yxyx
+          --count-label NAME  --limit N
+output:   --out DIR  --restart  --bootstrap N (1000)  --table NAME  --quiet`;
+
+export function parseArgs(argv) {
+  const s = { backend: 'local', classifyBy: ['scoring'], seed: 0, temperature: 0, maxTokens: null, limit: 0, bootstrap: 1000,
+    frequencyThreshold: 100, splitPart: 'test', threads: defaultThreads(), retries: 2 };
+  const rest = [];
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
+    const num = () => { const x = Number(v()); if (!Number.isFinite(x)) throw new Error(`${k} needs a number`); return x; };
+    switch (k) {
+      case '--backend': s.backend = v(); break;
+      case '--model': s.model = v(); break;
+      case '--url': s.url = v(); break;
+      case '--api-key': s.apiKey = v(); break;
+      case '--variant': s.variant = v(); break;
+      case '--threads': s.threads = num(); break;
+      case '--retries': s.retries = num(); break;
+      case '--logprobs-prefill': s.logprobsPrefill = true; break;
+      case '--format': s.format = v(); break;
+      case '--images': s.images = v(); break;
+      case '--image-column': s.imageColumn = v(); break;
+      case '--label-column': s.labelColumn = v(); break;
+      case '--reference-column': s.referenceColumn = v(); break;
+      case '--labels': s.labels = v(); break;
+      case '--split-file': s.splitFile = v(); break;
+      case '--split-part': s.splitPart = v(); break;
+      case '--test-fraction': s.testFraction = num(); break;
+      case '--seed': s.seed = num(); break;
+      case '--train-counts': s.trainCounts = v(); break;
+      case '--frequency-threshold': s.frequencyThreshold = num(); break;
+      case '--classify-by': { const m = v(); s.classifyBy = m === 'both' ? ['scoring', 'generation'] : [m]; break; }
+      case '--prompt': s.prompt = v(); break;
+      case '--system': s.systemPrompt = v(); break;
+      case '--max-tokens': s.maxTokens = num(); break;
+      case '--temperature': s.temperature = num(); break;
+      case '--circular': s.circular = true; break;
+      case '--box-format': s.boxFormat = v(); break;
+      case '--box-order': s.boxOrder = v(); break;
+      case '--region-input': s.regionInput = v(); break;
+      case '--count-label': s.countLabel = v(); break;
+      case '--limit': s.limit = num(); break;
+      case '--out': s.out = v(); break;
+      case '--restart': s.restart = true; break;
+      case '--bootstrap': s.bootstrap = num(); break;
+      case '--table': s.table = v(); break;
+      case '--rescore': s.rescore = v(); break;
+      case '--core': s.core = v(); break;
+      case '--quiet': s.quiet = true; break;
+      case '-h': case '--help': s.help = true; break;
+      default:
+        if (k.startsWith('--')) throw new Error(`unknown option ${k}\n${USAGE}`);
+        rest.push(k);
+    }
+  }
+  if (s.help || s.rescore) return s;
+  if (s.table && rest.length === 1) { s.tableDir = rest[0]; return s; }
+  if (rest.length !== 2) throw new Error(USAGE);
+  [s.task, s.dataset] = rest;
+  for (const m of s.classifyBy) if (!['scoring', 'generation'].includes(m)) throw new Error(`--classify-by: scoring, generation or both (got ${m})`);
+  if (!['local', 'server', 'openai'].includes(s.backend)) throw new Error(`--backend: local, server or openai (got ${s.backend})`);
+  s.maxTokens ??= s.task === 'caption' ? 256 : 32;
+  s.out ??= path.join('eval-results', `${s.task}-${path.basename(path.resolve(s.dataset)).replace(/\.[^.]+$/, '')}-${s.backend}`);
+  return s;
+}
+
+// The segmentation protocol, folded in: tools/eval_segmentation.mjs's own
+// options, plus --out DIR for the same kind of results folder.
+async function segmentation(argv) {
+  const seg = await import('./eval_segmentation.mjs');
+  const { writeSegmentationResults } = await import('./evaluation/results.mjs');
+  let out = null;
+  const i = argv.indexOf('--out');
+  if (i >= 0) { out = argv[i + 1]; argv = [...argv.slice(0, i), ...argv.slice(i + 2)]; }
+  const args = seg.parseArgs(argv);
+  out ??= path.join('eval-results', `segmentation-${path.basename(path.resolve(args.dataset))}`);
+  const res = await seg.evaluate(args);
+  console.log(`\n${seg.report(res, args.maxClicks)}`);
+  await writeSegmentationResults(out, res, args);
+  console.log(`\nresults: ${out}/ (segmentation.json, metrics.csv, report.html)`);
+}
+
+async function main(argv) {
+  if (argv[0] === 'segmentation') return segmentation(argv.slice(1));
+  const s = parseArgs(argv);
+  if (s.help) { console.log(USAGE); return; }
+  if (s.tableDir) { console.log(printTable(s.table, JSON.parse(fs.readFileSync(path.join(s.tableDir, 'metrics.json'), 'utf8')))); return; }
+  const core = await loadCores(s.core);
+  if (s.rescore) {
+    const out = s.out ?? path.dirname(s.rescore);
+    const scores = await rescore(s.rescore, out, { core, bootstrap: s.bootstrap, frequencyThreshold: s.frequencyThreshold, seed: s.seed });
+    console.log(`re-scored ${s.rescore}: results in ${out}/ (metrics.csv, metrics.json, report.html)`);
+    if (s.table) console.log(printTable(s.table, scores));
+    return;
+  }
+  const run = await runEvaluation(s, core);
+  const scores = await writeResults(run.outDir, { core, bootstrap: s.bootstrap, frequencyThreshold: s.frequencyThreshold, seed: s.seed });
+  if (!s.quiet) console.log(scores.summaryText);
+  console.log(`results: ${run.outDir}/ (predictions.jsonl, metrics.csv, metrics.json, report.html)`);
+  if (s.table) console.log(printTable(s.table, scores));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    await main(process.argv.slice(2));
+    process.exit(0);
+  } catch (e) {
+    console.error(`evaluate: ${e.message}`);
+    if (process.env.ES_DEBUG) console.error(e.stack);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,99 @@
+// scoring.mjs: predictions -> metrics. Every figure is computed by the C++
+// core's metrics (src/metrics, through the WASM export
+// es_metrics_score_predictions: the same JSON in and out as the native
+// tools/score_predictions); this file only gathers the records into that
+// input and names the results. Skipped records are counted, never scored;
+// unmapped answers are scored as answers that named nothing.
+
+// The metrics input for a run's records. config: run.json's config; info: dataset.json.
+export function metricsInput(records, config, info, { bootstrap = 1000, seed = 0, frequencyThreshold = 100 } = {}) {
+  const ok = records.filter((r) => r.status === 'ok');
+  const boot = { resamples: bootstrap, seed };
+  const tasks = [];
+  const speed = (name, rs) => {
+    const timed = rs.filter((r) => Number.isFinite(r.timings?.total_ms));
+    if (timed.length) tasks.push({ task: 'generation_speed', name: `${name}:speed`, seconds: timed.map((r) => r.timings.total_ms / 1000), tokens: timed.map((r) => r.timings.tokens ?? null) });
+  };
+  if (config.task === 'classification') {
+    const labels = config.labels;
+    const train = info?.train_counts ? Object.fromEntries(labels.map((l) => [l, info.train_counts[l] ?? 0])) : null;
+    for (const method of config.classify_by) {
+      const rs = ok.filter((r) => r.method === method);
+      if (!rs.length) continue;
+      const t = { task: 'classification', name: method, labels, truth: rs.map((r) => r.truth), bootstrap: boot, frequency_threshold: frequencyThreshold };
+      if (method === 'scoring') t.probabilities = rs.map((r) => normalised(r.probabilities));
+      else t.predicted = rs.map((r) => r.predicted ?? null);
+      if (train && Object.values(train).some((n) => n > 0)) t.train_counts = train;
+      tasks.push(t);
+      speed(method, rs);
+    }
+  } else if (config.task === 'rec') {
+    const xywh = (b) => (b ? [b[0], b[1], b[2] - b[0], b[3] - b[1]] : null);
+    tasks.push({ task: 'grounding', name: 'rec', truth: ok.map((r) => xywh(r.truth_box)), predicted: ok.map((r) => xywh(r.predicted_box)), iou_threshold: 0.5, bootstrap: boot });
+    speed('rec', ok);
+  } else if (config.task === 'reg') {
+    tasks.push({ task: 'label_match', name: 'reg', truth: ok.map((r) => r.truth), predicted: ok.map((r) => r.predicted ?? null), bootstrap: boot });
+    speed('reg', ok);
+  } else if (config.task === 'count') {
+    tasks.push({ task: 'counting', name: 'count', truth: ok.map((r) => r.truth), predicted: ok.map((r) => r.predicted ?? null), bootstrap: boot });
+    speed('count', ok);
+  } else if (config.task === 'caption') {
+    tasks.push({ task: 'text', name: 'caption', references: ok.map((r) => r.references), generated: ok.map((r) => r.raw ?? ''), bootstrap: boot });
+    // Structured reports: references that are JSON objects are also compared field by field.
+    const structured = ok.map((r) => ({ ref: jsonObject(r.references[0]), pred: jsonObject(r.raw) })).filter((x) => x.ref);
+    if (structured.length === ok.length && ok.length) {
+      tasks.push({ task: 'report_fields', name: 'report_fields', references: structured.map((x) => x.ref), predicted: structured.map((x) => x.pred), bootstrap: boot });
+    }
+    speed('caption', ok);
+  } else if (config.task === 'mcq') {
+    tasks.push({ task: 'multiple_choice', name: 'mcq', items: ok.map((r) => ({ question: r.group, truth: r.truth, predicted: r.predicted ?? null })), bootstrap: boot });
+    // Per category (EndoAgentBench reports its sub-tasks apart).
+    const cats = [...new Set(ok.map((r) => r.category).filter(Boolean))];
+    if (cats.length > 1) for (const c of cats) {
+      tasks.push({ task: 'multiple_choice', name: `mcq:${c}`, items: ok.filter((r) => r.category === c).map((r) => ({ question: r.group, truth: r.truth, predicted: r.predicted ?? null })), bootstrap: boot });
+    }
+    speed('mcq', ok);
+  }
+  return { tasks };
+}
+
+// Rounded probabilities re-normalised (the records keep 8 decimals).
+function normalised(p) {
+  const s = p.reduce((a, b) => a + b, 0);
+  return p.map((x) => x / s);
+}
+
+function jsonObject(text) {
+  if (typeof text !== 'string') return null;
+  const m = /\{[\s\S]*\}/.exec(text);
+  if (!m) return null;
+  try { const v = JSON.parse(m[0]); return v && typeof v === 'object' && !Array.isArray(v) ? v : null; } catch { return null; }
+}
+
+// Runs the core's scorer. core: loadCores() result (its module must export es_metrics_score_predictions).
+export function scoreWithCore(core, input) {
+  const m = core.module;
+  if (typeof m._es_metrics_score_predictions !== 'function')
+    throw new Error(`the WASM core at ${core.path} has no metrics (es_metrics_score_predictions): rebuild it (scripts/build.sh)`);
+  const out = core.assistant._withStrings([JSON.stringify(input)], (p) => core.assistant._str(m._es_metrics_score_predictions(p)));
+  if (out === null) {
+    const detail = m.UTF8ToString(m._es_metrics_last_error_detail?.() ?? 0);
+    throw new Error(`${m.UTF8ToString(m._es_metrics_last_error())}${detail ? ` (${detail})` : ''}`);
+  }
+  const parsed = JSON.parse(out);
+  return parsed.results ?? [parsed];
+}
+
+// Counts beside the metrics: evaluated, skipped (with reasons), unmapped answers.
+export function recordCounts(records) {
+  const skipped = records.filter((r) => r.status === 'skipped');
+  const reasons = {};
+  for (const r of skipped) {
+    const why = r.reason.replace(/\(.*\)$/, '').trim();
+    reasons[why] = (reasons[why] ?? 0) + 1;
+  }
+  const ok = records.filter((r) => r.status === 'ok');
+  return { records: records.length, scored: ok.length, skipped: skipped.length, skipped_reasons: reasons,
+    skipped_items: skipped.map((r) => ({ key: r.key, image: r.image, reason: r.reason })),
+    unmapped: ok.filter((r) => r.unmapped).length };
+}
