@@ -98,19 +98,54 @@ export function parseArgs(argv) {
 }
 
 // The segmentation protocol, folded in: tools/eval_segmentation.mjs's own
-// options, plus --out DIR for the same kind of results folder.
+// options and code, plus --out DIR (results folder), --restart, and the same
+// long-run behaviour: one record per image appended to predictions.jsonl,
+// resumed when run again with the same settings, a progress line, an image
+// that cannot be read skipped and reported.
 async function segmentation(argv) {
   const seg = await import('./eval_segmentation.mjs');
   const { writeSegmentationResults } = await import('./evaluation/results.mjs');
-  let out = null;
-  const i = argv.indexOf('--out');
-  if (i >= 0) { out = argv[i + 1]; argv = [...argv.slice(0, i), ...argv.slice(i + 2)]; }
-  const args = seg.parseArgs(argv);
-  out ??= path.join('eval-results', `segmentation-${path.basename(path.resolve(args.dataset))}`);
-  const res = await seg.evaluate(args);
+  const { PredictionStore } = await import('./evaluation/predictions.mjs');
+  const { Progress } = await import('./evaluation/progress.mjs');
+  const own = { out: null, restart: false };
+  const rest = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--out') own.out = argv[++i];
+    else if (argv[i] === '--restart') own.restart = true;
+    else rest.push(argv[i]);
+  }
+  const args = seg.parseArgs(rest);
+  const out = own.out ?? path.join('eval-results', `segmentation-${path.basename(path.resolve(args.dataset))}`);
+  const { limit, offset, json, threads, core, ...decisive } = args;
+  const store = PredictionStore.open(out, { task: 'segmentation', ...decisive, dataset: path.resolve(args.dataset) }, { restart: own.restart });
+  const { readCsv } = seg;
+  const rows = readCsv(fs.readFileSync(path.join(args.dataset, 'labels.csv'), 'utf8')).slice(args.offset || 0);
+  const total = args.limit > 0 ? Math.min(args.limit, rows.length) : rows.length;
+  const progress = new Progress(total, { already: rows.slice(0, total).filter((r) => store.has(r.image)).length, label: 'segmentation ' });
+  if (store.resumed) console.error(`resuming ${out}: ${store.resumed} image(s) already there`);
+  try {
+    await seg.evaluate(args, (m) => progress.message(m), {
+      skip: (row) => store.has(row.image),
+      onImage: (row, part) => { store.append({ key: row.image, task: 'segmentation', image: row.image, status: 'ok', ...part }); progress.tick(); },
+      onBroken: (row, why) => { store.append({ key: row.image, task: 'segmentation', image: row.image, status: 'skipped', reason: why }); progress.message(`skipped ${row.image}: ${why}`); progress.tick({ skipped: true }); },
+    });
+  } finally { progress.end(); store.close(); }
+  // Every image's part, this run's and earlier ones', as one result.
+  const res = { dataset: path.basename(path.resolve(args.dataset)), images: 0, objects: 0, args: { ...args }, ours: {}, oursBox: [], oursBoxClean: {},
+    ref: [], refBox: [], encoderMs: [], refEncoderMs: [], skipped: [] };
+  for (const r of store.records) {
+    if (r.status !== 'ok') { res.skipped.push({ image: r.image, reason: r.reason }); continue; }
+    res.images++;
+    res.objects += r.objects;
+    for (const [k, v] of Object.entries(r.ours)) (res.ours[k] ??= []).push(...v);
+    for (const [k, v] of Object.entries(r.oursBoxClean)) (res.oursBoxClean[k] ??= []).push(...v);
+    for (const k of ['oursBox', 'ref', 'refBox', 'encoderMs', 'refEncoderMs']) res[k].push(...r[k]);
+  }
+  if (!res.images) throw new Error(`no image could be evaluated (${res.skipped.length} skipped)`);
   console.log(`\n${seg.report(res, args.maxClicks)}`);
+  if (res.skipped.length) console.log(`\n${res.skipped.length} image(s) skipped: ${res.skipped.map((x) => `${x.image} (${x.reason})`).join('; ')}`);
   await writeSegmentationResults(out, res, args);
-  console.log(`\nresults: ${out}/ (segmentation.json, metrics.csv, report.html)`);
+  console.log(`\nresults: ${out}/ (predictions.jsonl, segmentation.json, metrics.csv, report.html)`);
 }
 
 async function main(argv) {

@@ -38,12 +38,12 @@ export async function localBackend({ core, packageDir, variant = null, threads =
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['cpu'], variant: v, sessionOptions, decoderGraph });
   const manifestHash = pkg.manifest ? fs.existsSync(path.join(packageDir, 'manifest.json'))
     && (await import('node:crypto')).createHash('sha256').update(fs.readFileSync(path.join(packageDir, 'manifest.json'))).digest('hex') : null;
-  const testModel = /random|test model/i.test(JSON.stringify(pkg.manifest?.notice ?? pkg.manifest?.description ?? pkg.notices ?? ''));
+  const { testModelInfo } = await import('../../web/assistant/model_notices.js');
   return {
     kind: 'local',
     identity: { backend: 'local', package: path.resolve(packageDir), variant: v, manifest_sha256: manifestHash, decoder: rt.decoderGraph },
     notices: rt.notices,
-    testModel,
+    testModel: testModelInfo(pkg).test_model,  // config.json "endoscribe": {"test_model": true}: the report says its figures are meaningless
     grounding: groundingConfig(pkg),
     async generate(image, question, gen) {
       const conv = rt.newConversation({ systemPrompt: gen.systemPrompt ?? '' });

@@ -177,7 +177,7 @@ function readCoco(file, options) {
   for (const a of coco.annotations) {
     const where = `annotation id ${a?.id}`;
     const im = images.get(a?.image_id);
-    if (!im) { if (!problems.some((q) => q.where === `image id ${a?.image_id}`)) problems.push({ where, what: `refers to image id ${a?.image_id}, which is not usable` }); continue; }
+    if (!im) { problems.push({ where, what: `refers to image id ${a?.image_id}, which is not usable` }); continue; }
     const b = a.bbox;
     if (!Array.isArray(b) || b.length !== 4 || !b.every(Number.isFinite) || b[2] <= 0 || b[3] <= 0) { problems.push({ where, what: `bbox ${JSON.stringify(b)} is not [x, y, width, height] with a positive size` }); continue; }
     if (!cats.has(a.category_id)) { problems.push({ where, what: `category ${a.category_id} is not among the categories` }); continue; }

@@ -95,6 +95,7 @@ export async function writeSegmentationResults(outDir, res, args) {
   const md = report(res, args.maxClicks);
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Segmentation: ${esc(res.dataset)}</title>
 <style>body{font:14px/1.45 Helvetica,Arial,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px}pre{background:#f6f6f6;padding:10px;overflow:auto}</style></head><body>
-<h1>Interactive segmentation: ${esc(res.dataset)}</h1><p>Protocol: tools/README-segmentation.md.</p><pre>${esc(md)}</pre>${figs.map((f) => `<figure>${f}</figure>`).join('\n')}</body></html>\n`;
+<h1>Interactive segmentation: ${esc(res.dataset)}</h1><p>Protocol: tools/README-segmentation.md.</p><pre>${esc(md)}</pre>
+${res.skipped?.length ? `<h2>Skipped images (${res.skipped.length})</h2><ul>${res.skipped.map((x) => `<li>${esc(x.image)}: ${esc(x.reason)}</li>`).join('')}</ul>` : '<p>No image was skipped.</p>'}${figs.map((f) => `<figure>${f}</figure>`).join('\n')}</body></html>\n`;
   fs.writeFileSync(path.join(outDir, 'report.html'), html);
 }
