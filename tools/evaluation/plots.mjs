@@ -111,7 +111,7 @@ export function iouHistogramSpec(ious, { title = 'IoU of predicted boxes with th
     layer: [
       { data: { values: ious.map((iou) => ({ iou })) }, mark: { type: 'bar', color: '#4c78a8' },
         encoding: { x: { field: 'iou', type: 'quantitative', bin: { extent: [0, 1], step: 0.05 }, title: 'IoU' },
-          y: { aggregate: 'count', type: 'quantitative', title: 'items' } } },
+          y: { aggregate: 'count', type: 'quantitative', title: 'items', axis: { tickMinStep: 1, format: 'd' } } } },
       { data: { values: [{ t: threshold }] }, mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3] }, encoding: { x: { field: 't', type: 'quantitative' } } },
     ],
   };

@@ -24,11 +24,11 @@ function metricsTable(metrics, caption) {
 }
 
 // A markdown table (tables.mjs) as HTML.
-function markdownTable(md) {
+export function markdownTable(md) {
   const blocks = md.split(/\n\s*\n/);
   return blocks.map((b) => {
     const lines = b.split('\n').filter((l) => l.startsWith('|'));
-    if (lines.length < 2) return `<p>${esc(b)}</p>`;
+    if (lines.length < 2) return /^#+ /.test(b) ? `<h2>${esc(b.replace(/^#+ /, ''))}</h2>` : `<p>${esc(b)}</p>`;
     const cells = (l) => l.slice(1, -1).split('|').map((c) => c.trim());
     const head = cells(lines[0]).map((c) => `<th>${esc(c)}</th>`).join('');
     const body = lines.slice(2).map((l) => `<tr>${cells(l).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');

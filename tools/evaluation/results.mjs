@@ -74,7 +74,7 @@ export async function rescore(file, outDir, opts) {
 export async function writeSegmentationResults(outDir, res, args) {
   const { summarize, report } = await import('../eval_segmentation.mjs');
   const { renderSvg, iouHistogramSpec } = await import('./plots.mjs');
-  const { esc } = await import('./report_html.mjs');
+  const { esc, markdownTable } = await import('./report_html.mjs');
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'segmentation.json'), JSON.stringify(res, null, 1));
   const rows = [];
@@ -94,8 +94,8 @@ export async function writeSegmentationResults(outDir, res, args) {
   figs.push(await renderSvg(iouHistogramSpec(res.oursBox.map((b) => b.iou), { title: 'IoU of the box prompt\'s mask', threshold: 0.5 })));
   const md = report(res, args.maxClicks);
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Segmentation: ${esc(res.dataset)}</title>
-<style>body{font:14px/1.45 Helvetica,Arial,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px}pre{background:#f6f6f6;padding:10px;overflow:auto}</style></head><body>
-<h1>Interactive segmentation: ${esc(res.dataset)}</h1><p>Protocol: tools/README-segmentation.md.</p><pre>${esc(md)}</pre>
+<style>body{font:14px/1.45 Helvetica,Arial,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px}table{border-collapse:collapse;margin:10px 0 16px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}</style></head><body>
+<h1>Interactive segmentation: ${esc(res.dataset)}</h1><p>Protocol: tools/README-segmentation.md.</p>${markdownTable(md)}
 ${res.skipped?.length ? `<h2>Skipped images (${res.skipped.length})</h2><ul>${res.skipped.map((x) => `<li>${esc(x.image)}: ${esc(x.reason)}</li>`).join('')}</ul>` : '<p>No image was skipped.</p>'}${figs.map((f) => `<figure>${f}</figure>`).join('\n')}</body></html>\n`;
   fs.writeFileSync(path.join(outDir, 'report.html'), html);
 }
