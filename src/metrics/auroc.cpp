@@ -1,0 +1,92 @@
+// auroc.cpp: see auroc.h.
+#include "metrics/auroc.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+namespace es {
+
+OneVsRestAuroc::OneVsRestAuroc(const std::vector<double>& probabilities, const std::vector<int>& truth,
+                               int num_classes)
+    : probabilities_(probabilities), truth_(truth), num_classes_(num_classes), order_(size_t(num_classes)) {
+    const size_t n = truth.size();
+    const size_t k = size_t(num_classes);
+    for (size_t c = 0; c < k; ++c) {
+        std::vector<size_t>& order = order_[c];
+        order.resize(n);
+        std::iota(order.begin(), order.end(), size_t(0));
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return probabilities_[a * k + c] > probabilities_[b * k + c]; });
+    }
+}
+
+double OneVsRestAuroc::auroc(int c, const std::vector<double>& weights) const {
+    const size_t k = size_t(num_classes_);
+    const std::vector<size_t>& order = order_[size_t(c)];
+    double positives = 0, negatives = 0;
+    for (size_t i = 0; i < truth_.size(); ++i) {
+        const double w = weights.empty() ? 1.0 : weights[i];
+        (truth_[i] == c ? positives : negatives) += w;
+    }
+    if (positives <= 0 || negatives <= 0) return std::numeric_limits<double>::quiet_NaN();
+    // Walk the tie groups from the highest score down; a positive beats every
+    // negative below its group and half of those in it.
+    double area = 0, negatives_above = 0;
+    for (size_t g = 0; g < order.size();) {
+        const double score = probabilities_[order[g] * k + size_t(c)];
+        double pos = 0, neg = 0;
+        size_t e = g;
+        for (; e < order.size() && probabilities_[order[e] * k + size_t(c)] == score; ++e) {
+            const double w = weights.empty() ? 1.0 : weights[order[e]];
+            (truth_[order[e]] == c ? pos : neg) += w;
+        }
+        area += pos * (negatives - negatives_above - neg) + 0.5 * pos * neg;
+        negatives_above += neg;
+        g = e;
+    }
+    return area / (positives * negatives);
+}
+
+double OneVsRestAuroc::macro_auroc(const std::vector<double>& weights, const std::vector<int>& only) const {
+    double sum = 0;
+    int n = 0;
+    auto add = [&](int c) {
+        if (c < 0 || c >= num_classes_) return;
+        const double a = auroc(c, weights);
+        if (a == a) {
+            sum += a;
+            ++n;
+        }
+    };
+    if (only.empty())
+        for (int c = 0; c < num_classes_; ++c) add(c);
+    else
+        for (int c : only) add(c);
+    return n ? sum / n : std::numeric_limits<double>::quiet_NaN();
+}
+
+RocCurve OneVsRestAuroc::roc_curve(int c) const {
+    RocCurve curve;
+    const size_t k = size_t(num_classes_);
+    const std::vector<size_t>& order = order_[size_t(c)];
+    double positives = 0, negatives = 0;
+    for (int t : truth_) (t == c ? positives : negatives) += 1;
+    curve.fpr.push_back(0);
+    curve.tpr.push_back(0);
+    curve.thresholds.push_back(std::numeric_limits<double>::infinity());
+    double tp = 0, fp = 0;
+    for (size_t g = 0; g < order.size();) {
+        const double score = probabilities_[order[g] * k + size_t(c)];
+        size_t e = g;
+        for (; e < order.size() && probabilities_[order[e] * k + size_t(c)] == score; ++e)
+            (truth_[order[e]] == c ? tp : fp) += 1;
+        curve.thresholds.push_back(score);
+        curve.fpr.push_back(negatives > 0 ? fp / negatives : 0.0);
+        curve.tpr.push_back(positives > 0 ? tp / positives : 0.0);
+        g = e;
+    }
+    return curve;
+}
+
+}  // namespace es
