@@ -55,8 +55,12 @@ function walk(dir, out = [], rel = '') {
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) walk(dir, out, r);
-    else if (e.isFile()) out.push(r);
+    let isDir = e.isDirectory(), isFile = e.isFile();
+    if (e.isSymbolicLink()) {  // followed (a dataset assembled from links); a dangling link is listed, then reported as unreadable
+      try { const st = fs.statSync(path.join(dir, r)); isDir = st.isDirectory(); isFile = st.isFile(); } catch { isFile = true; }
+    }
+    if (isDir) walk(dir, out, r);
+    else if (isFile) out.push(r);
   }
   return out;
 }

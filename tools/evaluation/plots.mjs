@@ -7,7 +7,7 @@ import * as vl from 'vega-lite';
 
 const FONT = { font: 'Helvetica, Arial, sans-serif' };
 const CONFIG = { view: { stroke: null }, axis: { labelFont: FONT.font, titleFont: FONT.font, labelLimit: 220 },
-  legend: { labelFont: FONT.font, titleFont: FONT.font, labelLimit: 220 }, title: { font: FONT.font, fontSize: 14, anchor: 'start' } };
+  legend: { labelFont: FONT.font, titleFont: FONT.font, labelLimit: 340 }, title: { font: FONT.font, fontSize: 14, anchor: 'start' } };
 
 export async function renderSvg(spec) {
   const compiled = vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', config: CONFIG, background: 'white', ...spec }).spec;

@@ -18,7 +18,7 @@ const METRIC_NAMES = {
 
 function metricsTable(metrics, caption) {
   const rows = Object.entries(metrics ?? {}).map(([k, m]) =>
-    `<tr><td>${esc(METRIC_NAMES[k] ?? k)}</td><td class="n">${num(m.value, /seconds|tokens|answers|error/.test(k) ? 2 : 3)}</td>` +
+    `<tr><td>${esc(METRIC_NAMES[k] ?? k)}</td><td class="n">${num(m.value, k === "answers" ? 0 : /seconds|tokens|error/.test(k) ? 2 : 3)}</td>` +
     `<td class="n">${Number.isFinite(m.low) ? `${num(m.low)} – ${num(m.high)}` : ''}</td></tr>`).join('');
   return `<table><caption>${esc(caption)}</caption><tr><th>metric</th><th>value</th><th>95 % CI (bootstrap)</th></tr>${rows}</table>`;
 }
@@ -44,8 +44,9 @@ async function classificationSection(r, labelNames) {
   if (r.groups?.length) {
     html += `<table><caption>By class frequency in training (threshold ${esc(r.groups[0].threshold)} images)</caption>` +
       '<tr><th>classes</th><th>items</th><th>accuracy</th><th>macro-F1</th><th>AUROC</th></tr>' +
-      r.groups.map((g) => `<tr><td>${esc(g.name)} (${g.classes.length}): ${esc(g.classes.map(name).join(', '))}</td><td class="n">${g.items}</td>` +
-        `<td class="n">${num(g.metrics.accuracy?.value)}</td><td class="n">${num(g.metrics.macro_f1?.value)}</td><td class="n">${num(g.metrics.macro_auroc?.value)}</td></tr>`).join('') + '</table>';
+      r.groups.map((g) => `<tr><td>${esc(g.name)} (${g.classes.length}): ${esc(g.classes.map(name).join(', ') || 'no class')}</td><td class="n">${g.items}</td>` +
+        (g.classes.length ? `<td class="n">${num(g.metrics.accuracy?.value)}</td><td class="n">${num(g.metrics.macro_f1?.value)}</td><td class="n">${num(g.metrics.macro_auroc?.value)}</td>`
+          : '<td class="n">–</td><td class="n">–</td><td class="n">–</td>') + '</tr>').join('') + '</table>';
   }
   html += '<table><caption>Per class</caption><tr><th>class</th><th>support</th><th>predicted</th><th>precision</th><th>recall</th><th>F1</th>' +
     `${r.per_class?.[0]?.auroc !== undefined ? '<th>AUROC</th>' : ''}${r.per_class?.[0]?.train_count !== undefined ? '<th>training images</th>' : ''}</tr>` +
@@ -55,8 +56,10 @@ async function classificationSection(r, labelNames) {
   const cm = r.confusion_matrix;
   const anyUnmapped = cm.unmapped?.some((x) => x > 0);
   html += figure(await renderSvg(confusionSpec(cm.labels.map(name), cm.matrix, { unmapped: anyUnmapped ? cm.unmapped : null })), 'Confusion matrix: counts, coloured by the share of the true class (row).');
-  html += figure(await renderSvg(perClassSpec(r.per_class.map((c) => ({ ...c, label: name(c.label) })))), 'Precision, recall and F1 per class.');
-  if (r.roc_curves) html += figure(await renderSvg(rocSpec(r.roc_curves.filter((c) => c.fpr.length > 1).map((c) => ({ ...c, label: name(c.label) })))), 'ROC curves, each class against the rest (classes without positives or negatives among the items have none).');
+  // Plots show the classes present in the truth or the answers (a 23-class set scored on a few classes would be mostly empty rows).
+  const present = r.per_class.filter((c) => c.support > 0 || c.predicted > 0);
+  html += figure(await renderSvg(perClassSpec(present.map((c) => ({ ...c, label: name(c.label) })))), `Precision, recall and F1 per class (the ${present.length} classes in the truth or the answers).`);
+  if (r.roc_curves) html += figure(await renderSvg(rocSpec(r.roc_curves.filter((c) => Number.isFinite(c.auroc)).map((c) => ({ ...c, label: name(c.label) })))), 'ROC curves, each class against the rest (only classes with both positives and negatives among the items have one).');
   if (r.calibration) html += figure(await renderSvg(reliabilitySpec(r.calibration.bins, { ece: r.metrics.ece?.value ?? null })), 'Reliability: accuracy per confidence bin (bars) against the bin\'s mean confidence (dots, sized by items); the dashed line is perfect calibration.');
   return html;
 }
@@ -96,7 +99,7 @@ export async function renderReport(scores, records) {
       parts.push('<h3>REC (text → box)</h3>', metricsTable(r.metrics, `${r.items} items`));
       parts.push(figure(await renderSvg(iouHistogramSpec(r.iou, { threshold: r.iou_threshold })), 'IoU of each answer\'s box with the true box (0 when the answer gave none); the dashed line is the accuracy threshold.'));
     } else if (r.task === 'multiple_choice') parts.push(`<h3>Multiple choice${r.name.includes(':') ? `: ${esc(r.name.split(':')[1])}` : ''}</h3>`, metricsTable(r.metrics, `${r.items} answers, ${r.questions} questions`));
-    else if (r.task === 'generation_speed') parts.push(`<h3>Generation time: ${esc(r.name.replace(/:speed$/, ''))}</h3>`, metricsTable(r.metrics, `${r.items} answers`));
+    else if (r.task === 'generation_speed') parts.push(`<h3>Time per answer: ${esc(r.name.replace(/:speed$/, ''))}</h3>`, metricsTable(r.metrics, `${r.items} answers`));
     else if (r.task === 'report_fields') {
       parts.push('<h3>Structured report fields</h3>', metricsTable(r.metrics, `${r.items} reports`));
       parts.push(`<table><caption>Per field</caption><tr><th>field</th><th>precision</th><th>recall</th><th>F1</th><th>reference pairs</th></tr>${r.per_field.map((f) =>

@@ -4,6 +4,7 @@
 // tools/score_predictions); this file only gathers the records into that
 // input and names the results. Skipped records are counted, never scored;
 // unmapped answers are scored as answers that named nothing.
+import { scorePredictions } from '../../web/metrics/metrics_api.js';
 
 // The metrics input for a run's records. config: run.json's config; info: dataset.json.
 export function metricsInput(records, config, info, { bootstrap = 1000, seed = 0, frequencyThreshold = 100 } = {}) {
@@ -70,17 +71,9 @@ function jsonObject(text) {
   try { const v = JSON.parse(m[0]); return v && typeof v === 'object' && !Array.isArray(v) ? v : null; } catch { return null; }
 }
 
-// Runs the core's scorer. core: loadCores() result (its module must export es_metrics_score_predictions).
+// Runs the core's scorer (web/metrics/metrics_api.js). core: loadCores() result.
 export function scoreWithCore(core, input) {
-  const m = core.module;
-  if (typeof m._es_metrics_score_predictions !== 'function')
-    throw new Error(`the WASM core at ${core.path} has no metrics (es_metrics_score_predictions): rebuild it (scripts/build.sh)`);
-  const out = core.assistant._withStrings([JSON.stringify(input)], (p) => core.assistant._str(m._es_metrics_score_predictions(p)));
-  if (out === null) {
-    const detail = m.UTF8ToString(m._es_metrics_last_error_detail?.() ?? 0);
-    throw new Error(`${m.UTF8ToString(m._es_metrics_last_error())}${detail ? ` (${detail})` : ''}`);
-  }
-  const parsed = JSON.parse(out);
+  const parsed = scorePredictions(core.module, input);
   return parsed.results ?? [parsed];
 }
 

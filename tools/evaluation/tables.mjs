@@ -28,7 +28,7 @@ export const TABLES = {
         lines.push(`| ${name} | all (${r.per_class?.length ?? '?'}) | ${withCi(r.metrics.accuracy)} | ${withCi(r.metrics.macro_f1)} | ${withCi(r.metrics.macro_auroc)} |`);
         for (const g of r.groups ?? []) {
           const what = g.name === 'frequent' ? `≥ ${g.threshold} training images (${g.classes.length})` : `< ${g.threshold} training images (${g.classes.length})`;
-          lines.push(`| | ${what} | ${withCi(g.metrics.accuracy)} | ${withCi(g.metrics.macro_f1)} | ${withCi(g.metrics.macro_auroc)} |`);
+          lines.push(g.classes.length ? `| | ${what} | ${withCi(g.metrics.accuracy)} | ${withCi(g.metrics.macro_f1)} | ${withCi(g.metrics.macro_auroc)} |` : `| | ${what} | – | – | – |`);
         }
         if (!r.groups?.length) lines.push('| | (no training counts: give a split or --train-counts for the ≥ 100 / < 100 rows) | | | |');
       }
