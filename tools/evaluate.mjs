@@ -16,12 +16,13 @@ import { loadCores } from './evaluation/cores.mjs';
 import { writeResults, rescore } from './evaluation/results.mjs';
 import { TABLES, printTable } from './evaluation/tables.mjs';
 import { defaultThreads } from './evaluation/backends.mjs';
+import { TASKS } from './evaluation/tasks.mjs';
 
 const USAGE = `usage:
   node tools/evaluate.mjs TASK DATASET [options]        TASK: classification, rec, reg, count, caption, mcq
   node tools/evaluate.mjs segmentation DATASET [options] (the interactive segmentation protocol)
   node tools/evaluate.mjs --rescore PREDICTIONS.jsonl [--out DIR] [--table NAME]
-  node tools/evaluate.mjs --table NAME RESULTS_DIR      (${Object.keys(TABLES).join(', ')})
+  node tools/evaluate.mjs --table NAME RESULTS_DIR...   (${Object.keys(TABLES).join(', ')})
 model:    --backend local|server|openai (local)  --model PACKAGE_DIR | NAME  --url URL  --api-key KEY
           --variant q4|fp32|...  --threads N  --logprobs-prefill  --retries N
 data:     --format auto|folders|csv|coco|masks|tsv|pairs  --images DIR  --image-column C  --label-column C
@@ -87,7 +88,8 @@ export function parseArgs(argv) {
     }
   }
   if (s.help || s.rescore) return s;
-  if (s.table && rest.length === 1) { s.tableDir = rest[0]; return s; }
+  // --table NAME DIR...: saved runs' tables (several runs for the upper-GI and EndoAgentBench layouts).
+  if (s.table && rest.length >= 1 && !['segmentation', ...TASKS].includes(rest[0])) { s.tableDirs = rest; return s; }
   if (rest.length !== 2) throw new Error(USAGE);
   [s.task, s.dataset] = rest;
   for (const m of s.classifyBy) if (!['scoring', 'generation'].includes(m)) throw new Error(`--classify-by: scoring, generation or both (got ${m})`);
@@ -152,7 +154,15 @@ async function main(argv) {
   if (argv[0] === 'segmentation') return segmentation(argv.slice(1));
   const s = parseArgs(argv);
   if (s.help) { console.log(USAGE); return; }
-  if (s.tableDir) { console.log(printTable(s.table, JSON.parse(fs.readFileSync(path.join(s.tableDir, 'metrics.json'), 'utf8')))); return; }
+  if (s.tableDirs) {
+    const list = s.tableDirs.map((d) => {
+      const f = path.join(d, 'metrics.json');
+      if (!fs.existsSync(f)) throw new Error(`${f} not found: give the results folders of scored runs`);
+      return JSON.parse(fs.readFileSync(f, 'utf8'));
+    });
+    console.log(printTable(s.table, list));
+    return;
+  }
   const core = await loadCores(s.core);
   if (s.rescore) {
     const out = s.out ?? path.dirname(s.rescore);
