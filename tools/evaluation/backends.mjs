@@ -101,7 +101,7 @@ function chatGenerate(client, model) {
 // classify prompt is sent with max_tokens 1, temperature 0, logprobs true and
 // top_logprobs 20 (OpenAI's maximum). Each returned first token t (probability
 // p = exp(logprob)) goes to the labels whose answer text starts with t
-// (compared case-insensitively, leading spaces ignored), or that t completes
+// (compared case-insensitively, '-' and '_' as spaces, leading spaces ignored), or that t completes
 // (t = the label's text followed by non-letters); p is shared equally among
 // those labels. Labels that share a first token ("Ulcerative colitis grade 1",
 // "... grade 2") are then told apart only with `prefill` (--logprobs-prefill):
@@ -115,14 +115,16 @@ function chatGenerate(client, model) {
 // probability named any label at all (the rest: answers outside the set, or
 // tokens beyond the top 20).
 export async function logprobLabelScores(step, labels, { prefill = false, depth = 8 } = {}) {
-  const texts = labels.map((l) => (l.answer ?? l.name).toLowerCase());
+  // Compared in lower case with '-' and '_' as spaces ("Z-line" answered as "z line" or the other way).
+  const norm = (t) => t.toLowerCase().replace(/[-_]/g, ' ');
+  const texts = labels.map((l) => norm(l.answer ?? l.name));
   const scores = new Array(labels.length).fill(0);
   const isEnd = (t) => !/[\p{L}\p{N}]/u.test(t) || /^<[^>]*>$/.test(t.trim());
   let requests = 0, matchedMass = 0;
   const ties = new Set();
   // The labels of `group` a token leads to, given the label text read so far.
   const reached = (group, read, token, first) => {
-    const t = token.toLowerCase();
+    const t = norm(token);
     const next = first ? t.replace(/^\s+/, '') : read + t;
     const hits = group.filter((i) => (read.length >= texts[i].length ? isEnd(t)
       : texts[i].startsWith(next) || (next.startsWith(texts[i]) && isEnd(next.slice(texts[i].length)))));

@@ -72,7 +72,7 @@ export function perClassSpec(perClass, { title = 'Per class: precision, recall, 
   const values = perClass.flatMap((c) => ['precision', 'recall', 'f1'].map((m) => ({ cls: `${c.label} (${c.support})`, measure: m, value: Number.isFinite(c[m]) ? c[m] : 0 })));
   const order = perClass.map((c) => `${c.label} (${c.support})`);
   return {
-    title, data: { values }, width: 420, height: { step: 8 },
+    title, data: { values }, width: 420, height: { step: 10 },
     mark: 'bar',
     encoding: {
       y: { field: 'cls', type: 'nominal', sort: order, title: null },
@@ -90,10 +90,10 @@ export function reliabilitySpec(bins, { title = 'Reliability diagram (top-label 
   return {
     title: ece === null ? title : `${title}, ECE ${ece.toFixed(3)}`, width: 360, height: 300,
     layer: [
-      { data: { values }, mark: { type: 'bar', opacity: 0.8, color: '#4c78a8' },
+      { data: { values }, mark: { type: 'rect', opacity: 0.8, color: '#4c78a8', stroke: 'white' },
         encoding: {
           x: { field: 'low', type: 'quantitative', scale: { domain: [0, 1] }, title: 'confidence' }, x2: { field: 'high' },
-          y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'accuracy in bin' },
+          y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'accuracy in bin' }, y2: { datum: 0 },
           tooltip: [{ field: 'low' }, { field: 'high' }, { field: 'count' }, { field: 'confidence', format: '.3f' }, { field: 'accuracy', format: '.3f' }],
         } },
       { data: { values }, mark: { type: 'point', filled: true, color: '#e45756' },
