@@ -171,6 +171,11 @@ async function main(argv) {
     if (s.table) console.log(printTable(s.table, scores));
     return;
   }
+  // Ctrl-C: every answer so far is already on disk (one line each, written as it came).
+  process.once('SIGINT', () => {
+    process.stderr.write(`\ninterrupted: the answers so far are kept in ${s.out}/predictions.jsonl; run the same command again to go on.\n`);
+    process.exit(130);
+  });
   const run = await runEvaluation(s, core);
   const scores = await writeResults(run.outDir, { core, bootstrap: s.bootstrap, frequencyThreshold: s.frequencyThreshold, seed: s.seed });
   if (!s.quiet) console.log(scores.summaryText);

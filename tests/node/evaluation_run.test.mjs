@@ -261,6 +261,32 @@ test('an interrupted run resumes where it stopped and ends with what an uninterr
   } finally { await mock.close(); }
 });
 
+test('an endpoint that fails stops the run with the answers kept; an input it refuses is skipped; the same command then finishes', { skip, timeout: 120000 }, async () => {
+  const { dir, truth } = await classificationData();
+  let failing = false;
+  const mock = await startMockServer(({ imageSha256 }) => {
+    const t = truth.get(imageSha256);
+    if (t.i === 5) return { status: 413, message: 'image too large' };
+    if (failing) return { status: 500, message: 'engine crashed' };
+    if (t.i === 3) failing = true;  // from the next request on
+    return { text: t.cls };
+  });
+  try {
+    const out = path.join(tmp, 'out-fail');
+    const s = settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'generation', '--retries', '0', '--out', out]);
+    await assert.rejects(runEvaluation(s, core, { log: quiet }), /engine crashed[\s\S]*answer\(s\) so far are kept in .*predictions\.jsonl; run the same command again/);
+    const kept = readPredictions(path.join(out, 'predictions.jsonl')).records;
+    assert.deepEqual(kept.map((r) => r.key), ['alpha/broken.png|generation', 'alpha/img0.png|generation', 'alpha/img1.png|generation', 'alpha/img2.png|generation', 'alpha/img3.png|generation']);
+    failing = false;
+    await runEvaluation(settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'generation', '--retries', '0', '--out', out]), core, { log: quiet });
+    const all = readPredictions(path.join(out, 'predictions.jsonl')).records;
+    assert.equal(all.length, 8);
+    const refused = all.find((r) => r.key === 'beta/img5.png|generation');
+    assert.equal(refused.status, 'skipped');
+    assert.match(refused.reason, /the model could not answer: .*image too large/);
+  } finally { await mock.close(); }
+});
+
 test('bad input gets plain words and exit status 1', { skip, timeout: 60000 }, async () => {
   const r = spawnSync(process.execPath, [TOOL, 'classification', path.join(tmp, 'nowhere'), '--backend', 'openai', '--url', 'http://127.0.0.1:9', '--core', corePath], { encoding: 'utf8' });
   assert.equal(r.status, 1);

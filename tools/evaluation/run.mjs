@@ -100,6 +100,12 @@ export async function runEvaluation(s, core, { log = (m) => process.stderr.write
   s.grounding = backend.grounding && !s.boxFormat ? backend.grounding
     : { format: s.boxFormat ?? 'auto', order: s.boxOrder ?? 'xyxy', regionInput: s.regionInput ?? 'coordinates' };
   const config = runConfig(s, backend.identity, data, { test: parts.test }, space);
+  // Training counts by label id (the metrics core matches them to the label set).
+  if (space && parts.trainCounts) {
+    const byId = {};
+    for (const [cls, n] of Object.entries(parts.trainCounts)) { const id = space.classOf(cls) ?? cls; byId[id] = (byId[id] ?? 0) + n; }
+    parts.trainCounts = byId;
+  }
   const outDir = s.out;
   const store = PredictionStore.open(outDir, config, { restart: s.restart });
   // What the report needs beside the predictions, rewritten each run.
@@ -147,7 +153,10 @@ export async function runEvaluation(s, core, { log = (m) => process.stderr.write
       try {
         rec = await runQuery(s.task, q, cached.image, ctx);
       } catch (e) {
-        if (!inputError(e)) throw e;
+        if (!inputError(e)) {
+          throw Object.assign(new Error(`${e.message}\nThe ${store.records.length} answer(s) so far are kept in ${store.file}; ` +
+            'run the same command again to go on from there.'), { cause: e });
+        }
         store.append({ ...common, status: 'skipped', reason: `the model could not answer: ${e.message}` });
         progress.message(`skipped ${q.key}: ${e.message}`);
         progress.tick({ skipped: true });
