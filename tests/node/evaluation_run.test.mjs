@@ -132,7 +132,7 @@ test('endoscribe-server backend: classify extension, same record format as the O
   } finally { await mock.close(); }
 });
 
-test('REC, counting, multiple choice with CircularEval and captions against known answers', { skip, timeout: 120000 }, async () => {
+test('REC, REG (coordinates and crops), counting, multiple choice with CircularEval and captions against known answers', { skip, timeout: 120000 }, async () => {
   // Kvasir-SEG style: 3 images, one box each, one image with two boxes (left out of REC, counted for counting).
   const seg = path.join(tmp, 'seg');
   const truth = new Map();
@@ -171,6 +171,29 @@ test('REC, counting, multiple choice with CircularEval and captions against know
     const prompts = mock.requests.filter((q) => /How many/.test(q.text)).map((q) => q.text);
     assert.equal(prompts[0], 'How many polyps are visible in this image? Answer with a number.');
   } finally { await mock.close(); }
+
+  // REG: the app's region question, with the region's coordinates (0-1000) or its crop (a PNG of the box).
+  const regMock = await startMockServer(({ body, text }) => {
+    const url = body.messages.at(-1).content.find((p) => p.type === 'image_url').image_url.url;
+    const png = Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+    return { text: `${png.readUInt32BE(16)}x${png.readUInt32BE(20)} ${/Region: \[/.test(text) ? 'coordinates' : 'crop'}: ${png.readUInt32BE(16) < 20 ? 'a polyp' : 'no idea'}` };
+  });
+  try {
+    const coords = path.join(tmp, 'out-reg');
+    await runEvaluation(settings(['reg', seg, '--backend', 'openai', '--url', regMock.url, '--out', coords]), core, { log: quiet });
+    const rs = readPredictions(path.join(coords, 'predictions.jsonl')).records;
+    assert.equal(rs.length, 5);  // every box, the two-box image's included
+    assert.equal(rs[0].prompt, 'What is in this region? Region: [100, 100, 500, 500]');
+    assert.ok(rs.every((r) => /^40x30 coordinates/.test(r.raw) && !r.cropped), JSON.stringify(rs.map((r) => r.raw)));
+    const crop = path.join(tmp, 'out-reg-crop');
+    await runEvaluation(settings(['reg', seg, '--backend', 'openai', '--url', regMock.url, '--region-input', 'crop', '--out', crop]), core, { log: quiet });
+    const cs = readPredictions(path.join(crop, 'predictions.jsonl')).records;
+    assert.deepEqual(cs.map((r) => r.raw.split(' ')[0]), ['16x12', '20x15', '8x8', '4x4', '10x8']);
+    assert.ok(cs.every((r) => r.cropped && r.prompt === 'What is in this region?'));
+    const m = (await writeResults(crop, { core, bootstrap: 0 })).results.find((x) => x.task === 'label_match');
+    assert.equal(m.metrics.accuracy.value, 4 / 5);  // every crop narrower than 20 px is "a polyp"
+    assert.equal(m.metrics.missing_rate.value, 1 / 5);
+  } finally { await regMock.close(); }
 
   // Multiple choice: 2 questions of 3 options; the model always says the option text "polyp".
   const b64 = Buffer.from(image(99)).toString('base64');

@@ -143,14 +143,15 @@ export async function runQuery(task, query, image, ctx) {
   if (task === 'reg') {
     const { regionQuestion } = await import('../../web/assistant/grounding.js');
     const b = query.box;
-    const q = regionQuestion(core, b, image.rgba ? image : { ...image, rgba: image.decodeRgba() }, ctx.grounding, settings.prompt ?? DEFAULT_PROMPTS.reg);
-    // A crop (packages whose region_input is crop or both) goes as its pixels, or as a PNG to a remote backend.
-    const sent = q.image === image || !q.image.rgba ? image
-      : { ...q.image, ...(backend.kind === 'local' ? {} : { bytes: encodePng(q.image), mime: 'image/png' }) };
+    const withPixels = image.rgba ? image : { ...image, rgba: image.decodeRgba() };
+    const q = regionQuestion(core, b, withPixels, ctx.grounding, settings.prompt ?? DEFAULT_PROMPTS.reg);
+    // A crop (packages whose region_input is crop or both: a new key) goes as its pixels, or as a PNG to a remote backend.
+    const cropped = q.image.key !== image.key;
+    const sent = !cropped ? image : { ...q.image, ...(backend.kind === 'local' ? {} : { bytes: encodePng(q.image), mime: 'image/png' }) };
     const r = await backend.generate(sent, q.question, gen);
     const m = labelFromAnswer(r.text, space.labels);
     return { prompt: q.question, raw: r.text, box: [b.x1, b.y1, b.x2, b.y2], truth: query.truth, dataset_label: query.datasetLabel,
-      predicted: m.id, ...(m.id ? {} : { unmapped: m.why }), ...(sent !== image ? { cropped: true } : {}), timings: timingFields(r) };
+      predicted: m.id, ...(m.id ? {} : { unmapped: m.why }), ...(cropped ? { cropped: true } : {}), timings: timingFields(r) };
   }
   if (task === 'count') {
     const label = settings.countLabel ?? query.item.label ?? 'lesions';
