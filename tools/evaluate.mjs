@@ -21,7 +21,7 @@ import { TASKS } from './evaluation/tasks.mjs';
 const USAGE = `usage:
   node tools/evaluate.mjs TASK DATASET [options]        TASK: classification, rec, reg, count, caption, mcq
   node tools/evaluate.mjs segmentation DATASET [options] (the interactive segmentation protocol)
-  node tools/evaluate.mjs --rescore PREDICTIONS.jsonl [--out DIR] [--table NAME]
+  node tools/evaluate.mjs --rescore PREDICTIONS.jsonl [--out DIR] [--table NAME] [--labels SET]
   node tools/evaluate.mjs --table NAME RESULTS_DIR...   (${Object.keys(TABLES).join(', ')})
 model:    --backend local|server|openai (local)  --model PACKAGE_DIR | NAME  --url URL  --api-key KEY
           --variant q4|fp32|...  --threads N  --logprobs-prefill  --retries N
@@ -166,7 +166,12 @@ async function main(argv) {
   const core = await loadCores(s.core);
   if (s.rescore) {
     const out = s.out ?? path.dirname(s.rescore);
-    const scores = await rescore(s.rescore, out, { core, bootstrap: s.bootstrap, frequencyThreshold: s.frequencyThreshold, seed: s.seed });
+    let labels = null;
+    if (s.labels) {
+      const text = fs.readFileSync(s.labels, 'utf8');
+      labels = s.labels.endsWith('.json') ? core.assistant.labelSetForClassification(text).labels.map((l) => l.id) : text.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
+    }
+    const scores = await rescore(s.rescore, out, { core, bootstrap: s.bootstrap, frequencyThreshold: s.frequencyThreshold, seed: s.seed, labels });
     console.log(`re-scored ${s.rescore}: results in ${out}/ (metrics.csv, metrics.json, report.html)`);
     if (s.table) console.log(printTable(s.table, scores));
     return;

@@ -318,3 +318,29 @@ test('bad input gets plain words and exit status 1', { skip, timeout: 60000 }, a
   assert.equal(u.status, 1);
   assert.match(u.stderr, /usage:/);
 });
+
+test('a predictions file written by hand (no run.json) is re-scored from its records and --labels', { skip, timeout: 60000 }, async () => {
+  const dir = path.join(tmp, 'own');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'mine.jsonl');
+  const rows = [
+    { task: 'classification', key: '1', probabilities: [0.7, 0.2, 0.1], truth: 'a' },
+    { task: 'classification', key: '2', probabilities: [0.1, 0.6, 0.3], truth: 'b' },
+    { task: 'classification', key: '3', probabilities: [0.5, 0.1, 0.4], truth: 'c' },
+    { task: 'classification', key: '4', probabilities: [0.2, 0.2, 0.6], truth: 'c' },
+  ];
+  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'labels.txt'), 'a\nb\nc\n');
+  const r = await finished(cli(['--rescore', file, '--labels', path.join(dir, 'labels.txt'), '--out', path.join(dir, 'res'), '--bootstrap', '0']));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /no run\.json beside/);
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'res', 'metrics.json'), 'utf8'));
+  assert.equal(m.results[0].metrics.accuracy.value, 0.75);
+  // What was scored is kept as the metrics core's own input (tools/score_predictions reads it).
+  const input = JSON.parse(fs.readFileSync(path.join(dir, 'res', 'metrics_input.json'), 'utf8'));
+  assert.deepEqual(input.tasks[0].labels, ['a', 'b', 'c']);
+  assert.deepEqual(input.tasks[0].truth, ['a', 'b', 'c', 'c']);
+  const noLabels = await finished(cli(['--rescore', file, '--out', path.join(dir, 'res2')]));
+  assert.equal(noLabels.code, 1);
+  assert.match(noLabels.err, /name it with --labels/);
+});

@@ -68,7 +68,7 @@ export async function renderReport(scores, records) {
   const cfg = scores.run, counts = scores.counts, ds = scores.dataset ?? {};
   const labelNames = ds.labels ? new Map(ds.labels.map((l) => [l.id, l.name])) : null;
   const parts = [];
-  const title = `Evaluation: ${cfg.task} on ${cfg.dataset.split('/').pop()}`;
+  const title = `Evaluation: ${cfg.task}${cfg.dataset ? ` on ${cfg.dataset.split('/').pop()}` : ''}`;
   parts.push(`<h1>${esc(title)}</h1>`);
   if (ds.test_model) parts.push('<p class="warn">Test model with random weights: its answers are meaningless, so these figures are at chance. They show that the pipeline works, not how good a model is.</p>');
   parts.push('<p class="ai">Model outputs are AI suggestions, not diagnoses.</p>');

@@ -28,6 +28,9 @@ export async function scoreAndWrite(outDir, records, run, dataset, { core, boots
   const input = metricsInput(records, run.config, dataset, { bootstrap, seed, frequencyThreshold });
   const counts = recordCounts(records);
   if (!input.tasks.length || !counts.scored) throw new Error(`nothing to score: ${counts.records} record(s), ${counts.skipped} skipped${counts.skipped ? ` (${Object.keys(counts.skipped_reasons).join('; ')})` : ''}`);
+  // The metrics core's input as it was scored: tools/score_predictions (native) or any other scorer can read it.
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'metrics_input.json'), JSON.stringify(input));
   const results = scoreWithCore(core, input);
   const scores = { created: new Date().toISOString(), run: run.config, config_sha256: run.config_sha256, counts, dataset, results };
   fs.mkdirSync(outDir, { recursive: true });
@@ -62,12 +65,38 @@ export async function writeResults(outDir, opts) {
   return scoreAndWrite(outDir, records, run, dataset, opts);
 }
 
-// Re-scores a saved predictions file (its run.json and dataset.json beside it) into outDir.
+// The settings of a predictions file written without run.json (by another
+// tool, or by hand): the task and methods from the records; the label order
+// from `labels` (ids) when given, else the labels named in truth / predicted
+// (sorted; label scoring needs the order its probabilities follow, so --labels).
+export function inferRun(records, labels = null) {
+  const tasks = [...new Set(records.map((r) => r.task))];
+  if (tasks.length !== 1 || !tasks[0]) throw new Error(`the records name ${tasks.length ? `the tasks ${tasks.join(', ')}` : 'no task'}: a predictions file holds one task ("task" in every record)`);
+  const task = tasks[0];
+  const config = { task };
+  if (task === 'classification') {
+    config.classify_by = [...new Set(records.map((r) => r.method ?? (r.probabilities ? 'scoring' : 'generation')))];
+    for (const r of records) r.method ??= r.probabilities ? 'scoring' : 'generation';
+    if (!labels && config.classify_by.includes('scoring'))
+      throw new Error('label scoring records give probabilities in the order of a label set: name it with --labels (a models/labels/*.json or a text file, one label a line)');
+    config.labels = labels ?? [...new Set(records.flatMap((r) => [r.truth, r.predicted]).filter((x) => typeof x === 'string'))].sort();
+  }
+  for (const r of records) r.status ??= 'ok';
+  return { config, config_sha256: null };
+}
+
+// Re-scores a saved predictions file into outDir: with the run.json and
+// dataset.json beside it, or, without them, settings inferred from the records.
 export async function rescore(file, outDir, opts) {
-  const { run, dataset } = readRunFiles(path.dirname(file));
   const { records, torn } = readPredictions(file);
   if (torn) process.stderr.write(`note: the last line of ${file} was cut short (an interrupted run) and is left out\n`);
-  return scoreAndWrite(outDir, records, run, dataset, opts);
+  const dir = path.dirname(file);
+  if (fs.existsSync(path.join(dir, RUN))) {
+    const { run, dataset } = readRunFiles(dir);
+    return scoreAndWrite(outDir, records, run, dataset, opts);
+  }
+  process.stderr.write(`note: no ${RUN} beside ${file}: the task and labels are taken from the records${opts.labels ? ' and --labels' : ''}\n`);
+  return scoreAndWrite(outDir, records, inferRun(records, opts.labels ?? null), {}, opts);
 }
 
 // The segmentation protocol's results folder: its JSON, a metrics CSV and an HTML report with the IoU histograms.
