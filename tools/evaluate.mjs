@@ -24,7 +24,7 @@ const USAGE = `usage:
   node tools/evaluate.mjs --rescore PREDICTIONS.jsonl [--out DIR] [--table NAME] [--labels SET]
   node tools/evaluate.mjs --table NAME RESULTS_DIR...   (${Object.keys(TABLES).join(', ')})
 model:    --backend local|server|openai (local)  --model PACKAGE_DIR | NAME  --url URL  --api-key KEY
-          --variant q4|fp32|...  --threads N  --logprobs-prefill  --retries N
+          --variant q4|fp32|...  --threads N  --logprobs-prefill  --retries N  --concurrency N (remote: questions in flight)
 data:     --format auto|folders|csv|coco|masks|tsv|pairs  --images DIR  --image-column C  --label-column C
           --reference-column C  --labels LABELSET.json
 split:    --split-file FILE [--split-part test] | --test-fraction F [--seed S]   (default: every item)
@@ -50,6 +50,7 @@ export function parseArgs(argv) {
       case '--variant': s.variant = v(); break;
       case '--threads': s.threads = num(); break;
       case '--retries': s.retries = num(); break;
+      case '--concurrency': s.concurrency = num(); break;
       case '--logprobs-prefill': s.logprobsPrefill = true; break;
       case '--format': s.format = v(); break;
       case '--images': s.images = v(); break;

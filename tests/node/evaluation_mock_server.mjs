@@ -9,7 +9,11 @@ import crypto from 'node:crypto';
 
 export async function startMockServer(answer, { delayMs = 0, model = 'mock-model' } = {}) {
   const requests = [];
+  const load = { inFlight: 0, maxInFlight: 0 };
   const server = http.createServer(async (req, res) => {
+    load.inFlight++;
+    load.maxInFlight = Math.max(load.maxInFlight, load.inFlight);
+    res.on('close', () => { load.inFlight--; });
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -45,5 +49,5 @@ export async function startMockServer(answer, { delayMs = 0, model = 'mock-model
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
+  return { url: `http://127.0.0.1:${port}`, requests, load, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
 }

@@ -344,3 +344,25 @@ test('a predictions file written by hand (no run.json) is re-scored from its rec
   assert.equal(noLabels.code, 1);
   assert.match(noLabels.err, /name it with --labels/);
 });
+
+test('--concurrency keeps several questions in flight and gives the same results as one at a time', { skip, timeout: 120000 }, async () => {
+  const { dir, truth } = await classificationData();
+  const mock = await startMockServer(({ imageSha256, body }) => {
+    const t = truth.get(imageSha256);
+    if (body.logprobs) return { top: [{ token: t.cls.slice(0, 2), logprob: Math.log(0.4 + 0.05 * t.i) }, { token: 'x', logprob: Math.log(0.1) }, { token: t.cls === 'alpha' ? 'be' : 'al', logprob: Math.log(0.3) }] };
+    return { text: t.i % 2 ? t.cls : 'unsure' };
+  }, { delayMs: 60 });
+  try {
+    const run = async (out, extra) => {
+      await runEvaluation(settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'both', '--out', out, ...extra]), core, { log: quiet });
+      return writeResults(out, { core, bootstrap: 300 });
+    };
+    const one = await run(path.join(tmp, 'conc-1'), []);
+    assert.equal(mock.load.maxInFlight, 1);
+    const four = await run(path.join(tmp, 'conc-4'), ['--concurrency', '4']);
+    assert.ok(mock.load.maxInFlight >= 3, `at most ${mock.load.maxInFlight} in flight`);
+    const figures = (r) => r.results.filter((x) => x.task !== 'generation_speed');  // times differ, figures must not
+    assert.equal(figures(one).length, 2);
+    assert.deepEqual(figures(four), figures(one));
+  } finally { await mock.close(); }
+});

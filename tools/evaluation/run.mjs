@@ -119,55 +119,70 @@ export async function runEvaluation(s, core, { log = (m) => process.stderr.write
   const progress = new Progress(queries.length, { already: queries.length - todo.length, label: `${s.task} ` });
   if (store.resumed) log(`resuming ${outDir}: ${store.resumed} answer(s) already there, ${todo.length} to go`);
   const ctx = { backend, settings: s, space, core: core.assistant, grounding: s.grounding };
-  let cached = null;  // the last image, decoded (REC / REG ask several questions per image)
+  // The questions of one image go together (REC / REG ask several): the image is read and decoded once.
+  const groups = [];
+  for (const q of todo) {
+    if (groups.at(-1)?.[0].item.id === q.item.id) groups.at(-1).push(q);
+    else groups.push([q]);
+  }
+  let failure = null;
+  const runGroup = async (group) => {
+    const item = group[0].item, name = imageName(item, data.root);
+    let image = null, handle = 0, error = null;
+    if (group.some((q) => !q.skip)) {
+      const got = imageBytes(item);
+      if (got.error) error = got.error;
+      else {
+        try {
+          const d = core.seg.decodeImage(got.bytes);
+          handle = d.handle;
+          image = { key: name, bytes: got.bytes, width: d.width, height: d.height, mime: mimeOf(got.bytes),
+            sha256: crypto.createHash('sha256').update(got.bytes).digest('hex'),
+            decodeRgba: () => core.seg.u8(core.seg.m._es_image_rgba(d.handle), d.width * d.height * 4).slice() };
+        } catch (e) { error = `the image does not decode (${e.message.replace(/^cannot decode image: /, '')})`; }
+      }
+      if (error) progress.message(`skipped ${name}: ${error}`);
+    }
+    try {
+      for (const q of group) {
+        if (failure) return;
+        const common = { key: q.key, task: s.task, id: item.id, image: name };
+        const reason = q.skip ?? error;
+        if (reason) {
+          store.append({ ...common, status: 'skipped', reason });
+          progress.tick({ skipped: true });
+          continue;
+        }
+        let rec;
+        try {
+          rec = await runQuery(s.task, q, image, ctx);
+        } catch (e) {
+          if (!inputError(e)) { failure ??= e; return; }
+          store.append({ ...common, status: 'skipped', reason: `the model could not answer: ${e.message}` });
+          progress.message(`skipped ${q.key}: ${e.message}`);
+          progress.tick({ skipped: true });
+          continue;
+        }
+        store.append({ ...common, image_sha256: image.sha256, status: 'ok', ...rec });
+        progress.tick();
+      }
+    } finally {
+      if (handle) core.seg.freeImage(handle);
+    }
+  };
+  // Remote endpoints answer several questions at once (--concurrency); our runtime runs one at a time.
+  const workers = backend.kind === 'local' ? 1 : Math.max(1, s.concurrency ?? 1);
+  let next = 0;
   try {
-    for (const q of todo) {
-      const name = imageName(q.item, data.root);
-      const common = { key: q.key, task: s.task, id: q.item.id, image: name };
-      if (q.skip) {
-        store.append({ ...common, status: 'skipped', reason: q.skip });
-        progress.tick({ skipped: true });
-        continue;
-      }
-      if (cached?.id !== q.item.id) {
-        if (cached?.handle) core.seg.freeImage(cached.handle);
-        cached = { id: q.item.id };
-        const got = imageBytes(q.item);
-        if (got.error) cached.error = got.error;
-        else {
-          try {
-            const d = core.seg.decodeImage(got.bytes);
-            cached = { id: q.item.id, handle: d.handle, image: { key: name, bytes: got.bytes, width: d.width, height: d.height, mime: mimeOf(got.bytes),
-              sha256: crypto.createHash('sha256').update(got.bytes).digest('hex'),
-              decodeRgba: () => core.seg.u8(core.seg.m._es_image_rgba(d.handle), d.width * d.height * 4).slice() } };
-          } catch (e) { cached.error = `the image does not decode (${e.message.replace(/^cannot decode image: /, '')})`; }
-        }
-      }
-      if (cached.error) {
-        store.append({ ...common, status: 'skipped', reason: cached.error });
-        progress.message(`skipped ${name}: ${cached.error}`);
-        progress.tick({ skipped: true });
-        continue;
-      }
-      let rec;
-      try {
-        rec = await runQuery(s.task, q, cached.image, ctx);
-      } catch (e) {
-        if (!inputError(e)) {
-          throw Object.assign(new Error(`${e.message}\nThe ${store.records.length} answer(s) so far are kept in ${store.file}; ` +
-            'run the same command again to go on from there.'), { cause: e });
-        }
-        store.append({ ...common, status: 'skipped', reason: `the model could not answer: ${e.message}` });
-        progress.message(`skipped ${q.key}: ${e.message}`);
-        progress.tick({ skipped: true });
-        continue;
-      }
-      store.append({ ...common, image_sha256: cached.image.sha256, status: 'ok', ...rec });
-      progress.tick();
+    await Promise.all(Array.from({ length: Math.min(workers, groups.length) }, async () => {
+      while (!failure && next < groups.length) await runGroup(groups[next++]);
+    }));
+    if (failure) {
+      throw Object.assign(new Error(`${failure.message}\nThe ${store.records.length} answer(s) so far are kept in ${store.file}; ` +
+        'run the same command again to go on from there.'), { cause: failure });
     }
   } finally {
     progress.end();
-    if (cached?.handle) core.seg.freeImage(cached.handle);
     store.close();
     await backend.close?.();
   }

@@ -8,7 +8,9 @@ import { scorePredictions } from '../../web/metrics/metrics_api.js';
 
 // The metrics input for a run's records. config: run.json's config; info: dataset.json.
 export function metricsInput(records, config, info, { bootstrap = 1000, seed = 0, frequencyThreshold = 100 } = {}) {
-  const ok = records.filter((r) => r.status === 'ok');
+  // In key order: the file's order depends on when answers arrived (--concurrency), the
+  // bootstrap's resamples on the items' order, and the same answers must give the same intervals.
+  const ok = records.filter((r) => r.status === 'ok').sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const boot = { resamples: bootstrap, seed };
   const tasks = [];
   const speed = (name, rs) => {
