@@ -154,6 +154,15 @@ test('image/reference pairs from JSONL (several references) and CSV; bad lines r
   write(path.join(d, 'reports.csv'), 'image,report,question\nb.png,"Normal mucosa, no polyp.",Write the report.\n');
   const c = readDataset(path.join(d, 'reports.csv'));
   assert.deepEqual(c.items.map((i) => [i.references[0], i.question]), [['Normal mucosa, no polyp.', 'Write the report.']]);
+  // A folder of images with same-name .txt files.
+  const f = tmp();
+  write(path.join(f, 'x.png'), png());
+  write(path.join(f, 'x.txt'), 'A polyp.\n');
+  write(path.join(f, 'y.png'), png());
+  const r2 = readDataset(f);
+  assert.equal(r2.format, 'pairs');
+  assert.deepEqual(r2.items.map((i) => [i.id, i.references]), [['x.png', ['A polyp.']]]);
+  assert.deepEqual(r2.problems, [{ where: 'y.png', what: 'no reference text (y.txt)' }]);
 });
 
 test('split: same seed same split, whatever the item order; stratified by class; another seed differs', () => {

@@ -19,7 +19,8 @@
 //            another row holding the same image), hint and category optional
 //   pairs    image/reference-text pairs: CSV, TSV or JSONL with an image column
 //            and a reference column (report, caption, text, reference, answer;
-//            JSONL may give a list of references); an optional question column
+//            JSONL may give a list of references); an optional question column;
+//            or a folder of images each with a .txt of the same name
 //
 // Item: {id, image: {path} | {base64, name}, line?, label?, boxes?: [{x1, y1, x2, y2, label}],
 //        mask?, count?, references?: [text], question?, options?: {A: text}, answer?, category?}
@@ -100,6 +101,9 @@ export function guessFormat(p) {
   if (fs.statSync(p).isDirectory()) {
     const csv = path.join(p, 'labels.csv');
     if (fs.existsSync(csv) && /(^|,)"?mask"?(,|$)/m.test(readText(csv).split(/\r?\n/)[0])) return 'masks';
+    // Images with a text file of the same name beside them: image/reference pairs.
+    const top = fs.readdirSync(p);
+    if (top.some((f) => isImageFile(f) && top.includes(f.replace(/\.[^.]+$/, '.txt')))) return 'pairs';
     return 'folders';
   }
   const ext = path.extname(p).toLowerCase();
@@ -263,7 +267,21 @@ function readVlmTsv(file, options) {
   return { root, items, problems };
 }
 
+// A folder of images, each with its reference text in a .txt file of the same name.
+function readPairFolder(dir) {
+  const items = [], problems = [];
+  for (const f of walk(dir).filter(isImageFile)) {
+    const txt = path.join(dir, f.replace(/\.[^.]+$/, '.txt'));
+    if (!fs.existsSync(txt)) { problems.push({ where: f, what: `no reference text (${path.basename(txt)})` }); continue; }
+    const ref = readText(txt).trim();
+    if (!ref) { problems.push({ where: f, what: `${path.basename(txt)} is empty` }); continue; }
+    items.push({ id: f, image: { path: path.join(dir, f) }, references: [ref] });
+  }
+  return { root: dir, items, problems };
+}
+
 function readPairs(file, options) {
+  if (fs.statSync(file).isDirectory()) return readPairFolder(file);
   const root = path.resolve(options.images ?? path.dirname(file));
   const items = [], problems = [];
   let records;

@@ -17,6 +17,7 @@ import { labelKey } from './datasets.mjs';
 import { labelFromAnswer, countFromAnswer, optionFromAnswer } from './answers.mjs';
 import { hash32 } from './split.mjs';
 import { encodePng } from './png.mjs';
+import { boxesInAnswer, regionQuestion } from '../../web/assistant/grounding.js';
 
 export const TASKS = ['classification', 'rec', 'reg', 'count', 'caption', 'mcq'];
 
@@ -132,8 +133,8 @@ export async function runQuery(task, query, image, ctx) {
   if (task === 'rec') {
     const p = prompt('rec');
     const r = await backend.generate(image, p, gen);
-    const g = ctx.grounding;
-    const boxes = core.parseBoxes(r.text, { format: g.format, order: g.order, width: image.width, height: image.height });
+    // The app's reading of boxes in answers (web/assistant/grounding.js over the core's box parser).
+    const boxes = boxesInAnswer(core, r.text, { width: image.width, height: image.height }, ctx.grounding);
     const b = boxes[0];
     const t = query.boxes[0];
     return { prompt: p, raw: r.text, label: query.label, truth_box: [t.x1, t.y1, t.x2, t.y2],
@@ -141,7 +142,6 @@ export async function runQuery(task, query, image, ctx) {
       width: image.width, height: image.height, timings: timingFields(r) };
   }
   if (task === 'reg') {
-    const { regionQuestion } = await import('../../web/assistant/grounding.js');
     const b = query.box;
     const withPixels = image.rgba ? image : { ...image, rgba: image.decodeRgba() };
     const q = regionQuestion(core, b, withPixels, ctx.grounding, settings.prompt ?? DEFAULT_PROMPTS.reg);
