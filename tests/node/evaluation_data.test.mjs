@@ -189,6 +189,11 @@ test('split file: CSV with a split column or a plain list; names match ids, file
   assert.deepEqual(s.unmatched, ['not-there']);
   write(path.join(d, 'test.txt'), '2.jpg\n');
   assert.deepEqual(splitFromFile(items, path.join(d, 'test.txt')).test.map((i) => i.id), ['x/2.jpg']);
+  // HyperKvasir's own split files: semicolons, file-name / split-index.
+  write(path.join(d, '2_fold_split.csv'), 'file-name;class-name;split-index\n1.jpg;x;0\n2.jpg;x;1\n3.jpg;y;1\n');
+  const hk = splitFromFile(items, path.join(d, '2_fold_split.csv'), { part: '1' });
+  assert.deepEqual(hk.test.map((i) => i.id), ['x/2.jpg', 'y/3.jpg']);
+  assert.deepEqual(hk.trainCounts, { x: 1 });
   write(path.join(d, 'none.txt'), 'zzz\n');
   assert.throws(() => splitFromFile(items, path.join(d, 'none.txt')), /no item of the dataset is in split 'test'/);
 });

@@ -26,7 +26,7 @@
 //        mask?, count?, references?: [text], question?, options?: {A: text}, answer?, category?}
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDelimited } from './table_text.mjs';
+import { parseDelimited, sniffDelimiter } from './table_text.mjs';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.bmp'];
 const isImageFile = (f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase());
@@ -147,9 +147,10 @@ function readFolders(root) {
 }
 
 function readLabelCsv(file, options) {
-  const { header, rows, problems: parseProblems } = parseDelimited(readText(file), { delimiter: file.endsWith('.tsv') ? '\t' : ',' });
-  const imageCol = pick(header, ['image', 'image_path', 'path', 'file', 'filename', 'file_name', 'video file', 'image_id', 'id'], options.imageColumn, 'image');
-  const labelCol = pick(header, ['label', 'class', 'finding', 'category', 'diagnosis'], options.labelColumn, 'label');
+  const text = readText(file);
+  const { header, rows, problems: parseProblems } = parseDelimited(text, { delimiter: sniffDelimiter(text) });
+  const imageCol = pick(header, ['image', 'image_path', 'path', 'file', 'filename', 'file_name', 'file-name', 'video file', 'image_id', 'id'], options.imageColumn, 'image');
+  const labelCol = pick(header, ['label', 'class', 'class-name', 'finding', 'category', 'diagnosis'], options.labelColumn, 'label');
   if (!imageCol || !labelCol) throw new DatasetError(`${file}: cannot find the ${!imageCol ? 'image' : 'label'} column (columns: ${header.join(', ')}); name it with --${!imageCol ? 'image' : 'label'}-column`);
   const root = path.resolve(options.images ?? path.dirname(file));
   const index = new ImageIndex(root);

@@ -3,7 +3,7 @@
 // order the dataset lists its items in.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDelimited } from './table_text.mjs';
+import { parseDelimited, sniffDelimiter } from './table_text.mjs';
 import { DatasetError } from './datasets.mjs';
 
 // 32-bit FNV-1a of a string: seeds a class's own generator.
@@ -76,12 +76,12 @@ export function splitFromFile(items, file, { part = 'test' } = {}) {
   try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new DatasetError(`cannot read the split file ${file} (${e.code ?? e.message})`); }
   const names = new Map();  // name -> split
   const first = text.split(/\r?\n/)[0];
-  const delimiter = first.includes('\t') ? '\t' : first.includes(',') ? ',' : null;
+  const delimiter = /[\t,;]/.test(first) ? sniffDelimiter(text) : null;
   if (delimiter) {
     const { header, rows } = parseDelimited(text, { delimiter });
     const lower = header.map((h) => h.toLowerCase());
-    const imageCol = header[['image', 'id', 'file', 'filename', 'file_name', 'video file', 'path'].map((w) => lower.indexOf(w)).find((i) => i >= 0)];
-    const splitCol = header[['split', 'fold', 'set', 'subset', 'partition'].map((w) => lower.indexOf(w)).find((i) => i >= 0)];
+    const imageCol = header[['image', 'id', 'file', 'filename', 'file_name', 'file-name', 'video file', 'path'].map((w) => lower.indexOf(w)).find((i) => i >= 0)];
+    const splitCol = header[['split', 'fold', 'set', 'subset', 'partition', 'split-index'].map((w) => lower.indexOf(w)).find((i) => i >= 0)];
     if (!imageCol || !splitCol) throw new DatasetError(`${file}: needs an image column and a split column (has ${header.join(', ')})`);
     for (const r of rows) names.set(r.cells[imageCol].trim(), r.cells[splitCol].trim());
   } else {

@@ -65,3 +65,11 @@ export function csvCell(v) {
 export function toCsv(header, rows) {
   return [header.map(csvCell).join(','), ...rows.map((r) => header.map((h) => csvCell(r[h])).join(','))].join('\n') + '\n';
 }
+
+// The delimiter of a table from its header line: the most frequent of comma, tab and semicolon
+// (HyperKvasir's split files use semicolons).
+export function sniffDelimiter(text) {
+  const head = text.split(/\r?\n/, 1)[0] ?? '';
+  const count = (c) => head.split(c).length - 1;
+  return ['\t', ';', ','].reduce((best, c) => (count(c) > count(best) ? c : best), ',');
+}
