@@ -47,7 +47,7 @@ test('the HTML report renders in Chromium with its plots and tables', { skip, ti
   const out = path.join(tmp, 'out');
   try {
     const core = await loadCores(corePath);
-    await runEvaluation({ ...parseArgs(['classification', path.join(tmp, 'data'), '--backend', 'openai', '--url', mock.url, '--out', out]), core: corePath }, core, { log: () => {} });
+    await runEvaluation({ ...parseArgs(['classification', path.join(tmp, 'data'), '--backend', 'openai', '--url', mock.url, '--out', out]), core: corePath }, core, { log: () => {}, progressStream: { write() {} } });
     await writeResults(out, { core, bootstrap: 200 });
   } finally { await mock.close(); }
 

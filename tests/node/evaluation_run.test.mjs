@@ -25,6 +25,7 @@ const skip = fs.existsSync(corePath) ? false : `WASM core not built: ${corePath}
 const TOOL = path.join(ROOT, 'tools/evaluate.mjs');
 let core, tmp;
 const quiet = () => {};
+const sink = { write() {} };  // the progress line, not wanted in test output
 
 // A PNG whose pixels encode n (so every image has its own hash).
 const image = (n, w = 40, h = 30) => {
@@ -69,7 +70,7 @@ test('classification through an OpenAI endpoint: label scoring from logprobs and
   try {
     const out = path.join(tmp, 'out-cls');
     const s = settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'both', '--out', out, '--bootstrap', '200']);
-    await runEvaluation(s, core, { log: quiet });
+    await runEvaluation(s, core, { log: quiet, progressStream: sink });
     const scores = await writeResults(out, { core, bootstrap: 200 });
     const { records } = readPredictions(path.join(out, 'predictions.jsonl'));
     assert.equal(records.length, 16);
@@ -120,7 +121,7 @@ test('endoscribe-server backend: classify extension, same record format as the O
   });
   try {
     const out = path.join(tmp, 'out-srv');
-    await runEvaluation(settings(['classification', dir, '--backend', 'server', '--url', mock.url, '--api-key', 'secret', '--out', out]), core, { log: quiet });
+    await runEvaluation(settings(['classification', dir, '--backend', 'server', '--url', mock.url, '--api-key', 'secret', '--out', out]), core, { log: quiet, progressStream: sink });
     const scores = await writeResults(out, { core, bootstrap: 0 });
     assert.equal(scores.results[0].metrics.accuracy.value, 1);
     assert.equal(scores.results[0].metrics.macro_auroc.value, 1);
@@ -155,7 +156,7 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
   });
   try {
     const rec = path.join(tmp, 'out-rec');
-    await runEvaluation(settings(['rec', seg, '--backend', 'openai', '--url', mock.url, '--out', rec]), core, { log: quiet });
+    await runEvaluation(settings(['rec', seg, '--backend', 'openai', '--url', mock.url, '--out', rec]), core, { log: quiet, progressStream: sink });
     const r = await writeResults(rec, { core, bootstrap: 0 });
     const g = r.results.find((x) => x.task === 'grounding');
     assert.equal(g.items, 3);
@@ -165,7 +166,7 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
     assert.equal(r.counts.skipped, 1);
     assert.match(fs.readFileSync(path.join(rec, 'report.html'), 'utf8'), /IoU of each answer/);
     const cnt = path.join(tmp, 'out-count');
-    await runEvaluation(settings(['count', seg, '--backend', 'openai', '--url', mock.url, '--out', cnt]), core, { log: quiet });
+    await runEvaluation(settings(['count', seg, '--backend', 'openai', '--url', mock.url, '--out', cnt]), core, { log: quiet, progressStream: sink });
     const c = (await writeResults(cnt, { core, bootstrap: 0 })).results.find((x) => x.task === 'counting');
     assert.equal(c.metrics.accuracy.value, 0.5);  // 1 = 1 and 2 = 2; 3 != 1, 0 != 1
     const prompts = mock.requests.filter((q) => /How many/.test(q.text)).map((q) => q.text);
@@ -180,13 +181,13 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
   });
   try {
     const coords = path.join(tmp, 'out-reg');
-    await runEvaluation(settings(['reg', seg, '--backend', 'openai', '--url', regMock.url, '--out', coords]), core, { log: quiet });
+    await runEvaluation(settings(['reg', seg, '--backend', 'openai', '--url', regMock.url, '--out', coords]), core, { log: quiet, progressStream: sink });
     const rs = readPredictions(path.join(coords, 'predictions.jsonl')).records;
     assert.equal(rs.length, 5);  // every box, the two-box image's included
     assert.equal(rs[0].prompt, 'What is in this region? Region: [100, 100, 500, 500]');
     assert.ok(rs.every((r) => /^40x30 coordinates/.test(r.raw) && !r.cropped), JSON.stringify(rs.map((r) => r.raw)));
     const crop = path.join(tmp, 'out-reg-crop');
-    await runEvaluation(settings(['reg', seg, '--backend', 'openai', '--url', regMock.url, '--region-input', 'crop', '--out', crop]), core, { log: quiet });
+    await runEvaluation(settings(['reg', seg, '--backend', 'openai', '--url', regMock.url, '--region-input', 'crop', '--out', crop]), core, { log: quiet, progressStream: sink });
     const cs = readPredictions(path.join(crop, 'predictions.jsonl')).records;
     assert.deepEqual(cs.map((r) => r.raw.split(' ')[0]), ['16x12', '20x15', '8x8', '4x4', '10x8']);
     assert.ok(cs.every((r) => r.cropped && r.prompt === 'What is in this region?'));
@@ -205,7 +206,7 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
   });
   try {
     const out = path.join(tmp, 'out-mc');
-    await runEvaluation(settings(['mcq', tsv, '--backend', 'openai', '--url', mc.url, '--circular', '--out', out]), core, { log: quiet });
+    await runEvaluation(settings(['mcq', tsv, '--backend', 'openai', '--url', mc.url, '--circular', '--out', out]), core, { log: quiet, progressStream: sink });
     const m = (await writeResults(out, { core, bootstrap: 0 })).results.find((x) => x.task === 'multiple_choice');
     assert.equal(m.items, 6);
     assert.equal(m.questions, 2);
@@ -222,7 +223,7 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
   const cap = await startMockServer(({ imageSha256 }) => ({ text: imageSha256 === shaA ? 'A small sessile polyp in the sigmoid colon.' : 'xyz' }));
   try {
     const out = path.join(tmp, 'out-cap');
-    await runEvaluation(settings(['caption', path.join(pairs, 'captions.csv'), '--backend', 'openai', '--url', cap.url, '--out', out]), core, { log: quiet });
+    await runEvaluation(settings(['caption', path.join(pairs, 'captions.csv'), '--backend', 'openai', '--url', cap.url, '--out', out]), core, { log: quiet, progressStream: sink });
     const t = (await writeResults(out, { core, bootstrap: 0 })).results.find((x) => x.task === 'text');
     assert.equal(t.metrics.rouge1.value, 0.5);
     assert.equal(t.metrics.rougeL.value, 0.5);
@@ -297,11 +298,11 @@ test('an endpoint that fails stops the run with the answers kept; an input it re
   try {
     const out = path.join(tmp, 'out-fail');
     const s = settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'generation', '--retries', '0', '--out', out]);
-    await assert.rejects(runEvaluation(s, core, { log: quiet }), /engine crashed[\s\S]*answer\(s\) so far are kept in .*predictions\.jsonl; run the same command again/);
+    await assert.rejects(runEvaluation(s, core, { log: quiet, progressStream: sink }), /engine crashed[\s\S]*answer\(s\) so far are kept in .*predictions\.jsonl; run the same command again/);
     const kept = readPredictions(path.join(out, 'predictions.jsonl')).records;
     assert.deepEqual(kept.map((r) => r.key), ['alpha/broken.png|generation', 'alpha/img0.png|generation', 'alpha/img1.png|generation', 'alpha/img2.png|generation', 'alpha/img3.png|generation']);
     failing = false;
-    await runEvaluation(settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'generation', '--retries', '0', '--out', out]), core, { log: quiet });
+    await runEvaluation(settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'generation', '--retries', '0', '--out', out]), core, { log: quiet, progressStream: sink });
     const all = readPredictions(path.join(out, 'predictions.jsonl')).records;
     assert.equal(all.length, 8);
     const refused = all.find((r) => r.key === 'beta/img5.png|generation');
@@ -354,7 +355,7 @@ test('--concurrency keeps several questions in flight and gives the same results
   }, { delayMs: 60 });
   try {
     const run = async (out, extra) => {
-      await runEvaluation(settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'both', '--out', out, ...extra]), core, { log: quiet });
+      await runEvaluation(settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--classify-by', 'both', '--out', out, ...extra]), core, { log: quiet, progressStream: sink });
       return writeResults(out, { core, bootstrap: 300 });
     };
     const one = await run(path.join(tmp, 'conc-1'), []);

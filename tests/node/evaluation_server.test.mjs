@@ -60,7 +60,7 @@ after(() => {
 });
 
 const run = async (extra, out) => {
-  await runEvaluation({ ...parseArgs(['classification', path.join(tmp, 'cls'), '--classify-by', 'generation', '--max-tokens', '10', '--out', out, ...extra]), core: corePath, threads: 1 }, core, { log: () => {} });
+  await runEvaluation({ ...parseArgs(['classification', path.join(tmp, 'cls'), '--classify-by', 'generation', '--max-tokens', '10', '--out', out, ...extra]), core: corePath, threads: 1 }, core, { log: () => {}, progressStream: { write() {} } });
   return new Map(readPredictions(path.join(out, 'predictions.jsonl')).records.map((r) => [r.key, r]));
 };
 

@@ -28,6 +28,7 @@ const skip = !fs.existsSync(corePath) ? `WASM core not built: ${corePath}`
   : !fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3 missing (builds the tiny package)' : false;
 let core, tmp, pkg;
 const quiet = () => {};
+const sink = { write() {} };  // the progress line, not wanted in test output
 const settings = (argv) => ({ ...parseArgs(argv), core: corePath, threads: 1 });
 
 before(async () => {
@@ -48,7 +49,7 @@ test('classification on real images with the tiny model (local backend): label s
     for (const f of fs.readdirSync(path.join(DATASETS, src, 'images')).sort().slice(0, 3)) fs.symlinkSync(path.join(DATASETS, src, 'images', f), path.join(cls, name, f));
   }
   const out = path.join(tmp, 'out-cls');
-  await runEvaluation(settings(['classification', cls, '--model', pkg, '--classify-by', 'both', '--max-tokens', '8', '--out', out]), core, { log: quiet });
+  await runEvaluation(settings(['classification', cls, '--model', pkg, '--classify-by', 'both', '--max-tokens', '8', '--out', out]), core, { log: quiet, progressStream: sink });
   const scores = await writeResults(out, { core, bootstrap: 100 });
   const { records } = readPredictions(path.join(out, 'predictions.jsonl'));
   assert.equal(records.length, 12);
@@ -71,12 +72,12 @@ test('classification on real images with the tiny model (local backend): label s
 test('REC and counting over Kvasir-SEG with the tiny model; the same seed gives the same sampled answers', { skip, timeout: 300000 }, async () => {
   const seg = path.join(DATASETS, 'kvasir-seg');
   const rec = path.join(tmp, 'out-rec');
-  await runEvaluation(settings(['rec', seg, '--model', pkg, '--limit', '3', '--max-tokens', '12', '--out', rec]), core, { log: quiet });
+  await runEvaluation(settings(['rec', seg, '--model', pkg, '--limit', '3', '--max-tokens', '12', '--out', rec]), core, { log: quiet, progressStream: sink });
   const r = await writeResults(rec, { core, bootstrap: 0 });
   const g = r.results.find((x) => x.task === 'grounding');
   assert.equal(g.items + r.counts.skipped, 3);
   assert.equal(g.iou.length, g.items);
-  const sampled = (out) => runEvaluation(settings(['count', seg, '--model', pkg, '--limit', '3', '--max-tokens', '12', '--temperature', '1', '--seed', '5', '--out', out]), core, { log: quiet });
+  const sampled = (out) => runEvaluation(settings(['count', seg, '--model', pkg, '--limit', '3', '--max-tokens', '12', '--temperature', '1', '--seed', '5', '--out', out]), core, { log: quiet, progressStream: sink });
   await sampled(path.join(tmp, 'count-a'));
   await sampled(path.join(tmp, 'count-b'));
   const answers = (d) => readPredictions(path.join(d, 'predictions.jsonl')).records.map((x) => x.raw);

@@ -74,7 +74,8 @@ export async function openBackend(s, core) {
 const inputError = (e) => [400, 413, 422].includes(e?.status) || /image: |cannot decode/i.test(e?.message ?? '');
 
 // s: settings from the command line. core: {assistant: Core, seg: CoreApi}. -> {store, data, parts, space, backend, outDir}
-export async function runEvaluation(s, core, { log = (m) => process.stderr.write(`${m}\n`), backend = null } = {}) {
+// progressStream: where the progress line goes (standard error; tests pass a sink).
+export async function runEvaluation(s, core, { log = (m) => process.stderr.write(`${m}\n`), backend = null, progressStream = process.stderr } = {}) {
   if (!TASKS.includes(s.task)) throw new Error(`unknown task '${s.task}' (have ${TASKS.join(', ')}, segmentation)`);
   const data = readDataset(s.dataset, { format: s.format, images: s.images, imageColumn: s.imageColumn, labelColumn: s.labelColumn, referenceColumn: s.referenceColumn });
   if (data.problems.length) {
@@ -116,7 +117,7 @@ export async function runEvaluation(s, core, { log = (m) => process.stderr.write
   }, null, 1));
 
   const todo = queries.filter((q) => !store.has(q.key));
-  const progress = new Progress(queries.length, { already: queries.length - todo.length, label: `${s.task} ` });
+  const progress = new Progress(queries.length, { already: queries.length - todo.length, label: `${s.task} `, stream: progressStream });
   if (store.resumed) log(`resuming ${outDir}: ${store.resumed} answer(s) already there, ${todo.length} to go`);
   const ctx = { backend, settings: s, space, core: core.assistant, grounding: s.grounding };
   // The questions of one image go together (REC / REG ask several): the image is read and decoded once.
