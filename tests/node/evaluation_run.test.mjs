@@ -19,6 +19,7 @@ import { writeResults, rescore } from '../../tools/evaluation/results.mjs';
 import { loadCores } from '../../tools/evaluation/cores.mjs';
 import { readPredictions } from '../../tools/evaluation/predictions.mjs';
 import { parseDelimited } from '../../tools/evaluation/table_text.mjs';
+import { printTable } from '../../tools/evaluation/tables.mjs';
 
 const corePath = coreModulePath();
 const skip = fs.existsSync(corePath) ? false : `WASM core not built: ${corePath}`;
@@ -199,7 +200,7 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
   // Multiple choice: 2 questions of 3 options; the model always says the option text "polyp".
   const b64 = Buffer.from(image(99)).toString('base64');
   const tsv = path.join(tmp, 'mc.tsv');
-  write(tsv, `index\tquestion\tA\tB\tC\tanswer\tcategory\timage\n0\tWhat is it?\tpolyp\tulcer\tnormal\tA\tlesion\t${b64}\n1\tAnd this?\tulcer\tpolyp\tnormal\tA\tlesion\t0\n`);
+  write(tsv, `index\tquestion\tA\tB\tC\tanswer\tcategory\timage\n0\tWhat is it?\tpolyp\tulcer\tnormal\tA\tlesion classification\t${b64}\n1\tAnd this?\tulcer\tpolyp\tnormal\tA\tcounting\t0\n`);
   const mc = await startMockServer(({ text }) => {
     const letter = /([A-C])\. polyp/.exec(text)[1];
     return { text: `${letter}. polyp` };
@@ -207,7 +208,10 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
   try {
     const out = path.join(tmp, 'out-mc');
     await runEvaluation(settings(['mcq', tsv, '--backend', 'openai', '--url', mc.url, '--circular', '--out', out]), core, { log: quiet, progressStream: sink });
-    const m = (await writeResults(out, { core, bootstrap: 0 })).results.find((x) => x.task === 'multiple_choice');
+    const scores = await writeResults(out, { core, bootstrap: 0 });
+    const m = scores.results.find((x) => x.task === 'multiple_choice');
+    // The EndoAgentBench layout: its columns are the categories (bootstrap off: no intervals).
+    assert.match(printTable('endoagentbench', scores), /\| mock-model \| 1\.000; circular 1\.000 \| 0\.000; circular 0\.000 \| – \| 0\.500; circular 0\.500 \| – \|/);
     assert.equal(m.items, 6);
     assert.equal(m.questions, 2);
     assert.equal(m.metrics.accuracy.value, 0.5);          // all 3 rotations of question 0, none of question 1

@@ -4,8 +4,9 @@
 //                         >= 100 and < 100 training images (MedGemma on HyperKvasir)
 //   upper-gi              CLS accuracy, REG accuracy, REC accuracy at IoU >= 0.5
 //                         (the upper-GI multi-task VLM)
-//   endoagentbench        lesion classification, counting, visual grounding
-//                         (multiple choice), captions/reports
+//   endoagentbench        lesion classification, counting, visual grounding (from
+//                         the multiple-choice categories or separate runs), all
+//                         multiple choice, report ROUGE-L
 //   text                  ROUGE-1/2/L, BLEU-4 and time per answer (zero-shot MLLM comparisons)
 
 const fmt = (m, d = 3) => (m && Number.isFinite(m.value) ? m.value.toFixed(d) : '–');
@@ -40,13 +41,20 @@ export const TABLES = {
     return ['| model | CLS accuracy | REG accuracy | REC accuracy (IoU ≥ 0.5) | REC mean IoU |', '|---|---|---|---|---|',
       `| ${model(list[0])} | ${withCi(cls?.metrics.accuracy)} | ${withCi(reg?.metrics.accuracy)} | ${withCi(rec?.metrics.accuracy_at_iou)} | ${fmt(rec?.metrics.mean_iou)} |`].join('\n');
   },
+  // EndoAgentBench asks its tasks as multiple choice (one TSV, a category per task): a column takes
+  // the category whose name says it (classification, counting, grounding / location), else a run of
+  // that task (classification / count / rec) given as another results folder.
   endoagentbench: (list) => {
-    const cls = first(list, 'classification'), cnt = first(list, 'counting'), mc = first(list, 'multiple_choice', 'mcq');
-    const txt = first(list, 'text');
-    const mcCell = mc ? `${withCi(mc.metrics.accuracy)}${mc.metrics.circular_accuracy ? `; circular ${fmt(mc.metrics.circular_accuracy)}` : ''}` : '–';
-    const lines = ['| model | lesion classification | lesion counting | visual grounding (multiple choice) | report ROUGE-L |', '|---|---|---|---|---|',
-      `| ${model(list[0])} | ${withCi(cls?.metrics.accuracy)} | ${withCi(cnt?.metrics.accuracy)} | ${mcCell} | ${withCi(txt?.metrics.rougeL)} |`];
     const cats = results(list, 'multiple_choice').filter((r) => r.name?.startsWith('mcq:'));
+    const cat = (re) => cats.find((c) => re.test(c.name.slice(4)));
+    const mcCell = (c) => (c ? `${withCi(c.metrics.accuracy)}${c.metrics.circular_accuracy ? `; circular ${fmt(c.metrics.circular_accuracy)}` : ''}` : null);
+    const cls = mcCell(cat(/classif|lesion type|diagnos/i)) ?? withCi(first(list, 'classification')?.metrics.accuracy);
+    const cnt = mcCell(cat(/count/i)) ?? withCi(first(list, 'counting')?.metrics.accuracy);
+    const grd = mcCell(cat(/ground|locat|detect|where/i)) ?? withCi(first(list, 'grounding', 'rec')?.metrics.accuracy_at_iou);
+    const all = mcCell(first(list, 'multiple_choice', 'mcq')) ?? '–';
+    const txt = first(list, 'text');
+    const lines = ['| model | lesion classification | lesion counting | visual grounding | all multiple choice | report ROUGE-L |', '|---|---|---|---|---|---|',
+      `| ${model(list[0])} | ${cls} | ${cnt} | ${grd} | ${all} | ${withCi(txt?.metrics.rougeL)} |`];
     if (cats.length) {
       lines.push('', '| multiple-choice category | questions | accuracy | circular accuracy |', '|---|---|---|---|');
       for (const c of cats) lines.push(`| ${c.name.slice(4)} | ${c.questions} | ${withCi(c.metrics.accuracy)} | ${fmt(c.metrics.circular_accuracy)} |`);
