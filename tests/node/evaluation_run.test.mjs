@@ -371,3 +371,13 @@ test('--concurrency keeps several questions in flight and gives the same results
     assert.deepEqual(figures(four), figures(one));
   } finally { await mock.close(); }
 });
+
+test('an endpoint that refuses every question stops the run instead of skipping everything', { skip, timeout: 60000 }, async () => {
+  const { dir } = await classificationData();
+  const mock = await startMockServer(() => ({ status: 400, message: 'unknown field "continue_final_message"' }));
+  try {
+    const s = settings(['classification', dir, '--backend', 'openai', '--url', mock.url, '--logprobs-prefill', '--out', path.join(tmp, 'out-refused')]);
+    await assert.rejects(runEvaluation(s, core, { log: quiet, progressStream: sink }), /refused the first 3 questions .*unknown field/);
+    assert.equal(mock.requests.length, 3);
+  } finally { await mock.close(); }
+});

@@ -13,6 +13,7 @@
 // image: {key, bytes, width, height, mime}
 import fs from 'node:fs';
 import os from 'node:os';
+import crypto from 'node:crypto';
 import path from 'node:path';
 
 const now = () => performance.now();
@@ -36,8 +37,9 @@ export async function localBackend({ core, packageDir, variant = null, threads =
   if (!v) throw new Error(`${packageDir}: no complete graph variant in the package`);
   const sessionOptions = { logSeverityLevel: 3, ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}) };
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['cpu'], variant: v, sessionOptions, decoderGraph });
-  const manifestHash = pkg.manifest ? fs.existsSync(path.join(packageDir, 'manifest.json'))
-    && (await import('node:crypto')).createHash('sha256').update(fs.readFileSync(path.join(packageDir, 'manifest.json'))).digest('hex') : null;
+  // The package's identity in run.json: its manifest (sizes and sha256 of every file), hashed.
+  const manifestFile = path.join(packageDir, 'manifest.json');
+  const manifestHash = fs.existsSync(manifestFile) ? crypto.createHash('sha256').update(fs.readFileSync(manifestFile)).digest('hex') : null;
   const { testModelInfo } = await import('../../web/assistant/model_notices.js');
   return {
     kind: 'local',

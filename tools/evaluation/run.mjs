@@ -126,7 +126,7 @@ export async function runEvaluation(s, core, { log = (m) => process.stderr.write
     if (groups.at(-1)?.[0].item.id === q.item.id) groups.at(-1).push(q);
     else groups.push([q]);
   }
-  let failure = null;
+  let failure = null, refusals = 0, answered = 0;
   const runGroup = async (group) => {
     const item = group[0].item, name = imageName(item, data.root);
     let image = null, handle = 0, error = null;
@@ -159,12 +159,18 @@ export async function runEvaluation(s, core, { log = (m) => process.stderr.write
           rec = await runQuery(s.task, q, image, ctx);
         } catch (e) {
           if (!inputError(e)) { failure ??= e; return; }
+          // The same refusal for every question from the start is about the request, not one input: stop.
+          if (++refusals >= 3 && !answered) {
+            failure ??= new Error(`the endpoint refused the first ${refusals} questions (${e.message}): check --url, --model and the options`);
+            return;
+          }
           store.append({ ...common, status: 'skipped', reason: `the model could not answer: ${e.message}` });
           progress.message(`skipped ${q.key}: ${e.message}`);
           progress.tick({ skipped: true });
           continue;
         }
         store.append({ ...common, image_sha256: image.sha256, status: 'ok', ...rec });
+        answered++;
         progress.tick();
       }
     } finally {

@@ -112,7 +112,8 @@ function timingFields(r) {
 // Asks the backend one query; returns the prediction record (without the common fields).
 export async function runQuery(task, query, image, ctx) {
   const { backend, settings, space, core } = ctx;
-  const gen = { maxTokens: settings.maxTokens, temperature: settings.temperature, seed: hash32(`${settings.seed}|${query.key}`),
+  // Each question its own sampling seed (31 bits: every endpoint takes it), so order and resume do not matter.
+  const gen = { maxTokens: settings.maxTokens, temperature: settings.temperature, seed: hash32(`${settings.seed}|${query.key}`) & 0x7fffffff,
     systemPrompt: settings.systemPrompt };
   const prompt = (t) => fill(settings.prompt ?? DEFAULT_PROMPTS[t], { labels: space?.labels.map((l) => l.answer).join(', ') ?? '', label: query.label ?? '' });
   if (task === 'classification') {
