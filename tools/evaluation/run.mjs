@@ -83,6 +83,11 @@ export async function runEvaluation(s, core, { log = (m) => process.stderr.write
     for (const p of data.problems.slice(0, 5)) log(`  ${p.where}: ${p.what}`);
     if (data.problems.length > 5) log(`  ... and ${data.problems.length - 5} more`);
   }
+  if (!data.items.length) {
+    const p = data.problems[0];
+    throw new Error(`${s.dataset}: none of its ${data.problems.length} row(s) can be used${p ? ` (the first: ${p.where}: ${p.what})` : ''}` +
+      (data.problems.some((x) => /not found under/.test(x.what)) ? '; if the images are elsewhere, give their folder with --images' : ''));
+  }
   const parts = chooseItems(data, s);
   if (s.trainCounts) parts.trainCounts = readTrainCounts(s.trainCounts);
   const needsLabels = s.task === 'classification' || s.task === 'reg';
