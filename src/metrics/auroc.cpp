@@ -66,7 +66,7 @@ double OneVsRestAuroc::macro_auroc(const std::vector<double>& weights, const std
     return n ? sum / n : std::numeric_limits<double>::quiet_NaN();
 }
 
-RocCurve OneVsRestAuroc::roc_curve(int c) const {
+RocCurve OneVsRestAuroc::roc_curve(int c, bool drop_intermediate) const {
     RocCurve curve;
     const size_t k = size_t(num_classes_);
     const std::vector<size_t>& order = order_[size_t(c)];
@@ -76,15 +76,34 @@ RocCurve OneVsRestAuroc::roc_curve(int c) const {
     curve.tpr.push_back(0);
     curve.thresholds.push_back(std::numeric_limits<double>::infinity());
     double tp = 0, fp = 0;
+    std::vector<double> tps = {0}, fps = {0};  // counts: exact second differences below
     for (size_t g = 0; g < order.size();) {
         const double score = probabilities_[order[g] * k + size_t(c)];
         size_t e = g;
         for (; e < order.size() && probabilities_[order[e] * k + size_t(c)] == score; ++e)
             (truth_[order[e]] == c ? tp : fp) += 1;
+        tps.push_back(tp);
+        fps.push_back(fp);
         curve.thresholds.push_back(score);
         curve.fpr.push_back(negatives > 0 ? fp / negatives : 0.0);
         curve.tpr.push_back(positives > 0 ? tp / positives : 0.0);
         g = e;
+    }
+    if (drop_intermediate && curve.fpr.size() > 3) {
+        // As sklearn's roc_curve(drop_intermediate=True): a point (after the
+        // start) on the straight line between its neighbours adds nothing to a plot
+        // or to the area.
+        RocCurve kept;
+        const size_t n = curve.fpr.size();
+        for (size_t i = 0; i < n; ++i) {
+            const bool keep = i <= 1 || i + 1 == n ||
+                              fps[i + 1] - 2 * fps[i] + fps[i - 1] != 0 || tps[i + 1] - 2 * tps[i] + tps[i - 1] != 0;
+            if (!keep) continue;
+            kept.fpr.push_back(curve.fpr[i]);
+            kept.tpr.push_back(curve.tpr[i]);
+            kept.thresholds.push_back(curve.thresholds[i]);
+        }
+        return kept;
     }
     return curve;
 }

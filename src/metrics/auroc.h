@@ -23,7 +23,8 @@ public:
     double auroc(int c, const std::vector<double>& weights = {}) const;
     // Mean of the defined per-class AUROCs (of `only`, if not empty); NaN when none is.
     double macro_auroc(const std::vector<double>& weights = {}, const std::vector<int>& only = {}) const;
-    RocCurve roc_curve(int c) const;
+    // drop_intermediate: leave out points collinear with their neighbours (sklearn's default).
+    RocCurve roc_curve(int c, bool drop_intermediate = true) const;
     int num_classes() const { return num_classes_; }
 
 private:

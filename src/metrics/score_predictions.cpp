@@ -9,8 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "json/json_syntax.h"
+#include "annotation/coco.h"
 #include "mask/rle.h"
+#include "metrics/annotation_agreement.h"
 #include "metrics/agreement.h"
+#include "metrics/answer_mapping.h"
 #include "metrics/answer_accuracy.h"
 #include "metrics/bleu.h"
 #include "metrics/classification_report.h"
@@ -31,6 +34,11 @@ struct InputError : std::runtime_error {
 };
 
 [[noreturn]] void bad(const std::string& message) { throw InputError(message); }
+
+// Bounds that keep a hostile or mistaken file from exhausting memory (the
+// confusion matrix is labels², a mask is one byte per pixel).
+constexpr int kMaxLabels = 1000;
+constexpr double kMaxMaskPixels = 64.0 * 1024 * 1024;
 
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -110,6 +118,7 @@ struct Labels {
 
     explicit Labels(const json& list) {
         if (!list.is_array() || list.empty()) bad("\"labels\" must be a non-empty list of class names");
+        if (list.size() > size_t(kMaxLabels)) bad("there are more than " + std::to_string(kMaxLabels) + " labels");
         for (const json& l : list) {
             if (!l.is_string()) bad("\"labels\" must be a list of class names (text)");
             const std::string name = l.get<std::string>();
@@ -183,8 +192,37 @@ json score_classification(const json& task) {
                     ", not 1: give the full probability vector over the labels (softmax over the label scores)");
         }
     }
+    json mapped_answers;
+    if (in.predicted.empty() && task.contains("answers")) {
+        // Generated free answers, read as labels here (answer_mapping.h).
+        const json& answers = need_array(task, "answers");
+        same_length(truth, "truth", answers, "answers");
+        std::vector<std::vector<std::string>> names;
+        for (const std::string& n : labels.names) names.push_back({n});
+        if (task.contains("synonyms")) {
+            const json& syn = task.at("synonyms");
+            if (!syn.is_object()) bad("\"synonyms\" must be an object {label: [other names]}");
+            for (auto it = syn.begin(); it != syn.end(); ++it) {
+                const int c = labels.resolve(json(it.key()), "synonyms key \"" + it.key() + "\"", false);
+                if (!it.value().is_array()) bad("synonyms[\"" + it.key() + "\"] must be a list of names");
+                for (const json& n : it.value()) {
+                    if (!n.is_string()) bad("synonyms[\"" + it.key() + "\"] must be a list of names");
+                    names[size_t(c)].push_back(n.get<std::string>());
+                }
+            }
+        }
+        const LabelMapper mapper(names);
+        mapped_answers = json::array();
+        for (size_t i = 0; i < answers.size(); ++i) {
+            if (!answers[i].is_null() && !answers[i].is_string()) bad("answers[" + std::to_string(i) + "] must be text or null");
+            const int c = answers[i].is_string() ? mapper.map(answers[i].get<std::string>()) : kUnmapped;
+            in.predicted.push_back(c);
+            mapped_answers.push_back(c < 0 ? json(nullptr) : json(labels.names[size_t(c)]));
+        }
+    }
     if (in.predicted.empty() && in.probabilities.empty())
-        bad("a classification task needs \"predicted\" (the answers' labels) or \"probabilities\" (label scoring)");
+        bad("a classification task needs \"predicted\" (the answers' labels), \"answers\" (free answers to read as labels) "
+            "or \"probabilities\" (label scoring)");
     if (task.contains("train_counts") && !task.at("train_counts").is_null()) {
         const json& counts = task.at("train_counts");
         in.train_counts.assign(size_t(labels.size()), 0.0);
@@ -260,6 +298,7 @@ json score_classification(const json& task) {
         }
         out["groups"] = groups;
     }
+    if (!mapped_answers.is_null()) out["mapped_answers"] = mapped_answers;
     out["bootstrap"] = bootstrap_json(in.bootstrap);
     return out;
 }
@@ -332,6 +371,8 @@ json score_counting(const json& task) {
 json score_multiple_choice(const json& task) {
     const json& list = need_array(task, "items");
     std::vector<ChoiceItem> items;
+    json chosen = json::array();  // per item: the letter scored
+    bool read_answers = false;
     for (size_t i = 0; i < list.size(); ++i) {
         const json& it = list[i];
         const std::string where = "items[" + std::to_string(i) + "]";
@@ -344,13 +385,32 @@ json score_multiple_choice(const json& task) {
         if (it.contains("predicted") && !it.at("predicted").is_null()) {
             if (!it.at("predicted").is_string()) bad(where + ".predicted must be an option letter or null");
             c.predicted = it.at("predicted").get<std::string>();
+        } else if (it.contains("answer") && it.at("answer").is_string()) {
+            // A free answer, read as an option letter (answer_mapping.h).
+            std::vector<std::string> letters, texts;
+            const json options = it.contains("options") ? it.at("options") : json();
+            if (options.is_object()) {
+                for (auto o = options.begin(); o != options.end(); ++o) {
+                    letters.push_back(o.key());
+                    texts.push_back(o.value().is_string() ? o.value().get<std::string>() : "");
+                }
+            } else if (options.is_array()) {
+                for (const json& o : options) letters.push_back(o.is_string() ? o.get<std::string>() : "");
+            } else {
+                bad(where + ".options must list the option letters ([\"A\", \"B\"]) or map them to their texts");
+            }
+            c.predicted = choice_letter(it.at("answer").get<std::string>(), letters, texts);
+            read_answers = true;
         }
+        chosen.push_back(c.predicted.empty() ? json(nullptr) : json(c.predicted));
         items.push_back(c);
     }
     const BootstrapOptions bootstrap = bootstrap_options(task);
     const MultipleChoiceReport r = multiple_choice_report(items, bootstrap);
-    return {{"task", "multiple_choice"}, {"items", items.size()}, {"questions", r.questions},
-            {"metrics", metrics_json(r.metrics)}, {"bootstrap", bootstrap_json(bootstrap)}};
+    json out = {{"task", "multiple_choice"}, {"items", items.size()}, {"questions", r.questions},
+                {"metrics", metrics_json(r.metrics)}, {"bootstrap", bootstrap_json(bootstrap)}};
+    if (read_answers) out["chosen"] = chosen;  // with free answers: the letters read from them
+    return out;
 }
 
 json score_text(const json& task) {
@@ -451,8 +511,11 @@ json score_label_agreement(const json& task) {
 Mask read_mask(const json& v, const std::string& where) {
     const json& size = need(v, "size");
     if (!size.is_array() || size.size() != 2) bad(where + ".size must be [height, width]");
-    const int h = int(finite_number(size[0], where + ".size[0]")), w = int(finite_number(size[1], where + ".size[1]"));
-    if (h <= 0 || w <= 0 || double(h) * double(w) > 1e9) bad(where + ".size must be a positive [height, width]");
+    const double hd = finite_number(size[0], where + ".size[0]"), wd = finite_number(size[1], where + ".size[1]");
+    if (!(hd >= 1 && wd >= 1 && hd <= 65536 && wd <= 65536 && hd == std::floor(hd) && wd == std::floor(wd)))
+        bad(where + ".size must be [height, width] in whole pixels, each 1 to 65536");
+    if (hd * wd > kMaxMaskPixels) bad(where + " is larger than 64 megapixels; compare masks of endoscopy images");
+    const int h = int(hd), w = int(wd);
     Rle rle;
     std::string error;
     const json& counts = need(v, "counts");
@@ -505,6 +568,33 @@ json score_region_agreement(const json& task) {
             {"iou", r.iou}, {"dice", r.dice}, {"bootstrap", bootstrap_json(bootstrap)}};
 }
 
+json score_annotation_agreement(const json& task) {
+    std::vector<ImageAnnotations> versions[2];
+    const char* keys[2] = {"first", "second"};
+    for (int v = 0; v < 2; ++v) {
+        const json& doc = need(task, keys[v]);
+        if (!doc.is_object() && !doc.is_string())
+            bad(std::string("\"") + keys[v] + "\" must be a COCO annotation file (as the app exports it), as an object or its text");
+        const CocoImport imported = import_coco(doc.is_string() ? doc.get<std::string>() : doc.dump());
+        if (!imported.ok) bad(std::string("the ") + keys[v] + " annotations are not a COCO file the app can read: " + imported.error);
+        for (const ImageAnnotations& im : imported.images)
+            if (double(im.width) * double(im.height) > kMaxMaskPixels)
+                bad("the image \"" + im.image + "\" in the " + keys[v] + " annotations is larger than 64 megapixels");
+        versions[v] = imported.images;
+    }
+    const double match_iou = task.contains("match_iou") ? finite_number(task.at("match_iou"), "match_iou") : 0.5;
+    const BootstrapOptions bootstrap = bootstrap_options(task);
+    const AnnotationAgreement r = annotation_agreement(versions[0], versions[1], match_iou, bootstrap);
+    json regions = json::array();
+    for (const RegionPair& p : r.regions)
+        regions.push_back({{"image", p.image}, {"label", p.label}, {"in_first", p.in_first}, {"in_second", p.in_second},
+                           {"iou", p.iou}, {"dice", p.dice}});
+    return {{"task", "annotation_agreement"}, {"label_pairs", r.label_pairs}, {"match_iou", match_iou},
+            {"metrics", metrics_json(r.metrics)}, {"regions", regions},
+            {"objects", {{"first", r.first_objects}, {"second", r.second_objects}, {"matched", r.matched_objects}}},
+            {"bootstrap", bootstrap_json(bootstrap)}};
+}
+
 json score_generation_speed(const json& task) {
     const json& seconds = need_array(task, "seconds");
     std::vector<GenerationTiming> answers;
@@ -538,10 +628,11 @@ json score_task(const json& task) {
     else if (t == "label_agreement") out = score_label_agreement(task);
     else if (t == "region_agreement") out = score_region_agreement(task);
     else if (t == "generation_speed") out = score_generation_speed(task);
+    else if (t == "annotation_agreement") out = score_annotation_agreement(task);
     else
         bad("unknown task \"" + (name.is_string() ? t : name.dump()) +
             "\" (classification, grounding, label_match, counting, multiple_choice, text, report_fields, "
-            "label_agreement, region_agreement, generation_speed)");
+            "label_agreement, region_agreement, annotation_agreement, generation_speed)");
     if (task.contains("name")) out["name"] = task.at("name");
     return out;
 }
@@ -581,6 +672,9 @@ ScoredPredictions score_predictions(const std::string& input_json) {
         result.message = "The predictions cannot be scored: " + where + e.what() + ".";
     } catch (const json::exception& e) {
         result.message = "The predictions cannot be scored: " + where + "a value has the wrong type.";
+        result.detail = e.what();
+    } catch (const std::exception& e) {
+        result.message = "The predictions cannot be scored: " + where + "they need more memory than is available.";
         result.detail = e.what();
     }
     return result;

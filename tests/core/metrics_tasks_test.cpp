@@ -6,8 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "annotation/coco.h"
 #include "metrics/agreement.h"
+#include "metrics/annotation_agreement.h"
 #include "metrics/answer_accuracy.h"
+#include "metrics/answer_mapping.h"
 #include "metrics/bleu.h"
 #include "metrics/bootstrap.h"
 #include "metrics/generation_speed.h"
@@ -188,6 +191,62 @@ TEST(MetricsGenerationSpeed, Summary) {
     EXPECT_DOUBLE_EQ(m[5].value, 10.0);
 }
 
+es::Annotation box_annotation(const char* label, double x, double y, double w, double h) {
+    es::Annotation a;
+    a.kind = es::AnnotationKind::Box;
+    a.label = label;
+    a.box = {x, y, w, h};
+    return a;
+}
+
+es::ImageAnnotations image(const char* key, std::vector<es::Annotation> items) {
+    es::ImageAnnotations im;
+    im.image = key;
+    im.width = im.height = 10;
+    uint64_t id = 1;
+    for (es::Annotation& a : items) a.id = id++;
+    im.items = std::move(items);
+    im.next_id = id;
+    return im;
+}
+
+TEST(MetricsAnnotationAgreement, TwoAnnotatorsByHand) {
+    // Image a: both outline a polyp (16 px boxes overlapping by 8: IoU 1/3, Dice 1/2); only the
+    // first marks an ulcer. Image b: only the second marks a polyp (the first left b out).
+    const std::vector<es::ImageAnnotations> first = {
+        image("a.png", {box_annotation("polyp", 0, 0, 4, 4), box_annotation("ulcer", 6, 6, 2, 2)})};
+    const std::vector<es::ImageAnnotations> second = {image("a.png", {box_annotation("polyp", 2, 0, 4, 4)}),
+                                                      image("b.png", {box_annotation("polyp", 0, 0, 2, 2)})};
+    es::BootstrapOptions none;
+    none.resamples = 0;
+    es::AnnotationAgreement r = es::annotation_agreement(first, second, 0.5, none);
+    // (image, label) presence: (1,1) (1,0) (0,1) (0,0): observed 1/2, expected 1/2, kappa 0.
+    EXPECT_EQ(r.label_pairs, 4u);
+    EXPECT_NEAR(r.metrics[0].value, 0.0, 1e-15);
+    EXPECT_DOUBLE_EQ(r.metrics[1].value, 0.5);
+    ASSERT_EQ(r.regions.size(), 3u);
+    EXPECT_DOUBLE_EQ(r.regions[0].iou, 1.0 / 3.0);
+    EXPECT_DOUBLE_EQ(r.regions[0].dice, 0.5);
+    EXPECT_EQ(r.metrics[2].name, "mean_iou");
+    EXPECT_DOUBLE_EQ(r.metrics[2].value, 1.0 / 9.0);
+    EXPECT_DOUBLE_EQ(r.metrics[3].value, 1.0 / 6.0);
+    EXPECT_EQ(r.matched_objects, 0);  // IoU 1/3 is below 0.5
+    EXPECT_EQ(r.metrics[6].value, 0.0);
+    r = es::annotation_agreement(first, second, 0.3, none);
+    EXPECT_EQ(r.matched_objects, 1);
+    EXPECT_DOUBLE_EQ(r.metrics[4].value, 0.5);
+    EXPECT_DOUBLE_EQ(r.metrics[5].value, 0.5);
+    EXPECT_DOUBLE_EQ(r.metrics[7].value, 1.0 / 3.0);
+    // The same through JSON, from the app's COCO exports.
+    const std::string a = es::export_coco(first, {}), b = es::export_coco(second, {});
+    const es::ScoredPredictions s = es::score_predictions(
+        json({{"task", "annotation_agreement"}, {"first", json::parse(a)}, {"second", b}, {"match_iou", 0.3}}).dump());
+    ASSERT_TRUE(s.ok) << s.message;
+    const json out = json::parse(s.json);
+    EXPECT_DOUBLE_EQ(out["metrics"]["mean_dice"]["value"].get<double>(), 1.0 / 6.0);
+    EXPECT_EQ(out["objects"]["matched"], 1);
+}
+
 json score(const std::string& text) {
     const es::ScoredPredictions r = es::score_predictions(text);
     EXPECT_TRUE(r.ok) << r.message << " " << r.detail;
@@ -256,6 +315,59 @@ TEST(MetricsScorePredictions, RefusesBadInputInPlainWords) {
     EXPECT_NE(refusal(R"({"task":"region_agreement","pairs":[{"first":{"rle":{"size":[2,2],"counts":[1,2]}},
         "second":{"rle":{"size":[2,2],"counts":[4]}}}]})").find("not a valid COCO RLE"),
               std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(MetricsAnswerMapping, LabelsFromFreeAnswers) {
+    EXPECT_EQ(es::answer_words("Ulcerative-colitis, grade_1."), "ulcerative colitis grade 1");
+    const es::LabelMapper m({{"polyps", "polyp"},
+                             {"ulcerative-colitis-grade-1"},
+                             {"ulcerative-colitis-grade-2"},
+                             {"esophagitis-a"},
+                             {"normal-cecum", "cecum"}});
+    EXPECT_EQ(m.map("Polyps"), 0);
+    EXPECT_EQ(m.map("I see a polyp in the sigmoid."), 0);                   // synonym, whole words
+    EXPECT_EQ(m.map("This is ulcerative colitis grade 2."), 2);
+    EXPECT_EQ(m.map("Normal cecum"), 4);                                    // "cecum" is inside the longer name
+    EXPECT_EQ(m.map("polyp or ulcerative colitis grade 1"), -1);            // two labels: ambiguous
+    EXPECT_EQ(m.map("polyposis"), -1);                                      // not a whole word
+    EXPECT_EQ(m.map("I cannot tell."), -1);
+    EXPECT_EQ(m.map(""), -1);
+}
+
+TEST(MetricsAnswerMapping, OptionLetters) {
+    const std::vector<std::string> letters = {"A", "B", "C", "D"};
+    const std::vector<std::string> texts = {"polyp", "ulcer", "normal mucosa", "bleeding"};
+    EXPECT_EQ(es::choice_letter("B", letters, texts), "B");
+    EXPECT_EQ(es::choice_letter("(C) normal mucosa", letters, texts), "C");
+    EXPECT_EQ(es::choice_letter(" D.", letters, texts), "D");
+    EXPECT_EQ(es::choice_letter("Answer: B", letters, texts), "B");
+    EXPECT_EQ(es::choice_letter("A polyp is visible, so the answer is C", letters, texts), "C");  // article A
+    EXPECT_EQ(es::choice_letter("It shows an ulcer.", letters, texts), "B");                      // by option text
+    EXPECT_EQ(es::choice_letter("B or C", letters, texts), "");
+    EXPECT_EQ(es::choice_letter("an ulcer with bleeding", letters, texts), "");
+    EXPECT_EQ(es::choice_letter("no idea", letters, texts), "");
+}
+
+TEST(MetricsAnswerMapping, ThroughJson) {
+    es::ScoredPredictions r = es::score_predictions(R"({"task":"classification","labels":["polyps","normal-cecum"],
+        "synonyms":{"polyps":["polyp"]},"truth":["polyps","normal-cecum","polyps"],
+        "answers":["A small polyp.","normal cecum","no idea"],"bootstrap":false})");
+    ASSERT_TRUE(r.ok) << r.message;
+    json out = json::parse(r.json);
+    EXPECT_EQ(out["mapped_answers"], json::parse(R"(["polyps","normal-cecum",null])"));
+    EXPECT_DOUBLE_EQ(out["metrics"]["unmapped_rate"]["value"].get<double>(), 1.0 / 3.0);
+    r = es::score_predictions(R"({"task":"multiple_choice","bootstrap":false,"items":[
+        {"question":"q1","truth":"A","answer":"A) polyp","options":{"A":"polyp","B":"ulcer"}},
+        {"question":"q1","truth":"B","answer":"I think it is a polyp","options":{"A":"ulcer","B":"polyp"}},
+        {"question":"q2","truth":"A","predicted":"B"}]})");
+    ASSERT_TRUE(r.ok) << r.message;
+    out = json::parse(r.json);
+    EXPECT_EQ(out["chosen"], json::parse(R"(["A","B","B"])"));
+    EXPECT_DOUBLE_EQ(out["metrics"]["circular_accuracy"]["value"].get<double>(), 0.5);
 }
 
 }  // namespace

@@ -173,12 +173,13 @@ class ClassificationAgainstSklearn(unittest.TestCase):
         brier = sum(skm.brier_score_loss((truth == c).astype(int), probs[:, c]) for c in range(k))
         self.assertAlmostEqual(value(out, "brier"), brier, delta=TOL, msg=msg)
         self.assertAlmostEqual(value(out, "ece"), ece_reference(probs, truth), delta=TOL, msg=msg)
-        # ROC curve points: sklearn's roc_curve without dropping collinear points.
-        c = int(truth[0])
-        if 0 < (truth == c).sum() < len(truth):
-            fpr, tpr, _ = skm.roc_curve((truth == c).astype(int), probs[:, c], drop_intermediate=False)
-            np.testing.assert_allclose(out["roc_curves"][c]["fpr"], fpr, atol=TOL)
-            np.testing.assert_allclose(out["roc_curves"][c]["tpr"], tpr, atol=TOL)
+        # ROC curve points: sklearn's roc_curve (collinear points dropped, its default).
+        for c in range(k):
+            if 0 < (truth == c).sum() < len(truth):
+                fpr, tpr, thresholds = skm.roc_curve((truth == c).astype(int), probs[:, c])
+                np.testing.assert_allclose(out["roc_curves"][c]["fpr"], fpr, atol=TOL)
+                np.testing.assert_allclose(out["roc_curves"][c]["tpr"], tpr, atol=TOL)
+                np.testing.assert_allclose(out["roc_curves"][c]["thresholds"], thresholds[1:], atol=TOL)
         return out
 
     def test_random_cases(self):
