@@ -1,7 +1,7 @@
 // The evaluation tool's data side, without a model or the WASM core: dataset
 // readers on small constructed datasets (bad rows are reported, never dropped
-// silently), the seeded stratified split, split files, reading answers as
-// labels / counts / options, label scoring from logprobs, and the append-only
+// silently), the seeded stratified split, split files, counts read from
+// answers, label scoring from logprobs, and the append-only
 // predictions file (resume, a torn last line, other settings refused).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readDataset, imageBytes } from '../../tools/evaluation/datasets.mjs';
 import { stratifiedSplit, splitFromFile } from '../../tools/evaluation/split.mjs';
-import { labelFromAnswer, countFromAnswer, optionFromAnswer } from '../../tools/evaluation/answers.mjs';
+import { countFromAnswer } from '../../tools/evaluation/answers.mjs';
 import { logprobLabelScores } from '../../tools/evaluation/backends.mjs';
 import { PredictionStore, readPredictions } from '../../tools/evaluation/predictions.mjs';
 import { parseDelimited } from '../../tools/evaluation/table_text.mjs';
@@ -198,26 +198,11 @@ test('split file: CSV with a split column or a plain list; names match ids, file
   assert.throws(() => splitFromFile(items, path.join(d, 'none.txt')), /no item of the dataset is in split 'test'/);
 });
 
-test('free answers read as labels, counts and options', () => {
-  const labels = [{ id: 'polyps', name: 'Polyps' }, { id: 'dyed-lifted-polyps', name: 'Dyed lifted polyps' }, { id: 'ulcerative-colitis-grade-1', name: 'Ulcerative colitis grade 1' },
-    { id: 'ulcerative-colitis-grade-2', name: 'Ulcerative colitis grade 2' }, { id: 'z-line', name: 'Z-line' }];
-  assert.equal(labelFromAnswer('A dyed lifted polyp.', labels).id, 'dyed-lifted-polyps');
-  assert.equal(labelFromAnswer('This is a polyp', labels).id, 'polyps');
-  assert.equal(labelFromAnswer('Ulcerative colitis, grade 2', labels).id, 'ulcerative-colitis-grade-2');
-  assert.equal(labelFromAnswer('the Z line', labels).id, 'z-line');
-  assert.equal(labelFromAnswer('z-line, not polyps', labels).id, 'z-line');  // the first named
-  assert.equal(labelFromAnswer('I cannot tell', labels).id, null);
-  assert.equal(labelFromAnswer('', labels).why, 'empty answer');
+test('counts read from free answers (labels and option letters are read by the metrics core)', () => {
   assert.equal(countFromAnswer('There are 3 polyps.'), 3);
   assert.equal(countFromAnswer('Two polyps and 5 specks'), 2);
   assert.equal(countFromAnswer('No polyps are visible'), 0);
   assert.equal(countFromAnswer('unclear'), null);
-  const opts = { A: 'polyp', B: 'ulcer', C: 'normal mucosa' };
-  assert.equal(optionFromAnswer('B', opts), 'B');
-  assert.equal(optionFromAnswer('(C) normal mucosa', opts), 'C');
-  assert.equal(optionFromAnswer('The answer is B.', opts), 'B');
-  assert.equal(optionFromAnswer('It shows normal mucosa', opts), 'C');
-  assert.equal(optionFromAnswer('ulcer or polyp', opts), null);
 });
 
 test('label scoring from logprobs: first tokens, shared prefixes tied or resolved with prefill', async () => {

@@ -192,9 +192,12 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
     const cs = readPredictions(path.join(crop, 'predictions.jsonl')).records;
     assert.deepEqual(cs.map((r) => r.raw.split(' ')[0]), ['16x12', '20x15', '8x8', '4x4', '10x8']);
     assert.ok(cs.every((r) => r.cropped && r.prompt === 'What is in this region?'));
-    const m = (await writeResults(crop, { core, bootstrap: 0 })).results.find((x) => x.task === 'label_match');
+    const scored = await writeResults(crop, { core, bootstrap: 0 });
+    const m = scored.results.find((x) => x.name === 'reg');
     assert.equal(m.metrics.accuracy.value, 4 / 5);  // every crop narrower than 20 px is "a polyp"
-    assert.equal(m.metrics.missing_rate.value, 1 / 5);
+    assert.equal(m.metrics.unmapped_rate.value, 1 / 5);
+    assert.deepEqual(m.mapped_answers, ['polyp', null, 'polyp', 'polyp', 'polyp']);  // read by the metrics core, in key order (image 1's crop is 20 px wide)
+    assert.equal(scored.counts.unmapped, 1);
   } finally { await regMock.close(); }
 
   // Multiple choice: 2 questions of 3 options; the model always says the option text "polyp".

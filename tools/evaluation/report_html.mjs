@@ -40,7 +40,8 @@ const figure = (svg, caption) => `<figure>${svg}<figcaption>${esc(caption)}</fig
 
 async function classificationSection(r, labelNames) {
   const name = (id) => labelNames?.get(id) ?? id;
-  let html = metricsTable(r.metrics, `${r.name === 'scoring' ? 'Label scoring' : 'Generation (free answer read as a label)'}: ${r.items} items`);
+  const what = { scoring: 'Label scoring', generation: 'Generation (free answer read as a label)', reg: 'Region naming (REG: box → label, the answer read as a label)' }[r.name] ?? r.name;
+  let html = metricsTable(r.metrics, `${what}: ${r.items} items`);
   if (r.groups?.length) {
     html += `<table><caption>By class frequency in training (threshold ${esc(r.groups[0].threshold)} images)</caption>` +
       '<tr><th>classes</th><th>items</th><th>accuracy</th><th>macro-F1</th><th>AUROC</th></tr>' +
@@ -64,7 +65,7 @@ async function classificationSection(r, labelNames) {
   return html;
 }
 
-export async function renderReport(scores, records) {
+export async function renderReport(scores, records, read = new Map()) {
   const cfg = scores.run, counts = scores.counts, ds = scores.dataset ?? {};
   const labelNames = ds.labels ? new Map(ds.labels.map((l) => [l.id, l.name])) : null;
   const parts = [];
@@ -82,7 +83,7 @@ export async function renderReport(scores, records) {
   parts.push('<h2>What was scored</h2>');
   parts.push(`<table><tr><th>dataset items</th><td class="n">${ds.total_items ?? '?'}</td></tr><tr><th>evaluated (after split / limit)</th><td class="n">${ds.evaluated_items ?? '?'}</td></tr>` +
     `<tr><th>answers recorded</th><td class="n">${counts.records}</td></tr><tr><th>scored</th><td class="n">${counts.scored}</td></tr>` +
-    `<tr><th>skipped</th><td class="n">${counts.skipped}</td></tr><tr><th>unmapped answers (scored as naming nothing)</th><td class="n">${counts.unmapped}</td></tr>` +
+    `<tr><th>skipped</th><td class="n">${counts.skipped}</td></tr><tr><th>answers that could not be read (unmapped: scored as wrong)</th><td class="n">${counts.unmapped}</td></tr>` +
     `<tr><th>dataset rows left out when reading</th><td class="n">${ds.problems?.length ?? 0}</td></tr></table>`);
   if (counts.skipped) {
     parts.push(`<table><caption>Skipped items (${counts.skipped})</caption><tr><th>item</th><th>why</th></tr>${counts.skipped_items.slice(0, 200)
@@ -94,7 +95,7 @@ export async function renderReport(scores, records) {
   }
   parts.push('<h2>Results</h2>');
   for (const r of scores.results) {
-    if (r.task === 'classification') parts.push(`<h3>Classification: ${esc(r.name)}</h3>`, await classificationSection(r, labelNames));
+    if (r.task === 'classification') parts.push(`<h3>${r.name === 'reg' ? 'REG' : `Classification: ${esc(r.name)}`}</h3>`, await classificationSection(r, labelNames));
     else if (r.task === 'grounding') {
       parts.push('<h3>REC (text → box)</h3>', metricsTable(r.metrics, `${r.items} items`));
       parts.push(figure(await renderSvg(iouHistogramSpec(r.iou, { threshold: r.iou_threshold })), 'IoU of each answer\'s box with the true box (0 when the answer gave none); the dashed line is the accuracy threshold.'));
@@ -114,7 +115,7 @@ export async function renderReport(scores, records) {
   if (shown.length) {
     parts.push(`<h2>First answers</h2><table class="answers"><tr><th>item</th><th>answer</th><th>read as</th><th>truth</th></tr>${shown.map((r) =>
       `<tr><td>${esc(r.key)}</td><td>${esc(r.raw ?? (r.probabilities ? `(label scoring) top: ${r.predicted}` : ''))}</td>` +
-      `<td>${esc(r.predicted_box ? JSON.stringify(r.predicted_box) : r.predicted ?? (r.task === 'caption' ? '' : 'unmapped'))}</td>` +
+      `<td>${esc(r.task === 'caption' ? '' : read.has(r.key) ? (read.get(r.key) === null ? 'unmapped' : typeof read.get(r.key) === 'object' ? JSON.stringify(read.get(r.key)) : read.get(r.key)) : '')}</td>` +
       `<td>${esc(r.truth_box ? JSON.stringify(r.truth_box) : Array.isArray(r.references) ? r.references[0] : r.truth)}</td></tr>`).join('')}</table>`);
   }
   const css = `body{font:14px/1.45 Helvetica,Arial,sans-serif;color:#222;max-width:1100px;margin:24px auto;padding:0 16px}

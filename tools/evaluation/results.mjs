@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readPredictions, RUN, PREDICTIONS } from './predictions.mjs';
-import { metricsInput, scoreWithCore, recordCounts } from './scoring.mjs';
+import { metricsInput, scoreWithCore, recordCounts, readings } from './scoring.mjs';
 import { renderReport } from './report_html.mjs';
 import { toCsv } from './table_text.mjs';
 
@@ -26,17 +26,22 @@ export function metricsRows(scores) {
 // Scores the records and writes the results folder. -> scores (metrics.json's content)
 export async function scoreAndWrite(outDir, records, run, dataset, { core, bootstrap = 1000, seed = 0, frequencyThreshold = 100 } = {}) {
   const input = metricsInput(records, run.config, dataset, { bootstrap, seed, frequencyThreshold });
-  const counts = recordCounts(records);
-  if (!input.tasks.length || !counts.scored) throw new Error(`nothing to score: ${counts.records} record(s), ${counts.skipped} skipped${counts.skipped ? ` (${Object.keys(counts.skipped_reasons).join('; ')})` : ''}`);
+  if (!input.tasks.length || !records.some((r) => r.status === 'ok')) {
+    const counts = recordCounts(records);
+    throw new Error(`nothing to score: ${counts.records} record(s), ${counts.skipped} skipped${counts.skipped ? ` (${Object.keys(counts.skipped_reasons).join('; ')})` : ''}`);
+  }
   // The metrics core's input as it was scored: tools/score_predictions (native) or any other scorer can read it.
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'metrics_input.json'), JSON.stringify(input));
-  const results = scoreWithCore(core, input);
+  const coreInput = { tasks: input.tasks };
+  fs.writeFileSync(path.join(outDir, 'metrics_input.json'), JSON.stringify(coreInput));
+  const results = scoreWithCore(core, coreInput);
+  const read = readings(records, input, results);
+  const counts = recordCounts(records, read);
   const scores = { created: new Date().toISOString(), run: run.config, config_sha256: run.config_sha256, counts, dataset, results };
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'metrics.json'), JSON.stringify(scores, null, 1));
   fs.writeFileSync(path.join(outDir, 'metrics.csv'), toCsv(['task', 'part', 'group', 'class', 'metric', 'value', 'ci_low', 'ci_high', 'items'], metricsRows(scores)));
-  fs.writeFileSync(path.join(outDir, 'report.html'), await renderReport(scores, records));
+  fs.writeFileSync(path.join(outDir, 'report.html'), await renderReport(scores, records, read));
   scores.summaryText = summaryText(scores);
   return scores;
 }
@@ -74,7 +79,7 @@ export function inferRun(records, labels = null) {
   if (tasks.length !== 1 || !tasks[0]) throw new Error(`the records name ${tasks.length ? `the tasks ${tasks.join(', ')}` : 'no task'}: a predictions file holds one task ("task" in every record)`);
   const task = tasks[0];
   const config = { task };
-  if (task === 'classification') {
+  if (task === 'classification' || task === 'reg') {
     config.classify_by = [...new Set(records.map((r) => r.method ?? (r.probabilities ? 'scoring' : 'generation')))];
     for (const r of records) r.method ??= r.probabilities ? 'scoring' : 'generation';
     if (!labels && config.classify_by.includes('scoring'))

@@ -18,13 +18,16 @@ function results(scoresList, kind) {
 }
 const first = (scoresList, kind, name) => results(scoresList, kind).find((r) => !name || r.name === name || r.name?.startsWith(name)) ?? null;
 const speedOf = (scoresList, name) => first(scoresList, 'generation_speed', `${name}:speed`);
+// Classification runs (label scoring, generation), not region naming (REG is scored as classification too).
+const classification = (list) => results(list, 'classification').find((r) => r.name !== 'reg') ?? null;
+const regResult = (list) => results(list, 'classification').find((r) => r.name === 'reg') ?? first(list, 'label_match', 'reg');
 const model = (s) => s.run?.backend?.model ?? s.run?.backend?.package?.split('/').pop() ?? '?';
 
 export const TABLES = {
   'medgemma-hyperkvasir': (list) => {
     const lines = ['| model | classes | accuracy | macro-F1 | AUROC |', '|---|---|---|---|---|'];
     for (const s of list) {
-      for (const r of results([s], 'classification')) {
+      for (const r of results([s], 'classification').filter((x) => x.name !== 'reg')) {
         const name = `${model(s)} (${r.name === 'scoring' ? 'label scoring' : 'generation'})`;
         lines.push(`| ${name} | all (${r.per_class?.length ?? '?'}) | ${withCi(r.metrics.accuracy)} | ${withCi(r.metrics.macro_f1)} | ${withCi(r.metrics.macro_auroc)} |`);
         for (const g of r.groups ?? []) {
@@ -37,7 +40,7 @@ export const TABLES = {
     return lines.join('\n');
   },
   'upper-gi': (list) => {
-    const cls = first(list, 'classification'), reg = first(list, 'label_match', 'reg'), rec = first(list, 'grounding', 'rec');
+    const cls = classification(list), reg = regResult(list), rec = first(list, 'grounding', 'rec');
     return ['| model | CLS accuracy | REG accuracy | REC accuracy (IoU ≥ 0.5) | REC mean IoU |', '|---|---|---|---|---|',
       `| ${model(list[0])} | ${withCi(cls?.metrics.accuracy)} | ${withCi(reg?.metrics.accuracy)} | ${withCi(rec?.metrics.accuracy_at_iou)} | ${fmt(rec?.metrics.mean_iou)} |`].join('\n');
   },
@@ -48,7 +51,7 @@ export const TABLES = {
     const cats = results(list, 'multiple_choice').filter((r) => r.name?.startsWith('mcq:'));
     const cat = (re) => cats.find((c) => re.test(c.name.slice(4)));
     const mcCell = (c) => (c ? `${withCi(c.metrics.accuracy)}${c.metrics.circular_accuracy ? `; circular ${fmt(c.metrics.circular_accuracy)}` : ''}` : null);
-    const cls = mcCell(cat(/classif|lesion type|diagnos/i)) ?? withCi(first(list, 'classification')?.metrics.accuracy);
+    const cls = mcCell(cat(/classif|lesion type|diagnos/i)) ?? withCi(classification(list)?.metrics.accuracy);
     const cnt = mcCell(cat(/count/i)) ?? withCi(first(list, 'counting')?.metrics.accuracy);
     const grd = mcCell(cat(/ground|locat|detect|where/i)) ?? withCi(first(list, 'grounding', 'rec')?.metrics.accuracy_at_iou);
     const all = mcCell(first(list, 'multiple_choice', 'mcq')) ?? '–';

@@ -14,7 +14,7 @@
 //   mcq             VLMEvalKit-style multiple choice, optionally every rotation
 //                   of the options (CircularEval)
 import { labelKey } from './datasets.mjs';
-import { labelFromAnswer, countFromAnswer, optionFromAnswer } from './answers.mjs';
+import { countFromAnswer } from './answers.mjs';
 import { hash32 } from './split.mjs';
 import { encodePng } from './png.mjs';
 import { boxesInAnswer, regionQuestion } from '../../web/assistant/grounding.js';
@@ -127,9 +127,9 @@ export async function runQuery(task, query, image, ctx) {
       return { ...base, raw: null, probabilities: probs, ...(r.logLikelihoods ? { log_likelihoods: r.logLikelihoods.map((x) => round(x, 5)) } : {}),
         predicted: space.labels[best].id, timings: timingFields(r), ...(r.detail ? { detail: r.detail } : {}) };
     }
+    // Read as a label when scored (the metrics core's answer_mapping, as the app would): the record keeps the words.
     const r = await backend.generate(image, p, gen);
-    const m = labelFromAnswer(r.text, space.labels);
-    return { ...base, raw: r.text, predicted: m.id, ...(m.id ? {} : { unmapped: m.why }), finish: r.finish, timings: timingFields(r) };
+    return { ...base, raw: r.text, finish: r.finish, timings: timingFields(r) };
   }
   if (task === 'rec') {
     const p = prompt('rec');
@@ -150,9 +150,8 @@ export async function runQuery(task, query, image, ctx) {
     const cropped = q.image.key !== image.key;
     const sent = !cropped ? image : { ...q.image, ...(backend.kind === 'local' ? {} : { bytes: encodePng(q.image), mime: 'image/png' }) };
     const r = await backend.generate(sent, q.question, gen);
-    const m = labelFromAnswer(r.text, space.labels);
     return { prompt: q.question, raw: r.text, box: [b.x1, b.y1, b.x2, b.y2], truth: query.truth, dataset_label: query.datasetLabel,
-      predicted: m.id, ...(m.id ? {} : { unmapped: m.why }), ...(cropped ? { cropped: true } : {}), timings: timingFields(r) };
+      ...(cropped ? { cropped: true } : {}), timings: timingFields(r) };
   }
   if (task === 'count') {
     const label = settings.countLabel ?? query.item.label ?? 'lesions';
@@ -170,9 +169,9 @@ export async function runQuery(task, query, image, ctx) {
     const { options, original, truth } = rotateOptions(query.item, query.rotation);
     const p = mcqPrompt(query.item, options);
     const r = await backend.generate(image, p, gen);
-    const letter = optionFromAnswer(r.text, options);
+    // The letter is read from the answer when scored (the metrics core, close to VLMEvalKit's reading).
     return { prompt: p, raw: r.text, group: query.item.id, rotation: query.rotation, category: query.item.category || undefined,
-      truth, predicted: letter, predicted_original: letter ? original[letter] : null, ...(letter ? {} : { unmapped: 'names no option' }), timings: timingFields(r) };
+      options, original, truth, timings: timingFields(r) };
   }
   throw new Error(`unknown task ${task}`);
 }
