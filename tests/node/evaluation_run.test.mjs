@@ -104,6 +104,7 @@ test('classification through an OpenAI endpoint: label scoring from logprobs and
     for (const t of ['Confusion matrix', 'ROC curves', 'Reliability', 'Precision, recall and F1']) assert.ok(html.includes(t), t);
     assert.ok(svgs.some((s) => s.includes('alpha')), 'class names drawn in the plots');
     assert.match(html, /Skipped items \(2\)[\s\S]*alpha\/broken\.png/);
+    assert.match(html, /share naming a label: median \(min – max\)<\/th><td class="n">0\.900/);
     assert.doesNotMatch(html, /<script/);
     // Re-scoring the saved predictions (no model) gives the same figures.
     const again = await rescore(path.join(out, 'predictions.jsonl'), path.join(tmp, 'rescored'), { core, bootstrap: 200 });

@@ -107,6 +107,17 @@ export async function renderReport(scores, records, read = new Map()) {
         `<tr><td>${esc(f.field)}</td><td class="n">${num(f.precision)}</td><td class="n">${num(f.recall)}</td><td class="n">${num(f.f1)}</td><td class="n">${f.reference}</td></tr>`).join('')}</table>`);
     } else parts.push(`<h3>${esc(r.name ?? r.task)}</h3>`, metricsTable(r.metrics, `${r.items} items`));
   }
+  // Label scoring through logprobs (OpenAI-compatible endpoints) is an approximation: say how good.
+  const viaLogprobs = records.filter((r) => r.status === 'ok' && r.detail?.matched_mass !== undefined);
+  if (viaLogprobs.length) {
+    const mm = viaLogprobs.map((r) => r.detail.matched_mass).sort((a, b) => a - b);
+    const ties = new Map();
+    for (const r of viaLogprobs) for (const t of r.detail.tied ?? []) ties.set(t, (ties.get(t) ?? 0) + 1);
+    parts.push('<h3>Label scoring through logprobs</h3><p>The endpoint gave the top 20 first tokens of the answer; each label got the probability of the tokens that begin it ' +
+      '(tools/README-evaluation.md). The share of that probability that named any label at all, and the labels left tied because they begin alike:</p>' +
+      `<table><tr><th>answers</th><td class="n">${mm.length}</td></tr><tr><th>share naming a label: median (min – max)</th><td class="n">${num(mm[Math.floor(mm.length / 2)])} (${num(mm[0])} – ${num(mm.at(-1))})</td></tr>` +
+      [...ties].map(([t, n]) => `<tr><th>tied: ${esc(t)}</th><td class="n">${n} answers</td></tr>`).join('') + '</table>');
+  }
   const cats = scores.results.filter((r) => r.task === 'multiple_choice' && r.name.startsWith('mcq:'));
   if (cats.length) parts.push(figure(await renderSvg(barsSpec(cats.map((c) => ({ name: c.name.slice(4), value: c.metrics.accuracy.value })), { title: 'Multiple-choice accuracy per category' })), 'Accuracy per question category.'));
   const table = { classification: 'medgemma-hyperkvasir', rec: 'upper-gi', reg: 'upper-gi', count: 'endoagentbench', mcq: 'endoagentbench', caption: 'text' }[cfg.task];
