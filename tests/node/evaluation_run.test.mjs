@@ -135,7 +135,7 @@ test('endoscribe-server backend: classify extension, same record format as the O
   } finally { await mock.close(); }
 });
 
-test('REC, REG (coordinates and crops), counting, multiple choice with CircularEval and captions against known answers', { skip, timeout: 120000 }, async () => {
+test('REC, REG (coordinates and crops), counting, multiple choice with CircularEval, captions and structured reports against known answers', { skip, timeout: 120000 }, async () => {
   // Kvasir-SEG style: 3 images, one box each, one image with two boxes (left out of REC, counted for counting).
   const seg = path.join(tmp, 'seg');
   const truth = new Map();
@@ -236,6 +236,21 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
     assert.equal(t.metrics.rouge1.value, 0.5);
     assert.equal(t.metrics.rougeL.value, 0.5);
   } finally { await cap.close(); }
+
+  // Structured reports: JSON references are also compared field by field (the answer's JSON object, prose around it allowed).
+  const reports = path.join(tmp, 'reports.jsonl');
+  fs.writeFileSync(reports, [{ image: 'caps/a.png', report: '{"finding": "polyp", "size_mm": 6, "location": "sigmoid"}' },
+    { image: 'caps/b.png', report: '{"finding": "normal", "location": "cecum"}' }].map((x) => JSON.stringify(x)).join('\n') + '\n');
+  const rep = await startMockServer(({ imageSha256 }) => ({ text: imageSha256 === shaA
+    ? 'Report: {"finding": "Polyp", "size_mm": 6, "location": "rectum"}' : 'I cannot write a report.' }));
+  try {
+    const out = path.join(tmp, 'out-rep');
+    await runEvaluation(settings(['caption', reports, '--backend', 'openai', '--url', rep.url, '--out', out]), core, { log: quiet, progressStream: sink });
+    const f = (await writeResults(out, { core, bootstrap: 0 })).results.find((x) => x.task === 'report_fields');
+    // 2 of 3 predicted pairs right; 5 reference pairs.
+    assert.equal(f.metrics.precision.value, 2 / 3);
+    assert.equal(f.metrics.recall.value, 2 / 5);
+  } finally { await rep.close(); }
 });
 
 // The CLI in a child process, as a user runs it.
