@@ -253,3 +253,12 @@ test('predictions file: append, resume skips what is done, a torn last line is r
   assert.equal(fresh.resumed, 0);
   fresh.close();
 });
+
+test('label scoring from logprobs: raw SentencePiece tokens, a repeated token, a blank first token', async () => {
+  const labels = [{ id: 'z', answer: 'Z-line' }, { id: 'p', answer: 'Pylorus' }];
+  const step = async () => [{ token: '\u2581Z', logprob: Math.log(0.4) }, { token: '\u2581Z', logprob: Math.log(0.4) }, { token: ' ', logprob: Math.log(0.3) },
+    { token: 'py', logprob: Math.log(0.2) }];
+  const s = await logprobLabelScores(step, labels);
+  assert.ok(Math.abs(s.matchedMass - 0.6) < 1e-9);
+  assert.ok(Math.abs(s.probabilities[0] - 2 / 3) < 1e-9 && Math.abs(s.probabilities[1] - 1 / 3) < 1e-9);
+});

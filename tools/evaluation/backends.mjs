@@ -117,8 +117,9 @@ function chatGenerate(client, model) {
 // probability named any label at all (the rest: answers outside the set, or
 // tokens beyond the top 20).
 export async function logprobLabelScores(step, labels, { prefill = false, depth = 8 } = {}) {
-  // Compared in lower case with '-' and '_' as spaces ("Z-line" answered as "z line" or the other way).
-  const norm = (t) => t.toLowerCase().replace(/[-_]/g, ' ');
+  // Compared in lower case with '-' and '_' as spaces ("Z-line" answered as "z line" or the other way);
+  // SentencePiece's '▁' and byte-level BPE's 'Ġ' in raw token strings are spaces.
+  const norm = (t) => String(t ?? '').replace(/[\u2581\u0120]/g, ' ').toLowerCase().replace(/[-_]/g, ' ');
   const texts = labels.map((l) => norm(l.answer ?? l.name));
   const scores = new Array(labels.length).fill(0);
   const isEnd = (t) => !/[\p{L}\p{N}]/u.test(t) || /^<[^>]*>$/.test(t.trim());
@@ -136,7 +137,10 @@ export async function logprobLabelScores(step, labels, { prefill = false, depth 
   async function visit(group, read, mass, level, partial) {
     const top = await step(partial);
     requests++;
-    const found = top.map(({ token, logprob }) => ({ token, p: Math.exp(logprob), ...reached(group, read, token, level === 0) }))
+    // A token listed twice (some servers add the chosen one) counts once; a whitespace-only first token names nothing.
+    const seen = new Set();
+    const found = top.filter(({ token, logprob }) => Number.isFinite(logprob) && !seen.has(token) && seen.add(token) && (level > 0 || norm(token).trim()))
+      .map(({ token, logprob }) => ({ token, p: Math.exp(logprob), ...reached(group, read, token, level === 0) }))
       .filter((x) => x.hits.length);
     const assigned = found.reduce((a, x) => a + x.p, 0);
     if (level === 0) matchedMass = assigned;
