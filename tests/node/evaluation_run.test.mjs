@@ -400,3 +400,19 @@ test('an endpoint that refuses every question stops the run instead of skipping 
     assert.equal(mock.requests.length, 3);
   } finally { await mock.close(); }
 });
+
+test('segmentation subcommand: an image that cannot be read is recorded as skipped and reported, not fatal to the others', { skip, timeout: 120000 }, async () => {
+  const d = path.join(tmp, 'segbroken');
+  fs.mkdirSync(path.join(d, 'images'), { recursive: true });
+  fs.mkdirSync(path.join(d, 'masks'), { recursive: true });
+  fs.writeFileSync(path.join(d, 'images/bad.png'), 'not a png');
+  fs.writeFileSync(path.join(d, 'masks/bad.png'), image(1));
+  fs.writeFileSync(path.join(d, 'labels.csv'), 'image,mask\nimages/bad.png,masks/bad.png\n');
+  const out = path.join(tmp, 'segbroken-out');
+  const r = await finished(cli(['segmentation', d, '--no-reference', '--threads', '1', '--out', out]));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /skipped images\/bad\.png: .*not a supported image/);
+  assert.match(r.err, /no image could be evaluated \(1 skipped\)/);
+  const recs = readPredictions(path.join(out, 'predictions.jsonl')).records;
+  assert.deepEqual(recs.map((x) => [x.key, x.status]), [['images/bad.png', 'skipped']]);
+});
