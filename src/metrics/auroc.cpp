@@ -2,6 +2,7 @@
 #include "metrics/auroc.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -21,18 +22,13 @@ OneVsRestAuroc::OneVsRestAuroc(const std::vector<double>& probabilities, const s
     }
 }
 
-double OneVsRestAuroc::auroc(int c, const std::vector<double>& weights) const {
+double OneVsRestAuroc::area(int c, double positives, double negatives, const std::vector<double>& weights) const {
+    if (positives <= 0 || negatives <= 0) return std::numeric_limits<double>::quiet_NaN();
     const size_t k = size_t(num_classes_);
     const std::vector<size_t>& order = order_[size_t(c)];
-    double positives = 0, negatives = 0;
-    for (size_t i = 0; i < truth_.size(); ++i) {
-        const double w = weights.empty() ? 1.0 : weights[i];
-        (truth_[i] == c ? positives : negatives) += w;
-    }
-    if (positives <= 0 || negatives <= 0) return std::numeric_limits<double>::quiet_NaN();
     // Walk the tie groups from the highest score down; a positive beats every
     // negative below its group and half of those in it.
-    double area = 0, negatives_above = 0;
+    double sum = 0, negatives_above = 0;
     for (size_t g = 0; g < order.size();) {
         const double score = probabilities_[order[g] * k + size_t(c)];
         double pos = 0, neg = 0;
@@ -41,29 +37,53 @@ double OneVsRestAuroc::auroc(int c, const std::vector<double>& weights) const {
             const double w = weights.empty() ? 1.0 : weights[order[e]];
             (truth_[order[e]] == c ? pos : neg) += w;
         }
-        area += pos * (negatives - negatives_above - neg) + 0.5 * pos * neg;
+        sum += pos * (negatives - negatives_above - neg) + 0.5 * pos * neg;
         negatives_above += neg;
         g = e;
     }
-    return area / (positives * negatives);
+    return sum / (positives * negatives);
 }
 
-double OneVsRestAuroc::macro_auroc(const std::vector<double>& weights, const std::vector<int>& only) const {
+double OneVsRestAuroc::auroc(int c, const std::vector<double>& weights) const {
+    double positives = 0, negatives = 0;
+    for (size_t i = 0; i < truth_.size(); ++i) {
+        const double w = weights.empty() ? 1.0 : weights[i];
+        (truth_[i] == c ? positives : negatives) += w;
+    }
+    return area(c, positives, negatives, weights);
+}
+
+std::vector<double> OneVsRestAuroc::all_auroc(const std::vector<double>& weights) const {
+    std::vector<double> positives(size_t(num_classes_), 0.0);
+    double total = 0;
+    for (size_t i = 0; i < truth_.size(); ++i) {
+        const double w = weights.empty() ? 1.0 : weights[i];
+        positives[size_t(truth_[i])] += w;
+        total += w;
+    }
+    std::vector<double> out(static_cast<size_t>(num_classes_), 0.0);
+    for (int c = 0; c < num_classes_; ++c)
+        out[size_t(c)] = area(c, positives[size_t(c)], total - positives[size_t(c)], weights);
+    return out;
+}
+
+double mean_defined(const std::vector<double>& values, const std::vector<int>& only) {
     double sum = 0;
     int n = 0;
     auto add = [&](int c) {
-        if (c < 0 || c >= num_classes_) return;
-        const double a = auroc(c, weights);
-        if (a == a) {
-            sum += a;
-            ++n;
-        }
+        if (c < 0 || size_t(c) >= values.size() || std::isnan(values[size_t(c)])) return;
+        sum += values[size_t(c)];
+        ++n;
     };
     if (only.empty())
-        for (int c = 0; c < num_classes_; ++c) add(c);
+        for (int c = 0; c < int(values.size()); ++c) add(c);
     else
         for (int c : only) add(c);
     return n ? sum / n : std::numeric_limits<double>::quiet_NaN();
+}
+
+double OneVsRestAuroc::macro_auroc(const std::vector<double>& weights, const std::vector<int>& only) const {
+    return mean_defined(all_auroc(weights), only);
 }
 
 RocCurve OneVsRestAuroc::roc_curve(int c, bool drop_intermediate) const {

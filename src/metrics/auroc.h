@@ -23,6 +23,8 @@ public:
     double auroc(int c, const std::vector<double>& weights = {}) const;
     // Mean of the defined per-class AUROCs (of `only`, if not empty); NaN when none is.
     double macro_auroc(const std::vector<double>& weights = {}, const std::vector<int>& only = {}) const;
+    // Every class's AUROC in one go (one pass for the class totals): what a bootstrap resample needs.
+    std::vector<double> all_auroc(const std::vector<double>& weights = {}) const;
     // drop_intermediate: leave out points collinear with their neighbours (sklearn's default).
     RocCurve roc_curve(int c, bool drop_intermediate = true) const;
     int num_classes() const { return num_classes_; }
@@ -32,6 +34,10 @@ private:
     std::vector<int> truth_;
     int num_classes_;
     std::vector<std::vector<size_t>> order_;  // per class: items by score, descending
+    double area(int c, double positives, double negatives, const std::vector<double>& weights) const;
 };
+
+// Mean of the defined (not NaN) values, over `only` when given; NaN when none is defined.
+double mean_defined(const std::vector<double>& values, const std::vector<int>& only = {});
 
 }  // namespace es

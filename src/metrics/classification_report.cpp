@@ -19,8 +19,10 @@ std::vector<double> figures(const ClassificationInput& in, const std::vector<int
     out.push_back(accuracy(counts));
     out.push_back(macro_f1(scores));
     out.push_back(total > 0 ? counts.unmapped() / total : std::numeric_limits<double>::quiet_NaN());
+    std::vector<double> per_class_auroc;
     if (auroc) {
-        out.push_back(auroc->macro_auroc(weights));
+        per_class_auroc = auroc->all_auroc(weights);
+        out.push_back(mean_defined(per_class_auroc));
         out.push_back(brier_score(in.probabilities, in.truth, in.num_classes, weights));
         out.push_back(expected_calibration_error(in.probabilities, in.truth, in.num_classes, in.calibration_bins,
                                                  weights).ece);
@@ -29,7 +31,7 @@ std::vector<double> figures(const ClassificationInput& in, const std::vector<int
         out.push_back(accuracy_within(counts, g.classes));
         out.push_back(macro_f1(scores, g.classes));
         if (auroc) out.push_back(g.classes.empty() ? std::numeric_limits<double>::quiet_NaN()
-                                                   : auroc->macro_auroc(weights, g.classes));
+                                                   : mean_defined(per_class_auroc, g.classes));
     }
     return out;
 }

@@ -41,6 +41,12 @@ function classificationTask(n, k, seed) {
     train_counts: labels.map((_, c) => (c % 2 ? 40 : 160)), bootstrap: { resamples: 400, seed: 99 } };
 }
 
+// A COCO file as the app exports it: one 10 x 10 image, polyp boxes.
+function coco(boxes) {
+  return { images: [{ id: 1, file_name: 'a.png', width: 10, height: 10 }], categories: [{ id: 1, name: 'polyp' }],
+    annotations: boxes.map((bbox, i) => ({ id: i + 1, image_id: 1, category_id: 1, bbox, area: bbox[2] * bbox[3], iscrowd: 0, segmentation: [] })) };
+}
+
 function native(input) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-metrics-'));
   const file = path.join(dir, 'in.json');
@@ -60,6 +66,9 @@ const INPUTS = [
     { task: 'multiple_choice', items: [{ question: 'q1', truth: 'A', predicted: 'A' }, { question: 'q1', truth: 'C', predicted: 'B' },
       { question: 'q2', truth: 'B', predicted: 'B' }] },
     { task: 'label_agreement', labels: ['polyp', 'normal'], first: ['polyp', 'normal', 'polyp'], second: ['polyp', 'polyp', 'polyp'] },
+    { task: 'classification', labels: ['polyps', 'normal-cecum'], synonyms: { polyps: ['polyp'] }, truth: [0, 1, 0, 1],
+      answers: ['A polyp.', 'normal cecum', 'no idea', 'polyp'] },
+    { task: 'annotation_agreement', match_iou: 0.5, first: coco([[0, 0, 4, 4]]), second: coco([[1, 0, 4, 4], [6, 6, 2, 2]]) },
   ] },
 ];
 
@@ -76,6 +85,10 @@ test('WASM metrics equal the native command byte for byte, intervals included', 
   assert.ok(first.metrics.accuracy.low < first.metrics.accuracy.value && first.metrics.accuracy.value < first.metrics.accuracy.high);
   assert.equal(first.groups.length, 2);
   assert.equal(first.confusion_matrix.matrix.length, 5);
+  const several = scorePredictions(M, INPUTS[2]).results;
+  assert.deepEqual(several[4].mapped_answers, ['polyps', 'normal-cecum', null, 'polyps']);
+  assert.equal(several[5].objects.matched, 1);  // IoU 12/20 = 0.6
+  assert.equal(several[5].metrics.object_precision.value, 0.5);
 });
 
 test('bad input is refused with the same plain message in WASM and natively', (t) => {

@@ -14,6 +14,8 @@ against reference implementations on random predictions made with fixed seeds:
   (the stated procedure, so native, WASM and this agree bit for bit);
 * Cohen's kappa (none, linear, quadratic) against cohen_kappa_score; mask IoU
   and Dice against jaccard_score and f1_score on the pixels;
+* grounding IoU / Acc@0.5, REG, exact-count accuracy (and MAE), multiple choice
+  with CircularEval, generation speed against accuracy_score and numpy;
 * corpus BLEU-4 against NLTK's corpus_bleu (Debian python3-nltk);
 * ROUGE against Google's rouge_score when it is importable (it is not packaged
   in Debian bookworm nor in our npm lock: skipped with a message; the gtest
@@ -311,6 +313,86 @@ class AgreementAgainstSklearn(unittest.TestCase):
         out = score({"task": "region_agreement", "pairs": pairs, "bootstrap": False})
         np.testing.assert_allclose(out["iou"], ious, atol=TOL)
         np.testing.assert_allclose(out["dice"], dices, atol=TOL)
+
+
+@unittest.skipUnless(os.path.exists(TOOL), f"{TOOL} is not built (scripts/build.sh)")
+class AnswerTasksAgainstReferences(unittest.TestCase):
+    """Grounding, REG, counting, multiple choice and generation speed on random
+    answers, against sklearn's accuracy_score and numpy."""
+
+    def setUp(self):
+        if skm is None:
+            self.skipTest("scikit-learn is not installed (Debian python3-sklearn; scripts/setup.sh installs it)")
+
+    def test_grounding(self):
+        rng = np.random.default_rng(31)
+        n = 300
+        truth = np.c_[rng.integers(0, 400, (n, 2)), rng.integers(1, 200, (n, 2))].astype(float)
+        pred = truth + rng.normal(0, 25, (n, 4))
+        pred[:, 2:] = np.abs(pred[:, 2:])
+        missing = rng.random(n) < 0.1
+        x1, y1 = np.maximum(truth[:, 0], pred[:, 0]), np.maximum(truth[:, 1], pred[:, 1])
+        x2 = np.minimum(truth[:, 0] + truth[:, 2], pred[:, 0] + pred[:, 2])
+        y2 = np.minimum(truth[:, 1] + truth[:, 3], pred[:, 1] + pred[:, 3])
+        inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+        iou = inter / (truth[:, 2] * truth[:, 3] + pred[:, 2] * pred[:, 3] - inter)
+        iou[missing] = 0
+        out = score({"task": "grounding", "truth": truth.tolist(),
+                     "predicted": [None if m else p for m, p in zip(missing, pred.tolist())], "bootstrap": False})
+        np.testing.assert_allclose(out["iou"], iou, atol=TOL)
+        self.assertAlmostEqual(value(out, "accuracy_at_iou"), skm.accuracy_score(np.ones(n), iou >= 0.5), delta=TOL)
+        self.assertAlmostEqual(value(out, "mean_iou"), iou.mean(), delta=TOL)
+
+    def test_label_match_and_counting(self):
+        rng = np.random.default_rng(37)
+        names = ["Polyp", "ulcer", "Normal cecum", "erosion"]
+        truth = rng.choice(names, 200).tolist()
+        pred = [None if rng.random() < 0.1 else (t.upper() + "." if rng.random() < 0.6 else str(rng.choice(names)))
+                for t in truth]
+        out = score({"task": "label_match", "truth": truth, "predicted": pred, "bootstrap": False})
+        norm = lambda t: None if t is None else " ".join(t.lower().split()).rstrip(".")
+        self.assertAlmostEqual(value(out, "accuracy"),
+                               skm.accuracy_score([norm(t) for t in truth], [norm(p) or "" for p in pred]), delta=TOL)
+        counts = rng.integers(0, 6, 250)
+        guesses = np.where(rng.random(250) < 0.5, counts, rng.integers(0, 6, 250))
+        given = [None if rng.random() < 0.1 else int(g) for g in guesses]
+        out = score({"task": "counting", "truth": counts.tolist(), "predicted": given, "bootstrap": False})
+        self.assertAlmostEqual(value(out, "accuracy"),
+                               skm.accuracy_score(counts, [-1 if g is None else g for g in given]), delta=TOL)
+        with_count = [(c, g) for c, g in zip(counts, given) if g is not None]
+        self.assertAlmostEqual(value(out, "mean_absolute_error"),
+                               skm.mean_absolute_error([c for c, _ in with_count], [g for _, g in with_count]), delta=TOL)
+
+    def test_multiple_choice_circular(self):
+        rng = np.random.default_rng(41)
+        items, per_question = [], {}
+        for q in range(120):
+            for rotation in range(int(rng.integers(1, 5))):
+                key = "ABCD"[int(rng.integers(0, 4))]
+                answer = key if rng.random() < 0.7 else ("ABCD"[int(rng.integers(0, 4))] if rng.random() < 0.8 else None)
+                items.append({"question": f"q{q}", "truth": key, "predicted": answer})
+                per_question.setdefault(q, []).append(answer == key)
+        out = score({"task": "multiple_choice", "items": items, "bootstrap": False})
+        self.assertAlmostEqual(value(out, "accuracy"),
+                               skm.accuracy_score([i["truth"] for i in items], [i["predicted"] or "" for i in items]),
+                               delta=TOL)
+        self.assertAlmostEqual(value(out, "circular_accuracy"),
+                               float(np.mean([all(v) for v in per_question.values()])), delta=TOL)
+        self.assertEqual(out["questions"], 120)
+
+    def test_generation_speed(self):
+        rng = np.random.default_rng(43)
+        seconds = rng.gamma(2.0, 1.5, 77)
+        tokens = rng.integers(5, 300, 77).astype(float)
+        known = rng.random(77) < 0.9
+        out = score({"task": "generation_speed", "seconds": seconds.tolist(),
+                     "tokens": [float(t) if k else None for t, k in zip(tokens, known)]})
+        self.assertAlmostEqual(value(out, "mean_seconds"), seconds.mean(), delta=TOL)
+        self.assertAlmostEqual(value(out, "median_seconds"), float(np.median(seconds)), delta=TOL)
+        self.assertAlmostEqual(value(out, "p90_seconds"), float(np.percentile(seconds, 90)), delta=TOL)
+        self.assertAlmostEqual(value(out, "tokens_per_second"), tokens[known].sum() / seconds[known].sum(), delta=TOL)
+        self.assertAlmostEqual(value(out, "median_tokens_per_second"),
+                               float(np.median(tokens[known] / seconds[known])), delta=TOL)
 
 
 VOCAB = "the a polyp sessile pedunculated mm in sigmoid colon rectum was removed with snare cold no bleeding".split()
