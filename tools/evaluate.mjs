@@ -118,11 +118,13 @@ async function segmentation(argv) {
     else rest.push(argv[i]);
   }
   const args = seg.parseArgs(rest);
+  const csv = path.join(args.dataset, 'labels.csv');
+  if (!fs.existsSync(csv)) throw new Error(`${csv} not found: segmentation needs a Kvasir-SEG style folder (labels.csv with image and mask columns)`);
   const out = own.out ?? path.join('eval-results', `segmentation-${path.basename(path.resolve(args.dataset))}`);
   const { limit, offset, json, threads, core, ...decisive } = args;
   const store = PredictionStore.open(out, { task: 'segmentation', ...decisive, dataset: path.resolve(args.dataset) }, { restart: own.restart });
   const { readCsv } = seg;
-  const rows = readCsv(fs.readFileSync(path.join(args.dataset, 'labels.csv'), 'utf8')).slice(args.offset || 0);
+  const rows = readCsv(fs.readFileSync(csv, 'utf8')).slice(args.offset || 0);
   const total = args.limit > 0 ? Math.min(args.limit, rows.length) : rows.length;
   const progress = new Progress(total, { already: rows.slice(0, total).filter((r) => store.has(r.image)).length, label: 'segmentation ' });
   if (store.resumed) console.error(`resuming ${out}: ${store.resumed} image(s) already there`);
@@ -133,7 +135,7 @@ async function segmentation(argv) {
       onBroken: (row, why) => { store.append({ key: row.image, task: 'segmentation', image: row.image, status: 'skipped', reason: why }); progress.message(`skipped ${row.image}: ${why}`); progress.tick({ skipped: true }); },
     });
   } finally { progress.end(); store.close(); }
-  // Every image's part, this run's and earlier ones', as one result.
+  // Every image recorded in this folder, this run's and earlier ones', as one result.
   const res = { dataset: path.basename(path.resolve(args.dataset)), images: 0, objects: 0, args: { ...args }, ours: {}, oursBox: [], oursBoxClean: {},
     ref: [], refBox: [], encoderMs: [], refEncoderMs: [], skipped: [] };
   for (const r of store.records) {
