@@ -7,7 +7,7 @@
 import http from 'node:http';
 import crypto from 'node:crypto';
 
-export async function startMockServer(answer, { delayMs = 0, model = 'mock-model' } = {}) {
+export async function startMockServer(answer, { delayMs = 0, model = 'mock-model', endoscribe = null } = {}) {
   const requests = [];
   const load = { inFlight: 0, maxInFlight: 0 };
   const server = http.createServer(async (req, res) => {
@@ -18,7 +18,7 @@ export async function startMockServer(answer, { delayMs = 0, model = 'mock-model
     for await (const c of req) chunks.push(c);
     const raw = Buffer.concat(chunks).toString('utf8');
     const send = (status, obj) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
-    if (req.method === 'GET' && req.url === '/v1/models') return send(200, { object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: 'test' }] });
+    if (req.method === 'GET' && req.url === '/v1/models') return send(200, { object: 'list', data: [{ id: model, object: 'model', created: 0, owned_by: 'test', ...(endoscribe ? { endoscribe } : {}) }] });
     let body;
     try { body = JSON.parse(raw); } catch { return send(400, { error: { message: 'not JSON', type: 'invalid_request_error', param: null, code: null } }); }
     const user = [...body.messages].reverse().find((m) => m.role === 'user');

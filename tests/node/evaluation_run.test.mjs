@@ -120,13 +120,15 @@ test('endoscribe-server backend: classify extension, same record format as the O
     assert.deepEqual(body.labels, ['alpha', 'beta']);
     assert.equal(authorization, 'Bearer secret');
     return { probabilities: truth.get(imageSha256).cls === 'alpha' ? [0.6, 0.4] : [0.1, 0.9] };
-  });
+  }, { endoscribe: { test_model: true } });
   try {
     const out = path.join(tmp, 'out-srv');
     await runEvaluation(settings(['classification', dir, '--backend', 'server', '--url', mock.url, '--api-key', 'secret', '--out', out]), core, { log: quiet, progressStream: sink });
     const scores = await writeResults(out, { core, bootstrap: 0 });
     assert.equal(scores.results[0].metrics.accuracy.value, 1);
     assert.equal(scores.results[0].metrics.macro_auroc.value, 1);
+    // The server says its model is a test model: the report says the figures mean nothing.
+    assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /Test model with random weights/);
     const rec = readPredictions(path.join(out, 'predictions.jsonl')).records.find((r) => r.key === 'alpha/img0.png|scoring');
     const openaiRec = readPredictions(path.join(tmp, 'out-cls', 'predictions.jsonl')).records.find((r) => r.key === 'alpha/img0.png|scoring');
     const common = (r) => Object.keys(r).filter((k) => !['detail', 'log_likelihoods'].includes(k)).sort();

@@ -76,15 +76,21 @@ async function openaiClient({ url, apiKey, timeoutMs, retries }) {
   return new OpenAI({ baseURL: /\/v1$/.test(base) ? base : `${base}/v1`, apiKey: apiKey || 'none', timeout: timeoutMs, maxRetries: retries });
 }
 
-async function firstModel(client, url) {
+// The model to ask (--model, else the first the endpoint lists) and what the endpoint says about it.
+async function chooseModel(client, url, wanted) {
+  let models = [];
   try {
-    const list = await client.models.list();
-    for await (const m of list) return m.id;
+    for await (const m of await client.models.list()) models.push(m);
   } catch (e) {
+    if (wanted) return { id: wanted, info: null };  // an endpoint without /v1/models
     throw new Error(`cannot list the models at ${url} (${e.message}); give --model NAME`);
   }
-  throw new Error(`${url} serves no model; give --model NAME`);
+  if (!wanted && !models.length) throw new Error(`${url} serves no model; give --model NAME`);
+  const id = wanted ?? models[0].id;
+  return { id, info: models.find((m) => m.id === id) ?? null };
 }
+// endoscribe-server may mark a test model in its model list ("endoscribe": {"test_model": true}), as packages do.
+const isTestModel = (info) => info?.endoscribe?.test_model === true;
 
 function chatGenerate(client, model) {
   return async (image, question, gen) => {
@@ -169,9 +175,10 @@ export async function logprobLabelScores(step, labels, { prefill = false, depth 
 
 export async function openaiBackend({ url, apiKey = process.env.OPENAI_API_KEY, model = null, prefill = false, timeoutMs = 600000, retries = 2 }) {
   const client = await openaiClient({ url, apiKey, timeoutMs, retries });
-  const m = model ?? await firstModel(client, url);
+  const { id: m, info } = await chooseModel(client, url, model);
   return {
     kind: 'openai',
+    testModel: isTestModel(info),
     identity: { backend: 'openai', url, model: m, logprobs_prefill: prefill },
     notices: [],
     grounding: null,
@@ -201,10 +208,11 @@ export async function openaiBackend({ url, apiKey = process.env.OPENAI_API_KEY, 
 
 export async function serverBackend({ url, apiKey = process.env.ES_SERVER_TOKEN, model = null, timeoutMs = 600000, retries = 2 }) {
   const client = await openaiClient({ url, apiKey, timeoutMs, retries });
-  const m = model ?? await firstModel(client, url);
+  const { id: m, info } = await chooseModel(client, url, model);
   const base = url.replace(/\/+$/, '').replace(/\/v1$/, '');
   return {
     kind: 'server',
+    testModel: isTestModel(info),
     identity: { backend: 'server', url, model: m },
     notices: [],
     grounding: null,
