@@ -237,6 +237,7 @@ test('REC, REG (coordinates and crops), counting, multiple choice with CircularE
     const t = (await writeResults(out, { core, bootstrap: 0 })).results.find((x) => x.task === 'text');
     assert.equal(t.metrics.rouge1.value, 0.5);
     assert.equal(t.metrics.rougeL.value, 0.5);
+    assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /ROUGE-L F of each answer[\s\S]*<\/svg>/);
   } finally { await cap.close(); }
 
   // Structured reports: JSON references are also compared field by field (the answer's JSON object, prose around it allowed).

@@ -104,17 +104,22 @@ export function reliabilitySpec(bins, { title = 'Reliability diagram (top-label 
   };
 }
 
-// ious: per item IoU (0 when no box); threshold drawn as a rule.
-export function iouHistogramSpec(ious, { title = 'IoU of predicted boxes with the true box', threshold = 0.5 } = {}) {
+// A histogram of per-item values in [0, 1] (IoU, ROUGE), with an optional threshold rule.
+export function histogramSpec(values, { title, axis = 'value', threshold = null } = {}) {
   return {
     title, width: 360, height: 220,
     layer: [
-      { data: { values: ious.map((iou) => ({ iou })) }, mark: { type: 'bar', color: '#4c78a8' },
-        encoding: { x: { field: 'iou', type: 'quantitative', bin: { extent: [0, 1], step: 0.05 }, title: 'IoU' },
+      { data: { values: values.map((v) => ({ v })) }, mark: { type: 'bar', color: '#4c78a8' },
+        encoding: { x: { field: 'v', type: 'quantitative', bin: { extent: [0, 1], step: 0.05 }, title: axis },
           y: { aggregate: 'count', type: 'quantitative', title: 'items', axis: { tickMinStep: 1, format: 'd' } } } },
-      { data: { values: [{ t: threshold }] }, mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3] }, encoding: { x: { field: 't', type: 'quantitative' } } },
+      ...(threshold === null ? [] : [{ data: { values: [{ t: threshold }] }, mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3] }, encoding: { x: { field: 't', type: 'quantitative' } } }]),
     ],
   };
+}
+
+// ious: per item IoU (0 when no box); threshold drawn as a rule.
+export function iouHistogramSpec(ious, { title = 'IoU of predicted boxes with the true box', threshold = 0.5 } = {}) {
+  return histogramSpec(ious, { title, axis: 'IoU', threshold });
 }
 
 // A bar per category of a metric (e.g. accuracy per multiple-choice category, or per count).

@@ -1,7 +1,7 @@
 // report_html.mjs: the run's report as one self-contained HTML file: the
 // tables and the plots (inline SVG from plots.mjs), no script, no external
 // file, so it can be mailed or attached to a validation report as it is.
-import { renderSvg, confusionSpec, rocSpec, perClassSpec, reliabilitySpec, iouHistogramSpec, barsSpec } from './plots.mjs';
+import { renderSvg, confusionSpec, rocSpec, perClassSpec, reliabilitySpec, iouHistogramSpec, histogramSpec, barsSpec } from './plots.mjs';
 import { TABLES } from './tables.mjs';
 
 export const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -105,6 +105,11 @@ export async function renderReport(scores, records, read = new Map()) {
       parts.push('<h3>Structured report fields</h3>', metricsTable(r.metrics, `${r.items} reports`));
       parts.push(`<table><caption>Per field</caption><tr><th>field</th><th>precision</th><th>recall</th><th>F1</th><th>reference pairs</th></tr>${r.per_field.map((f) =>
         `<tr><td>${esc(f.field)}</td><td class="n">${num(f.precision)}</td><td class="n">${num(f.recall)}</td><td class="n">${num(f.f1)}</td><td class="n">${f.reference}</td></tr>`).join('')}</table>`);
+    } else if (r.task === 'text') {
+      parts.push('<h3>Captions / reports against the references</h3>', metricsTable(r.metrics, `${r.items} answers`));
+      parts.push(figure(await renderSvg(histogramSpec(r.per_item.map((x) => x.rougeL), { title: 'ROUGE-L F of each answer', axis: 'ROUGE-L F' })), 'ROUGE-L F-measure of each answer against its best reference.'));
+    } else if (r.task === 'counting') {
+      parts.push('<h3>Counting</h3>', metricsTable(r.metrics, `${r.items} images`));
     } else parts.push(`<h3>${esc(r.name ?? r.task)}</h3>`, metricsTable(r.metrics, `${r.items} items`));
   }
   // Label scoring through logprobs (OpenAI-compatible endpoints) is an approximation: say how good.
