@@ -1,7 +1,8 @@
 // The evaluation tool's data side, without a model or the WASM core: dataset
 // readers on small constructed datasets (bad rows are reported, never dropped
 // silently), the seeded stratified split, split files, counts read from
-// answers, label scoring from logprobs, and the append-only
+// answers, label scoring from logprobs (and its requests to a mock
+// OpenAI endpoint), and the append-only
 // predictions file (resume, a torn last line, other settings refused).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -261,4 +262,29 @@ test('label scoring from logprobs: raw SentencePiece tokens, a repeated token, a
   const s = await logprobLabelScores(step, labels);
   assert.ok(Math.abs(s.matchedMass - 0.6) < 1e-9);
   assert.ok(Math.abs(s.probabilities[0] - 2 / 3) < 1e-9 && Math.abs(s.probabilities[1] - 1 / 3) < 1e-9);
+});
+
+test('OpenAI backend: label scoring requests (logprobs, and the partial answer sent back with --logprobs-prefill)', async () => {
+  const { startMockServer } = await import('./evaluation_mock_server.mjs');
+  const { openaiBackend } = await import('../../tools/evaluation/backends.mjs');
+  const mock = await startMockServer(({ partial }) => ({ top: partial === ''
+    ? [{ token: 'Ulcer', logprob: Math.log(0.8) }, { token: 'Z', logprob: Math.log(0.2) }]
+    : [{ token: 'ative colitis grade 2', logprob: Math.log(0.6) }, { token: 'ative colitis grade 1', logprob: Math.log(0.4) }] }));
+  try {
+    const labels = [{ id: 'u1', answer: 'Ulcerative colitis grade 1' }, { id: 'u2', answer: 'Ulcerative colitis grade 2' }, { id: 'z', answer: 'Z-line' }];
+    const image = { key: 'x', bytes: png(), mime: 'image/png' };
+    const b = await openaiBackend({ url: mock.url, apiKey: 'k', prefill: true, retries: 0 });
+    assert.equal(b.identity.model, 'mock-model');
+    const r = await b.classify(image, labels, 'Which one?');
+    [0.32, 0.48, 0.2].forEach((p, i) => assert.ok(Math.abs(r.probabilities[i] - p) < 1e-9, `${r.probabilities}`));
+    const [first, second] = mock.requests;
+    assert.deepEqual([first.body.max_tokens, first.body.temperature, first.body.logprobs, first.body.top_logprobs], [1, 0, true, 20]);
+    assert.equal(first.body.continue_final_message, undefined);
+    assert.match(first.body.messages[0].content[0].image_url.url, /^data:image\/png;base64,/);
+    assert.equal(first.authorization, 'Bearer k');
+    assert.deepEqual(second.body.messages.at(-1), { role: 'assistant', content: 'Ulcer' });
+    assert.equal(second.body.continue_final_message, true);
+    assert.equal(second.body.add_generation_prompt, false);
+    assert.equal(r.detail.requests, 2);
+  } finally { await mock.close(); }
 });
