@@ -641,17 +641,18 @@ json score_task(const json& task) {
 
 ScoredPredictions score_predictions(const std::string& input_json) {
     ScoredPredictions result;
-    const JsonSyntax syntax = check_json_syntax(input_json);
-    if (!syntax.ok) {
-        result.message = "The predictions file is not valid JSON; fix it or write it again.";
-        result.detail = syntax.describe();
-        return result;
-    }
+    // Depth first: the parser recurses once per level.
     if (json_nesting_depth(input_json, 64) > 32) {
         result.message = "The predictions file nests too deeply to be a predictions file.";
         return result;
     }
     const json input = json::parse(input_json, nullptr, false);
+    if (input.is_discarded()) {
+        // Parsed again only to say where and why (a predictions file can be megabytes).
+        result.message = "The predictions file is not valid JSON; fix it or write it again.";
+        result.detail = check_json_syntax(input_json).describe();
+        return result;
+    }
     std::string where;
     try {
         json out;

@@ -175,6 +175,15 @@ class ClassificationAgainstSklearn(unittest.TestCase):
         brier = sum(skm.brier_score_loss((truth == c).astype(int), probs[:, c]) for c in range(k))
         self.assertAlmostEqual(value(out, "brier"), brier, delta=TOL, msg=msg)
         self.assertAlmostEqual(value(out, "ece"), ece_reference(probs, truth), delta=TOL, msg=msg)
+        # Reliability diagram: items, mean confidence and accuracy per bin.
+        conf, top = probs.max(axis=1), probs.argmax(axis=1)
+        b = np.clip(np.ceil(conf * 15).astype(int) - 1, 0, 14)
+        bins = out["calibration"]["bins"]
+        self.assertEqual([x["count"] for x in bins], np.bincount(b, minlength=15).tolist())
+        for i, x in enumerate(bins):
+            if x["count"]:
+                self.assertAlmostEqual(x["confidence"], conf[b == i].mean(), delta=TOL)
+                self.assertAlmostEqual(x["accuracy"], (top[b == i] == truth[b == i]).mean(), delta=TOL)
         # ROC curve points: sklearn's roc_curve (collinear points dropped, its default).
         for c in range(k):
             if 0 < (truth == c).sum() < len(truth):
