@@ -175,7 +175,10 @@ function gtBox(gt, w, h) {
   return { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
 }
 
-export async function evaluate(args, log = console.log) {
+// hooks (tools/evaluate.mjs segmentation: resume and progress): skip(row) leaves
+// an image out (done before); onImage(row, part) gets each image's results;
+// onBroken(row, message) an image or mask that cannot be read (then skipped, not fatal).
+export async function evaluate(args, log = console.log, hooks = null) {
   const csvPath = path.join(args.dataset, 'labels.csv');
   if (!fs.existsSync(csvPath)) throw new Error(`${csvPath} not found: expected a dataset folder with labels.csv (image,mask,...)`);
   let rows = readCsv(fs.readFileSync(csvPath, 'utf8'));
@@ -193,10 +196,24 @@ export async function evaluate(args, log = console.log) {
     ours: Object.fromEntries(args.strategies.flatMap((s) => args.cleanup.map((f) => [pipelineName(s, f), []]))),
     oursBox: [], oursBoxClean: Object.fromEntries(args.cleanup.filter((f) => f > 0).map((f) => [f, []])), ref: [], refBox: [],
     encoderMs: [], refEncoderMs: [] };
+  const lengths = () => ({ ours: Object.fromEntries(Object.entries(res.ours).map(([k, v]) => [k, v.length])), oursBox: res.oursBox.length,
+    oursBoxClean: Object.fromEntries(Object.entries(res.oursBoxClean).map(([k, v]) => [k, v.length])), ref: res.ref.length, refBox: res.refBox.length,
+    encoderMs: res.encoderMs.length, refEncoderMs: res.refEncoderMs.length });
   for (const [i, row] of rows.entries()) {
-    const img = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.image)));
-    const gtImg = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.mask)));
-    if (gtImg.width !== img.width || gtImg.height !== img.height) throw new Error(`${row.mask}: size differs from ${row.image}`);
+    if (hooks?.skip?.(row)) continue;
+    const before = lengths();
+    let img, gtImg;
+    try {
+      img = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.image)));
+      gtImg = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.mask)));
+      if (gtImg.width !== img.width || gtImg.height !== img.height) throw new Error(`${row.mask}: size differs from ${row.image}`);
+    } catch (e) {
+      if (img) core.freeImage(img);
+      if (gtImg) core.freeImage(gtImg);
+      if (!hooks?.onBroken) throw e;
+      hooks.onBroken(row, e.message);
+      continue;
+    }
     const gtAll = core.maskFromImage(gtImg, 0, 127);
     core.freeImage(gtImg);
     const minArea = Math.max(16, Math.round(args.minRegion * img.width * img.height));
@@ -240,6 +257,13 @@ export async function evaluate(args, log = console.log) {
     log(`[${i + 1}/${rows.length}] ${row.image}: ${regions.length} object(s), encoder ${emb.ms.toFixed(0)} ms` +
       (refEmb ? ` (ref ${refEmb.ms.toFixed(0)} ms)` : '') +
       Object.keys(res.ours).map((s) => ` | ${s} ${last(res.ours[s]).map((v) => v.toFixed(2)).slice(0, 5).join(' ')}`).join(''));
+    if (hooks?.onImage) {
+      const slice = (arr, n) => arr.slice(n);
+      hooks.onImage(row, { objects: regions.length, ours: Object.fromEntries(Object.entries(res.ours).map(([k, v]) => [k, slice(v, before.ours[k])])),
+        oursBox: slice(res.oursBox, before.oursBox), oursBoxClean: Object.fromEntries(Object.entries(res.oursBoxClean).map(([k, v]) => [k, slice(v, before.oursBoxClean[k])])),
+        ref: slice(res.ref, before.ref), refBox: slice(res.refBox, before.refBox), encoderMs: slice(res.encoderMs, before.encoderMs),
+        refEncoderMs: slice(res.refEncoderMs, before.refEncoderMs) });
+    }
   }
   return res;
 }
