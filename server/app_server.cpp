@@ -30,6 +30,7 @@ AppServer::AppServer(ServerOptions options)
     const std::string config_json = config_to_json(options_.config, csp_);
     const std::filesystem::path root = options_.root;
 
+    if (options_.add_routes) options_.add_routes(http);
     http.Get("/api/config", [config_json](const httplib::Request&, httplib::Response& res) {
         res.set_header("Cache-Control", "no-store");
         res.set_content(config_json, "application/json");

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,8 @@ struct ServerOptions {
     std::filesystem::path root;  // the built app folder
     Config config;
     bool log_requests = false;   // one line per request on stderr
+    // More routes (the inference API), put on the server before the static files'.
+    std::function<void(httplib::Server&)> add_routes;
 };
 
 class AppServer {

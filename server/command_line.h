@@ -10,6 +10,7 @@ struct CommandLine {
     std::string config;
     std::string host = "127.0.0.1";
     int port = 8080;
+    std::string sam;             // SAM package folder (segmentation); "" = none
     bool verbose = false;
     bool help = false;
 };
