@@ -10,6 +10,7 @@
 #include "app_server.h"
 #include "command_line.h"
 #include "config.h"
+#include "api_setup.h"
 
 int main(int argc, char** argv) {
     using namespace es::server;
@@ -48,6 +49,11 @@ int main(int argc, char** argv) {
     options.root = std::filesystem::canonical(cl.args.root, ec);
     options.config = config.config;
     options.log_requests = cl.args.verbose;
+    std::string api_error = configure_api(cl.args, config.config, &options.api);
+    if (!api_error.empty()) {
+        std::fprintf(stderr, "endoscribe-server: %s\n", api_error.c_str());
+        return 2;
+    }
     AppServer server(options);
     std::string error = server.bind(cl.args.host, cl.args.port);
     if (!error.empty()) {
