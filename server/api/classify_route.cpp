@@ -4,7 +4,6 @@
 #include <chrono>
 #include <set>
 
-#include "api/prompt_messages.h"
 
 namespace es::server {
 
@@ -15,11 +14,10 @@ constexpr size_t kMaxLabels = 200;
 constexpr size_t kMaxLabelBytes = 300;
 }  // namespace
 
-ExtensionReply classify_route(const RunEngineJob& run, const std::string& body, const ImageLimits& limits) {
+ExtensionReply classify_route(const RunEngineJob& run, const std::string& body, const ChatRequestLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
-    const json req = json::parse(body, nullptr, false);
-    if (req.is_discarded() || !req.is_object())
-        return extension_error(400, "the request body is not a JSON object; send {\"model\", \"messages\", \"labels\"}");
+    json req;
+    if (ApiError e = parse_json_object(body, limits.max_json_depth, &req); !e.empty()) return extension_error(e);
     for (const auto& [key, value] : req.items())
         if (key != "model" && key != "messages" && key != "labels")
             return extension_error(400, "unknown key \"" + key + "\" in the classify request", key);
@@ -27,9 +25,9 @@ ExtensionReply classify_route(const RunEngineJob& run, const std::string& body, 
         return extension_error(400, "\"model\" must be a model's name (GET /v1/models lists them)", "model");
     LabelScoreRequest job;
     job.model = req.value("model", "");
-    if (ExtensionReply r = read_prompt_messages(req.contains("messages") ? req["messages"] : json(), limits, &job.messages);
-        r.status != 200)
-        return r;
+    if (ApiError e = parse_chat_messages(req.contains("messages") ? req["messages"] : json(), limits, &job.messages);
+        !e.empty())
+        return extension_error(e);
     const json labels = req.contains("labels") ? req["labels"] : json();
     if (!labels.is_array() || labels.size() < 2 || labels.size() > kMaxLabels)
         return extension_error(400, "\"labels\" must be a list of 2 to " + std::to_string(kMaxLabels) +

@@ -5,11 +5,11 @@
 #pragma once
 #include <string>
 
+#include "api/chat_request.h"
 #include "api/engine_jobs.h"
-#include "api/image_input.h"
 
 namespace es::server {
 
-ExtensionReply classify_route(const RunEngineJob& run, const std::string& body, const ImageLimits& limits = {});
+ExtensionReply classify_route(const RunEngineJob& run, const std::string& body, const ChatRequestLimits& limits = {});
 
 }  // namespace es::server

@@ -3,19 +3,22 @@
 
 namespace es::server {
 
-ExtensionReply extension_error(int status, const std::string& message, const std::string& param,
-                               const std::string& code) {
-    const char* type = status == 401   ? "authentication_error"
-                       : status == 429 ? "rate_limit_error"
-                       : status >= 500 ? "server_error"
-                                       : "invalid_request_error";
+ExtensionReply extension_error(const ApiError& error) {
     ExtensionReply r;
-    r.status = status;
-    r.body = {{"error",
-               {{"message", message},
-                {"type", type},
-                {"param", param.empty() ? nlohmann::json(nullptr) : nlohmann::json(param)},
-                {"code", code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code)}}}};
+    r.status = error.status;
+    r.body = nlohmann::json::parse(error.to_json());
+    return r;
+}
+
+ExtensionReply extension_error(int status, const std::string& message, const std::string& param,
+                               const std::string& code, const std::string& detail) {
+    ApiError e;
+    e.status = status;
+    e.message = message;
+    e.param = param;
+    e.code = code;
+    ExtensionReply r = extension_error(e);
+    if (!detail.empty()) r.body["error"]["detail"] = detail;
     return r;
 }
 

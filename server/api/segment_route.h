@@ -12,13 +12,14 @@
 #pragma once
 #include <string>
 
+#include "api/chat_request.h"
 #include "api/extension_reply.h"
-#include "api/image_input.h"
 #include "inference/sam_engine.h"
 
 namespace es::server {
 
 // sam == nullptr: 503 (no segmentation model loaded).
-ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ImageLimits& limits = {});
+// Images as for chat (limits.image, limits.image_url_hosts).
+ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ChatRequestLimits& limits = {});
 
 }  // namespace es::server

@@ -7,9 +7,12 @@
 // caller's image id (the SHA-256 of the image bytes), in a bounded LRU cache;
 // masks are decoded per prompt. Thread-safe: routes call it from HTTP worker
 // threads; encoder runs are serialised (each uses every core already, and a
-// second request for the same image then finds the first one's embedding),
-// decoder runs are not.
+// second request for the same image then finds the first one's embedding).
+// Requests take turns (Turn): one segments at a time, the next ones wait in
+// arrival order, and a bounded number may wait (the rest are told to retry).
 #pragma once
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <list>
@@ -73,6 +76,23 @@ public:
     std::vector<SamDecoded> decode(const SamEmbedding& embedding, const SamDecodeInput& input,
                                    bool all_candidates = false);
 
+    // One request's exclusive use of the model, in arrival order; an empty
+    // Turn when max_waiting requests wait already.
+    class Turn {
+    public:
+        Turn() = default;
+        explicit Turn(SamEngine* e);
+        Turn(Turn&& o) noexcept : engine_(o.engine_) { o.engine_ = nullptr; }
+        Turn& operator=(Turn&&) = delete;
+        ~Turn();
+        explicit operator bool() const { return engine_ != nullptr; }
+
+    private:
+        SamEngine* engine_ = nullptr;
+    };
+    Turn wait_turn(int max_waiting);
+    int waiting() const { return waiting_; }
+
     size_t cache_entries() const;
     size_t cache_bytes() const;
     size_t cache_capacity() const { return capacity_; }
@@ -90,6 +110,10 @@ private:
     std::list<std::pair<std::string, std::shared_ptr<const SamEmbedding>>> lru_;  // most recent first
     std::unordered_map<std::string, decltype(lru_)::iterator> index_;
     std::mutex encode_mutex_;
+    std::mutex turn_mutex_;
+    std::condition_variable turn_changed_;
+    uint64_t next_ticket_ = 0, serving_ = 0;
+    std::atomic<int> waiting_{0};
 };
 
 }  // namespace es::server

@@ -175,28 +175,34 @@ test('segment errors: image_not_cached, bad image, bad prompts, wrong model', { 
   assert.equal(unknown.json.error.code, 'image_not_cached');
   assert.match(unknown.json.error.message, /send the image itself again/);
 
-  const junk = await segment({ image: dataUrl(Buffer.from('this is not a picture at all'), 'image/png'), prompts: [{ points: [[1, 1, 1]] }] });
-  assert.equal(junk.status, 400);
-  assert.equal(junk.json.error.type, 'invalid_request_error');
-  assert.equal(junk.json.error.code, 'image_unreadable');
-  assert.match(junk.json.error.message, /could not be read as an image/);
+  const text = await segment({ image: dataUrl(Buffer.from('this is not a picture at all'), 'image/png'), prompts: [{ points: [[1, 1, 1]] }] });
+  assert.equal(text.status, 400);
+  assert.equal(text.json.error.type, 'invalid_request_error');
+  assert.equal(text.json.error.code, 'image_unsupported');
+  assert.match(text.json.error.message, /Send it as PNG, JPEG or BMP/);
+
+  // A damaged file: a real PNG cut short.
+  const tiny = core.maskFromBytes(new Uint8Array(64 * 64).fill(1), 64, 64);
+  const png = core.maskPng(tiny);
+  core.freeMask(tiny);
+  const cut = await segment({ image: dataUrl(png.subarray(0, png.length - 30), 'image/png'), prompts: [{ points: [[1, 1, 1]] }] });
+  assert.equal(cut.status, 400, cut.text);
+  assert.equal(cut.json.error.code, 'image_unreadable');
+  assert.match(cut.json.error.message, /cannot be read/);
 
   const web = await segment({ image: 'https://example.com/x.png', prompts: [{ points: [[1, 1, 1]] }] });
   assert.equal(web.status, 400);
-  assert.match(web.json.error.message, /data: URL/);
+  assert.equal(web.json.error.code, 'image_url_not_allowed');
 
   const notJson = await segment('{"image": ');
   assert.equal(notJson.status, 400);
-  assert.match(notJson.json.error.message, /not a JSON object/);
+  assert.match(notJson.json.error.message, /not valid JSON/);
 
   // A real image with prompts that do not fit it.
-  const tiny = core.maskFromBytes(new Uint8Array(16), 4, 4);
-  const png = core.maskPng(tiny);
-  core.freeMask(tiny);
-  const outside = await segment({ image: dataUrl(png, 'image/png'), prompts: [{ points: [[50, 2, 1]] }] });
+  const outside = await segment({ image: dataUrl(png, 'image/png'), prompts: [{ points: [[70, 2, 1]] }] });
   assert.equal(outside.status, 400, outside.text);
   assert.equal(outside.json.error.param, 'prompts');
-  assert.match(outside.json.error.message, /outside the 4 x 4 image/);
+  assert.match(outside.json.error.message, /outside the 64 x 64 image/);
   const empty = await segment({ image: dataUrl(png, 'image/png'), prompts: [{}] });
   assert.match(empty.json.error.message, /neither points nor a box/);
 
