@@ -20,7 +20,7 @@ ExtensionReply classify_route(const RunEngineJob& run, const std::string& body, 
     if (ApiError e = parse_json_object(body, limits.max_json_depth, &req); !e.empty()) return extension_error(e);
     for (const auto& [key, value] : req.items())
         if (key != "model" && key != "messages" && key != "labels")
-            return extension_error(400, "unknown key \"" + key + "\" in the classify request", key);
+            return extension_error(400, "Unknown key \"" + key + "\" in the classify request", key);
     if (req.contains("model") && !req["model"].is_string())
         return extension_error(400, "\"model\" must be a model's name (GET /v1/models lists them)", "model");
     LabelScoreRequest job;
@@ -35,10 +35,10 @@ ExtensionReply classify_route(const RunEngineJob& run, const std::string& body, 
     std::set<std::string> seen;
     for (const json& l : labels) {
         if (!l.is_string() || l.get<std::string>().empty() || l.get<std::string>().size() > kMaxLabelBytes)
-            return extension_error(400, "every label must be a non-empty text of at most " +
+            return extension_error(400, "Every label must be a non-empty text of at most " +
                                             std::to_string(kMaxLabelBytes) + " bytes", "labels");
         if (!seen.insert(l.get<std::string>()).second)
-            return extension_error(400, "the label \"" + l.get<std::string>() + "\" is listed twice", "labels");
+            return extension_error(400, "The label \"" + l.get<std::string>() + "\" is listed twice", "labels");
         job.labels.push_back(l.get<std::string>());
     }
     LabelScoreResult result;

