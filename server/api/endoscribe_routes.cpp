@@ -3,7 +3,11 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "api/classify_route.h"
+#include "api/client_connection.h"
 #include "api/inference_api.h"
 #include "api/report_draft_route.h"
 #include "api/segment_route.h"
@@ -48,6 +52,56 @@ RunEngineJob engine_runner(InferenceApi& api, const httplib::Request& req, httpl
     };
 }
 
+// Generated answers go through the scheduler as chats (batched with the
+// other clients' streams); a client that leaves cancels its answer.
+RunEngineChat chat_runner(InferenceApi& api, const httplib::Request& req, httplib::Response& res) {
+    return [&api, &req, &res](ChatRequest request, ChatAnswer* answer) -> std::optional<ExtensionReply> {
+        Scheduler& scheduler = api.scheduler();
+        std::string names;
+        bool known = false;
+        const std::vector<ModelInfo> models = scheduler.models();
+        for (const ModelInfo& m : models) {
+            names += (names.empty() ? "" : ", ") + m.id;
+            known |= m.id == request.model;
+        }
+        if (models.empty())
+            return extension_error(503, "No chat model is loaded on this server: start it with a model package.",
+                                   "model", "model_not_loaded");
+        if (request.model.empty()) {
+            request.model = models.front().id;
+        } else if (!known) {
+            return extension_error(404, "There is no model \"" + request.model + "\" on this server (it has: " + names + ").",
+                                   "model", "model_not_found");
+        }
+        answer->model = request.model;
+        auto job = scheduler.make_chat_job(std::move(request));
+        SubmitStatus s = scheduler.submit_chat(InferenceApi::client_key(req), job);
+        if (s != SubmitStatus::Accepted) {
+            const int retry = scheduler.retry_after_seconds();
+            ExtensionReply r = extension_error(submit_error(s, retry));
+            if (s == SubmitStatus::QueueFull) r.retry_after_s = retry;
+            return r;
+        }
+        ClientConnection conn(req);
+        for (;;) {
+            ChatJob::Update u = job->wait(std::chrono::milliseconds(50));
+            if (u.started) answer->prompt_tokens = u.start.prompt_tokens;
+            for (const ChatJob::Token& t : u.tokens) answer->text += t.text;
+            answer->completion_tokens = std::max(answer->completion_tokens, u.generated);
+            if (u.failed) {
+                answer->error = u.start.message.empty() ? "the model could not answer" : u.start.message;
+                return std::nullopt;
+            }
+            if (u.finished) return std::nullopt;
+            if (conn.closed()) {
+                job->cancel();
+                res.status = 499;  // never sent: the client is gone (as the chat route records it)
+                return ExtensionReply{0, {}, 0};
+            }
+        }
+    };
+}
+
 }  // namespace
 
 void register_endoscribe_routes(httplib::Server& http, InferenceApi& api) {
@@ -60,8 +114,8 @@ void register_endoscribe_routes(httplib::Server& http, InferenceApi& api) {
         send(res, classify_route(engine_runner(api, req, res), req.body, api.options().chat));
     });
     http.Post("/v1/endoscribe/report/draft", [&api, ext](const httplib::Request& req, httplib::Response& res) {
-        send(res, report_draft_route(engine_runner(api, req, res), ext->report_vocabulary.get(), req.body,
-                                     api.options().chat));
+        send(res, report_draft_route(engine_runner(api, req, res), chat_runner(api, req, res),
+                                     ext->report_vocabulary.get(), req.body, api.options().chat));
     });
 }
 

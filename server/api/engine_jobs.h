@@ -18,6 +18,19 @@ using EngineJob = std::function<void(ChatEngine& engine, const std::string& mode
 // to send instead (404 model_not_found, 503 no model, 429 queue full).
 using RunEngineJob = std::function<std::optional<ExtensionReply>(const std::string& model, EngineJob job)>;
 
+// A generated answer: queued as a chat with the other clients' (batched with
+// them in the decoder, stop strings and max_tokens applied by the scheduler),
+// so a long answer does not hold up other streams the way one task would.
+struct ChatAnswer {
+    std::string model;  // the model that answered
+    std::string text;
+    int prompt_tokens = 0, completion_tokens = 0;
+    std::string error;  // the engine refused or failed: plain words
+};
+// Runs `request` (request.model "" = the first loaded model) to its end;
+// nullopt when it ran (answer filled), else the reply to send instead.
+using RunEngineChat = std::function<std::optional<ExtensionReply>(ChatRequest request, ChatAnswer* answer)>;
+
 // Plain-words reply for an engine's refusal of a request.
 ExtensionReply engine_error_reply(EngineError error, const std::string& message);
 

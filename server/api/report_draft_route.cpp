@@ -48,15 +48,18 @@ struct Usage {
     long prompt_tokens = 0, completion_tokens = 0;
 };
 
-// One question answered on the engines' thread. A refusal (queue full, model
-// gone) is returned as a reply; an engine error becomes the answer's error.
-std::optional<ExtensionReply> answer_question(const RunEngineJob& run, const std::string& model, const DraftQuestion& q,
-                                              const std::string& system_prompt, const std::vector<uint8_t>* image,
-                                              DraftAnswer* answer, Usage* usage, std::string* model_id) {
+// One question answered by the engine: a choice is scored in one task on
+// the engines' thread, a number or text is generated as a chat. A refusal
+// (queue full, model gone, client gone) is returned as the reply to send; an
+// engine error becomes the answer's error.
+std::optional<ExtensionReply> answer_question(const RunEngineJob& run, const RunEngineChat& chat, const std::string& model,
+                                              const DraftQuestion& q, const std::string& system_prompt,
+                                              const std::vector<uint8_t>* image, DraftAnswer* answer, Usage* usage,
+                                              std::string* model_id) {
     answer->path = q.path;
-    return run(model, [&](ChatEngine& engine, const std::string& id) {
-        *model_id = id;
-        if (q.kind == DraftKind::Choice) {
+    if (q.kind == DraftKind::Choice) {
+        return run(model, [&](ChatEngine& engine, const std::string& id) {
+            *model_id = id;
             LabelScoreRequest req;
             req.model = id;
             req.messages = question_messages(q, system_prompt, image);
@@ -69,35 +72,21 @@ std::optional<ExtensionReply> answer_question(const RunEngineJob& run, const std
             }
             for (const DraftOption& o : q.options) answer->codes.push_back(o.code);
             answer->log_likelihoods = r.log_likelihoods;
-            return;
-        }
-        ChatRequest req;
-        req.model = id;
-        req.messages = question_messages(q, system_prompt, image);
-        req.max_tokens = std::clamp(q.max_tokens > 0 ? q.max_tokens : 16, 1, kMaxGeneratedTokens);
-        req.temperature = 0;  // greedy, as the app
-        SequenceStart s = engine.start(req);
-        if (s.error != EngineError::None) {
-            answer->error = s.message;
-            return;
-        }
-        usage->prompt_tokens += s.prompt_tokens;
-        for (int i = 0; i <= req.max_tokens; ++i) {
-            std::vector<TokenOut> out = engine.step({s.sequence});
-            if (out.empty()) {
-                answer->error = "the model stopped without an answer";
-                break;
-            }
-            const TokenOut& t = out.front();
-            // The end-of-turn token (finish "stop") is not part of the answer.
-            if (!(t.finished && t.finish_reason == "stop")) {
-                answer->text += t.text;
-                ++usage->completion_tokens;
-            }
-            if (t.finished) break;
-        }
-        engine.finish(s.sequence);
-    });
+        });
+    }
+    ChatRequest req;
+    req.model = model_id->empty() ? model : *model_id;
+    req.messages = question_messages(q, system_prompt, image);
+    req.max_tokens = std::clamp(q.max_tokens > 0 ? q.max_tokens : 16, 1, kMaxGeneratedTokens);
+    req.temperature = 0;  // greedy, as the app
+    ChatAnswer a;
+    if (auto refused = chat(req, &a)) return refused;
+    if (model_id->empty()) *model_id = a.model;
+    usage->prompt_tokens += a.prompt_tokens;
+    usage->completion_tokens += a.completion_tokens;
+    if (!a.error.empty()) answer->error = a.error;
+    else answer->text = a.text;
+    return std::nullopt;
 }
 
 bool read_text_file(const std::filesystem::path& p, std::string* out) {
@@ -144,7 +133,8 @@ std::unique_ptr<ReportVocabulary> load_report_vocabulary_folder(const std::strin
     return vocab;
 }
 
-ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabulary* vocab, const std::string& body,
+ExtensionReply report_draft_route(const RunEngineJob& run, const RunEngineChat& chat, const ReportVocabulary* vocab,
+                                  const std::string& body,
                                   const ChatRequestLimits& limits) {
     const auto t0 = std::chrono::steady_clock::now();
     if (!vocab)
@@ -273,7 +263,8 @@ ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabular
                 }
                 image = &it->second;
             }
-            if (auto refused = answer_question(run, model, q, system_prompt, image, &a, &usage, &model_id)) return *refused;
+            if (auto refused = answer_question(run, chat, model, q, system_prompt, image, &a, &usage, &model_id))
+                return *refused;
             answers.push_back(std::move(a));
         }
         DraftOutcome o = apply_draft_answers(report, *vocab, questions, answers, model_id, now);

@@ -24,7 +24,9 @@
 namespace es::server {
 
 // vocab == nullptr: 503 (the server could not load models/report/).
-ExtensionReply report_draft_route(const RunEngineJob& run, const ReportVocabulary* vocab, const std::string& body,
+// Choices are scored as tasks (run); numbers and text are generated as chats (chat).
+ExtensionReply report_draft_route(const RunEngineJob& run, const RunEngineChat& chat, const ReportVocabulary* vocab,
+                                  const std::string& body,
                                   const ChatRequestLimits& limits = {});
 
 // The report vocabulary from a folder holding models/report's files; nullptr

@@ -51,19 +51,16 @@ struct Gemma3Engine::Prompt {
     std::vector<PromptImage> images;  // in prompt order
 };
 
-// The key kept KV caches are filed under: the model and the prompt's images.
-// An image's soft tokens are the same ids whatever the image, so a cache may
-// continue only a prompt with the same images (else a request about one
-// image would be answered from another's KV cache).
-std::string kv_cache_key(const std::string& model_id, const std::vector<PromptImage>& images) {
-    std::string key = model_id;
-    for (const PromptImage& im : images) key += "\n" + im.key;
-    return key;
+// The keys of a prompt's images, in order (kept KV caches match on them).
+std::vector<std::string> image_keys(const std::vector<PromptImage>& images) {
+    std::vector<std::string> keys;
+    for (const PromptImage& im : images) keys.push_back(im.key);
+    return keys;
 }
 
 struct Gemma3Engine::Sequence {
     uint64_t id = 0;
-    std::string kv_key;                     // kv_cache_key() of its prompt
+    std::vector<std::string> images;        // image_keys() of its prompt
     Model* model = nullptr;
     std::vector<int> tokens;                // prompt + generated
     std::shared_ptr<const KvState> kv;      // holds tokens[0, kv->length)
@@ -352,7 +349,7 @@ bool Gemma3Engine::prefill(Model& m, Prompt& p, std::vector<float>* last_row, st
     const int image_id = m.package.facts.image_token_id;
     const std::vector<int>& tokens = p.tokens;
     const size_t n = tokens.size();
-    KvPrefixCache::Match match = kv_cache_.longest(kv_cache_key(m.info.id, p.images), tokens);
+    KvPrefixCache::Match match = kv_cache_.longest(m.info.id, tokens, image_keys(p.images), image_id);
     size_t reuse = std::min(match.length, n - 1);  // at least one token runs, for its logits
     // Never split an image's tokens across runs (they attend to each other).
     while (reuse > 0 && tokens[reuse] == image_id && tokens[reuse - 1] == image_id) --reuse;
@@ -466,7 +463,7 @@ SequenceStart Gemma3Engine::start(const ChatRequest& request) {
     s->id = next_sequence_++;
     s->model = m;
     s->tokens = p.tokens;
-    s->kv_key = kv_cache_key(m->info.id, p.images);
+    s->images = image_keys(p.images);
     es::GenerationConfig g;
     const int room = m->context - int(p.tokens.size());
     g.max_new_tokens = std::max(0, std::min(request.max_tokens, room));
@@ -669,7 +666,7 @@ void Gemma3Engine::finish(uint64_t id) {
     Sequence& s = *it->second;
     Model& m = *s.model;
     if (s.kv && s.kv->length > 0 && s.finish_reason != "error")
-        kv_cache_.put(s.kv_key, std::vector<int>(s.tokens.begin(), s.tokens.begin() + s.kv->length), s.kv);
+        kv_cache_.put(m.info.id, std::vector<int>(s.tokens.begin(), s.tokens.begin() + s.kv->length), s.kv, s.images);
     // Remember the ids of a complete answer by the text the client got.
     if (s.finished && !s.stopped_by_string && !s.answer.empty()) {
         const std::string key = m.info.id + std::string(1, '\0') + s.stop.shown();
@@ -755,7 +752,8 @@ LabelScoreResult Gemma3Engine::score_labels(const LabelScoreRequest& request) {
             }
         }
         // The prompt's cache serves a follow-up (e.g. a chat about the same image).
-        kv_cache_.put(kv_cache_key(m->info.id, p.images), std::vector<int>(p.tokens.begin(), p.tokens.begin() + kv->length), kv);
+        kv_cache_.put(m->info.id, std::vector<int>(p.tokens.begin(), p.tokens.begin() + kv->length), kv,
+                      image_keys(p.images));
         update_cache_bytes();
     } catch (const std::exception& e) {
         res.error = EngineError::Internal;

@@ -5,7 +5,8 @@
 
 namespace es::server {
 
-KvPrefixCache::Match KvPrefixCache::longest(const std::string& model, const std::vector<int>& tokens) {
+KvPrefixCache::Match KvPrefixCache::longest(const std::string& model, const std::vector<int>& tokens,
+                                            const std::vector<std::string>& images, int image_token) {
     evict();
     Match best;
     auto best_it = entries_.end();
@@ -14,6 +15,16 @@ KvPrefixCache::Match KvPrefixCache::longest(const std::string& model, const std:
         const size_t n = std::min(it->tokens.size(), tokens.size());
         size_t m = 0;
         while (m < n && it->tokens[m] == tokens[m]) ++m;
+        // Within the shared tokens, the k-th image must be the same image.
+        size_t k = 0;
+        for (size_t i = 0; i < m; ++i) {
+            if (tokens[i] != image_token || (i > 0 && tokens[i - 1] == image_token)) continue;
+            if (k >= images.size() || k >= it->images.size() || images[k] != it->images[k]) {
+                m = i;
+                break;
+            }
+            ++k;
+        }
         if (m > best.length) {
             best.length = m;
             best.kv = it->kv;
@@ -27,7 +38,8 @@ KvPrefixCache::Match KvPrefixCache::longest(const std::string& model, const std:
     return best;
 }
 
-void KvPrefixCache::put(const std::string& model, std::vector<int> tokens, std::shared_ptr<const KvState> kv) {
+void KvPrefixCache::put(const std::string& model, std::vector<int> tokens, std::shared_ptr<const KvState> kv,
+                        std::vector<std::string> images) {
     if (!kv || tokens.empty() || kv->bytes > max_bytes_) return;
     // Entries this one extends (or repeats) serve nothing it does not.
     for (auto it = entries_.begin(); it != entries_.end();) {
@@ -40,7 +52,7 @@ void KvPrefixCache::put(const std::string& model, std::vector<int> tokens, std::
         }
     }
     bytes_ += kv->bytes;
-    entries_.push_front(Entry{model, std::move(tokens), std::move(kv), Clock::now()});
+    entries_.push_front(Entry{model, std::move(tokens), std::move(images), std::move(kv), Clock::now()});
     evict();
 }
 

@@ -3,7 +3,10 @@
 // conversation) continues from the longest kept prefix and prefills only its
 // new tokens. Bounded by bytes and by age; the least recently used goes first.
 // A kept cache that another one extends is dropped (the longer one serves
-// every request the shorter one could).
+// every request the shorter one could). An image's soft tokens are the same
+// ids whatever the image, so each entry also keeps the keys of its images
+// (in prompt order) and a match never runs into an image the prompt does not
+// share: it ends before the soft tokens of the first image that differs.
 #pragma once
 #include <chrono>
 #include <list>
@@ -24,10 +27,15 @@ public:
         std::shared_ptr<const KvState> kv;  // null when nothing matches
         size_t length = 0;                  // matching tokens (<= kv->length)
     };
-    // The kept cache of `model` sharing the longest prefix with `tokens`.
-    Match longest(const std::string& model, const std::vector<int>& tokens);
-    // Keeps `kv`, which holds `tokens` (tokens.size() == kv->length).
-    void put(const std::string& model, std::vector<int> tokens, std::shared_ptr<const KvState> kv);
+    // The kept cache of `model` sharing the longest prefix with `tokens`,
+    // whose images (keys, in order) are `images`; image_token is the id of
+    // an image's soft tokens.
+    Match longest(const std::string& model, const std::vector<int>& tokens, const std::vector<std::string>& images,
+                  int image_token);
+    // Keeps `kv`, which holds `tokens` (tokens.size() == kv->length) with
+    // the images whose keys are `images` (at least those within tokens).
+    void put(const std::string& model, std::vector<int> tokens, std::shared_ptr<const KvState> kv,
+             std::vector<std::string> images);
     size_t bytes() const { return bytes_; }
     size_t entries() const { return entries_.size(); }
     void clear();
@@ -36,6 +44,7 @@ private:
     struct Entry {
         std::string model;
         std::vector<int> tokens;
+        std::vector<std::string> images;
         std::shared_ptr<const KvState> kv;
         Clock::time_point used;
     };

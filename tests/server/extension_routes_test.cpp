@@ -98,6 +98,28 @@ RunEngineJob runner(ScriptedEngine& engine) {
     };
 }
 
+// Generation straight on the engine (the scheduler's part is tested over HTTP below).
+RunEngineChat chat_runner(ScriptedEngine& engine) {
+    return [&engine](ChatRequest request, ChatAnswer* answer) -> std::optional<ExtensionReply> {
+        if (request.model.empty()) request.model = "scripted";
+        answer->model = request.model;
+        SequenceStart s = engine.start(request);
+        if (s.error != EngineError::None) {
+            answer->error = s.message;
+            return std::nullopt;
+        }
+        answer->prompt_tokens = s.prompt_tokens;
+        for (int i = 0; i < request.max_tokens; ++i) {
+            TokenOut t = engine.step({s.sequence}).at(0);
+            if (t.finished && t.finish_reason == "stop") break;
+            answer->text += t.text;
+            ++answer->completion_tokens;
+        }
+        engine.finish(s.sequence);
+        return std::nullopt;
+    };
+}
+
 std::vector<uint8_t> tiny_png() {
     Image im;
     im.width = im.height = 2;
@@ -184,7 +206,7 @@ TEST(ReportDraftRoute, FillsOnlyEmptyFieldsWithUnacceptedAiValues) {
     const std::string bundle = write_case_bundle(make_annotation_document(nullptr, {}), {{"a.png", tiny_png()}}, report_json());
     ASSERT_FALSE(bundle.empty());
     json body = {{"bundle", json::parse(bundle)}, {"now", "2026-11-30T06:00:00Z"}};
-    ExtensionReply r = report_draft_route(runner(engine), v.get(), body.dump());
+    ExtensionReply r = report_draft_route(runner(engine), chat_runner(engine), v.get(), body.dump());
     ASSERT_EQ(r.status, 200) << r.body.dump();
     EXPECT_EQ(r.body["object"], "endoscribe.report_draft");
     std::set<std::string> asked;
@@ -215,7 +237,7 @@ TEST(ReportDraftRoute, FillsOnlyEmptyFieldsWithUnacceptedAiValues) {
 
     // The image missing from the request: its questions say so; the rest are drafted.
     json apart = {{"report", json::parse(report_json())}, {"images", json::object()}};
-    r = report_draft_route(runner(engine), v.get(), apart.dump());
+    r = report_draft_route(runner(engine), chat_runner(engine), v.get(), apart.dump());
     ASSERT_EQ(r.status, 200) << r.body.dump();
     bool said = false;
     for (const json& a : r.body["answers"])
@@ -226,17 +248,17 @@ TEST(ReportDraftRoute, FillsOnlyEmptyFieldsWithUnacceptedAiValues) {
 TEST(ReportDraftRoute, RefusesWhatItCannotDraft) {
     auto v = vocab();
     ScriptedEngine engine;
-    ExtensionReply r = report_draft_route(runner(engine), v.get(), "[1, 2");
+    ExtensionReply r = report_draft_route(runner(engine), chat_runner(engine), v.get(), "[1, 2");
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.body["error"]["type"], "invalid_request_error");
-    r = report_draft_route(runner(engine), v.get(), json{{"report", {{"findings", {{{"id", "F1"}, {"size_mm", -3}}}}}}}.dump());
+    r = report_draft_route(runner(engine), chat_runner(engine), v.get(), json{{"report", {{"findings", {{{"id", "F1"}, {"size_mm", -3}}}}}}}.dump());
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body["error"]["detail"].get<std::string>().find("size_mm"), std::string::npos) << r.body.dump();
     const std::string no_report = write_case_bundle(make_annotation_document(nullptr, {}), {{"a.png", tiny_png()}});
-    r = report_draft_route(runner(engine), v.get(), json{{"bundle", json::parse(no_report)}}.dump());
+    r = report_draft_route(runner(engine), chat_runner(engine), v.get(), json{{"bundle", json::parse(no_report)}}.dump());
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body["error"]["message"].get<std::string>().find("has no report"), std::string::npos);
-    r = report_draft_route(runner(engine), nullptr, json{{"report", json::object()}}.dump());
+    r = report_draft_route(runner(engine), chat_runner(engine), nullptr, json{{"report", json::object()}}.dump());
     EXPECT_EQ(r.status, 503);
     EXPECT_TRUE(engine.scored.empty() && engine.started.empty());
 }
