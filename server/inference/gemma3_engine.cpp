@@ -14,6 +14,7 @@
 #include "assistant/sampler.h"
 #include "assistant/tokenizer.h"
 #include "image/image.h"
+#include "inference/chat_prompt.h"
 #include "inference/gemma3_model.h"
 #include "inference/gemma3_package.h"
 #include "inference/ort_tensors.h"
@@ -36,31 +37,8 @@ struct Gemma3Engine::Model {
     std::vector<std::string> notices;
 };
 
-// One image of a prompt: its features (cached or encoded) or, until they are
-// needed, its preprocessed pixels.
-struct PromptImage {
-    std::string key;  // model id + ':' + sha256 of the bytes
-    std::shared_ptr<const ImageFeatures> features;
-    es::PixelValues pixels;
-};
-
-struct Gemma3Engine::Prompt {
-    EngineError error = EngineError::None;
-    std::string message;
-    std::vector<int> tokens;
-    std::vector<PromptImage> images;  // in prompt order
-};
-
-// The keys of a prompt's images, in order (kept KV caches match on them).
-std::vector<std::string> image_keys(const std::vector<PromptImage>& images) {
-    std::vector<std::string> keys;
-    for (const PromptImage& im : images) keys.push_back(im.key);
-    return keys;
-}
-
 struct Gemma3Engine::Sequence {
     uint64_t id = 0;
-    std::vector<std::string> images;        // image_keys() of its prompt
     Model* model = nullptr;
     std::vector<int> tokens;                // prompt + generated
     std::shared_ptr<const KvState> kv;      // holds tokens[0, kv->length)
@@ -75,6 +53,7 @@ struct Gemma3Engine::Sequence {
     bool stopped_by_string = false;
     std::string finish_reason;
     std::vector<int> answer;                // generated ids
+    std::vector<std::string> image_keys;    // the prompt's images, for the KV cache key
 };
 
 Gemma3Engine::Gemma3Engine(const OnnxRuntime& runtime, const EngineOptions& options)
@@ -220,126 +199,23 @@ void Gemma3Engine::update_cache_bytes() { cache_bytes_ = kv_cache_.bytes() + ima
 // ---- prompt -------------------------------------------------------------------
 
 bool Gemma3Engine::build_prompt(Model& m, const std::vector<ChatMessage>& messages, Prompt* p) {
-    auto fail = [&](EngineError e, const std::string& msg) {
-        p->error = e;
-        p->message = msg;
-        return false;
+    ChatPromptModel cm{m.info.id, &m.tokenizer, &m.chat, &m.preprocess, m.context};
+    auto cached_image = [&](const std::string& key) {
+        auto f = image_cache_.get(key);
+        if (f) ++stats_.image_cache_hits;
+        return f;
     };
-    if (messages.empty()) return fail(EngineError::BadRequest, "The request has no messages.");
-    es::Conversation conv;
-    std::string err;
-    if (!conv.init(&m.tokenizer, m.chat, &err)) return fail(EngineError::Internal, err);
-
-    std::string system;
-    struct Turn {
-        std::string text;
-        bool has_text = false;
-        int image = -1;  // index into p->images
-    };
-    std::vector<std::pair<Turn, std::string>> turns;  // user turn, assistant answer text
-    std::vector<bool> answered;
-    bool last_user = false;
-    for (size_t i = 0; i < messages.size(); ++i) {
-        const ChatMessage& msg = messages[i];
-        std::string text;
-        bool has_text = false;
-        int image = -1;
-        for (const ChatPart& part : msg.parts) {
-            if (part.kind == ChatPart::Kind::Text) {
-                if (has_text) text += "\n";
-                text += part.text;
-                has_text = true;
-                continue;
-            }
-            if (msg.role != "user")
-                return fail(EngineError::BadRequest, "Images can only be sent in user messages (message " +
-                                                         std::to_string(i) + " is a " + msg.role + " message).");
-            if (image >= 0)
-                return fail(EngineError::BadRequest,
-                            "Message " + std::to_string(i) +
-                                " has more than one image; this model reads one image per user message. Send each image "
-                                "in its own message.");
-            PromptImage img;
-            img.key = m.info.id + ":" + sha256_hex(part.image_bytes.data(), part.image_bytes.size());
-            img.features = image_cache_.get(img.key);
-            if (img.features) {
-                ++stats_.image_cache_hits;
-            } else {
-                es::DecodeResult d = es::decode_image(part.image_bytes.data(), part.image_bytes.size());
-                if (!d.ok)
-                    return fail(EngineError::ImageUnreadable, "The image in message " + std::to_string(i) +
-                                                                  " could not be read: " + d.reason + " (" + d.error + ").");
-                if (!es::preprocess_image(d.image, m.preprocess, &img.pixels, &err))
-                    return fail(EngineError::ImageUnreadable,
-                                "The image in message " + std::to_string(i) + " could not be prepared: " + err);
-            }
-            image = int(p->images.size());
-            p->images.push_back(std::move(img));
-        }
-        if (msg.role == "system" || msg.role == "developer") {
-            if (!system.empty()) system += "\n\n";
-            system += text;
-        } else if (msg.role == "user") {
-            if (last_user) {  // consecutive user messages: one turn
-                Turn& t = turns.back().first;
-                if (has_text) t.text += (t.has_text ? "\n\n" : "") + text, t.has_text = true;
-                if (image >= 0) {
-                    if (t.image >= 0)
-                        return fail(EngineError::BadRequest,
-                                    "Two images in one user turn; this model reads one image per user message. Put an "
-                                    "assistant reply between them or send them separately.");
-                    t.image = image;
-                }
-            } else {
-                turns.push_back({Turn{text, has_text, image}, std::string()});
-                answered.push_back(false);
-            }
-            last_user = true;
-        } else if (msg.role == "assistant") {
-            if (turns.empty())
-                return fail(EngineError::BadRequest, "Message " + std::to_string(i) +
-                                                         " is an assistant message before any user message; the "
-                                                         "conversation must start with the user.");
-            if (answered.back()) turns.back().second += "\n\n";
-            turns.back().second += text;
-            answered.back() = true;
-            last_user = false;
-        } else {
-            return fail(EngineError::BadRequest, "Message " + std::to_string(i) + " has the role \"" + msg.role +
-                                                     "\"; use system, user or assistant.");
-        }
-    }
-    if (!last_user)
-        return fail(EngineError::BadRequest, "The last message must be the user's (the model answers it).");
-    if (!system.empty() && !conv.set_system_prompt(system, &err)) return fail(EngineError::BadRequest, err);
-    for (size_t t = 0; t < turns.size(); ++t) {
-        const Turn& u = turns[t].first;
-        const int crops = u.image >= 0 ? (p->images[size_t(u.image)].features ? p->images[size_t(u.image)].features->crops
-                                                                               : p->images[size_t(u.image)].pixels.images - 1)
-                                       : 0;
-        if (!conv.ask(u.text, u.image >= 0, &err, crops)) return fail(EngineError::BadRequest, err);
-        if (t + 1 == turns.size()) break;
-        // The answer: the ids this engine wrote for exactly this text, else the text as typed text.
-        const std::string key = m.info.id + std::string(1, '\0') + turns[t].second;
-        std::vector<int> ids;
-        bool remembered = false;
+    auto answer_ids = [&](const std::string& text, std::vector<int>* ids) {
+        const std::string key = m.info.id + std::string(1, '\0') + text;
         for (auto it = answers_.begin(); it != answers_.end(); ++it)
             if (it->first == key) {
-                ids = it->second;
+                *ids = it->second;
                 answers_.splice(answers_.begin(), answers_, it);
-                remembered = true;
-                break;
+                return true;
             }
-        if (!remembered) ids = m.tokenizer.encode_as_text(turns[t].second);
-        for (int id : ids) conv.on_answer_token(id);
-        conv.finish_answer();
-    }
-    p->tokens = conv.tokens();
-    if (int(p->tokens.size()) >= m.context)
-        return fail(EngineError::ContextTooLong,
-                    "The conversation is " + std::to_string(p->tokens.size()) + " tokens long and this model reads at most " +
-                        std::to_string(m.context) + " (prompt and answer together). Shorten it or start a new conversation.");
-    return true;
+        return false;
+    };
+    return build_chat_prompt(cm, messages, cached_image, answer_ids, p);
 }
 
 // ---- prefill --------------------------------------------------------------------
@@ -349,7 +225,10 @@ bool Gemma3Engine::prefill(Model& m, Prompt& p, std::vector<float>* last_row, st
     const int image_id = m.package.facts.image_token_id;
     const std::vector<int>& tokens = p.tokens;
     const size_t n = tokens.size();
-    KvPrefixCache::Match match = kv_cache_.longest(m.info.id, tokens, image_keys(p.images), image_id);
+    std::vector<std::string> image_keys;
+    for (const PromptImage& img : p.images) image_keys.push_back(img.key);
+    KvPrefixCache::Match match =
+        kv_cache_.longest(m.info.id, kv_cache_key(tokens, tokens.size(), image_id, image_keys));
     size_t reuse = std::min(match.length, n - 1);  // at least one token runs, for its logits
     // Never split an image's tokens across runs (they attend to each other).
     while (reuse > 0 && tokens[reuse] == image_id && tokens[reuse - 1] == image_id) --reuse;
@@ -463,7 +342,7 @@ SequenceStart Gemma3Engine::start(const ChatRequest& request) {
     s->id = next_sequence_++;
     s->model = m;
     s->tokens = p.tokens;
-    s->images = image_keys(p.images);
+    for (const PromptImage& img : p.images) s->image_keys.push_back(img.key);
     es::GenerationConfig g;
     const int room = m->context - int(p.tokens.size());
     g.max_new_tokens = std::max(0, std::min(request.max_tokens, room));
@@ -619,11 +498,27 @@ std::vector<TokenOut> Gemma3Engine::step(const std::vector<uint64_t>& ids) {
         }
     };
     if (options_.batched_decode) {
+        // Groups of one model, shortest caches first; a group closes when it is
+        // full or when left padding would more than double the cache it runs
+        // over (a long conversation is not made to carry short ones, nor the reverse).
+        std::stable_sort(waiting.begin(), waiting.end(), [](const Sequence* a, const Sequence* b) {
+            return a->model != b->model ? a->model < b->model : a->kv->length < b->kv->length;
+        });
         while (!waiting.empty()) {
             Model* model = waiting.front()->model;
             std::vector<Sequence*> group, rest;
-            for (Sequence* s : waiting)
-                (s->model == model && int(group.size()) < max_batch() ? group : rest).push_back(s);
+            size_t real = 0;
+            for (Sequence* s : waiting) {
+                const size_t len = size_t(s->kv->length) + 1;
+                const bool fits = s->model == model && int(group.size()) < max_batch() && rest.empty() &&
+                                  len * (group.size() + 1) <= 2 * (real + len);
+                if (fits) {
+                    group.push_back(s);
+                    real += len;
+                } else {
+                    rest.push_back(s);
+                }
+            }
             waiting = rest;
             if (group.size() == 1) {
                 run_one(group.front());
@@ -666,7 +561,8 @@ void Gemma3Engine::finish(uint64_t id) {
     Sequence& s = *it->second;
     Model& m = *s.model;
     if (s.kv && s.kv->length > 0 && s.finish_reason != "error")
-        kv_cache_.put(m.info.id, std::vector<int>(s.tokens.begin(), s.tokens.begin() + s.kv->length), s.kv, s.images);
+        kv_cache_.put(m.info.id,
+                      kv_cache_key(s.tokens, size_t(s.kv->length), m.package.facts.image_token_id, s.image_keys), s.kv);
     // Remember the ids of a complete answer by the text the client got.
     if (s.finished && !s.stopped_by_string && !s.answer.empty()) {
         const std::string key = m.info.id + std::string(1, '\0') + s.stop.shown();
@@ -752,8 +648,10 @@ LabelScoreResult Gemma3Engine::score_labels(const LabelScoreRequest& request) {
             }
         }
         // The prompt's cache serves a follow-up (e.g. a chat about the same image).
-        kv_cache_.put(m->info.id, std::vector<int>(p.tokens.begin(), p.tokens.begin() + kv->length), kv,
-                      image_keys(p.images));
+        std::vector<std::string> image_keys;
+        for (const PromptImage& img : p.images) image_keys.push_back(img.key);
+        kv_cache_.put(m->info.id,
+                      kv_cache_key(p.tokens, size_t(kv->length), m->package.facts.image_token_id, image_keys), kv);
         update_cache_bytes();
     } catch (const std::exception& e) {
         res.error = EngineError::Internal;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "inference/chat_engine.h"
+#include "inference/chat_prompt.h"
 #include "inference/image_feature_cache.h"
 #include "inference/kv_prefix_cache.h"
 #include "onnx/onnx_runtime.h"
@@ -81,11 +82,11 @@ public:
 
     struct Model;
     struct Sequence;
-    struct Prompt;
 
 private:
     Gemma3Engine(const OnnxRuntime& runtime, const EngineOptions& options);
     Model* find_model(const std::string& name, std::string* error);
+    using Prompt = ChatPrompt;
     bool build_prompt(Model& m, const std::vector<ChatMessage>& messages, Prompt* out);
     // Runs the prompt's tokens not in a kept cache; returns the last logits row.
     bool prefill(Model& m, Prompt& p, std::vector<float>* last_row, std::shared_ptr<const KvState>* kv,

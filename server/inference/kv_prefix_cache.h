@@ -3,12 +3,14 @@
 // conversation) continues from the longest kept prefix and prefills only its
 // new tokens. Bounded by bytes and by age; the least recently used goes first.
 // A kept cache that another one extends is dropped (the longer one serves
-// every request the shorter one could). An image's soft tokens are the same
-// ids whatever the image, so each entry also keeps the keys of its images
-// (in prompt order) and a match never runs into an image the prompt does not
-// share: it ends before the soft tokens of the first image that differs.
+// every request the shorter one could).
+//
+// Keys are not the token ids alone: every image token stands for its image,
+// so kv_cache_key() writes the image's content hash in its place. Two prompts
+// that differ only in their image share no cache past the image's first token.
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <string>
@@ -17,6 +19,12 @@
 #include "inference/gemma3_model.h"
 
 namespace es::server {
+
+// The cache key of tokens[0, length): token ids, with each image token
+// replaced by a negative number made from its image's key (content hash).
+// image_keys: one per run of image tokens, in prompt order.
+std::vector<int64_t> kv_cache_key(const std::vector<int>& tokens, size_t length, int image_token_id,
+                                  const std::vector<std::string>& image_keys);
 
 class KvPrefixCache {
 public:
@@ -27,15 +35,10 @@ public:
         std::shared_ptr<const KvState> kv;  // null when nothing matches
         size_t length = 0;                  // matching tokens (<= kv->length)
     };
-    // The kept cache of `model` sharing the longest prefix with `tokens`,
-    // whose images (keys, in order) are `images`; image_token is the id of
-    // an image's soft tokens.
-    Match longest(const std::string& model, const std::vector<int>& tokens, const std::vector<std::string>& images,
-                  int image_token);
-    // Keeps `kv`, which holds `tokens` (tokens.size() == kv->length) with
-    // the images whose keys are `images` (at least those within tokens).
-    void put(const std::string& model, std::vector<int> tokens, std::shared_ptr<const KvState> kv,
-             std::vector<std::string> images);
+    // The kept cache of `model` sharing the longest prefix with `key` (kv_cache_key()).
+    Match longest(const std::string& model, const std::vector<int64_t>& key);
+    // Keeps `kv`, which holds the tokens `key` stands for (key.size() == kv->length).
+    void put(const std::string& model, std::vector<int64_t> key, std::shared_ptr<const KvState> kv);
     size_t bytes() const { return bytes_; }
     size_t entries() const { return entries_.size(); }
     void clear();
@@ -43,8 +46,7 @@ public:
 private:
     struct Entry {
         std::string model;
-        std::vector<int> tokens;
-        std::vector<std::string> images;
+        std::vector<int64_t> tokens;
         std::shared_ptr<const KvState> kv;
         Clock::time_point used;
     };

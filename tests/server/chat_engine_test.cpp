@@ -20,6 +20,8 @@
 #include "inference/gemma3_engine.h"
 #include "inference/gemma3_model.h"
 #include "inference/gemma3_package.h"
+#include "image/image.h"
+#include "image/png_encode.h"
 #include "inference/stop_strings.h"
 #include "onnx/onnx_runtime.h"
 
@@ -205,45 +207,76 @@ TEST_F(ChatEngineTest, GoldenTurnOneTurnTwoFromTheKeptCacheAndTextOnly) {
     EXPECT_EQ(run(*e, s3.sequence).ids, ids_of(g["text_only_greedy_ids"]));
 }
 
+// Every decoder graph: decoder_fused (CPU), decoder_token_types (what CUDA
+// runs) and decoder_model_merged (public exports; image tokens causal there,
+// so its image answer is compared with its own sequential run only).
 TEST_F(ChatEngineTest, SequencesBatchedInOneDecoderRunGiveTheirOwnGoldenTokens) {
     const nlohmann::json g = golden();
     const std::vector<uint8_t> img = image();
-    for (bool batched : {true, false}) {
-        EngineOptions opt;
-        opt.batched_decode = batched;
-        auto e = engine("fp32", opt);
-        ASSERT_TRUE(e);
-        // Three prompts of different lengths, interleaved step by step.
-        SequenceStart a = e->start(greedy({user("What is shown in this image?", &img)}));
-        SequenceStart b = e->start(greedy({user("Draft an endoscopy report.")}));
-        SequenceStart c = e->start(greedy({user("Draft an endoscopy report.")}, 10));
-        ASSERT_EQ(a.error, EngineError::None);
-        ASSERT_EQ(b.error, EngineError::None);
-        ASSERT_EQ(c.error, EngineError::None);
-        std::map<uint64_t, std::vector<int>> got;
-        std::vector<uint64_t> live{a.sequence, b.sequence, c.sequence};
-        while (!live.empty()) {
-            std::vector<TokenOut> outs = e->step(live);
-            ASSERT_EQ(outs.size(), live.size());
-            std::vector<uint64_t> next;
-            for (size_t i = 0; i < outs.size(); ++i) {
-                EXPECT_EQ(outs[i].sequence, live[i]);
-                if (outs[i].token >= 0) got[live[i]].push_back(outs[i].token);
-                if (outs[i].finished) e->finish(live[i]);
-                else next.push_back(live[i]);
-            }
-            live = next;
-        }
-        EXPECT_EQ(got[a.sequence], ids_of(g["turn1_greedy_ids"])) << "batched " << batched;
-        EXPECT_EQ(got[b.sequence], ids_of(g["text_only_greedy_ids"])) << "batched " << batched;
-        const auto t = ids_of(g["text_only_greedy_ids"]);
-        EXPECT_EQ(got[c.sequence], std::vector<int>(t.begin(), t.begin() + 10)) << "batched " << batched;
-        if (batched) {
-            EXPECT_GT(e->stats().batched_runs, 0u);
-        } else {
-            EXPECT_EQ(e->stats().batched_runs, 0u);
-        }
+    const fs::path token_types = fs::temp_directory_path() / ("es-engine-tt-" + std::to_string(::getpid()));
+    const fs::path merged = fs::temp_directory_path() / ("es-engine-merged-" + std::to_string(::getpid()));
+    for (const fs::path& d : {token_types, merged}) {
+        fs::remove_all(d);
+        fs::copy(package_, d, fs::copy_options::recursive);
     }
+    {
+        // Without decoder_fused in the manifest the engine takes decoder_token_types.
+        nlohmann::json m = nlohmann::json::parse(std::ifstream(token_types / "manifest.json"));
+        m["graphs"].erase("decoder_fused");
+        std::ofstream(token_types / "manifest.json") << m.dump();
+        fs::remove(merged / "manifest.json");
+    }
+    struct Case {
+        fs::path dir;
+        const char* graph;
+    };
+    for (const Case& k : {Case{package_, "decoder_fused"}, Case{token_types, "decoder_token_types"},
+                          Case{merged, "decoder_model_merged"}}) {
+        std::map<bool, std::vector<std::vector<int>>> by_mode;
+        for (bool batched : {true, false}) {
+            EngineOptions opt;
+            opt.batched_decode = batched;
+            auto e = engine("fp32", opt, k.dir);
+            ASSERT_TRUE(e);
+            EXPECT_NE(e->describe()[0].find(k.graph), std::string::npos) << e->describe()[0];
+            // Three prompts of different lengths, interleaved step by step.
+            SequenceStart a = e->start(greedy({user("What is shown in this image?", &img)}));
+            SequenceStart b = e->start(greedy({user("Draft an endoscopy report.")}));
+            SequenceStart c = e->start(greedy({user("Draft an endoscopy report.")}, 10));
+            ASSERT_EQ(a.error, EngineError::None);
+            ASSERT_EQ(b.error, EngineError::None);
+            ASSERT_EQ(c.error, EngineError::None);
+            std::map<uint64_t, std::vector<int>> got;
+            std::vector<uint64_t> live{a.sequence, b.sequence, c.sequence};
+            while (!live.empty()) {
+                std::vector<TokenOut> outs = e->step(live);
+                ASSERT_EQ(outs.size(), live.size());
+                std::vector<uint64_t> next;
+                for (size_t i = 0; i < outs.size(); ++i) {
+                    EXPECT_EQ(outs[i].sequence, live[i]);
+                    if (outs[i].token >= 0) got[live[i]].push_back(outs[i].token);
+                    if (outs[i].finished) e->finish(live[i]);
+                    else next.push_back(live[i]);
+                }
+                live = next;
+            }
+            by_mode[batched] = {got[a.sequence], got[b.sequence], got[c.sequence]};
+            const std::string what = std::string(k.graph) + (batched ? " batched" : " one by one");
+            if (std::string(k.graph) != "decoder_model_merged")
+                EXPECT_EQ(got[a.sequence], ids_of(g["turn1_greedy_ids"])) << what;
+            EXPECT_EQ(got[b.sequence], ids_of(g["text_only_greedy_ids"])) << what;
+            const auto t = ids_of(g["text_only_greedy_ids"]);
+            EXPECT_EQ(got[c.sequence], std::vector<int>(t.begin(), t.begin() + 10)) << what;
+            if (batched) {
+                EXPECT_GT(e->stats().batched_runs, 0u) << what;
+            } else {
+                EXPECT_EQ(e->stats().batched_runs, 0u) << what;
+            }
+        }
+        EXPECT_EQ(by_mode[true], by_mode[false]) << k.graph;
+    }
+    fs::remove_all(token_types);
+    fs::remove_all(merged);
 }
 
 TEST_F(ChatEngineTest, LogprobsAreTheLogSoftmaxOfTheGoldenLogits) {
@@ -587,6 +620,18 @@ TEST_F(ChatEngineTest, BrokenPackagesAreNamed) {
         SequenceStart s = e->start(greedy({user("Draft an endoscopy report.")}));
         ASSERT_EQ(s.error, EngineError::None) << s.message;
         EXPECT_EQ(run(*e, s.sequence).ids, ids_of(g["text_only_greedy_ids"]));  // text-only is exact there
+        // Label scoring there runs one pass per label (no branches); on a text
+        // prompt it equals the packed scores of the package's own decoder.
+        LabelScoreRequest ls;
+        ls.messages = {user("Draft an endoscopy report.")};
+        ls.labels = {"polyp", "ulcerative colitis", "normal cecum"};
+        const uint64_t runs = e->stats().decoder_runs;
+        LabelScoreResult pub = e->score_labels(ls);
+        ASSERT_EQ(pub.error, EngineError::None) << pub.message;
+        EXPECT_EQ(e->stats().decoder_runs - runs, 1u + 3u);
+        LabelScoreResult own = engine()->score_labels(ls);
+        ASSERT_EQ(own.error, EngineError::None) << own.message;
+        for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(pub.log_likelihoods[i], own.log_likelihoods[i], 1e-3) << ls.labels[i];
     }
 
     std::string error;
@@ -675,4 +720,36 @@ TEST_F(ChatEngineTest, ACacheCutWhereTheConversationDiffersAnswersAsAFreshRun) {
         EXPECT_EQ(f.prompt_tokens, s.prompt_tokens);
         EXPECT_EQ(run(*fresh, f.sequence).ids, cut.ids) << variant;
     }
+}
+
+// Every image becomes the same run of image tokens, so a cache keyed by token
+// ids alone would answer a new image with the previous image's cache.
+TEST_F(ChatEngineTest, ADifferentImageNeverContinuesTheFirstImagesCache) {
+    const std::vector<uint8_t> a = image();
+    es::DecodeResult d = es::decode_image(a.data(), a.size());
+    ASSERT_TRUE(d.ok) << d.error;
+    for (size_t i = 0; i < d.image.rgba.size(); i += 4) d.image.rgba[i] = uint8_t(255 - d.image.rgba[i]);
+    const std::vector<uint8_t> b = es::encode_png(d.image);
+    const std::string q = "What is shown in this image?";
+    auto e = engine();
+    ASSERT_TRUE(e);
+    SequenceStart sa = e->start(greedy({user(q, &a)}));
+    ASSERT_EQ(sa.error, EngineError::None) << sa.message;
+    Answer first = run(*e, sa.sequence);
+    SequenceStart sb = e->start(greedy({user(q, &b)}));
+    ASSERT_EQ(sb.error, EngineError::None) << sb.message;
+    // Only the text before the image may come from the kept cache.
+    EXPECT_LT(sb.cached_prompt_tokens, sb.prompt_tokens - 16);
+    Answer second = run(*e, sb.sequence);
+    auto fresh = engine();
+    SequenceStart f = fresh->start(greedy({user(q, &b)}));
+    ASSERT_EQ(f.error, EngineError::None) << f.message;
+    Answer alone = run(*fresh, f.sequence);
+    EXPECT_EQ(second.ids, alone.ids);
+    EXPECT_NE(second.ids, first.ids) << "the inverted image gave the first image's answer";
+    // The first image again continues its own cache, past its image tokens.
+    SequenceStart again = e->start(greedy({user(q, &a)}));
+    ASSERT_EQ(again.error, EngineError::None) << again.message;
+    EXPECT_EQ(again.cached_prompt_tokens, again.prompt_tokens - 1);
+    EXPECT_EQ(run(*e, again.sequence).ids, first.ids);
 }

@@ -38,7 +38,7 @@ async function peer() {
 
 const js = await peer();
 const bench = path.join(ROOT, 'build/native/server/chat_engine_bench');
-const text = execFileSync(bench, [dir, '--variant', variant, '--tokens', String(tokens), '--cpu'], { encoding: 'utf8' });
+const text = execFileSync(bench, [dir, '--variant', variant, '--tokens', String(tokens), '--cpu', '--text-only'], { encoding: 'utf8' });
 const m = /text-only: time to first token ([\d.]+) ms, decode ([\d.]+) tokens\/s/.exec(text);
 if (!m) throw new Error(`unexpected chat_engine_bench output:\n${text}`);
 const engine = { ttft: Number(m[1]), decode: Number(m[2]) };
