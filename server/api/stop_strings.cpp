@@ -5,12 +5,12 @@
 
 namespace es::server {
 
-StopStringFilter::StopStringFilter(std::vector<std::string> stops) {
+AnswerStopFilter::AnswerStopFilter(std::vector<std::string> stops) {
     for (auto& s : stops)
         if (!s.empty()) stops_.push_back(std::move(s));
 }
 
-std::string StopStringFilter::feed(const std::string& text) {
+std::string AnswerStopFilter::feed(const std::string& text) {
     if (stopped_) return "";
     if (stops_.empty()) return text;
     held_ += text;
@@ -36,7 +36,7 @@ std::string StopStringFilter::feed(const std::string& text) {
     return out;
 }
 
-std::string StopStringFilter::flush() {
+std::string AnswerStopFilter::flush() {
     std::string out;
     out.swap(held_);
     return stopped_ ? "" : out;

@@ -8,9 +8,9 @@
 
 namespace es::server {
 
-class StopStringFilter {
+class AnswerStopFilter {
 public:
-    explicit StopStringFilter(std::vector<std::string> stops = {});
+    explicit AnswerStopFilter(std::vector<std::string> stops = {});
     // Feeds the next piece of answer text; returns the text that can be sent
     // now. After a stop string completes, stopped() is true and everything
     // from the stop string on is dropped.

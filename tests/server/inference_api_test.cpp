@@ -66,7 +66,7 @@ std::string collect(const std::shared_ptr<es::server::ChatJob>& job, std::string
 // ---- stop strings ----------------------------------------------------------
 
 TEST(StopStrings, CutAtTheFirstStopStringAcrossTokens) {
-    es::server::StopStringFilter f({"END", "##"});
+    es::server::AnswerStopFilter f({"END", "##"});
     std::string out;
     for (std::string piece : {"he", "llo E", "N", "D more"}) out += f.feed(piece);
     EXPECT_EQ(out, "hello ");
@@ -75,7 +75,7 @@ TEST(StopStrings, CutAtTheFirstStopStringAcrossTokens) {
 }
 
 TEST(StopStrings, HeldTextIsReleasedWhenItIsNoStopString) {
-    es::server::StopStringFilter f({"END"});
+    es::server::AnswerStopFilter f({"END"});
     EXPECT_EQ(f.feed("abc E"), "abc ");
     EXPECT_TRUE(f.holding());
     EXPECT_EQ(f.feed("N"), "");
