@@ -5,6 +5,7 @@ namespace es::server {
 
 std::string usage_text() {
     return "usage: endoscribe-server --root DIR --config FILE [--host HOST] [--port PORT] [--verbose]\n"
+           "                         [--model DIR [--model-name NAME] [--variant V]]... [--cpu]\n"
            "\n"
            "Serves the EndoScribe web app (a folder of static files) with the headers it\n"
            "needs: cross-origin isolation (COOP/COEP) and a Content-Security-Policy that\n"
@@ -15,6 +16,12 @@ std::string usage_text() {
            "  --host HOST     address to listen on (default 127.0.0.1)\n"
            "  --port PORT     port to listen on (default 8080; 0 picks a free port)\n"
            "  --verbose       log every request to stderr\n"
+           "  --model DIR     a model package folder to serve (repeatable; tools/build_model.py\n"
+           "                  output or a transformers.js Gemma-3 export)\n"
+           "  --model-name N  the name clients use for the --model before it (default: its folder name)\n"
+           "  --variant V     fp32, fp16, q4 or q4f16 for the --model before it (default: q4 on\n"
+           "                  the CPU, q4f16 on CUDA, whichever the package has)\n"
+           "  --cpu           run on the CPU even when a CUDA build of ONNX Runtime and a GPU are present\n"
            "\n"
            "Inference API (server/API.md):\n"
            "  --max-queue N       requests that may wait for the model (default 256; more get 429)\n"
@@ -53,11 +60,15 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
             r.args.verbose = true;
             continue;
         }
+        if (name == "--cpu") {
+            r.args.cpu_only = true;
+            continue;
+        }
         static const char* api_numbers[] = {"--max-queue", "--max-batch", "--max-body-mib", "--max-image-mib"};
         bool api_number = false;
         for (const char* n : api_numbers) api_number = api_number || name == n;
-        if (name != "--root" && name != "--config" && name != "--host" && name != "--port" && !api_number &&
-            name != "--token-file") {
+        if (name != "--root" && name != "--config" && name != "--host" && name != "--port" && name != "--model" &&
+            name != "--model-name" && name != "--variant" && !api_number && name != "--token-file") {
             r.error = "unknown argument \"" + args[i] + "\"";
             return r;
         }
@@ -86,7 +97,27 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
             r.args.token_file = value;
             continue;
         }
-        if (name == "--root") {
+        if (name == "--model") {
+            if (value.empty()) {
+                r.error = "--model needs a folder";
+                return r;
+            }
+            r.args.models.push_back({value, "", ""});
+        } else if (name == "--model-name" || name == "--variant") {
+            if (r.args.models.empty()) {
+                r.error = name + " must follow the --model it applies to";
+                return r;
+            }
+            if (name == "--variant" && value != "fp32" && value != "fp16" && value != "q4" && value != "q4f16") {
+                r.error = "--variant must be fp32, fp16, q4 or q4f16, not \"" + value + "\"";
+                return r;
+            }
+            if (value.empty()) {
+                r.error = name + " needs a value";
+                return r;
+            }
+            (name == "--variant" ? r.args.models.back().variant : r.args.models.back().name) = value;
+        } else if (name == "--root") {
             r.args.root = value;
             have_root = true;
         } else if (name == "--config") {

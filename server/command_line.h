@@ -5,12 +5,21 @@
 
 namespace es::server {
 
+// One --model and the --model-name / --variant that follow it.
+struct ModelArgument {
+    std::string dir;
+    std::string name;     // empty: the folder's name
+    std::string variant;  // empty: the package's default for the provider
+};
+
 struct CommandLine {
     std::string root;
     std::string config;
     std::string host = "127.0.0.1";
     int port = 8080;
     bool verbose = false;
+    std::vector<ModelArgument> models;  // --model DIR (repeatable)
+    bool cpu_only = false;              // --cpu: never take CUDA
     bool help = false;
     // Inference API (server/api): queue, batch, limits, token file.
     int max_queue = 256;

@@ -35,6 +35,23 @@ std::string status_message(OrtStatus* status) {
     return msg;
 }
 
+// Plain words for why appending the CUDA provider failed; ONNX Runtime's own
+// message follows as the details.
+std::string explain_cuda_failure(const std::string& details) {
+    auto has = [&](const char* s) { return details.find(s) != std::string::npos; };
+    std::string why;
+    if (has("libonnxruntime_providers_shared") || has("libonnxruntime_providers_cuda.so: cannot open"))
+        why = "ONNX Runtime's CUDA provider library is not installed beside this ONNX Runtime (scripts/setup.sh --with-cuda installs a CUDA build)";
+    else if (has("libcudart") || has("libcublas") || has("libcudnn") || has("libcufft") || has("libcurand"))
+        why = "the CUDA runtime libraries (CUDA 13 runtime, cuBLAS, cuDNN) are not installed or not on LD_LIBRARY_PATH";
+    else if (has("libcuda.so") || has("driver") || has("no CUDA-capable device") || has("cudaErrorNoDevice"))
+        why = "no usable NVIDIA GPU: the NVIDIA driver is missing or no CUDA device is visible";
+    else
+        why = "the CUDA provider could not start";
+    std::string first = details.substr(0, details.find('\n'));
+    return why + " (details: " + first + ")";
+}
+
 // Whether a CUDA provider can be appended: the library must list it, and
 // appending must succeed (it loads libonnxruntime_providers_cuda.so, which
 // needs the CUDA runtime, cuDNN and a driver).
@@ -44,7 +61,7 @@ std::string cuda_unavailable_reason(const OnnxRuntime& rt, int device) {
     if (!listed) return "this ONNX Runtime library is a CPU-only build (install the CUDA build: scripts/setup.sh --with-cuda)";
     const OrtApi& api = Ort::GetApi();
     OrtCUDAProviderOptionsV2* cuda = nullptr;
-    if (OrtStatus* st = api.CreateCUDAProviderOptions(&cuda)) return status_message(st);
+    if (OrtStatus* st = api.CreateCUDAProviderOptions(&cuda)) return explain_cuda_failure(status_message(st));
     std::string dev = std::to_string(device);
     const char* keys[] = {"device_id"};
     const char* values[] = {dev.c_str()};
@@ -55,7 +72,7 @@ std::string cuda_unavailable_reason(const OnnxRuntime& rt, int device) {
         if (OrtStatus* st = api.SessionOptionsAppendExecutionProvider_CUDA_V2(probe, cuda)) why = status_message(st);
     }
     api.ReleaseCUDAProviderOptions(cuda);
-    return why;
+    return why.empty() ? why : explain_cuda_failure(why);
 }
 
 }  // namespace
@@ -96,6 +113,10 @@ OnnxRuntime load_onnx_runtime(const OnnxRuntimeOptions& options) {
         rt.error = "no ONNX Runtime library could be opened (run scripts/setup.sh); tried:" + tried;
         return rt;
     }
+    // The process-wide environment (ONNX Runtime keeps one; later Ort::Env
+    // objects share it): its logger must exist before a provider is probed.
+    static Ort::Env* env = new Ort::Env(ORT_LOGGING_LEVEL_ERROR, "endoscribe-server");
+    (void)env;
     try {
         rt.available_providers = Ort::GetAvailableProviders();
     } catch (const Ort::Exception& e) {
