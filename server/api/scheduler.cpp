@@ -320,9 +320,9 @@ void Scheduler::decode_step() {
         TokenOut& out = outs[i];
         job.generated_++;
         // Stop strings: the filter holds back text that may begin one.
-        if (!job.stop_filter_) job.stop_filter_ = std::make_unique<AnswerStopFilter>(job.request().stop);
-        AnswerStopFilter& filter = *job.stop_filter_;
-        std::string text = filter.feed(out.text);
+        if (!job.stop_filter_) job.stop_filter_ = std::make_unique<StopStringFilter>(job.request().stop);
+        StopStringFilter& filter = *job.stop_filter_;
+        std::string text = filter.push(out.text);
         bool finished = out.finished || filter.stopped();
         std::string reason = filter.stopped() ? "stop" : out.finish_reason;
         if (finished && !filter.stopped()) text += filter.flush();
@@ -336,8 +336,10 @@ void Scheduler::decode_step() {
         if (filter.stopped()) {
             job.held_tokens_.clear();  // they spelled the stop string, which is left out
             if (!text.empty()) tokens.push_back(ChatJob::Token{text, std::move(out)});
-        } else if (!finished && text.empty() && filter.holding()) {
-            job.held_tokens_.push_back(std::move(out));  // sent with the text it turns out to be
+        } else if (!finished && text.empty()) {
+            // No text yet (held back as a possible stop string, or half a
+            // character): the token goes out with the text it turns out to be.
+            job.held_tokens_.push_back(std::move(out));
         } else {
             for (auto& h : job.held_tokens_) tokens.push_back(ChatJob::Token{"", std::move(h)});
             job.held_tokens_.clear();

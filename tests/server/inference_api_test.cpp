@@ -16,7 +16,6 @@
 #include "api/chat_request.h"
 #include "api/image_input.h"
 #include "api/scheduler.h"
-#include "api/stop_strings.h"
 #include "app_server.h"
 #include "encoding/base64.h"
 #include "image/png_encode.h"
@@ -62,28 +61,6 @@ std::string collect(const std::shared_ptr<es::server::ChatJob>& job, std::string
 }
 
 }  // namespace
-
-// ---- stop strings ----------------------------------------------------------
-
-TEST(StopStrings, CutAtTheFirstStopStringAcrossTokens) {
-    es::server::AnswerStopFilter f({"END", "##"});
-    std::string out;
-    for (std::string piece : {"he", "llo E", "N", "D more"}) out += f.feed(piece);
-    EXPECT_EQ(out, "hello ");
-    EXPECT_TRUE(f.stopped());
-    EXPECT_EQ(f.flush(), "");
-}
-
-TEST(StopStrings, HeldTextIsReleasedWhenItIsNoStopString) {
-    es::server::AnswerStopFilter f({"END"});
-    EXPECT_EQ(f.feed("abc E"), "abc ");
-    EXPECT_TRUE(f.holding());
-    EXPECT_EQ(f.feed("N"), "");
-    EXPECT_EQ(f.feed("x"), "ENx");
-    EXPECT_EQ(f.feed("E"), "");
-    EXPECT_EQ(f.flush(), "E");
-    EXPECT_FALSE(f.stopped());
-}
 
 // ---- scheduler -------------------------------------------------------------
 
