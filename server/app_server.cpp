@@ -29,6 +29,9 @@ AppServer::AppServer(ServerOptions options)
     // httplib's default is SO_REUSEPORT, which lets a second server share a busy
     // port and silently take half the requests. SO_REUSEADDR alone still allows
     // a quick restart but refuses a port another server is listening on.
+    // Streamed tokens are small writes: without TCP_NODELAY, Nagle's algorithm
+    // holds each one until the client's delayed ACK (~40 ms per token).
+    http.set_tcp_nodelay(true);
     auto listen_socket = listen_socket_;
     http.set_socket_options([listen_socket](int sock) {
         int yes = 1;
