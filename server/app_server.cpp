@@ -145,6 +145,9 @@ void AppServer::stop() {
         stop_requested_ = true;
     }
     stop_changed_.notify_all();
+    // Answers being written end now (their clients get an error), so the
+    // connection threads, which wait for them, can finish.
+    if (api_) api_->scheduler().stop();
 }
 
 std::string server_url(const std::string& host, int port) {

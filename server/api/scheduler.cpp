@@ -93,6 +93,7 @@ void TaskJob::cancel() {
 Scheduler::Scheduler(SchedulerOptions options) : options_(options) {
     if (options_.max_queue < 0) options_.max_queue = 0;
     thread_ = std::thread([this] { run(); });
+    thread_id_ = thread_.get_id();
 }
 
 Scheduler::~Scheduler() { stop(); }
@@ -100,11 +101,11 @@ Scheduler::~Scheduler() { stop(); }
 void Scheduler::stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_ && !thread_.joinable()) return;
         stopping_ = true;
     }
     work_.notify_all();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+    if (thread_id_ == std::this_thread::get_id()) return;  // a task that stops the server
+    std::call_once(joined_, [this] { thread_.join(); });   // callers at once: one joins, the others wait
 }
 
 void Scheduler::wake() {

@@ -189,6 +189,8 @@ private:
     std::atomic<size_t> cache_bytes_{0};
     std::deque<std::pair<std::chrono::steady_clock::time_point, size_t>> recent_tokens_;  // under mutex_
     std::thread thread_;
+    std::thread::id thread_id_;
+    std::once_flag joined_;
 };
 
 }  // namespace es::server

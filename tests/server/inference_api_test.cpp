@@ -730,3 +730,20 @@ TEST(InferenceHttp, ManyConcurrentStreamsAllComplete) {
     EXPECT_EQ(correct.load(), n);
     EXPECT_EQ(s.server->api().scheduler().stats().max_step_batch, 8);
 }
+
+TEST(InferenceHttp, StoppingTheServerEndsAnswersInProgress) {
+    auto engine = std::make_shared<TestChatEngine>(4, 2ms);
+    auto s = std::make_unique<TestServer>(engine);
+    std::atomic<int> status{0};
+    std::thread client([&] {
+        auto r = s->post(chat("long answer", {{"max_tokens", 1000000}}));
+        status = r ? r->status : -1;
+    });
+    ASSERT_TRUE(eventually([&] { return engine->tokens() > 5; }));
+    auto t0 = std::chrono::steady_clock::now();
+    s.reset();  // stop, join, destroy
+    client.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+    EXPECT_NE(status.load(), 200);
+    EXPECT_EQ(engine->live_sequences(), 0u);
+}
