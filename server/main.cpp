@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "command_line.h"
 #include "config.h"
 #include "api_setup.h"
+#include "extensions_setup.h"
 #include "inference/gemma3_engine.h"
 #include "onnx/onnx_runtime.h"
 
@@ -76,6 +78,11 @@ int main(int argc, char** argv) {
     std::string api_error = configure_api(cl.args, config.config, &options.api);
     if (!api_error.empty()) {
         std::fprintf(stderr, "endoscribe-server: %s\n", api_error.c_str());
+        return 2;
+    }
+    // The EndoScribe extensions (server/API.md): segmentation with --sam, report drafting.
+    if (std::string why = setup_extensions(cl.args, runtime.ok ? &runtime : nullptr, &options.api.endoscribe); !why.empty()) {
+        std::fprintf(stderr, "endoscribe-server: %s\n", why.c_str());
         return 2;
     }
     AppServer server(options);

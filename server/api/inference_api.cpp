@@ -261,6 +261,7 @@ void InferenceApi::install(httplib::Server& http) {
     http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) { handle_chat(req, res); });
 
     // Routes added by other files (see the header) go here.
+    register_endoscribe_routes(http, *this);
 
     // Anything else under /v1/: JSON 404, not the app's static files.
     http.Get("/v1/.*", [this](const httplib::Request& req, httplib::Response& res) {

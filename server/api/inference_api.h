@@ -35,11 +35,14 @@ struct Response;
 
 namespace es::server {
 
+struct EndoscribeExtensions;  // api/endoscribe_routes.h
+
 struct ApiOptions {
     SchedulerOptions scheduler;
     size_t max_body_bytes = 32u << 20;   // 413 above this
     ChatRequestLimits chat;               // image limits, image_url_hosts
     AccessPolicy access;
+    std::shared_ptr<const EndoscribeExtensions> endoscribe;  // SAM, report vocabulary (none: those routes answer 503)
 };
 
 class InferenceApi {
@@ -91,5 +94,8 @@ private:
 };
 
 ApiError submit_error(SubmitStatus status, int retry_after_seconds);
+
+// The EndoScribe extensions: segment, classify, report/draft (api/endoscribe_routes.cpp).
+void register_endoscribe_routes(httplib::Server& http, InferenceApi& api);
 
 }  // namespace es::server
