@@ -4,7 +4,7 @@
 // aggregate tokens/s with 1, 4 and 16 concurrent clients.
 //
 //   node tools/bench/server_bench.mjs [PKG] [--variant fp32|q4] [--clients 1,4,16] [--tokens 64]
-//        [--rounds 2] [--no-image] [--threads N] [--json OUT]
+//        [--rounds 2] [--no-image] [--tjs-spin] [--json OUT]
 //
 // PKG defaults to the tiny oracle built by tools/build_model.py into a temp folder.
 // Every client sends its own image (a different picture: no image cache hit) and
@@ -12,8 +12,8 @@
 //
 // Peer, given its best configuration: transformers.js 4.x
 // Gemma3ForConditionalGeneration.generate() in this process (no HTTP in its way),
-// same dtype, onnxruntime-node CPU EP, the same onnxruntime thread setting as the
-// server (--threads, default: onnxruntime's own), warmed up, KV cache on; N
+// same dtype, onnxruntime-node CPU EP, onnxruntime's default threads as in the
+// server, worker spinning off as in the server, warmed up, KV cache on; N
 // clients are N concurrent generate() calls (transformers.js has no batching
 // across requests; onnxruntime-node runs them concurrently on its thread pool).
 // Rounds alternate engines (ours N=1, theirs N=1, ours N=4, ...); medians over rounds.
@@ -30,7 +30,7 @@ const SERVER = path.join(BUILD, 'native/server/endoscribe-server');
 const QUESTION = 'What is shown in this image?';
 
 function parseArgs(argv) {
-  const a = { pkg: null, variant: 'fp32', clients: [1, 4, 16], tokens: 64, rounds: 2, image: true, threads: 0, json: null };
+  const a = { pkg: null, variant: 'fp32', clients: [1, 4, 16], tokens: 64, rounds: 2, image: true, json: null, tjsSpin: false };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--variant') a.variant = argv[++i];
@@ -38,8 +38,8 @@ function parseArgs(argv) {
     else if (v === '--tokens') a.tokens = Number(argv[++i]);
     else if (v === '--rounds') a.rounds = Number(argv[++i]);
     else if (v === '--no-image') a.image = false;
-    else if (v === '--threads') a.threads = Number(argv[++i]);
     else if (v === '--json') a.json = argv[++i];
+    else if (v === '--tjs-spin') a.tjsSpin = true;
     else if (!v.startsWith('--')) a.pkg = path.resolve(v);
     else throw new Error(`unknown argument ${v}`);
   }
@@ -150,9 +150,10 @@ async function loadTjs(args) {
   tjs.env.allowRemoteModels = false;
   tjs.env.localModelPath = '/';
   const processor = await tjs.AutoProcessor.from_pretrained(args.pkg);
-  const session_options = args.threads ? { intraOpNumThreads: args.threads, interOpNumThreads: 1 } : undefined;
+  // Spinning off, as in the server (it was the better setting for both here); --tjs-spin turns it on.
+  const session_options = args.tjsSpin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } };
   const model = await tjs.Gemma3ForConditionalGeneration.from_pretrained(args.pkg, { dtype: args.variant === 'fp32' ? 'fp32' : 'q4',
-    device: 'cpu', ...(session_options ? { session_options } : {}) });
+    device: 'cpu', session_options });
   // The tiny oracle's tokenizer writes a soft-token id that may differ from config.image_token_index: map it.
   const tok = processor.tokenizer;
   const imageTokenId = model.config.image_token_index ?? model.config.image_token_id;
@@ -201,7 +202,7 @@ async function main() {
     args.pkg = built;
   }
   console.log(`package ${args.pkg} (${args.variant}), ${args.tokens} tokens per answer, ${args.image ? 'an image per client' : 'text only'}, ` +
-    `${args.rounds} rounds after a warm-up, onnxruntime threads ${args.threads || 'default'}; ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    `${args.rounds} rounds after a warm-up, onnxruntime's default threads, transformers.js spinning ${args.tjsSpin ? 'on' : 'off'}; ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const server = await startServer(args);
   const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'local', maxRetries: 0 });
   const tjs = await loadTjs(args);
