@@ -747,3 +747,33 @@ TEST(InferenceHttp, StoppingTheServerEndsAnswersInProgress) {
     EXPECT_NE(status.load(), 200);
     EXPECT_EQ(engine->live_sequences(), 0u);
 }
+
+TEST(ImageInput, FetchesOnlyFromConfiguredHostsWithoutRedirects) {
+    httplib::Server images;
+    std::string png_url = png_data_url(6, 5);
+    std::vector<uint8_t> png;
+    std::string why;
+    ASSERT_TRUE(es::server::decode_data_url(png_url, &png, &why));
+    std::string body(png.begin(), png.end());
+    images.Get("/polyp.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(body, "image/png"); });
+    images.Get("/moved.png", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("https://elsewhere.example/x.png"); });
+    images.Get("/big.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(std::string(4096, 'x'), "image/png"); });
+    int port = images.bind_to_any_port("127.0.0.1");
+    std::thread t([&] { images.listen_after_bind(); });
+    std::string base = "http://127.0.0.1:" + std::to_string(port);
+    es::server::ImageLimits limits;
+    auto ok = es::server::read_image_url(base + "/polyp.png", "p", limits, {"127.0.0.1"});
+    EXPECT_TRUE(ok.error.empty()) << ok.error.message;
+    EXPECT_EQ(ok.width, 6);
+    auto refused = es::server::read_image_url(base + "/polyp.png", "p", limits, {"images.example.org"});
+    EXPECT_EQ(refused.error.code, "image_url_not_allowed");
+    auto moved = es::server::read_image_url(base + "/moved.png", "p", limits, {"127.0.0.1"});
+    EXPECT_EQ(moved.error.code, "image_url_unreachable") << "a redirect was followed";
+    limits.max_encoded_bytes = 1000;
+    auto big = es::server::read_image_url(base + "/big.png", "p", limits, {"127.0.0.1"});
+    EXPECT_EQ(big.error.status, 413);
+    auto user = es::server::read_image_url("http://user:pw@127.0.0.1:" + std::to_string(port) + "/polyp.png", "p", limits, {"127.0.0.1"});
+    EXPECT_EQ(user.error.code, "image_url_not_allowed");
+    images.stop();
+    t.join();
+}
