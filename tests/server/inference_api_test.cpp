@@ -17,6 +17,7 @@
 #include "api/image_input.h"
 #include "api/scheduler.h"
 #include "app_server.h"
+#include "config.h"
 #include "encoding/base64.h"
 #include "image/png_encode.h"
 #include "test_chat_engine.h"
@@ -776,4 +777,23 @@ TEST(ImageInput, FetchesOnlyFromConfiguredHostsWithoutRedirects) {
     EXPECT_EQ(user.error.code, "image_url_not_allowed");
     images.stop();
     t.join();
+}
+
+TEST(ApiConfig, InferenceKeysAreChecked) {
+    auto ok = es::server::parse_config(R"({"model_hosts": [], "inference_servers": ["http://gpu-box.lan:8081", "https://infer.example.org"],
+        "app_origins": ["http://workstation.lan:8080"], "image_url_hosts": ["images.example.org"]})");
+    ASSERT_TRUE(ok.ok) << ok.error;
+    EXPECT_EQ(ok.config.inference_servers.size(), 2u);
+    EXPECT_EQ(es::server::connect_sources(ok.config), ok.config.inference_servers);
+    EXPECT_NE(es::server::config_to_json(ok.config, "csp").find("gpu-box.lan:8081"), std::string::npos);
+    for (const char* bad : {R"({"model_hosts": [], "inference_servers": ["gpu-box:8081"]})",
+                            R"({"model_hosts": [], "inference_servers": ["http://gpu-box/v1"]})",
+                            R"({"model_hosts": [], "inference_servers": ["http://a; script-src *"]})",
+                            R"({"model_hosts": [], "app_origins": ["*"]})",
+                            R"({"model_hosts": [], "image_url_hosts": ["https://images.example.org"]})",
+                            R"({"model_hosts": [], "image_url_hosts": "images.example.org"})"}) {
+        auto r = es::server::parse_config(bad);
+        EXPECT_FALSE(r.ok) << bad;
+        EXPECT_FALSE(r.error.empty());
+    }
 }
