@@ -70,8 +70,9 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
         static const char* api_numbers[] = {"--max-queue", "--max-batch", "--max-body-mib", "--max-image-mib"};
         bool api_number = false;
         for (const char* n : api_numbers) api_number = api_number || name == n;
-        if (name != "--root" && name != "--config" && name != "--host" && name != "--port" && name != "--model" &&
-            name != "--model-name" && name != "--variant" && !api_number && name != "--token-file" && name != "--sam") {
+        if (name != "--root" && name != "--config" && name != "--host" && name != "--port" && !api_number &&
+            name != "--token-file" && name != "--sam" && name != "--model" && name != "--model-name" &&
+            name != "--variant") {
             r.error = "unknown argument \"" + args[i] + "\"";
             return r;
         }

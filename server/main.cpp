@@ -41,16 +41,18 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    // Models (--model): ONNX Runtime is opened only when there is one to run.
+    // Models (--model, --sam): ONNX Runtime is opened only when there is one to run.
     OnnxRuntime runtime;
     std::unique_ptr<ChatEngine> engine;
-    if (!cl.args.models.empty()) {
+    if (!cl.args.models.empty() || !cl.args.sam.empty()) {
         OnnxRuntimeOptions ort_options;
         ort_options.libraries = default_onnx_runtime_libraries(ES_REPO_ROOT);
         ort_options.prefer_cuda = !cl.args.cpu_only;
         runtime = load_onnx_runtime(ort_options);
         std::fprintf(stderr, "endoscribe-server: %s\n", runtime.summary().c_str());
         if (!runtime.ok) return 2;
+    }
+    if (!cl.args.models.empty()) {
         std::vector<ModelSpec> specs;
         for (const auto& m : cl.args.models) specs.push_back({m.dir, m.name, m.variant});
         std::string error;
@@ -81,12 +83,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     // The EndoScribe extensions (server/API.md): segmentation with --sam, report drafting.
-    if (std::string why = setup_extensions(cl.args, runtime.ok ? &runtime : nullptr, &options.api.endoscribe); !why.empty()) {
+    if (std::string why = setup_extensions(cl.args, &runtime, &options.api.endoscribe); !why.empty()) {
         std::fprintf(stderr, "endoscribe-server: %s\n", why.c_str());
         return 2;
     }
     AppServer server(options);
-    if (engine) server.api().set_engine(std::shared_ptr<ChatEngine>(std::move(engine)));
+    if (engine) server.api().set_engine(std::move(engine));
     std::string error = server.bind(cl.args.host, cl.args.port);
     if (!error.empty()) {
         std::fprintf(stderr, "endoscribe-server: %s\n", error.c_str());

@@ -321,8 +321,8 @@ void Scheduler::decode_step() {
         TokenOut& out = outs[i];
         job.generated_++;
         // Stop strings: the filter holds back text that may begin one.
-        if (!job.stop_filter_) job.stop_filter_ = std::make_unique<StopStringFilter>(job.request().stop);
-        StopStringFilter& filter = *job.stop_filter_;
+        if (!job.stop_filter_) job.stop_filter_ = std::make_unique<EngineStopFilter>(job.request().stop);
+        EngineStopFilter& filter = *job.stop_filter_;
         std::string text = filter.push(out.text);
         bool finished = out.finished || filter.stopped();
         std::string reason = filter.stopped() ? "stop" : out.finish_reason;

@@ -85,7 +85,7 @@ private:
     std::string finish_reason_;
     int generated_posted_ = 0;
     // Scheduler-thread only: stop-string state.
-    std::unique_ptr<StopStringFilter> stop_filter_;
+    std::unique_ptr<EngineStopFilter> stop_filter_;
     std::vector<TokenOut> held_tokens_;
     int generated_ = 0;
 };

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <optional>
 
-#include "inference/content_hash.h"
+#include "inference/gemma3_package.h"  // sha256_hex
 #include "inference/sam_interactive.h"
 #include "mask/mask_cleanup.h"
 #include "mask/rle.h"

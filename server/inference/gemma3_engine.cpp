@@ -51,8 +51,19 @@ struct Gemma3Engine::Prompt {
     std::vector<PromptImage> images;  // in prompt order
 };
 
+// The key kept KV caches are filed under: the model and the prompt's images.
+// An image's soft tokens are the same ids whatever the image, so a cache may
+// continue only a prompt with the same images (else a request about one
+// image would be answered from another's KV cache).
+std::string kv_cache_key(const std::string& model_id, const std::vector<PromptImage>& images) {
+    std::string key = model_id;
+    for (const PromptImage& im : images) key += "\n" + im.key;
+    return key;
+}
+
 struct Gemma3Engine::Sequence {
     uint64_t id = 0;
+    std::string kv_key;                     // kv_cache_key() of its prompt
     Model* model = nullptr;
     std::vector<int> tokens;                // prompt + generated
     std::shared_ptr<const KvState> kv;      // holds tokens[0, kv->length)
@@ -60,7 +71,7 @@ struct Gemma3Engine::Sequence {
     bool need_feed = false;                 // tokens.back() must run through the decoder first
     es::Generator generator;
     std::unique_ptr<es::TextStream> stream;
-    StopStringFilter stop;
+    EngineStopFilter stop;
     bool logprobs = false;
     int top_logprobs = 0;
     bool finished = false;
@@ -139,6 +150,19 @@ std::unique_ptr<Gemma3Engine> Gemma3Engine::load(const OnnxRuntime& runtime, con
             return nullptr;
         }
         const Gemma3Facts& f = pkg.facts;
+        try {
+            // One token through embed_tokens and the decoder: ONNX Runtime's first run
+            // allocates and plans (~50 ms on the tiny model), so the first client does not wait for it.
+            DecodeInput warm;
+            warm.new_tokens = 1;
+            warm.embeds = m->net->embed({m->tokenizer.bos_id() >= 0 ? m->tokenizer.bos_id() : 0});
+            warm.positions = {0};
+            warm.want_present = false;
+            m->net->decode(warm);
+        } catch (const std::exception& ex) {
+            *error = spec.dir.string() + ": the model does not run (" + ex.what() + ")";
+            return nullptr;
+        }
         m->context = options.context_limit;
         if (f.max_position_embeddings > 0 && (m->context <= 0 || f.max_position_embeddings < m->context))
             m->context = f.max_position_embeddings;
@@ -328,7 +352,7 @@ bool Gemma3Engine::prefill(Model& m, Prompt& p, std::vector<float>* last_row, st
     const int image_id = m.package.facts.image_token_id;
     const std::vector<int>& tokens = p.tokens;
     const size_t n = tokens.size();
-    KvPrefixCache::Match match = kv_cache_.longest(m.info.id, tokens);
+    KvPrefixCache::Match match = kv_cache_.longest(kv_cache_key(m.info.id, p.images), tokens);
     size_t reuse = std::min(match.length, n - 1);  // at least one token runs, for its logits
     // Never split an image's tokens across runs (they attend to each other).
     while (reuse > 0 && tokens[reuse] == image_id && tokens[reuse - 1] == image_id) --reuse;
@@ -442,6 +466,7 @@ SequenceStart Gemma3Engine::start(const ChatRequest& request) {
     s->id = next_sequence_++;
     s->model = m;
     s->tokens = p.tokens;
+    s->kv_key = kv_cache_key(m->info.id, p.images);
     es::GenerationConfig g;
     const int room = m->context - int(p.tokens.size());
     g.max_new_tokens = std::max(0, std::min(request.max_tokens, room));
@@ -452,7 +477,7 @@ SequenceStart Gemma3Engine::start(const ChatRequest& request) {
     g.sampler.seed = request.seed ? *request.seed : (uint64_t(std::random_device{}()) << 32 | std::random_device{}());
     s->generator.start(g, p.tokens);
     s->stream = std::make_unique<es::TextStream>(m->tokenizer);
-    s->stop = StopStringFilter(request.stop);
+    s->stop = EngineStopFilter(request.stop);
     s->logprobs = request.logprobs;
     s->top_logprobs = std::clamp(request.top_logprobs, 0, 20);
     res.sequence = s->id;
@@ -644,7 +669,7 @@ void Gemma3Engine::finish(uint64_t id) {
     Sequence& s = *it->second;
     Model& m = *s.model;
     if (s.kv && s.kv->length > 0 && s.finish_reason != "error")
-        kv_cache_.put(m.info.id, std::vector<int>(s.tokens.begin(), s.tokens.begin() + s.kv->length), s.kv);
+        kv_cache_.put(s.kv_key, std::vector<int>(s.tokens.begin(), s.tokens.begin() + s.kv->length), s.kv);
     // Remember the ids of a complete answer by the text the client got.
     if (s.finished && !s.stopped_by_string && !s.answer.empty()) {
         const std::string key = m.info.id + std::string(1, '\0') + s.stop.shown();
@@ -730,7 +755,7 @@ LabelScoreResult Gemma3Engine::score_labels(const LabelScoreRequest& request) {
             }
         }
         // The prompt's cache serves a follow-up (e.g. a chat about the same image).
-        kv_cache_.put(m->info.id, std::vector<int>(p.tokens.begin(), p.tokens.begin() + kv->length), kv);
+        kv_cache_.put(kv_cache_key(m->info.id, p.images), std::vector<int>(p.tokens.begin(), p.tokens.begin() + kv->length), kv);
         update_cache_bytes();
     } catch (const std::exception& e) {
         res.error = EngineError::Internal;

@@ -17,6 +17,14 @@ std::vector<std::string> input_names(Ort::Session& s) {
     return out;
 }
 
+// The output called `name`, else the first one (as runtime.js reads a public export).
+std::string output_name(Ort::Session& s, const std::string& name) {
+    Ort::AllocatorWithDefaultOptions a;
+    for (size_t i = 0; i < s.GetOutputCount(); ++i)
+        if (name == s.GetOutputNameAllocated(i, a).get()) return name;
+    return s.GetOutputNameAllocated(0, a).get();
+}
+
 ONNXTensorElementDataType input_type(Ort::Session& s, const std::string& name, ONNXTensorElementDataType fallback) {
     Ort::AllocatorWithDefaultOptions a;
     for (size_t i = 0; i < s.GetInputCount(); ++i)
@@ -80,7 +88,12 @@ Gemma3Model::Gemma3Model(Ort::Env& env, const OnnxRuntime& runtime, const Gemma3
             break;
         } catch (const std::exception& e) {
             last_error = e.what();
-            notices_.push_back(graph + " not used: " + last_error);
+            // ONNX Runtime's message can run to a screen; its last "Error ..." part says why.
+            std::string why = last_error;
+            const size_t at = why.rfind(", Error ");
+            if (at != std::string::npos) why = why.substr(at + 2);
+            if (why.size() > 200) why = why.substr(0, 200) + "...";
+            notices_.push_back(graph + " not used (" + why + ")");
             // A damaged or missing file is the user's to fix, not a reason to fall back.
             if (last_error.find("manifest") != std::string::npos || last_error.find("missing") != std::string::npos)
                 throw;
@@ -107,6 +120,8 @@ Gemma3Model::Gemma3Model(Ort::Env& env, const OnnxRuntime& runtime, const Gemma3
     if (past_names_.size() != size_t(2 * facts_.num_hidden_layers))
         throw std::runtime_error(package.dir.string() + ": the decoder has " + std::to_string(past_names_.size()) +
                                  " KV inputs, config.json says " + std::to_string(facts_.num_hidden_layers) + " layers");
+    vision_output_ = output_name(*vision_, "image_features");
+    embed_output_ = output_name(*embed_, "inputs_embeds");
     pixel_type_ = input_type(*vision_, "pixel_values", ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
     embeds_type_ = input_type(*decoder_, "inputs_embeds", ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
     kv_type_ = input_type(*decoder_, past_names_[0], ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
@@ -115,7 +130,7 @@ Gemma3Model::Gemma3Model(Ort::Env& env, const OnnxRuntime& runtime, const Gemma3
 
 std::vector<float> Gemma3Model::encode_images(const std::vector<float>& pixels, int n, int height, int width) {
     Ort::Value px = float_tensor(pixels.data(), pixels.size(), {n, 3, height, width}, pixel_type_);
-    std::vector<Ort::Value> out = run(*vision_, {"pixel_values"}, {px}, {"image_features"});
+    std::vector<Ort::Value> out = run(*vision_, {"pixel_values"}, {px}, {vision_output_});
     std::vector<float> f = to_float32(out[0]);
     const size_t want = size_t(n) * size_t(facts_.mm_tokens_per_image) * size_t(facts_.hidden_size);
     if (f.size() != want)
@@ -127,7 +142,7 @@ std::vector<float> Gemma3Model::encode_images(const std::vector<float>& pixels, 
 std::vector<float> Gemma3Model::embed(const std::vector<int>& ids) {
     std::vector<int64_t> v(ids.begin(), ids.end());
     Ort::Value in = int64_tensor(v, {1, int64_t(v.size())});
-    std::vector<Ort::Value> out = run(*embed_, {"input_ids"}, {in}, {"inputs_embeds"});
+    std::vector<Ort::Value> out = run(*embed_, {"input_ids"}, {in}, {embed_output_});
     return to_float32(out[0]);
 }
 

@@ -75,6 +75,7 @@ private:
     std::unique_ptr<Ort::Session> vision_, embed_, decoder_;
     std::vector<std::string> decoder_inputs_, past_names_, present_names_;
     std::string keep_name_;
+    std::string vision_output_, embed_output_;
     bool has_token_types_ = false;
     ONNXTensorElementDataType pixel_type_ = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
     ONNXTensorElementDataType embeds_type_ = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;

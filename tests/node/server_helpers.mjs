@@ -1,6 +1,7 @@
 // server_helpers.mjs: start the native endoscribe-server for a Node test and
 // talk JSON to it.
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -53,13 +54,25 @@ export async function startServer(args = [], { timeoutMs = 60000 } = {}) {
   };
 }
 
-export async function postJson(url, body) {
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* left null: the test says so */ }
-  return { status: res.status, json, text, headers: res.headers };
+// One fresh connection per request (agent: false): httplib closes idle
+// keep-alive connections after 5 s, and a client reusing one then fails.
+export function postJson(url, body, headers = {}) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent: false,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const t = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try { json = JSON.parse(t); } catch { /* left null: the test says so */ }
+        resolve({ status: res.statusCode, json, text: t, headers: res.headers });
+      });
+    });
+    req.on('error', (e) => reject(new Error(`POST ${url}: ${e.message}`)));
+    req.end(text);
+  });
 }
 
 export const dataUrl = (bytes, mime) => `data:${mime};base64,${Buffer.from(bytes).toString('base64')}`;

@@ -285,14 +285,14 @@ TEST_F(ChatEngineTest, StopStringsEndTheAnswerAndAreNotShown) {
     EXPECT_LT(a.ids.size(), 24u);
 
     // The filter alone: text that may begin a stop string is held back.
-    StopStringFilter f({"</end>"});
+    EngineStopFilter f({"</end>"});
     EXPECT_EQ(f.push("abc</"), "abc");
     EXPECT_EQ(f.push("en"), "");
     EXPECT_EQ(f.push("x"), "</enx");
     EXPECT_EQ(f.push("y</end>z"), "y");
     EXPECT_TRUE(f.stopped());
     EXPECT_EQ(f.shown(), "abc</enxy");
-    StopStringFilter h({"</end>"});
+    EngineStopFilter h({"</end>"});
     EXPECT_EQ(h.push("a</e"), "a");
     EXPECT_EQ(h.flush(), "</e");
 }
@@ -593,4 +593,86 @@ TEST_F(ChatEngineTest, BrokenPackagesAreNamed) {
     EXPECT_FALSE(Gemma3Engine::load(*runtime_, {{dir / "nope", "", ""}}, {}, &error));
     EXPECT_NE(error.find("not a folder"), std::string::npos) << error;
     fs::remove_all(dir);
+}
+
+// With scripts/setup.sh --with-cuda's library installed, a machine without a
+// GPU or CUDA runtime gets the reason in plain words and the CPU build.
+TEST(OnnxRuntimeCuda, WithoutAGpuTheCudaBuildIsSetAsideWithTheReason) {
+    const fs::path cuda_lib = fs::path(ES_REPO_ROOT) / ".cache/onnxruntime-cuda/lib/libonnxruntime.so";
+    if (!fs::exists(cuda_lib)) GTEST_SKIP() << "the CUDA build is not installed (scripts/setup.sh --with-cuda)";
+    OnnxRuntimeOptions opt;
+    opt.libraries = default_onnx_runtime_libraries(ES_REPO_ROOT);
+    OnnxRuntime rt = load_onnx_runtime(opt);
+    ASSERT_TRUE(rt.ok) << rt.error;
+    if (rt.provider == ExecutionProvider::Cuda) GTEST_SKIP() << "this machine runs CUDA: " << rt.summary();
+    EXPECT_NE(rt.library, cuda_lib) << "the newer CPU build is used when CUDA cannot start";
+    EXPECT_NE(rt.cuda_note.find(cuda_lib.string()), std::string::npos) << rt.cuda_note;
+    const bool plain = rt.cuda_note.find("NVIDIA driver") != std::string::npos ||
+                       rt.cuda_note.find("CUDA runtime libraries") != std::string::npos;
+    EXPECT_TRUE(plain) << rt.cuda_note;
+    // Only that library left: it is used, on the CPU, saying the same.
+    opt.libraries = {cuda_lib};
+    OnnxRuntime only = load_onnx_runtime(opt);
+    ASSERT_TRUE(only.ok) << only.error;
+    EXPECT_EQ(only.library, cuda_lib);
+    EXPECT_EQ(only.provider, ExecutionProvider::Cpu);
+    EXPECT_NE(only.summary().find("CUDA not taken"), std::string::npos) << only.summary();
+    // --cpu never opens it.
+    opt.libraries = default_onnx_runtime_libraries(ES_REPO_ROOT);
+    opt.prefer_cuda = false;
+    OnnxRuntime cpu = load_onnx_runtime(opt);
+    EXPECT_NE(cpu.library, cuda_lib);
+    EXPECT_EQ(cpu.cuda_note, "not requested (--cpu)");
+    // Leave the process on the library the other tests use.
+    load_onnx_runtime(opt);
+}
+
+TEST_F(ChatEngineTest, SystemPromptAndAnImageInALaterTurn) {
+    auto e = engine();
+    ASSERT_TRUE(e);
+    const std::vector<uint8_t> img = image();
+    ChatMessage system;
+    system.role = "system";
+    system.parts.push_back(ChatPart{ChatPart::Kind::Text, "You are an endoscopy assistant.", {}});
+    SequenceStart s1 = e->start(greedy({system, user("Hello.")}, 4));
+    ASSERT_EQ(s1.error, EngineError::None) << s1.message;
+    Answer a1 = run(*e, s1.sequence);
+    // The image arrives with the second question: encoded then, its 16 tokens in the prompt.
+    SequenceStart s2 = e->start(greedy({system, user("Hello."), assistant(a1.text), user("And this image?", &img)}, 4));
+    ASSERT_EQ(s2.error, EngineError::None) << s2.message;
+    EXPECT_GT(s2.cached_prompt_tokens, 0);
+    EXPECT_GT(s2.prompt_tokens, s1.prompt_tokens + 16);
+    run(*e, s2.sequence);
+    EXPECT_EQ(e->stats().image_encodes, 1u);
+    // Two images in one message are refused in plain words.
+    ChatMessage two = user("Compare.", &img);
+    two.parts.insert(two.parts.begin(), two.parts.front());
+    SequenceStart s3 = e->start(greedy({two}));
+    EXPECT_EQ(s3.error, EngineError::BadRequest);
+    EXPECT_NE(s3.message.find("one image"), std::string::npos) << s3.message;
+}
+
+// A follow-up that differs from the kept cache part-way (an edited answer)
+// reuses the cache up to the first different token and answers exactly as a
+// server without any kept cache does (fp32, and fp16 whose cache is float16).
+TEST_F(ChatEngineTest, ACacheCutWhereTheConversationDiffersAnswersAsAFreshRun) {
+    const std::vector<uint8_t> img = image();
+    for (const char* variant : {"fp32", "fp16"}) {
+        auto e = engine(variant);
+        ASSERT_TRUE(e);
+        Answer a1 = run(*e, e->start(greedy({user("What is shown in this image?", &img)})).sequence);
+        const std::string edited = a1.text.substr(0, a1.text.size() / 2) + " edited";
+        const std::vector<ChatMessage> follow = {user("What is shown in this image?", &img), assistant(edited),
+                                                 user("How many polyps are visible?")};
+        SequenceStart s = e->start(greedy(follow));
+        ASSERT_EQ(s.error, EngineError::None) << s.message;
+        EXPECT_GT(s.cached_prompt_tokens, int(golden()["turn1_ids"].size()));
+        EXPECT_LT(s.cached_prompt_tokens, int(golden()["turn1_ids"].size() + 24));
+        Answer cut = run(*e, s.sequence);
+        auto fresh = engine(variant);
+        SequenceStart f = fresh->start(greedy(follow));
+        EXPECT_EQ(f.cached_prompt_tokens, 0);
+        EXPECT_EQ(f.prompt_tokens, s.prompt_tokens);
+        EXPECT_EQ(run(*fresh, f.sequence).ids, cut.ids) << variant;
+    }
 }

@@ -11,7 +11,15 @@
 #include <map>
 #include <set>
 
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 #include "api/classify_route.h"
+#include "api/endoscribe_routes.h"
+#include "app_server.h"
 #include "api/report_draft_route.h"
 #include "case/case_bundle.h"
 #include "encoding/base64.h"
@@ -231,4 +239,55 @@ TEST(ReportDraftRoute, RefusesWhatItCannotDraft) {
     r = report_draft_route(runner(engine), nullptr, json{{"report", json::object()}}.dump());
     EXPECT_EQ(r.status, 503);
     EXPECT_TRUE(engine.scored.empty() && engine.started.empty());
+}
+
+// Through HTTP: the routes sit on the inference API (scheduler jobs, model
+// names, error shapes), and segment says plainly that no SAM model is loaded.
+TEST(EndoscribeHttp, RoutesRunOnTheSchedulerWithTheLoadedModel) {
+    namespace fs = std::filesystem;
+    auto engine = std::make_shared<ScriptedEngine>();
+    engine->favour = "normal";
+    fs::path root = fs::temp_directory_path() / ("es-ext-test-" + std::to_string(::getpid()));
+    fs::create_directories(root);
+    std::ofstream(root / "index.html") << "<!doctype html>";
+    ServerOptions o;
+    o.root = root;
+    o.config.model_hosts = {};
+    auto ext = std::make_shared<EndoscribeExtensions>();
+    ext->report_vocabulary = vocab();
+    o.api.endoscribe = ext;
+    AppServer server(o);
+    server.api().set_engine(engine);
+    ASSERT_EQ(server.bind("127.0.0.1", 0), "");
+    std::thread t([&] { server.run(); });
+    httplib::Client c("127.0.0.1", server.port());
+    c.set_read_timeout(20);
+
+    json classify = {{"messages", {{{"role", "user"}, {"content", "What is this?"}}}}, {"labels", {"polyp", "normal"}}};
+    auto r = c.Post("/v1/endoscribe/classify", classify.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    json j = json::parse(r->body);
+    EXPECT_EQ(j["model"], "scripted");
+    EXPECT_GT(j["probabilities"][1].get<double>(), j["probabilities"][0].get<double>());
+    classify["model"] = "medgemma-27b";
+    r = c.Post("/v1/endoscribe/classify", classify.dump(), "application/json");
+    EXPECT_EQ(r->status, 404);
+    EXPECT_EQ(json::parse(r->body)["error"]["code"], "model_not_found");
+    EXPECT_NE(json::parse(r->body)["error"]["message"].get<std::string>().find("scripted"), std::string::npos);
+
+    const std::string bundle = write_case_bundle(make_annotation_document(nullptr, {}), {{"a.png", tiny_png()}}, report_json());
+    r = c.Post("/v1/endoscribe/report/draft", json{{"bundle", json::parse(bundle)}}.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    j = json::parse(r->body);
+    EXPECT_EQ(j["report"]["findings"][0]["size_mm"]["value"], 6);
+    EXPECT_FALSE(j["outcome"]["applied"].empty());
+
+    r = c.Post("/v1/endoscribe/segment", R"({"image_id": "00", "prompts": []})", "application/json");
+    EXPECT_EQ(r->status, 503);
+    EXPECT_NE(json::parse(r->body)["error"]["message"].get<std::string>().find("--sam"), std::string::npos);
+    server.stop();
+    t.join();
+    fs::remove_all(root);
 }
