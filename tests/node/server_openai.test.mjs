@@ -20,6 +20,8 @@ const MODEL = 'tiny-gemma3';
 // The oracle's greedy continuations (24 tokens; generated without stopping at end of turn).
 const TEXT_PROMPT = 'Draft an endoscopy report.';
 const IMAGE_PROMPT = 'What is shown in this image?';
+// transformers' greedy continuation of TEXT_PROMPT (golden.json's text_only_greedy_ids, decoded).
+const TEXT_GOLDEN = 'QQQQQke inhicecececececececececececececececece';
 const IMAGE_URL = 'data:image/png;base64,' + fs.readFileSync(path.join(FIXTURE, 'golden/image.png')).toString('base64');
 
 function skipReason() {
@@ -113,8 +115,7 @@ const skip = skipReason();
 if (skip) console.log(`# skipped: ${skip}`);
 
 describe('endoscribe-server through the openai client', { skip: skip ?? false, timeout: 240000 }, () => {
-  let main;          // loopback, default limits
-  let goldenText;    // the text-only golden continuation, as the server's tokenizer writes it
+  let main;          // loopback, small body and image limits
 
   before(async () => {
     pkg = buildPackage(path.join(FIXTURE, 'checkpoint'));
@@ -143,8 +144,7 @@ describe('endoscribe-server through the openai client', { skip: skip ?? false, t
     assert.equal(r.usage.prompt_tokens, GOLDEN.text_only_ids.length);
     assert.equal(r.usage.completion_tokens, 24);
     assert.equal(r.usage.total_tokens, GOLDEN.text_only_ids.length + 24);
-    goldenText = r.choices[0].message.content;
-    assert.equal(goldenText, 'QQQQQke inhicecececececececececececececececece');
+    assert.equal(r.choices[0].message.content, TEXT_GOLDEN);
   });
 
   test('streamed with an image: the oracle\'s turn-1 answer, chunk by chunk, with usage', async () => {
@@ -256,7 +256,7 @@ describe('endoscribe-server through the openai client', { skip: skip ?? false, t
       await c.chat.completions.create({ model: MODEL, messages: textMessages(), temperature: 0, max_tokens: 24, stream: true }))));
     const seconds = (performance.now() - t0) / 1000;
     for (const r of results) {
-      assert.equal(r.text, goldenText);
+      assert.equal(r.text, TEXT_GOLDEN);
       assert.equal(r.finish, 'length');
     }
     const m = await metrics(main);
@@ -283,7 +283,7 @@ describe('endoscribe-server limits and access', { skip: skip ?? false, timeout: 
       assert.ok(Number(r.reason.headers.get('retry-after')) >= 1);
     }
     assert.ok(answered.length >= 2);
-    for (const r of answered) assert.ok(r.value.data.choices[0].message.content.startsWith('QQQQQke in'));
+    for (const r of answered) assert.ok(r.value.data.choices[0].message.content.startsWith(TEXT_GOLDEN));
     const m = await metrics(s);
     assert.equal(m.value('endoscribe_rejected_total'), refused.length);
     assert.equal(m.value('endoscribe_max_batch_observed'), 1);
@@ -357,7 +357,7 @@ describe('endoscribe-server limits and access', { skip: skip ?? false, timeout: 
     await assert.rejects(client(s, { apiKey: 'not-the-token' }).models.list(), (e) => e instanceof OpenAI.AuthenticationError);
     assert.equal((await fetch(`${s.url}/metrics`)).status, 401);
     const r = await client(s, { apiKey: token }).chat.completions.create({ model: MODEL, messages: textMessages(), temperature: 0, max_tokens: 24 });
-    assert.equal(r.choices[0].message.content, 'QQQQQke inhicecececececececececececececececece');
+    assert.equal(r.choices[0].message.content, TEXT_GOLDEN);
     assert.equal((await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
     assert.ok(!s.stderr().includes(token));
     await s.stop();
