@@ -29,6 +29,9 @@ AppServer::AppServer(ServerOptions options)
     // httplib's default is SO_REUSEPORT, which lets a second server share a busy
     // port and silently take half the requests. SO_REUSEADDR alone still allows
     // a quick restart but refuses a port another server is listening on.
+    // Streamed tokens are small writes: without TCP_NODELAY, Nagle's algorithm
+    // holds each one until the client's delayed ACK (~40 ms per token).
+    http.set_tcp_nodelay(true);
     auto listen_socket = listen_socket_;
     http.set_socket_options([listen_socket](int sock) {
         int yes = 1;
@@ -142,6 +145,9 @@ void AppServer::stop() {
         stop_requested_ = true;
     }
     stop_changed_.notify_all();
+    // Answers being written end now (their clients get an error), so the
+    // connection threads, which wait for them, can finish.
+    if (api_) api_->scheduler().stop();
 }
 
 std::string server_url(const std::string& host, int port) {

@@ -171,6 +171,7 @@ ParsedChatRequest parse_chat_request(const std::string& body, const ChatRequestL
         return fail(bad_request("\"n\" must be 1: this server writes one answer per request.", "n"));
     for (const char* k : {"user", "service_tier", "reasoning_effort"})
         if (present(k) && !j[k].is_string()) return fail(wrong_type(k, "a string", j[k]));
+    if (present("user")) r.user = j["user"].get<std::string>().substr(0, 256);
 
     // Sampling.
     auto int_field = [&](const char* k, long long lo, long long hi, int* out) -> ApiError {

@@ -20,6 +20,7 @@ struct ParsedChatRequest {
     bool stream = false;
     bool include_usage = false;      // stream_options.include_usage
     bool max_tokens_given = false;   // else the route fills in the model's context length
+    std::string user;                // OpenAI's `user`: whom the request is for (fairness)
 };
 
 struct ChatRequestLimits {

@@ -86,12 +86,10 @@ bool InferenceApi::is_api_path(const std::string& path) {
     return starts_with(path, "/v1/") || path == "/v1" || path == "/metrics";
 }
 
-std::string InferenceApi::client_key(const httplib::Request& req) {
-    std::string auth = req.get_header_value("Authorization");
-    // The token identifies a client better than an address behind a proxy; hash-free
-    // is fine: the key never leaves the process.
-    if (!auth.empty()) return "token:" + auth;
-    return "addr:" + req.remote_addr;
+std::string InferenceApi::client_key(const httplib::Request& req, const std::string& user) {
+    // The address is what a client cannot choose; OpenAI's `user` tells apart
+    // the people behind one address (the app's users on one machine, a proxy).
+    return user.empty() ? req.remote_addr : req.remote_addr + "/" + user;
 }
 
 void InferenceApi::count_request(const httplib::Request& req, const httplib::Response& res) {
@@ -307,7 +305,7 @@ void InferenceApi::handle_chat(const httplib::Request& req, httplib::Response& r
     const int top_logprobs = parsed.request.top_logprobs;
 
     auto job = scheduler_.make_chat_job(std::move(parsed.request));
-    SubmitStatus s = scheduler_.submit_chat(client_key(req), job);
+    SubmitStatus s = scheduler_.submit_chat(client_key(req, parsed.user), job);
     if (s != SubmitStatus::Accepted) {
         int retry = scheduler_.retry_after_seconds();
         if (s == SubmitStatus::QueueFull) res.set_header("Retry-After", std::to_string(retry));

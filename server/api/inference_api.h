@@ -63,9 +63,9 @@ public:
     Scheduler& scheduler() { return scheduler_; }
     const ApiOptions& options() const { return options_; }
 
-    // For route handlers: the fairness key of a request (its bearer token or
-    // remote address).
-    static std::string client_key(const httplib::Request& req);
+    // For route handlers: the fairness key of a request - its remote address,
+    // and OpenAI's `user` field when the request has one.
+    static std::string client_key(const httplib::Request& req, const std::string& user = "");
     // Runs task(engine) on the model thread, queued fairly with chats; waits
     // for it. False when it did not run; `res` then holds the error (429 with
     // Retry-After when the queue is full, 503 while stopping) or the client went away.

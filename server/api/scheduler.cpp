@@ -93,6 +93,7 @@ void TaskJob::cancel() {
 Scheduler::Scheduler(SchedulerOptions options) : options_(options) {
     if (options_.max_queue < 0) options_.max_queue = 0;
     thread_ = std::thread([this] { run(); });
+    thread_id_ = thread_.get_id();
 }
 
 Scheduler::~Scheduler() { stop(); }
@@ -100,11 +101,11 @@ Scheduler::~Scheduler() { stop(); }
 void Scheduler::stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_ && !thread_.joinable()) return;
         stopping_ = true;
     }
     work_.notify_all();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+    if (thread_id_ == std::this_thread::get_id()) return;  // a task that stops the server
+    std::call_once(joined_, [this] { thread_.join(); });   // callers at once: one joins, the others wait
 }
 
 void Scheduler::wake() {
@@ -320,9 +321,9 @@ void Scheduler::decode_step() {
         TokenOut& out = outs[i];
         job.generated_++;
         // Stop strings: the filter holds back text that may begin one.
-        if (!job.stop_filter_) job.stop_filter_ = std::make_unique<StopStringFilter>(job.request().stop);
-        StopStringFilter& filter = *job.stop_filter_;
-        std::string text = filter.feed(out.text);
+        if (!job.stop_filter_) job.stop_filter_ = std::make_unique<EngineStopFilter>(job.request().stop);
+        EngineStopFilter& filter = *job.stop_filter_;
+        std::string text = filter.push(out.text);
         bool finished = out.finished || filter.stopped();
         std::string reason = filter.stopped() ? "stop" : out.finish_reason;
         if (finished && !filter.stopped()) text += filter.flush();
@@ -336,8 +337,10 @@ void Scheduler::decode_step() {
         if (filter.stopped()) {
             job.held_tokens_.clear();  // they spelled the stop string, which is left out
             if (!text.empty()) tokens.push_back(ChatJob::Token{text, std::move(out)});
-        } else if (!finished && text.empty() && filter.holding()) {
-            job.held_tokens_.push_back(std::move(out));  // sent with the text it turns out to be
+        } else if (!finished && text.empty()) {
+            // No text yet (held back as a possible stop string, or half a
+            // character): the token goes out with the text it turns out to be.
+            job.held_tokens_.push_back(std::move(out));
         } else {
             for (auto& h : job.held_tokens_) tokens.push_back(ChatJob::Token{"", std::move(h)});
             job.held_tokens_.clear();

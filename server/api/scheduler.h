@@ -27,7 +27,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/stop_strings.h"
+#include "inference/stop_strings.h"
 #include "inference/chat_engine.h"
 
 namespace es::server {
@@ -85,7 +85,7 @@ private:
     std::string finish_reason_;
     int generated_posted_ = 0;
     // Scheduler-thread only: stop-string state.
-    std::unique_ptr<StopStringFilter> stop_filter_;
+    std::unique_ptr<EngineStopFilter> stop_filter_;
     std::vector<TokenOut> held_tokens_;
     int generated_ = 0;
 };
@@ -189,6 +189,8 @@ private:
     std::atomic<size_t> cache_bytes_{0};
     std::deque<std::pair<std::chrono::steady_clock::time_point, size_t>> recent_tokens_;  // under mutex_
     std::thread thread_;
+    std::thread::id thread_id_;
+    std::once_flag joined_;
 };
 
 }  // namespace es::server

@@ -16,8 +16,8 @@
 #include "api/chat_request.h"
 #include "api/image_input.h"
 #include "api/scheduler.h"
-#include "api/stop_strings.h"
 #include "app_server.h"
+#include "config.h"
 #include "encoding/base64.h"
 #include "image/png_encode.h"
 #include "test_chat_engine.h"
@@ -62,28 +62,6 @@ std::string collect(const std::shared_ptr<es::server::ChatJob>& job, std::string
 }
 
 }  // namespace
-
-// ---- stop strings ----------------------------------------------------------
-
-TEST(StopStrings, CutAtTheFirstStopStringAcrossTokens) {
-    es::server::StopStringFilter f({"END", "##"});
-    std::string out;
-    for (std::string piece : {"he", "llo E", "N", "D more"}) out += f.feed(piece);
-    EXPECT_EQ(out, "hello ");
-    EXPECT_TRUE(f.stopped());
-    EXPECT_EQ(f.flush(), "");
-}
-
-TEST(StopStrings, HeldTextIsReleasedWhenItIsNoStopString) {
-    es::server::StopStringFilter f({"END"});
-    EXPECT_EQ(f.feed("abc E"), "abc ");
-    EXPECT_TRUE(f.holding());
-    EXPECT_EQ(f.feed("N"), "");
-    EXPECT_EQ(f.feed("x"), "ENx");
-    EXPECT_EQ(f.feed("E"), "");
-    EXPECT_EQ(f.flush(), "E");
-    EXPECT_FALSE(f.stopped());
-}
 
 // ---- scheduler -------------------------------------------------------------
 
@@ -752,4 +730,70 @@ TEST(InferenceHttp, ManyConcurrentStreamsAllComplete) {
     for (auto& t : clients) t.join();
     EXPECT_EQ(correct.load(), n);
     EXPECT_EQ(s.server->api().scheduler().stats().max_step_batch, 8);
+}
+
+TEST(InferenceHttp, StoppingTheServerEndsAnswersInProgress) {
+    auto engine = std::make_shared<TestChatEngine>(4, 2ms);
+    auto s = std::make_unique<TestServer>(engine);
+    std::atomic<int> status{0};
+    std::thread client([&] {
+        auto r = s->post(chat("long answer", {{"max_tokens", 1000000}}));
+        status = r ? r->status : -1;
+    });
+    ASSERT_TRUE(eventually([&] { return engine->tokens() > 5; }));
+    auto t0 = std::chrono::steady_clock::now();
+    s.reset();  // stop, join, destroy
+    client.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+    EXPECT_NE(status.load(), 200);
+    EXPECT_EQ(engine->live_sequences(), 0u);
+}
+
+TEST(ImageInput, FetchesOnlyFromConfiguredHostsWithoutRedirects) {
+    httplib::Server images;
+    std::string png_url = png_data_url(6, 5);
+    std::vector<uint8_t> png;
+    std::string why;
+    ASSERT_TRUE(es::server::decode_data_url(png_url, &png, &why));
+    std::string body(png.begin(), png.end());
+    images.Get("/polyp.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(body, "image/png"); });
+    images.Get("/moved.png", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("https://elsewhere.example/x.png"); });
+    images.Get("/big.png", [&](const httplib::Request&, httplib::Response& res) { res.set_content(std::string(4096, 'x'), "image/png"); });
+    int port = images.bind_to_any_port("127.0.0.1");
+    std::thread t([&] { images.listen_after_bind(); });
+    std::string base = "http://127.0.0.1:" + std::to_string(port);
+    es::server::ImageLimits limits;
+    auto ok = es::server::read_image_url(base + "/polyp.png", "p", limits, {"127.0.0.1"});
+    EXPECT_TRUE(ok.error.empty()) << ok.error.message;
+    EXPECT_EQ(ok.width, 6);
+    auto refused = es::server::read_image_url(base + "/polyp.png", "p", limits, {"images.example.org"});
+    EXPECT_EQ(refused.error.code, "image_url_not_allowed");
+    auto moved = es::server::read_image_url(base + "/moved.png", "p", limits, {"127.0.0.1"});
+    EXPECT_EQ(moved.error.code, "image_url_unreachable") << "a redirect was followed";
+    limits.max_encoded_bytes = 1000;
+    auto big = es::server::read_image_url(base + "/big.png", "p", limits, {"127.0.0.1"});
+    EXPECT_EQ(big.error.status, 413);
+    auto user = es::server::read_image_url("http://user:pw@127.0.0.1:" + std::to_string(port) + "/polyp.png", "p", limits, {"127.0.0.1"});
+    EXPECT_EQ(user.error.code, "image_url_not_allowed");
+    images.stop();
+    t.join();
+}
+
+TEST(ApiConfig, InferenceKeysAreChecked) {
+    auto ok = es::server::parse_config(R"({"model_hosts": [], "inference_servers": ["http://gpu-box.lan:8081", "https://infer.example.org"],
+        "app_origins": ["http://workstation.lan:8080"], "image_url_hosts": ["images.example.org"]})");
+    ASSERT_TRUE(ok.ok) << ok.error;
+    EXPECT_EQ(ok.config.inference_servers.size(), 2u);
+    EXPECT_EQ(es::server::connect_sources(ok.config), ok.config.inference_servers);
+    EXPECT_NE(es::server::config_to_json(ok.config, "csp").find("gpu-box.lan:8081"), std::string::npos);
+    for (const char* bad : {R"({"model_hosts": [], "inference_servers": ["gpu-box:8081"]})",
+                            R"({"model_hosts": [], "inference_servers": ["http://gpu-box/v1"]})",
+                            R"({"model_hosts": [], "inference_servers": ["http://a; script-src *"]})",
+                            R"({"model_hosts": [], "app_origins": ["*"]})",
+                            R"({"model_hosts": [], "image_url_hosts": ["https://images.example.org"]})",
+                            R"({"model_hosts": [], "image_url_hosts": "images.example.org"})"}) {
+        auto r = es::server::parse_config(bad);
+        EXPECT_FALSE(r.ok) << bad;
+        EXPECT_FALSE(r.error.empty());
+    }
 }
