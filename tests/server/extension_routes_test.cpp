@@ -309,6 +309,7 @@ TEST(EndoscribeHttp, RoutesRunOnTheSchedulerWithTheLoadedModel) {
     r = c.Post("/v1/endoscribe/segment", R"({"image_id": "00", "prompts": []})", "application/json");
     EXPECT_EQ(r->status, 503);
     EXPECT_NE(json::parse(r->body)["error"]["message"].get<std::string>().find("--sam"), std::string::npos);
+    EXPECT_TRUE(json::parse(c.Get("/health")->body)["segmentation"].is_null());
     server.stop();
     t.join();
     fs::remove_all(root);
