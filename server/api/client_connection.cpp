@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,7 +17,14 @@ namespace es::server {
 
 namespace {
 
+int port_of(const sockaddr_storage& addr) {
+    if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
+    if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
+    return -1;
+}
+
 bool address_is(const sockaddr_storage& addr, socklen_t len, const std::string& ip, int port) {
+    if (port_of(addr) != port) return false;  // cheap test first: most sockets differ here
     char host[NI_MAXHOST], serv[NI_MAXSERV];
     if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, serv, sizeof serv,
                     NI_NUMERICHOST | NI_NUMERICSERV) != 0)
