@@ -109,6 +109,12 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
+ExtensionReply not_cached(const SamEngine& sam, const std::string& image_id) {
+    return extension_error(404, "The server no longer has image " + image_id + " (it keeps the last " +
+                                    std::to_string(sam.cache_capacity()) + " images); send the image itself again.",
+                           "image_id", "image_not_cached");
+}
+
 }  // namespace
 
 ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ChatRequestLimits& limits) {
@@ -167,26 +173,17 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Chat
         }
     }
 
-    // One request at a time uses the model (the encoder takes every core);
-    // up to kMaxWaiting wait their turn, in order.
-    SamEngine::Turn turn = sam->wait_turn(kMaxWaiting);
-    if (!turn) {
-        ExtensionReply r = extension_error(429, "The segmentation model is busy: " + std::to_string(kMaxWaiting) +
-                                                    " requests are waiting. Try again in a few seconds.",
-                                           "", "queue_full");
-        r.retry_after_s = 2;
-        return r;
-    }
-
     // The image: sent now, or the id of one sent before.
     const bool has_image = req.contains("image") && !req["image"].is_null();
     const bool has_id = req.contains("image_id") && !req["image_id"].is_null();
     if (has_image == has_id)
-        return extension_error(400, has_image ? "send either \"image\" or \"image_id\", not both"
-                                              : "the request has no image: send \"image\" (a data: URL) or the "
-                                                "\"image_id\" of an image sent before",
+        return extension_error(400, has_image ? "Send either \"image\" or \"image_id\", not both."
+                                              : "The request has no image: send \"image\" (a data: URL) or the "
+                                                "\"image_id\" of an image sent before.",
                                "image");
     std::string image_id;
+    std::vector<uint8_t> image_bytes;  // a new image's file
+    Image pixels;                      // and its pixels, when the encoder needs them
     std::vector<PromptIn> prompts;
     std::shared_ptr<const SamEmbedding> emb;
     double embedding_ms = 0;
@@ -196,11 +193,7 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Chat
             return extension_error(400, "\"image_id\" must be the 64 hex digits an earlier answer gave", "image_id");
         image_id = req["image_id"].get<std::string>();
         emb = sam->find(image_id);
-        if (!emb)
-            return extension_error(404, "The server no longer has image " + image_id +
-                                            " (it keeps the last " + std::to_string(sam->cache_capacity()) +
-                                            " images); send the image itself again",
-                                   "image_id", "image_not_cached");
+        if (!emb) return not_cached(*sam, image_id);
     } else {
         if (!req["image"].is_string())
             return extension_error(400, "\"image\" must be a data: URL string (data:image/png;base64,...)", "image");
@@ -213,24 +206,53 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Chat
         if (std::string why = read_prompts(req.contains("prompts") ? req["prompts"] : json(), in.width, in.height, &prompts);
             !why.empty())
             return extension_error(400, why, "prompts");
-        try {
-            emb = sam->find(image_id);
-            if (!emb) {
-                DecodeLimits dl;
-                dl.max_pixels = limits.image.max_pixels;
-                DecodeResult d = decode_image(in.bytes.data(), in.bytes.size(), dl);
-                if (!d.ok) return extension_error(400, "The image cannot be read: " + d.reason, "image", "image_unreadable", d.error);
-                emb = sam->embed(image_id, d.image, &embedding_ms, &cached);
-            }
-        } catch (const std::exception& e) {
-            return extension_error(500, "The segmentation model failed on this image; try again, and report it if it "
-                                        "happens again.", "", "", e.what());
+        // Pixels for the encoder, unless the image's embedding is kept already
+        // (decoded here, before this request takes its turn at the model).
+        image_bytes = in.bytes;
+        if (!sam->find(image_id)) {
+            DecodeLimits dl;
+            dl.max_pixels = limits.image.max_pixels;
+            DecodeResult d = decode_image(in.bytes.data(), in.bytes.size(), dl);
+            if (!d.ok) return extension_error(400, "The image cannot be read: " + d.reason, "image", "image_unreadable", d.error);
+            pixels = std::move(d.image);
         }
     }
     if (has_id) {
         if (std::string why = read_prompts(req.contains("prompts") ? req["prompts"] : json(), emb->width, emb->height, &prompts);
             !why.empty())
             return extension_error(400, why, "prompts");
+    }
+
+    // The model itself: one request at a time (the encoder takes every core);
+    // up to kMaxWaiting wait their turn, in order. Reading the request above
+    // needs no turn.
+    SamEngine::Turn turn = sam->wait_turn(kMaxWaiting);
+    if (!turn) {
+        ExtensionReply r = extension_error(429, "The segmentation model is busy: " + std::to_string(kMaxWaiting) +
+                                                    " requests are waiting. Try again in a few seconds.",
+                                           "", "queue_full");
+        r.retry_after_s = 2;
+        return r;
+    }
+    if (has_id) {
+        emb = sam->find(image_id);  // again: it may have been evicted while this request waited
+        if (!emb) return not_cached(*sam, image_id);
+    } else {
+        try {
+            emb = sam->find(image_id);
+            if (!emb && pixels.empty()) {
+                // Kept when this request began, evicted while it waited: decode it now.
+                DecodeLimits dl;
+                dl.max_pixels = limits.image.max_pixels;
+                DecodeResult d = decode_image(image_bytes.data(), image_bytes.size(), dl);
+                if (!d.ok) return extension_error(400, "The image cannot be read: " + d.reason, "image", "image_unreadable", d.error);
+                pixels = std::move(d.image);
+            }
+            if (!emb) emb = sam->embed(image_id, pixels, &embedding_ms, &cached);
+        } catch (const std::exception& e) {
+            return extension_error(500, "The segmentation model failed on this image; try again, and report it if it "
+                                        "happens again.", "", "", e.what());
+        }
     }
 
     const auto t1 = std::chrono::steady_clock::now();
