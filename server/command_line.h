@@ -17,10 +17,17 @@ struct CommandLine {
     std::string config;
     std::string host = "127.0.0.1";
     int port = 8080;
+    std::string sam;             // SAM package folder (segmentation); "" = none
     bool verbose = false;
     std::vector<ModelArgument> models;  // --model DIR (repeatable)
     bool cpu_only = false;              // --cpu: never take CUDA
     bool help = false;
+    // Inference API (server/api): queue, batch, limits, token file.
+    int max_queue = 256;
+    int max_batch = 0;           // 0: the engine's
+    int max_body_mib = 32;
+    int max_image_mib = 20;
+    std::string token_file;      // "" = default_token_path()
 };
 
 struct CommandLineResult {

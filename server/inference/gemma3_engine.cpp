@@ -46,7 +46,7 @@ struct Gemma3Engine::Sequence {
     bool need_feed = false;                 // tokens.back() must run through the decoder first
     es::Generator generator;
     std::unique_ptr<es::TextStream> stream;
-    StopStringFilter stop;
+    EngineStopFilter stop;
     bool logprobs = false;
     int top_logprobs = 0;
     bool finished = false;
@@ -353,7 +353,7 @@ SequenceStart Gemma3Engine::start(const ChatRequest& request) {
     g.sampler.seed = request.seed ? *request.seed : (uint64_t(std::random_device{}()) << 32 | std::random_device{}());
     s->generator.start(g, p.tokens);
     s->stream = std::make_unique<es::TextStream>(m->tokenizer);
-    s->stop = StopStringFilter(request.stop);
+    s->stop = EngineStopFilter(request.stop);
     s->logprobs = request.logprobs;
     s->top_logprobs = std::clamp(request.top_logprobs, 0, 20);
     res.sequence = s->id;

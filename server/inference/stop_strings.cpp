@@ -5,12 +5,12 @@
 
 namespace es::server {
 
-StopStringFilter::StopStringFilter(std::vector<std::string> stops) {
+EngineStopFilter::EngineStopFilter(std::vector<std::string> stops) {
     for (auto& s : stops)
         if (!s.empty()) stops_.push_back(std::move(s));
 }
 
-std::string StopStringFilter::push(const std::string& delta) {
+std::string EngineStopFilter::push(const std::string& delta) {
     if (stopped_) return {};
     held_ += delta;
     size_t first = std::string::npos;
@@ -36,7 +36,7 @@ std::string StopStringFilter::push(const std::string& delta) {
     return out;
 }
 
-std::string StopStringFilter::flush() {
+std::string EngineStopFilter::flush() {
     std::string out;
     if (!stopped_) out.swap(held_);
     shown_ += out;

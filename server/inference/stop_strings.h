@@ -9,9 +9,9 @@
 
 namespace es::server {
 
-class StopStringFilter {
+class EngineStopFilter {
 public:
-    explicit StopStringFilter(std::vector<std::string> stops = {});
+    explicit EngineStopFilter(std::vector<std::string> stops = {});
     // Adds generated text; returns the part that can be shown now.
     std::string push(const std::string& delta);
     // The end of the answer (not by a stop string): the held-back text.

@@ -187,6 +187,10 @@ OnnxRuntime load_onnx_runtime(const OnnxRuntimeOptions& options) {
 Ort::SessionOptions make_session_options(const OnnxRuntime& runtime) {
     Ort::SessionOptions so;
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    // A server shares the cores with its connection threads: onnxruntime's
+    // workers spinning after each run took them (time to first token 16-53 ms
+    // instead of 7-8 ms at one client, tools/bench/README-server.md).
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
     if (runtime.provider == ExecutionProvider::Cuda) {
         OrtCUDAProviderOptionsV2* cuda = nullptr;
         Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda));

@@ -318,14 +318,14 @@ TEST_F(ChatEngineTest, StopStringsEndTheAnswerAndAreNotShown) {
     EXPECT_LT(a.ids.size(), 24u);
 
     // The filter alone: text that may begin a stop string is held back.
-    StopStringFilter f({"</end>"});
+    EngineStopFilter f({"</end>"});
     EXPECT_EQ(f.push("abc</"), "abc");
     EXPECT_EQ(f.push("en"), "");
     EXPECT_EQ(f.push("x"), "</enx");
     EXPECT_EQ(f.push("y</end>z"), "y");
     EXPECT_TRUE(f.stopped());
     EXPECT_EQ(f.shown(), "abc</enxy");
-    StopStringFilter h({"</end>"});
+    EngineStopFilter h({"</end>"});
     EXPECT_EQ(h.push("a</e"), "a");
     EXPECT_EQ(h.flush(), "</e");
 }
