@@ -134,6 +134,9 @@ async function segmentation(argv) {
       onImage: (row, part) => { store.append({ key: row.image, task: 'segmentation', image: row.image, status: 'ok', ...part }); progress.tick(); },
       onBroken: (row, why) => { store.append({ key: row.image, task: 'segmentation', image: row.image, status: 'skipped', reason: why }); progress.message(`skipped ${row.image}: ${why}`); progress.tick({ skipped: true }); },
     });
+  } catch (e) {
+    e.message += `\n${store.records.length} image(s) are kept in ${out}/predictions.jsonl; the same command goes on from there.`;
+    throw e;
   } finally { progress.end(); store.close(); }
   // Every image recorded in this folder, this run's and earlier ones', as one result.
   const { segmentationResult } = await import('./evaluation/results.mjs');
