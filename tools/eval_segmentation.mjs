@@ -355,8 +355,9 @@ export function report(res, maxClicks) {
   lines.push('| box prompt | mIoU | mDice | decoder ms median |');
   lines.push('|---|---|---|---|');
   const box = (name, b) => lines.push(`| ${name} | ${f(mean(b.map((x) => x.iou)))} | ${f(mean(b.map((x) => x.dice)))} | ${f(median(b.map((x) => x.ms)), 0)} |`);
-  box('ours', res.oursBox);
-  for (const [frac, b] of Object.entries(res.oursBoxClean || {})) box(`ours + cleanup ${+(frac * 100).toFixed(3)}%`, b);
+  const boxName = res.args.backend === 'server' ? 'endoscribe-server' : 'ours';
+  box(boxName, res.oursBox);
+  for (const [frac, b] of Object.entries(res.oursBoxClean || {})) box(`${boxName} + cleanup ${+(frac * 100).toFixed(3)}%`, b);
   if (res.refBox.length) box('reference', res.refBox);
   lines.push('');
   if (res.args.backend === 'server') lines.push('Through the server each click is one request that replays the earlier clicks (the server keeps no click session), so its click→mask time grows with the click count; decoder runs/click counts only the runs the click added.', '');
