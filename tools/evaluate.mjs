@@ -134,23 +134,17 @@ async function segmentation(argv) {
       onImage: (row, part) => { store.append({ key: row.image, task: 'segmentation', image: row.image, status: 'ok', ...part }); progress.tick(); },
       onBroken: (row, why) => { store.append({ key: row.image, task: 'segmentation', image: row.image, status: 'skipped', reason: why }); progress.message(`skipped ${row.image}: ${why}`); progress.tick({ skipped: true }); },
     });
+  } catch (e) {
+    e.message += `\n${store.records.length} image(s) are kept in ${out}/predictions.jsonl; the same command goes on from there.`;
+    throw e;
   } finally { progress.end(); store.close(); }
   // Every image recorded in this folder, this run's and earlier ones', as one result.
-  const res = { dataset: path.basename(path.resolve(args.dataset)), images: 0, objects: 0, args: { ...args }, ours: {}, oursBox: [], oursBoxClean: {},
-    ref: [], refBox: [], encoderMs: [], refEncoderMs: [], skipped: [] };
-  for (const r of store.records) {
-    if (r.status !== 'ok') { res.skipped.push({ image: r.image, reason: r.reason }); continue; }
-    res.images++;
-    res.objects += r.objects;
-    for (const [k, v] of Object.entries(r.ours)) (res.ours[k] ??= []).push(...v);
-    for (const [k, v] of Object.entries(r.oursBoxClean)) (res.oursBoxClean[k] ??= []).push(...v);
-    for (const k of ['oursBox', 'ref', 'refBox', 'encoderMs', 'refEncoderMs']) res[k].push(...r[k]);
-  }
-  if (!res.images) throw new Error(`no image could be evaluated (${res.skipped.length} skipped)`);
+  const { segmentationResult } = await import('./evaluation/results.mjs');
+  const res = segmentationResult(store.records, args, path.basename(path.resolve(args.dataset)));
   console.log(`\n${seg.report(res, args.maxClicks)}`);
   if (res.skipped.length) console.log(`\n${res.skipped.length} image(s) skipped: ${res.skipped.map((x) => `${x.image} (${x.reason})`).join('; ')}`);
-  await writeSegmentationResults(out, res, args);
-  console.log(`\nresults: ${out}/ (predictions.jsonl, segmentation.json, metrics.csv, report.html)`);
+  await writeSegmentationResults(out, res, args, store.records);
+  console.log(`\nresults: ${out}/ (predictions.jsonl, predictions.json, segmentation.json, metrics.csv, report.html)`);
 }
 
 async function main(argv) {
@@ -175,7 +169,13 @@ async function main(argv) {
       labels = s.labels.endsWith('.json') ? core.assistant.labelSetForClassification(text).labels.map((l) => l.id) : text.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
     }
     const scores = await rescore(s.rescore, out, { core, bootstrap: s.bootstrap, frequencyThreshold: s.frequencyThreshold, seed: s.seed, labels });
-    console.log(`re-scored ${s.rescore}: results in ${out}/ (metrics.csv, metrics.json, report.html)`);
+    if (scores.segmentation) {
+      const { report } = await import('./eval_segmentation.mjs');
+      console.log(report(scores.segmentation, scores.segmentation.args.maxClicks));
+      console.log(`re-scored ${s.rescore}: results in ${out}/ (segmentation.json, metrics.csv, report.html, predictions.json)`);
+      return;
+    }
+    console.log(`re-scored ${s.rescore}: results in ${out}/ (metrics.csv, metrics.json, report.html, predictions.json)`);
     if (s.table) console.log(printTable(s.table, scores));
     return;
   }
@@ -187,7 +187,7 @@ async function main(argv) {
   const run = await runEvaluation(s, core);
   const scores = await writeResults(run.outDir, { core, bootstrap: s.bootstrap, frequencyThreshold: s.frequencyThreshold, seed: s.seed });
   if (!s.quiet) console.log(scores.summaryText);
-  console.log(`results: ${run.outDir}/ (predictions.jsonl, metrics.csv, metrics.json, report.html)`);
+  console.log(`results: ${run.outDir}/ (predictions.jsonl, predictions.json, metrics.csv, metrics.json, report.html)`);
   if (s.table) console.log(printTable(s.table, scores));
 }
 

@@ -121,16 +121,18 @@ bool InferenceApi::fill_error(const httplib::Request& req, httplib::Response& re
 std::string InferenceApi::models_json() const {
     json data = json::array();
     for (const auto& m : scheduler_.models()) {
+        json ext = {{"input_modalities", m.input_modalities},
+                    {"variant", m.variant},
+                    {"execution_provider", m.execution_provider},
+                    {"context_length", m.context_length},
+                    {"image_size", m.image_size}};
+        // Clients (tools/evaluate.mjs, the app) show the same test-model warning as for a local package.
+        if (m.test_model) ext["test_model"] = true;
         data.push_back({{"id", m.id},
                         {"object", "model"},
                         {"created", created_},
                         {"owned_by", "endoscribe"},
-                        {"endoscribe",
-                         {{"input_modalities", m.input_modalities},
-                          {"variant", m.variant},
-                          {"execution_provider", m.execution_provider},
-                          {"context_length", m.context_length},
-                          {"image_size", m.image_size}}}});
+                        {"endoscribe", std::move(ext)}});
     }
     return json{{"object", "list"}, {"data", data}}.dump();
 }

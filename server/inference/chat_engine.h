@@ -23,6 +23,7 @@ struct ModelInfo {
     std::string execution_provider;         // "cpu", "cuda"
     int context_length = 0;                 // tokens (prompt + answer)
     int image_size = 0;                     // px the vision encoder sees; 0 = text only
+    bool test_model = false;                // the package says random weights (config.json endoscribe.test_model)
 };
 
 // One OpenAI chat message, already parsed and checked by the HTTP layer.

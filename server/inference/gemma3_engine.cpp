@@ -148,6 +148,7 @@ std::unique_ptr<Gemma3Engine> Gemma3Engine::load(const OnnxRuntime& runtime, con
         m->info.execution_provider = execution_provider_name(runtime.provider);
         m->info.context_length = m->context;
         m->info.image_size = f.image_size > 0 ? f.image_size : m->preprocess.width;
+        m->info.test_model = pkg.test_model;
         m->notices = pkg.notices;
         for (const auto& n : m->net->notices()) m->notices.push_back(n);
         if (pkg.test_model) m->notices.push_back("test model with random weights: its answers are meaningless");

@@ -87,3 +87,16 @@ test('label scoring through the server matches our runtime', { skip, timeout: 30
     o.probabilities.forEach((p, i) => assert.ok(Math.abs(p - r.probabilities[i]) < 1e-3, `${key}: ${o.probabilities} vs ${r.probabilities}`));
   }
 });
+
+test('the server marks a test model in /v1/models, and a remote run\'s report carries the test-model banner', { skip, timeout: 300000 }, async () => {
+  const models = await (await fetch(`${url}/v1/models`)).json();
+  assert.equal(models.data[0].endoscribe.test_model, true, `GET /v1/models: ${JSON.stringify(models)}`);
+  const out = path.join(tmp, 'server-banner');
+  await run(['--backend', 'server', '--url', url, '--limit', '2'], out);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'dataset.json'), 'utf8')).test_model, true);
+  const { writeResults } = await import('../../tools/evaluation/results.mjs');
+  await writeResults(out, { core, bootstrap: 20 });
+  assert.match(fs.readFileSync(path.join(out, 'report.html'), 'utf8'), /Test model with random weights/);
+  // The whole run as one JSON array too, the same records as the JSONL.
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'predictions.json'), 'utf8')), readPredictions(path.join(out, 'predictions.jsonl')).records);
+});

@@ -466,6 +466,8 @@ TEST(InferenceHttp, ModelsHealthAndConfig) {
     EXPECT_EQ(j["data"][0]["owned_by"], "endoscribe");
     EXPECT_EQ(j["data"][0]["endoscribe"]["input_modalities"], json({"text", "image"}));
     EXPECT_EQ(j["data"][0]["endoscribe"]["context_length"], 4096);
+    // Only a package marked as a random-weights test model carries "test_model".
+    EXPECT_FALSE(j["data"][0]["endoscribe"].contains("test_model"));
     r = s.client().Get("/health");
     j = json::parse(r->body);
     EXPECT_EQ(j["status"], "ok");

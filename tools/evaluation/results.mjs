@@ -23,6 +23,13 @@ export function metricsRows(scores) {
   return rows;
 }
 
+// Every record of the run as one JSON array (predictions.json), for readers
+// that take a whole file; predictions.jsonl stays the file a run appends to and resumes from.
+export function writePredictionsArray(outDir, records) {
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'predictions.json'), `[\n${records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+}
+
 // Scores the records and writes the results folder. -> scores (metrics.json's content)
 export async function scoreAndWrite(outDir, records, run, dataset, { core, bootstrap = 1000, seed = 0, frequencyThreshold = 100 } = {}) {
   const input = metricsInput(records, run.config, dataset, { bootstrap, seed, frequencyThreshold });
@@ -42,6 +49,7 @@ export async function scoreAndWrite(outDir, records, run, dataset, { core, boots
   fs.writeFileSync(path.join(outDir, 'metrics.json'), JSON.stringify(scores, null, 1));
   fs.writeFileSync(path.join(outDir, 'metrics.csv'), toCsv(['task', 'part', 'group', 'class', 'metric', 'value', 'ci_low', 'ci_high', 'items'], metricsRows(scores)));
   fs.writeFileSync(path.join(outDir, 'report.html'), await renderReport(scores, records, read));
+  writePredictionsArray(outDir, records);
   scores.summaryText = summaryText(scores);
   return scores;
 }
@@ -98,14 +106,39 @@ export async function rescore(file, outDir, opts) {
   const dir = path.dirname(file);
   if (fs.existsSync(path.join(dir, RUN))) {
     const { run, dataset } = readRunFiles(dir);
+    if (run.config.task === 'segmentation') {
+      const { task, dataset: datasetDir, ...args } = run.config;
+      const res = segmentationResult(records, args, path.basename(datasetDir ?? dir));
+      await writeSegmentationResults(outDir, res, args, records);
+      return { run: run.config, segmentation: res };
+    }
     return scoreAndWrite(outDir, records, run, dataset, opts);
   }
+  if (records.some((r) => r.task === 'segmentation'))
+    throw new Error(`${file} holds segmentation records but no ${RUN} is beside it: its settings (clicks, stop IoU, strategies) are needed to score them`);
   process.stderr.write(`note: no ${RUN} beside ${file}: the task and labels are taken from the records${opts.labels ? ' and --labels' : ''}\n`);
   return scoreAndWrite(outDir, records, inferRun(records, opts.labels ?? null), {}, opts);
 }
 
+// The segmentation protocol's result over its records (one a image,
+// tools/evaluate.mjs segmentation), in eval_segmentation.mjs's format.
+export function segmentationResult(records, args, datasetName) {
+  const res = { dataset: datasetName, images: 0, objects: 0, args: { ...args }, ours: {}, oursBox: [], oursBoxClean: {},
+    ref: [], refBox: [], encoderMs: [], refEncoderMs: [], skipped: [] };
+  for (const r of records) {
+    if (r.status !== 'ok') { res.skipped.push({ image: r.image, reason: r.reason }); continue; }
+    res.images++;
+    res.objects += r.objects;
+    for (const [k, v] of Object.entries(r.ours)) (res.ours[k] ??= []).push(...v);
+    for (const [k, v] of Object.entries(r.oursBoxClean)) (res.oursBoxClean[k] ??= []).push(...v);
+    for (const k of ['oursBox', 'ref', 'refBox', 'encoderMs', 'refEncoderMs']) res[k].push(...r[k]);
+  }
+  if (!res.images) throw new Error(`no image could be evaluated (${res.skipped.length} skipped)`);
+  return res;
+}
+
 // The segmentation protocol's results folder: its JSON, a metrics CSV and an HTML report with the IoU histograms.
-export async function writeSegmentationResults(outDir, res, args) {
+export async function writeSegmentationResults(outDir, res, args, records = null) {
   const { summarize, report } = await import('../eval_segmentation.mjs');
   const { renderSvg, iouHistogramSpec } = await import('./plots.mjs');
   const { esc, markdownTable } = await import('./report_html.mjs');
@@ -132,4 +165,5 @@ export async function writeSegmentationResults(outDir, res, args) {
 <h1>Interactive segmentation: ${esc(res.dataset)}</h1><p>Protocol: tools/README-segmentation.md.</p>${markdownTable(md)}
 ${res.skipped?.length ? `<h2>Skipped images (${res.skipped.length})</h2><ul>${res.skipped.map((x) => `<li>${esc(x.image)}: ${esc(x.reason)}</li>`).join('')}</ul>` : '<p>No image was skipped.</p>'}${figs.map((f) => `<figure>${f}</figure>`).join('\n')}</body></html>\n`;
   fs.writeFileSync(path.join(outDir, 'report.html'), html);
+  if (records) writePredictionsArray(outDir, records);
 }
