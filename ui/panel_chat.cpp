@@ -32,6 +32,23 @@ bool assistant_test_model(const json& s) {
     return s.contains("model") && s["model"].is_object() && s["model"].value("test_model", false);
 }
 
+bool assistant_on_server(const json& s, const char* task) {
+    return s.contains("backend") && s["backend"].is_object() && s["backend"].value(task, std::string()) == "server";
+}
+
+bool assistant_ready_for(const json& s, const char* task) {
+    if (s.contains("ready") && s["ready"].is_object() && s["ready"].contains(task)) return s["ready"].value(task, false);
+    return s.value("status", std::string()) == "ready";
+}
+
+std::string assistant_server_label(const json& s) {
+    if (!s.contains("remote") || !s["remote"].is_object()) return "the server";
+    const json& r = s["remote"];
+    const std::string origin = r.value("origin", std::string()), model = r.value("model", std::string());
+    if (origin.empty()) return "the server (no address set)";
+    return model.empty() ? origin : model + " on " + origin;
+}
+
 void draw_test_model_warning(App& a, const char* widget) {
     const json& s = assistant_ui().state;
     const std::string text = s.value("testModelWarning", std::string(
@@ -279,11 +296,15 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
 void draw_chat_tab(App& a) {
     AssistantUi& ui = assistant_ui();
     const json& s = ui.state;
-    const bool ready = s.value("status", std::string()) == "ready";
+    const bool ready = assistant_ready_for(s, "chat");
     const bool busy = is_busy(s);
     const std::string busy_what = busy && s["busy"].is_string() ? s["busy"].get<std::string>() : std::string();
 
-    if (!ready) {
+    if (assistant_on_server(s, "chat")) {
+        ImGui::TextDisabled("Server: %s", assistant_server_label(s).c_str());
+        a.record_widget("asst_chat_server");
+        if (!ready) ImGui::TextWrapped("Set the server's address and pick its model in the Models tab (Run on).");
+    } else if (!ready) {
         ImGui::TextWrapped(s.value("status", std::string()) == "loading"
                                ? "Loading the model (Models tab shows progress)..."
                                : "No model loaded: open the Models tab to load one.");
