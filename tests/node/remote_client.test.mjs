@@ -377,3 +377,52 @@ test('settings survive a reload (storage); unknown values fall back to the brows
   st.setItem('endoscribe.remote.settings', '{broken');
   assert.equal(loadSettings(st).address, '');
 });
+
+test('backend: per-task routing, check tells endoscribe-server from vLLM, the state holds no token, CSP flag', async () => {
+  const { RemoteBackend } = await import('../../web/remote/backend.js');
+  const es = await startMockInferenceServer({ token: 'tok-1234' });
+  const vllm = await startMockInferenceServer({ flavor: 'vllm' });
+  try {
+    const storage = memoryStorage();
+    const messages = [];
+    const policy = `default-src 'self'; connect-src 'self' ${es.url} ${vllm.url}`;
+    const b = new RemoteBackend({ storage, apiConfig: { content_security_policy: policy }, pageOrigin: 'http://127.0.0.1:8080',
+      onMessage: (kind, text) => messages.push({ kind, text }) });
+    assert.equal(b.routes('chat'), false);
+    b.setUse('chat', 'server');
+    assert.equal(b.ready('chat'), false);
+    assert.match(b.whyNot('chat'), /address/);
+    await b.check(es.url);
+    assert.equal(b.status, 'error');
+    assert.match(b.error.text, /needs a valid access token/);
+    b.setToken('tok-1234');
+    await b.check();
+    assert.equal(b.status, 'connected');
+    assert.equal(b.endoscribe, true);
+    assert.equal(b.ready('chat'), true);
+    const st = b.state();
+    assert.equal(st.token.hint, '...1234');
+    assert.ok(!JSON.stringify(st).includes('tok-1234'));
+    assert.equal(st.allowed, true);
+    // Reloaded: the same choice, model and kind of server before any check.
+    const again = new RemoteBackend({ storage });
+    assert.equal(again.routes('chat'), true);
+    assert.equal(again.ready('chat'), true);
+    assert.equal(again.endoscribe, true);
+    // vLLM: no segmentation; the token stays with the other origin.
+    b.setUse('segment', 'server');
+    await b.check(vllm.url);
+    assert.equal(b.endoscribe, false);
+    assert.equal(b.state().token, null);
+    assert.match(b.whyNot('segment'), /offers no segmentation/);
+    assert.ok(vllm.state.requests.every((r) => r.authorization === null));
+    // An address the CSP does not list.
+    b.setAddress('http://127.0.0.1:9');
+    assert.equal(b.state().allowed, false);
+    await b.check();
+    assert.match(b.error.text, /Add "http:\/\/127\.0\.0\.1:9" to "inference_servers"/);
+  } finally {
+    await es.close();
+    await vllm.close();
+  }
+});
