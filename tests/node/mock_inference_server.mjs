@@ -196,16 +196,23 @@ export async function startMockInferenceServer({ flavor = 'endoscribe', token = 
       timings: { embedding_ms: entry.cached ? 0 : 35, decode_ms: 4, embedding_cached: entry.cached } });
   }
 
+  // endoscribe-server makes the questions from the report; the mock answers
+  // what the test put in state.draftAnswers (a report JSON it does not read).
   async function draft(req, res, body) {
-    const answers = (body.questions ?? []).map((q) => {
-      if (q.image && !dataUrlBytes(body.images?.[q.image])) return { path: q.path, kind: q.kind, error: `no image ${q.image}` };
+    if (!body.report || typeof body.report !== 'object') return error(req, res, 400, 'report is required', 'invalid_request_error');
+    return send(req, res, 200, { object: 'endoscribe.report_draft', model: body.model, report: body.report,
+      outcome: { applied: [], rejected: [] }, questions: [], answers: state.draftAnswers ?? [] });
+  }
+  // (The answers a server would give, for tests that state them.)
+  function draftAnswersFor(questions) {
+    return questions.map((q) => {
       if (q.kind === 'choice') return { path: q.path, kind: 'choice', codes: q.options.map((o) => o.code),
         log_likelihoods: q.options.map((_, i) => -0.2 - 2 * i) };
       if (q.kind === 'number') return { path: q.path, kind: 'number', text: '1', reason: 'stop' };
       return { path: q.path, kind: q.kind, text: 'Drafted on the mock server.', reason: 'stop' };
     });
-    send(req, res, 200, { object: 'endoscribe.report_draft', model: body.model, answers });
   }
+  state.draftAnswersFor = draftAnswersFor;
 
   const handler = async (req, res) => {
     const url = new URL(req.url, 'http://x');

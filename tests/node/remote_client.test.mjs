@@ -329,8 +329,10 @@ test('report drafting: one extension request on endoscribe-server; per question 
       const client = new RemoteClient({ base: srv.url });
       const model = (await client.listModels())[0].id;
       const progress = [];
+      // The server's answers: ours, plus one for a question of its own second round.
+      srv.state.draftAnswers = [...srv.state.draftAnswersFor(questions), { path: 'findings[1].size_mm', text: '3' }];
       const r = await draftReportRemote({ client, model, endoscribe: flavor === 'endoscribe' }, questions,
-        { imageUrlFor, onProgress: (p) => progress.push(p.done) }).promise;
+        { imageUrlFor, onProgress: (p) => progress.push(p.done), report: () => ({ format: 'report', findings: [] }), scope: { images: ['a.png'] } }).promise;
       assert.equal(r.cancelled, false);
       assert.deepEqual(r.answers.map((a) => a.path), questions.map((q) => q.path));
       assert.deepEqual(r.answers[0].codes, ['Is', 'Ip']);
@@ -340,6 +342,9 @@ test('report drafting: one extension request on endoscribe-server; per question 
       if (flavor === 'endoscribe') {
         assert.deepEqual(posts.map((q) => q.path), ['/v1/endoscribe/report/draft']);
         assert.deepEqual(Object.keys(posts[0].body.images), ['a.png']);
+        assert.deepEqual(posts[0].body.report, { format: 'report', findings: [] });
+        assert.deepEqual(posts[0].body.scope, { images: ['a.png'] });
+        assert.equal(r.answers.length, 3, 'the answer to a question the app did not ask is left out');
       } else {
         assert.equal(posts.length, 3);
         assert.equal(posts[0].body.logprobs, true);

@@ -5,9 +5,14 @@
 // the same way (es_report_draft_apply: best option + probability, numbers
 // checked, text bounded, only empty fields).
 //
-// endoscribe-server: one POST /v1/endoscribe/report/draft with the questions
-// and their images (each image once, as a data: URL); the server runs them
-// over the same core code as the browser.
+// endoscribe-server: one POST /v1/endoscribe/report/draft with the report
+// as it is now, the scope and the questions' images (each once, as a data:
+// URL); the server makes the same questions with the same core code, answers
+// them with its model and returns the answers (it also returns the report it
+// drafted, which the app does not use: the app applies the answers itself,
+// as one undo step with its own who/when stamps). Answers to questions the app
+// did not ask (the server's own second round) are left out: the app asks for
+// those in its next round.
 // A plain OpenAI server: each question is a chat request with the same
 // prompt (image + question text) the browser's model gets; choices are
 // scored from the first answer token's logprobs (classify.js explains the
@@ -22,8 +27,9 @@ import { RemoteError } from './errors.js';
 import { classificationMessages, scoreByFirstToken } from './classify.js';
 
 // backend: {client, model, endoscribe}; imageUrlFor(name) -> data: URL or
-// null when the case no longer has that image; onProgress({done, total, path}).
-export function draftReportRemote(backend, questions, { imageUrlFor, onProgress = null, onRetry = null } = {}) {
+// null when the case no longer has that image; onProgress({done, total, path});
+// report(): the report's JSON (object) and scope ({images}) for endoscribe-server.
+export function draftReportRemote(backend, questions, { imageUrlFor, report = null, scope = {}, onProgress = null, onRetry = null } = {}) {
   const ac = new AbortController();
   let cancelled = false;
   const promise = (async () => {
@@ -45,10 +51,16 @@ export function draftReportRemote(backend, questions, { imageUrlFor, onProgress 
       onProgress?.({ done: 0, total: questions.length, path: 'on the server' });
       try {
         stats.requests++;
+        if (!report) throw new Error('drafting on endoscribe-server needs the report');
         const r = await backend.client.post('/v1/endoscribe/report/draft',
-          { model: backend.model, questions, images }, { signal: ac.signal, onRetry });
+          { model: backend.model, report: report(), images, scope }, { signal: ac.signal, onRetry });
         if (!Array.isArray(r.answers)) throw new RemoteError('bad_response', '/v1/endoscribe/report/draft: no "answers" list');
-        answers.push(...r.answers);
+        const asked = new Map(questions.map((q) => [q.path, q]));
+        for (const a of r.answers) {
+          const q = asked.get(a.path);
+          if (q) answers.push({ kind: q.kind, ...a });
+        }
+        stats.serverAnswers = r.answers.length;
       } catch (e) {
         if (e.kind === 'cancelled') return { answers, cancelled: true, stats };
         throw e;

@@ -60,7 +60,8 @@ export class RemoteSegmenter {
     const c = this.client();
     const key = `${c.base}|${name}`;
     const send = async (withImage) => {
-      const body = { prompts: [prompt], multimask: false };
+      // cleanup: false: the app cleans the mask with the user's own Segment settings.
+      const body = { prompts: [prompt], multimask: false, cleanup: false };
       if (withImage) {
         const bytes = this.bytesOf(name);
         if (!bytes) throw new Error(`the file of "${name}" is not available in this browser`);

@@ -56,7 +56,8 @@ async function imageUrlFor(name) {
 function withModel(assistant, fn) {
   if (assistant.routes?.('draft')) {
     return assistant.withRemote('draft', (backend, { onRetry }) => fn(
-      (questions, onProgress) => draftReportRemote(backend, questions, { imageUrlFor, onProgress, onRetry }),
+      (questions, onProgress, scope) => draftReportRemote(backend, questions, { imageUrlFor, onProgress, onRetry, scope,
+        report: () => JSON.parse(M.UTF8ToString(M._es_report_document())) }),
       { name: `${backend.model} (server ${backend.address})`, test_model: false }));
   }
   return assistant.withRuntime('draft', (rt, model) => fn(
@@ -95,7 +96,7 @@ async function start({ images = [] } = {}) {
         }
         questions.forEach((q) => asked.add(q.path));
         setState({ running: true, done: 0, total: questions.length, path: '', round });
-        job = run(questions, (p) => setState({ running: true, round, ...p }));
+        job = run(questions, (p) => setState({ running: true, round, ...p }), { images });
         const res = await job.promise;
         job = null;
         const outcome = JSON.parse(M.ccall('es_report_draft_apply', 'string', ['string', 'string', 'number', 'number'],
