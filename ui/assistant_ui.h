@@ -62,6 +62,7 @@ bool assistant_on_server(const nlohmann::json& state, const char* task);  // the
 bool assistant_ready_for(const nlohmann::json& state, const char* task);  // it can run where it is set to
 std::string assistant_server_label(const nlohmann::json& state);           // "model on http://host:port"
 void draw_test_model_warning(App& a, const char* widget);    // the prominent warning, recorded as `widget`
-void draw_ai_label(App& a, const char* widget);              // "AI suggestion - not a diagnosis"
+// from_server: the output came from an inference server, not the loaded (maybe test) model.
+void draw_ai_label(App& a, const char* widget, bool from_server = false);  // "AI suggestion - not a diagnosis"
 
 }  // namespace esui

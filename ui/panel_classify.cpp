@@ -43,7 +43,7 @@ void draw_classify_tab(App& a) {
     if (!s.contains("classification") || !s["classification"].is_object()) return;
     const json& c = s["classification"];
     ImGui::Separator();
-    draw_ai_label(a, "asst_classify_ai_label");
+    draw_ai_label(a, "asst_classify_ai_label", c.contains("server"));
     ImGui::TextDisabled("%s - %.0f ms", c.value("name", std::string()).c_str(), c.value("ms", 0.0));
     const std::string note = c.value("note", std::string());
     if (!note.empty()) {

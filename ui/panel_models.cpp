@@ -157,6 +157,22 @@ static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
     ImGui::EndDisabled();
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
         ImGui::SetTooltip("Asks the server for its models (GET /v1/models)");
+    // The servers the app's own server lists ("inference_servers" in its config: the CSP allows them).
+    const json listed = r.value("inference_servers", json());
+    if (listed.is_array() && !listed.empty()) {
+        ImGui::TextDisabled("Listed by this app's server:");
+        int i = 0;
+        for (const auto& o : listed) {
+            if (!o.is_string()) continue;
+            ImGui::SameLine();
+            ImGui::PushID(i++);
+            if (ImGui::SmallButton(o.get<std::string>().c_str())) {
+                std::snprintf(ui.remote_address, sizeof ui.remote_address, "%s", o.get<std::string>().c_str());
+                assistant_action("remote_check", {{"address", ui.remote_address}});
+            }
+            ImGui::PopID();
+        }
+    }
     const json models = r.value("models", json::array());
     ImGui::PushTextWrapPos(0);
     if (status == "checking") {

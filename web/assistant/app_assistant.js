@@ -375,7 +375,7 @@ function canRun(what, task = null) {
 async function ask({ question, region = null }) {
   question = (question ?? '').trim();
   if (!question || !canRun('ask about the image', 'chat')) return;
-  if (remote.routes('chat')) return askRemote({ question, region });
+  if (remote?.routes('chat')) return askRemote({ question, region });
   const info = currentImage();
   let image = imageForModel(info);
   let text = question;
@@ -404,7 +404,7 @@ async function edit({ turn, question }) {
   question = (question ?? '').trim();
   if (!question || !canRun('ask about the image', 'chat')) return;
   if (turn < 0 || turn >= S.turns.length) return;
-  if (remote.routes('chat')) {
+  if (remote?.routes('chat')) {
     S.turns.splice(turn);
     hook.turnIds.splice(turn);
     return askRemote({ question, keepCrop: true });
@@ -442,7 +442,7 @@ async function labelSet(id) {
 
 async function classify({ set }) {
   if (!canRun('classify the image', 'classify')) return;
-  if (remote.routes('classify')) return classifyOnServer({ set });
+  if (remote?.routes('classify')) return classifyOnServer({ set });
   S.busy = 'classify';
   push();
   try {
@@ -571,7 +571,7 @@ async function classifyOnServer({ set }) {
         'its probability fell on the labels.';
       if (r.tied.length) note += ` Not told apart (same first word): ${r.tied.map((g) => g.map((i) => ls.labels[i].name).join(' / ')).join('; ')}.`;
     }
-    S.classification = { set, name: ls.name ?? set, ms: r.ms, method: r.method, note,
+    S.classification = { set, name: ls.name ?? set, ms: r.ms, method: r.method, note, server: backend.address,
       labels: order.map((i) => ({ name: ls.labels[i].name, probability: r.probabilities[i] })) };
     hook.classification = S.classification;
   } catch (e) {

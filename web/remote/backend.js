@@ -103,6 +103,8 @@ export class RemoteBackend {
         id: m.id, owned_by: m.owned_by ?? '',
         endoscribe: m.owned_by === 'endoscribe' || (m.endoscribe !== null && typeof m.endoscribe === 'object'),
         modalities: m.endoscribe?.input_modalities ?? null,
+        // endoscribe-server may say its package is a random-weights test model (as the browser's packages do).
+        test_model: m.endoscribe?.test_model === true,
       }));
       this.checkedBase = base;
       this.status = 'connected';
@@ -167,6 +169,7 @@ export class RemoteBackend {
     return {
       address: this.settings.address, origin, status: this.status, error: this.error,
       models: this.models, model: this.settings.model, endoscribe: this.endoscribe,
+      test_model: !!this.models.find((m) => m.id === this.settings.model)?.test_model,
       token: origin && this.tokens.get(origin) ? { hint: this.tokens.hint(origin) } : null,
       use: { ...this.settings.use },
       ready: Object.fromEntries(TASKS.map((t) => [t, this.ready(t)])),
