@@ -292,6 +292,20 @@ describe('remote backend', { skip: skip || false, timeout: 400000 }, () => {
     assert.ok(vllm.state.requests.every((r) => r.authorization === null), 'no Authorization header to another server');
     await frames();
     saveArtifact('remote-vllm-classify.png', await page.screenshot());
+    // Report drafting on it (set to the server earlier): each question over chat, choices through logprobs; the core applies the answers.
+    const chats0 = vllm.state.requests.filter((r) => r.path === '/v1/chat/completions').length;
+    const image = (await state()).image.name;
+    await page.evaluate((name) => window.endoscribe.reportDraft.action('start', { images: [name] }), image);
+    const d = await waitFor(async () => {
+      const d = await page.evaluate(() => window.endoscribe.reportDraft.state());
+      return d.job?.running === false && d.outcome && d;
+    }, 'the draft on the server', 60000);
+    const last = await page.evaluate(() => window.endoscribe.reportDraft.last);
+    const asked = last.rounds.reduce((n, r) => n + r.questions.length, 0);
+    const chats = vllm.state.requests.filter((r) => r.path === '/v1/chat/completions').length - chats0;
+    assert.ok(asked > 0 && chats === asked, `one chat request per question (${chats} for ${asked})`);
+    assert.ok(d.outcome.applied.length > 0, `values applied: ${JSON.stringify(d.outcome).slice(0, 400)}`);
+    console.log(`# draft on the vLLM-like server: ${asked} questions, ${d.outcome.applied.length} applied, ${d.outcome.rejected.length} left`);
     const msgs = (await state()).messages.length;
     await page.evaluate(() => window.endoscribe.annotation.action('segment', JSON.stringify({ request: 99, image: 'x', width: 1, height: 1, clicks: [{ x: 0, y: 0, positive: true }] })));
     const m = await waitFor(async () => { const s = await state(); return s.messages.length > msgs && s.messages.at(-1); }, 'the segment notice');

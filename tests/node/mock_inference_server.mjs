@@ -103,7 +103,8 @@ export async function startMockInferenceServer({ flavor = 'endoscribe', token = 
   // vLLM-like logprobs for a one-token answer: the labels named in the
   // question, the first one most likely.
   function topLogprobs(text) {
-    const m = /describes the image: (.*)\? Answer/s.exec(text) ?? /Options?: (.*)$/s.exec(text);
+    // Classify's question, or a report draft question (src/report/report_draft.cpp: " Answer with one of: a, b.").
+    const m = /describes the image: (.*)\? Answer/s.exec(text) ?? /Answer with one of: (.*)\.$/s.exec(text) ?? /Options?: (.*)$/s.exec(text);
     const labels = m ? m[1].split(', ') : [];
     const top = [];
     const lp = [-0.4, -1.6, -2.6, -3.5];
