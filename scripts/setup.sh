@@ -116,3 +116,50 @@ if [[ -f "$ROOT/package-lock.json" ]]; then
       || { tail -20 "$CACHE/npm.log" >&2; fail "npm ci (log: $CACHE/npm.log)"; }
   fi
 fi
+
+# --- optional: ONNX Runtime's CUDA build for the server ---------------------
+# Only with `scripts/setup.sh --with-cuda` or ES_WITH_CUDA=1 (about 290 MB from
+# the npm registry, never by default). ONNX Runtime 1.29 for Linux x64: the
+# CUDA 13 provider libraries from asus4's onnxruntime-unity GPU package, and,
+# because that project's own Linux libonnxruntime.so is a CPU-only build, the
+# CUDA-enabled libonnxruntime.so.1 of onnxruntime-node of the same version
+# (providers and core must be one release). Each tarball is checked against
+# the sha512 integrity pinned here (the registry's); only those libraries are
+# kept, in .cache/onnxruntime-cuda/lib, where server/onnx/onnx_runtime.cpp
+# looks first (it falls back to the newer CPU build when CUDA cannot start).
+# The CUDA 13 runtime, cuBLAS, cuDNN 9 and an NVIDIA driver must come from the
+# machine; without them the server says which is missing and runs on the CPU.
+ORT_CUDA_VERSION="1.29.0"
+ORT_CUDA_PACKAGES=(
+  "onnxruntime-node@1.29.0 sha512-WjiVVB72riILz8HbYvxvmjKyE/WmkYoSfKY++axo5jAR609HQg8MwiG/HhShpTcJfmmAdzxxmB+MMST3A+SiPA== package/bin/napi-v6/linux/x64/libonnxruntime.so.1"
+  "com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 sha512-FopIhNE/Ng+v2X65wVc9clPCBCvhvA53Hxo2U0Kf5fGdVsC7iCA+mZ0KLWggcQAj7TIZ6pNidR4AC10g74Xo6w== package/Plugins/Linux/x64/libonnxruntime_providers_*.so"
+)
+install_onnxruntime_cuda() {
+  local dest="$CACHE/onnxruntime-cuda"
+  if [[ -f "$dest/.ok-$ORT_CUDA_VERSION" ]]; then return; fi
+  say "fetching ONNX Runtime $ORT_CUDA_VERSION with the CUDA provider (npm, about 290 MB)"
+  local tmp; tmp="$(mktemp -d)"
+  rm -rf "$dest"; mkdir -p "$dest/lib"
+  local entry spec integrity files tgz got
+  for entry in "${ORT_CUDA_PACKAGES[@]}"; do
+    read -r spec integrity files <<<"$entry"
+    rm -rf "${tmp:?}"/*
+    (cd "$tmp" && npm pack --silent --loglevel=error "$spec" >/dev/null) \
+      || { rm -rf "$tmp"; fail "npm pack $spec"; }
+    tgz="$(ls "$tmp"/*.tgz 2>/dev/null | head -1)"
+    [[ -n "$tgz" ]] || { rm -rf "$tmp"; fail "npm pack $spec fetched nothing"; }
+    got="sha512-$(/usr/bin/python3 -c 'import base64,hashlib,sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1],"rb").read()).digest()).decode())' "$tgz")"
+    [[ "$got" == "$integrity" ]] || { rm -rf "$tmp"; fail "$spec: the download does not match the pinned integrity"; }
+    tar xzf "$tgz" -C "$tmp" --wildcards "$files" || { rm -rf "$tmp"; fail "unpacking $files from $spec"; }
+    cp "$tmp"/$files "$dest/lib/"
+  done
+  rm -rf "$tmp"
+  mv "$dest/lib/libonnxruntime.so.1" "$dest/lib/libonnxruntime.so"
+  [[ -f "$dest/lib/libonnxruntime.so" && -f "$dest/lib/libonnxruntime_providers_cuda.so" ]] \
+    || fail "the ONNX Runtime $ORT_CUDA_VERSION packages had no libonnxruntime.so / libonnxruntime_providers_cuda.so"
+  touch "$dest/.ok-$ORT_CUDA_VERSION"
+  say "ONNX Runtime CUDA build in $dest/lib (the server takes it when a GPU and CUDA 13 are present)"
+}
+ES_WITH_CUDA="${ES_WITH_CUDA:-0}"
+for arg in "$@"; do [[ "$arg" == "--with-cuda" ]] && ES_WITH_CUDA=1; done
+if [[ "$ES_WITH_CUDA" == 1 ]]; then install_onnxruntime_cuda; fi

@@ -16,15 +16,24 @@ namespace es::server {
 
 AppServer::AppServer(ServerOptions options)
     : options_(std::move(options)),
-      csp_(es::server::content_security_policy(options_.config.model_hosts)),
-      http_(std::make_unique<httplib::Server>()) {
+      csp_(es::server::content_security_policy(connect_sources(options_.config))),
+      api_(std::make_unique<InferenceApi>(options_.api)),
+      http_(std::make_unique<httplib::Server>()),
+      listen_socket_(std::make_shared<int>(-1)) {
     auto& http = *http_;
+    // One thread per connection: a streamed answer holds its thread until it
+    // ends, so there are enough for every request the queue admits, plus some
+    // for the app's files and idle keep-alive connections.
+    int threads = options_.http_threads > 0 ? options_.http_threads : options_.api.scheduler.max_queue + 64;
+    http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
     // httplib's default is SO_REUSEPORT, which lets a second server share a busy
     // port and silently take half the requests. SO_REUSEADDR alone still allows
     // a quick restart but refuses a port another server is listening on.
-    http.set_socket_options([](int sock) {
+    auto listen_socket = listen_socket_;
+    http.set_socket_options([listen_socket](int sock) {
         int yes = 1;
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        *listen_socket = sock;
     });
     const auto headers = security_headers(csp_);
     const std::string config_json = config_to_json(options_.config, csp_);
@@ -35,10 +44,13 @@ AppServer::AppServer(ServerOptions options)
         res.set_content(config_json, "application/json");
     });
     http.Get("/api/.*", [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
+    api_->install(http);
     http.Get(".*", [root](const httplib::Request& req, httplib::Response& res) { serve_static_file(root, req, res); });
 
     // Errors get a short plain-text body that says what happened.
-    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    InferenceApi* api = api_.get();
+    http.set_error_handler([api](const httplib::Request& req, httplib::Response& res) {
+        if (api->fill_error(req, res)) return;  // /v1/*: OpenAI's JSON error shape
         if (!res.body.empty() || res.status == 416) return;
         std::string what = res.status == 404 ? "not found: " + req.path : "request failed";
         res.set_content(std::to_string(res.status) + " " + what + "\n", "text/plain; charset=utf-8");
@@ -63,13 +75,16 @@ AppServer::AppServer(ServerOptions options)
             res.headers.emplace(name, value);
         }
     });
-    if (options_.log_requests)
-        http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-            std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
-        });
+    http.set_logger([api, log = options_.log_requests](const httplib::Request& req, const httplib::Response& res) {
+        api->count_request(req, res);
+        if (log) std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+    });
 }
 
-AppServer::~AppServer() { stop(); }
+AppServer::~AppServer() {
+    stop();
+    api_.reset();  // the scheduler ends before the HTTP server goes
+}
 
 std::string AppServer::bind(const std::string& host, int port) {
     if (port < 0 || port > 65535) return "invalid port " + std::to_string(port);
@@ -85,6 +100,9 @@ std::string AppServer::bind(const std::string& host, int port) {
         std::string why = errno ? std::strerror(errno) : "cannot bind";
         return "cannot listen on " + host + ":" + std::to_string(port) + " (" + why + ")";
     }
+    // httplib listens with a backlog of 5, which makes a burst of clients (64
+    // streams at once) wait for SYN retries; listen() again raises it.
+    if (*listen_socket_ >= 0) ::listen(*listen_socket_, SOMAXCONN);
     return "";
 }
 

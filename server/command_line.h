@@ -5,13 +5,29 @@
 
 namespace es::server {
 
+// One --model and the --model-name / --variant that follow it.
+struct ModelArgument {
+    std::string dir;
+    std::string name;     // empty: the folder's name
+    std::string variant;  // empty: the package's default for the provider
+};
+
 struct CommandLine {
     std::string root;
     std::string config;
     std::string host = "127.0.0.1";
     int port = 8080;
+    std::string sam;             // SAM package folder (segmentation); "" = none
     bool verbose = false;
+    std::vector<ModelArgument> models;  // --model DIR (repeatable)
+    bool cpu_only = false;              // --cpu: never take CUDA
     bool help = false;
+    // Inference API (server/api): queue, batch, limits, token file.
+    int max_queue = 256;
+    int max_batch = 0;           // 0: the engine's
+    int max_body_mib = 32;
+    int max_image_mib = 20;
+    std::string token_file;      // "" = default_token_path()
 };
 
 struct CommandLineResult {

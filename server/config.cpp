@@ -1,7 +1,9 @@
 // config.cpp: reading and validating server/config.json (see config.h).
 #include "config.h"
 
+#include <algorithm>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +57,62 @@ std::string check_https_origin(const std::string& origin) {
     return "";
 }
 
+std::string check_http_origin(const std::string& origin) {
+    if (origin.compare(0, 7, "http://") == 0) {
+        std::string why = check_https_origin("https://" + origin.substr(7));
+        return why.empty() ? "" : why;
+    }
+    if (origin.compare(0, 8, "https://") == 0) return check_https_origin(origin);
+    return "is not an http or https origin (it must be http://host[:port] or https://host[:port])";
+}
+
+std::vector<std::string> connect_sources(const Config& config) {
+    std::vector<std::string> out = config.model_hosts;
+    for (const auto& s : config.inference_servers)
+        if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    return out;
+}
+
+namespace {
+
+// A list of strings, each checked by `check` ("" = fine); false and r.error when not.
+bool read_list(const nlohmann::json& j, const char* key, const std::function<std::string(const std::string&)>& check,
+               std::vector<std::string>* out, ConfigResult& r) {
+    auto it = j.find(key);
+    if (it == j.end()) return true;
+    if (!it->is_array()) {
+        r.error = std::string("\"") + key + "\" must be an array of strings";
+        return false;
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+        const auto& v = (*it)[i];
+        std::string where = std::string(key) + "[" + std::to_string(i) + "]";
+        if (!v.is_string()) {
+            r.error = where + " must be a string, not " + std::string(v.type_name());
+            return false;
+        }
+        std::string s = v.get<std::string>();
+        std::string why = check(s);
+        if (!why.empty()) {
+            r.error = where + " \"" + s + "\" " + why;
+            return false;
+        }
+        if (std::find(out->begin(), out->end(), s) == out->end()) out->push_back(s);
+    }
+    return true;
+}
+
+std::string check_host_name(const std::string& host) {
+    std::string why = check_https_origin("https://" + host);
+    if (!why.empty() || host.find(':') != std::string::npos)
+        return "is not a host name (write just the name, like images.example.org)";
+    for (char c : host)
+        if (c >= 'A' && c <= 'Z') return "must be written in lower case";
+    return "";
+}
+
+}  // namespace
+
 ConfigResult parse_config(const std::string& json_text) {
     ConfigResult r;
     nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/false);
@@ -75,14 +133,21 @@ ConfigResult parse_config(const std::string& json_text) {
     }
     for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string& key = it.key();
-        if (key == "model_hosts" || key == "hugging_face_hosts" || key == "$comment") continue;
-        r.error = "unknown key \"" + key + "\" (known keys: hugging_face_hosts, model_hosts, $comment)";
+        if (key == "model_hosts" || key == "hugging_face_hosts" || key == "$comment" || key == "inference_servers" ||
+            key == "app_origins" || key == "image_url_hosts")
+            continue;
+        r.error = "unknown key \"" + key +
+                  "\" (known keys: hugging_face_hosts, model_hosts, inference_servers, app_origins, image_url_hosts, $comment)";
         return r;
     }
     if (j.contains("$comment") && !j["$comment"].is_string()) {
         r.error = "\"$comment\" must be a string";
         return r;
     }
+    if (!read_list(j, "inference_servers", check_http_origin, &r.config.inference_servers, r) ||
+        !read_list(j, "app_origins", check_http_origin, &r.config.app_origins, r) ||
+        !read_list(j, "image_url_hosts", check_host_name, &r.config.image_url_hosts, r))
+        return r;
     auto hf = j.find("hugging_face_hosts");
     if (hf != j.end()) {
         if (!hf->is_boolean()) {
@@ -149,6 +214,7 @@ std::string config_to_json(const Config& config, const std::string& content_secu
     nlohmann::json j;
     j["model_hosts"] = config.model_hosts;
     j["hugging_face_hosts"] = config.hugging_face_hosts;
+    j["inference_servers"] = config.inference_servers;
     j["content_security_policy"] = content_security_policy;
     j["version"] = es::version();
     return j.dump(2);

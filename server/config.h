@@ -24,7 +24,20 @@ namespace es::server {
 struct Config {
     bool hugging_face_hosts = false;       // the config asked for the Hugging Face hosts
     std::vector<std::string> model_hosts;  // all allowed origins (Hugging Face ones first), no duplicates
+    // Inference API (server/api, server/API.md):
+    std::vector<std::string> inference_servers;  // "inference_servers": http(s) origins of endoscribe-servers
+                                                 // (or vLLM) the app may use; added to the CSP's connect-src
+    std::vector<std::string> app_origins;        // "app_origins": web pages (origins) allowed to call this
+                                                 // server's API besides its own (CORS)
+    std::vector<std::string> image_url_hosts;    // "image_url_hosts": host names whose http(s) image URLs
+                                                 // chat requests may use (fetched by the server)
 };
+
+// The origins the app may connect to besides its own: model hosts, then inference servers.
+std::vector<std::string> connect_sources(const Config& config);
+
+// "" when origin is an http or https origin (scheme://host[:port], nothing else).
+std::string check_http_origin(const std::string& origin);
 
 // The Hugging Face download origins from web/assistant/hub_hosts.json.
 const std::vector<std::string>& hugging_face_hosts();

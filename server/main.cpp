@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -10,6 +11,10 @@
 #include "app_server.h"
 #include "command_line.h"
 #include "config.h"
+#include "api_setup.h"
+#include "extensions_setup.h"
+#include "inference/gemma3_engine.h"
+#include "onnx/onnx_runtime.h"
 
 int main(int argc, char** argv) {
     using namespace es::server;
@@ -36,6 +41,30 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    // Models (--model, --sam): ONNX Runtime is opened only when there is one to run.
+    OnnxRuntime runtime;
+    std::unique_ptr<ChatEngine> engine;
+    if (!cl.args.models.empty() || !cl.args.sam.empty()) {
+        OnnxRuntimeOptions ort_options;
+        ort_options.libraries = default_onnx_runtime_libraries(ES_REPO_ROOT);
+        ort_options.prefer_cuda = !cl.args.cpu_only;
+        runtime = load_onnx_runtime(ort_options);
+        std::fprintf(stderr, "endoscribe-server: %s\n", runtime.summary().c_str());
+        if (!runtime.ok) return 2;
+    }
+    if (!cl.args.models.empty()) {
+        std::vector<ModelSpec> specs;
+        for (const auto& m : cl.args.models) specs.push_back({m.dir, m.name, m.variant});
+        std::string error;
+        auto gemma = Gemma3Engine::load(runtime, specs, EngineOptions{}, &error);
+        if (!gemma) {
+            std::fprintf(stderr, "endoscribe-server: cannot load the model: %s\n", error.c_str());
+            return 2;
+        }
+        for (const auto& line : gemma->describe()) std::fprintf(stderr, "endoscribe-server: %s\n", line.c_str());
+        engine = std::move(gemma);
+    }
+
     // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops
     // the server, so shutdown is clean and never runs inside a signal handler.
     sigset_t signals;
@@ -48,7 +77,18 @@ int main(int argc, char** argv) {
     options.root = std::filesystem::canonical(cl.args.root, ec);
     options.config = config.config;
     options.log_requests = cl.args.verbose;
+    std::string api_error = configure_api(cl.args, config.config, &options.api);
+    if (!api_error.empty()) {
+        std::fprintf(stderr, "endoscribe-server: %s\n", api_error.c_str());
+        return 2;
+    }
+    // The EndoScribe extensions (server/API.md): segmentation with --sam, report drafting.
+    if (std::string why = setup_extensions(cl.args, &runtime, &options.api.endoscribe); !why.empty()) {
+        std::fprintf(stderr, "endoscribe-server: %s\n", why.c_str());
+        return 2;
+    }
     AppServer server(options);
+    if (engine) server.api().set_engine(std::move(engine));
     std::string error = server.bind(cl.args.host, cl.args.port);
     if (!error.empty()) {
         std::fprintf(stderr, "endoscribe-server: %s\n", error.c_str());

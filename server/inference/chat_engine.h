@@ -80,6 +80,10 @@ struct LabelScoreRequest {
     std::string model;
     std::vector<ChatMessage> messages;  // the prompt: image and question, as for chat
     std::vector<std::string> labels;    // answer strings, as the model should write them
+    // true: each label is followed by the end-of-answer token (<end_of_turn>),
+    // so "polyp" does not also collect the mass of "polyps" (the app's way);
+    // false: the bare label tokens.
+    bool end_of_answer = true;
 };
 struct LabelScoreResult {
     EngineError error = EngineError::None;
