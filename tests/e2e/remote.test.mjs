@@ -102,7 +102,7 @@ describe('remote backend', { skip: skip || false, timeout: 400000 }, () => {
     execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(certDir, 'key.pem'),
       '-out', path.join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=emulated-inference'], { stdio: 'ignore' });
     const tls = { key: fs.readFileSync(path.join(certDir, 'key.pem')), cert: fs.readFileSync(path.join(certDir, 'cert.pem')) };
-    es = await startMockInferenceServer({ flavor: 'endoscribe', token: TOKEN, tls, tokenMs: 40 });
+    es = await startMockInferenceServer({ flavor: 'endoscribe', token: TOKEN, tls, tokenMs: 80 });
     vllm = await startMockInferenceServer({ flavor: 'vllm', tls, tokenMs: 10 });
     plain = await startMockInferenceServer({ flavor: 'endoscribe' });  // http://127.0.0.1:<port>: not in the CSP
     // The app server allows the two emulated hosts (model_hosts feed the CSP's connect-src).
