@@ -409,6 +409,14 @@ test('backend: per-task routing, check tells endoscribe-server from vLLM, the st
     assert.equal(st.token.hint, '...1234');
     assert.ok(!JSON.stringify(st).includes('tok-1234'));
     assert.equal(st.allowed, true);
+    // Removed, the next request goes without it (401), and it comes back when typed again.
+    b.removeToken();
+    assert.equal(b.state().token, null);
+    await b.check();
+    assert.equal(b.status, 'error');
+    b.setToken('tok-1234');
+    await b.check();
+    assert.equal(b.status, 'connected');
     // Reloaded: the same choice, model and kind of server before any check.
     const again = new RemoteBackend({ storage });
     assert.equal(again.routes('chat'), true);
