@@ -419,6 +419,32 @@ describe('remote backend on the real endoscribe-server', { skip: realSkip || fal
     console.log(`# real server: answer of ${s.turns[0].answer.length} chars in ${pieces.size} snapshots, reason ${s.turns[0].reason}`);
     saveArtifact('remote-real-answer.png', await page.screenshot());
 
+    // Stop: a long answer is cut; the server counts the client that hung up.
+    const cancelled = async () => Number(/^endoscribe_cancelled_total\s+(\d+)/m.exec(await (await fetch(`${srv.url}/metrics`)).text())?.[1] ?? NaN);
+    const c0 = await cancelled();
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 2000 }));
+    await click('asst_question');
+    await page.keyboard.type('Describe it at length.');
+    // The tiny model streams faster than a test can click: the page itself sends the Stop
+    // button's action as soon as the first words are there.
+    const stopping = page.evaluate(() => new Promise((resolve) => {
+      const a = window.endoscribe.assistant;
+      const poll = () => {
+        const t = a.state().turns[1];
+        if (t?.answer.length > 0 && !t.done) { a.action('stop'); resolve(t.answer.length); } else if (t?.done) resolve(-1); else setTimeout(poll, 1);
+      };
+      poll();
+    }));
+    await click('asst_ask');
+    console.log(`# real server: stop sent after ${await stopping} chars`);
+    s = await waitFor(async () => { const s = await state(); return s.turns[1]?.done && s.busy === null && s; }, 'the stop');
+    if (s.turns[1].reason === 'cancelled') {
+      await waitFor(async () => (await cancelled()) > c0, 'the server counting the cancel', 10000);
+    } else {
+      console.log(`# real server: the answer ended (${s.turns[1].reason}) before Stop landed`);
+    }
+    console.log(`# real server: Stop -> ${s.turns[1].reason} after ${s.turns[1].answer.length} chars; cancelled_total ${c0} -> ${await cancelled()}`);
+
     await openTab('asst_tab_classify', 'asst_classify');
     await click('asst_classify');
     s = await waitFor(async () => { const s = await state(); return s.classification && s.busy === null && s; }, 'the classification');
