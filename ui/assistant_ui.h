@@ -23,6 +23,9 @@ struct AssistantUi {
     int editing_turn = -1;
     char url[512] = "";
     char sam_url[512] = "";  // the Segment tool's SAM model (Models tab)
+    char remote_address[256] = "";  // the inference server (Models tab, "Run on")
+    char remote_token[600] = "";    // cleared as soon as it is handed to JS
+    bool remote_address_loaded = false;
     int label_set = 0;
     bool scroll_to_bottom = false;
     size_t last_answer_chars = 0;
@@ -54,7 +57,12 @@ std::string format_bytes(double n);
 // suggestion; the built-in random-weights test model is named as such
 // wherever its output appears.
 bool assistant_test_model(const nlohmann::json& state);      // the loaded package says "test_model": true
+// Where a task (chat, classify, segment, draft) runs: web/remote/backend.js.
+bool assistant_on_server(const nlohmann::json& state, const char* task);  // the user chose the server for it
+bool assistant_ready_for(const nlohmann::json& state, const char* task);  // it can run where it is set to
+std::string assistant_server_label(const nlohmann::json& state);           // "model on http://host:port"
 void draw_test_model_warning(App& a, const char* widget);    // the prominent warning, recorded as `widget`
-void draw_ai_label(App& a, const char* widget);              // "AI suggestion - not a diagnosis"
+// from_server: the output came from an inference server, not the loaded (maybe test) model.
+void draw_ai_label(App& a, const char* widget, bool from_server = false);  // "AI suggestion - not a diagnosis"
 
 }  // namespace esui

@@ -32,6 +32,23 @@ bool assistant_test_model(const json& s) {
     return s.contains("model") && s["model"].is_object() && s["model"].value("test_model", false);
 }
 
+bool assistant_on_server(const json& s, const char* task) {
+    return s.contains("backend") && s["backend"].is_object() && s["backend"].value(task, std::string()) == "server";
+}
+
+bool assistant_ready_for(const json& s, const char* task) {
+    if (s.contains("ready") && s["ready"].is_object() && s["ready"].contains(task)) return s["ready"].value(task, false);
+    return s.value("status", std::string()) == "ready";
+}
+
+std::string assistant_server_label(const json& s) {
+    if (!s.contains("remote") || !s["remote"].is_object()) return "the server";
+    const json& r = s["remote"];
+    const std::string origin = r.value("origin", std::string()), model = r.value("model", std::string());
+    if (origin.empty()) return "the server (no address set)";
+    return model.empty() ? origin : model + " on " + origin;
+}
+
 void draw_test_model_warning(App& a, const char* widget) {
     const json& s = assistant_ui().state;
     const std::string text = s.value("testModelWarning", std::string(
@@ -51,10 +68,13 @@ void draw_test_model_warning(App& a, const char* widget) {
     }
 }
 
-void draw_ai_label(App& a, const char* widget) {
+void draw_ai_label(App& a, const char* widget, bool from_server) {
     ImGui::PushStyleColor(ImGuiCol_Text, kAiLabelColour);
-    ImGui::TextUnformatted(assistant_test_model(assistant_ui().state) ? "AI suggestion from a TEST MODEL - meaningless"
-                                                                      : kAiSuggestion);
+    // A server's model says it is a random-weights test model in /v1/models ("endoscribe": {"test_model": true}).
+    const json& s = assistant_ui().state;
+    const bool test = from_server ? s.contains("remote") && s["remote"].is_object() && s["remote"].value("test_model", false)
+                                  : assistant_test_model(s);
+    ImGui::TextUnformatted(test ? "AI suggestion from a TEST MODEL - meaningless" : kAiSuggestion);
     ImGui::PopStyleColor();
     a.record_widget(widget);
 }
@@ -100,7 +120,9 @@ void draw_assistant_overlay(App& a) {
     dl->PushClipRect(ImVec2(v.x, v.y), ImVec2(v.x + v.w, v.y + v.h), true);
     const bool same_image = s.contains("image") && s["image"].is_object() &&
                             s["image"].value("key", std::string()) == ui.last_image_key;
-    const std::string ai = assistant_test_model(s) ? "AI (test model, meaningless): " : "AI: ";
+    // The chat's answers come from the loaded model unless the chat runs on a server.
+    const bool test_answers = assistant_test_model(s) && !assistant_on_server(s, "chat");
+    const std::string ai = test_answers ? "AI (test model, meaningless): " : "AI: ";
     int ai_boxes = 0;
     if (same_image) {
         for (const auto& t : s.value("turns", json::array())) {
@@ -124,7 +146,7 @@ void draw_assistant_overlay(App& a) {
     }
     if (ai_boxes > 0) {
         // Legend in the viewer's lower left corner: what the dashed boxes are.
-        const std::string legend = assistant_test_model(s)
+        const std::string legend = test_answers
             ? "Dashed boxes: AI suggestions from a TEST MODEL (random weights) - meaningless"
             : "Dashed boxes: AI suggestions - not a diagnosis; check them against the image";
         const ImVec2 ts = ImGui::CalcTextSize(legend.c_str());
@@ -246,7 +268,7 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
         const std::string answer = t.value("answer", std::string());
         chars += answer.size();
         const bool done = t.value("done", false);
-        draw_ai_label(a, ("asst_answer_ai_" + std::to_string(i)).c_str());
+        draw_ai_label(a, ("asst_answer_ai_" + std::to_string(i)).c_str(), t.contains("server"));
         ImGui::TextWrapped("%s%s", answer.c_str(), done ? "" : " _");
         if (done && t.contains("reason") && t["reason"].is_string())
             if (const char* r = reason_text(t["reason"].get<std::string>())) ImGui::TextDisabled("%s", r);
@@ -279,11 +301,15 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
 void draw_chat_tab(App& a) {
     AssistantUi& ui = assistant_ui();
     const json& s = ui.state;
-    const bool ready = s.value("status", std::string()) == "ready";
+    const bool ready = assistant_ready_for(s, "chat");
     const bool busy = is_busy(s);
     const std::string busy_what = busy && s["busy"].is_string() ? s["busy"].get<std::string>() : std::string();
 
-    if (!ready) {
+    if (assistant_on_server(s, "chat")) {
+        ImGui::TextDisabled("Server: %s", assistant_server_label(s).c_str());
+        a.record_widget("asst_chat_server");
+        if (!ready) ImGui::TextWrapped("Set the server's address and pick its model in the Models tab (Run on).");
+    } else if (!ready) {
         ImGui::TextWrapped(s.value("status", std::string()) == "loading"
                                ? "Loading the model (Models tab shows progress)..."
                                : "No model loaded: open the Models tab to load one.");
@@ -302,7 +328,7 @@ void draw_chat_tab(App& a) {
     draw_turns(a, ui, s);
     ImGui::EndChild();
     ImGui::PushStyleColor(ImGuiCol_Text, kAiLabelColour);
-    ImGui::TextWrapped("%s", assistant_test_model(s)
+    ImGui::TextWrapped("%s", assistant_test_model(s) && !assistant_on_server(s, "chat")
                                  ? "Answers come from a test model with random weights: they are meaningless."
                                  : "Answers are AI suggestions, not a diagnosis: check them against the image.");
     ImGui::PopStyleColor();

@@ -19,7 +19,8 @@ void draw_classify_tab(App& a) {
     const json& s = ui.state;
     static const char* kSets[] = {"HyperKvasir (23 classes)", "Upper GI anatomy"};
     static const char* kIds[] = {"hyperkvasir", "upper-gi"};
-    const bool ready = s.value("status", std::string()) == "ready";
+    const bool ready = assistant_ready_for(s, "classify");
+    const bool server = assistant_on_server(s, "classify");
     const bool busy = s.contains("busy") && !s["busy"].is_null();
 
     ImGui::SetNextItemWidth(200);
@@ -35,14 +36,22 @@ void draw_classify_tab(App& a) {
         ImGui::SameLine();
         if (ImGui::SmallButton("Stop")) assistant_action("stop");
     }
-    if (!ready) ImGui::TextDisabled("Load a model first (Models tab).");
-    if (ready && assistant_test_model(s)) draw_test_model_warning(a, "asst_classify_test_model_warning");
+    if (server) ImGui::TextDisabled("Server: %s", assistant_server_label(s).c_str());
+    if (!ready) ImGui::TextDisabled(server ? "Set the server and its model first (Models tab, Run on)." : "Load a model first (Models tab).");
+    if (ready && !server && assistant_test_model(s)) draw_test_model_warning(a, "asst_classify_test_model_warning");
 
     if (!s.contains("classification") || !s["classification"].is_object()) return;
     const json& c = s["classification"];
     ImGui::Separator();
-    draw_ai_label(a, "asst_classify_ai_label");
+    draw_ai_label(a, "asst_classify_ai_label", c.contains("server"));
     ImGui::TextDisabled("%s - %.0f ms", c.value("name", std::string()).c_str(), c.value("ms", 0.0));
+    const std::string note = c.value("note", std::string());
+    if (!note.empty()) {
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextDisabled("%s", note.c_str());
+        ImGui::PopTextWrapPos();
+        a.record_widget("asst_classify_note");
+    }
     ImGui::BeginChild("##bars", ImVec2(0, 0), false);
     const float name_w = 170.0f;
     int i = 0;

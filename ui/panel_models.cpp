@@ -10,7 +10,11 @@
 // huggingface.co/<repo>/resolve/<revision>/; the access token for gated models
 // is typed here once (masked), kept by the JS side in this browser only
 // (web/assistant/hub.js) and shown afterwards only as a hint, with a button to
-// remove it.
+// remove it. At the top, "Where it runs": per task (answers, Classify,
+// Segment, report drafting) this browser or an inference server
+// (endoscribe-server, vLLM, llama.cpp's server) at an address, its models
+// (Check: GET /v1/models), its optional bearer token (same handling as the
+// Hugging Face token: typed once, kept only in this browser, a hint here).
 #include <imgui.h>
 
 #include <cstdio>
@@ -103,11 +107,154 @@ static void draw_progress(const json& p) {
     if (!file.empty()) ImGui::TextDisabled("%s", file.c_str());
 }
 
+// Where the work runs: per task this browser or the inference server
+// (web/remote/backend.js keeps the choice, the address and the model in
+// localStorage; the token only as a hint here, like the Hugging Face one).
+static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
+    const json r = s.value("remote", json::object());
+    if (!ui.remote_address_loaded && r.contains("address")) {
+        std::snprintf(ui.remote_address, sizeof ui.remote_address, "%s", str(r, "address").c_str());
+        ui.remote_address_loaded = true;
+    }
+    ImGui::TextDisabled("WHERE IT RUNS");
+    static const char* kTasks[][2] = {{"chat", "Answers (Chat)"}, {"classify", "Classify"}, {"segment", "Segment tool"},
+                                      {"draft", "Report drafting"}};
+    const json use = r.value("use", json::object());
+    ImGui::BeginDisabled(busy);
+    for (const auto& t : kTasks) {
+        ImGui::PushID(t[0]);
+        const bool server = use.value(t[0], std::string()) == "server";
+        ImGui::TextUnformatted(t[1]);
+        ImGui::SameLine(130);
+        if (ImGui::RadioButton("this browser", !server) && server)
+            assistant_action("remote_use", {{"task", t[0]}, {"where", "browser"}});
+        a.record_widget((std::string("remote_use_") + t[0] + "_browser").c_str());
+        ImGui::SameLine();
+        if (ImGui::RadioButton("server", server) && !server) {
+            if (ui.remote_address[0] && str(r, "address").empty())
+                assistant_action("remote_address", {{"address", ui.remote_address}});
+            assistant_action("remote_use", {{"task", t[0]}, {"where", "server"}});
+        }
+        a.record_widget((std::string("remote_use_") + t[0] + "_server").c_str());
+        ImGui::PopID();
+    }
+    ImGui::EndDisabled();
+
+    // The server: address, check (GET /v1/models), its models, the token.
+    ImGui::Spacing();
+    ImGui::TextDisabled("SERVER");
+    ImGui::PushID("remote");
+    ImGui::SetNextItemWidth(-70);
+    const bool enter = ImGui::InputTextWithHint("##address", "http://127.0.0.1:8000 (endoscribe-server, vLLM, llama.cpp)",
+                                                ui.remote_address, sizeof ui.remote_address,
+                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    a.record_widget("remote_address");
+    ImGui::SameLine();
+    const std::string status = str(r, "status");
+    ImGui::BeginDisabled(status == "checking");
+    if (ImGui::Button("Check", ImVec2(-1, 0)) || enter) assistant_action("remote_check", {{"address", ui.remote_address}});
+    a.record_widget("remote_check");
+    ImGui::EndDisabled();
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("Asks the server for its models (GET /v1/models)");
+    // The servers the app's own server lists ("inference_servers" in its config: the CSP allows them).
+    const json listed = r.value("inference_servers", json());
+    if (listed.is_array() && !listed.empty()) {
+        ImGui::TextDisabled("Listed by this app's server:");
+        int i = 0;
+        for (const auto& o : listed) {
+            if (!o.is_string()) continue;
+            ImGui::SameLine();
+            ImGui::PushID(i++);
+            if (ImGui::SmallButton(o.get<std::string>().c_str())) {
+                std::snprintf(ui.remote_address, sizeof ui.remote_address, "%s", o.get<std::string>().c_str());
+                assistant_action("remote_check", {{"address", ui.remote_address}});
+            }
+            ImGui::PopID();
+        }
+    }
+    const json models = r.value("models", json::array());
+    ImGui::PushTextWrapPos(0);
+    if (status == "checking") {
+        ImGui::TextDisabled("Checking...");
+    } else if (status == "connected") {
+        const bool es = r.value("endoscribe", false);
+        ImGui::TextDisabled("Connected: %d model(s), %s", int(models.size()),
+                            es ? "endoscribe-server (chat, classify, segment, drafting)"
+                               : "OpenAI-compatible (chat; classify and drafting approximated through logprobs; no segment)");
+    } else if (status == "error" && r.contains("error") && r["error"].is_object()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.55f, 0.45f, 1.0f));
+        ImGui::TextUnformatted(str(r["error"], "text").c_str());
+        ImGui::PopStyleColor();
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", str(r["error"], "details").c_str());
+    }
+    a.record_widget("remote_status");
+    const std::string origin = str(r, "origin");
+    if (!origin.empty() && r.contains("allowed") && r["allowed"].is_boolean() && !r["allowed"].get<bool>()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
+        ImGui::Text("This page may not connect to %s: add \"%s\" to \"inference_servers\" in the config.json of the "
+                    "server that serves this app, restart it and reload.", origin.c_str(), origin.c_str());
+        ImGui::PopStyleColor();
+        a.record_widget("remote_csp_warning");
+    }
+    ImGui::PopTextWrapPos();
+
+    // The model on the server.
+    const std::string model = str(r, "model");
+    if (!models.empty()) {
+        ImGui::SetNextItemWidth(-70);
+        if (ImGui::BeginCombo("Model", model.empty() ? "(pick one)" : model.c_str())) {
+            int i = 0;
+            for (const auto& m : models) {
+                ImGui::PushID(i++);
+                const std::string id = str(m, "id");
+                if (ImGui::Selectable(id.c_str(), id == model)) assistant_action("remote_model", {{"id", id}});
+                ImGui::PopID();
+            }
+            ImGui::EndCombo();
+        }
+        a.record_widget("remote_model");
+    } else if (!model.empty()) {
+        ImGui::TextDisabled("Model: %s", model.c_str());
+    }
+
+    // The bearer token for that server.
+    if (!origin.empty()) {
+        if (r.contains("token") && r["token"].is_object()) {
+            ImGui::Text("Token: %s", str(r["token"], "hint").c_str());
+            a.record_widget("remote_token_hint");
+            ImGui::SameLine();
+            if (ImGui::Button("Remove token")) assistant_action("remote_remove_token");
+            a.record_widget("remote_token_remove");
+        } else {
+            ImGui::SetNextItemWidth(-110);
+            const bool save = ImGui::InputTextWithHint("##token", "access token (only if the server asks for one)",
+                                                       ui.remote_token, sizeof ui.remote_token,
+                                                       ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
+            a.record_widget("remote_token");
+            ImGui::SameLine();
+            if ((ImGui::Button("Save token") || save) && ui.remote_token[0]) {
+                assistant_action("remote_set_token", {{"token", ui.remote_token}});
+                std::memset(ui.remote_token, 0, sizeof ui.remote_token);
+            }
+            a.record_widget("remote_token_save");
+        }
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextDisabled("Work set to the server sends the image to %s. The token is kept only in this browser and "
+                            "sent only to that server.", origin.c_str());
+        ImGui::PopTextWrapPos();
+    }
+    ImGui::PopID();
+    ImGui::Separator();
+}
+
 void draw_models_tab(App& a) {
     AssistantUi& ui = assistant_ui();
     const json& s = ui.state;
     const std::string status = str(s, "status");
     const bool busy = s.contains("busy") && !s["busy"].is_null();
+
+    draw_run_on(a, ui, s, busy);
 
     // The loaded model.
     ImGui::TextDisabled("MODEL");

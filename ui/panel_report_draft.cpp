@@ -27,8 +27,12 @@ std::string why_not(const App& a, const ReportUi& r, const json& asst, bool runn
     if (running) return "";
     if (r.report.status == es::ReportStatus::Final) return "The report is signed: start an amendment (Sign-off) to draft with AI.";
     const std::string status = asst.value("status", std::string());
-    if (status == "loading") return "The model is still loading.";
-    if (status != "ready") return "Load a model first (Assistant tab, Models).";
+    if (assistant_on_server(asst, "draft")) {
+        if (!assistant_ready_for(asst, "draft")) return "Set the server and its model first (Assistant tab, Models, Run on).";
+    } else {
+        if (status == "loading") return "The model is still loading.";
+        if (status != "ready") return "Load a model first (Assistant tab, Models).";
+    }
     if (asst.contains("busy") && !asst["busy"].is_null()) return "The assistant is busy: wait or press Stop in the Assistant tab.";
     if (r.report.findings.empty() && a.images.empty()) return "Add findings (from the lesion annotations) first.";
     return "";
@@ -72,7 +76,8 @@ void draw_report_draft(App& a) {
         if (ImGui::Button("Cancel")) report_draft_action("cancel");
         a.record_widget("report_draft_cancel");
     }
-    const bool test_model = (asst.value("status", std::string()) == "ready" && assistant_test_model(asst)) ||
+    const bool test_model = (!assistant_on_server(asst, "draft") && asst.value("status", std::string()) == "ready" &&
+                             assistant_test_model(asst)) ||
                             (d.outcome.is_object() && d.outcome_test_model);
     if (test_model && (reason.empty() || d.outcome.is_object())) {
         draw_test_model_warning(a, "report_draft_test_model_warning");

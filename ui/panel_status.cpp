@@ -1,11 +1,13 @@
 // panel_status.cpp: image coordinate and RGB value under the cursor; the image
-// in view (name shortened to fit), its size and the zoom.
+// in view (name shortened to fit), its size and the zoom; where images go
+// ("on-device only", or the inference server some work is set to run on).
 #include <imgui.h>
 
 #include <algorithm>
 #include <cstdio>
 
 #include "app.h"
+#include "assistant_ui.h"
 #include "panel_flags.h"
 #include "text_fit.h"
 
@@ -22,7 +24,15 @@ void draw_status_bar(App& a) {
     } else {
         text_ellipsized("Point at the image for its pixel values.", readout_w - 8, true);
     }
-    const char* privacy = "on-device only";
+    // Work set to run on a server (Models tab) sends it the image: say so instead of "on-device only".
+    const nlohmann::json& asst = assistant_ui().state;
+    bool remote = false;
+    for (const char* task : {"chat", "classify", "segment", "draft"}) remote = remote || assistant_on_server(asst, task);
+    std::string origin;
+    if (remote && asst.contains("remote") && asst["remote"].is_object()) origin = asst["remote"].value("origin", std::string());
+    const std::string privacy_text = remote ? "images go to " + (origin.empty() ? std::string("a server") : origin)
+                                            : std::string("on-device only");
+    const char* privacy = privacy_text.c_str();
     const float privacy_w = ImGui::CalcTextSize(privacy).x;
     if (ViewerImage* img = a.current_image()) {
         char facts[96];
@@ -37,7 +47,12 @@ void draw_status_bar(App& a) {
         ImGui::TextUnformatted(facts);
     }
     ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 8, r.w - privacy_w - 8));
-    ImGui::TextDisabled("%s", privacy);
+    if (remote) ImGui::TextColored(ImVec4(1.0f, 0.8f, 0.3f, 1.0f), "%s", privacy);
+    else ImGui::TextDisabled("%s", privacy);
+    a.record_widget("status_privacy");
+    if (remote && ImGui::IsItemHovered())
+        ImGui::SetTooltip("Some work is set to run on an inference server (Assistant, Models, Where it runs):\n"
+                          "the image in view is sent there for it.");
     ImGui::End();
     ImGui::PopStyleVar();
 }

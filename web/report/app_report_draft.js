@@ -17,6 +17,9 @@
 // action(name, args), last ({rounds: [{questions, answers, outcome, stats}]}).
 import { draftReport } from './report_draft.js';
 import { plainError, reportMessage } from '../messages.js';
+import { draftReportRemote } from '../remote/report_draft.js';
+import { dataUrlFromBytes, dataUrlFromRgba, sniffImageType } from '../remote/image_url.js';
+import { RemoteError, plainRemoteError } from '../remote/errors.js';
 
 const app = window.endoscribe;
 let M = null;
@@ -39,6 +42,28 @@ function imageFor(name) {
   return { key: info.key, rgba, width: info.width, height: info.height };
 }
 
+// A case image for the server as a data: URL: the file's own bytes, or its pixels as PNG.
+async function imageUrlFor(name) {
+  const bytes = app.cases?.imageBytes?.get(name);
+  if (bytes && sniffImageType(bytes)) return dataUrlFromBytes(bytes);
+  const img = imageFor(name);
+  return img ? dataUrlFromRgba(img) : null;
+}
+
+// Runs fn(run, model): on the assistant's loaded model, or on the inference
+// server when the user chose it for drafting (Models tab). run(questions,
+// onProgress) -> a job {promise, cancel}.
+function withModel(assistant, fn) {
+  if (assistant.routes?.('draft')) {
+    return assistant.withRemote('draft', (backend, { onRetry }) => fn(
+      (questions, onProgress, scope) => draftReportRemote(backend, questions, { imageUrlFor, onProgress, onRetry, scope,
+        report: () => JSON.parse(M.UTF8ToString(M._es_report_document())) }),
+      { name: `${backend.model} (server ${backend.address})`, test_model: false }));
+  }
+  return assistant.withRuntime('draft', (rt, model) => fn(
+    (questions, onProgress) => draftReport(rt, questions, { imageFor, onProgress }), model));
+}
+
 async function start({ images = [] } = {}) {
   if (running) return;
   const assistant = app.assistant;
@@ -52,7 +77,7 @@ async function start({ images = [] } = {}) {
   setState({ running: true, done: 0, total: 0, path: 'starting' });
   let filled = 0;
   try {
-    await assistant.withRuntime('draft', async (rt, model) => {
+    await withModel(assistant, async (run, model) => {
       const modelId = model.name || model.id;
       const asked = new Set();
       for (let round = 0; round < 2 && !cancelled; round++) {
@@ -71,7 +96,7 @@ async function start({ images = [] } = {}) {
         }
         questions.forEach((q) => asked.add(q.path));
         setState({ running: true, done: 0, total: questions.length, path: '', round });
-        job = draftReport(rt, questions, { imageFor, onProgress: (p) => setState({ running: true, round, ...p }) });
+        job = run(questions, (p) => setState({ running: true, round, ...p }), { images });
         const res = await job.promise;
         job = null;
         const outcome = JSON.parse(M.ccall('es_report_draft_apply', 'string', ['string', 'string', 'number', 'number'],
@@ -88,8 +113,11 @@ async function start({ images = [] } = {}) {
     setState({ running: false, cancelled, filled });
   } catch (e) {
     job = null;
-    const m = plainError('The report could not be drafted with AI', e,
-      { fallback: 'try again, or load the model again (Assistant tab, Models)', after: 'Nothing you entered was changed.' });
+    const m = e instanceof RemoteError
+      ? plainRemoteError('The report could not be drafted on the server', e, app.remote?.job?.().address)
+      : plainError('The report could not be drafted with AI', e,
+        { fallback: 'try again, or load the model again (Assistant tab, Models)', after: 'Nothing you entered was changed.' });
+    if (e instanceof RemoteError) m.text += ' Nothing you entered was changed.';
     reportMessage(M, 'error', m.text, m.details);
     setState({ running: false, error: m.text });
   } finally {
