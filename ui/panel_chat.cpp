@@ -206,6 +206,7 @@ static const char* reason_text(const std::string& r) {
     if (r == "cancelled") return "(stopped)";
     if (r == "max_tokens" || r == "length") return "(length limit reached)";
     if (r == "error") return "(failed)";
+    if (r == "context") return "(stopped: the conversation filled the model's context)";
     return nullptr;
 }
 
@@ -243,6 +244,13 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
             if (ImGui::Button("Cancel")) ui.editing_turn = -1;
             ImGui::TextDisabled("Later questions are dropped; the history before it is kept.");
         }
+        // Older turns set aside for this question (the model no longer sees them).
+        if (t.contains("context_notice") && t["context_notice"].is_string()) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            ImGui::TextWrapped("%s", t["context_notice"].get<std::string>().c_str());
+            ImGui::PopStyleColor();
+            a.record_widget(("asst_context_notice_" + std::to_string(i)).c_str());
+        }
         const std::string answer = t.value("answer", std::string());
         chars += answer.size();
         const bool done = t.value("done", false);
@@ -250,6 +258,12 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
         ImGui::TextWrapped("%s%s", answer.c_str(), done ? "" : " _");
         if (done && t.contains("reason") && t["reason"].is_string())
             if (const char* r = reason_text(t["reason"].get<std::string>())) ImGui::TextDisabled("%s", r);
+        if (done && t.contains("context_message") && t["context_message"].is_string()) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            ImGui::TextWrapped("%s", t["context_message"].get<std::string>().c_str());
+            ImGui::PopStyleColor();
+            a.record_widget(("asst_context_message_" + std::to_string(i)).c_str());
+        }
         const json boxes = t.value("boxes", json::array());
         for (size_t b = 0; b < boxes.size(); b++) {
             ImGui::PushID(int(b));
