@@ -98,8 +98,10 @@ test('pan-and-scan: the runtime asks with the crops it encoded (prompt and pixel
     assert.deepEqual(r.ids, ids);
 
     // A follow-up prefills only its own tokens; a saved conversation keeps the crops.
+    const encodes = rt.stats.imageEncodes;
     const r2 = await rt.ask(conv, 'Is it bleeding?', { generation: { max_new_tokens: 2 } }).promise;
-    assert.ok(r2.prefilled < mm, `follow-up prefilled ${r2.prefilled}`);
+    assert.ok(r2.prefilled < (1 + crops) * mm, `follow-up prefilled ${r2.prefilled}`);
+    assert.equal(rt.stats.imageEncodes, encodes);
     const back = rt.restoreConversation(JSON.parse(JSON.stringify(conv.chat.save())), { imageKey: 'wide' });
     assert.equal(back.chat.tokens().filter((t) => t === rt.model.image_token_id).length, (1 + crops) * mm);
     back.free();
