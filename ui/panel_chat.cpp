@@ -206,7 +206,7 @@ static const char* reason_text(const std::string& r) {
     if (r == "cancelled") return "(stopped)";
     if (r == "max_tokens" || r == "length") return "(length limit reached)";
     if (r == "error") return "(failed)";
-    if (r == "context") return "(stopped: the conversation filled the model's context)";
+    if (r == "context") return "(stopped: context full)";  // the message under it says more
     return nullptr;
 }
 
@@ -246,8 +246,10 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
         }
         // Older turns set aside for this question (the model no longer sees them).
         if (t.contains("context_notice") && t["context_notice"].is_string()) {
+            const std::string notice = t["context_notice"].get<std::string>();
+            chars += notice.size();  // new text at the bottom: scroll to it
             ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-            ImGui::TextWrapped("%s", t["context_notice"].get<std::string>().c_str());
+            ImGui::TextWrapped("%s", notice.c_str());
             ImGui::PopStyleColor();
             a.record_widget(("asst_context_notice_" + std::to_string(i)).c_str());
         }
@@ -259,8 +261,10 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
         if (done && t.contains("reason") && t["reason"].is_string())
             if (const char* r = reason_text(t["reason"].get<std::string>())) ImGui::TextDisabled("%s", r);
         if (done && t.contains("context_message") && t["context_message"].is_string()) {
+            const std::string message = t["context_message"].get<std::string>();
+            chars += message.size();  // arrives when the answer ends: scroll to it
             ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-            ImGui::TextWrapped("%s", t["context_message"].get<std::string>().c_str());
+            ImGui::TextWrapped("%s", message.c_str());
             ImGui::PopStyleColor();
             a.record_widget(("asst_context_message_" + std::to_string(i)).c_str());
         }

@@ -230,13 +230,15 @@ describe('assistant', { skip: skip || false, timeout: 420000 }, () => {
     assert.equal(s.turns[0].reason, 'context', JSON.stringify(s.turns[0]).slice(0, 300));
     assert.match(s.turns[0].context_message, /reached the model's context of 512 tokens/);
     assert.ok(s.messages.some((m) => /reached the model's context of 512 tokens/.test(m.text)), 'shown as a banner too');
-    assert.ok((await page.evaluate(() => window.endoscribe.state().widgets)).asst_context_message_0, 'shown under the answer');
+    // Shown under the answer (scrolled into view when it arrives).
+    await waitFor(() => !!window.endoscribe.state().widgets.asst_context_message_0, null, 10000);
+    saveArtifact('assistant-context-full.png', await page.screenshot());
     await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 8 }));
     await askByTyping('Describe finding number 2 in detail.', 1);
     s = await hookState();
     assert.match(s.turns[1].context_notice, /context of 512 tokens, the 1 oldest question and answer was set aside/);
-    assert.ok((await page.evaluate(() => window.endoscribe.state().widgets)).asst_context_notice_1, 'shown above the answer');
-    saveArtifact('assistant-context-full.png', await page.screenshot());
+    await waitFor(() => !!window.endoscribe.state().widgets.asst_context_notice_1, null, 10000);  // above its answer
+    saveArtifact('assistant-context-set-aside.png', await page.screenshot());
     browser.assertClean();
   });
 
