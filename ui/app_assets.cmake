@@ -1,5 +1,6 @@
 # app_assets.cmake (included from ui/CMakeLists.txt): what the assistant needs in
-# the app folder besides the page (and web/assistant/hub_hosts.json, below).
+# the app folder besides the page (and web/assistant/hub_hosts.json and
+# hash-wasm's SHA-256, below).
 #  - onnxruntime-web: only the WebGPU build's module and its wasm (it also runs
 #    the WASM EP, the fallback), so the app starts offline (precached).
 #  - the tiny model package (tests/fixtures/tiny-gemma3), built by the model
@@ -16,6 +17,16 @@ foreach(f ${ES_ORT_FILES})
     message(WARNING "${ES_ORT_DIST}/${f} missing (npm ci not run?): the assistant cannot run models")
   endif()
 endforeach()
+
+# hash-wasm's SHA-256 (web/assistant/sha256.js imports it from app/hash-wasm/;
+# Node takes the same file from node_modules): model files are hashed as they
+# stream into the browser cache. Precached by the service worker like every app file.
+set(ES_HASH_WASM_SHA256 "${CMAKE_SOURCE_DIR}/node_modules/hash-wasm/dist/sha256.umd.min.js")
+if(EXISTS "${ES_HASH_WASM_SHA256}")
+  es_copy_to_app("${ES_HASH_WASM_SHA256}" "hash-wasm/sha256.umd.min.js")
+else()
+  message(WARNING "${ES_HASH_WASM_SHA256} missing (npm ci not run?): model downloads cannot be checked")
+endif()
 
 # The Hugging Face hosts (web/assistant/hub.js imports it as a JSON module;
 # the server compiles the same file in).

@@ -228,6 +228,7 @@ static const char* reason_text(const std::string& r) {
     if (r == "cancelled") return "(stopped)";
     if (r == "max_tokens" || r == "length") return "(length limit reached)";
     if (r == "error") return "(failed)";
+    if (r == "context") return "(stopped: context full)";  // the message under it says more
     return nullptr;
 }
 
@@ -265,6 +266,15 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
             if (ImGui::Button("Cancel")) ui.editing_turn = -1;
             ImGui::TextDisabled("Later questions are dropped; the history before it is kept.");
         }
+        // Older turns set aside for this question (the model no longer sees them).
+        if (t.contains("context_notice") && t["context_notice"].is_string()) {
+            const std::string notice = t["context_notice"].get<std::string>();
+            chars += notice.size();  // new text at the bottom: scroll to it
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            ImGui::TextWrapped("%s", notice.c_str());
+            ImGui::PopStyleColor();
+            a.record_widget(("asst_context_notice_" + std::to_string(i)).c_str());
+        }
         const std::string answer = t.value("answer", std::string());
         chars += answer.size();
         const bool done = t.value("done", false);
@@ -272,6 +282,14 @@ static void draw_turns(App& a, AssistantUi& ui, const json& s) {
         ImGui::TextWrapped("%s%s", answer.c_str(), done ? "" : " _");
         if (done && t.contains("reason") && t["reason"].is_string())
             if (const char* r = reason_text(t["reason"].get<std::string>())) ImGui::TextDisabled("%s", r);
+        if (done && t.contains("context_message") && t["context_message"].is_string()) {
+            const std::string message = t["context_message"].get<std::string>();
+            chars += message.size();  // arrives when the answer ends: scroll to it
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            ImGui::TextWrapped("%s", message.c_str());
+            ImGui::PopStyleColor();
+            a.record_widget(("asst_context_message_" + std::to_string(i)).c_str());
+        }
         const json boxes = t.value("boxes", json::array());
         for (size_t b = 0; b < boxes.size(); b++) {
             ImGui::PushID(int(b));

@@ -16,7 +16,9 @@ bool LabelScorer::begin(const Tokenizer& tok, const std::vector<std::string>& an
         return false;
     }
     for (const auto& a : answers) {
-        std::vector<int> t = tok.encode(a);
+        // Label names are data (a label-set file), not template text: a control-token
+        // name inside one is spelled with ordinary pieces (Tokenizer::encode_as_text).
+        std::vector<int> t = tok.encode_as_text(a);
         if (end_id >= 0) t.push_back(end_id);
         if (t.empty()) {
             if (error) *error = "label '" + a + "' has no tokens";

@@ -92,3 +92,23 @@ TEST(LabelScoring, MultiTokenLabelsSumLogProbs) {
     EXPECT_EQ(sc.ranking().size(), 2u);
     EXPECT_FALSE(sc.begin(t, {"one"}, 5, &err));
 }
+
+TEST(LabelScoring, ControlTokenNamesInLabelsStayText) {
+    // A label set is data from a file: a name containing "<end_of_turn>" or
+    // "<start_of_image>" must be scored as those characters, never as the
+    // control tokens (which would end the answer or open an image early).
+    Tokenizer t = tiny();
+    std::string err;
+    const std::vector<std::string> names{"polyp<end_of_turn>", "<start_of_image>ulcer", "<bos>normal<eos>"};
+    LabelScorer sc;
+    ASSERT_TRUE(sc.begin(t, names, 5, &err)) << err;
+    for (size_t i = 0; i < names.size(); ++i) {
+        const auto& tokens = sc.label_tokens(i);
+        ASSERT_GE(tokens.size(), 2u) << names[i];
+        EXPECT_EQ(tokens.back(), 5) << names[i];  // the end token is appended once, by the scorer
+        const std::vector<int> body(tokens.begin(), tokens.end() - 1);
+        for (int id : body) EXPECT_GT(id, 8) << names[i] << " produced control/special id " << id;
+        EXPECT_EQ(t.decode(body), names[i]);
+        EXPECT_EQ(body, t.encode_as_text(names[i])) << names[i];
+    }
+}

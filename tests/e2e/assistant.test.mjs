@@ -218,4 +218,49 @@ describe('assistant', { skip: skip || false, timeout: 420000 }, () => {
     assert.equal((await hookState()).turns[before].done, true);
     browser.assertClean();
   });
+
+  it('says when an answer fills the model\'s context and when older turns are set aside (tiny: 512 positions)', async () => {
+    await openApp('?case=none');
+    await waitFor(() => window.endoscribe.assistant.state().status === 'ready');
+    await page.evaluate(() => window.endoscribe.assistant.action('new_chat'));
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 1000, temperature: 0 }));
+    await openTab('asst_tab_chat', 'asst_question');
+    await askByTyping('Describe finding number 1 in detail.', 0);
+    let s = await hookState();
+    assert.equal(s.turns[0].reason, 'context', JSON.stringify(s.turns[0]).slice(0, 300));
+    assert.match(s.turns[0].context_message, /reached the model's context of 512 tokens/);
+    assert.ok(s.messages.some((m) => /reached the model's context of 512 tokens/.test(m.text)), 'shown as a banner too');
+    // Shown under the answer (scrolled into view when it arrives).
+    await waitFor(() => !!window.endoscribe.state().widgets.asst_context_message_0, null, 10000);
+    saveArtifact('assistant-context-full.png', await page.screenshot());
+    await page.evaluate(() => window.endoscribe.assistant.action('set_generation', { max_new_tokens: 8 }));
+    await askByTyping('Describe finding number 2 in detail.', 1);
+    s = await hookState();
+    assert.match(s.turns[1].context_notice, /context of 512 tokens, the 1 oldest question and answer was set aside/);
+    await waitFor(() => !!window.endoscribe.state().widgets.asst_context_notice_1, null, 10000);  // above its answer
+    saveArtifact('assistant-context-set-aside.png', await page.screenshot());
+    browser.assertClean();
+  });
+
+  it('hashes model downloads offline: hash-wasm comes from the service worker\'s copy of the app', async () => {
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      while (!navigator.serviceWorker.controller) await new Promise((r) => setTimeout(r, 50));
+    });
+    assert.ok(await page.evaluate(async () => !!(await caches.match('hash-wasm/sha256.umd.min.js'))), 'precached');
+    await browser.context.setOffline(true);
+    try {
+      await page.reload();
+      const hex = await page.evaluate(async () => {
+        const { createSha256 } = await import('./assistant/sha256.js');
+        const h = await createSha256();
+        h.update(new TextEncoder().encode('ab'));
+        h.update(new TextEncoder().encode('c'));
+        return h.hex();
+      });
+      assert.equal(hex, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    } finally {
+      await browser.context.setOffline(false);
+    }
+  });
 });

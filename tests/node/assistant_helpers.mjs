@@ -1,10 +1,12 @@
 // Shared set-up for the assistant's Node tests: the WASM core module, the tiny
 // oracle's fixtures, and a .npy reader.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Core } from '../../web/assistant/core.js';
+import { folderSource } from '../../web/assistant/sources.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TINY = path.join(ROOT, 'tests/fixtures/tiny-gemma3');
@@ -27,6 +29,21 @@ export async function loadCore() {
   const factory = (await import(pathToFileURL(p).href)).default;
   const wasmBinary = fs.readFileSync(p.replace(/\.mjs$/, '.wasm'));
   return { core: await Core.create(factory, { wasmBinary }), why: null };
+}
+
+// A package folder on disk for Node: read() for small files, and file paths
+// with streamed size and sha256 (onnxruntime-node then loads graphs by path).
+export function diskSource(dir) {
+  const full = (p) => path.join(dir, p);
+  return folderSource((p) => fs.promises.readFile(full(p)), {
+    localPath: full,
+    size: async (p) => (await fs.promises.stat(full(p))).size,
+    sha256: (p) => new Promise((resolve, reject) => {
+      const h = crypto.createHash('sha256');
+      fs.createReadStream(full(p), { highWaterMark: 4 << 20 }).on('data', (d) => h.update(d))
+        .on('end', () => resolve(h.digest('hex'))).on('error', reject);
+    }),
+  });
 }
 
 export function readNpy(file) {

@@ -82,7 +82,9 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-asst-webgpu-'));
   execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'),
     path.join(dir, 'pkg'), '--quant', 'none', '--quiet'], { stdio: 'pipe' });
+  // hash-wasm beside assistant/, as the app folder has it (web/assistant/sha256.js imports ../hash-wasm/).
   const roots = { '/app/': appDir, '/ort/': path.join(ROOT, 'node_modules/onnxruntime-web/dist'),
+    '/web/hash-wasm/': path.join(ROOT, 'node_modules/hash-wasm/dist'),
     '/web/': path.join(ROOT, 'web'), '/pkg/': path.join(dir, 'pkg'), '/fixture/': TINY };
   const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
   server = http.createServer((req, res) => {

@@ -1,7 +1,7 @@
 // Execution planning from the adapter's features and limits (fake adapters).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { probeWebGpu, planExecution, isSoftwareAdapter } from '../../web/assistant/webgpu_check.js';
+import { probeWebGpu, planExecution, isSoftwareAdapter, defaultVariant, FP32_MAX_BYTES } from '../../web/assistant/webgpu_check.js';
 
 const pkg = {
   manifest: { files: [
@@ -72,4 +72,26 @@ test('shader-f16: the q4f16 variant when the package has it, q4 without the feat
   const noGpu = planExecution({ adapter: null, reason: 'no WebGPU' }, f16pkg, 'q4f16');
   assert.equal(noGpu.variant, 'q4');  // f16 activations are for the GPU; WASM runs the f32 variant
   assert.equal(planExecution({ adapter: f16 }, f16pkg, 'q4', { ep: 'wasm' }).variant, 'q4');
+});
+
+test('no variant asked (the app\'s default): q4 when the fp32 weights are large or absent, fp32 for small models', { timeout: 10000 }, () => {
+  const sized = (fp32Bytes, variants = ['fp32', 'q4']) => ({
+    manifest: { files: [
+      { path: 'onnx/decoder_model_merged.onnx_data', kind: 'onnx_data', variant: 'fp32', size: fp32Bytes },
+      { path: 'onnx/decoder_model_merged_q4.onnx_data', kind: 'onnx_data', variant: 'q4', size: fp32Bytes / 6 },
+    ] },
+    graphPath: (g, v) => (variants.includes(v) ? `onnx/${g}_${v}.onnx` : null),
+  });
+  const f16 = { features: new Set(['shader-f16']), limits: big };
+  assert.equal(defaultVariant(sized(FP32_MAX_BYTES + 1)), 'q4');
+  assert.equal(defaultVariant(sized(FP32_MAX_BYTES - 1)), 'fp32');
+  assert.equal(defaultVariant(sized(FP32_MAX_BYTES + 1, ['fp32'])), 'fp32');  // nothing smaller
+  assert.equal(defaultVariant(sized(0, ['q4', 'q4f16'])), 'q4');
+  assert.equal(defaultVariant(sized(0, ['q4f16', 'fp16'])), 'q4f16');
+  // planExecution with no variant (as app_assistant.js calls it) starts from that default.
+  assert.equal(planExecution({ adapter: null, reason: 'no WebGPU' }, sized(2 ** 31)).variant, 'q4');
+  assert.equal(planExecution({ adapter: f16 }, sized(2 ** 31, ['fp32', 'q4', 'q4f16'])).variant, 'q4f16');
+  assert.equal(planExecution({ adapter: f16 }, sized(2 ** 20, ['fp32', 'q4', 'q4f16'])).variant, 'fp32');
+  // An explicit choice (a model description's variant) wins over the default.
+  assert.equal(planExecution({ adapter: null, reason: 'no WebGPU' }, sized(2 ** 20), 'q4').variant, 'q4');
 });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Sha256, sha256OfBlob } from '../../web/assistant/sha256.js';
+import { createSha256, sha256OfBlob } from '../../web/assistant/sha256.js';
 import { urlSource, cachedSource, checkPackagePath, resolveBeneath, UnsafePathError, HostNotAllowedError } from '../../web/assistant/sources.js';
 import { hubPackageUrl, parseHubRepo, tokenStore, isTokenHost, HUB_DOWNLOAD_HOSTS, HUB_DOWNLOAD_ORIGINS, GatedModelError, HubInputError } from '../../web/assistant/hub.js';
 import { emulatedFetch, requestLog, HOSTS } from './hub_emulator.mjs';
@@ -49,20 +49,41 @@ function makeFile(file, size) {
 
 const noDelay = { retryDelay: () => 5 };
 
-test('sha256 in pieces equals node:crypto and Web Crypto', async () => {
-  assert.equal(new Sha256().update(new TextEncoder().encode('abc')).hex(),
+test('sha256 in pieces (hash-wasm) equals node:crypto and Web Crypto', async (t) => {
+  assert.equal((await createSha256()).update(new TextEncoder().encode('abc')).hex(),
     'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 100003]) {
     const b = crypto.randomBytes(n);
-    const h = new Sha256();
+    const h = await createSha256();
     for (let o = 0; o < n;) { const k = Math.min(n - o, 1 + ((o * 7919) % 97)); h.update(b.subarray(o, o + k)); o += k; }
     const web = Buffer.from(await crypto.subtle.digest('SHA-256', b)).toString('hex');
     assert.equal(h.hex(), crypto.createHash('sha256').update(b).digest('hex'), `n=${n}`);
-    assert.equal(web, crypto.createHash('sha256').update(b).digest('hex'));
+    assert.equal(h.hex(), web);  // asking twice gives the same digest
+    assert.throws(() => h.update(b), /update after digest/);
   }
+  // Hashers are independent (several downloads at once).
+  const [a, c] = [await createSha256(), await createSha256()];
+  a.update(Buffer.from('ab'));
+  c.update(Buffer.from('xyz'));
+  a.update(Buffer.from('c'));
+  assert.equal(a.hex(), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  assert.equal(c.hex(), crypto.createHash('sha256').update('xyz').digest('hex'));
   const blob = new Blob([crypto.randomBytes(3 << 20)]);
   const ref = crypto.createHash('sha256').update(Buffer.from(await blob.arrayBuffer())).digest('hex');
   assert.equal((await sha256OfBlob(blob, { slice: 1 << 20 })).hex(), ref);
+  // Speed, in 1 MiB pieces as a download delivers them (figures for README_hub.md).
+  const piece = crypto.randomBytes(1 << 20), MiB = 64;
+  let t0 = performance.now();
+  const h = await createSha256();
+  for (let i = 0; i < MiB; i++) h.update(piece);
+  h.hex();
+  const ours = MiB / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  const n = crypto.createHash('sha256');
+  for (let i = 0; i < MiB; i++) n.update(piece);
+  n.digest();
+  const native = MiB / ((performance.now() - t0) / 1000);
+  t.diagnostic(`sha256 of ${MiB} MiB: hash-wasm ${ours.toFixed(0)} MiB/s, node:crypto ${native.toFixed(0)} MiB/s`);
 });
 
 test('the hub hosts come from one file and cover today\'s redirect targets', () => {

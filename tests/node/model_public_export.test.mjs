@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { FIXTURE, GOLDEN, PackageRunner, buildPackage, maxAbsDiff, readNpy } from './model_helpers.mjs';
-import { MIN_CONTEXT, ModelPackage, ModelTooLargeError, PLANNED_CONTEXT, checkMemoryFit, chooseVariant, estimateMemory,
+import { MIN_CONTEXT, ModelPackage, ModelTooLargeError, PLANNED_CONTEXT, checkMemoryFit, estimateMemory,
   fitExecutionProviders } from '../../web/assistant/package.js';
+import { defaultVariant, planExecution } from '../../web/assistant/webgpu_check.js';
 import { folderSource } from '../../web/assistant/sources.js';
 import { fromFloat32, toFloat32 } from '../../web/assistant/float16.js';
 
@@ -65,8 +66,23 @@ test('the public layout: every variant resolved by its transformers.js name, chu
     const p2 = await openPublic(partial);
     assert.deepEqual(p2.variants().sort(), ['fp32', 'q4', 'q4f16']);
     assert.equal(p2.graphPath('vision_encoder', 'fp16'), null);
-    assert.equal(chooseVariant(p2, { shaderF16: true }), 'q4f16');
-    assert.equal(chooseVariant(p2, { shaderF16: false }), 'q4');
+    // The app's chooser (webgpu_check.js planExecution, as app_assistant.js calls it) on this layout.
+    const f16 = { features: new Set(['shader-f16']), limits: {} }, plain = { features: new Set(), limits: {} };
+    assert.equal(defaultVariant(p2), 'fp32');  // the tiny model's fp32 weights are small: full precision
+    assert.equal(planExecution({ adapter: f16 }, p2, null).variant, 'fp32');  // no fp16 twin in this export
+    assert.equal(planExecution({ adapter: f16 }, p2, 'q4').variant, 'q4f16');
+    assert.equal(planExecution({ adapter: plain }, p2, 'q4').variant, 'q4');
+    assert.equal(planExecution({ adapter: null, reason: 'no WebGPU' }, p2, 'q4f16').variant, 'q4');
+    // The same export at MedGemma-4B's widths (config.json only: no manifest to give sizes): its fp32
+    // weights would be ~16 GB, so 4-bit, with f16 activations where the GPU has shader-f16.
+    const big = Object.create(p2);
+    big.config = { ...p2.config, text_config: { ...p2.textConfig, hidden_size: 2560, intermediate_size: 10240,
+      num_hidden_layers: 34, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 256, vocab_size: 262208 } };
+    assert.ok(estimateMemory(big, 'fp32').weights > 8 * 2 ** 30);
+    assert.equal(defaultVariant(big), 'q4');
+    assert.equal(planExecution({ adapter: f16 }, big, null).variant, 'q4f16');
+    assert.equal(planExecution({ adapter: plain }, big, null).variant, 'q4');
+    assert.equal(planExecution({ adapter: null, reason: 'no WebGPU' }, big, null).variant, 'q4');
   } finally { fs.rmSync(partial, { recursive: true, force: true }); }
 });
 

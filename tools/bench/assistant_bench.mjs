@@ -12,7 +12,10 @@
 // in turn (engine A, B, C, A, B, C, ...) so that a busy machine slows them
 // alike; each child does R runs, the first a warm-up (kernels, allocator) that
 // is not counted:
-//   ours-node  our runtime on onnxruntime-node (CPU EP): the backend transformers.js uses in Node
+//   ours-node  our runtime on onnxruntime-node (CPU EP): the backend transformers.js uses in Node; the
+//              package on disk is handed to onnxruntime-node as file paths (ModelPackage.graphOnDisk)
+//   ours-node-bytes  the same, every file read into JS and handed over as bytes (the browser's way, and
+//              what ours-node did before graphOnDisk)
 //   ours-wasm  our runtime on onnxruntime-web's WASM EP, 1 thread (what a browser without a usable GPU runs;
 //              transformers.js has no WASM device in Node: tools/bench/assistant_bench_browser.mjs compares it)
 //   tjs        transformers.js 4.x, Gemma3ForConditionalGeneration.generate, device 'cpu' (onnxruntime-node),
@@ -76,8 +79,10 @@ const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) /
 const threadOptions = (args) => (args.threads ? { intraOpNumThreads: args.threads, interOpNumThreads: 1 } : {});
 
 // ---- our runtime -----------------------------------------------------------
-async function benchOurs(args, backend) {
-  const { loadCore } = await import('../../tests/node/assistant_helpers.mjs');
+// bytes: hand onnxruntime every file's bytes (read whole into JS, as before
+// ModelPackage.graphOnDisk) instead of the files' paths.
+async function benchOurs(args, backend, { bytes = false } = {}) {
+  const { loadCore, diskSource } = await import('../../tests/node/assistant_helpers.mjs');
   const { ModelPackage } = await import('../../web/assistant/package.js');
   const { folderSource } = await import('../../web/assistant/sources.js');
   const { AssistantRuntime } = await import('../../web/assistant/runtime.js');
@@ -86,13 +91,16 @@ async function benchOurs(args, backend) {
   else { ort = await import('onnxruntime-web'); ort.env.wasm.numThreads = 1; eps = ['wasm']; }
   const { core, why } = await loadCore();
   if (!core) throw new Error(why);
-  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(args.pkg, p))));
+  const pkg = await ModelPackage.open(bytes ? folderSource((p) => fs.promises.readFile(path.join(args.pkg, p)))
+    : diskSource(args.pkg));
+  const tLoad = performance.now();
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: eps, variant: args.variant,
     decoderGraph: args.decoder, sessionOptions: backend === 'node' ? threadOptions(args) : {} });
+  const loadMs = performance.now() - tLoad;
   const runs = await runOurs({ rt, imageBytes: args.noImage ? null : fs.readFileSync(args.image), labelSet: core.labelSetForClassification(labelSetText()),
     repeat: args.repeat, tokens: args.tokens, cpu: cpuMs });
   await rt.release();
-  return runs;
+  return runs.map((r) => ({ ...r, loadMs }));
 }
 
 // ---- transformers.js -------------------------------------------------------
@@ -108,7 +116,7 @@ async function benchTjs(args, alt) {
 // ---- driver ----------------------------------------------------------------
 async function child(args) {
   const runs = args.engine.startsWith('tjs') ? await benchTjs(args, args.engine === 'tjs-alt')
-    : await benchOurs(args, args.engine === 'ours-node' ? 'node' : 'wasm');
+    : await benchOurs(args, args.engine.startsWith('ours-node') ? 'node' : 'wasm', { bytes: args.engine === 'ours-node-bytes' });
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`\nRESULT ${JSON.stringify({ engine: args.engine, runs, maxRssMiB })}\n`);
 }
@@ -125,6 +133,7 @@ export function summarise(results) {
       ttft1Cpu: m('ttft1Cpu'), decodeCpu: cpuGaps.length ? 1000 / median(cpuGaps) : NaN,
       ttft1: m('ttft1'), decode: 1000 / median(allGaps), decodeMean: m('decodeRate'), ttft2: m('ttft2'),
       classifyMs: m('classifyMs'), rss: Math.max(...rounds.map((r) => r.maxRssMiB)), runs: runs.length,
+      loadMs: median(rounds.map((r) => r.runs[0]?.loadMs).filter((x) => x !== undefined)),
       decodeSteps: allGaps.length, decoder: runs[0].decoder, first: runs[0],
     };
   }
@@ -136,7 +145,8 @@ export function printTable(sum, engines, peer = 'tjs', log = console.log) {
   const rows = [['time to first token', 'ttft1', 'ms', 'lower'], ['  (CPU time)', 'ttft1Cpu', 'ms', 'lower'],
     ['decode (median gap)', 'decode', 'tok/s', 'higher'], ['  (CPU time per token)', 'decodeCpu', 'tok/s', 'higher'],
     ['decode (mean rate)', 'decodeMean', 'tok/s', 'higher'], ['second-turn first token', 'ttft2', 'ms', 'lower'],
-    ['classify 23 labels', 'classifyMs', 'ms', 'lower'], ['peak RSS', 'rss', 'MiB', 'lower']];
+    ['classify 23 labels', 'classifyMs', 'ms', 'lower'], ['load (sessions ready)', 'loadMs', 'ms', 'lower'],
+    ['peak RSS', 'rss', 'MiB', 'lower']];
   const fmt = (x) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(x < 10 ? 2 : 0));
   log(`${''.padEnd(26)}${engines.map((e) => e.padStart(12)).join('')}         (ratio vs ${peer}: >1 = ours better)`);
   for (const [name, key, unit, better] of rows) {

@@ -46,9 +46,11 @@ export async function runTjs({ tjs, model: modelPath, device, dtype, image, labe
   sessionOptions = undefined, cpu = noCpu }) {
   const { AutoProcessor, Gemma3ForConditionalGeneration, Tensor } = tjs;
   const args = { repeat, tokens, tjsLabels };
+  const tLoad = performance.now();
   const processorRaw = await AutoProcessor.from_pretrained(modelPath);
   const model = await Gemma3ForConditionalGeneration.from_pretrained(modelPath, { dtype, device,
     ...(sessionOptions ? { session_options: sessionOptions } : {}) });
+  const loadMs = performance.now() - tLoad;
   // Count what a follow-up re-does: vision encoder runs, decoder prefill rows.
   const stats = { vision: 0, prefillTokens: [] };
   const wrap = (name, fn) => {
@@ -127,7 +129,7 @@ export async function runTjs({ tjs, model: modelPath, device, dtype, image, labe
     }
     const classifyMs = (performance.now() - t0) * (allNames.length / names.length);
     runs.push({ ttft1, ttft1Cpu, decodeRate, decodeGaps, decodeCpuGaps, ttft2, classifyMs, tokens1: n1, prefill2: followPrefill,
-      imageEncodes: stats.vision, followUpVisionRuns: followVision, labels: scored });
+      imageEncodes: stats.vision, followUpVisionRuns: followVision, labels: scored, loadMs });
   }
   await model.dispose();
   return runs;

@@ -59,15 +59,15 @@ function top(row, k) {
 }
 
 async function ours(args, causal) {
-  const { loadCore } = await import('../../tests/node/assistant_helpers.mjs');
+  const { loadCore, diskSource } = await import('../../tests/node/assistant_helpers.mjs');
   const { ModelPackage } = await import('../../web/assistant/package.js');
-  const { folderSource } = await import('../../web/assistant/sources.js');
   const { AssistantRuntime } = await import('../../web/assistant/runtime.js');
   const ort = (await import('onnxruntime-node')).default;
   const { core, why } = await loadCore();
   if (!core) throw new Error(why);
   const t0 = performance.now();
-  const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(args.pkg, p))), { verify: false });
+  // On disk: onnxruntime-node reads the graphs by path (no weights held in JS while sessions load).
+  const pkg = await ModelPackage.open(diskSource(args.pkg), { verify: false });
   if (causal) {  // hide the token-type decoders: the runtime then loads decoder_model_merged, as transformers.js does
     const graphPath = pkg.graphPath.bind(pkg);
     pkg.graphPath = (g, v) => (g === 'decoder_token_types' || g === 'decoder_fused' ? null : graphPath(g, v));

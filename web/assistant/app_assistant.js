@@ -53,7 +53,9 @@ const S = {
   hfToken: null,           // {hint} when a Hugging Face token is kept in this browser (never the token)
   webgpu: null,            // {available, f16, reason}
   image: null,             // {key, name, width, height}
-  turns: [],               // [{question, answer, reason, done, boxes: [{x1,y1,x2,y2,label}], region}]
+  // reason 'context': the answer filled the model's context (context_message says so);
+  // context_notice: older turns were set aside to make room for this question.
+  turns: [],               // [{question, answer, reason, done, boxes: [{x1,y1,x2,y2,label}], region, context_notice, context_message}]
   accepted: [],            // [{x1,y1,x2,y2,label}] boxes accepted as annotations on this image
   busy: null,              // null | 'answer' | 'classify' | 'load'
   classification: null,    // {set, labels: [{name, probability}], ms}
@@ -145,16 +147,13 @@ async function loadModel(desc) {
     if (conv) { await persist(); conv.free(); conv = null; }
     if (rt) { await rt.release(); rt = null; }
     released = true;
-    // Which variant and backend: f32 activations (SwiftShader and many
-    // adapters lack shader-f16); q4 weights when the package has them and
-    // fp32 would be large.
-    const fp32Bytes = (pkg.manifest?.files ?? []).filter((f) => f.variant === 'fp32').reduce((n, f) => n + f.size, 0);
-    const hasQ4 = !!pkg.graphPath('decoder', 'q4');
-    const wanted = desc.variant ?? (hasQ4 && (!pkg.graphPath('decoder', 'fp32') || fp32Bytes > 512 * 2 ** 20) ? 'q4' : 'fp32');
+    // Which variant and backend: webgpu_check.js planExecution decides (q4
+    // weights when fp32 would be large, f16 activations only where the GPU has
+    // shader-f16, the WASM EP on software adapters).
     const probe = await probeWebGpu();
     S.webgpu = { available: !!probe.adapter, f16: !!probe.adapter?.features?.has?.('shader-f16'), reason: probe.reason };
     // ?assistant_ep=webgpu|wasm overrides the choice (like ?sam_ep= for the Segment tool).
-    const plan = planExecution(probe, pkg, wanted, { ep: new URLSearchParams(location.search).get('assistant_ep') });
+    const plan = planExecution(probe, pkg, desc.variant ?? null, { ep: new URLSearchParams(location.search).get('assistant_ep') });
     // Only worth saying when the package has a half-precision variant this GPU cannot run.
     if (probe.adapter && !S.webgpu.f16 && plan.variant !== 'fp16' && pkg.graphPath('decoder', 'fp16') &&
         !plan.notices.some((n) => /shader-f16/.test(n)))
@@ -340,6 +339,17 @@ async function runAnswer(index, start) {
     const r = await job.promise;
     turn.answer = r.text;
     turn.reason = r.reason;
+    // The bounded context (src/assistant/README.md): older turns set aside for
+    // this question, or an answer stopped because the context is full. Shown
+    // under the turn (ui/panel_chat.cpp) and as a banner.
+    if (r.contextNotice) {
+      turn.context_notice = r.contextNotice;
+      message('notice', r.contextNotice);
+    }
+    if (r.reason === 'context' && r.message) {
+      turn.context_message = r.message;
+      message('notice', r.message);
+    }
     turn.prefilled = r.prefilled;
     turn.timings = r.timings;
     turn.done = true;

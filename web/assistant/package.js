@@ -217,20 +217,57 @@ export class ModelPackage {
       ['vision_encoder', 'embed_tokens', 'decoder'].every((g) => this.graphPath(g, v)));
   }
 
-  // {model: Uint8Array, externalData: [{path, data}]} for ort's session options.
-  async graph(graph, variant) {
-    const path = this.graphPath(graph, variant);
-    if (!path) throw new PackageError(`package has no ${variant} ${graph} graph`);
-    const model = await this.file(path);
+  // The external-data files of a graph file (the manifest's list; for a
+  // public export, config.json's chunk count).
+  _externalPaths(path) {
     let external = this.entry(path)?.external_data;
     if (!external && !this.manifest) {
       const chunks = this.config['transformers.js_config']?.use_external_data_format?.[basename(path)];
       const n = chunks === true ? 1 : Number(chunks || 0);
       external = Array.from({ length: n }, (_, i) => `${path}_data${i ? `_${i}` : ''}`);
     }
+    return external ?? [];
+  }
+
+  // {model: Uint8Array, externalData: [{path, data}]} for ort's session options.
+  async graph(graph, variant) {
+    const path = this.graphPath(graph, variant);
+    if (!path) throw new PackageError(`package has no ${variant} ${graph} graph`);
+    const model = await this.file(path);
     const externalData = [];
-    for (const p of external ?? []) externalData.push({ path: basename(p), data: await this.externalFile(p) });
+    for (const p of this._externalPaths(path)) externalData.push({ path: basename(p), data: await this.externalFile(p) });
     return { path, model, externalData };
+  }
+
+  // The same graph as a file path, for a runtime that reads files itself
+  // (onnxruntime-node finds the external data beside the graph file), when the
+  // source is a folder on disk (source.localPath; see folderSource). Every
+  // file is checked against the manifest first with the source's streamed
+  // size and sha256, so its bytes are never held in JS memory. null when the
+  // source has no files on disk (browsers, URLs, caches).
+  async graphOnDisk(graph, variant) {
+    if (!this.source.localPath) return null;
+    const path = this.graphPath(graph, variant);
+    if (!path) throw new PackageError(`package has no ${variant} ${graph} graph`);
+    for (const p of [path, ...this._externalPaths(path)]) await this._verifyOnDisk(p);
+    return { path, model: this.source.localPath(path), externalData: [] };
+  }
+
+  async _verifyOnDisk(path) {
+    let size;
+    try {
+      size = await this.source.size(path);
+    } catch (e) {
+      throw Object.assign(new PackageError(`cannot read (${e.message})`, path), { cause: e });
+    }
+    if (!this.verify) return;
+    const entry = this.entry(path);
+    if (!entry) throw new PackageError('not listed in manifest.json', path);
+    if (size !== entry.size)
+      throw new PackageError(`size ${size} bytes, manifest says ${entry.size} (truncated or corrupt download)`, path);
+    if (entry.sha256 && (await this.source.sha256(path)) !== entry.sha256)
+      throw new PackageError('sha256 does not match manifest.json (corrupt file)', path);
+    this.verified.add(path);
   }
 
   _templateFrom(t) {
@@ -253,20 +290,16 @@ export class ModelPackage {
       image_token: tokenText(tc.image_token ?? st.image_token, '<image_soft_token>'),
       mm_tokens_per_image: this.model.mm_tokens_per_image,
       stop_ids: this.model.eos_token_ids,
+      // The model's positions (its RoPE tables end there): the core keeps the
+      // conversation within the smaller of this and the app's context_limit.
+      max_position_embeddings: this.textConfig.max_position_embeddings ?? null,
     };
   }
 }
 
 // ---- variant choice and memory estimate ------------------------------------
 
-// The variant to load: q4f16 where the GPU has shader-f16 (half the
-// activation and KV-cache memory and bandwidth), else the float32-activation
-// q4; full-precision variants only when no 4-bit one exists.
-export function chooseVariant(pkg, { shaderF16 = false } = {}) {
-  const have = pkg.variants();
-  const order = shaderF16 ? ['q4f16', 'q4', 'fp16', 'fp32'] : ['q4', 'fp32', 'q4f16', 'fp16'];
-  return order.find((v) => have.includes(v)) ?? null;
-}
+// Which variant runs where: webgpu_check.js planExecution (the app's only chooser).
 
 // Context the estimate plans for (the config's limit, capped: MedGemma allows 131,072 positions, whose
 // float32 KV cache alone is 34 GiB), and the least a model must hold to be worth loading: one image (256

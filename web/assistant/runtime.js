@@ -9,7 +9,7 @@
 // Inference is a job: ask()/classify() return {promise, cancel}; tokens stream
 // through onToken callbacks; the caller's frame loop never waits.
 
-import { Chat } from './core.js';
+import { Chat, DEFAULT_CONTEXT_LIMIT } from './core.js';
 import { fitExecutionProviders } from './package.js';
 import { fromFloat32, toFloat32 } from './float16.js';
 
@@ -108,13 +108,16 @@ export class AssistantRuntime {
       : ['decoder_fused', 'decoder_token_types', 'decoder'].filter((n) => (n !== 'decoder_fused' || ep !== 'webgpu') && pkg.graphPath(n, variant)));
     if (!pkg.graphPath('decoder_token_types', variant) && !pkg.graphPath('decoder_fused', variant))
       notices.push('decoder without token_type_ids: image tokens attend causally (answers can differ slightly from transformers)');
+    // onnxruntime-node reads a package on disk itself (file paths, streamed
+    // checks): the weights are never held in JS memory while sessions load.
+    const byPath = !!ort.env?.versions?.node && !!pkg.source?.localPath;
     const load = async (graph, eps = executionProviders) => {
       const graphsFor = typeof graph === 'function' ? graph : () => [graph];
       let lastError = null, g = null;
       for (const ep of eps) for (const name of graphsFor(ep)) {
         if (g?.name !== name) {
           onStatus?.(`loading ${name}`);
-          g = { name, ...(await pkg.graph(name, variant)) };
+          g = { name, ...(await (byPath ? pkg.graphOnDisk(name, variant) : pkg.graph(name, variant))) };
         }
         try {
           const options = { graphOptimizationLevel: 'all', ...sessionOptions, executionProviders: [ep], externalData: g.externalData };
@@ -188,7 +191,11 @@ export class AssistantRuntime {
 
   // A new conversation (one image, many questions).
   newConversation({ systemPrompt = '' } = {}) {
-    const chat = new Chat(this.core, this.tokenizer, this.pkg.chatConfig());
+    // The context: the model's positions, the app's cap, and the conversation
+    // memory the backend was found to have room for (fitExecutionProviders).
+    const config = this.pkg.chatConfig();
+    if (this.maxContext) config.context_limit = Math.min(DEFAULT_CONTEXT_LIMIT, this.maxContext);
+    const chat = new Chat(this.core, this.tokenizer, config);
     if (systemPrompt) chat.setSystemPrompt(systemPrompt);
     return { chat, kv: new KvCache(this), imageKey: null, free() { chat.free(); this.kv.dispose(); } };
   }
@@ -205,6 +212,9 @@ export class AssistantRuntime {
 
   // Encodes an image once per key. image: {key, pixelValues: {data, dims}} or
   // {key, bytes} (PNG/JPEG) or {key, rgba, width, height}.
+  // Returns Float32Array [(1 + crops) * mm_tokens * hidden]: the image's
+  // features, then its pan-and-scan crops' (when preprocessor_config.json
+  // enables pan-and-scan), in the order of their image blocks in the prompt.
   async encodeImage(image) {
     if (this.imageFeatures.has(image.key)) return this.imageFeatures.get(image.key);
     const cfg = this.pkg.preprocessorConfigText;
@@ -217,6 +227,24 @@ export class AssistantRuntime {
     this.imageFeatures.set(image.key, data);
     while (this.imageFeatures.size > 4) this.imageFeatures.delete(this.imageFeatures.keys().next().value);
     return data;
+  }
+
+  // The pan-and-scan crops encoded with an image (encodeImage's result): what
+  // Chat.ask({crops}) needs so the prompt has one image block per encoded image.
+  cropsOf(features) {
+    const { mm_tokens_per_image: mm, hidden_size: H } = this.model;
+    return Math.max(0, Math.round(features.length / (mm * H)) - 1);
+  }
+
+  // Chat.ask with the image's crop count (the image is encoded first, once per
+  // key). Returns the core's notice when older turns were set aside to fit the
+  // context (null otherwise).
+  async _askChat(conv, question, image) {
+    const { chat } = conv;
+    const crops = image ? this.cropsOf(await this.encodeImage(image)) : 0;
+    const earlier = chat.earlierTurnCount;
+    chat.ask(question, { image: !!image, crops });
+    return chat.earlierTurnCount > earlier ? chat.contextNotice : null;
   }
 
   async _embed(ids, imageFeatures) {
@@ -303,7 +331,10 @@ export class AssistantRuntime {
 
   // Asks a question. image: needed on the first question of a conversation
   // (and when switching image, which starts the conversation over).
-  // Returns {promise, cancel}; promise -> {text, ids, reason, prefilled, timings}.
+  // Returns {promise, cancel}; promise -> {text, ids, reason, message, contextNotice,
+  // prefilled, timings}: reason 'context' = the answer stopped at the model's
+  // context (message says so); contextNotice = older turns were set aside to
+  // make room for this question (plain words), else null.
   ask(conv, question, { image = null, generation = {}, onToken = null } = {}) {
     return this._job(async (state) => {
       if (state.cancelled) return { text: '', ids: [], reason: 'cancelled', prefilled: 0, timings: null };
@@ -314,8 +345,8 @@ export class AssistantRuntime {
       }
       const withImage = !!image && chat.turnCount === 0;
       if (image) conv.imageKey = image.key;
-      chat.ask(question, { image: withImage });
-      return this._answer(conv, image, state, generation, onToken);
+      const contextNotice = await this._askChat(conv, question, withImage ? image : null);
+      return { ...(await this._answer(conv, image, state, generation, onToken)), contextNotice };
     });
   }
 
@@ -325,8 +356,10 @@ export class AssistantRuntime {
   editQuestion(conv, turn, question, { generation = {}, onToken = null } = {}) {
     return this._job(async (state) => {
       if (state.cancelled) return { text: '', ids: [], reason: 'cancelled', prefilled: 0, timings: null };
+      const earlier = conv.chat.earlierTurnCount;
       conv.chat.editQuestion(turn, question);
-      return this._answer(conv, null, state, generation, onToken);
+      const contextNotice = conv.chat.earlierTurnCount > earlier ? conv.chat.contextNotice : null;
+      return { ...(await this._answer(conv, null, state, generation, onToken)), contextNotice };
     });
   }
 
@@ -352,7 +385,8 @@ export class AssistantRuntime {
       if (r.done) {
         const turn = chat.turnCount - 1;
         return {
-          text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, prefilled,
+          // message: plain words when reason is 'context' (the answer filled the model's context).
+          text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, message: r.message ?? null, prefilled,
           timings: { prefillMs: tFirst - t0, firstTokenMs: firstTokenAt - t0, totalMs: performance.now() - t0 },
         };
       }
@@ -387,7 +421,7 @@ export class AssistantRuntime {
         const names = labelSet.labels.map((l) => l.answer ?? l.name);
         const q = question ?? labelSet.question ??
           `Which one of these best describes the image: ${names.join(', ')}? Answer with the name only.`;
-        conv.chat.ask(q, { image: !!image });
+        await this._askChat(conv, q, image);
         conv.imageKey = image?.key ?? null;
         const prefix = await this._prefill(conv, image);
         const end = endId ?? this.model.eos_token_ids[this.model.eos_token_ids.length - 1];
@@ -492,7 +526,7 @@ export class AssistantRuntime {
     this.stats.decoderRuns++;
     const logits = out.logits;
     let data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
-    if (logits.type === 'float16') data = F16.toF32(data);
+    if (logits.type === 'float16') data = toFloat32(data);
     this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
     const rows = data.length / (B * V);  // S, unless the graph kept fewer
     return runs.map((run, i) => data.slice((i * rows + rows - S) * V, (i * rows + rows - S + run.length) * V));

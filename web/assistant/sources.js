@@ -1,7 +1,8 @@
 // sources.js: where package files come from. A source has
 // `read(path) -> Promise<Uint8Array>` (small files: configs, tokenizer, graphs);
 // URL and cached sources also stream big files without holding them whole.
-//   folderSource(readFile)      any async (relativePath) -> bytes function (Node fs, a picked folder)
+//   folderSource(readFile, disk) any async (relativePath) -> bytes function (Node fs, a picked folder);
+//                               with disk (Node): graphs handed to onnxruntime-node as file paths
 //   urlSource(base, options)    HTTP(S): progress, resume after a dropped connection (Range),
 //                               allowed hosts, the Hugging Face token (hub.js rules)
 //   cachedSource(inner, cache)  read-through cache (opfs_cache.js); blob(path) streams a
@@ -12,7 +13,7 @@
 // make the loader fetch from another host or outside its folder.
 
 import { isTokenHost, GatedModelError } from './hub.js';
-import { Sha256, sha256OfBlob } from './sha256.js';
+import { createSha256, sha256OfBlob } from './sha256.js';
 
 export class UnsafePathError extends Error {
   constructor(path, why) {
@@ -55,8 +56,17 @@ export function resolveBeneath(baseUrl, path) {
   return url;
 }
 
-export function folderSource(readFile) {
-  return { kind: 'folder', read: async (p) => new Uint8Array(await readFile(checkPackagePath(p))) };
+// disk (Node, a folder on disk): {localPath(p) -> absolute file path,
+// size(p) -> bytes, sha256(p) -> hex, streamed}: the package then hands
+// onnxruntime-node file paths instead of bytes (ModelPackage.graphOnDisk).
+export function folderSource(readFile, disk = null) {
+  const source = { kind: 'folder', read: async (p) => new Uint8Array(await readFile(checkPackagePath(p))) };
+  if (disk) {
+    source.localPath = (p) => disk.localPath(checkPackagePath(p));
+    source.size = (p) => disk.size(checkPackagePath(p));
+    source.sha256 = (p) => disk.sha256(checkPackagePath(p));
+  }
+  return source;
 }
 
 // A folder the user picked in the browser (<input webkitdirectory> FileList or
@@ -284,11 +294,11 @@ export function cachedSource(inner, cache, packageId) {
       if (hit) await cache.removeFile(packageId, path);
       this.misses++;
       const part = await cache.partial(packageId, path);
-      let hasher = part.size ? await sha256OfBlob(await part.blob()) : new Sha256();
+      let hasher = part.size ? await sha256OfBlob(await part.blob()) : await createSha256();
       const sink = {
         size: () => part.size,
         write: async (chunk) => { await part.append(chunk); hasher.update(chunk); },
-        restart: async () => { await part.truncate(); hasher = new Sha256(); },
+        restart: async () => { await part.truncate(); hasher = await createSha256(); },
       };
       try {
         await inner.download(path, sink);

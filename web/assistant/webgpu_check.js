@@ -12,6 +12,8 @@
 //     the software-adapter choice
 // Pure functions over plain objects, so Node tests can pass fake adapters.
 
+import { estimateMemory } from './package.js';
+
 export async function probeWebGpu(nav = globalThis.navigator) {
   if (!nav?.gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu is missing)', software: false };
   try {
@@ -41,12 +43,33 @@ const F16_OF = { q4: 'q4f16', fp32: 'fp16' };
 const F32_OF = { q4f16: 'q4', fp16: 'fp32' };
 const has = (pkg, variant) => !!pkg.graphPath?.('decoder', variant);
 
+// Full-precision weights are worth loading only for small models.
+export const FP32_MAX_BYTES = 512 * 2 ** 20;
+
+// The weights to load when nobody asked for a variant: 4-bit (q4) when the
+// package has it and its fp32 weights would be large (over FP32_MAX_BYTES: the
+// manifest's file sizes, else config.json's parameter count) or absent, else
+// fp32; a package with only f16-activation variants: its 4-bit one first.
+// planExecution then swaps in the f16-activation twin where the GPU has
+// shader-f16.
+export function defaultVariant(pkg) {
+  const fp32 = has(pkg, 'fp32');
+  const fp32Bytes = !fp32 ? Infinity : pkg.manifest?.files
+    ? pkg.manifest.files.filter((f) => f.variant === 'fp32').reduce((n, f) => n + f.size, 0)
+    : estimateMemory(pkg, 'fp32').weights;
+  if (has(pkg, 'q4') && fp32Bytes > FP32_MAX_BYTES) return 'q4';
+  if (fp32) return 'fp32';
+  return ['q4', 'q4f16', 'fp16'].find((v) => has(pkg, v)) ?? 'fp32';
+}
+
+// The single place the app decides which variant runs on which backend.
 // pkg: a ModelPackage (manifest sizes); variant: the wanted weights
-// ('q4' | 'fp32', or 'q4f16' | 'fp16' to ask for f16 outright); ep: an
-// override ('webgpu' | 'wasm') or null.
+// ('q4' | 'fp32', or 'q4f16' | 'fp16' to ask for f16 outright), or null for
+// defaultVariant(pkg); ep: an override ('webgpu' | 'wasm') or null.
 // Returns {executionProviders, variant, notices, ok, software}.
-export function planExecution({ adapter, reason, software = false, info = null }, pkg, variant = 'q4', { ep = null } = {}) {
+export function planExecution({ adapter, reason, software = false, info = null }, pkg, variant = null, { ep = null } = {}) {
   const notices = [];
+  variant ??= defaultVariant(pkg);
   const f32Variant = (v) => (F32_OF[v] && has(pkg, F32_OF[v]) ? F32_OF[v] : v);
   if (ep && ep !== 'webgpu' && ep !== 'wasm') {
     notices.push(`unknown assistant_ep '${ep}' (use webgpu or wasm): ignored`);

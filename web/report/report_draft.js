@@ -80,16 +80,17 @@ export function draftReport(rt, questions, { imageFor, onProgress = null, system
       const prefixConv = rt.newConversation();  // only its cache is used
       const prefixKv = prefixConv.kv;
       try {
+        // Encoded first: its pan-and-scan crops (if the package enables them) shape the prompt.
+        const feats = image ? await rt.encodeImage(image) : null;
         for (const { q } of group) {
           chats.push(rt.newConversation({ systemPrompt }));
-          chats[chats.length - 1].chat.ask(q.prompt, { image: !!image });
+          chats[chats.length - 1].chat.ask(q.prompt, { image: !!image, crops: feats ? rt.cropsOf(feats) : 0 });
         }
         const tokens = chats.map((c) => c.chat.tokens());
         const types = chats.map((c) => c.chat.pendingTokenTypes());
         // Every question keeps at least one token of its own: its last row
         // predicts the answer's first token.
         const shared = Math.min(commonPrefixLength(tokens), ...tokens.map((t) => t.length - 1));
-        const feats = image ? await rt.encodeImage(image) : null;
         if (shared > 0) {
           await rt._decode(prefixKv, tokens[0].slice(0, shared), types[0].slice(0, shared), feats);
           stats.prefixRuns++;
