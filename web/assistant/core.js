@@ -148,6 +148,12 @@ export class Tokenizer {
     return this.core._withInt32(ids, (p) => this.core._str(this.core.m._es_tokenizer_decode(this.h, p, ids.length)));
   }
   free() { this.core.m._es_tokenizer_free(this.h); this.h = 0; }
+  // Throws CoreError with the reason when a JSON schema cannot constrain this
+  // tokenizer's output (unsupported keyword, too large, ...).
+  checkSchema(schema) {
+    const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
+    if (!this.core._withStrings([text], (p) => this.core.m._es_generation_check_schema(this.h, p))) this.core._fail('JSON schema');
+  }
 }
 
 // The app's practical context cap in tokens when the chat config sets no
@@ -202,6 +208,8 @@ export class Chat {
     if (!this.core._withStrings([text], (p) => this.m._es_chat_restore_json(this.h, p))) this.core._fail('restore');
   }
 
+  // config: {max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed,
+  // json_schema}: with json_schema the answer is always a complete JSON value of it.
   startGeneration(config = {}) {
     if (!this.core._withStrings([JSON.stringify(config)], (p) => this.m._es_generation_start(this.h, p))) this.core._fail('generation');
   }
@@ -215,6 +223,7 @@ export class Chat {
     const reason = this.core._str(this.m._es_generation_finish_reason(this.h));
     const r = { feed: next >= 0 ? next : null, token, delta, done: next < 0, reason };
     if (reason === 'context') r.message = this.core._str(this.m._es_generation_context_message(this.h));
+    if (reason === 'error') r.message = this.core._str(this.m._es_generation_error_message(this.h));
     return r;
   }
   cancel() { this.m._es_generation_cancel(this.h); }
