@@ -90,20 +90,24 @@ void JsonConstraint::allowed_tokens(int remaining, std::vector<uint32_t>* mask) 
     if (budget < 0) return;
     int cost = 0;
     const int room = matcher_.free_text_room(state_, &cost);
-    const bool bulk = room > 0 && cost <= budget;
-    if (bulk && vocab_->plain_mask_upto(room)) {
-        const std::vector<uint32_t>& m = *vocab_->plain_mask_upto(room);
-        for (size_t w = 0; w < m.size() && w < mask->size(); ++w) (*mask)[w] |= m[w];
-    } else if (bulk) {
-        const auto& ids = vocab_->plain_by_chars();
-        const size_t upto = vocab_->plain_upto(room);
-        for (size_t k = 0; k < upto; ++k) {
-            const uint32_t id = uint32_t(ids[k]);
-            (*mask)[id >> 5] |= 1u << (id & 31);
+    const bool key = room >= 0 && state_.frames.back().kind != matcher_.string_frame_kind();
+    const bool bulk = room > 0 && cost + (key ? 1 : 0) <= budget;
+    MatchState narrowed;
+    if (bulk) {
+        if (const std::vector<uint32_t>* m = vocab_->plain_mask_upto(room)) {
+            for (size_t w = 0; w < m->size() && w < mask->size(); ++w) (*mask)[w] |= (*m)[w];
+        } else {
+            const auto& ids = vocab_->plain_by_chars();
+            const size_t upto = vocab_->plain_upto(room);
+            for (size_t k = 0; k < upto; ++k) {
+                const uint32_t id = uint32_t(ids[k]);
+                (*mask)[id >> 5] |= 1u << (id & 31);
+            }
         }
-    } else if (room >= 0) {
+        // A declared key may go on past the room of an additional one.
+        if (key && matcher_.without_free_text(state_, &narrowed)) walk(vocab_->plain_trie(), narrowed, budget, mask);
+    } else if (room >= 0 && cost > budget) {
         // Too few tokens left for the free text to go on as it is.
-        MatchState narrowed;
         if (matcher_.without_free_text(state_, &narrowed)) walk(vocab_->plain_trie(), narrowed, budget, mask);
     } else {
         walk(vocab_->plain_trie(), state_, budget, mask);

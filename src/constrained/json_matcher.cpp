@@ -676,11 +676,15 @@ int JsonMatcher::free_text_room(const MatchState& st, int* cost) const {
         for (size_t i = 0; i + 1 < st.frames.size(); ++i) below += frame_cost(st.frames[i]);
         MatchFrame f = top;
         f.lo = f.hi = 0;  // no declared key left
-        *cost = int(std::min<long long>(below + object_key_cost(f, true) + 1, kUnreachable));  // +1: a character may make it collide
+        // A lower bound: a character more may make the key spell a declared key
+        // written already, which costs one more (see allowed_tokens).
+        *cost = int(std::min<long long>(below + object_key_cost(f, true), kUnreachable));
         return s_->limits.max_key_length - top.count;
     }
     return -1;
 }
+
+uint8_t JsonMatcher::string_frame_kind() { return FString; }
 
 bool JsonMatcher::without_free_text(const MatchState& st, MatchState* out) const {
     if (st.ends.size() != 1) return false;

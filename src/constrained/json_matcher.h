@@ -51,14 +51,16 @@ public:
     // When the state is a single parse inside free text (a string without
     // enum, or a new key of an object with additional properties) and no
     // escape or multi-byte character is half written: how many more plain
-    // characters it takes (else -1), and *cost: min_completion after any
-    // such run of characters.
+    // characters it takes (else -1), and *cost: for a string, min_completion
+    // after any such run of characters is at most *cost; for a key, it is
+    // at most *cost + 1 and, on the additional-key reading, at least *cost.
     int free_text_room(const MatchState& st, int* cost) const;
     // For a state in free text whose way out no longer fits the tokens left:
     // the state in which plain characters can still help (a string short of
     // its minLength; a key that may still become a declared one, its
     // additional-key reading dropped). False when plain characters cannot help.
     bool without_free_text(const MatchState& st, MatchState* out) const;
+    static uint8_t string_frame_kind();
 
 private:
     const CompiledSchema* s_;
