@@ -17,7 +17,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libstb-dev libgtest-dev libcpp-httplib-dev
   libhpdf-dev fonts-dejavu-core poppler-utils
   sentencepiece libsentencepiece-dev libprotobuf-dev
-  python3-onnx python3-numpy python3-sentencepiece python3-pil
+  python3-onnx python3-numpy python3-sentencepiece python3-pil python3-jsonschema
   chromium nodejs npm
 )
 missing=()

@@ -93,6 +93,7 @@ int sample(int argc, char** argv) {
     std::ofstream out(argv[6]);
     auto vocabulary = es::TokenVocabulary::from_tokenizer(tok);
     std::vector<float> logits(static_cast<size_t>(vocab));
+    std::vector<std::vector<float>> rows(static_cast<size_t>(vocab));
     double mask_seconds = 0, worst = 0;
     long steps = 0;
     for (auto it = schemas.begin(); it != schemas.end(); ++it) {
@@ -114,13 +115,19 @@ int sample(int argc, char** argv) {
             gen.start(g, {tok.bos_id()});
             int prev = tok.bos_id();
             for (;;) {
-                const float* p = &E[size_t(prev) * size_t(hidden)];
-                for (int v = 0; v < vocab; ++v) {
-                    const float* q = &E[size_t(v) * size_t(hidden)];
-                    float d = 0;
-                    for (int i = 0; i < hidden; ++i) d += p[i] * q[i];
-                    logits[size_t(v)] = d;
+                // A bigram model: the row depends on the previous token only, so it is kept.
+                std::vector<float>& row = rows[size_t(prev)];
+                if (row.empty()) {
+                    row.resize(size_t(vocab));
+                    const float* p = &E[size_t(prev) * size_t(hidden)];
+                    for (int v = 0; v < vocab; ++v) {
+                        const float* q = &E[size_t(v) * size_t(hidden)];
+                        float d = 0;
+                        for (int i = 0; i < hidden; ++i) d += p[i] * q[i];
+                        row[size_t(v)] = d;
+                    }
                 }
+                std::copy(row.begin(), row.end(), logits.begin());
                 const double t0 = cpu_seconds();
                 const es::StepResult r = gen.on_logits(logits.data(), vocab);
                 const double s = cpu_seconds() - t0;
