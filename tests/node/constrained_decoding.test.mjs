@@ -81,7 +81,7 @@ test('sampled tool calls (wasm) are complete JSON that validates against each sc
     assert.ok(seen.size > PER_SCHEMA / 2, `${name}: only ${seen.size} distinct outputs`);
   }
   const ms = performance.now() - t0;
-  console.log(`# ${outputs} outputs, ${steps} steps, ${(1000 * ms / steps).toFixed(0)} us per step (mask + sampling + marshalling, wasm)`);
+  console.log(`${outputs} outputs, ${steps} steps, ${(1000 * ms / steps).toFixed(0)} us per step (mask + sampling + marshalling, wasm)`);
   assert.equal(outputs, PER_SCHEMA * Object.keys(schemas).length);
   chat.free();
   tok.free();
