@@ -202,8 +202,8 @@ struct Compiler {
             if (t.is_string()) names.push_back(t.get<std::string>());
             else if (t.is_array()) for (const json& e : t) names.push_back(e.is_string() ? e.get<std::string>() : std::string("?"));
             for (const std::string& name : names) {
-                unsigned b = name == "object" ? TObject : name == "array" ? TArray : name == "string" ? TString
-                           : name == "number" || name == "integer" ? TNumber : name == "boolean" ? TBool : name == "null" ? TNull : 0;
+                unsigned b = name == "object" ? unsigned(TObject) : name == "array" ? TArray : name == "string" ? TString
+                           : name == "number" || name == "integer" ? TNumber : name == "boolean" ? TBool : name == "null" ? TNull : 0u;
                 if (!b) return fail(where + "/type", "unknown type \"" + name + "\"; use object, array, string, number, integer, boolean or null"), -1;
                 types |= b;
             }
