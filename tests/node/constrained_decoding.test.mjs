@@ -108,3 +108,31 @@ test('a token budget below the shortest value is refused at start (wasm)', { ski
   chat.free();
   tok.free();
 });
+
+test('a constraint over a vocabulary of one\'s own (wasm): allowed tokens, accept, complete', { skip }, () => {
+  const enc = new TextEncoder();
+  const texts = [''];  // id 0: a special token, never allowed
+  for (let c = 32; c < 127; c++) texts.push(String.fromCharCode(c));
+  texts.push('"ab"', 'ab"', '"a');
+  const vocab = core.constraintVocabulary(texts.map((t) => enc.encode(t)));
+  const c = vocab.constraint({ enum: ['ab', 'ba'] });
+  assert.equal(c.minTokens, 4);
+  const allowedTexts = (remaining) => {
+    const mask = c.allowed(remaining);
+    const out = [];
+    for (let id = 0; id < texts.length; id++) if ((mask[id >> 5] >>> (id & 31)) & 1) out.push(texts[id]);
+    return out.sort();
+  };
+  assert.deepEqual(allowedTexts(100), [' ', '"', '"a', '"ab"']);
+  assert.deepEqual(allowedTexts(5), ['"', '"a', '"ab"']);  // no room left for leading blanks
+  assert.ok(c.accept(texts.indexOf('"a')));
+  assert.deepEqual(allowedTexts(100), ['b']);
+  assert.equal(c.accept(texts.indexOf('a')), false);
+  assert.ok(c.accept(texts.indexOf('b')));
+  assert.equal(c.complete, false);
+  assert.ok(c.accept(texts.indexOf('"')));
+  assert.equal(c.complete, true);
+  assert.throws(() => vocab.constraint({ type: 'string', format: 'email' }), /"format" is not supported/);
+  c.free();
+  vocab.free();
+});

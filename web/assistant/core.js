@@ -114,6 +114,20 @@ export class Core {
     if (leavesOnly) set.labels = set.labels.filter((l) => l.leaf);
     return set;
   }
+  // A vocabulary for JSON-schema constraints outside a chat (a sampling loop
+  // of one's own): tokens[i] is token i's bytes (Uint8Array; empty = never).
+  constraintVocabulary(tokens) {
+    const ends = new Int32Array(tokens.length);
+    let n = 0;
+    tokens.forEach((t, i) => { n += t.length; ends[i] = n; });
+    const all = new Uint8Array(n);
+    n = 0;
+    for (const t of tokens) { all.set(t, n); n += t.length; }
+    const h = this._withBytes(all, (p) => this._withBytes(new Uint8Array(ends.buffer), (e) =>
+      this.m._es_constraint_vocabulary_create(p, e, tokens.length)));
+    if (!h) throw new CoreError(`vocabulary: ${this.m.UTF8ToString(this.m._es_constraint_last_error())}`);
+    return new ConstraintVocabulary(this, h);
+  }
   parseBoxes(text, { format = 'auto', order = 'xyxy', width, height }) {
     const s = this._withStrings([text, JSON.stringify({ format, order, width, height })],
       (t, o) => this._str(this.m._es_box_parse(t, o)));
@@ -154,6 +168,37 @@ export class Tokenizer {
     const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
     if (!this.core._withStrings([text], (p) => this.core.m._es_generation_check_schema(this.h, p))) this.core._fail('JSON schema');
   }
+}
+
+export class ConstraintVocabulary {
+  constructor(core, handle) { this.core = core; this.h = handle; }
+  // Throws CoreError with the reason when the schema cannot be used.
+  constraint(schema) {
+    const m = this.core.m;
+    const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
+    const h = this.core._withStrings([text], (p) => m._es_constraint_create(this.h, p));
+    if (!h) throw new CoreError(`JSON schema: ${m.UTF8ToString(m._es_constraint_last_error())}`);
+    return new TokenConstraint(this.core, h);
+  }
+  free() { this.core.m._es_constraint_vocabulary_free(this.h); this.h = 0; }
+}
+
+// allowed(remaining): Uint32Array bitmask (32 ids per word) of the content
+// tokens allowed next when `remaining` tokens are left, this one included;
+// a stop token is allowed when `complete`.
+export class TokenConstraint {
+  constructor(core, handle) { this.core = core; this.h = handle; }
+  get m() { return this.core.m; }
+  allowed(remaining) {
+    const n = this.m._es_constraint_allowed_tokens(this.h, remaining);
+    const p = this.m._es_constraint_mask() >> 2;
+    return new Uint32Array(this.m.HEAP32.buffer.slice(p * 4, (p + n) * 4));
+  }
+  accept(token) { return this.m._es_constraint_accept_token(this.h, token) === 1; }
+  get complete() { return this.m._es_constraint_is_complete(this.h) === 1; }
+  get minTokens() { return this.m._es_constraint_min_tokens(this.h); }
+  reset() { this.m._es_constraint_reset(this.h); }
+  free() { this.m._es_constraint_free(this.h); this.h = 0; }
 }
 
 // The app's practical context cap in tokens when the chat config sets no
