@@ -233,11 +233,6 @@ int bench(int argc, char** argv) {
                 const double s = cpu_seconds() - a;
                 total += s;
                 worst = std::max(worst, s);
-                if (getenv("ES_PROFILE") && s > 0.002) {
-                    const auto& st = c->state();
-                    std::fprintf(stderr, "%.1fms stacks=%zu top kind=%d phase=%d text=[%s]\n", s * 1e3, st.stacks(),
-                                 st.frames.back().kind, st.frames.back().phase, c->text().substr(c->text().size() > 40 ? c->text().size() - 40 : 0).c_str());
-                }
                 ++steps;
                 std::vector<int> ids;
                 for (size_t w = 0; w < mask.size(); ++w)
