@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -143,7 +142,11 @@ struct Compiler {
         return n;
     }
 
+    int depth = 0;  // nested compile calls: schema nesting plus $ref chains
     int compile(const json& s, const std::string& where) {
+        struct Nest { int& d; explicit Nest(int& x) : d(++x) {} ~Nest() { --d; } } nest(depth);
+        if (depth > 2 * lim.max_schema_nesting)
+            return fail(where, "its $ref chain or nesting is more than " + std::to_string(2 * lim.max_schema_nesting) + " levels deep. Simplify it."), -1;
         if (s.is_boolean()) return s.get<bool>() ? any() : add(SchemaKind::Never);
         if (!s.is_object()) return fail(where, "a schema must be a JSON object (or true/false)"), -1;
         for (auto it = s.begin(); it != s.end(); ++it) {
@@ -481,24 +484,35 @@ struct Compiler {
     }
 };
 
-// Cycles through anyOf/$ref alone (no object or array in between) would let
-// the matcher expand alternatives forever.
-bool has_alias_cycle(const CompiledSchema& cs) {
-    std::vector<int> state(cs.nodes.size(), 0);
-    std::function<bool(int)> visit = [&](int i) {
-        if (state[size_t(i)] == 1) return true;
-        if (state[size_t(i)] == 2) return false;
-        state[size_t(i)] = 1;
-        const SchemaNode& n = cs.nodes[size_t(i)];
-        if (n.kind == SchemaKind::AnyOf)
-            for (int a : n.alternatives)
-                if (visit(a)) return true;
-        state[size_t(i)] = 2;
-        return false;
-    };
-    for (size_t i = 0; i < cs.nodes.size(); ++i)
-        if (visit(int(i))) return true;
-    return false;
+// The anyOf/$ref nodes, alternatives before the nodes that list them; false
+// on a cycle through anyOf/$ref alone (no object or array in between), which
+// would let the matcher expand alternatives forever. Iterative: a schema may
+// chain thousands of references.
+bool anyof_order(const CompiledSchema& cs, std::vector<int>* order) {
+    const size_t N = cs.nodes.size();
+    std::vector<uint8_t> state(N, 0);  // 0 new, 1 on the path, 2 done
+    std::vector<std::pair<int, size_t>> stack;
+    for (size_t start = 0; start < N; ++start) {
+        if (state[start] || cs.nodes[start].kind != SchemaKind::AnyOf) continue;
+        stack.push_back({int(start), 0});
+        state[start] = 1;
+        while (!stack.empty()) {
+            auto& [node, next] = stack.back();
+            const SchemaNode& n = cs.nodes[size_t(node)];
+            if (next < n.alternatives.size()) {
+                const int a = n.alternatives[next++];
+                if (cs.nodes[size_t(a)].kind != SchemaKind::AnyOf || state[size_t(a)] == 2) continue;
+                if (state[size_t(a)] == 1) return false;
+                state[size_t(a)] = 1;
+                stack.push_back({a, 0});
+            } else {
+                state[size_t(node)] = 2;
+                order->push_back(node);
+                stack.pop_back();
+            }
+        }
+    }
+    return true;
 }
 
 int digits_of(int64_t v) {
@@ -533,7 +547,7 @@ int min_number_bytes(const SchemaNode& n) {
     return best;
 }
 
-bool compute_min_bytes(CompiledSchema& cs, std::string* error) {
+bool compute_min_bytes(CompiledSchema& cs, const std::vector<int>& order, std::string* error) {
     const int D = cs.limits.max_output_depth;
     const size_t N = cs.nodes.size();
     cs.min_bytes.assign(size_t(D + 1), std::vector<int>(N, kUnreachable));
@@ -568,17 +582,10 @@ bool compute_min_bytes(CompiledSchema& cs, std::string* error) {
             }
             m[i] = std::min(v, kUnreachable);
         }
-        // anyOf: the alias graph is acyclic, so relaxing N times settles it.
-        for (size_t round = 0; round < N; ++round) {
-            bool changed = false;
-            for (size_t i = 0; i < N; ++i) {
-                const SchemaNode& n = cs.nodes[i];
-                if (n.kind != SchemaKind::AnyOf) continue;
-                int v = kUnreachable;
-                for (int a : n.alternatives) v = std::min(v, m[size_t(a)]);
-                if (v < m[i]) { m[i] = v; changed = true; }
-            }
-            if (!changed) break;
+        for (int i : order) {
+            int v = kUnreachable;
+            for (int a : cs.nodes[size_t(i)].alternatives) v = std::min(v, m[size_t(a)]);
+            m[size_t(i)] = v;
         }
     }
     if (cs.min_bytes[0][size_t(cs.root)] >= kUnreachable) {
@@ -590,7 +597,7 @@ bool compute_min_bytes(CompiledSchema& cs, std::string* error) {
 }
 
 // How many parses can be alive at once (overlapping anyOf branches, times nesting).
-bool check_live_alternatives(const CompiledSchema& cs, std::string* error) {
+bool check_live_alternatives(const CompiledSchema& cs, const std::vector<int>& order, std::string* error) {
     const int D = cs.limits.max_output_depth;
     const size_t N = cs.nodes.size();
     const long long cap = cs.limits.max_live_alternatives;
@@ -612,16 +619,8 @@ bool check_live_alternatives(const CompiledSchema& cs, std::string* error) {
             default: break;
         }
     }
-    for (size_t round = 0; round < N; ++round) {
-        bool changed = false;
-        for (size_t i = 0; i < N; ++i)
-            if (cs.nodes[i].kind == SchemaKind::AnyOf)
-                for (int a : cs.nodes[i].alternatives) {
-                    const auto u = first[i] | first[size_t(a)];
-                    if (u != first[i]) { first[i] = u; changed = true; }
-                }
-        if (!changed) break;
-    }
+    for (int i : order)
+        for (int a : cs.nodes[size_t(i)].alternatives) first[size_t(i)] |= first[size_t(a)];
     std::vector<std::vector<long long>> b(size_t(D + 2), std::vector<long long>(N, 1));
     for (int d = D; d >= 0; --d) {
         auto& m = b[size_t(d)];
@@ -637,22 +636,17 @@ bool check_live_alternatives(const CompiledSchema& cs, std::string* error) {
             }
             m[i] = v;
         }
-        for (size_t round = 0; round < N; ++round) {
-            bool changed = false;
-            for (size_t i = 0; i < N; ++i) {
-                const SchemaNode& n = cs.nodes[i];
-                if (n.kind != SchemaKind::AnyOf) continue;
-                long long v = 1;
-                for (int c = 0; c < 256; ++c) {
-                    if (!first[i].test(size_t(c))) continue;
-                    long long sum = 0;
-                    for (int a : n.alternatives)
-                        if (first[size_t(a)].test(size_t(c))) sum = std::min(cap + 1, sum + m[size_t(a)]);
-                    v = std::max(v, sum);
-                }
-                if (v != m[i]) { m[i] = v; changed = true; }
+        for (int i : order) {
+            const SchemaNode& n = cs.nodes[size_t(i)];
+            long long v = 1;
+            for (int c = 0; c < 256; ++c) {
+                if (!first[size_t(i)].test(size_t(c))) continue;
+                long long sum = 0;
+                for (int a : n.alternatives)
+                    if (first[size_t(a)].test(size_t(c))) sum = std::min(cap + 1, sum + m[size_t(a)]);
+                v = std::max(v, sum);
             }
-            if (!changed) break;
+            m[size_t(i)] = v;
         }
     }
     if (b[0][size_t(cs.root)] > cap) {
@@ -703,12 +697,13 @@ bool compile_json_schema(const std::string& schema_json, const SchemaLimits& lim
     }
     out->nodes[size_t(root_alias)].alternatives = {root};
     out->root = root_alias;
-    if (has_alias_cycle(*out)) {
+    std::vector<int> order;
+    if (!anyof_order(*out, &order)) {
         *error = "The schema cannot be used: a $ref leads back to itself without an object or array in between, so it describes no value.";
         out->nodes.clear();
         return false;
     }
-    if (!compute_min_bytes(*out, error) || !check_live_alternatives(*out, error)) {
+    if (!compute_min_bytes(*out, order, error) || !check_live_alternatives(*out, order, error)) {
         out->nodes.clear();
         return false;
     }

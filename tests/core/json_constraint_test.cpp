@@ -137,6 +137,19 @@ TEST(JsonSchemaMatcher, HostileSchemasAreRefusedInPlainWords) {
     std::string overlap = R"({"type":"string"})";
     for (int i = 0; i < 7; ++i) overlap = R"({"type":"array","items":{"anyOf":[)" + overlap + "," + overlap + "]}}";
     EXPECT_NE(refusal(overlap).find("readings of one output"), std::string::npos);
+    // A long chain of references is refused without deep recursion.
+    json chain = {{"$defs", json::object()}, {"$ref", "#/$defs/a0"}};
+    for (int i = 0; i < 1400; ++i) chain["$defs"]["a" + std::to_string(i)] = {{"$ref", "#/$defs/a" + std::to_string(i + 1)}};
+    chain["$defs"]["a1400"] = {{"type", "integer"}};
+    EXPECT_NE(refusal(chain.dump()).find("levels deep"), std::string::npos);
+    // Wide anyOf graphs compile quickly (each alternative list is visited once per depth).
+    json wide_any = {{"$defs", {{"leaf", {{"type", "integer"}}}}}, {"type", "array"}, {"items", {{"anyOf", json::array()}}}};
+    for (int i = 0; i < 32; ++i) {
+        json alts = json::array();
+        for (int k = 0; k < 32; ++k) alts.push_back({{"$ref", "#/$defs/leaf"}});
+        wide_any["items"]["anyOf"].push_back({{"type", "array"}, {"items", {{"anyOf", alts}}}});
+    }
+    EXPECT_NE(refusal(wide_any.dump()).find("readings of one output"), std::string::npos);
     // Many nodes (each small, all together too large).
     SchemaLimits small;
     small.max_nodes = 50;
