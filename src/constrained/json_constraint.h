@@ -2,7 +2,9 @@
 // vocabulary. Each step allows exactly the tokens after which the output can
 // still become a value of the schema within the tokens left (so the end is
 // always reachable, and a stop token is allowed only once it is complete).
-// One compiled schema and one vocabulary may be shared by many constraints.
+// One compiled schema and one vocabulary (both immutable) may be shared by
+// many constraints, also across threads; a constraint is one answer's state
+// and belongs to one thread at a time.
 #pragma once
 #include <memory>
 #include <string>

@@ -96,6 +96,7 @@ TEST(JsonSchemaMatcher, StringsNumbersArraysAnyOfRefs) {
     EXPECT_TRUE(accepts(R"({"enum":[1,12,"a",null,{"k":[1]}]})", "1"));
     EXPECT_TRUE(accepts(R"({"enum":[1,12,"a",null,{"k":[1]}]})", R"({"k":[1]})"));
     EXPECT_FALSE(accepts(R"({"enum":[1,12,"a",null]})", "13"));
+    EXPECT_NE(refusal(R"({"enum":[1e400, 2]})"), "");  // a number out of double range is refused, never written as null
     const std::string tree = tool_schemas()["tree"].dump();
     EXPECT_TRUE(accepts(tree, R"({"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]})"));
     EXPECT_FALSE(accepts(tree, R"({"name":"a","children":[{"children":[]}]})"));
