@@ -91,7 +91,7 @@ void JsonConstraint::allowed_tokens(int remaining, std::vector<uint32_t>* mask) 
     int cost = 0;
     const int room = matcher_.free_text_room(state_, &cost);
     const bool key = room >= 0 && state_.frames.back().kind != matcher_.string_frame_kind();
-    const bool bulk = room > 0 && cost + (key ? 1 : 0) <= budget;
+    const bool bulk = room > 0 && cost <= budget;
     MatchState narrowed;
     if (bulk) {
         if (const std::vector<uint32_t>* m = vocab_->plain_mask_upto(room)) {
@@ -104,8 +104,15 @@ void JsonConstraint::allowed_tokens(int remaining, std::vector<uint32_t>* mask) 
                 (*mask)[id >> 5] |= 1u << (id & 31);
             }
         }
-        // A declared key may go on past the room of an additional one.
-        if (key && matcher_.without_free_text(state_, &narrowed)) walk(vocab_->plain_trie(), narrowed, budget, mask);
+        if (key) {
+            // With no token to spare, a key must not become a duplicate of a
+            // declared key written already (that would take one more character)...
+            if (cost + 1 > budget)
+                for (const std::string& rest : matcher_.written_key_rests(state_))
+                    for (int32_t id : vocab_->plain_tokens_spelling(rest)) (*mask)[uint32_t(id) >> 5] &= ~(1u << (id & 31));
+            // ...unless it goes on as a declared key, which may also run past an additional key's room.
+            if (matcher_.without_free_text(state_, &narrowed)) walk(vocab_->plain_trie(), narrowed, budget, mask);
+        }
     } else if (room >= 0 && cost > budget) {
         // Too few tokens left for the free text to go on as it is.
         if (matcher_.without_free_text(state_, &narrowed)) walk(vocab_->plain_trie(), narrowed, budget, mask);

@@ -522,6 +522,17 @@ void JsonMatcher::step(std::vector<MatchFrame>& st, uint8_t b, MatchState* out) 
 }
 
 bool JsonMatcher::advance(const MatchState& in, uint8_t byte, MatchState* out) const {
+    // The common case inside a free string: one parse, an ASCII character.
+    if (in.ends.size() == 1 && byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\') {
+        const MatchFrame& top = in.frames.back();
+        if (top.kind == FString && !(top.flags & kEscape) && top.pending == 0) {
+            if (top.count >= s_->nodes[size_t(top.node)].max_length) { out->frames.clear(); out->ends.clear(); return false; }
+            out->frames.assign(in.frames.begin(), in.frames.end());
+            out->ends.assign(1, uint32_t(in.frames.size()));
+            ++out->frames.back().count;
+            return true;
+        }
+    }
     out->frames.clear();
     out->ends.clear();
     uint32_t begin = 0;
@@ -685,6 +696,19 @@ int JsonMatcher::free_text_room(const MatchState& st, int* cost) const {
 }
 
 uint8_t JsonMatcher::string_frame_kind() { return FString; }
+
+std::vector<std::string> JsonMatcher::written_key_rests(const MatchState& st) const {
+    std::vector<std::string> rests;
+    if (st.ends.size() != 1) return rests;
+    const MatchFrame& top = st.frames.back();
+    if (top.kind != FObject || top.phase != OKey) return rests;
+    const SchemaNode& n = s_->nodes[size_t(top.node)];
+    for (int i = top.lo; i < top.hi; ++i) {
+        const std::string& k = n.properties[size_t(i)].key;
+        if ((top.seen >> i & 1) && k.size() > size_t(top.pos) + 1) rests.push_back(k.substr(size_t(top.pos), k.size() - 1 - size_t(top.pos)));
+    }
+    return rests;
+}
 
 bool JsonMatcher::without_free_text(const MatchState& st, MatchState* out) const {
     if (st.ends.size() != 1) return false;

@@ -6,6 +6,7 @@
 // max_live_alternatives stacks are alive (checked when the schema compiles).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "constrained/json_schema.h"
@@ -61,6 +62,11 @@ public:
     // additional-key reading dropped). False when plain characters cannot help.
     bool without_free_text(const MatchState& st, MatchState* out) const;
     static uint8_t string_frame_kind();
+    // In a key (single parse): the rest of each declared key written already
+    // that the key so far is a prefix of (without the closing quote). A token
+    // spelling exactly that makes the key a duplicate, so the additional-key
+    // reading needs one character more.
+    std::vector<std::string> written_key_rests(const MatchState& st) const;
 
 private:
     const CompiledSchema* s_;

@@ -139,6 +139,21 @@ size_t TokenVocabulary::plain_upto(int c) const {
     return plain_chars_end_[size_t(c)];
 }
 
+std::vector<int32_t> TokenVocabulary::plain_tokens_spelling(const std::string& bytes) const {
+    const TokenTrie& t = plain_;
+    if (t.nodes() == 0) return {};
+    uint32_t node = 0;
+    for (size_t d = 0; d < bytes.size(); ++d) {
+        // Children of `node` follow it in preorder; siblings are joined by skip pointers.
+        uint32_t c = node + 1;
+        const uint32_t end = t.end[node];
+        while (c < end && t.byte[c] != uint8_t(bytes[d])) c = t.end[c];
+        if (c >= end) return {};
+        node = c;
+    }
+    return std::vector<int32_t>(t.toks.begin() + t.tok_begin[node], t.toks.begin() + t.tok_begin[node + 1]);
+}
+
 size_t TokenVocabulary::memory_bytes() const {
     size_t n = plain_.memory_bytes() + other_.memory_bytes() + plain_by_chars_.size() * 4 + plain_chars_end_.size() * 4;
     for (const auto& m : plain_masks_) n += m.size() * 4;

@@ -47,6 +47,8 @@ public:
     // The same as a bitmask (32 ids per word), or null when `chars` is beyond the precomputed ones.
     const std::vector<uint32_t>* plain_mask_upto(int chars) const;
     size_t memory_bytes() const;
+    // Plain tokens whose bytes are exactly `bytes`.
+    std::vector<int32_t> plain_tokens_spelling(const std::string& bytes) const;
 
 private:
     std::vector<std::string> bytes_;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "assistant/generation.h"
@@ -174,10 +176,11 @@ TEST(JsonConstraint, MaskEqualsTryingEveryToken) {
         std::string error;
         std::unique_ptr<JsonConstraint> c = JsonConstraint::create(it.value().dump(), SchemaLimits(), vocab, &error);
         ASSERT_TRUE(c) << it.key() << ": " << error;
-        for (uint64_t seed = 1; seed <= 6; ++seed) {
+        // Roomy budgets, then tight ones (where the end must be steered to).
+        for (uint64_t seed = 1; seed <= 14; ++seed) {
             Rng rng(seed);
             c->reset();
-            const int max_new = c->min_tokens() + 1 + int(seed) * 8;
+            const int max_new = c->min_tokens() + 1 + (seed <= 6 ? int(seed) * 8 : int(seed) - 6);
             for (int k = 0; k < max_new; ++k) {
                 const int remaining = max_new - k;
                 c->allowed_tokens(remaining, &mask);
@@ -262,4 +265,47 @@ TEST(JsonConstraint, StartRefusesABudgetBelowTheShortestValue) {
     for (int b = 0; b < 128; ++b) bytes.push_back(b == '}' ? std::string("}x") : std::string(1, char(b)));
     EXPECT_FALSE(JsonConstraint::create(R"({"type":"object"})", SchemaLimits(), std::make_shared<TokenVocabulary>(bytes), &error));
     EXPECT_NE(error.find("no single token for '}'"), std::string::npos) << error;
+}
+
+// With no token to spare inside a key, a token that would make the key a
+// duplicate of a declared key written already is refused, one that goes on to
+// a declared key not yet written is allowed: the mask still equals trying
+// every token.
+TEST(JsonConstraint, KeyAtTheEdgeOfTheBudget) {
+    std::vector<std::string> texts = {""};
+    for (int c = 32; c < 127; ++c) texts.push_back(std::string(1, char(c)));
+    for (const char* t : {"te", "tes", "tex", "note", "notes"}) texts.push_back(t);
+    auto vocab = std::make_shared<TokenVocabulary>(texts);
+    std::string error;
+    auto c = JsonConstraint::create(
+        R"({"type":"object","properties":{"note":{"type":"integer"},"notes":{"type":"integer"}},"required":["note"],"additionalProperties":{"type":"integer"}})",
+        SchemaLimits(), vocab, &error);
+    ASSERT_TRUE(c) << error;
+    for (char ch : std::string(R"({"note":1,"no)"))
+        ASSERT_TRUE(c->accept(int(std::find(texts.begin(), texts.end(), std::string(1, ch)) - texts.begin())));
+    int cost = 0;
+    ASSERT_GE(c->matcher().free_text_room(c->state(), &cost), 0);
+    std::vector<uint32_t> mask;
+    auto allowed = [&](const std::string& t) {
+        const int id = int(std::find(texts.begin(), texts.end(), t) - texts.begin());
+        return ((mask[size_t(id) >> 5] >> (id & 31)) & 1) != 0;
+    };
+    for (int remaining = cost + 1; remaining <= cost + 4; ++remaining) {
+        c->allowed_tokens(remaining, &mask);
+        for (int id = 0; id < vocab->size(); ++id) {
+            bool want = false;
+            if (!vocab->bytes(id).empty() && remaining - 2 >= 0) {
+                MatchState s = c->state();
+                want = c->matcher().advance_bytes(&s, vocab->bytes(id)) && c->matcher().min_completion(s) <= remaining - 2;
+            }
+            EXPECT_EQ(((mask[size_t(id) >> 5] >> (id & 31)) & 1) != 0, want) << "remaining " << remaining << " token \"" << texts[size_t(id)] << "\"";
+        }
+    }
+    // At the edge: "te" would spell "note" again, "tes" goes on to "notes", "tex" is a new key.
+    c->allowed_tokens(cost + 2, &mask);
+    EXPECT_FALSE(allowed("te"));
+    EXPECT_TRUE(allowed("tes"));
+    EXPECT_TRUE(allowed("tex"));
+    c->allowed_tokens(cost + 3, &mask);
+    EXPECT_TRUE(allowed("te"));
 }
