@@ -207,6 +207,7 @@ void JsonMatcher::open_value(std::vector<MatchFrame>& st, int node, int depth, u
         case SchemaKind::String:
             if (b != '"') return;
             f.kind = FString;
+            if (n.pattern >= 0) f.seen = kPatternStart;
             st.push_back(f);
             emit(st, out);
             return;
@@ -386,6 +387,23 @@ void JsonMatcher::step(std::vector<MatchFrame>& st, uint8_t b, MatchState* out) 
                 return;
             }
             case FString: {
+                if (n.pattern >= 0) {
+                    // Printable ASCII as it is, nothing escaped (string_pattern.h).
+                    const StringPattern& p = s_->patterns[size_t(n.pattern)];
+                    if (b == '"') {
+                        if (!pattern_accepts(p, f.seen)) return;
+                        child_done(st);
+                        emit(st, out);
+                        return;
+                    }
+                    if (!pattern_writable(b) || f.count >= n.max_length) return;
+                    const uint64_t next = pattern_step(p, f.seen, b);
+                    if (!next || pattern_distance(p, next) > n.max_length - f.count - 1) return;
+                    f.seen = next;
+                    ++f.count;
+                    emit(st, out);
+                    return;
+                }
                 if (f.flags & kEscape) {
                     f.flags &= uint8_t(~kEscape);
                     if (b == 'u') f.pending = 4;
@@ -525,7 +543,7 @@ bool JsonMatcher::advance(const MatchState& in, uint8_t byte, MatchState* out) c
     // The common case inside a free string: one parse, an ASCII character.
     if (in.ends.size() == 1 && byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\') {
         const MatchFrame& top = in.frames.back();
-        if (top.kind == FString && !(top.flags & kEscape) && top.pending == 0) {
+        if (top.kind == FString && !(top.flags & kEscape) && top.pending == 0 && s_->nodes[size_t(top.node)].pattern < 0) {
             if (top.count >= s_->nodes[size_t(top.node)].max_length) { out->frames.clear(); out->ends.clear(); return false; }
             out->frames.assign(in.frames.begin(), in.frames.end());
             out->ends.assign(1, uint32_t(in.frames.size()));
@@ -645,6 +663,7 @@ int JsonMatcher::frame_cost(const MatchFrame& f) const {
             return int(std::min<long long>((long long)k * (mv + 1) + 1, kUnreachable));
         }
         case FString: {
+            if (n.pattern >= 0) return pattern_distance(s_->patterns[size_t(n.pattern)], f.seen) + 1;
             const int due = (f.flags & kEscape) ? 1 : f.pending;
             return due + std::max(0, n.min_length - f.count) + 1;
         }
@@ -676,7 +695,7 @@ int JsonMatcher::free_text_room(const MatchState& st, int* cost) const {
     const MatchFrame& top = st.frames.back();
     const SchemaNode& n = s_->nodes[size_t(top.node < 0 ? s_->root : top.node)];
     if (top.kind == FString) {
-        if ((top.flags & kEscape) || top.pending) return -1;
+        if ((top.flags & kEscape) || top.pending || n.pattern >= 0) return -1;
         *cost = min_completion(st);  // plain characters only lower it
         return n.max_length - top.count;
     }

@@ -152,8 +152,9 @@ struct Compiler {
         for (auto it = s.begin(); it != s.end(); ++it) {
             const std::string& k = it.key();
             if (kAnnotations.count(k) || kUnderstood.count(k)) continue;
-            if (k == "pattern" || k == "patternProperties")
-                return fail(where, "\"" + k + "\" (regular expressions) is not supported. Use enum for a fixed set of strings, or describe the form in \"description\"."), -1;
+            if (k == "pattern") continue;  // a subset, see string_pattern.h
+            if (k == "patternProperties")
+                return fail(where, "\"patternProperties\" is not supported. List the properties by name."), -1;
             if (k == "format")
                 return fail(where, "\"format\" is not supported: the output could not be guaranteed to match it. Remove it and describe the form in \"description\"."), -1;
             return fail(where, "the keyword \"" + k + "\" is not supported by the constrained decoder. Remove it, or express it with type, properties, required, additionalProperties, items, minItems, maxItems, enum, const, minLength, maxLength, minimum, maximum, anyOf, oneOf or $ref."), -1;
@@ -214,7 +215,7 @@ struct Compiler {
         } else {
             for (const char* k : {"properties", "required", "additionalProperties"}) if (s.contains(k)) types |= TObject;
             for (const char* k : {"items", "minItems", "maxItems"}) if (s.contains(k)) types |= TArray;
-            for (const char* k : {"minLength", "maxLength"}) if (s.contains(k)) types |= TString;
+            for (const char* k : {"minLength", "maxLength", "pattern"}) if (s.contains(k)) types |= TString;
             for (const char* k : {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}) if (s.contains(k)) types |= TNumber;
             if (!types) types = TObject | TArray | TString | TNumber | TBool | TNull;
         }
@@ -364,6 +365,17 @@ struct Compiler {
         if (mn > mx) return fail(where, "minLength is larger than maxLength, so nothing could be written"), -1;
         node(n).min_length = mn;
         node(n).max_length = mx;
+        if (s.contains("pattern")) {
+            if (!s["pattern"].is_string()) return fail(where + "/pattern", "pattern must be a string"), -1;
+            if (mn > 0) return fail(where, "pattern together with minLength is not supported; say the length in the pattern ({n,m})"), -1;
+            StringPattern p;
+            std::string why;
+            if (!compile_string_pattern(s["pattern"].get<std::string>(), &p, &why))
+                return fail(where + "/pattern", why + ". Supported: characters, '.', [classes], \\d \\w \\s, ? * + {n,m}, and ^ $ at the ends."), -1;
+            if (p.start_distance > mx) return fail(where, "the pattern needs more characters than maxLength allows"), -1;
+            out->patterns.push_back(std::move(p));
+            node(n).pattern = int(out->patterns.size()) - 1;
+        }
         return n;
     }
 
@@ -573,7 +585,9 @@ bool compute_min_bytes(CompiledSchema& cs, const std::vector<int>& order, std::s
                         v = n.min_items == 0 ? 2 : int(std::min<long long>(sum, kUnreachable));
                     }
                     break;
-                case SchemaKind::String: v = 2 + n.min_length; break;
+                case SchemaKind::String:
+                    v = 2 + (n.pattern >= 0 ? cs.patterns[size_t(n.pattern)].start_distance : n.min_length);
+                    break;
                 case SchemaKind::Integer: case SchemaKind::Number: v = min_number_bytes(n); break;
                 case SchemaKind::Literal:
                     for (const std::string& t : n.texts) v = std::min(v, int(t.size()));

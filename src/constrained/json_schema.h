@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "constrained/string_pattern.h"
+
 namespace es {
 
 struct SchemaLimits {
@@ -42,8 +44,9 @@ struct SchemaNode {
     // Array
     int items = -1;
     int min_items = 0, max_items = 0;
-    // String (lengths in code points)
+    // String (lengths in code points); `pattern`: index in CompiledSchema::patterns, -1 for none
     int min_length = 0, max_length = 0;
+    int pattern = -1;
     // Integer/Number: value * 10^frac_digits lies in [lo, hi]; at most int_digits
     // digits before the point; `exponent`: e/E notation allowed (unbounded numbers only).
     int64_t lo = 0, hi = 0;
@@ -59,6 +62,7 @@ struct SchemaNode {
 
 struct CompiledSchema {
     std::vector<SchemaNode> nodes;
+    std::vector<StringPattern> patterns;
     int root = -1;
     SchemaLimits limits;
     // min_bytes[d][node]: fewest bytes of a complete value of `node` opened at

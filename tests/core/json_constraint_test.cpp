@@ -79,6 +79,23 @@ TEST(JsonSchemaMatcher, StringsNumbersArraysAnyOfRefs) {
     EXPECT_FALSE(accepts(R"({"type":"string"})", R"("\ud83d\ude00")"));                       // surrogates are refused
     EXPECT_TRUE(accepts(R"({"type":"string"})", R"("\u00e9\n\t\\\/")"));
     EXPECT_FALSE(accepts(R"({"type":"string"})", "\"\xC3\x28\""));                            // invalid UTF-8
+    // Patterns (the supported subset): anchored, unanchored, classes, bounded repeats.
+    const std::string id = R"({"type":"string","pattern":"^[A-Z]{2}-\\d{3}$"})";
+    EXPECT_TRUE(accepts(id, R"("AB-123")"));
+    EXPECT_FALSE(accepts(id, R"("AB-12")"));
+    EXPECT_FALSE(accepts(id, R"("ab-123")"));
+    EXPECT_FALSE(accepts(id, R"("AB-1234")"));
+    const std::string contains = R"({"type":"string","pattern":"mm","maxLength":10})";
+    EXPECT_TRUE(accepts(contains, R"("12 mm")"));
+    EXPECT_TRUE(accepts(contains, R"("mm wide")"));
+    EXPECT_FALSE(accepts(contains, R"("12 cm")"));
+    EXPECT_FALSE(accepts(contains, R"("12 mm longer")"));  // 10 characters at most
+    EXPECT_TRUE(accepts(R"({"type":"string","pattern":"^[^x]*y?$"})", R"("abc")"));
+    EXPECT_TRUE(accepts(R"({"type":"string","pattern":"^[^x]*y?$"})", R"("")"));
+    EXPECT_FALSE(accepts(R"({"type":"string","pattern":"^[^x]*y?$"})", R"("axb")"));
+    EXPECT_TRUE(accepts(R"({"type":"string","pattern":"^a.c"})", R"("abc and more")"));
+    EXPECT_FALSE(accepts(R"({"type":"string","pattern":"^a.c"})", R"("xabc")"));
+    EXPECT_FALSE(accepts(R"({"type":"string","pattern":"b"})", R"("\u0062")"));  // no escapes under a pattern
     EXPECT_TRUE(accepts(R"({"type":"integer","minimum":-5,"maximum":120})", "-5"));
     EXPECT_TRUE(accepts(R"({"type":"integer","minimum":-5,"maximum":120})", "120"));
     EXPECT_FALSE(accepts(R"({"type":"integer","minimum":-5,"maximum":120})", "121"));
@@ -115,7 +132,13 @@ TEST(JsonSchemaMatcher, StringsNumbersArraysAnyOfRefs) {
 
 TEST(JsonSchemaMatcher, HostileSchemasAreRefusedInPlainWords) {
     EXPECT_NE(refusal("{\"type\":"), "");
-    EXPECT_NE(refusal(R"({"type":"string","pattern":"^(a+)+$"})").find("regular expressions"), std::string::npos);
+    EXPECT_NE(refusal(R"({"type":"string","pattern":"^(a+)+$"})").find("groups or alternatives"), std::string::npos);
+    EXPECT_NE(refusal(R"({"type":"string","pattern":"a|b"})").find("groups or alternatives"), std::string::npos);
+    EXPECT_NE(refusal(R"({"type":"string","pattern":"\\bword"})").find("not supported"), std::string::npos);
+    EXPECT_NE(refusal(R"({"type":"string","pattern":"^[a-z]{70}$"})").find("too long"), std::string::npos);
+    EXPECT_NE(refusal(R"({"type":"string","pattern":"^\"+$"})").find("cannot hold"), std::string::npos);
+    EXPECT_NE(refusal(R"({"type":"string","pattern":"^a{5}$","maxLength":3})").find("more characters than maxLength"), std::string::npos);
+    EXPECT_NE(refusal(R"({"type":"string","pattern":"a","minLength":2})").find("pattern together with minLength"), std::string::npos);
     EXPECT_NE(refusal(R"({"type":"string","format":"date-time"})").find("\"format\" is not supported"), std::string::npos);
     EXPECT_NE(refusal(R"({"type":"object","if":{}})").find("\"if\" is not supported"), std::string::npos);
     EXPECT_NE(refusal(R"({"$ref":"https://example.org/s.json"})").find("outside this schema"), std::string::npos);

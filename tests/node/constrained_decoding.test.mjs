@@ -89,7 +89,7 @@ test('sampled tool calls (wasm) are complete JSON that validates against each sc
 
 test('hostile schemas are refused with a message (wasm)', { skip }, async () => {
   const tok = core.tokenizer(fs.readFileSync(path.join(TINY, 'checkpoint/tokenizer.model')));
-  assert.throws(() => tok.checkSchema({ type: 'string', pattern: '(a+)+$' }), /regular expressions/);
+  assert.throws(() => tok.checkSchema({ type: 'string', pattern: '(a+)+$' }), /groups or alternatives/);
   assert.throws(() => tok.checkSchema({ $ref: 'https://example.org/x.json' }), /outside this schema/);
   assert.throws(() => tok.checkSchema({ enum: Array.from({ length: 5000 }, (_, i) => i) }), /at most 256/);
   assert.throws(() => tok.checkSchema('{"type":'), /not valid JSON/);
