@@ -18,7 +18,7 @@ APT_PACKAGES=(
   libhpdf-dev fonts-dejavu-core poppler-utils
   sentencepiece libsentencepiece-dev libprotobuf-dev
   python3-onnx python3-numpy python3-sentencepiece python3-pil
-  python3-sklearn python3-nltk
+  python3-sklearn python3-nltk python3-jsonschema
   chromium nodejs npm
 )
 missing=()

@@ -5,10 +5,13 @@
 // time (e.g. the Stop button); the next on_logits() then finishes without
 // sampling, so a pending model step is the only work ever wasted.
 #pragma once
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "assistant/sampler.h"
+#include "constrained/token_constraint.h"
 
 namespace es {
 
@@ -19,6 +22,9 @@ struct GenerationConfig {
     int max_new_tokens = 256;
     std::vector<int> stop_ids;  // e.g. eos and <end_of_turn>
     SamplerConfig sampler;
+    // Optional: only tokens it allows are sampled, and a stop token only once
+    // the output is complete (constrained/json_constraint.h). Reset by start().
+    std::shared_ptr<TokenConstraint> constraint;
 };
 
 struct StepResult {
@@ -43,6 +49,8 @@ public:
     const std::vector<int>& generated() const { return generated_; }
     // Of generated(), how many have been fed through the model (are in the KV cache).
     size_t fed() const { return fed_; }
+    // Why the answer ended with FinishReason::Error, in plain words.
+    const std::string& error() const { return error_; }
 
 private:
     GenerationConfig cfg_;
@@ -53,6 +61,10 @@ private:
     bool started_ = false;
     bool cancel_requested_ = false;
     FinishReason reason_ = FinishReason::None;
+    std::string error_;
+    std::vector<uint32_t> mask_;
+    std::vector<float> masked_;
+    int constrained_sample(const float* logits, int vocab);
 };
 
 }  // namespace es

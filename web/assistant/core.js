@@ -114,6 +114,20 @@ export class Core {
     if (leavesOnly) set.labels = set.labels.filter((l) => l.leaf);
     return set;
   }
+  // A vocabulary for JSON-schema constraints outside a chat (a sampling loop
+  // of one's own): tokens[i] is token i's bytes (Uint8Array; empty = never).
+  constraintVocabulary(tokens) {
+    const ends = new Int32Array(tokens.length);
+    let n = 0;
+    tokens.forEach((t, i) => { n += t.length; ends[i] = n; });
+    const all = new Uint8Array(n);
+    n = 0;
+    for (const t of tokens) { all.set(t, n); n += t.length; }
+    const h = this._withBytes(all, (p) => this._withBytes(new Uint8Array(ends.buffer), (e) =>
+      this.m._es_constraint_vocabulary_create(p, e, tokens.length)));
+    if (!h) throw new CoreError(`vocabulary: ${this.m.UTF8ToString(this.m._es_constraint_last_error())}`);
+    return new ConstraintVocabulary(this, h);
+  }
   parseBoxes(text, { format = 'auto', order = 'xyxy', width, height }) {
     const s = this._withStrings([text, JSON.stringify({ format, order, width, height })],
       (t, o) => this._str(this.m._es_box_parse(t, o)));
@@ -148,6 +162,43 @@ export class Tokenizer {
     return this.core._withInt32(ids, (p) => this.core._str(this.core.m._es_tokenizer_decode(this.h, p, ids.length)));
   }
   free() { this.core.m._es_tokenizer_free(this.h); this.h = 0; }
+  // Throws CoreError with the reason when a JSON schema cannot constrain this
+  // tokenizer's output (unsupported keyword, too large, ...).
+  checkSchema(schema) {
+    const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
+    if (!this.core._withStrings([text], (p) => this.core.m._es_generation_check_schema(this.h, p))) this.core._fail('JSON schema');
+  }
+}
+
+export class ConstraintVocabulary {
+  constructor(core, handle) { this.core = core; this.h = handle; }
+  // Throws CoreError with the reason when the schema cannot be used.
+  constraint(schema) {
+    const m = this.core.m;
+    const text = typeof schema === 'string' ? schema : JSON.stringify(schema);
+    const h = this.core._withStrings([text], (p) => m._es_constraint_create(this.h, p));
+    if (!h) throw new CoreError(`JSON schema: ${m.UTF8ToString(m._es_constraint_last_error())}`);
+    return new TokenConstraint(this.core, h);
+  }
+  free() { this.core.m._es_constraint_vocabulary_free(this.h); this.h = 0; }
+}
+
+// allowed(remaining): Uint32Array bitmask (32 ids per word) of the content
+// tokens allowed next when `remaining` tokens are left, this one included;
+// a stop token is allowed when `complete`.
+export class TokenConstraint {
+  constructor(core, handle) { this.core = core; this.h = handle; }
+  get m() { return this.core.m; }
+  allowed(remaining) {
+    const n = this.m._es_constraint_allowed_tokens(this.h, remaining);
+    const p = this.m._es_constraint_mask() >> 2;
+    return new Uint32Array(this.m.HEAP32.buffer.slice(p * 4, (p + n) * 4));
+  }
+  accept(token) { return this.m._es_constraint_accept_token(this.h, token) === 1; }
+  get complete() { return this.m._es_constraint_is_complete(this.h) === 1; }
+  get minTokens() { return this.m._es_constraint_min_tokens(this.h); }
+  reset() { this.m._es_constraint_reset(this.h); }
+  free() { this.m._es_constraint_free(this.h); this.h = 0; }
 }
 
 // The app's practical context cap in tokens when the chat config sets no
@@ -202,6 +253,8 @@ export class Chat {
     if (!this.core._withStrings([text], (p) => this.m._es_chat_restore_json(this.h, p))) this.core._fail('restore');
   }
 
+  // config: {max_new_tokens, temperature, top_k, top_p, repetition_penalty, seed,
+  // json_schema}: with json_schema the answer is always a complete JSON value of it.
   startGeneration(config = {}) {
     if (!this.core._withStrings([JSON.stringify(config)], (p) => this.m._es_generation_start(this.h, p))) this.core._fail('generation');
   }
@@ -215,6 +268,7 @@ export class Chat {
     const reason = this.core._str(this.m._es_generation_finish_reason(this.h));
     const r = { feed: next >= 0 ? next : null, token, delta, done: next < 0, reason };
     if (reason === 'context') r.message = this.core._str(this.m._es_generation_context_message(this.h));
+    if (reason === 'error') r.message = this.core._str(this.m._es_generation_error_message(this.h));
     return r;
   }
   cancel() { this.m._es_generation_cancel(this.h); }

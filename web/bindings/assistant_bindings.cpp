@@ -21,6 +21,7 @@
 #include "assistant/label_scoring.h"
 #include "annotation/label_set.h"
 #include "assistant/tokenizer.h"
+#include "constrained/json_constraint.h"
 
 namespace {
 
@@ -43,6 +44,8 @@ struct Chat {
 };
 
 std::map<int, std::unique_ptr<es::Tokenizer>> g_tokenizers;
+// Each tokenizer's vocabulary as the constrained decoder reads it, built on first use.
+std::map<int, std::shared_ptr<es::TokenVocabulary>> g_vocabularies;
 std::map<int, std::unique_ptr<Chat>> g_chats;
 int g_next = 1;
 
@@ -51,6 +54,15 @@ es::Tokenizer* tok(int h) {
     if (it == g_tokenizers.end()) { g_error = "no tokenizer with handle " + std::to_string(h); return nullptr; }
     return it->second.get();
 }
+std::shared_ptr<es::TokenVocabulary> vocabulary(int h) {
+    es::Tokenizer* t = tok(h);
+    if (!t) return nullptr;
+    auto& v = g_vocabularies[h];
+    if (!v) v = es::TokenVocabulary::from_tokenizer(*t);
+    return v;
+}
+// A JSON schema given as an object or as its text.
+std::string schema_text(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
 Chat* chat(int h) {
     auto it = g_chats.find(h);
     if (it == g_chats.end()) { g_error = "no chat with handle " + std::to_string(h); return nullptr; }
@@ -87,7 +99,7 @@ EMSCRIPTEN_KEEPALIVE int es_tokenizer_add_config(int h, const char* tokenizer_co
     es::Tokenizer* t = tok(h);
     return t && t->add_tokens_from_config(tokenizer_config_json, &g_error) ? 1 : 0;
 }
-EMSCRIPTEN_KEEPALIVE void es_tokenizer_free(int h) { g_tokenizers.erase(h); }
+EMSCRIPTEN_KEEPALIVE void es_tokenizer_free(int h) { g_tokenizers.erase(h); g_vocabularies.erase(h); }
 EMSCRIPTEN_KEEPALIVE int es_tokenizer_vocab_size(int h) { es::Tokenizer* t = tok(h); return t ? t->vocab_size() : -1; }
 EMSCRIPTEN_KEEPALIVE int es_tokenizer_special_id(int h, const char* which) {
     es::Tokenizer* t = tok(h);
@@ -227,7 +239,8 @@ EMSCRIPTEN_KEEPALIVE const char* es_chat_messages_json(int h) {
     return set_str(c ? c->conv.messages_json().dump() : std::string("[]"));
 }
 
-// config_json: {"max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "seed"}
+// config_json: {"max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "seed",
+//               "json_schema" (optional: the answer is a JSON value of this schema, object or text)}
 // The chat's stop ids end the answer. Call after the prompt is prefilled.
 EMSCRIPTEN_KEEPALIVE int es_generation_start(int h, const char* config_json) {
     Chat* c = chat(h);
@@ -252,6 +265,18 @@ EMSCRIPTEN_KEEPALIVE int es_generation_start(int h, const char* config_json) {
     const size_t room = c->conv.answer_room();
     c->context_capped = g.max_new_tokens > 0 && size_t(g.max_new_tokens) > room;
     if (c->context_capped) g.max_new_tokens = int(room);
+    if (j.contains("json_schema") && !j["json_schema"].is_null()) {
+        auto constraint = es::JsonConstraint::create(schema_text(j["json_schema"]), es::SchemaLimits(), vocabulary(c->tokenizer), &g_error);
+        if (!constraint) return 0;
+        if (constraint->min_tokens() + 1 > g.max_new_tokens) {
+            g_error = "The answer may take at most " + std::to_string(g.max_new_tokens) + " tokens" +
+                      (c->context_capped ? " (the room left in the model's context)" : "") +
+                      ", but the shortest JSON value of this schema needs " + std::to_string(constraint->min_tokens() + 1) +
+                      ". Allow more tokens or start a new conversation.";
+            return 0;
+        }
+        g.constraint = std::move(constraint);
+    }
     c->gen.start(g, c->conv.tokens());
     c->stream->reset();
     c->delta.clear();
@@ -294,6 +319,18 @@ EMSCRIPTEN_KEEPALIVE const char* es_generation_context_message(int h) {
     return set_str("The answer stopped because the conversation reached the model's context of " +
                    std::to_string(c->conv.max_context()) +
                    " tokens. Ask again to continue: the oldest questions will be set aside to make room.");
+}
+// Why the answer ended with reason "error", in plain words ("" otherwise).
+EMSCRIPTEN_KEEPALIVE const char* es_generation_error_message(int h) {
+    Chat* c = chat(h);
+    return set_str(c && c->gen.reason() == es::FinishReason::Error ? c->gen.error() : std::string());
+}
+// Checks that a JSON schema can constrain this tokenizer's output: 1, or 0 with
+// the reason in es_assistant_last_error (e.g. a tool registry checked on load).
+EMSCRIPTEN_KEEPALIVE int es_generation_check_schema(int tokenizer, const char* schema_json) {
+    auto v = vocabulary(tokenizer);
+    if (!v) return 0;
+    return es::JsonConstraint::create(schema_json ? schema_json : "", es::SchemaLimits(), v, &g_error) ? 1 : 0;
 }
 EMSCRIPTEN_KEEPALIVE int es_generation_generated(int h) { Chat* c = chat(h); return c ? set_ids(c->gen.generated()) : -1; }
 
