@@ -173,6 +173,16 @@ async function action(name, arg) {
       if (file) Module.ccall('es_annotation_import_coco', 'number', ['string', 'string'], [await file.text(), file.name]);
       break;
     }
+    case 'import_compare': {  // annotator B for the Compare tab (ui/compare_ui.h); the open case is not changed
+      const file = await pickFile('.json,application/json');
+      if (file) Module.ccall('es_compare_import_second', 'number', ['string', 'string'], [await file.text(), file.name]);
+      break;
+    }
+    case 'download_text': {  // {file, type, text} from the app (e.g. the Compare tab's figures)
+      const { file, type, text } = JSON.parse(arg);
+      download(file, text, type);
+      break;
+    }
     case 'import_bundle': {
       const file = await pickFile('.json,application/json');
       if (file) await importBundle(file);

@@ -1,0 +1,182 @@
+// compare.test.mjs: the Compare tab (issue 13, item 7) in headless Chromium on
+// the demo case. Annotator A: the demo's lesion boxes, imported as COCO through
+// the Image tab. Annotator B: the same COCO with image-1's box moved 40 px to
+// the right and image-3's label changed, imported in the Compare tab. The
+// figures the tab shows must equal what the core computes for the two files
+// (annotation_agreement through the Node module of the same core). Also: what
+// the tab says with nothing to compare, the model's outputs as the assistant
+// reports them (a classification and an answer's box), a row shown on the
+// viewer in two colours, and the JSON export.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir, buildDir, clickWidget, openTab } from './harness.mjs';
+import { loadNodeCore } from '../../web/segmentation/node_core.js';
+import { scorePredictions } from '../../web/metrics/metrics_api.js';
+
+const skip = missingPrerequisites();
+if (skip) console.log(`# skipping e2e compare tests: ${skip}`);
+
+// COCO of the demo case's lesion boxes ([x1, y1, x2, y2] in case.json), every one "polyps".
+function demoCoco(edit = () => {}) {
+  const demo = JSON.parse(fs.readFileSync(path.join(appDir, 'demo/case.json'), 'utf8'));
+  const coco = { images: [], annotations: [], categories: [{ id: 1, name: 'polyps' }, { id: 2, name: 'dyed-lifted-polyps' }] };
+  demo.images.forEach((im, i) => {
+    coco.images.push({ id: i + 1, file_name: im.file, width: im.width, height: im.height });
+    for (const l of im.lesions) {
+      const [x1, y1, x2, y2] = l.box;
+      coco.annotations.push({ id: coco.annotations.length + 1, image_id: i + 1, category_id: 1, bbox: [x1, y1, x2 - x1, y2 - y1],
+        area: (x2 - x1) * (y2 - y1), iscrowd: 0, segmentation: [] });
+    }
+  });
+  edit(coco);
+  return coco;
+}
+
+const fixed = (v) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(3));
+
+describe('compare', { skip: skip || false, timeout: 240000 }, () => {
+  let server, browser, page, core;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-compare-'));
+  const compareState = () => page.evaluate(() => {
+    const m = window.endoscribe.module();
+    return JSON.parse(m.UTF8ToString(m._es_compare_state()));
+  });
+  const waitFor = async (fn, what, timeout = 30000) => {
+    const t0 = Date.now();
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() - t0 > timeout) throw new Error('timed out waiting for ' + what);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+
+  const cocoA = demoCoco();
+  const cocoB = demoCoco((c) => {
+    c.annotations[0].bbox[0] += 40;   // image-1: box moved 40 px right (IoU 101x120 / 181x120 = 0.558: still a match)
+    c.annotations[3].category_id = 2;  // image-3: another label
+  });
+  const fileA = path.join(tmp, 'annotator-a.coco.json');
+  const fileB = path.join(tmp, 'annotator-b.coco.json');
+  fs.writeFileSync(fileA, JSON.stringify(cocoA));
+  fs.writeFileSync(fileB, JSON.stringify(cocoB));
+
+  before(async () => {
+    core = (await loadNodeCore(path.join(buildDir, 'wasm', 'node', 'endoscribe_core.mjs'))).m;
+    server = await startServer();
+    browser = await launchBrowser();
+    if (process.env.ES_DEBUG) browser.page.on('console', (m) => console.log('# page:', m.type(), m.text()));
+    page = browser.page;
+    await page.goto(server.url);
+    await page.evaluate(() => window.endoscribe.caseLoaded);
+    await page.waitForFunction(() => window.endoscribe.annotation && window.endoscribe.annotation.state() &&
+      window.endoscribe.annotation.state().label_sets.length >= 5);
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (server) await server.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('says there is nothing to compare yet, and what to do', async () => {
+    await openTab(page, 'tab_compare', 'compare_import_b', 'compare');
+    await frames();
+    const s = await compareState();
+    assert.equal(s.shown.compare_classification, 'Nothing to compare yet.');
+    assert.match(s.shown.compare_boxes, /^Nothing to compare yet \(0 annotated boxes\)\.$/);
+    assert.equal(s.shown.compare_masks, 'Nothing to compare yet.');
+    assert.equal(s.annotators, null);
+    saveArtifact('compare-empty.png', await page.screenshot());
+  });
+
+  it("annotator B's kappa, regions and objects equal the core's figures", async () => {
+    // A: through the Image tab's COCO import (the demo then becomes a case of its own).
+    await openTab(page, 'tab_image', 'import_coco', 'compare');
+    const [chooserA] = await Promise.all([page.waitForEvent('filechooser'), clickWidget(page, 'import_coco')]);
+    await chooserA.setFiles(fileA);
+    await waitFor(async () => {
+      const a = await page.evaluate(() => window.endoscribe.annotation.state());
+      return a.images['image-3.png'] && a.images['image-3.png'].annotations.length === 1;
+    }, 'annotator A imported');
+    await waitFor(async () => /^Demo copy /.test((await page.evaluate(() => window.endoscribe.state())).case), 'the demo copy');
+    await page.evaluate(() => window.endoscribe.annotation.saved());
+
+    // B: through the Compare tab.
+    await openTab(page, 'tab_compare', 'compare_import_b', 'compare');
+    const [chooserB] = await Promise.all([page.waitForEvent('filechooser'), clickWidget(page, 'compare_import_b')]);
+    await chooserB.setFiles(fileB);
+    await waitFor(async () => (await compareState()).shown.compare_kappa, 'the agreement figures');
+    await frames();
+    const s = await compareState();
+
+    const ref = scorePredictions(core, { task: 'annotation_agreement', first: cocoA, second: cocoB, bootstrap: false });
+    const m = Object.fromEntries(Object.entries(ref.metrics).map(([k, v]) => [k, v.value]));
+    // The hand check of the constructed change: labels present per (image, label):
+    // polyps on 1, 2, 3 in A and 1, 2 in B; dyed-lifted-polyps on 3 in B only; 4 has none.
+    // 8 pairs, 6 agree (0.75); each version marks 3 of 8: chance 34/64; kappa = (0.75 - 34/64) / (1 - 34/64) = 7/15.
+    assert.ok(Math.abs(m.kappa - 7 / 15) < 1e-12, `core kappa ${m.kappa}`);
+    for (const k of ['kappa', 'observed_agreement', 'mean_iou', 'mean_dice', 'object_precision', 'object_recall', 'object_f1', 'matched_mean_iou']) {
+      assert.ok(Math.abs(s.annotators.metrics[k] - m[k]) < 1e-12, `${k}: app ${s.annotators.metrics[k]}, core ${m[k]}`);
+    }
+    assert.equal(s.annotators.regions.length, ref.regions.length);
+    assert.equal(s.shown.compare_kappa,
+      `Cohen's kappa (labels per image) ${fixed(m.kappa)}, observed agreement ${fixed(m.observed_agreement)} over 8 (image, label) pairs`);
+    assert.equal(s.shown.compare_regions,
+      `Regions: mean Dice ${fixed(m.mean_dice)}, mean IoU ${fixed(m.mean_iou)} over ${ref.regions.length} (image, label) pairs`);
+    assert.match(s.shown.compare_objects, new RegExp(`^Objects matched at IoU >= 0\\.5: ${ref.objects.matched} \\(A ${ref.objects.first}, B ${ref.objects.second}\\): ` +
+      `precision ${fixed(m.object_precision)}, recall ${fixed(m.object_recall)}, F1 ${fixed(m.object_f1)}, matched mean IoU ${fixed(m.matched_mean_iou)}$`));
+    // The moved box: its region's IoU as computed by hand (pixel centres of 141x120 and the same 40 px right).
+    const moved = s.annotators.regions.find((r) => r.image === 'image-1.png');
+    assert.ok(Math.abs(moved.iou - (101 * 120) / (181 * 120)) < 1e-12, `image-1 IoU ${moved.iou}`);
+    saveArtifact('compare-annotators.png', await page.screenshot());
+
+    // A row shows both outlines on its image.
+    await clickWidget(page, 'compare_region_0');
+    const sel = await waitFor(async () => { const c = await compareState(); return c.selected === 0 && c; }, 'the selected row');
+    assert.equal(sel.outlines.image, 'image-1.png');
+    assert.equal(sel.outlines.a, 1);
+    assert.equal(sel.outlines.b, 1);
+    await waitFor(async () => (await page.evaluate(() => window.endoscribe.state())).widgets.compare_legend, 'the legend on the viewer');
+    const app = await page.evaluate(() => window.endoscribe.state());
+    assert.equal(app.images[app.current].name, 'image-1.png');
+    saveArtifact('compare-row-on-viewer.png', await page.screenshot());
+  });
+
+  it("compares the model's outputs the assistant reported with the annotations", async () => {
+    // The snapshot app_assistant.js sends after classifying image-3 and answering with a box there
+    // (no model is needed for the comparison itself; the figures are checked by hand).
+    await page.evaluate(() => {
+      const m = window.endoscribe.module();
+      m.ccall('es_assistant_ui_state', null, ['string'], [JSON.stringify({
+        status: 'ready', image: { key: 'x|image-3.png|640x512', name: 'image-3.png', width: 640, height: 512 },
+        classification: { set: 'hyperkvasir', name: 'HyperKvasir', ms: 1, labels: [{ id: 'polyps', name: 'Polyps', probability: 0.7 }, { id: 'cecum', name: 'Cecum', probability: 0.3 }] },
+        turns: [{ question: 'Where is the polyp?', answer: '...', done: true, boxes: [{ x1: 177, y1: 206, x2: 419, y2: 396, label: 'polyp' }] }],
+      })]);
+    });
+    const s = await waitFor(async () => { const c = await compareState(); return c.shown.compare_accuracy && c; }, 'the model figures');
+    assert.equal(s.shown.compare_accuracy, 'Accuracy 1.000 (1 of 1 images)   macro-F1 1.000');
+    assert.equal(s.model_vs_annotations.classification.per_image[0].image, 'image-3.png');
+    assert.deepEqual(s.model_vs_annotations.classification.per_image[0].annotated, ['polyps']);
+    // The answer's box is image-3's annotated box exactly: 1 matched of 1 model and 4 annotated boxes.
+    assert.equal(s.shown.compare_boxes, 'Matched 1 of 1 model and 4 annotated boxes: precision 1.000, recall 0.250, mean IoU 1.000');
+    saveArtifact('compare-model.png', await page.screenshot());
+  });
+
+  it('exports the figures as JSON', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), clickWidget(page, 'compare_export')]);
+    assert.match(download.suggestedFilename(), /-compare\.json$/);
+    const file = path.join(tmp, download.suggestedFilename());
+    await download.saveAs(file);
+    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const s = await compareState();
+    delete s.shown; delete s.selected; delete s.outlines;
+    assert.deepEqual(j, s);
+    assert.equal(j.annotators.annotator_b, 'annotator-b.coco.json');
+    browser.assertClean();
+  });
+});
