@@ -82,7 +82,6 @@ bool CompareUi::import_second(App& a, const std::string& text, const std::string
     second = std::move(r.images);
     second_kind = r.kind;
     second_name = name.empty() ? r.kind : name;
-    second_case = a.case_name;
     has_second = true;
     selected = -1;
     outline_a.clear();
@@ -106,14 +105,10 @@ void CompareUi::clear_second() {
     signature.clear();
 }
 
-void CompareUi::observe_assistant(const App& a, const json& s) {
+void CompareUi::observe_assistant(const App& /*a*/, const json& s) {
     if (!s.contains("image") || !s["image"].is_object()) return;
     const std::string image = s["image"].value("name", std::string());
     if (image.empty()) return;
-    if (outputs_case != a.case_name) {
-        outputs.clear();
-        outputs_case = a.case_name;
-    }
     es::ImageModelOutputs next = outputs.count(image) ? outputs[image] : es::ImageModelOutputs{};
     next.image = image;
     if (s.contains("classification") && s["classification"].is_object()) {
@@ -149,11 +144,23 @@ void CompareUi::observe_assistant(const App& a, const json& s) {
 
 void CompareUi::refresh(App& a) {
     AnnotationUi& ann = annotation_ui();
-    if (has_second && second_case != a.case_name) clear_second();  // B belonged to the case that was open then
-    if (outputs_case != a.case_name) {
-        outputs.clear();
-        outputs_case = a.case_name;
-        ++outputs_version;
+    // Another case opened (none of its images is open any more): B and the model
+    // outputs belonged to the one before. (The demo turning into a case of its own
+    // keeps its image names, and so both.)
+    const std::vector<std::string> names = case_image_names(a);
+    if (!names.empty()) {
+        const std::set<std::string> open(names.begin(), names.end());
+        bool overlap = false;
+        for (const es::ImageAnnotations& im : second) overlap = overlap || open.count(im.image) > 0;
+        if (has_second && !second.empty() && !overlap) clear_second();
+        for (auto it = outputs.begin(); it != outputs.end();) {
+            if (open.count(it->first)) {
+                ++it;
+            } else {
+                it = outputs.erase(it);
+                ++outputs_version;
+            }
+        }
     }
     size_t items = 0;
     uint64_t ids = 0;

@@ -33,10 +33,8 @@ struct CompareUi {
     bool has_second = false;
     std::string second_name, second_kind;  // file name; "COCO file" / "case bundle" / ...
     std::vector<es::ImageAnnotations> second;
-    std::string second_case;  // the case B was imported into (cleared when the case changes)
 
-    // The model's outputs seen in this session, per image name.
-    std::string outputs_case;
+    // The model's outputs seen in this session, per image name (of the open case).
     std::map<std::string, es::ImageModelOutputs> outputs;
     int outputs_version = 0;
 

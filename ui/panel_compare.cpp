@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 
 #include "annotation_ui.h"
@@ -31,9 +32,24 @@ std::string fmt(double v, const char* f = "%.3f") {
 
 // A figure line, kept in ui.shown[key] (what the test reads) and recorded as a widget.
 void figure(App& a, CompareUi& ui, const char* key, const std::string& text) {
+    ImGui::PushTextWrapPos(0.0f);
     ImGui::TextUnformatted(text.c_str());
+    ImGui::PopTextWrapPos();
     ui.shown[key] = text;
     a.record_widget(key);
+}
+
+void subtitle(const char* text) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyle().Colors[ImGuiCol_TextDisabled]);
+    ImGui::TextWrapped("%s", text);
+    ImGui::PopStyleColor();
+}
+
+// Table columns: the first two (names) get more room than the figures.
+void columns(std::initializer_list<const char*> names, int wide = 1) {
+    int i = 0;
+    for (const char* n : names) ImGui::TableSetupColumn(n, ImGuiTableColumnFlags_WidthStretch, i++ < wide ? 2.2f : 1.0f);
+    ImGui::TableHeadersRow();
 }
 
 void hint(const char* text) {
@@ -57,7 +73,7 @@ const ImGuiTableFlags kTable = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
 void draw_classification(App& a, CompareUi& ui) {
     const es::ModelComparison& m = ui.model;
     const AnnotationUi& ann = annotation_ui();
-    ImGui::TextDisabled("Classification vs the image's labels");
+    subtitle("Classification vs the image's labels");
     if (m.classified.empty()) {
         figure(a, ui, "compare_classification", "Nothing to compare yet.");
         hint(m.classified_unlabelled > 0
@@ -75,10 +91,7 @@ void draw_classification(App& a, CompareUi& ui) {
     if (m.classified_unlabelled > 0)
         ImGui::TextDisabled("%d classified image(s) without labels left out.", m.classified_unlabelled);
     if (ImGui::BeginTable("##cls_images", 3, kTable)) {
-        ImGui::TableSetupColumn("Image");
-        ImGui::TableSetupColumn("Model's top label");
-        ImGui::TableSetupColumn("Annotated");
-        ImGui::TableHeadersRow();
+        columns({"Image", "Model's top label", "Annotated"}, 3);
         for (const es::ClassifiedImage& c : m.classified) {
             ImGui::PushID(c.image.c_str());
             ImGui::TableNextRow();
@@ -96,8 +109,7 @@ void draw_classification(App& a, CompareUi& ui) {
         ImGui::EndTable();
     }
     if (ImGui::BeginTable("##cls_classes", 6, kTable)) {
-        for (const char* h : {"Label", "Support", "Predicted", "Precision", "Recall", "F1"}) ImGui::TableSetupColumn(h);
-        ImGui::TableHeadersRow();
+        columns({"Label", "Support", "Predicted", "Precision", "Recall", "F1"});
         for (const es::ClassRow& c : m.per_class) {
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
@@ -119,7 +131,7 @@ void draw_classification(App& a, CompareUi& ui) {
 
 void draw_boxes(App& a, CompareUi& ui) {
     const es::ModelComparison& m = ui.model;
-    ImGui::TextDisabled("Model boxes vs annotated boxes (matched at IoU >= 0.5)");
+    subtitle("Model boxes vs annotated boxes (matched at IoU >= 0.5)");
     if (m.model_boxes == 0) {
         figure(a, ui, "compare_boxes", "Nothing to compare yet (" + std::to_string(m.annotated_boxes) + " annotated boxes).");
         hint("Ask the assistant where the lesion is (Assistant > Chat, e.g. \"Where is the polyp?\"). The boxes in its "
@@ -131,8 +143,7 @@ void draw_boxes(App& a, CompareUi& ui) {
                std::to_string(m.annotated_boxes) + " annotated boxes: precision " + fmt(m.box_precision) + ", recall " +
                fmt(m.box_recall) + ", mean IoU " + fmt(m.box_matched_mean_iou));
     if (ImGui::BeginTable("##boxes", 5, kTable)) {
-        for (const char* h : {"Image", "Model", "Annotated", "Matched", "Mean IoU"}) ImGui::TableSetupColumn(h);
-        ImGui::TableHeadersRow();
+        columns({"Image", "Model", "Annotated", "Matched", "Mean IoU"});
         for (const es::BoxImageRow& r : m.boxes) {
             ImGui::PushID(r.image.c_str());
             ImGui::TableNextRow();
@@ -154,7 +165,7 @@ void draw_boxes(App& a, CompareUi& ui) {
 
 void draw_masks(App& a, CompareUi& ui) {
     const es::ModelComparison& m = ui.model;
-    ImGui::TextDisabled("Segment masks vs annotated masks and polygons");
+    subtitle("Segment masks vs annotated masks and polygons");
     if (m.mask_pairs == 0) {
         figure(a, ui, "compare_masks", "Nothing to compare yet.");
         hint("On an image where you drew the lesion (mask or polygon), use the Segment tool (S), click the lesion and "
@@ -166,8 +177,7 @@ void draw_masks(App& a, CompareUi& ui) {
     }
     if (m.masks.empty() || m.mask_pairs == 0) return;
     if (ImGui::BeginTable("##masks", 3, kTable)) {
-        for (const char* h : {"Image", "Dice", "IoU"}) ImGui::TableSetupColumn(h);
-        ImGui::TableHeadersRow();
+        columns({"Image", "Dice", "IoU"});
         for (const es::MaskImageRow& r : m.masks) {
             ImGui::PushID(r.image.c_str());
             ImGui::TableNextRow();
@@ -232,8 +242,7 @@ void draw_annotators(App& a, CompareUi& ui) {
     ImGui::TextDisabled("Click a row to see both outlines on the image.");
     const AnnotationUi& ann = annotation_ui();
     if (ImGui::BeginTable("##regions", 4, kTable)) {
-        for (const char* h : {"Image", "Label", "Dice", "IoU"}) ImGui::TableSetupColumn(h);
-        ImGui::TableHeadersRow();
+        columns({"Image", "Label", "Dice", "IoU"}, 2);
         for (size_t i = 0; i < g.regions.size(); ++i) {
             const es::RegionPair& r = g.regions[i];
             ImGui::PushID(int(i));
