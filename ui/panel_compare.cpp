@@ -1,6 +1,6 @@
 // panel_compare.cpp: the Compare tab (compare_ui.h). Model vs annotations
 // (classification, boxes, Segment masks), then two annotators (kappa, regions,
-// objects; a row shows both versions' outlines on the viewer), then the export.
+// objects; a row shows both versions' outlines on the viewer); the export on top.
 // Where there is nothing to compare yet, it says what to do.
 #include <imgui.h>
 
@@ -299,6 +299,17 @@ void draw_compare_tab(App& a) {
     ui.refresh(a);
     ui.shown.clear();
 
+    // The export first: the tab grows long and it must stay at hand.
+    if (ImGui::Button("Export figures (JSON)")) {
+        const std::string base = a.case_name.empty() ? std::string("case") : a.case_name;
+        annotation_js_action("download_text", nlohmann::json{{"file", base + "-compare.json"},
+                                                             {"type", "application/json"},
+                                                             {"text", ui.figures(a).dump(1)}}
+                                                  .dump());
+    }
+    a.record_widget("compare_export");
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Every figure below, per image too, as <case>-compare.json");
+    ImGui::Separator();
     ImGui::TextDisabled("MODEL VS ANNOTATIONS");
     const bool any_model = !ui.model.classified.empty() || ui.model.model_boxes > 0 || ui.model.mask_pairs > 0;
     if (any_model) {
@@ -312,15 +323,6 @@ void draw_compare_tab(App& a) {
     draw_masks(a, ui);
     draw_annotators(a, ui);
 
-    ImGui::Separator();
-    if (ImGui::Button("Export figures (JSON)")) {
-        const std::string base = a.case_name.empty() ? std::string("case") : a.case_name;
-        annotation_js_action("download_text", nlohmann::json{{"file", base + "-compare.json"},
-                                                             {"type", "application/json"},
-                                                             {"text", ui.figures(a).dump(1)}}
-                                                  .dump());
-    }
-    a.record_widget("compare_export");
     draw_outlines(a, ui);
 }
 

@@ -169,6 +169,36 @@ describe('compare', { skip: skip || false, timeout: 240000 }, () => {
     saveArtifact('compare-model.png', await page.screenshot());
   });
 
+  it("a real classification by the built-in test model joins the comparison, marked as meaningless", async () => {
+    // image-1 is in view (the selected row). The random-weights test model's top label is whatever it is;
+    // the tab must score it against image-1's annotated label (polyps) and say the model is a test model.
+    await page.evaluate(() => { window.endoscribe.assistant.action('load_default'); });
+    await waitFor(() => page.evaluate(() => ['ready', 'error'].includes(window.endoscribe.assistant.state().status) &&
+      window.endoscribe.assistant.state().busy === null), 'the test model', 120000);
+    assert.equal(await page.evaluate(() => window.endoscribe.assistant.state().status), 'ready');
+    await page.evaluate(() => { window.endoscribe.assistant.action('classify', { set: 'hyperkvasir' }); });
+    const c = await waitFor(() => page.evaluate(() => window.endoscribe.assistant.state().classification), 'the classification', 120000);
+    const top = c.labels[0];
+    assert.ok(top.id, 'the classification carries label ids');
+    // (the figures are recomputed at once; the lines shown follow at the next frame)
+    const s = await waitFor(async () => {
+      const x = await compareState();
+      return x.model_vs_annotations.classification.images === 2 && / of 2 images/.test(x.shown.compare_accuracy) && x;
+    }, 'two classified images');
+    const row = s.model_vs_annotations.classification.per_image.find((r) => r.image === 'image-1.png');
+    const right = top.id === 'polyps';
+    assert.equal(row.right, right);
+    assert.equal(row.predicted, top.id);
+    assert.ok(Math.abs(row.probability - top.probability) < 1e-9);
+    assert.equal(s.shown.compare_accuracy, `Accuracy ${fixed(right ? 1 : 0.5)} (${right ? 2 : 1} of 2 images)   macro-F1 ${fixed(s.model_vs_annotations.classification.macro_f1)}`);
+    await frames();
+    const widgets = (await page.evaluate(() => window.endoscribe.state())).widgets;
+    assert.ok(widgets.compare_test_model_warning, 'the test-model warning is on the Compare tab');
+    await page.mouse.move(5, 795);
+    await frames();
+    saveArtifact('compare-test-model.png', await page.screenshot());
+  });
+
   it('exports the figures as JSON', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), clickWidget(page, 'compare_export')]);
     assert.match(download.suggestedFilename(), /-compare\.json$/);
