@@ -199,6 +199,40 @@ describe('compare', { skip: skip || false, timeout: 240000 }, () => {
     saveArtifact('compare-test-model.png', await page.screenshot());
   });
 
+  it('Segment masks against the annotated region: Dice and IoU per image', async () => {
+    // image-4 gets a drawn polygon (100..200 x 100..200) and a Segment mask (source "sam", as the tool
+    // stores it) of the same size 50 px to the right: overlap 50x100, union 150x100.
+    const W = 640, H = 512;
+    const flat = new Uint8Array(W * H);  // column-major, as COCO RLE counts
+    for (let x = 150; x < 250; x++) for (let y = 100; y < 200; y++) flat[x * H + y] = 1;
+    const counts = [];
+    let run = 0, value = 0;
+    for (const v of flat) { if (v === value) run++; else { counts.push(run); run = 1; value = v; } }
+    counts.push(run);
+    const coco = { images: [{ id: 1, file_name: 'image-4.png', width: W, height: H }], categories: [{ id: 1, name: 'polyps' }],
+      annotations: [
+        { id: 1, image_id: 1, category_id: 1, iscrowd: 0, bbox: [100, 100, 100, 100], area: 10000,
+          segmentation: [[100, 100, 200, 100, 200, 200, 100, 200]], endoscribe: { kind: 'polygon', source: 'manual' } },
+        { id: 2, image_id: 1, category_id: 1, iscrowd: 1, bbox: [150, 100, 100, 100], area: 10000,
+          segmentation: { size: [H, W], counts }, endoscribe: { kind: 'mask', source: 'sam' } },
+      ] };
+    const file = path.join(tmp, 'image-4-segment.coco.json');
+    fs.writeFileSync(file, JSON.stringify(coco));
+    await openTab(page, 'tab_image', 'import_coco', 'compare');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), clickWidget(page, 'import_coco')]);
+    await chooser.setFiles(file);
+    await waitFor(async () => {
+      const a = await page.evaluate(() => window.endoscribe.annotation.state());
+      return a.images['image-4.png'] && a.images['image-4.png'].annotations.length === 2;
+    }, 'the image-4 annotations');
+    await openTab(page, 'tab_compare', 'compare_import_b', 'compare');
+    const s = await waitFor(async () => { const c = await compareState(); return /^Mean Dice/.test(c.shown.compare_masks || '') && c; }, 'the mask figures');
+    const row = s.model_vs_annotations.masks.per_image.find((r) => r.image === 'image-4.png');
+    assert.ok(Math.abs(row.iou - 1 / 3) < 1e-12, `IoU ${row.iou}`);
+    assert.ok(Math.abs(row.dice - 0.5) < 1e-12, `Dice ${row.dice}`);
+    assert.equal(s.shown.compare_masks, 'Mean Dice 0.500, mean IoU 0.333 over 1 image(s)');
+  });
+
   it('exports the figures as JSON', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), clickWidget(page, 'compare_export')]);
     assert.match(download.suggestedFilename(), /-compare\.json$/);
@@ -209,6 +243,38 @@ describe('compare', { skip: skip || false, timeout: 240000 }, () => {
     delete s.shown; delete s.selected; delete s.outlines;
     assert.deepEqual(j, s);
     assert.equal(j.annotators.annotator_b, 'annotator-b.coco.json');
+  });
+
+  it('a file that is not a version of the case is refused and changes nothing; a case bundle is read as B', async () => {
+    const bad = path.join(tmp, 'labels.json');
+    fs.writeFileSync(bad, fs.readFileSync(path.join(appDir, 'labels/hyperkvasir.json')));
+    const before = await compareState();
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), clickWidget(page, 'compare_import_b')]);
+    await chooser.setFiles(bad);
+    const app = await waitFor(async () => { const a = await page.evaluate(() => window.endoscribe.state()); return a.errors.some((e) => /labels\.json/.test(e)) && a; }, 'the error');
+    assert.match(app.errors.find((e) => /labels\.json/.test(e)), /could not be compared: .*Nothing was changed\./);
+    const after = await compareState();
+    assert.deepEqual(after.annotators, before.annotators);
+
+    // The open case's own bundle as B (several MB: the images ride along): both versions are the same, so every
+    // figure is perfect, and kappa is undefined (every image has polyps in both: no chance disagreement).
+    await page.evaluate(() => window.endoscribe.annotation.saved());
+    await openTab(page, 'tab_image', 'export_bundle', 'compare');
+    const [download] = await Promise.all([page.waitForEvent('download'), clickWidget(page, 'export_bundle')]);
+    const bundle = path.join(tmp, download.suggestedFilename());
+    await download.saveAs(bundle);
+    await openTab(page, 'tab_compare', 'compare_import_b', 'compare');
+    const [chooser2] = await Promise.all([page.waitForEvent('filechooser'), clickWidget(page, 'compare_import_b')]);
+    await chooser2.setFiles(bundle);
+    const s = await waitFor(async () => { const c = await compareState(); return c.annotators?.annotator_b_kind === 'case bundle' && c; }, 'the bundle as B');
+    assert.equal(s.annotators.metrics.kappa, null);
+    assert.match(s.shown.compare_kappa, /^Cohen's kappa \(labels per image\) -, observed agreement 1\.000 /);
+    for (const k of ['observed_agreement', 'mean_iou', 'mean_dice', 'object_precision', 'object_recall', 'object_f1', 'matched_mean_iou']) {
+      assert.equal(s.annotators.metrics[k], 1, k);
+    }
+    await page.mouse.move(5, 795);
+    await frames();
+    saveArtifact('compare-bundle-b.png', await page.screenshot());
     browser.assertClean();
   });
 });
