@@ -179,24 +179,29 @@ void CompareUi::refresh(App& a) {
     agreement_ready = has_second;
     if (has_second) agreement = es::annotation_agreement(ann.images, second, 0.5, es::BootstrapOptions{0, 0, 0.95});
     if (selected >= int(agreement.regions.size())) selected = -1;
-    if (selected >= 0) select_region(a, selected);  // outlines follow edits
+    update_outlines();  // they follow edits; the image in view stays
+}
+
+void CompareUi::update_outlines() {
+    outline_a.clear();
+    outline_b.clear();
+    outline_image.clear();
+    if (!agreement_ready || selected < 0 || selected >= int(agreement.regions.size())) {
+        selected = -1;
+        return;
+    }
+    const es::RegionPair& r = agreement.regions[size_t(selected)];
+    outline_image = r.image;
+    outline_a = outlines(annotation_ui().images, r.image, r.label);
+    outline_b = outlines(second, r.image, r.label);
 }
 
 void CompareUi::select_region(App& a, int index) {
     selected = index;
-    outline_a.clear();
-    outline_b.clear();
-    outline_image.clear();
-    if (!agreement_ready || index < 0 || index >= int(agreement.regions.size())) {
-        selected = -1;
-        return;
-    }
-    const es::RegionPair& r = agreement.regions[size_t(index)];
-    outline_image = r.image;
-    outline_a = outlines(annotation_ui().images, r.image, r.label);
-    outline_b = outlines(second, r.image, r.label);
+    update_outlines();
+    if (selected < 0) return;
     for (size_t i = 0; i < a.images.size(); ++i)
-        if (a.images[i]->name == r.image && int(i) != a.current) a.select(int(i));
+        if (a.images[i]->name == outline_image && int(i) != a.current) a.select(int(i));
 }
 
 json CompareUi::figures(const App& a) const {

@@ -58,7 +58,8 @@ struct CompareUi {
     // Records what the assistant snapshot shows for its image (classification, answer boxes).
     void observe_assistant(const App& a, const nlohmann::json& state);
     void refresh(App& a);
-    void select_region(App& a, int index);
+    void select_region(App& a, int index);  // -1: none; shows the row's image
+    void update_outlines();
     nlohmann::json figures(const App& a) const;  // the export (and the test hook)
 };
 
