@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "assistant_ui.h"
+#include "compare_ui.h"
 
 namespace esui {
 
@@ -43,6 +44,7 @@ EMSCRIPTEN_KEEPALIVE void es_assistant_ui_state(const char* json) {
     esui::AssistantUi& ui = esui::assistant_ui();
     ui.state = std::move(j);
     ui.connected = true;
+    esui::compare_ui().observe_assistant(esui::app(), ui.state);  // the Compare tab keeps each image's model outputs
     esui::app().redraw();
 }
 

@@ -5,6 +5,7 @@
 
 #include "annotation_ui.h"
 #include "app.h"
+#include "compare_ui.h"
 #include "panel_flags.h"
 #include "report_ui.h"
 #include "text_fit.h"
@@ -23,6 +24,7 @@ const SideTab kSideTabs[] = {
     {"Image", "tab_image", draw_image_tab},
     {"Assistant", "tab_assistant", draw_assistant_tab},
     {"Report", "tab_report", draw_report_tab},
+    {"Compare", "tab_compare", draw_compare_tab},
 };
 
 void draw_image_facts(App& a) {

@@ -172,6 +172,23 @@ async function importBundle(file) {
   }
 }
 
+// Calls fn with the strings copied to the heap (ccall's 'string' puts them on
+// the stack, which a case bundle of several megabytes overflows).
+function withHeapStrings(strings, fn) {
+  const ptrs = strings.map((t) => {
+    const n = Module.lengthBytesUTF8(t) + 1;
+    const p = Module._malloc(n);
+    if (!p) throw new Error(`out of memory for ${n} bytes`);
+    Module.stringToUTF8(t, p, n);
+    return p;
+  });
+  try {
+    return fn(...ptrs);
+  } finally {
+    ptrs.forEach((p) => Module._free(p));
+  }
+}
+
 async function action(name, arg) {
   await init();
   switch (name) {
@@ -196,6 +213,16 @@ async function action(name, arg) {
     case 'import_coco': {
       const file = await pickFile('.json,application/json');
       if (file) Module.ccall('es_annotation_import_coco', 'number', ['string', 'string'], [await file.text(), file.name]);
+      break;
+    }
+    case 'import_compare': {  // annotator B for the Compare tab (ui/compare_ui.h); the open case is not changed
+      const file = await pickFile('.json,application/json');
+      if (file) withHeapStrings([await file.text(), file.name], (text, name) => Module._es_compare_import_second(text, name));
+      break;
+    }
+    case 'download_text': {  // {file, type, text} from the app (e.g. the Compare tab's figures)
+      const { file, type, text } = JSON.parse(arg);
+      download(file, text, type);
       break;
     }
     case 'import_bundle': {

@@ -461,7 +461,7 @@ async function classify({ set }) {
     const r = await job.promise;
     S.classification = {
       set, name: ls.name ?? set, ms: r.totalMs,
-      labels: r.ranking.map((i) => ({ name: r.labels[i].name, probability: r.labels[i].probability })),
+      labels: r.ranking.map((i) => ({ id: r.labels[i].id, name: r.labels[i].name, probability: r.labels[i].probability })),
     };
     hook.classification = S.classification;
   } catch (e) {
