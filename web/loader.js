@@ -40,6 +40,34 @@
   const dropOverlay = document.getElementById('drop-overlay');
   let Module = null;
 
+  // ccall copies 'string' arguments onto the wasm stack (5 MiB), which a case
+  // bundle, an annotation document with masks or an undo history overflows,
+  // corrupting memory. Every string argument goes through the heap instead.
+  function passStringArgumentsOnTheHeap(M) {
+    const ccall = M.ccall;
+    M.ccall = (name, returnType, argTypes, args, opts) => {
+      const types = argTypes ? argTypes.slice() : [];
+      const values = args ? args.slice() : [];
+      const owned = [];
+      try {
+        for (let i = 0; i < types.length; i++) {
+          if (types[i] !== 'string' || values[i] == null) continue;
+          const text = String(values[i]);
+          const n = M.lengthBytesUTF8(text) + 1;
+          const p = M._malloc(n);
+          if (!p) throw new Error(`out of memory for a ${n}-byte argument of ${name}`);
+          M.stringToUTF8(text, p, n);
+          owned.push(p);
+          types[i] = 'number';
+          values[i] = p;
+        }
+        return ccall(name, returnType, types, values, opts);
+      } finally {
+        for (const p of owned) M._free(p);
+      }
+    };
+  }
+
   const hook = { gpuErrors: [], state: () => null, openFiles: (files) => openFiles(files) };
   let resolveReady, rejectReady, resolveCase;
   hook.ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
@@ -284,17 +312,19 @@
     await loadScript('endoscribe.js');
     const appReady = new Promise((resolve, reject) => {
       /* global createEndoScribe */
-      createEndoScribe({
+      const moduleConfig = {
         canvas,
         preinitializedWebGPUDevice: device,
         print: (text) => console.log(text),
         printErr: (text) => console.error(text),
-        onAppReady: resolve,
+        // MODULARIZE makes this object the module itself: ccall exists by now.
+        onAppReady: () => { passStringArgumentsOnTheHeap(moduleConfig); resolve(); },
         onAppFailed: (why) => reject(new Error(why)),
         openFilePicker: () => fileInput.click(),
         setCursor: (c) => { canvas.style.cursor = c; },
         onFirstFrame: () => performance.mark('endoscribe-first-frame'),
-      }).then((m) => { Module = m; }, reject);
+      };
+      createEndoScribe(moduleConfig).then((m) => { Module = m; }, reject);
     });
     // onAppReady fires from main(), before the factory's promise settles.
     await appReady;

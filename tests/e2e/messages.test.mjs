@@ -161,4 +161,20 @@ describe('messages', { skip: skip || false, timeout: 120000 }, () => {
     assert.ok(s.messages.find((m) => m.text === 'Plain error words.').banner >= 0, 'the error stays');
     browser.assertClean();
   });
+  // ccall puts 'string' arguments on the 5 MiB wasm stack unless the loader
+  // routes them through the heap; a case bundle or an undo history is larger.
+  it('string arguments larger than the wasm stack reach the core intact', { timeout: 60000 }, async () => {
+    const checked = await page.evaluate(() => {
+      const M = window.endoscribe.module();
+      const big = '{"format": "endoscribe-annotations", "padding": "' + 'a'.repeat(12 << 20) + '"}';
+      const ok = M.ccall('es_annotation_check_document', 'number', ['string'], [big]);
+      M.ccall('es_app_report_message', null, ['string', 'string', 'string'], ['notice', 'After a 12 MiB argument.', '']);
+      return ok;
+    });
+    assert.equal(checked, 0, 'not an annotation document, and said so');
+    const s = await waitState((t) => t.messages.some((m) => m.text === 'After a 12 MiB argument.' && m.banner >= 0),
+      'a message after the large argument');
+    assert.ok(s.frame > 0);
+    browser.assertClean();
+  });
 });
