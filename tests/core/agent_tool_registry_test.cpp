@@ -1,8 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "agent/tool_registry.h"
 #include "agent_test_support.h"
+#include "assistant/generation.h"
+#include "assistant/sampler.h"
+#include "assistant/tokenizer.h"
+#include "constrained/json_constraint.h"
 #include "constrained/json_schema.h"
+#include "test_files.h"
 
 using namespace es;
 using json = nlohmann::json;
@@ -159,4 +166,49 @@ TEST(ToolRegistry, OutputsAreCheckedAgainstTheirSchemas) {
     const json noisy = {{"labels", json::array({{{"label", "polyp"}, {"probability", 0.1 + 0.2}}})}};
     EXPECT_TRUE(r.validate_output("classify", round_json_numbers(noisy), &error)) << error;
     EXPECT_EQ(round_json_numbers(noisy)["labels"][0]["probability"].get<double>(), 0.3);
+}
+
+// The generated action schema drives the constrained decoder over the tiny
+// model's real vocabulary: sampled from random logits at a high temperature,
+// every call parses and validates (the constrained tests sample the tiny
+// model itself; here the schema is the registry's).
+TEST(ToolRegistry, SampledCallsUnderTheActionSchemaAlwaysValidate) {
+    Tokenizer tok;
+    const auto bytes = es_test::read_bytes(es_test::tiny_dir() + "/tokenizer.model");
+    std::string error;
+    ASSERT_TRUE(tok.load(bytes.data(), bytes.size(), &error)) << error;
+    tok.add_tokens_from_config(es_test::read_text(es_test::tiny_dir() + "/checkpoint/tokenizer_config.json"), &error);
+    const auto vocab = TokenVocabulary::from_tokenizer(tok);
+    const ToolRegistry r = ToolRegistry::standard();
+    std::shared_ptr<JsonConstraint> c = JsonConstraint::create(r.action_schema().dump(), SchemaLimits(), vocab, &error);
+    ASSERT_TRUE(c) << error;
+    const int V = tok.vocab_size();
+    std::vector<float> logits(size_t(V), 0.0f);
+    std::set<std::string> tools;
+    for (uint64_t seed = 1; seed <= 60; ++seed) {
+        GenerationConfig g;
+        g.max_new_tokens = 160;
+        g.stop_ids = {tok.eos_id(), tok.piece_to_id("<end_of_turn>")};
+        g.sampler.temperature = 1.5f;
+        g.sampler.seed = seed;
+        g.constraint = c;
+        Generator gen;
+        gen.start(g, {tok.bos_id()});
+        Rng rng(seed * 104729);
+        StepResult step;
+        do {
+            for (int v = 0; v < V; ++v) logits[size_t(v)] = float(rng.uniform() * 6.0);
+            logits[size_t(tok.eos_id())] = 9.0f;
+            step = gen.on_logits(logits.data(), V);
+        } while (!step.finished);
+        ASSERT_EQ(gen.reason(), FinishReason::StopToken) << gen.error();
+        std::vector<int> ids = gen.generated();
+        ids.pop_back();
+        const std::string text = tok.decode(ids);
+        ToolCall call;
+        ASSERT_TRUE(r.parse_action(text, &call, &error)) << text << ": " << error;
+        EXPECT_TRUE(r.validate_arguments(call.tool, call.arguments, &error)) << text;
+        tools.insert(call.tool);
+    }
+    EXPECT_GE(tools.size(), 5u);  // the oneOf is sampled across tools, not stuck on one
 }
