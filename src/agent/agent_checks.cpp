@@ -16,6 +16,29 @@ namespace {
 
 bool usable(const TraceStep& s) { return s.status != StepStatus::Rejected && !s.output.is_null() && s.error.empty(); }
 
+// Typed reads that never throw: outputs from a loop are schema-checked, but
+// these checks may also see steps read from a file.
+json list_of(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_array()) return json::array();
+    return j[key];
+}
+std::string text_of(const json& j, const char* key, const std::string& otherwise) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : otherwise;
+}
+bool is_box(const json& b) {
+    if (!b.is_array() || b.size() != 4) return false;
+    for (const auto& v : b)
+        if (!v.is_number()) return false;
+    return true;
+}
+// The found boxes ({"box": [...]}) whose box is well formed.
+json found_boxes(const json& output) {
+    json out = json::array();
+    for (const auto& b : list_of(output, "boxes"))
+        if (b.is_object() && b.contains("box") && is_box(b["box"])) out.push_back(b);
+    return out;
+}
+
 std::string lower_words(const std::string& s) {
     std::string out;
     for (unsigned char c : s) out += (c == '_') ? ' ' : char(std::tolower(c));
@@ -35,9 +58,10 @@ std::string plural(size_t n, const char* one, const char* many) { return std::to
 
 // Decodes a segment output's mask; false when it cannot be read.
 bool decode_mask(const json& m, Mask* out) {
-    if (!m.contains("rle")) return false;
+    if (!m.is_object() || !m.contains("rle")) return false;
     const json& r = m["rle"];
-    if (!r.contains("size") || !r["size"].is_array() || r["size"].size() != 2 || !r.contains("counts") ||
+    if (!r.is_object() || !r.contains("size") || !r["size"].is_array() || r["size"].size() != 2 ||
+        !r["size"][0].is_number_integer() || !r["size"][1].is_number_integer() || !r.contains("counts") ||
         !r["counts"].is_string())
         return false;
     const int h = r["size"][0].get<int>(), w = r["size"][1].get<int>();
@@ -99,9 +123,9 @@ std::vector<AgentCheck> run_agent_checks(const std::vector<TraceStep>& steps, co
     json boxes = json::array();
     std::string ground_text;
     if (ground >= 0) {
-        boxes = steps[ground].output.value("boxes", json::array());
+        boxes = found_boxes(steps[ground].output);
         n_boxes = boxes.size();
-        ground_text = steps[ground].arguments.value("text", std::string("lesion"));
+        ground_text = text_of(steps[ground].arguments, "text", "lesion");
     }
     // The boxes compared: those segmentation was asked for when every
     // segment call named found boxes (the protocol segments them one by one),
@@ -112,15 +136,15 @@ std::vector<AgentCheck> run_agent_checks(const std::vector<TraceStep>& steps, co
     for (size_t i = ground >= 0 ? size_t(ground) + 1 : 0; ground >= 0 && i < steps.size(); ++i) {
         if (!usable(steps[i]) || steps[i].tool != "segment") continue;
         segmented = true;
-        const json args = steps[i].arguments.value("boxes", json::array());
-        if (args.empty() || !steps[i].arguments.value("points", json::array()).empty()) only_found_boxes = false;
+        const json args = list_of(steps[i].arguments, "boxes");
+        if (args.empty() || !list_of(steps[i].arguments, "points").empty()) only_found_boxes = false;
         for (const auto& a : args) {
             bool found = false;
             for (size_t k = 0; k < boxes.size(); ++k)
                 if (boxes[k].value("box", json()) == a) asked[k] = found = true;
             if (!found) only_found_boxes = false;
         }
-        for (const auto& m : steps[i].output.value("masks", json::array())) {
+        for (const auto& m : list_of(steps[i].output, "masks")) {
             Mask mask;
             if (decode_mask(m, &mask)) masks.push_back(std::move(mask));
             else unreadable = true;
@@ -177,7 +201,10 @@ std::vector<AgentCheck> run_agent_checks(const std::vector<TraceStep>& steps, co
     if (count >= 0 && ground >= 0) {
         AgentCheck c;
         c.id = "count_vs_boxes";
-        const long long n = steps[count].output.value("count", -1LL);
+        const json& out = steps[count].output;
+        const long long n = out.is_object() && out.contains("count") && out["count"].is_number_integer()
+                                ? out["count"].get<long long>()
+                                : -1;
         if (n == (long long)n_boxes) {
             c.message = "The lesion count (" + std::to_string(n) + ") matches the boxes found.";
         } else {
@@ -192,10 +219,10 @@ std::vector<AgentCheck> run_agent_checks(const std::vector<TraceStep>& steps, co
 
     // Classification vs description; probability margin.
     if (classify >= 0) {
-        const json labels = steps[classify].output.value("labels", json::array());
+        const json labels = list_of(steps[classify].output, "labels");
         std::vector<std::pair<double, std::string>> ranked;
         for (const auto& l : labels)
-            if (l.contains("label") && l["label"].is_string() && l.contains("probability") && l["probability"].is_number())
+            if (l.is_object() && l.contains("label") && l["label"].is_string() && l.contains("probability") && l["probability"].is_number())
                 ranked.push_back({l["probability"].get<double>(), l["label"].get<std::string>()});
         std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
         if (!ranked.empty()) {
@@ -203,7 +230,7 @@ std::vector<AgentCheck> run_agent_checks(const std::vector<TraceStep>& steps, co
             std::string text;
             for (size_t i = size_t(classify) + 1; i < steps.size(); ++i)
                 if (usable(steps[i]) && (steps[i].tool == "describe_image" || steps[i].tool == "describe_region"))
-                    text += steps[i].output.value("text", std::string()) + "\n";
+                    text += text_of(steps[i].output, "text", "") + "\n";
             if (!text.empty()) {
                 AgentCheck c;
                 c.id = "label_vs_description";

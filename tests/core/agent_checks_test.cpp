@@ -140,3 +140,26 @@ TEST(AgentChecks, LowProbabilityMargin) {
     steps[0].output = classify_output(0.8, 0.15, 0.05);
     EXPECT_EQ(find_check(run_agent_checks(steps, AgentCheckConfig()), "probability_margin")->level, CheckLevel::Pass);
 }
+
+TEST(AgentChecks, MalformedOutputsFromAFileNeverThrow) {
+    // Steps read from a trace file are not schema-checked; the checks must not trip on them.
+    std::vector<TraceStep> steps = {
+        step("classify", {{"label_set", 3}}, {{"labels", json::array({"polyp", 7, {{"label", 1}}})}}),
+        step("ground", {{"text", json::array()}}, {{"boxes", json::array({{{"box", "here"}}, 5, {{"box", {1, 2}}}})}}),
+        step("segment", {{"boxes", "all"}, {"points", 2}},
+             {{"masks", json::array({{{"rle", {{"size", {"a", "b"}}, {"counts", 3}}}}, "m", {{"rle", 1}}})}}),
+        step("count_lesions", json::object(), {{"count", "two"}}),
+        step("describe_image", json::object(), {{"text", 12}}),
+        step("ground", json::object(), "not an object"),
+    };
+    std::vector<AgentCheck> checks;
+    EXPECT_NO_THROW(checks = run_agent_checks(steps, AgentCheckConfig()));
+    const auto masks = find_check(checks, "boxes_vs_masks");
+    EXPECT_FALSE(masks);  // the last ground has no boxes and nothing was segmented after it
+    steps.pop_back();
+    EXPECT_NO_THROW(checks = run_agent_checks(steps, AgentCheckConfig()));
+    const auto unreadable = find_check(checks, "boxes_vs_masks");
+    ASSERT_TRUE(unreadable);
+    EXPECT_EQ(unreadable->level, CheckLevel::Warn);
+    EXPECT_NE(unreadable->message.find("could not be read"), std::string::npos);
+}
