@@ -77,24 +77,16 @@ fs::path default_vocabulary_dir() {
     return fs::path(ES_SOURCE_DIR) / "models/report";
 }
 
-// The shipped files in their documented order, then any local files (sorted).
+// The vocabulary files of a folder (report_vocabulary_files_to_load).
 bool load_vocabulary(const fs::path& dir, es::ReportVocabulary& vocab, std::string& error) {
-    const std::vector<std::string> shipped = {"report_lists.json", "classifications.json", "mst3_terms.json", "label_map.json"};
-    std::vector<std::string> names = shipped;
+    std::vector<std::string> present;
     std::error_code ec;
-    std::vector<std::string> local;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string n = e.path().filename().string();
-        if (e.path().extension() == ".json" && std::find(shipped.begin(), shipped.end(), n) == shipped.end() &&
-            n.rfind("surveillance_", 0) != 0)
-            local.push_back(n);
-    }
+    for (const auto& e : fs::directory_iterator(dir, ec)) present.push_back(e.path().filename().string());
     if (ec) {
         error = dir.string() + ": " + ec.message();
         return false;
     }
-    std::sort(local.begin(), local.end());
-    names.insert(names.end(), local.begin(), local.end());
+    const std::vector<std::string> names = es::report_vocabulary_files_to_load(present);
     std::vector<std::string> texts;
     for (const std::string& n : names) {
         std::string t;

@@ -101,24 +101,14 @@ bool read_text_file(const std::filesystem::path& p, std::string* out) {
 std::unique_ptr<ReportVocabulary> load_report_vocabulary_folder(const std::string& dir_text, std::string* error) {
     namespace fs = std::filesystem;
     const fs::path dir(dir_text);
-    // The shipped files in their documented order, then local ones (sorted),
-    // as tools/render_report reads them.
-    const std::vector<std::string> shipped = {"report_lists.json", "classifications.json", "mst3_terms.json",
-                                              "label_map.json"};
-    std::vector<std::string> names = shipped, local;
+    std::vector<std::string> present;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string n = e.path().filename().string();
-        if (e.path().extension() == ".json" && std::find(shipped.begin(), shipped.end(), n) == shipped.end() &&
-            n.rfind("surveillance_", 0) != 0)
-            local.push_back(n);
-    }
+    for (const auto& e : fs::directory_iterator(dir, ec)) present.push_back(e.path().filename().string());
     if (ec) {
         *error = dir.string() + ": " + ec.message();
         return nullptr;
     }
-    std::sort(local.begin(), local.end());
-    names.insert(names.end(), local.begin(), local.end());
+    const std::vector<std::string> names = report_vocabulary_files_to_load(present);
     std::vector<std::string> texts;
     for (const std::string& n : names) {
         std::string t;

@@ -125,6 +125,20 @@ const std::vector<std::string>& report_vocabulary_file_names() {
     return files;
 }
 
+std::vector<std::string> report_vocabulary_files_to_load(const std::vector<std::string>& names) {
+    const std::vector<std::string>& shipped = report_vocabulary_file_names();
+    std::vector<std::string> local;
+    for (const std::string& n : names) {
+        const bool json = n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0;
+        if (json && std::find(shipped.begin(), shipped.end(), n) == shipped.end() && n.rfind("surveillance_", 0) != 0)
+            local.push_back(n);
+    }
+    std::sort(local.begin(), local.end());
+    std::vector<std::string> out = shipped;
+    out.insert(out.end(), local.begin(), local.end());
+    return out;
+}
+
 const ReportAttribute* ReportVocabulary::find_attribute(const std::string& id) const {
     for (const ReportAttribute& a : attributes)
         if (a.id == id) return &a;

@@ -75,6 +75,11 @@ struct ReportVocabulary {
 // The shipped vocabulary files, in the order to load them (models/report/).
 const std::vector<std::string>& report_vocabulary_file_names();
 
+// The files to load from a vocabulary folder holding `names`: the shipped
+// files in their order, then the folder's other .json files (a unit's local
+// terms), sorted; surveillance rule tables are not vocabulary files.
+std::vector<std::string> report_vocabulary_files_to_load(const std::vector<std::string>& names);
+
 // The fixed finding fields a term may call for (besides attribute ids).
 const std::vector<std::string>& report_finding_fields();
 

@@ -140,3 +140,12 @@ TEST(ReportVocabulary, BrokenLocalFilesAreNamed) {
 }
 
 }  // namespace
+
+TEST(ReportVocabulary, FilesToLoadAreTheShippedOnesThenLocalJsonSorted) {
+    const std::vector<std::string> got = es::report_vocabulary_files_to_load(
+        {"zz_local.json", "surveillance_esge2020.json", "README.md", "label_map.json", "a_unit.json", "mst3_terms.json"});
+    std::vector<std::string> want = es::report_vocabulary_file_names();
+    want.push_back("a_unit.json");
+    want.push_back("zz_local.json");
+    EXPECT_EQ(got, want);
+}

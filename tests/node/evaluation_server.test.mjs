@@ -39,7 +39,7 @@ before(async () => {
   execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'), pkg, '--quiet', '--test-model', 'random weights'], { stdio: 'pipe' });
   fs.mkdirSync(path.join(tmp, 'root'));
   fs.writeFileSync(path.join(tmp, 'root/index.html'), '<!doctype html>');
-  server = spawn(serverBin, ['--root', path.join(tmp, 'root'), '--config', path.join(ROOT, 'server/config.json'), '--port', '0', '--model', pkg, '--cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(serverBin, ['--root', path.join(tmp, 'root'), '--config', path.join(ROOT, 'server/config.json'), '--port', '0', '--model', pkg, '--variant', 'q4', '--cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   server.stderr.on('data', (d) => { err += d; });
   url = await new Promise((resolve, reject) => {
@@ -65,7 +65,8 @@ const run = async (extra, out) => {
 };
 
 test('the server answers each image as our runtime does (greedy, same package), through the OpenAI route', { skip, timeout: 300000 }, async () => {
-  const local = await run(['--model', pkg], path.join(tmp, 'local'));
+  // Both sides run the q4 graphs: the app's default for a small package is fp32, the server's q4.
+  const local = await run(['--model', pkg, '--variant', 'q4'], path.join(tmp, 'local'));
   const remote = await run(['--backend', 'openai', '--url', url], path.join(tmp, 'openai'));
   assert.equal(remote.size, 4);
   for (const [key, r] of local) {
@@ -80,7 +81,7 @@ test('label scoring through the server matches our runtime', { skip, timeout: 30
   const probe = await fetch(`${url}/v1/endoscribe/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   if (probe.status === 404 && /route/i.test(await probe.text())) { t.skip('this server has no /v1/endoscribe/classify yet'); return; }
   const scoring = ['--classify-by', 'scoring'];
-  const local = await run([...scoring, '--model', pkg], path.join(tmp, 'local-s'));
+  const local = await run([...scoring, '--model', pkg, '--variant', 'q4'], path.join(tmp, 'local-s'));
   const remote = await run([...scoring, '--backend', 'server', '--url', url], path.join(tmp, 'server-s'));
   for (const [key, r] of local) {
     const o = remote.get(key);

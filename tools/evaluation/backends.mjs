@@ -26,14 +26,16 @@ const runtimeImage = (image) => (image.bytes ? { key: image.key, bytes: image.by
 
 export async function localBackend({ core, packageDir, variant = null, threads = 0, decoderGraph = null }) {
   const ort = (await import('onnxruntime-node')).default;
-  const { ModelPackage, chooseVariant } = await import('../../web/assistant/package.js');
+  const { ModelPackage } = await import('../../web/assistant/package.js');
+  const { planExecution } = await import('../../web/assistant/webgpu_check.js');
   const { folderSource } = await import('../../web/assistant/sources.js');
   const { AssistantRuntime } = await import('../../web/assistant/runtime.js');
   const { groundingConfig } = await import('../../web/assistant/grounding.js');
   if (!fs.existsSync(path.join(packageDir, 'config.json')))
     throw new Error(`${packageDir} is not a model package (no config.json): build one with tools/build_model.py or give its folder`);
   const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(packageDir, p))));
-  const v = variant ?? chooseVariant(pkg);
+  // The app's own choice for a CPU backend (f32 activations).
+  const v = variant ?? planExecution({ adapter: null, reason: 'onnxruntime-node' }, pkg).variant;
   if (!v) throw new Error(`${packageDir}: no complete graph variant in the package`);
   const sessionOptions = { logSeverityLevel: 3, ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}) };
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['cpu'], variant: v, sessionOptions, decoderGraph });
