@@ -348,6 +348,7 @@ SequenceStart Gemma3Engine::start(const ChatRequest& request) {
     const int room = m->context - int(p.tokens.size());
     g.max_new_tokens = std::max(0, std::min(request.max_tokens, room));
     g.stop_ids = m->package.facts.eos_token_ids;
+    g.never_ids = es::never_generated_ids(m->tokenizer, m->chat);
     g.sampler.temperature = std::max(0.0f, request.temperature);
     g.sampler.top_p = request.top_p > 0 && request.top_p < 1 ? request.top_p : 1.0f;
     g.sampler.top_k = std::max(0, request.top_k);

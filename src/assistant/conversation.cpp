@@ -244,6 +244,19 @@ void Conversation::rebuild_tokens() {
     kv_length_ = std::min(kv_length_, tokens_.size());
 }
 
+std::vector<int> never_generated_ids(const Tokenizer& tok, const ConversationConfig& cfg) {
+    std::vector<int> ids = {tok.piece_to_id(cfg.boi_token), tok.piece_to_id(cfg.eoi_token),
+                            tok.piece_to_id(cfg.image_token), tok.piece_to_id(cfg.bos_token), tok.bos_id(), tok.pad_id()};
+    ids.erase(std::remove_if(ids.begin(), ids.end(),
+                             [&](int id) {
+                                 return id < 0 || std::find(cfg.stop_ids.begin(), cfg.stop_ids.end(), id) != cfg.stop_ids.end();
+                             }),
+              ids.end());
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
 size_t Conversation::answer_room() const {
     if (cfg_.max_context <= 0) return size_t(1) << 30;
     const size_t limit = size_t(cfg_.max_context);

@@ -46,6 +46,10 @@ struct ConversationConfig {
     int min_answer_tokens = 64;
 };
 
+// The image markers (boi, eoi, the image token), <bos> and <pad> of this
+// tokenizer and configuration, less the stop ids: what no answer may contain.
+std::vector<int> never_generated_ids(const Tokenizer& tok, const ConversationConfig& cfg);
+
 struct ChatTurn {
     std::string question;
     bool with_image = false;
@@ -113,6 +117,8 @@ public:
     // Tokens an answer may still add before the context is full (a large
     // number when there is no limit). Generation stops there.
     size_t answer_room() const;
+    // Ids an answer must never contain (GenerationConfig::never_ids).
+    std::vector<int> never_generated_ids() const { return es::never_generated_ids(*tok_, cfg_); }
     bool answering() const { return !turns_.empty() && !turns_.back().answered; }
     // Answer text of a turn (decoded ids, stop token removed).
     std::string answer_text(size_t turn) const;

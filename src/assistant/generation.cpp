@@ -48,11 +48,24 @@ int Generator::constrained_sample(const float* logits, int vocab) {
     if (complete)
         for (int id : cfg_.stop_ids)
             if (id >= 0 && id < vocab) { masked_[size_t(id)] = logits[id]; any = true; }
+    for (int id : cfg_.never_ids)
+        if (id >= 0 && id < vocab) masked_[size_t(id)] = -std::numeric_limits<float>::infinity();
+    if (any && !cfg_.never_ids.empty())
+        any = std::any_of(masked_.begin(), masked_.end(), [](float v) { return v != -std::numeric_limits<float>::infinity(); });
     if (!any) {
         error_ = complete ? "The constrained answer is complete but the model has no stop token to end it."
                           : "No token can continue the constrained answer within the tokens left.";
         return -1;
     }
+    return sampler_.sample(masked_.data(), vocab, history_);
+}
+
+// The row without the never-sampled tokens (a copy: the caller's logits are
+// left as they are, e.g. for logprobs).
+int Generator::unconstrained_sample(const float* logits, int vocab) {
+    masked_.assign(logits, logits + vocab);
+    for (int id : cfg_.never_ids)
+        if (id >= 0 && id < vocab) masked_[size_t(id)] = -std::numeric_limits<float>::infinity();
     return sampler_.sample(masked_.data(), vocab, history_);
 }
 
@@ -70,7 +83,9 @@ StepResult Generator::on_logits(const float* logits, int vocab) {
     } else if (!logits || vocab <= 0) {
         reason_ = FinishReason::Error;
     } else {
-        const int tok = cfg_.constraint ? constrained_sample(logits, vocab) : sampler_.sample(logits, vocab, history_);
+        const int tok = cfg_.constraint         ? constrained_sample(logits, vocab)
+                        : cfg_.never_ids.empty() ? sampler_.sample(logits, vocab, history_)
+                                                 : unconstrained_sample(logits, vocab);
         if (tok < 0) {
             reason_ = FinishReason::Error;
             r.finished = true;

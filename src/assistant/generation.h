@@ -21,6 +21,10 @@ const char* finish_reason_name(FinishReason r);
 struct GenerationConfig {
     int max_new_tokens = 256;
     std::vector<int> stop_ids;  // e.g. eos and <end_of_turn>
+    // Never sampled: the image markers, <bos>, <pad> (conversation.h's
+    // never_generated_ids). One of them in an answer would become an image
+    // slot or a second sequence start when the answer is fed back as context.
+    std::vector<int> never_ids;
     SamplerConfig sampler;
     // Optional: only tokens it allows are sampled, and a stop token only once
     // the output is complete (constrained/json_constraint.h). Reset by start().
@@ -65,6 +69,7 @@ private:
     std::vector<uint32_t> mask_;
     std::vector<float> masked_;
     int constrained_sample(const float* logits, int vocab);
+    int unconstrained_sample(const float* logits, int vocab);
 };
 
 }  // namespace es

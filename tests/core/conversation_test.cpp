@@ -396,3 +396,15 @@ TEST_F(ConversationTest, TypedTextPropertyOverRandomQuestions) {
         ASSERT_EQ(special_counts(conv.tokens()), expected) << "for: " << q;
     }
 }
+
+// What no answer may contain: the tiny tokenizer's image markers, <bos> and
+// <pad> (golden.json's special ids), never a stop id.
+TEST_F(ConversationTest, NeverGeneratedIdsAreTheImageMarkersBosAndPad) {
+    Conversation conv;
+    std::string err;
+    ASSERT_TRUE(conv.init(&tok, tiny_config(), &err)) << err;
+    EXPECT_EQ(conv.never_generated_ids(), (std::vector<int>{0, 2, 6, 7, 8}));
+    ConversationConfig c = tiny_config();
+    c.stop_ids = {1, 5, 8};
+    EXPECT_EQ(never_generated_ids(tok, c), (std::vector<int>{0, 2, 6, 7}));
+}

@@ -95,3 +95,26 @@ TEST(Generation, ErrorsWithoutStartOrLogits) {
     g.start({}, {});
     EXPECT_EQ(g.on_logits(nullptr, 0).reason, FinishReason::Error);
 }
+
+// An image marker the model favours is never sampled: fed back as context it
+// would become an image slot with no image (the agent's reflections hit this
+// with the random tiny model). Sampled at temperature too, the row untouched.
+TEST(Generation, NeverSamplesNeverIds) {
+    GenerationConfig cfg;
+    cfg.max_new_tokens = 50;
+    cfg.never_ids = {6, 7, 8};
+    cfg.sampler.temperature = 1.5f;
+    cfg.sampler.seed = 7;
+    Generator g;
+    g.start(cfg, {});
+    StepResult r;
+    do {
+        std::vector<float> l(10, 0.0f);
+        l[8] = 9.0f;  // by far the most likely
+        l[6] = 8.0f;
+        r = g.on_logits(l.data(), 10);
+        EXPECT_EQ(l[8], 9.0f);
+    } while (!r.finished);
+    ASSERT_EQ(g.generated().size(), 50u);
+    for (int t : g.generated()) EXPECT_TRUE(t != 6 && t != 7 && t != 8) << t;
+}

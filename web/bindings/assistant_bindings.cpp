@@ -260,6 +260,7 @@ EMSCRIPTEN_KEEPALIVE int es_generation_start(int h, const char* config_json) {
         return 0;
     }
     g.stop_ids = c->cfg.stop_ids;
+    g.never_ids = c->conv.never_generated_ids();
     if (c->conv.turns().empty() || !c->conv.answering()) { g_error = "ask a question before generating"; return 0; }
     // Never past the model's context: the answer stops where it is full.
     const size_t room = c->conv.answer_room();
