@@ -167,7 +167,7 @@ export class NodeEnvironment {
     const img = this._image(key);
     const sam = await this._sam();
     if (signal?.aborted) throw new Error('stopped');
-    const embedded = await sam.encode(img.handle, key);
+    const embedded = await sam.encode(img, key);  // {handle, width, height}
     const r = await sam.decode(embedded, { points, box: box ? { x: box.x1, y: box.y1, w: box.x2 - box.x1, h: box.y2 - box.y1 } : null });
     try {
       const b = this.seg.maskBox(r.mask);
