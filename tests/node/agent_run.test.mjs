@@ -62,20 +62,29 @@ function start(p, config, { seed = 5, question = 'What is on this image, and how
   return agentCore.start({ config, question, imageKey, model: p.identity, seed, memory });
 }
 
-// The protocol's order: classify, ground, a segment per box found, count, describe, report, finish;
+// The protocol's order: classify, ground, a segment per box found, count, describe, report, finish
+// (a re-check that grounds again before the count is followed by segmenting its boxes);
 // re-checks (origin "recheck") only where an earlier step's check warned with that re-check.
 function assertProtocolShape(steps) {
-  const main = steps.filter((s) => s.origin === 'protocol').map((s) => s.tool);
-  const ground = steps.find((s) => s.tool === 'ground' && s.origin === 'protocol');
-  const boxes = ground.output ? ground.output.boxes.length : 0;
-  assert.deepEqual(main, ['classify', 'ground', ...Array(boxes).fill('segment'), 'count_lesions', 'describe_image',
-    'fill_report_fields', 'finish'], steps.map((s) => s.tool).join(','));
+  const main = steps.filter((s) => s.origin === 'protocol' && s.tool !== 'segment').map((s) => s.tool);
+  assert.deepEqual(main, ['classify', 'ground', 'count_lesions', 'describe_image', 'fill_report_fields', 'finish'],
+    steps.map((s) => s.tool).join(','));
+  const usable = (s) => s.status !== 'rejected' && s.output;
   steps.forEach((s, i) => {
+    if (s.origin === 'protocol' && s.tool === 'segment') {
+      const g = steps.slice(0, i).reverse().find((t) => t.tool === 'ground' && usable(t));
+      assert.ok(g, `step ${i + 1} segments without a grounding before it`);
+      assert.ok(g.output.boxes.some((b) => JSON.stringify(b.box) === JSON.stringify(s.arguments.boxes[0])), `step ${i + 1}: a box of step ${g.index + 1}`);
+    }
     if (s.origin !== 'recheck') return;
     const warned = steps.slice(0, i).some((t) => t.checks.some((c) => c.id === s.recheck_of && c.level === 'warn'
       && c.recheck?.tool === s.tool));
     assert.ok(warned, `step ${i + 1} re-checks ${s.recheck_of} without a warning before it`);
   });
+  const ground = steps.find((s) => s.tool === 'ground' && s.origin === 'protocol');
+  const count = steps.findIndex((s) => s.tool === 'count_lesions' && s.origin === 'protocol');
+  const segmented = steps.slice(ground.index + 1, count).filter((s) => s.tool === 'segment' && s.origin === 'protocol').length;
+  if (usable(ground)) assert.ok(segmented >= ground.output.boxes.length, `${segmented} segments for ${ground.output.boxes.length} boxes`);
 }
 
 test('protocol on the demo case with the tiny model and SAM: the expected steps, valid outputs', { skip, timeout: 600000 }, async () => {
@@ -130,6 +139,16 @@ test('a constructed inconsistency (2 boxes, SAM gives 1 part) triggers the evalu
   run.free();
 });
 
+// IoU of two COCO RLE masks, by the core.
+function maskIou(a, b) {
+  const fromRle = (r) => env.seg.withAlloc(r.counts.length + 1, (p) => {
+    env.seg.u8(p, r.counts.length + 1).set([...Buffer.from(r.counts, 'latin1'), 0]);
+    return core.m._es_mask_from_rle_string(p, r.size[0], r.size[1]);
+  });
+  const ma = fromRle(a), mb = fromRle(b);
+  try { return env.seg.iou(ma, mb); } finally { env.seg.freeMask(ma); env.seg.freeMask(mb); }
+}
+
 // A black PNG of the image's size (an empty mask).
 function emptyPng(key) {
   const { width, height } = env.imageSize(key);
@@ -170,6 +189,7 @@ test('replay: the same model, image and seed give the same trace; a hand-altered
   for (const mode of ['protocol', 'planned']) {
     const traces = [];
     for (let i = 0; i < 2; i++) {
+      env.report = { format: 'endoscribe-report', format_version: 1, status: 'draft', version: 1 };  // the same case state
       const p = planner();
       const run = start(p, { mode, label_set: 'hyperkvasir', max_rounds: 2 }, { seed: 1234 });
       const r = await runAgent({ agent: run, planner: p, tools: createAgentTools(env) });
@@ -178,8 +198,11 @@ test('replay: the same model, image and seed give the same trace; a hand-altered
       run.free();
     }
     assert.equal(agentCore.traceDifference(traces[0], traces[1]), '', mode);
-    assert.equal(agentCore.replay(traces[0]).difference, '', mode);
+    // The replay is given the run's settings (the header holds no label set).
+    const config = { label_set: 'hyperkvasir' };
+    assert.equal(agentCore.replay(traces[0], { config }).difference, '', mode);
     // Another seed: another trace (planned: other sampled calls; both: other reflections).
+    env.report = { format: 'endoscribe-report', format_version: 1, status: 'draft', version: 1 };
     const p = planner();
     const other = start(p, { mode, label_set: 'hyperkvasir', max_rounds: 2 }, { seed: 1235 });
     await runAgent({ agent: other, planner: p, tools: createAgentTools(env) });
@@ -190,7 +213,7 @@ test('replay: the same model, image and seed give the same trace; a hand-altered
       const altered = traces[0].replace('"output":{"count":2,"mask_parts":2}', '"output":{"count":5,"mask_parts":2}');
       assert.notEqual(altered, traces[0]);
       assert.match(agentCore.traceDifference(traces[0], altered), /count_lesions\): the outputs differ/);
-      assert.notEqual(agentCore.replay(altered).difference, '');
+      assert.notEqual(agentCore.replay(altered, { config }).difference, '');
     }
   }
 });
@@ -223,7 +246,7 @@ test('planned mode with the random model: every plan parses and validates; the r
     // After max_rounds tool calls the only choice was finish.
     if (toolSteps.length === MAX_ROUNDS) assert.deepEqual(requests.at(-1).allowed, ['finish']);
     for (const s of toolSteps) if (s.output !== null) assert.deepEqual(agentCore.validateOutput(s.tool, s.output), { ok: true }, s.tool);
-    console.log(`seed ${seed}: ${steps.map((s) => `${s.tool}${s.error ? '(error)' : ''}`).join(' -> ')}`);
+    console.log(`seed ${seed}: ${steps.map((s) => `${s.tool}${s.error ? ` (error: ${s.error.slice(0, 120)})` : ''}`).join(' -> ')}`);
     run.free();
   }
   assert.ok(plans >= SEEDS);
@@ -272,10 +295,10 @@ test('once on a real Kvasir-SEG polyp: the protocol reads sensibly', {
   assertProtocolShape(trace.steps);
   const seg = trace.steps.find((s) => s.tool === 'segment');
   assert.deepEqual(seg.output.masks[0].rle.size, [Number(row[3]), Number(row[2])]);
-  // SAM's mask of the real polyp: its box lies within the dataset's box (a few pixels of slack).
-  const [mx1, my1, mx2, my2] = seg.output.masks[0].box;
-  assert.ok(mx1 >= x1 - 8 && my1 >= y1 - 8 && mx2 <= x2 + 8 && my2 <= y2 + 8, JSON.stringify(seg.output.masks[0].box));
-  assert.ok((mx2 - mx1) * (my2 - my1) > 0.3 * (x2 - x1) * (y2 - y1), 'the mask covers a good part of the polyp box');
+  // SAM's mask of the real polyp against the dataset's mask: a match by the usual detection threshold (IoU >= 0.5).
+  const iou = maskIou(seg.output.masks[0].rle, env.annotations.get(key)[0].rle);
+  console.log(`SAM (box prompt, after cleanup) vs the Kvasir-SEG mask: IoU ${iou.toFixed(3)}`);
+  assert.ok(iou >= 0.5, `IoU ${iou}`);
   assert.deepEqual(trace.steps.find((s) => s.tool === 'count_lesions').output, { count: 1, mask_parts: 1 });
   const check = trace.steps.flatMap((s) => s.checks).filter((c) => c.id === 'boxes_vs_masks').at(-1);
   assert.equal(check.level, 'pass', check.message);
