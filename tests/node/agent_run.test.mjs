@@ -185,6 +185,30 @@ test('stop mid-run (while SAM segments), then reject a step and continue to the 
   run.free();
 });
 
+test('stop while the model is planning: the generation is cancelled, no step is added', { skip, timeout: 600000 }, async () => {
+  const base = planner();
+  let outcome = null;
+  const p = { identity: base.identity, reflect: (q) => base.reflect(q),
+    plan: (q) => base.plan(q).then((t) => { outcome = `planned ${t}`; return t; }, (e) => { outcome = e.message; throw e; }) };
+  const run = start(p, { mode: 'planned', max_rounds: 2 }, { seed: 21 });
+  const controller = new AbortController();
+  // Abort after a few decoder steps of the first plan (the runtime awaits every step).
+  const decoderRun = rt.decoder.run;
+  let steps = 0;
+  rt.decoder.run = (feeds) => { if (++steps === 4) controller.abort(); return decoderRun.call(rt.decoder, feeds); };
+  try {
+    const r = await runAgent({ agent: run, planner: p, tools: createAgentTools(env), signal: controller.signal });
+    assert.equal(r.kind, 'stopped');
+    assert.equal(run.next().kind, 'stopped');
+    assert.equal(run.state().trace.steps.length, 0);
+    assert.equal(outcome, 'stopped', 'the plan was cancelled, not finished');
+    assert.ok(steps <= 5, `the generation went on for ${steps} decoder steps after the stop`);
+  } finally {
+    rt.decoder.run = decoderRun;
+  }
+  run.free();
+});
+
 test('replay: the same model, image and seed give the same trace; a hand-altered trace is caught', { skip, timeout: 600000 }, async () => {
   for (const mode of ['protocol', 'planned']) {
     const traces = [];
