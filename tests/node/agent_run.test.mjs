@@ -42,12 +42,9 @@ before(async () => {
   const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
   rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: 'fp32' });
   agentCore = new AgentCore(core);
-  env = new NodeEnvironment({ core, runtime: rt, images: { [IMAGE]: path.join(demo.dir, IMAGE) }, sam: { ort },
-    modelName: 'tiny-gemma3' });
-  // The accepted annotations: the demo image's exact lesion masks.
-  const entry = demo.manifest.images.find((i) => i.file === IMAGE);
-  env.setAnnotations(IMAGE, entry.lesions.map((l) =>
-    env.annotationFromMaskImage(fs.readFileSync(path.join(demo.dir, l.mask)), l.label)));
+  env = new NodeEnvironment({ core, runtime: rt, sam: { ort }, modelName: 'tiny-gemma3' });
+  // The demo case's images, their exact lesion masks as the accepted annotations.
+  assert.deepEqual(env.loadCaseFolder(demo.dir), ['image-1.png', 'image-2.png', 'image-3.png', 'image-4.png']);
 });
 after(async () => {
   env?.free();
@@ -86,6 +83,27 @@ function assertProtocolShape(steps) {
   const segmented = steps.slice(ground.index + 1, count).filter((s) => s.tool === 'segment' && s.origin === 'protocol').length;
   if (usable(ground)) assert.ok(segmented >= ground.output.boxes.length, `${segmented} segments for ${ground.output.boxes.length} boxes`);
 }
+
+test('NodeEnvironment: accepted annotations from the case folder and from a COCO file, counted as lesion_count.h counts', { skip }, () => {
+  const counts = ['image-1.png', 'image-2.png', 'image-3.png', 'image-4.png'].map((k) => env.countLesions(k));
+  assert.deepEqual(counts, [{ count: 1, mask_parts: 1 }, { count: 2, mask_parts: 2 }, { count: 1, mask_parts: 1 }, { count: 0, mask_parts: 0 }]);
+  const other = new NodeEnvironment({ core, images: { 'a.png': path.join(demo.dir, 'image-1.png') } });
+  const rle = env.annotations.get('image-2.png')[0].rle;
+  other.loadCoco(JSON.stringify({
+    images: [{ id: 7, file_name: 'a.png' }, { id: 8, file_name: 'b.png' }],
+    categories: [{ id: 1, name: 'polyp' }, { id: 2, name: 'instrument' }],
+    annotations: [
+      { image_id: 7, category_id: 1, bbox: [1, 2, 3, 4], segmentation: rle },
+      { image_id: 7, category_id: 1, bbox: [10, 20, 30, 40], segmentation: [[1, 1, 5, 1, 5, 5], [20, 20, 25, 20, 25, 25]] },
+      { image_id: 7, category_id: 2, bbox: [0, 0, 5, 5] },
+      { image_id: 99, category_id: 1, bbox: [0, 0, 5, 5] },
+    ] }));
+  // Two polyps (the instrument is not a lesion): one mask of one part, one annotation of two polygons.
+  assert.deepEqual(other.countLesions('a.png'), { count: 2, mask_parts: 3 });
+  assert.throws(() => other.countLesions('b.png'), /"b.png" is not in the case/);
+  assert.throws(() => other.addImage('bad', { bytes: new Uint8Array([1, 2, 3]) }), /cannot decode image/);
+  other.free();
+});
 
 test('protocol on the demo case with the tiny model and SAM: the expected steps, valid outputs', { skip, timeout: 600000 }, async () => {
   const p = planner();
