@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { loadCore } from './assistant_helpers.mjs';
+import { execFileSync } from 'node:child_process';
+import { loadCore, ROOT } from './assistant_helpers.mjs';
 import { buildTinyPackage, demoCase, datasetsDir, traceSummary } from './agent_helpers.mjs';
 import { ModelPackage } from '../../web/assistant/package.js';
 import { folderSource } from '../../web/assistant/sources.js';
@@ -309,6 +310,27 @@ test('the memory is in the planning prompt only with use_memory', { skip, timeou
     assert.equal(prompts.some((t) => t.includes('Zebra lesson')), use);
     run.free();
   }
+});
+
+test('tools/run_agent.mjs: a run saved as JSON lines and replayed to the same trace; reject and continue', { skip, timeout: 600000 }, () => {
+  const out = path.join(dir, 'trace.jsonl');
+  const masks = ['image-2-lesion-1.png', 'image-2-lesion-2.png'].flatMap((m) => ['--mask', path.join(demo.dir, m)]);
+  const cli = (args) => execFileSync(process.execPath, [path.join(ROOT, 'tools/run_agent.mjs'), '--package', path.join(dir, 'pkg'),
+    '--image', path.join(demo.dir, IMAGE), '--no-sam', '--no-reflect', '--seed', '77', ...masks, ...args],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = cli(['--trace', out]);
+  assert.match(first, /count_lesions \{\} .*\n   -> \{"count":2,"mask_parts":2\}/);
+  assert.match(first, /^finished in/m);
+  const saved = agentCore.parseTrace(fs.readFileSync(out, 'utf8'));
+  assert.equal(saved.trace.header.seed, '77');
+  assert.equal(saved.trace.steps.at(-1).tool, 'finish');
+  const replayed = cli(['--replay', out]);  // exits 1 when the traces differ
+  assert.match(replayed, /run again: the same trace/);
+  assert.match(replayed, /recorded actions through the loop: consistent/);
+  const rejected = cli(['--reject', '1:wrong class']);
+  assert.match(rejected, /^1\. classify .*\[protocol, rejected: wrong class/m);
+  assert.match(rejected, /^2\. ground \{"text":"lesion"\}/m);  // no class left: the protocol grounds "lesion"
+  assert.match(rejected, /^finished in/m);
 });
 
 const kvasir = (() => {
