@@ -198,10 +198,10 @@ def _build_into(ck, cfg, src, tmp, variant_names, block_size, qd, qh, qe, qv, ac
             graphs = [(name, g)]
             if kind == "decoder":
                 g2 = Graph("decoder_token_types" + suffix, store)
-                build_decoder(g2, W, cfg, q, token_types=True, logits_to_keep=True)
+                build_decoder(g2, W, cfg, q, token_types=True, logits_to_keep=True, kv_window=True)
                 graphs.append(("decoder_token_types" + suffix, g2))
                 g3 = Graph("decoder_fused" + suffix, store)  # same interface, onnxruntime fused kernels (CPU/WASM)
-                build_decoder(g3, W, cfg, q, token_types=True, attention="fused", logits_to_keep=True)
+                build_decoder(g3, W, cfg, q, token_types=True, attention="fused", logits_to_keep=True, kv_window=True)
                 graphs.append(("decoder_fused" + suffix, g3))
             data_files = store.close()
             for gname, gg in graphs:
@@ -299,6 +299,10 @@ def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, te
                                       "decoder_fused": "onnxruntime-fused",
                                       "vision_encoder": {"mha": "MultiHeadAttention", "chunked": "plain-onnx-query-chunks",
                                                          "plain": "plain-onnx"}[vision_attention]},
+                        # KV cache forms (PACKAGE.md): sliding layers keep their window only; decoder_fused's
+                        # global layers may share one preallocated past/present buffer.
+                        "kv_cache": {"window": ["decoder_token_types", "decoder_fused"],
+                                     "shared_buffer": ["decoder_fused"]},
                         "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
                         "lora_merged_tensors": len(ck.merged), "chat_template_source": template_source,
                         "grounding": grounding},
