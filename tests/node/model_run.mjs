@@ -3,7 +3,9 @@
 // REQUEST: {"package", "variant", "token_types": bool, "ids": [...], "pixels": "file.npy" | null, "greedy": n,
 //           "decoder": "decoder_fused" (optional: another token-type decoder graph),
 //           "chunks": [[ids], [ids], ...] (optional: instead of ids/greedy, run these one after another through
-//           the KV cache; the image features go to the first)}
+//           the KV cache; the image features go to the first),
+//           "shared_buffer": true, "capacity": N (optional, decoder_fused: global layers append in place into
+//           preallocated buffers of N rows, see PackageRunner)}
 // Writes OUT_PREFIX.logits.f32 (prompt logits, float32 [S, vocab]; with chunks every chunk's rows, in order),
 // OUT_PREFIX.json ({"greedy": [...], "shape"}; with chunks also "kv_lengths": per chunk, dim 2 of each
 // layer's present.*.key).
@@ -12,7 +14,8 @@ import { PackageRunner, readNpy } from './model_helpers.mjs';
 
 const [reqFile, outPrefix] = process.argv.slice(2);
 const req = JSON.parse(fs.readFileSync(reqFile, 'utf8'));
-const r = await PackageRunner.load(req.package, req.variant || 'fp32', { tokenTypes: req.token_types !== false, decoderGraph: req.decoder ?? null });
+const r = await PackageRunner.load(req.package, req.variant || 'fp32', { tokenTypes: req.token_types !== false,
+  decoderGraph: req.decoder ?? null, sharedBuffer: !!req.shared_buffer, capacity: req.capacity ?? 0 });
 let feats = null;
 if (req.pixels) { const px = readNpy(req.pixels); feats = await r.imageFeatures(px.data, px.shape); }
 if (req.chunks) {

@@ -41,13 +41,15 @@ def build(src, out, *args):
     return r
 
 
-def run_package(pkg, ids, pixels=None, variant="fp32", greedy=0, token_types=True, decoder=None, chunks=None):
+def run_package(pkg, ids, pixels=None, variant="fp32", greedy=0, token_types=True, decoder=None, chunks=None,
+                capacity=None):
     """Prompt logits [S, vocab] and greedy ids; with chunks (lists of ids run one after another through the
     KV cache), every chunk's logits and the meta json (kv_lengths per chunk) instead."""
     with tempfile.TemporaryDirectory() as d:
         req = {"package": pkg, "variant": variant, "ids": [int(i) for i in ids], "greedy": greedy,
                "token_types": token_types, "pixels": None, "decoder": decoder,
-               "chunks": [[int(i) for i in c] for c in chunks] if chunks else None}
+               "chunks": [[int(i) for i in c] for c in chunks] if chunks else None,
+               "shared_buffer": capacity is not None, "capacity": capacity}
         if pixels is not None:
             req["pixels"] = os.path.join(d, "px.npy")
             np.save(req["pixels"], pixels.astype(np.float32))
@@ -640,15 +642,16 @@ class KvWindowTest(Tmp):
         seq = [i for c in chunks for i in c]
         self.assertGreater(len(seq), 3 * W)
         want = Reference(CKPT).logits(seq, px.astype(np.float64))
-        for dec in ("decoder_token_types", "decoder_fused"):
-            logits, meta = run_package(out, [], px, decoder=dec, chunks=chunks)
+        for dec, cap in (("decoder_token_types", None), ("decoder_fused", None), ("decoder_fused", 100)):
+            # cap: decoder_fused with its global layers appending in place into 100-row buffers
+            logits, meta = run_package(out, [], px, decoder=dec, chunks=chunks, capacity=cap)
             self.assertEqual(logits.shape[0], len(seq))
-            self.assertLess(np.abs(logits - want).max(), 1e-3, dec)
+            self.assertLess(np.abs(logits - want).max(), 1e-3, (dec, cap))
             n = 0
             for c, lens in zip(chunks, meta["kv_lengths"]):
                 n += len(c)
                 for i, L in enumerate(lens):
-                    self.assertEqual(L, min(n, W - 1) if i in local else n, (dec, i, n))
+                    self.assertEqual(L, min(n, W - 1) if i in local else (cap or n), (dec, i, n))
         # q4, text only: against decoder_model_merged_q4 (whole history, same weights and kernels)
         text = [g["text_only_ids"]] + [[t] for t in g["text_only_greedy_ids"][:20]]
         ref, meta = run_package(out, [], None, "q4", token_types=False, chunks=text)
