@@ -52,12 +52,25 @@ async function maybeYield() {
 //   to in place, otherwise exactly `length` rows.
 // `owned`: the buffers are this cache's own (a fork shares its parent's until
 // its first step, which then runs without writing in place).
+// `snapshot`: the windowed layers' tensors as they were when the latest
+// question's prefill began (references, no copy: steps replace those tensors,
+// never write into them), so editing the latest question keeps the cache up
+// to it; editing an earlier one re-prefills from the start.
 class KvCache {
   constructor(rt) {
     this.rt = rt;
     this.length = 0;
     this.past = rt._emptyPast();
     this.owned = true;
+    this.snapshot = null;
+  }
+  // Remembers the windowed layers' tensors at this length (CPU tensors only).
+  takeSnapshot() {
+    if (!this.rt.windowNames.size || this.length === 0) { this.snapshot = null; return; }
+    const past = {};
+    for (const n of this.rt.windowNames) past[n] = this.past[n];
+    const first = Object.values(past)[0];
+    this.snapshot = first.location && first.location !== 'cpu' ? null : { length: this.length, past };
   }
   // Rows the preallocated buffers hold (0 without).
   get capacity() {
@@ -96,38 +109,56 @@ class KvCache {
     this.past = this.rt._emptyPast();
     this.length = 0;
     this.owned = true;
+    this.snapshot = null;
   }
-  // Keeps the first n positions. CPU tensors only; false when impossible (a
-  // GPU cache, or a windowed layer that no longer holds the positions before
-  // n: editing a question more than a window back re-prefills, as a GPU cache does).
+  // Keeps the first n positions, or as many as it can: returns how many it
+  // kept (n; or the snapshot's length when the windowed layers no longer hold
+  // the positions before n; or 0 after a reset: a GPU cache, or an edit more
+  // than a window before the latest question). CPU tensors only.
   truncate(n) {
-    if (n >= this.length) return true;
-    if (n === 0) { this.reset(); return true; }
+    if (n >= this.length) return this.length;
+    if (n === 0) { this.reset(); return 0; }
     const first = Object.values(this.past)[0];
-    if (first.location && first.location !== 'cpu') return false;
+    if (first.location && first.location !== 'cpu') { this.reset(); return 0; }
     const keepWindow = this.rt.model.sliding_window - 1;
-    const plan = {};
-    for (const [name, t] of Object.entries(this.past)) {
-      if (!this.rt.windowNames.has(name)) { plan[name] = [0, n]; continue; }
-      const held = t.dims[2], firstHeld = this.length - held;      // positions [firstHeld, length)
-      const lo = Math.max(0, n - keepWindow);
-      if (lo < firstHeld) return false;
-      plan[name] = [lo - firstHeld, n - firstHeld];
+    const plan = (past, length, m) => {  // rows to keep of each tensor for positions < m, null if gone
+      const rows = {};
+      for (const [name, t] of Object.entries(past)) {
+        if (!this.rt.windowNames.has(name)) { rows[name] = [0, m]; continue; }
+        const firstHeld = length - t.dims[2];                        // positions [firstHeld, length)
+        const lo = Math.max(0, m - keepWindow);
+        if (lo < firstHeld) return null;
+        rows[name] = [lo - firstHeld, m - firstHeld];
+      }
+      return rows;
+    };
+    let rows = plan(this.past, this.length, n);
+    let source = this.past;
+    if (!rows && this.snapshot && this.snapshot.length <= n) {
+      // the latest question's start: windowed layers from the snapshot, the others cut there
+      source = { ...this.past, ...this.snapshot.past };
+      n = this.snapshot.length;
+      rows = {};
+      for (const name of Object.keys(this.past))
+        rows[name] = this.rt.windowNames.has(name) ? [0, source[name].dims[2]] : [0, n];
     }
+    if (!rows) { this.reset(); return 0; }
     const inPlace = this.rt.sharedKv && this.owned;
     const next = {};
-    for (const [name, t] of Object.entries(this.past)) {
+    for (const [name, t] of Object.entries(source)) {
       if (inPlace && !this.rt.windowNames.has(name)) { next[name] = t; continue; }  // rows past n are written over
-      const [r0, r1] = plan[name], rows = r1 - r0;
+      const [r0, r1] = rows[name], k = r1 - r0;
       const [b, h, p, d] = t.dims;
-      const out = new t.data.constructor(b * h * rows * d);  // float32, or float16 bits (fp16/q4f16)
-      for (let i = 0; i < b * h; i++) out.set(t.data.subarray((i * p + r0) * d, (i * p + r1) * d), i * rows * d);
-      next[name] = new this.rt.ort.Tensor(t.type, out, [b, h, rows, d]);
+      if (r0 === 0 && k === p) { next[name] = t; continue; }  // unchanged (tensors are never written into)
+      const out = new t.data.constructor(b * h * k * d);  // float32, or float16 bits (fp16/q4f16)
+      for (let i = 0; i < b * h; i++) out.set(t.data.subarray((i * p + r0) * d, (i * p + r1) * d), i * k * d);
+      next[name] = new this.rt.ort.Tensor(t.type, out, [b, h, k, d]);
     }
     this.past = next;
     this.length = n;
     this.owned = true;
-    return true;
+    if (this.snapshot && this.snapshot.length > n) this.snapshot = null;
+    return n;
   }
   dispose() { this.rt._dispose(Object.values(this.past)); this.past = {}; }
 }
@@ -146,12 +177,14 @@ export class AssistantRuntime {
   // fastest decode step there), decoder_token_types on WebGPU (its
   // GroupQueryAttention lacks causal=0), decoder_model_merged when the package
   // has neither (a public export: image tokens then attend causally).
-  // kvSharedBuffer: null (default) = bind one preallocated buffer per global
-  // layer as both past and present where that works (onnxruntime-node and a
-  // decoder_fused built for it: onnxruntime then appends each step in place
-  // instead of copying the history); false = always copy (benchmarks compare).
+  // kvSharedBuffer: true = bind one preallocated buffer per global layer as
+  // both past and present where that works (onnxruntime-node and a
+  // decoder_fused built for it: GroupQueryAttention then appends each step in
+  // place instead of copying the history). Off by default: onnxruntime-node
+  // 1.30 still copies every fetched output into a new ArrayBuffer after the
+  // run, so it measured no faster (tools/bench/README-assistant.md).
   static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
-    sessionOptions = {}, decoderGraph = null, kvSharedBuffer = null }) {
+    sessionOptions = {}, decoderGraph = null, kvSharedBuffer = false }) {
     const notices = [...pkg.notices];
     // Refuses (ModelTooLargeError, plain words) before any weight is read when no backend can hold it.
     const fit = await fitExecutionProviders(pkg, variant, executionProviders);
@@ -213,7 +246,7 @@ export class AssistantRuntime {
     // onnxruntime-node passes a tensor's own memory to onnxruntime for feeds and preallocated fetches alike,
     // so binding one buffer as past and present makes GroupQueryAttention append in place; onnxruntime-web
     // copies every CPU tensor into the WASM heap (input and output separately), so it cannot (README-assistant.md).
-    const sharedKv = kvSharedBuffer !== false && (kvForms.shared_buffer ?? []).includes(decoder.graph) &&
+    const sharedKv = kvSharedBuffer === true && (kvForms.shared_buffer ?? []).includes(decoder.graph) &&
       !!ort.env?.versions?.node && !ort.env?.versions?.web && decoder.ep !== 'webgpu';
     const rt = new AssistantRuntime({
       ort, core, pkg, model, tokenizer, notices, variant, memoryEstimate: fit.estimate,
@@ -402,13 +435,14 @@ export class AssistantRuntime {
   // a new image), then prefills what is pending. Returns the last logits row.
   async _prefill(conv, image) {
     const { chat, kv } = conv;
-    if (chat.kvLength < kv.length && !kv.truncate(chat.kvLength)) {
-      kv.reset();
-      chat.rewindKv(0);
+    if (chat.kvLength < kv.length) {
+      const kept = kv.truncate(chat.kvLength);
+      if (kept < chat.kvLength) chat.rewindKv(kept);  // the rest is prefilled again
     }
     if (chat.kvLength !== kv.length) throw new Error(`KV cache out of step (${kv.length} vs ${chat.kvLength})`);
     const pending = chat.pending();
     const types = chat.pendingTokenTypes();
+    kv.takeSnapshot();
     let feats = null;
     if (chat.pendingHasImage()) {
       if (!image && !conv.imageKey) throw new Error('this question needs the image');
