@@ -137,7 +137,8 @@ class Form {
 const whole = await open('decoder');
 const fused = await open('decoder_fused');
 const forms = [new Form('whole', whole, 'decoder', false), new Form('copy', fused, 'decoder_fused', false)];
-if (args.ep === 'node') forms.push(new Form('shared', fused, 'decoder_fused', true));
+if (args.ep === 'node' && (manifest.builder.kv_cache?.shared_buffer ?? []).includes('decoder_fused'))
+  forms.push(new Form('shared', fused, 'decoder_fused', true));
 console.log(`${dir} ${args.variant}, ${L} layers (${m.layer_types.filter((k) => k === 'full_attention').length} global), ` +
   `${nKV} KV heads x ${D}, window ${m.sliding_window}, ${args.ep === 'wasm' ? 'onnxruntime-web WASM EP' : 'onnxruntime-node CPU EP'}, ` +
   `${args.threads} thread(s); kv_cache ${JSON.stringify(manifest.builder.kv_cache ?? null)}`);
