@@ -620,10 +620,10 @@ class KvWindowTest(Tmp):
     for q4), and the sliding layers' cache must stop at 15 positions while the global ones grow."""
 
     def chunks(self, g):
+        """Turn 1 (image prompt), 6 answer tokens one at a time, then 12 more tokens of the conversation as one
+        chunk (a follow-up's prefill)."""
         t1 = g["turn1_ids"]
-        answer = g["turn1_greedy_ids"][:6]
-        turn2 = g["turn2_prompt_ids"][len(t1) + 23:]  # the unfed last answer token is not in the cache yet
-        return [t1] + [[a] for a in answer] + [g["turn2_prompt_ids"][len(t1) + 6:][:12]], turn2
+        return [t1] + [[a] for a in g["turn1_greedy_ids"][:6]] + [g["turn2_prompt_ids"][len(t1) + 6:][:12]]
 
     def test_window_logits_equal_whole_history(self):
         g = json.load(open(os.path.join(GOLD, "golden.json")))
@@ -638,7 +638,7 @@ class KvWindowTest(Tmp):
         local = [i for i, k in enumerate(m["model"]["layer_types"]) if k == "sliding_attention"]
         self.assertEqual(W, 16)
         px = np.load(os.path.join(GOLD, "pixel_values.npy"))
-        chunks, _ = self.chunks(g)
+        chunks = self.chunks(g)
         seq = [i for c in chunks for i in c]
         self.assertGreater(len(seq), 3 * W)
         want = Reference(CKPT).logits(seq, px.astype(np.float64))
