@@ -36,6 +36,9 @@ def main(argv=None):
     ap.add_argument("--no-quant-embeddings", action="store_true", help="keep embed_tokens fp32 in _q4")
     ap.add_argument("--no-quant-vision", action="store_true", help="keep the vision tower fp32 in _q4")
     ap.add_argument("--adapter", metavar="LORA_DIR", help="PEFT LoRA adapter to merge (adapter_config.json + adapter_model.safetensors)")
+    ap.add_argument("--kv-cache", choices=["window", "whole"], default="window",
+                    help="runtime decoders' KV cache: the sliding layers keep only their window (default) or every "
+                         "layer keeps the whole history (as packages before builder.kv_cache; PACKAGE.md)")
     ap.add_argument("--attention", choices=["plain", "gqa"], default="plain",
                     help="decoder_model_merged attention: plain ONNX ops (default, measured faster/correct, see README) "
                          "or com.microsoft GroupQueryAttention; decoder_token_types is always plain")
@@ -70,7 +73,7 @@ def main(argv=None):
                       accuracy_level=a.accuracy_level, adapter=a.adapter, force=a.force,
                       chunk_bytes=int(a.chunk_gb * (1 << 30)), quiet=a.quiet, attention=a.attention,
                       grounding=grounding, test_model=a.test_model, variants=a.variants,
-                      vision_attention=a.vision_attention, vision_query_chunk=a.vision_query_chunk)
+                      vision_attention=a.vision_attention, vision_query_chunk=a.vision_query_chunk, kv_cache=a.kv_cache)
     except BuildError as e:
         print(f"build_model: error: {e}", file=sys.stderr)
         return 2

@@ -240,6 +240,12 @@ bool Gemma3Engine::prefill(Model& m, Prompt& p, std::vector<float>* last_row, st
     // Never split an image's tokens across runs (they attend to each other).
     while (reuse > 0 && tokens[reuse] == image_id && tokens[reuse - 1] == image_id) --reuse;
     std::shared_ptr<const KvState> kv;
+    // A package whose sliding layers keep only their window (manifest builder.kv_cache.window) has tensors
+    // shorter than the cache: their first rows are not the conversation's first positions, so such a cache
+    // cannot be cut to a shorter prefix (it is used whole or not at all).
+    if (reuse > 0 && size_t(match.kv->length) != reuse)
+        for (const auto& t : match.kv->tensors)
+            if (shape_of(t)[2] < match.kv->length) reuse = 0;
     if (reuse > 0) {
         if (size_t(match.kv->length) == reuse) {
             kv = match.kv;
@@ -452,7 +458,8 @@ void Gemma3Engine::run_batch(const std::vector<Sequence*>& group) {
         auto kv = std::make_shared<KvState>();
         kv->length = len;
         for (const auto& t : out.present->tensors) {
-            kv->tensors.push_back(kv_row(t, b, 0, len));
+            // a windowed sliding layer's present holds at most its window: keep that many of this row's positions
+            kv->tensors.push_back(kv_row(t, b, 0, std::min<int64_t>(len, shape_of(t)[2])));
             kv->bytes += tensor_bytes(kv->tensors.back());
         }
         s.logits.assign(out.logits.begin() + std::ptrdiff_t(size_t(b) * V), out.logits.begin() + std::ptrdiff_t(size_t(b + 1) * V));

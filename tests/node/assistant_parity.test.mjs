@@ -115,6 +115,15 @@ test('two turns reproduce the golden greedy continuations through the kept KV ca
   assert.equal(rt.stats.imageEncodes, encodesBefore + 1);
   assert.deepEqual(r2.ids, golden.turn2_greedy_ids);
   assert.equal(r2.text, golden.turn2_greedy_text);
+  // The sliding layers kept only their window (the oracle's is 16: 15 cached positions), the global ones all.
+  const W = rt.model.sliding_window;
+  assert.equal(W, 16);
+  assert.ok(conv.kv.length > 3 * W);
+  rt.model.layer_types.forEach((kind, i) => {
+    const rows = conv.kv.past[`past_key_values.${i}.key`].dims[2];
+    assert.equal(rows, kind === 'sliding_attention' ? W - 1 : conv.kv.length, `layer ${i} (${kind})`);
+  });
+  assert.equal(rt.windowNames.size, 2 * rt.model.layer_types.filter((k) => k === 'sliding_attention').length);
   conv.free();
 });
 
@@ -178,15 +187,32 @@ test('editing questions: the cache is cut to before the edited turn, the image i
   const conv = rt.newConversation();
   await rt.ask(conv, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 3 } }).promise;
   const turn1Length = conv.chat.tokens().length;  // turn-1 prompt + its 3 answer tokens
+  assert.ok(turn1Length > rt.model.sliding_window);  // the sliding layers' cache has dropped positions already
   await rt.ask(conv, 'Is it bleeding?', { generation: { max_new_tokens: 3 } }).promise;
+  const turn2Length = conv.chat.tokens().length;
   await rt.ask(conv, 'Anything else?', { generation: { max_new_tokens: 3 } }).promise;
   const encodes = rt.stats.imageEncodes;
-  // Edit the 2nd question: turn 1 and its answer stay cached (the CPU cache is cut).
+  // Edit the latest (3rd) question: the cache is kept up to its start (the sliding layers' window from the
+  // snapshot taken when that question was prefilled), only the new question runs.
+  const snap = conv.kv.snapshot.length;
+  assert.ok(snap >= turn2Length - 1 && snap <= turn2Length, `${snap} vs ${turn2Length}`);
+  const r3 = await rt.editQuestion(conv, 2, 'Is there a second polyp?', { generation: { max_new_tokens: 3 } }).promise;
+  assert.equal(conv.chat.turnCount, 3);
+  assert.equal(r3.prefilled, conv.chat.tokens().length - 3 - snap);
+  assert.equal(conv.chat.kvLength, conv.kv.length);
+  const fresh3 = rt.newConversation();
+  await rt.ask(fresh3, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 3 } }).promise;
+  await rt.ask(fresh3, 'Is it bleeding?', { generation: { max_new_tokens: 3 } }).promise;
+  const f3 = await rt.ask(fresh3, 'Is there a second polyp?', { generation: { max_new_tokens: 3 } }).promise;
+  assert.deepEqual(r3.ids, f3.ids);
+  fresh3.free();
+  // Edit the 2nd question: turn 1's end is more than a window before the cached positions the sliding
+  // layers still hold, so the conversation is prefilled again from the start (the image is not re-encoded).
   const r = await rt.editQuestion(conv, 1, 'How many polyps are visible?', { generation: { max_new_tokens: 3 } }).promise;
   assert.equal(conv.chat.turnCount, 2);
-  assert.equal(r.prefilled, conv.chat.tokens().length - 3 - turn1Length);
+  assert.equal(r.prefilled, conv.chat.tokens().length - 3);
   assert.equal(conv.chat.kvLength, conv.kv.length);
-  // Same answer as a fresh conversation with those two questions (the cut cache is right).
+  // Same answer as a fresh conversation with those two questions.
   const fresh = rt.newConversation();
   await rt.ask(fresh, 'Describe the lesion.', { image: image(), generation: { max_new_tokens: 3 } }).promise;
   const f2 = await rt.ask(fresh, 'How many polyps are visible?', { generation: { max_new_tokens: 3 } }).promise;

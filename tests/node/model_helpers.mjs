@@ -60,7 +60,10 @@ export function argmaxRows(data, rows, vocab) {
 export class PackageRunner {
   // decoderGraph: a runtime decoder with the token-type interface other than decoder_token_types
   // (decoder_fused, the CPU/WASM runtime's graph).
-  static async load(dir, variant = 'fp32', { tokenTypes = true, decoderGraph = null } = {}) {
+  // sharedBuffer (decoder_fused): the global layers' past tensors are preallocated buffers of `capacity`
+  // rows bound as their present outputs too (PACKAGE.md "KV cache forms"), as the runtime does under
+  // onnxruntime-node.
+  static async load(dir, variant = 'fp32', { tokenTypes = true, decoderGraph = null, sharedBuffer = false, capacity = 0 } = {}) {
     const r = new PackageRunner();
     r.dir = dir;
     r.manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
@@ -75,6 +78,11 @@ export class PackageRunner {
     const type = (name) => r.decoder.inputMetadata.find((m) => m.name === name)?.type;
     r.embedsType = type('inputs_embeds');
     r.kvType = type('past_key_values.0.key');
+    r.sharedBuffer = sharedBuffer;
+    r.capacity = capacity;
+    const layers = r.cfg.layer_types ?? [];
+    r.windowed = new Set((r.manifest.builder.kv_cache?.window ?? []).includes(decoderGraph ?? 'decoder_token_types') && tokenTypes
+      ? Object.keys(layers).filter((i) => layers[i] === 'sliding_attention').map(Number) : []);
     r.reset();
     return r;
   }
@@ -83,7 +91,11 @@ export class PackageRunner {
     const { num_hidden_layers: L, num_key_value_heads: kv, head_dim: D } = this.cfg;
     this.past = {};
     for (let i = 0; i < L; i++) for (const kind of ['key', 'value'])
-      this.past[`past_key_values.${i}.${kind}`] = new ort.Tensor(this.kvType, fromFloat32(new Float32Array(0), this.kvType), [1, kv, 0, D]);
+    {
+      const rows = this.sharedBuffer && !this.windowed.has(i) ? this.capacity : 0;
+      this.past[`past_key_values.${i}.${kind}`] = new ort.Tensor(this.kvType, fromFloat32(new Float32Array(kv * rows * D), this.kvType),
+        [1, kv, rows, D]);
+    }
     this.length = 0;
   }
 
@@ -115,8 +127,16 @@ export class PackageRunner {
     if (this.tokenTypes) feeds.token_type_ids = new ort.Tensor('int64', tti, [1, S]);
     if (this.decoder.inputNames.includes('num_logits_to_keep'))
       feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.from([BigInt(keep)]), []);
-    const out = await this.decoder.run(feeds);
-    for (const k of Object.keys(this.past)) this.past[k] = out[k.replace('past_key_values', 'present')];
+    let fetches;
+    if (this.sharedBuffer) {
+      fetches = {};
+      for (const n of this.decoder.outputNames) fetches[n] = null;
+      for (const [k, t] of Object.entries(this.past))
+        if (!this.windowed.has(Number(k.split('.')[1]))) fetches[k.replace('past_key_values', 'present')] = t;
+    }
+    const out = fetches ? await this.decoder.run(feeds, fetches) : await this.decoder.run(feeds);
+    for (const k of Object.keys(this.past))
+      if (!fetches?.[k.replace('past_key_values', 'present')]) this.past[k] = out[k.replace('past_key_values', 'present')];
     this.length = T;
     const l = out.logits;
     return l.type === 'float32' ? l : { dims: l.dims, type: l.type, data: toFloat32(l.data) };

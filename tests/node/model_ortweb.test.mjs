@@ -16,15 +16,19 @@ before(() => { pkg = path.resolve(buildPackage(path.join(FIXTURE, 'checkpoint'),
 after(() => fs.rmSync(pkg, { recursive: true, force: true }));
 const gold = (f) => readNpy(path.join(FIXTURE, 'golden', f));
 
-// Runs vision + embed + decoder_token_types on the turn-1 prompt; the same code runs in Node and in the page.
-const TURN1 = `async function turn1(ort, base, variant, ids, px, pxShape, opts) {
+// Runs vision + embed + decoder_token_types on the turn-1 prompt, then `steps` greedy tokens through the KV
+// cache (kept on the GPU with WebGPU, as the runtime keeps it); the same code runs in Node and in the page.
+const TURN1 = `async function turn1(ort, base, variant, ids, px, pxShape, opts, steps = 0) {
   const m = await (await fetchJson(base + 'manifest.json'));
-  const open = async (p) => ort.InferenceSession.create(await load(base + p), { ...opts,
+  const open = async (p, extra = {}) => ort.InferenceSession.create(await load(base + p), { ...opts, ...extra,
     externalData: [{ path: p.replace('onnx/', '').replace('decoder_token_types', 'decoder_model_merged') + '_data',
                      data: await load(base + p.replace('decoder_token_types', 'decoder_model_merged') + '_data') }] });
   const c = m.model, g = m.graphs;
   const vis = await open(g.vision_encoder[variant]), emb = await open(g.embed_tokens[variant]);
-  const dec = await open(g.decoder_token_types[variant]);
+  const gpu = (opts.executionProviders ?? []).includes('webgpu');
+  const presents = {};
+  for (let i = 0; i < c.num_hidden_layers; i++) for (const k of ['key', 'value']) presents['present.' + i + '.' + k] = 'gpu-buffer';
+  const dec = await open(g.decoder_token_types[variant], gpu ? { preferredOutputLocation: presents } : {});
   const feats = (await vis.run({ pixel_values: new ort.Tensor('float32', px, pxShape) })).image_features;
   const S = ids.length, H = c.hidden_size;
   const e = (await emb.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, S]) })).inputs_embeds;
@@ -39,9 +43,36 @@ const TURN1 = `async function turn1(ort, base, variant, ids, px, pxShape, opts) 
   const out = await dec.run(feeds);
   // The runtime asks for the last position only (num_logits_to_keep = 1).
   const last = await dec.run({ ...feeds, num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.from([1n]), []) });
+  const greedy = [];
+  let row = await last.logits.getData(), len = S, prev = last;
+  const pastOf = (o) => Object.fromEntries(Object.keys(presents).map((n) => [n.replace('present', 'past_key_values'), o[n]]));
+  for (let t = 0; t < steps; t++) {
+    let best = 0;
+    for (let v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+    greedy.push(best);
+    if (t + 1 === steps) break;
+    const ee = (await emb.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from([BigInt(best)]), [1, 1]) })).inputs_embeds;
+    const r = await dec.run({ ...pastOf(prev), inputs_embeds: new ort.Tensor('float32', new Float32Array(await ee.getData()), [1, 1, H]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(1), [1, 1]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(len + 1).fill(1n), [1, len + 1]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from([BigInt(len)]), [1, 1]),
+      num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.from([1n]), []) });
+    if (prev !== last) for (const n of Object.keys(presents)) prev[n].dispose?.();
+    prev = r; len++; row = await r.logits.getData();
+  }
   return { features: Array.from(f), logits: Array.from(await out.logits.getData()),
-    last: Array.from(await last.logits.getData()), lastDims: last.logits.dims };
+    last: Array.from(await last.logits.getData()), lastDims: last.logits.dims, greedy,
+    kvRows: Array.from({ length: c.num_hidden_layers }, (_, i) => prev['present.' + i + '.key'].dims[2]), length: len };
 }`;
+
+// The windowed KV cache (PACKAGE.md "KV cache forms"): the greedy tokens are the golden ones (the turn-1 prompt
+// is longer than the oracle's window of 16), the sliding layers' cache holds W - 1 positions, the others all.
+function assertGreedyThroughWindow(r) {
+  assert.deepEqual(r.greedy, GOLDEN.turn1_greedy_ids);
+  const m = JSON.parse(fs.readFileSync(path.join(pkg, 'manifest.json'), 'utf8')).model;
+  assert.ok(r.length > m.sliding_window);
+  r.kvRows.forEach((rows, i) => assert.equal(rows, m.layer_types[i] === 'sliding_attention' ? m.sliding_window - 1 : r.length, `layer ${i}`));
+}
 
 test('WASM EP (onnxruntime-web in Node): fp32 matches golden', { timeout: 180000 }, async () => {
   const ort = await import('onnxruntime-web');
@@ -50,11 +81,13 @@ test('WASM EP (onnxruntime-web in Node): fp32 matches golden', { timeout: 180000
   const fetchJson = async (p) => JSON.parse(fs.readFileSync(p, 'utf8'));
   const turn1 = new Function('load', 'fetchJson', `${TURN1}; return turn1;`)(load, fetchJson);
   const px = gold('pixel_values.npy');
-  const r = await turn1(ort, pkg + '/', 'fp32', GOLDEN.turn1_ids, px.data, px.shape, { executionProviders: ['wasm'] });
+  const r = await turn1(ort, pkg + '/', 'fp32', GOLDEN.turn1_ids, px.data, px.shape, { executionProviders: ['wasm'] },
+    GOLDEN.turn1_greedy_ids.length);
   assert.ok(maxAbsDiff(r.features, gold('image_features.npy').data) < 1e-4);
   const d = maxAbsDiff(r.logits, gold('turn1_logits.npy').data);
   assert.ok(d <= 1e-3, `logits differ by ${d}`);
   assertLastRow(r);
+  assertGreedyThroughWindow(r);
 });
 
 // num_logits_to_keep = 1 gives exactly the last row of the full logits.
@@ -76,7 +109,7 @@ test('WebGPU EP (headless Chromium): fp32 matches golden, q4 matches onnxruntime
     const load = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
     const fetchJson = async (p) => (await fetch(p)).json();
     ${TURN1}
-    window.turn1 = (v, ids, px, shape) => turn1(ort, '/pkg/', v, ids, new Float32Array(px), shape, { executionProviders: ['webgpu'] });
+    window.turn1 = (v, ids, px, shape, steps) => turn1(ort, '/pkg/', v, ids, new Float32Array(px), shape, { executionProviders: ['webgpu'] }, steps);
     window.ready = true;
   </script>`;
   const server = http.createServer((req, res) => {
@@ -98,7 +131,9 @@ test('WebGPU EP (headless Chromium): fp32 matches golden, q4 matches onnxruntime
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     await page.waitForFunction(() => window.ready === true, null, { timeout: 60000 });
     const px = gold('pixel_values.npy');
-    const r = await page.evaluate(([ids, p, s]) => window.turn1('fp32', ids, p, s), [GOLDEN.turn1_ids, Array.from(px.data), px.shape]);
+    const r = await page.evaluate(([ids, p, s, n]) => window.turn1('fp32', ids, p, s, n),
+      [GOLDEN.turn1_ids, Array.from(px.data), px.shape, GOLDEN.turn1_greedy_ids.length]);
+    assertGreedyThroughWindow(r);
     assert.ok(maxAbsDiff(r.features, gold('image_features.npy').data) < 1e-4);
     const d = maxAbsDiff(r.logits, gold('turn1_logits.npy').data);
     // 1e-4, not just the 1e-3 contract: in-graph Cos/Sin once cost 8.6e-4 here (WGSL trig is inexact off [-pi, pi]).

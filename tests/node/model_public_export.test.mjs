@@ -235,6 +235,32 @@ test('estimateMemory: MedGemma-4B variants from config; manifest sizes for built
   assert.equal(e.weightsFrom, 'manifest');
 });
 
+test('estimateMemory: a package whose runtime decoders keep only the window in the sliding layers', () => {
+  // MedGemma-4B's layers: every 6th global (5 of 34), window 1024 (PACKAGE.md "KV cache forms").
+  const layerTypes = Array.from({ length: 34 }, (_, i) => ((i + 1) % 6 ? 'sliding_attention' : 'full_attention'));
+  const whole = medgemmaPackage();
+  const windowed = medgemmaPackage();
+  windowed.config.text_config.sliding_window = 1024;
+  windowed.manifest = { builder: { kv_cache: { window: ['decoder_token_types', 'decoder_fused'] } },
+    model: { layer_types: layerTypes, sliding_window: 1024 },
+    graphs: { decoder_token_types: { q4: 'onnx/decoder_token_types_q4.onnx' } } };
+  const perLayer = 2 * 4 * 256 * 4;  // K and V, 4 KV heads x 256, float32: 8 KiB per position per layer
+  const a = estimateMemory(whole, 'q4'), b = estimateMemory(windowed, 'q4');
+  assert.equal(a.kvWindowBytes, 0);
+  assert.equal(b.kvBytesPerToken, 5 * perLayer);
+  assert.equal(b.kvWindowBytes, 29 * 1023 * perLayer);
+  // 8192 tokens: 2 x (5 x 8192 + 29 x 1023) x 8 KiB = 1.1 GiB instead of 2 x 34 x 8192 x 8 KiB = 4.25 GiB.
+  assert.equal(b.kvCache, 2 * (5 * 8192 + 29 * 1023) * perLayer);
+  assert.equal(a.kvCache, 2 * 34 * 8192 * perLayer);
+  assert.ok(b.kvCache < a.kvCache / 3.5);
+  // Shorter than the window: the sliding layers hold the whole (short) conversation.
+  assert.equal(estimateMemory(windowed, 'q4', { contextLength: 500 }).kvCache, 2 * 34 * 500 * perLayer);
+  // The WASM heap then holds about 4,560 tokens of conversation instead of about 1,540 (q4, float32 cache).
+  const fa = checkMemoryFit(a, 'wasm'), fb = checkMemoryFit(b, 'wasm');
+  assert.equal(fa.maxContext, Math.floor((4 * 2 ** 30 - a.weights - a.activations) / (2 * 34 * perLayer)));
+  assert.equal(fb.maxContext, Math.floor((4 * 2 ** 30 - b.weights - b.activations - 2 * 29 * 1023 * perLayer) / (2 * 5 * perLayer)));
+});
+
 test('checkMemoryFit / fitExecutionProviders: the conversation each backend can hold, plain-words refusal', async () => {
   const pkg = medgemmaPackage();
   const GiB = 2 ** 30;

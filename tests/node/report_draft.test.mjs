@@ -50,7 +50,8 @@ before(async () => {
   rt.vision.run = (feeds) => { visionRuns.push(feeds.pixel_values.dims.join('x')); return visionRun(feeds); };
   const decoderRun = rt.decoder.run.bind(rt.decoder);
   rt.decoder.run = (feeds) => {
-    const past = Object.entries(feeds).find(([n]) => n.startsWith('past_key_values.'))[1].dims[2];
+    // cached positions: attention_mask covers past + new (a sliding layer's past holds only its window)
+    const past = feeds.attention_mask.dims[1] - feeds.inputs_embeds.dims[1];
     decoderRuns.push({ past, tokens: feeds.inputs_embeds.dims[1], batch: feeds.inputs_embeds.dims[0] });
     return decoderRun(feeds);
   };

@@ -175,6 +175,23 @@ describe('endoscribe-server through the openai client', { skip: skip ?? false, t
       `cached ${t2.usage.prompt_tokens_details.cached_tokens} of ${t2.usage.prompt_tokens}`);
   });
 
+  test('an edited conversation after a kept one: answered as by a server that never saw the first', async () => {
+    // The kept cache (turn 1 + its answer) shares only a prefix with the edited conversation; the package's
+    // sliding layers keep only their window (PACKAGE.md "KV cache forms"), so that cache cannot be cut
+    // to the shared prefix and must not be used cut (it would lack those layers' earlier positions).
+    const edited = [...imageMessages(), { role: 'assistant', content: 'A polyp.' },
+      { role: 'user', content: 'How many polyps are visible?' }];
+    const c = client(main);
+    await c.chat.completions.create({ model: MODEL, messages: imageMessages(), temperature: 0, max_tokens: 24 });
+    const a = await c.chat.completions.create({ model: MODEL, messages: edited, temperature: 0, max_tokens: 16 });
+    const fresh = await startServer([]);
+    await waitHealthy(fresh);
+    const b = await client(fresh).chat.completions.create({ model: MODEL, messages: edited, temperature: 0, max_tokens: 16 });
+    await fresh.stop();
+    assert.equal(a.choices[0].message.content, b.choices[0].message.content);
+    assert.equal(b.usage.prompt_tokens_details?.cached_tokens ?? 0, 0);
+  });
+
   test('logprobs and top_logprobs: the greedy token is the most likely one', async () => {
     const r = await client(main).chat.completions.create({
       model: MODEL, messages: textMessages(), temperature: 0, max_tokens: 8, logprobs: true, top_logprobs: 3,

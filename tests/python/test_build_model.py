@@ -41,10 +41,15 @@ def build(src, out, *args):
     return r
 
 
-def run_package(pkg, ids, pixels=None, variant="fp32", greedy=0, token_types=True, decoder=None):
+def run_package(pkg, ids, pixels=None, variant="fp32", greedy=0, token_types=True, decoder=None, chunks=None,
+                capacity=None):
+    """Prompt logits [S, vocab] and greedy ids; with chunks (lists of ids run one after another through the
+    KV cache), every chunk's logits and the meta json (kv_lengths per chunk) instead."""
     with tempfile.TemporaryDirectory() as d:
         req = {"package": pkg, "variant": variant, "ids": [int(i) for i in ids], "greedy": greedy,
-               "token_types": token_types, "pixels": None, "decoder": decoder}
+               "token_types": token_types, "pixels": None, "decoder": decoder,
+               "chunks": [[int(i) for i in c] for c in chunks] if chunks else None,
+               "shared_buffer": capacity is not None, "capacity": capacity}
         if pixels is not None:
             req["pixels"] = os.path.join(d, "px.npy")
             np.save(req["pixels"], pixels.astype(np.float32))
@@ -55,7 +60,7 @@ def run_package(pkg, ids, pixels=None, variant="fp32", greedy=0, token_types=Tru
         with open(os.path.join(d, "out.json")) as f:
             meta = json.load(f)
         logits = np.fromfile(os.path.join(d, "out.logits.f32"), np.float32).reshape(meta["shape"][1:])
-        return logits, meta["greedy"]
+        return logits, (meta if chunks else meta["greedy"])
 
 
 def sha(path):
@@ -605,6 +610,56 @@ class VariantTest(Tmp):
         m = self.check(ck, adapter=self.p("lora"))
         self.assertTrue(m["builder"]["lora_adapter"])
         self.assertEqual(m["builder"]["lora_merged_tensors"], 2 * 4)  # q, v, o, down in 2 layers
+
+
+@unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")
+class KvWindowTest(Tmp):
+    """The runtime decoders' sliding layers keep only their window of the KV cache (PACKAGE.md "KV cache
+    forms"): a two-turn chat on the tiny oracle (window 16) crosses the window; every position's logits must
+    equal the whole-history numbers (numpy reference; decoder_model_merged, which keeps the whole history,
+    for q4), and the sliding layers' cache must stop at 15 positions while the global ones grow."""
+
+    def chunks(self, g):
+        """Turn 1 (image prompt), 6 answer tokens one at a time, then 12 more tokens of the conversation as one
+        chunk (a follow-up's prefill)."""
+        t1 = g["turn1_ids"]
+        return [t1] + [[a] for a in g["turn1_greedy_ids"][:6]] + [g["turn2_prompt_ids"][len(t1) + 6:][:12]]
+
+    def test_window_logits_equal_whole_history(self):
+        g = json.load(open(os.path.join(GOLD, "golden.json")))
+        out = self.p("pkg")
+        # accuracy level 0: float32 activations into the 4-bit linears (level 4's int8 rounding turns the
+        # float32 summation-order differences of a shorter softmax into ~0.03 logit noise)
+        r = build(CKPT, out, "--variants", "fp32,q4", "--accuracy-level", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        self.assertEqual(m["builder"]["kv_cache"]["window"], ["decoder_token_types", "decoder_fused"])
+        W = m["model"]["sliding_window"]
+        local = [i for i, k in enumerate(m["model"]["layer_types"]) if k == "sliding_attention"]
+        self.assertEqual(W, 16)
+        px = np.load(os.path.join(GOLD, "pixel_values.npy"))
+        chunks = self.chunks(g)
+        seq = [i for c in chunks for i in c]
+        self.assertGreater(len(seq), 3 * W)
+        want = Reference(CKPT).logits(seq, px.astype(np.float64))
+        for dec, cap in (("decoder_token_types", None), ("decoder_fused", None), ("decoder_fused", 100)):
+            # cap: decoder_fused with its global layers appending in place into 100-row buffers
+            logits, meta = run_package(out, [], px, decoder=dec, chunks=chunks, capacity=cap)
+            self.assertEqual(logits.shape[0], len(seq))
+            self.assertLess(np.abs(logits - want).max(), 1e-3, (dec, cap))
+            n = 0
+            for c, lens in zip(chunks, meta["kv_lengths"]):
+                n += len(c)
+                for i, L in enumerate(lens):
+                    self.assertEqual(L, min(n, W - 1) if i in local else (cap or n), (dec, i, n))
+        # q4, text only: against decoder_model_merged_q4 (whole history, same weights and kernels)
+        text = [g["text_only_ids"]] + [[t] for t in g["text_only_greedy_ids"][:20]]
+        ref, meta = run_package(out, [], None, "q4", token_types=False, chunks=text)
+        self.assertEqual(meta["kv_lengths"][-1][local[0]], sum(map(len, text)))  # whole history there
+        for dec in ("decoder_token_types", "decoder_fused"):
+            logits, meta = run_package(out, [], None, "q4", decoder=dec, chunks=text)
+            self.assertEqual(meta["kv_lengths"][-1][local[0]], W - 1)
+            self.assertLess(np.abs(logits - ref).max(), 1e-4, dec)
 
 
 @unittest.skipUnless(HAVE_ORT, "needs node + onnxruntime-node (npm ci)")

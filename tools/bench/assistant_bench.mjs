@@ -16,6 +16,8 @@
 //              package on disk is handed to onnxruntime-node as file paths (ModelPackage.graphOnDisk)
 //   ours-node-bytes  the same, every file read into JS and handed over as bytes (the browser's way, and
 //              what ours-node did before graphOnDisk)
+//   ours-node-shared  ours-node with kvSharedBuffer (decoder_fused's global layers append in place into one
+//              preallocated buffer each: PACKAGE.md "KV cache forms")
 //   ours-wasm  our runtime on onnxruntime-web's WASM EP, 1 thread (what a browser without a usable GPU runs;
 //              transformers.js has no WASM device in Node: tools/bench/assistant_bench_browser.mjs compares it)
 //   tjs        transformers.js 4.x, Gemma3ForConditionalGeneration.generate, device 'cpu' (onnxruntime-node),
@@ -81,7 +83,7 @@ const threadOptions = (args) => (args.threads ? { intraOpNumThreads: args.thread
 // ---- our runtime -----------------------------------------------------------
 // bytes: hand onnxruntime every file's bytes (read whole into JS, as before
 // ModelPackage.graphOnDisk) instead of the files' paths.
-async function benchOurs(args, backend, { bytes = false } = {}) {
+async function benchOurs(args, backend, { bytes = false, kvSharedBuffer = false } = {}) {
   const { loadCore, diskSource } = await import('../../tests/node/assistant_helpers.mjs');
   const { ModelPackage } = await import('../../web/assistant/package.js');
   const { folderSource } = await import('../../web/assistant/sources.js');
@@ -95,7 +97,7 @@ async function benchOurs(args, backend, { bytes = false } = {}) {
     : diskSource(args.pkg));
   const tLoad = performance.now();
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: eps, variant: args.variant,
-    decoderGraph: args.decoder, sessionOptions: backend === 'node' ? threadOptions(args) : {} });
+    decoderGraph: args.decoder, sessionOptions: backend === 'node' ? threadOptions(args) : {}, kvSharedBuffer });
   const loadMs = performance.now() - tLoad;
   const runs = await runOurs({ rt, imageBytes: args.noImage ? null : fs.readFileSync(args.image), labelSet: core.labelSetForClassification(labelSetText()),
     repeat: args.repeat, tokens: args.tokens, cpu: cpuMs });
@@ -116,7 +118,8 @@ async function benchTjs(args, alt) {
 // ---- driver ----------------------------------------------------------------
 async function child(args) {
   const runs = args.engine.startsWith('tjs') ? await benchTjs(args, args.engine === 'tjs-alt')
-    : await benchOurs(args, args.engine.startsWith('ours-node') ? 'node' : 'wasm', { bytes: args.engine === 'ours-node-bytes' });
+    : await benchOurs(args, args.engine.startsWith('ours-node') ? 'node' : 'wasm',
+      { bytes: args.engine === 'ours-node-bytes', kvSharedBuffer: args.engine === 'ours-node-shared' });
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`\nRESULT ${JSON.stringify({ engine: args.engine, runs, maxRssMiB })}\n`);
 }

@@ -270,18 +270,21 @@ def rope_inv_freq(D, base, factor):
     return (inv / np.float32(factor)).astype(np.float32)
 
 
-def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits_to_keep=False):
+def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits_to_keep=False, kv_window=False):
     """token_types / logits_to_keep add the EndoScribe runtime's inputs `token_type_ids` and
-    `num_logits_to_keep` (both required: onnxruntime's JS API drops optional inputs from inputNames)."""
+    `num_logits_to_keep` (both required: onnxruntime's JS API drops optional inputs from inputNames).
+    kv_window (token types only): the sliding layers' KV cache keeps only their window (PACKAGE.md)."""
     H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
+    if kv_window and not token_types:
+        raise BuildError("internal: the windowed KV cache needs the token-type interface")
     if attention == "fused":
-        return _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep)
+        return _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep, kv_window)
     gqa = attention == "gqa"
     if gqa and token_types:
         raise BuildError("internal: GroupQueryAttention cannot express the token-type (image) mask")
     ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
-    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, quant, token_types, logits_to_keep)
-    masks, S, P, T = _mask_biases(g, cfg, x, am, pos, past, tti, gqa, rank=5)
+    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, quant, token_types, logits_to_keep, kv_window)
+    masks, S, P, T, _ = _mask_biases(g, cfg, x, am, pos, past, tti, gqa, rank=5, window=kv_window)
     if gqa:
         # GroupQueryAttention takes the mask as per-row lengths: (tokens seen - 1) and the total length.
         sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])  # noqa: E731
@@ -319,7 +322,8 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits
             g.op("Identity", [pk], name=f"present.{i}.key")
             g.op("Identity", [pv], name=f"present.{i}.value")
         else:
-            a = _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past[i], masks, scale, i)
+            a = _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past[i], masks, scale, i,
+                                 kv_window and kind == "sliding_attention")
         a = W.linear(g, a, p + "self_attn.o_proj.weight", ql)
         x = g.op("Add", [x, rms_norm(g, W, a, p + "post_attention_layernorm.weight", cfg.eps)])
         h = rms_norm(g, W, x, p + "pre_feedforward_layernorm.weight", cfg.eps)
@@ -327,10 +331,10 @@ def build_decoder(g, W, cfg, quant, token_types=False, attention="plain", logits
                          W.linear(g, h, p + "mlp.up_proj.weight", ql)])
         m = W.linear(g, m, p + "mlp.down_proj.weight", ql)
         x = g.op("Add", [x, rms_norm(g, W, m, p + "post_feedforward_layernorm.weight", cfg.eps)])
-    return _finish(g, W, cfg, x, qh, H, keep)
+    return _finish(g, W, cfg, x, qh, H, keep, kv_window=kv_window)
 
 
-def _decoder_inputs(g, cfg, quant, token_types, logits_to_keep):
+def _decoder_inputs(g, cfg, quant, token_types, logits_to_keep, kv_window=False):
     """The decoders' inputs; inputs_embeds and the KV cache in the variant's activation type (float16 in
     fp16/q4f16), inputs_embeds returned cast to float32 for the residual stream."""
     H, D, nKV = cfg.hidden, cfg.head_dim, cfg.kv_heads
@@ -340,8 +344,10 @@ def _decoder_inputs(g, cfg, quant, token_types, logits_to_keep):
     pos = g.input("position_ids", I64, ["batch_size", "sequence_length"])
     past = []
     for i in range(cfg.layers):
-        past.append((g.input(f"past_key_values.{i}.key", act, ["batch_size", nKV, "past_sequence_length", D]),
-                     g.input(f"past_key_values.{i}.value", act, ["batch_size", nKV, "past_sequence_length", D])))
+        # windowed sliding layers: their own past length (at most sliding_window - 1)
+        pdim = "past_local_sequence_length" if kv_window and cfg.layer_types[i] == "sliding_attention" else "past_sequence_length"
+        past.append((g.input(f"past_key_values.{i}.key", act, ["batch_size", nKV, pdim, D]),
+                     g.input(f"past_key_values.{i}.value", act, ["batch_size", nKV, pdim, D])))
     tti = g.input("token_type_ids", I64, ["batch_size", "sequence_length"]) if token_types else None
     # An int64 scalar, as transformers.js feeds it (onnx's checker wants a declared rank); 0 = all positions.
     keep = g.input("num_logits_to_keep", I64, []) if logits_to_keep else None
@@ -350,66 +356,111 @@ def _decoder_inputs(g, cfg, quant, token_types, logits_to_keep):
     return x, am, pos, past, tti, keep
 
 
-def _mask_biases(g, cfg, x, am, pos, past, tti, gqa, rank):
+def _mask_biases(g, cfg, x, am, pos, past, tti, gqa, rank, window=False):
     """Additive masks per layer kind, [B, 1, 1, S, T] (rank 5) or [B, 1, S, T] (rank 4): causal (+ window)
     AND padding (AND branch, with token types), OR same-image (token types). GQA (gqa=True) masks by
-    lengths instead: returns {}."""
+    lengths instead: returns {}.
+    Returns (masks, S, P, T, lengths): lengths[kind] = (P_kind, T_kind), the past and total key counts the
+    layers of that kind attend over.
+    With token types the past length is taken from attention_mask ([B, P + S]), not from the past tensors,
+    so a global layer's past may be a longer preallocated buffer (shared past/present buffer, PACKAGE.md
+    "KV cache forms"). window=True: the sliding layers' past holds only the last positions (at most
+    sliding_window - 1), its own length P_local = dim 2 of their past; their mask then covers
+    P_local + S keys, the last ones of attention_mask."""
     S = shape_dim(g, x, 1)
-    P = shape_dim(g, past[0][0], 2)
+    if tti is not None:
+        P = g.op("Sub", [shape_dim(g, am, 1), S])
+    else:
+        P = shape_dim(g, past[0][0], 2)
     T = g.op("Add", [P, S])
     sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])
-    qi = g.op("Range", [sc(P), sc(T), g.const(1, np.int64)])
-    ki = g.op("Range", [g.const(0, np.int64), sc(T), g.const(1, np.int64)])
-    diff = g.op("Sub", [g.op("Unsqueeze", [qi, g.const([1], np.int64)]), g.op("Unsqueeze", [ki, g.const([0], np.int64)])])
-    causal = g.op("GreaterOrEqual", [diff, g.const(0, np.int64)])
-    pad = g.op("Unsqueeze", [g.op("Cast", [am], to=TensorProto.BOOL), g.const([1, 2], np.int64)])  # [B,1,1,T]
-    bidir = None
-    if tti is not None:
-        img = g.op("Equal", [tti, g.const(1, np.int64)])                                           # [B,S]
-        # prev[b, s] = img[b, s-1] (0 for s=0), i.e. img shifted right by one
-        prev = g.op("Concat", [g.op("ConstantOfShape", [g.op("Concat", [shape_dim(g, x, 0), g.const([1], np.int64)], axis=0)],
-                                    value=_i64_tensor(0)),
-                               g.op("Slice", [g.op("Cast", [img], to=TensorProto.INT64), g.const([0], np.int64),
-                                              g.const([-1], np.int64), g.const([1], np.int64)])], axis=1)
-        start = g.op("And", [img, g.op("Not", [g.op("Cast", [prev], to=TensorProto.BOOL)])])
-        gid = g.op("CumSum", [g.op("Cast", [start], to=TensorProto.INT64), g.const(1, np.int64)])
-        same = g.op("Equal", [g.op("Unsqueeze", [gid, g.const([2], np.int64)]), g.op("Unsqueeze", [gid, g.const([1], np.int64)])])
-        both = g.op("And", [g.op("Unsqueeze", [img, g.const([2], np.int64)]), g.op("Unsqueeze", [img, g.const([1], np.int64)])])
-        cur = g.op("And", [same, both])                                                            # [B,S,S]
-        zshape = g.op("Concat", [shape_dim(g, x, 0), S, P], axis=0)
+    lengths = {"full_attention": (P, T), "sliding_attention": (P, T)}
+    local = [i for i, k in enumerate(cfg.layer_types) if k == "sliding_attention"]
+    if window and local:
+        Pl = shape_dim(g, past[local[0]][0], 2)
+        lengths["sliding_attention"] = (Pl, g.op("Add", [Pl, S]))
+    if tti is None:
+        qi = g.op("Range", [sc(P), sc(T), g.const(1, np.int64)])
+        ki = g.op("Range", [g.const(0, np.int64), sc(T), g.const(1, np.int64)])
+        diff = g.op("Sub", [g.op("Unsqueeze", [qi, g.const([1], np.int64)]), g.op("Unsqueeze", [ki, g.const([0], np.int64)])])
+        causal = g.op("GreaterOrEqual", [diff, g.const(0, np.int64)])
+        pad = g.op("Unsqueeze", [g.op("Cast", [am], to=TensorProto.BOOL), g.const([1, 2], np.int64)])  # [B,1,1,T]
+
+        def bias(ok):
+            ok = g.op("And", [ok, pad])
+            b = g.op("Where", [ok, g.const(0.0), g.const(NEG)])
+            return g.op("Unsqueeze", [b, g.const([1], np.int64)]) if rank == 5 else b
+        masks = {}
+        if not gqa:
+            masks["full_attention"] = bias(causal)
+            if "sliding_attention" in cfg.layer_types:
+                masks["sliding_attention"] = bias(g.op("And", [causal, g.op("Less", [diff, g.const(cfg.sliding_window, np.int64)])]))
+        return masks, S, P, T, lengths
+
+    def u(t, ax):
+        return g.op("Unsqueeze", [t, g.const([ax], np.int64)])
+    B = shape_dim(g, x, 0)
+    img = g.op("Equal", [tti, g.const(1, np.int64)])                                               # [B,S]
+    # prev[b, s] = img[b, s-1] (0 for s=0), i.e. img shifted right by one
+    prev = g.op("Concat", [g.op("ConstantOfShape", [g.op("Concat", [B, g.const([1], np.int64)], axis=0)],
+                                value=_i64_tensor(0)),
+                           g.op("Slice", [g.op("Cast", [img], to=TensorProto.INT64), g.const([0], np.int64),
+                                          g.const([-1], np.int64), g.const([1], np.int64)])], axis=1)
+    start = g.op("And", [img, g.op("Not", [g.op("Cast", [prev], to=TensorProto.BOOL)])])
+    gid = g.op("CumSum", [g.op("Cast", [start], to=TensorProto.INT64), g.const(1, np.int64)])
+    same = g.op("Equal", [u(gid, 2), u(gid, 1)])
+    both = g.op("And", [u(img, 2), u(img, 1)])
+    cur = g.op("And", [same, both])                                                                # [B,S,S]
+    pos0 = g.op("Slice", [pos, g.const([0], np.int64), g.const([1], np.int64), g.const([1], np.int64)])   # [B,1]
+    am_bool = g.op("Cast", [am], to=TensorProto.BOOL)
+
+    def keys(Pk, Tk):
+        """What the new tokens may see of Pk cached keys + themselves: (causal AND branch, bidir, pad, diff).
+        The cached keys are the last Pk positions before pos0 (all of them when Pk = P)."""
+        zshape = g.op("Concat", [B, S, Pk], axis=0)
         zeros = g.op("Cast", [g.op("ConstantOfShape", [zshape], value=_i64_tensor(0))], to=TensorProto.BOOL)
-        bidir = g.op("Unsqueeze", [g.op("Concat", [zeros, cur], axis=2), g.const([1], np.int64)])  # [B,1,S,T]
+        bidir = u(g.op("Concat", [zeros, cur], axis=2), 1)                                      # [B,1,S,Tk]
         # Branches: new tokens of type b >= 2 see the cache, earlier plain new tokens and their own branch only,
         # so several continuations of one prefix (e.g. classification labels) run as one sequence. Distances
         # (causal order, sliding window) are then taken on positions, not cache indices: key positions are
         # the cache's (counting real tokens, as position_ids do) followed by the new tokens' position_ids.
-        def u(t, ax):
-            return g.op("Unsqueeze", [t, g.const([ax], np.int64)])
-        pos0 = g.op("Slice", [pos, g.const([0], np.int64), g.const([1], np.int64), g.const([1], np.int64)])   # [B,1]
-        kpast = g.op("Add", [u(g.op("Range", [g.const(0, np.int64), sc(P), g.const(1, np.int64)]), 0),
-                             g.op("Sub", [pos0, P])])                                               # [B,P]
-        kpos = g.op("Concat", [kpast, pos], axis=1)                                                  # [B,T]
-        diff = u(g.op("Sub", [u(pos, 2), u(kpos, 1)]), 1)                                            # [B,1,S,T]
-        ktype = g.op("Concat", [g.op("ConstantOfShape", [g.op("Concat", [shape_dim(g, x, 0), P], axis=0)],
-                                     value=_i64_tensor(0)), tti], axis=1)                           # [B,T]
+        kpast = g.op("Add", [u(g.op("Range", [g.const(0, np.int64), sc(Pk), g.const(1, np.int64)]), 0),
+                             g.op("Sub", [pos0, Pk])])                                             # [B,Pk]
+        kpos = g.op("Concat", [kpast, pos], axis=1)                                                # [B,Tk]
+        diff = u(g.op("Sub", [u(pos, 2), u(kpos, 1)]), 1)                                          # [B,1,S,Tk]
+        ktype = g.op("Concat", [g.op("ConstantOfShape", [g.op("Concat", [B, Pk], axis=0)],
+                                     value=_i64_tensor(0)), tti], axis=1)                         # [B,Tk]
         branch_ok = g.op("Or", [g.op("Less", [u(ktype, 1), g.const(2, np.int64)]),
-                                g.op("Equal", [u(tti, 2), u(ktype, 1)])])                            # [B,S,T]
+                                g.op("Equal", [u(tti, 2), u(ktype, 1)])])                          # [B,S,Tk]
         causal = g.op("And", [g.op("GreaterOrEqual", [diff, g.const(0, np.int64)]), u(branch_ok, 1)])
+        # attention_mask's last Tk columns (all of it when Tk = T)
+        amk = g.op("Slice", [am_bool, g.op("Neg", [Tk]), g.const([np.iinfo(np.int64).max], np.int64), g.const([1], np.int64)])
+        pad = u(u(amk, 1), 1)                                                                      # [B,1,1,Tk]
+        return causal, bidir, pad, diff
 
-    def bias(ok):
-        if bidir is not None:
-            ok = g.op("Or", [ok, bidir])
-        ok = g.op("And", [ok, pad])
+    def bias(ok, bidir, pad):
+        ok = g.op("And", [g.op("Or", [ok, bidir]), pad])
         b = g.op("Where", [ok, g.const(0.0), g.const(NEG)])
         return g.op("Unsqueeze", [b, g.const([1], np.int64)]) if rank == 5 else b                  # [B,1,(1,)S,T]
 
     masks = {}
-    if not gqa:
-        masks["full_attention"] = bias(causal)
-        if "sliding_attention" in cfg.layer_types:
-            win = g.op("Less", [diff, g.const(cfg.sliding_window, np.int64)])
-            masks["sliding_attention"] = bias(g.op("And", [causal, win]))
-    return masks, S, P, T
+    causal, bidir, pad, diff = keys(P, T)
+    masks["full_attention"] = bias(causal, bidir, pad)
+    if "sliding_attention" in cfg.layer_types:
+        if lengths["sliding_attention"][0] is not P:
+            causal, bidir, pad, diff = keys(*lengths["sliding_attention"])
+        win = g.op("Less", [diff, g.const(cfg.sliding_window, np.int64)])
+        masks["sliding_attention"] = bias(g.op("And", [causal, win]), bidir, pad)
+    return masks, S, P, T, lengths
+
+
+def _keep_window(g, cfg, t, name):
+    """The last sliding_window - 1 positions (dim 2) of a KV tensor: what a sliding layer's next query
+    (which sees positions q - W + 1 .. q) needs besides itself."""
+    keep = cfg.sliding_window - 1
+    start = -keep if keep > 0 else np.iinfo(np.int64).max
+    return g.op("Slice", [t, g.const([start], np.int64), g.const([np.iinfo(np.int64).max], np.int64),
+                          g.const([2], np.int64)], name=name)
 
 
 def _rope_cos_sin(g, W, cfg, pos, ax=None, half=False):
@@ -440,7 +491,7 @@ def _rope_cos_sin(g, W, cfg, pos, ax=None, half=False):
 
 
 
-def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
+def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep, kv_window=False):
     """The runtime's decoder for the CPU / WASM execution providers (`decoder_fused`): same inputs, outputs
     and weights as decoder_token_types, built from onnxruntime's fused kernels so that a decode step runs
     ~40 kernels per layer instead of ~100 (at small widths the per-kernel overhead is the decode time):
@@ -448,21 +499,34 @@ def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
     RotaryEmbedding (cos/sin looked up from the same tables as the plain graph), FastGelu, and
     GroupQueryAttention with causal=0 and the additive mask as attention_bias (so the image tokens'
     bidirectional block, the sliding window and padding are exactly the plain graph's). WebGPU's
-    GroupQueryAttention does not implement causal=0, so the WebGPU EP uses decoder_token_types."""
+    GroupQueryAttention does not implement causal=0, so the WebGPU EP uses decoder_token_types.
+    KV cache (PACKAGE.md "KV cache forms"): the global layers' present.* are GroupQueryAttention's own
+    outputs, and the past length is attention_mask's minus S, so a runtime may bind one preallocated buffer
+    as both past and present (onnxruntime then appends in place instead of copying the history); with
+    kv_window the sliding layers hand on only their last sliding_window - 1 positions."""
     H, D, nH, nKV = cfg.hidden, cfg.head_dim, cfg.heads, cfg.kv_heads
     ql, qh = quant.enabled and quant.decoder, quant.enabled and quant.lm_head
-    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, quant, token_types, logits_to_keep)
-    masks, S, P, T = _mask_biases(g, cfg, x, am, pos, past, tti, False, rank=4)               # [B,1,S,T] each
+    x, am, pos, past, tti, keep = _decoder_inputs(g, cfg, quant, token_types, logits_to_keep, kv_window)
+    masks, S, P, T, lengths = _mask_biases(g, cfg, x, am, pos, past, tti, False, rank=4, window=kv_window)  # [B,1,S,T]
     if quant.f16:
         # f16 variants: GroupQueryAttention runs on the float16 KV cache, so its attention_bias is float16 too
         # (float32's minimum would round to -inf; float16's keeps fully masked padding rows finite).
         masks = {k: g.op("Cast", [g.op("Max", [m, g.const(float(np.finfo(np.float16).min))])], to=F16)
                  for k, m in masks.items()}
     sc = lambda t: g.op("Squeeze", [t, g.const([0], np.int64)])  # noqa: E731
-    # The mask does all the masking (causal=0), so every row may see all T keys.
-    total32 = g.op("Cast", [sc(T)], to=TensorProto.INT32)
-    seqlens = g.op("Expand", [g.op("Sub", [g.op("Reshape", [total32, g.const([1], np.int64)]), g.const([1], np.int32)]),
-                              shape_dim(g, x, 0)])                                         # int32 [B] = T - 1
+    # The mask does all the masking (causal=0), so every row may see all T keys (per layer kind: a windowed
+    # sliding layer has its own T).
+    lens = {}
+    for kind, (_, Tk) in lengths.items():
+        if kind not in cfg.layer_types:
+            continue
+        if lens and Tk is lengths["full_attention"][1]:
+            lens[kind] = lens["full_attention"]
+            continue
+        total32 = g.op("Cast", [sc(Tk)], to=TensorProto.INT32)
+        seqlens = g.op("Expand", [g.op("Sub", [g.op("Reshape", [total32, g.const([1], np.int64)]), g.const([1], np.int32)]),
+                                  shape_dim(g, x, 0)])                                     # int32 [B] = T - 1
+        lens[kind] = (seqlens, total32)
     # RotaryEmbedding indexes a cos/sin cache by position id: the cache is this run's own rows ([B*S, D/2]),
     # indexed 0..B*S-1, so no full-length table is needed.
     rope = _rope_cos_sin(g, W, cfg, pos, half=True)
@@ -495,30 +559,38 @@ def _build_fused_decoder(g, W, cfg, quant, token_types, logits_to_keep):
         q = heads_norm_rope(W.linear(g, h, p + "self_attn.q_proj.weight", ql), nH, p + "self_attn.q_norm.weight", kind)
         k = heads_norm_rope(W.linear(g, h, p + "self_attn.k_proj.weight", ql), nKV, p + "self_attn.k_norm.weight", kind)
         v = W.linear(g, h, p + "self_attn.v_proj.weight", ql)
+        windowed = kv_window and kind == "sliding_attention"
+        seqlens, total32 = lens[kind]
         a, pk, pv = g.op("GroupQueryAttention", [kv_store(g, W, q), kv_store(g, W, k), kv_store(g, W, v),
                                                  past[i][0], past[i][1], seqlens, total32, "", "", "", masks[kind]],
                          n_out=3, domain=MS_DOMAIN, num_heads=nH, kv_num_heads=nKV, causal=0,
-                         scale=cfg.query_pre_attn_scalar ** -0.5, softcap=float(cfg.attn_softcap or 0.0))
+                         scale=cfg.query_pre_attn_scalar ** -0.5, softcap=float(cfg.attn_softcap or 0.0),
+                         out_names=None if windowed else [None, f"present.{i}.key", f"present.{i}.value"])
         a = kv_load(g, W, a)
-        g.op("Identity", [pk], name=f"present.{i}.key")
-        g.op("Identity", [pv], name=f"present.{i}.value")
+        if windowed:
+            _keep_window(g, cfg, pk, f"present.{i}.key")
+            _keep_window(g, cfg, pv, f"present.{i}.value")
         a = norm(W.linear(g, a, p + "self_attn.o_proj.weight", ql), p + "post_attention_layernorm.weight")
         h, x = norm(a, p + "pre_feedforward_layernorm.weight", skip=x)
         m = g.op("Mul", [g.op("FastGelu", [W.linear(g, h, p + "mlp.gate_proj.weight", ql)], domain=MS_DOMAIN),
                          W.linear(g, h, p + "mlp.up_proj.weight", ql)])
         branch = norm(W.linear(g, m, p + "mlp.down_proj.weight", ql), p + "post_feedforward_layernorm.weight")
     x = g.op("Add", [x, branch])
-    return _finish(g, W, cfg, x, qh, H, keep, norm=lambda t: norm(t, "text.norm.weight"))
+    return _finish(g, W, cfg, x, qh, H, keep, norm=lambda t: norm(t, "text.norm.weight"), kv_window=kv_window)
 
 
-def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale, i):
+def _plain_attention(g, W, cfg, p, kind, proj, apply_rope, past_i, masks, scale, i, windowed=False):
     D, nH, nKV = cfg.head_dim, cfg.heads, cfg.kv_heads
     rep = nH // nKV
     q = apply_rope(rms_norm(g, W, proj("q_proj", nH), p + "self_attn.q_norm.weight", cfg.eps), kind)
     k = apply_rope(rms_norm(g, W, proj("k_proj", nKV), p + "self_attn.k_norm.weight", cfg.eps), kind)
     v = proj("v_proj", nKV)
-    pk = kv_load(g, W, g.op("Concat", [past_i[0], kv_store(g, W, k)], axis=2, name=f"present.{i}.key"))
-    pv = kv_load(g, W, g.op("Concat", [past_i[1], kv_store(g, W, v)], axis=2, name=f"present.{i}.value"))
+    ck = g.op("Concat", [past_i[0], kv_store(g, W, k)], axis=2, name=None if windowed else f"present.{i}.key")
+    cv = g.op("Concat", [past_i[1], kv_store(g, W, v)], axis=2, name=None if windowed else f"present.{i}.value")
+    if windowed:  # this step attends over past + new; the cache it hands on keeps the window only
+        _keep_window(g, cfg, ck, f"present.{i}.key")
+        _keep_window(g, cfg, cv, f"present.{i}.value")
+    pk, pv = kv_load(g, W, ck), kv_load(g, W, cv)
     q5 = g.op("Reshape", [q, g.const([0, nKV, rep, -1, D], np.int64)])
     kT = g.op("Transpose", [g.op("Unsqueeze", [pk, g.const([2], np.int64)])], perm=[0, 1, 2, 4, 3])
     s = g.op("Mul", [g.op("MatMul", [q5, kT]), scale])
@@ -541,7 +613,7 @@ def kv_load(g, W, t):
     return g.op("Cast", [t], to=F) if W.q.f16 else t
 
 
-def _finish(g, W, cfg, x, qh, H, keep=None, norm=None):
+def _finish(g, W, cfg, x, qh, H, keep=None, norm=None, kv_window=False):
     nKV, D = cfg.kv_heads, cfg.head_dim
     if keep is not None:
         # Last n positions only (n <= 0: all, as transformers' num_logits_to_keep = 0; n > S: all S):
@@ -577,13 +649,15 @@ def _finish(g, W, cfg, x, qh, H, keep=None, norm=None):
         logits = g.op("Cast", [logits], to=F16)
     g.output(logits, "logits", out_type, ["batch_size", "sequence_length" if keep is None else "logits_length", cfg.vocab_size])
     for i in range(cfg.layers):
-        g.outputs.append(_vi(f"present.{i}.key", nKV, D, W.q.act))
-        g.outputs.append(_vi(f"present.{i}.value", nKV, D, W.q.act))
+        dim = ("present_local_sequence_length" if kv_window and cfg.layer_types[i] == "sliding_attention"
+               else "total_sequence_length")
+        g.outputs.append(_vi(f"present.{i}.key", nKV, D, W.q.act, dim))
+        g.outputs.append(_vi(f"present.{i}.value", nKV, D, W.q.act, dim))
 
 
-def _vi(name, nKV, D, elem=F):
+def _vi(name, nKV, D, elem=F, dim="total_sequence_length"):
     from onnx import helper
-    return helper.make_tensor_value_info(name, elem, ["batch_size", nKV, "total_sequence_length", D])
+    return helper.make_tensor_value_info(name, elem, ["batch_size", nKV, dim, D])
 
 
 def _i64_tensor(v):

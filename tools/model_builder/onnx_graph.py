@@ -92,9 +92,12 @@ class Graph:
             self.op("Identity", [value], name=name)
         self.outputs.append(helper.make_tensor_value_info(name, elem, shape))
 
-    def op(self, op_type, inputs, n_out=1, domain=None, name=None, **attrs):
+    def op(self, op_type, inputs, n_out=1, domain=None, name=None, out_names=None, **attrs):
+        """out_names: explicit names for some outputs of a multi-output node (None entries keep generated ones)."""
         base = name or self._uid(op_type)
         outs = [name] if (name and n_out == 1) else [f"{base}/out{i}" for i in range(n_out)]
+        if out_names:
+            outs = [o if o else outs[i] for i, o in enumerate(out_names)]
         node = helper.make_node(op_type, list(inputs), outs, name=base + "/node" if name else base,
                                 domain=domain, **attrs)
         self.nodes.append(node)

@@ -101,7 +101,7 @@ def parse_variants(spec):
 def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant_lm_head=True,
                   quant_embeddings=True, quant_vision=True, accuracy_level=4, adapter=None, force=False,
                   chunk_bytes=2 << 30, quiet=False, log=print, attention="plain", grounding=None, test_model=None,
-                  variants=None, vision_attention="chunked", vision_query_chunk=512):
+                  variants=None, vision_attention="chunked", vision_query_chunk=512, kv_cache="window"):
     """grounding: {box_format, box_order, region_input} (any subset) for config.json["endoscribe"]["grounding"],
     laid over the checkpoint's own block; None and no block in the checkpoint: nothing is written.
     test_model: a description (str) marks the package as a test model whose output is meaningless (random
@@ -110,6 +110,8 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     t_start = time.time()
     if attention not in ("plain", "gqa"):
         raise BuildError(f"--attention must be plain or gqa (got {attention})")
+    if kv_cache not in ("window", "whole"):
+        raise BuildError(f"--kv-cache must be window or whole (got {kv_cache})")
     if quant not in ("q4", "none"):
         raise BuildError(f"--quant must be q4 or none (got {quant})")
     # --quant q4 (default) = fp32 + q4, --quant none = fp32; --variants names them outright.
@@ -148,9 +150,10 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
     try:
         rows, files_meta = _build_into(ck, cfg, src, tmp, variants, block_size, quant_decoder, quant_lm_head,
                                        quant_embeddings, quant_vision, accuracy_level, chunk_bytes, quiet, tc, attention,
-                                       template, grounding, test_model, vision_attention, vision_query_chunk)
+                                       template, grounding, test_model, vision_attention, vision_query_chunk,
+                                       kv_cache == "window")
         manifest = _manifest(ck, cfg, tmp, files_meta, quant, block_size, accuracy_level, adapter, attention,
-                             template[1], grounding, variants, vision_attention)
+                             template[1], grounding, variants, vision_attention, kv_cache == "window")
         with open(os.path.join(tmp, "manifest.json"), "w") as f:
             json.dump(manifest, f, indent=1)
         if os.path.exists(out):
@@ -168,7 +171,7 @@ def build_package(src, out, quant="q4", block_size=32, quant_decoder=True, quant
 
 
 def _build_into(ck, cfg, src, tmp, variant_names, block_size, qd, qh, qe, qv, acc, chunk_bytes, quiet, tc, attention,
-                template, grounding, test_model=None, vision_attention="chunked", vision_query_chunk=512):
+                template, grounding, test_model=None, vision_attention="chunked", vision_query_chunk=512, kv_window=True):
     od = os.path.join(tmp, "onnx")
     rows, meta = [], {}
     variants = []
@@ -198,10 +201,10 @@ def _build_into(ck, cfg, src, tmp, variant_names, block_size, qd, qh, qe, qv, ac
             graphs = [(name, g)]
             if kind == "decoder":
                 g2 = Graph("decoder_token_types" + suffix, store)
-                build_decoder(g2, W, cfg, q, token_types=True, logits_to_keep=True)
+                build_decoder(g2, W, cfg, q, token_types=True, logits_to_keep=True, kv_window=kv_window)
                 graphs.append(("decoder_token_types" + suffix, g2))
                 g3 = Graph("decoder_fused" + suffix, store)  # same interface, onnxruntime fused kernels (CPU/WASM)
-                build_decoder(g3, W, cfg, q, token_types=True, attention="fused", logits_to_keep=True)
+                build_decoder(g3, W, cfg, q, token_types=True, attention="fused", logits_to_keep=True, kv_window=kv_window)
                 graphs.append(("decoder_fused" + suffix, g3))
             data_files = store.close()
             for gname, gg in graphs:
@@ -279,7 +282,7 @@ def _build_into(ck, cfg, src, tmp, variant_names, block_size, qd, qh, qe, qv, ac
 
 
 def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, template_source, grounding,
-              variants=("fp32", "q4"), vision_attention="chunked"):
+              variants=("fp32", "q4"), vision_attention="chunked", kv_window=True):
     files = []
     for path in sorted(meta):
         full = os.path.join(tmp, path)
@@ -299,6 +302,10 @@ def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, te
                                       "decoder_fused": "onnxruntime-fused",
                                       "vision_encoder": {"mha": "MultiHeadAttention", "chunked": "plain-onnx-query-chunks",
                                                          "plain": "plain-onnx"}[vision_attention]},
+                        # KV cache forms (PACKAGE.md): sliding layers keep their window only; decoder_fused's
+                        # global layers may share one preallocated past/present buffer.
+                        "kv_cache": {"window": ["decoder_token_types", "decoder_fused"] if kv_window else [],
+                                     "shared_buffer": ["decoder_fused"]},
                         "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
                         "lora_merged_tensors": len(ck.merged), "chat_template_source": template_source,
                         "grounding": grounding},

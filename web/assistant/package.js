@@ -317,15 +317,21 @@ function configSizes(pkg) {
   const nH = t.num_attention_heads, nKV = t.num_key_value_heads, L = t.num_hidden_layers, vocab = t.vocab_size;
   const VH = v.hidden_size ?? 1152, VI = v.intermediate_size ?? 4304, VL = v.num_hidden_layers ?? 27;
   const side = (v.image_size ?? 896) / (v.patch_size ?? 14);
+  const types = pkg.manifest?.model?.layer_types ?? t.layer_types ?? null;
+  const sliding = Array.isArray(types) ? types.filter((k) => k === 'sliding_attention').length : 0;
   return { H, D, I, nH, nKV, L, vocab, VH, VI, VL, visionTokens: side * side, visionHeads: v.num_attention_heads ?? 16,
+    sliding, window: t.sliding_window ?? pkg.manifest?.model?.sliding_window ?? null,
     mmTokens: pkg.config.mm_tokens_per_image ?? 256, maxPositions: t.max_position_embeddings ?? 131072,
     tied: pkg.config.tie_word_embeddings ?? t.tie_word_embeddings ?? true };
 }
 
-// {weights, kvCache, activations, total, largestTensor, contextLength, kvBytesPerToken, weightsFrom} in
-// bytes for `variant`. Weights: the manifest's file sizes of the graphs the runtime loads (the token-types
-// decoder when present), else parameter counts from config.json (public exports). KV cache: every layer
-// keeps the whole history (PACKAGE.md), float16 in fp16/q4f16, at contextLength tokens. Activations: the
+// {weights, kvCache, activations, total, largestTensor, contextLength, kvBytesPerToken, kvWindowBytes,
+// weightsFrom} in bytes for `variant`. Weights: the manifest's file sizes of the graphs the runtime loads
+// (the token-types decoder when present), else parameter counts from config.json (public exports). KV
+// cache, float16 in fp16/q4f16, at contextLength tokens: every layer keeps the whole history, except in
+// packages whose runtime decoders keep only the window in the sliding layers (manifest builder.kv_cache.window,
+// PACKAGE.md "KV cache forms"): then kvBytesPerToken counts the global layers only and kvWindowBytes is
+// the sliding layers' window (sliding_window - 1 positions each), whatever the length. Activations: the
 // vision encoder at its image size (fused attention: no token x token matrix) or a prefill, whichever is
 // larger, in float32.
 export function estimateMemory(pkg, variant, { contextLength = null } = {}) {
@@ -350,16 +356,19 @@ export function estimateMemory(pkg, variant, { contextLength = null } = {}) {
     weights = (vision + embed + c.L * layer + embed /* lm_head, stored apart from the embeddings in 4-bit exports */) *
       BYTES_PER_PARAM[variant];
   }
-  const kvBytesPerToken = c.L * 2 * c.nKV * c.D * (f16 ? 2 : 4);
+  const layerToken = 2 * c.nKV * c.D * (f16 ? 2 : 4);  // K and V of one position in one layer
+  const windowed = !!pkg.manifest?.builder?.kv_cache?.window?.includes(decoder) && c.sliding > 0 && c.window > 0;
+  const kvBytesPerToken = (windowed ? c.L - c.sliding : c.L) * layerToken;
+  const kvWindowBytes = windowed ? c.sliding * (c.window - 1) * layerToken : 0;
   // The step's inputs (past) and outputs (present) coexist for one step: twice the cache.
-  const kvCache = 2 * kvBytesPerToken * ctx;
+  const kvCache = 2 * (kvBytesPerToken * ctx + (windowed ? c.sliding * Math.min(ctx, c.window - 1) * layerToken : 0));
   const visionAct = c.visionTokens * (6 * c.VH + 2 * c.VI) * 4;
   const S = c.mmTokens + 64;
   const prefillAct = S * (6 * c.H + 3 * c.I) * 4 + c.nH * S * S * 4 * 3 + c.vocab * 4 * 2;
   const activations = Math.max(visionAct, prefillAct);
   const largestTensor = c.vocab * c.H * BYTES_PER_PARAM[variant];
   return { variant, weights, kvCache, activations, total: weights + kvCache + activations, largestTensor,
-    contextLength: ctx, maxPositions: c.maxPositions, kvBytesPerToken, weightsFrom };
+    contextLength: ctx, maxPositions: c.maxPositions, kvBytesPerToken, kvWindowBytes, weightsFrom };
 }
 
 const gib = (n) => `${(n / GiB).toFixed(1)} GiB`;
@@ -377,13 +386,13 @@ const mib = (n) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 //           lower figure can refuse), three quarters of it for the model.
 export function checkMemoryFit(estimate, ep, { adapter = null, deviceMemoryGiB = null } = {}) {
   const perToken = 2 * estimate.kvBytesPerToken;
-  const fixed = estimate.weights + estimate.activations;
+  const fixed = estimate.weights + estimate.activations + 2 * (estimate.kvWindowBytes ?? 0);
   const within = (budget, what) => {
     const maxContext = Math.max(0, Math.floor((budget - fixed) / perToken));
     if (maxContext >= MIN_CONTEXT) return { ok: true, reason: null, maxContext: Math.min(maxContext, estimate.maxPositions ?? maxContext) };
     return { ok: false, maxContext, reason: `${what}, and this model needs about ${gib(fixed + perToken * MIN_CONTEXT)} ` +
       `(weights ${gib(estimate.weights)}, working memory ${gib(estimate.activations)}, conversation memory ` +
-      `${gib(perToken * MIN_CONTEXT)} for ${MIN_CONTEXT} tokens)` };
+      `${gib(perToken * MIN_CONTEXT + 2 * (estimate.kvWindowBytes ?? 0))} for ${MIN_CONTEXT} tokens)` };
   };
   if (ep === 'wasm') return within(4 * GiB, 'the CPU backend (WASM) can use at most 4 GiB');
   if (ep === 'webgpu') {

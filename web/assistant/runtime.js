@@ -40,42 +40,125 @@ async function maybeYield() {
   lastYield = performance.now();
 }
 
-// The KV cache of one conversation: ort tensors per layer, and their length.
+// The KV cache of one conversation: ort tensors per layer, and `length`, the
+// positions of the conversation it holds. Two forms per layer (PACKAGE.md "KV
+// cache forms"; rt.windowNames, rt.sharedKv):
+// - a windowed sliding layer (packages with builder.kv_cache.window) holds only
+//   the last positions, at most sliding_window - 1: rows [0, dims[2]) are
+//   positions [length - dims[2], length);
+// - any other layer holds rows [0, length) = positions [0, length); with a
+//   shared past/present buffer (onnxruntime-node, decoder_fused) its tensor is
+//   a preallocated buffer of `capacity` rows (dims[2]) that onnxruntime appends
+//   to in place, otherwise exactly `length` rows.
+// `owned`: the buffers are this cache's own (a fork shares its parent's until
+// its first step, which then runs without writing in place).
+// `snapshot`: the windowed layers' tensors as they were when the latest
+// question's prefill began (references, no copy: steps replace those tensors,
+// never write into them), so editing the latest question keeps the cache up
+// to it; editing an earlier one re-prefills from the start.
 class KvCache {
   constructor(rt) {
     this.rt = rt;
     this.length = 0;
     this.past = rt._emptyPast();
+    this.owned = true;
+    this.snapshot = null;
   }
-  // Replaces the cache with a step's present.* outputs.
-  replace(outputs, newLength) {
+  // Remembers the windowed layers' tensors at this length (CPU tensors only).
+  takeSnapshot() {
+    if (!this.rt.windowNames.size || this.length === 0) { this.snapshot = null; return; }
+    const past = {};
+    for (const n of this.rt.windowNames) past[n] = this.past[n];
+    const first = Object.values(past)[0];
+    this.snapshot = first.location && first.location !== 'cpu' ? null : { length: this.length, past };
+  }
+  // Rows the preallocated buffers hold (0 without).
+  get capacity() {
+    const name = this.rt.kvNames.find(([n]) => !this.rt.windowNames.has(n))?.[0];
+    return name ? this.past[name].dims[2] : 0;
+  }
+  // Replaces the cache with a step's present.* outputs (inPlace: the global
+  // layers' buffers were written by the step itself and stay).
+  replace(outputs, newLength, inPlace = false) {
     const old = this.past;
     this.past = {};
-    for (const [past, present] of this.rt.kvNames) this.past[past] = outputs[present];
+    for (const [past, present] of this.rt.kvNames)
+      this.past[past] = inPlace && !this.rt.windowNames.has(past) ? old[past] : outputs[present];
     this.length = newLength;
-    this.rt._dispose(Object.values(old));
+    this.owned = true;
+    this.rt._dispose(Object.values(old).filter((t) => !Object.values(this.past).includes(t)));
+  }
+  // Makes the preallocated buffers hold at least `rows` rows: doubling, capped
+  // by the context the runtime plans for (rt.kvCapacityLimit), never below rows.
+  reserve(rows) {
+    const cap = this.capacity;
+    if (cap >= rows) return;
+    const next = Math.min(Math.max(rows, 2 * cap, 256), Math.max(rows, this.rt.kvCapacityLimit));
+    for (const [name] of this.rt.kvNames) {
+      if (this.rt.windowNames.has(name)) continue;
+      const t = this.past[name];
+      const [b, h, p, d] = t.dims;
+      const data = new t.data.constructor(b * h * next * d);  // float32, or float16 bits
+      for (let i = 0; i < b * h; i++) data.set(t.data.subarray(i * p * d, i * p * d + this.length * d), i * next * d);
+      this.past[name] = new this.rt.ort.Tensor(t.type, data, [b, h, next, d]);
+    }
+    this.owned = true;
   }
   reset() {
     this.rt._dispose(Object.values(this.past));
     this.past = this.rt._emptyPast();
     this.length = 0;
+    this.owned = true;
+    this.snapshot = null;
   }
-  // Keeps the first n positions. CPU tensors only; false when impossible.
+  // Keeps the first n positions, or as many as it can: returns how many it
+  // kept (n; or the snapshot's length when the windowed layers no longer hold
+  // the positions before n; or 0 after a reset: a GPU cache, or an edit more
+  // than a window before the latest question). CPU tensors only.
   truncate(n) {
-    if (n >= this.length) return true;
-    if (n === 0) { this.reset(); return true; }
+    if (n >= this.length) return this.length;
+    if (n === 0) { this.reset(); return 0; }
     const first = Object.values(this.past)[0];
-    if (first.location && first.location !== 'cpu') return false;
+    if (first.location && first.location !== 'cpu') { this.reset(); return 0; }
+    const keepWindow = this.rt.model.sliding_window - 1;
+    const plan = (past, length, m) => {  // rows to keep of each tensor for positions < m, null if gone
+      const rows = {};
+      for (const [name, t] of Object.entries(past)) {
+        if (!this.rt.windowNames.has(name)) { rows[name] = [0, m]; continue; }
+        const firstHeld = length - t.dims[2];                        // positions [firstHeld, length)
+        const lo = Math.max(0, m - keepWindow);
+        if (lo < firstHeld) return null;
+        rows[name] = [lo - firstHeld, m - firstHeld];
+      }
+      return rows;
+    };
+    let rows = plan(this.past, this.length, n);
+    let source = this.past;
+    if (!rows && this.snapshot && this.snapshot.length <= n) {
+      // the latest question's start: windowed layers from the snapshot, the others cut there
+      source = { ...this.past, ...this.snapshot.past };
+      n = this.snapshot.length;
+      rows = {};
+      for (const name of Object.keys(this.past))
+        rows[name] = this.rt.windowNames.has(name) ? [0, source[name].dims[2]] : [0, n];
+    }
+    if (!rows) { this.reset(); return 0; }
+    const inPlace = this.rt.sharedKv && this.owned;
     const next = {};
-    for (const [name, t] of Object.entries(this.past)) {
+    for (const [name, t] of Object.entries(source)) {
+      if (inPlace && !this.rt.windowNames.has(name)) { next[name] = t; continue; }  // rows past n are written over
+      const [r0, r1] = rows[name], k = r1 - r0;
       const [b, h, p, d] = t.dims;
-      const out = new t.data.constructor(b * h * n * d);  // float32, or float16 bits (fp16/q4f16)
-      for (let i = 0; i < b * h; i++) out.set(t.data.subarray(i * p * d, i * p * d + n * d), i * n * d);
-      next[name] = new this.rt.ort.Tensor(t.type, out, [b, h, n, d]);
+      if (r0 === 0 && k === p) { next[name] = t; continue; }  // unchanged (tensors are never written into)
+      const out = new t.data.constructor(b * h * k * d);  // float32, or float16 bits (fp16/q4f16)
+      for (let i = 0; i < b * h; i++) out.set(t.data.subarray((i * p + r0) * d, (i * p + r1) * d), i * k * d);
+      next[name] = new this.rt.ort.Tensor(t.type, out, [b, h, k, d]);
     }
     this.past = next;
     this.length = n;
-    return true;
+    this.owned = true;
+    if (this.snapshot && this.snapshot.length > n) this.snapshot = null;
+    return n;
   }
   dispose() { this.rt._dispose(Object.values(this.past)); this.past = {}; }
 }
@@ -94,8 +177,14 @@ export class AssistantRuntime {
   // fastest decode step there), decoder_token_types on WebGPU (its
   // GroupQueryAttention lacks causal=0), decoder_model_merged when the package
   // has neither (a public export: image tokens then attend causally).
+  // kvSharedBuffer: true = bind one preallocated buffer per global layer as
+  // both past and present where that works (onnxruntime-node and a
+  // decoder_fused built for it: GroupQueryAttention then appends each step in
+  // place instead of copying the history). Off by default: onnxruntime-node
+  // 1.30 still copies every fetched output into a new ArrayBuffer after the
+  // run, so it measured no faster (tools/bench/README-assistant.md).
   static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
-    sessionOptions = {}, decoderGraph = null }) {
+    sessionOptions = {}, decoderGraph = null, kvSharedBuffer = false }) {
     const notices = [...pkg.notices];
     // Refuses (ModelTooLargeError, plain words) before any weight is read when no backend can hold it.
     const fit = await fitExecutionProviders(pkg, variant, executionProviders);
@@ -149,6 +238,16 @@ export class AssistantRuntime {
     const typeOf = (session, name, fallback) =>
       session.inputMetadata?.find?.((m) => m.name === name)?.type ?? fallback;
     const pastNames = decoder.session.inputNames.filter((n) => n.startsWith('past_key_values.'));
+    // KV cache forms the package's builder gave this decoder (PACKAGE.md "KV cache forms"; absent in older packages).
+    const kvForms = pkg.manifest?.builder?.kv_cache ?? {};
+    const layerOf = (n) => Number(n.split('.')[1]);
+    const windowNames = new Set((kvForms.window ?? []).includes(decoder.graph) && Array.isArray(model.layer_types)
+      ? pastNames.filter((n) => model.layer_types[layerOf(n)] === 'sliding_attention') : []);
+    // onnxruntime-node passes a tensor's own memory to onnxruntime for feeds and preallocated fetches alike,
+    // so binding one buffer as past and present makes GroupQueryAttention append in place; onnxruntime-web
+    // copies every CPU tensor into the WASM heap (input and output separately), so it cannot (README-assistant.md).
+    const sharedKv = kvSharedBuffer === true && (kvForms.shared_buffer ?? []).includes(decoder.graph) &&
+      !!ort.env?.versions?.node && !ort.env?.versions?.web && decoder.ep !== 'webgpu';
     const rt = new AssistantRuntime({
       ort, core, pkg, model, tokenizer, notices, variant, memoryEstimate: fit.estimate,
       maxContext: fit.maxContext[decoder.ep] ?? null,  // tokens of conversation the backend has memory for (null: unknown)
@@ -156,6 +255,11 @@ export class AssistantRuntime {
       decoderInputs: new Set(decoder.session.inputNames),
       pastNames,
       kvNames: pastNames.map((n) => [n, n.replace('past_key_values', 'present')]),
+      windowNames, sharedKv,
+      outputNames: decoder.session.outputNames,
+      // The longest a shared buffer grows to (rows): the context the runtime plans for.
+      kvCapacityLimit: Math.min(DEFAULT_CONTEXT_LIMIT, fit.maxContext[decoder.ep] ?? Infinity,
+        pkg.textConfig?.max_position_embeddings ?? Infinity),
       // float32, or float16 for the f16-activation variants (q4f16, fp16).
       kvType: typeOf(decoder.session, pastNames[0], variant.endsWith('16') ? 'float16' : 'float32'),
       embedsType: typeOf(decoder.session, 'inputs_embeds', variant.endsWith('16') ? 'float16' : 'float32'),
@@ -286,28 +390,59 @@ export class AssistantRuntime {
     if (this.decoderInputs.has('token_type_ids'))
       feeds.token_type_ids = S === 1 && !tokenTypes?.[0] ? this.textType
         : new this.ort.Tensor('int64', BigInt64Array.from(tokenTypes ?? new Array(S).fill(0), BigInt), [1, S]);
-    const out = await this.decoder.run(feeds);
+    // Shared buffer: the global layers' past tensors are also their present outputs (steps that keep the
+    // cache, on the cache's own buffers); every output is listed, in the session's order (onnxruntime-node
+    // names the results by position).
+    const inPlace = this.sharedKv && keep && kv.owned;
+    let fetches;
+    if (inPlace) {
+      kv.reserve(T);
+      Object.assign(feeds, kv.past);
+      fetches = {};
+      for (const n of this.outputNames) fetches[n] = null;
+      for (const [past, present] of this.kvNames) if (!this.windowNames.has(past)) fetches[present] = kv.past[past];
+    }
+    const out = fetches ? await this.decoder.run(feeds, fetches) : await this.decoder.run(feeds);
     this.stats.decoderRuns++;
+    if (inPlace && !this._checkedInPlace) this._checkInPlace(kv, out, P, T);
     const logits = out.logits;
     let data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
     if (logits.type === 'float16') data = toFloat32(data);  // decoder_model_merged_{fp16,q4f16} of a public export
-    if (keep) kv.replace(out, T);
+    if (keep) kv.replace(out, T, inPlace && this.sharedKv);
     else this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
     const V = this.model.vocab_size;
     return data.length > rows * V ? data.subarray(data.length - rows * V) : data;
+  }
+
+  // The first in-place step checks that onnxruntime did write into the bound
+  // buffer (its returned copy of present must equal the buffer's new rows);
+  // if not, shared buffers are turned off and the returned copies are used.
+  _checkInPlace(kv, out, P, T) {
+    this._checkedInPlace = true;
+    const pair = this.kvNames.find(([n]) => !this.windowNames.has(n));
+    if (!pair) return;
+    const buf = kv.past[pair[0]], copy = out[pair[1]];
+    const d = buf.dims[3], rowsBuf = buf.dims[2], rowsCopy = copy.dims[2];
+    for (let r = P; r < T; r++) for (let j = 0; j < d; j++)
+      if (buf.data[r * d + j] !== copy.data[r * d + j] || rowsCopy !== rowsBuf) {
+        this.sharedKv = false;
+        this.notices.push('the KV cache could not be written in place: copying it each step');
+        return;
+      }
   }
 
   // Brings the runtime's cache in line with the conversation (after an edit or
   // a new image), then prefills what is pending. Returns the last logits row.
   async _prefill(conv, image) {
     const { chat, kv } = conv;
-    if (chat.kvLength < kv.length && !kv.truncate(chat.kvLength)) {
-      kv.reset();
-      chat.rewindKv(0);
+    if (chat.kvLength < kv.length) {
+      const kept = kv.truncate(chat.kvLength);
+      if (kept < chat.kvLength) chat.rewindKv(kept);  // the rest is prefilled again
     }
     if (chat.kvLength !== kv.length) throw new Error(`KV cache out of step (${kv.length} vs ${chat.kvLength})`);
     const pending = chat.pending();
     const types = chat.pendingTokenTypes();
+    kv.takeSnapshot();
     let feats = null;
     if (chat.pendingHasImage()) {
       if (!image && !conv.imageKey) throw new Error('this question needs the image');
@@ -477,6 +612,7 @@ export class AssistantRuntime {
     }));
     fork.past = { ...kv.past };
     fork.length = kv.length;
+    fork.owned = false;  // its first step copies (never writes into kv's buffers)
     return fork;
   }
 
