@@ -23,11 +23,13 @@ const corePath = coreModulePath();
 const haveDriver = fs.existsSync(path.join(ROOT, 'web/agent/agent_driver.js')) && fs.existsSync(path.join(ROOT, 'web/agent/agent_core.js'));
 let skip = !fs.existsSync(corePath) ? `WASM core not built: ${corePath}` : !haveDriver ? 'web/agent (the agent driver) is not in this tree' : false;
 let core, tmp, AgentCore, runAgent, itemsFile;
+if (!skip) {
+  core = await loadCores(corePath);
+  if (typeof core.module._es_agent_create !== 'function') skip = 'the WASM core has no es_agent_* exports: rebuild it';
+}
 
 before(async () => {
   if (skip) return;
-  core = await loadCores(corePath);
-  if (typeof core.module._es_agent_create !== 'function') { skip = 'the WASM core has no es_agent_* exports'; return; }
   ({ AgentCore } = await import('../../web/agent/agent_core.js'));
   ({ runAgent } = await import('../../web/agent/agent_driver.js'));
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-ablation-'));
@@ -55,8 +57,7 @@ function scriptedPlanner(answer = 'A') {
 }
 const fakeTools = { async run(name) { if (name !== 'describe_image') throw new Error(`unexpected tool ${name}`); return { text: 'A reddish polyp.' }; } };
 
-test('single pass asks for no reflection; memory reaches the prompt only in the third configuration, from warm-up items only', { skip: () => skip }, async (t) => {
-  if (skip) return t.skip(skip);
+test('single pass asks for no reflection; memory reaches the prompt only in the third configuration, from warm-up items only', { skip }, async () => {
   const items = readItems(itemsFile);
   const planner = scriptedPlanner('A');
   const host = { agentCore: new AgentCore(core.module), runAgent, planner, tools: fakeTools };
@@ -119,8 +120,7 @@ test('single pass asks for no reflection; memory reaches the prompt only in the 
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'memory.json'), 'utf8')).entries.length, warm.length);
 });
 
-test('an answer that names no option is wrong and counted as unmapped; a planner failure is recorded, the run goes on', { skip: () => skip }, async (t) => {
-  if (skip) return t.skip(skip);
+test('an answer that names no option is wrong and counted as unmapped; a planner failure is recorded, the run goes on', { skip }, async () => {
   const items = readItems(itemsFile);
   const core_ = new AgentCore(core.module);
   // Without answer_choices honoured, a free text would be accepted: here the loop refuses it and the driver stops after 3 tries.
@@ -145,8 +145,7 @@ test('an answer that names no option is wrong and counted as unmapped; a planner
   assert.equal(scores.counts.unfinished, test_.length);
 });
 
-test('the command builds the items, reuses them with --items, and refuses a resumed run with another item file', { skip: () => skip }, async (t) => {
-  if (skip) return t.skip(skip);
+test('the command builds the items, reuses them with --items, and refuses a resumed run with another item file', { skip }, async () => {
   const ds = path.join(tmp, 'ds');
   const out = path.join(tmp, 'cmd');
   const host = () => ({ agentCore: new AgentCore(core.module), runAgent, planner: scriptedPlanner('B'), tools: fakeTools });
