@@ -37,9 +37,10 @@ bool valid_name(const std::string& s) {
     return true;
 }
 
-bool compile(const json& schema, std::shared_ptr<CompiledSchema>* out, std::string* error) {
+bool compile(const json& schema, std::shared_ptr<CompiledSchema>* out, std::string* error,
+             const SchemaLimits& limits = SchemaLimits()) {
     auto cs = std::make_shared<CompiledSchema>();
-    if (!compile_json_schema(schema.dump(), SchemaLimits(), cs.get(), error)) return false;
+    if (!compile_json_schema(schema.dump(), limits, cs.get(), error)) return false;
     *out = std::move(cs);
     return true;
 }
@@ -181,7 +182,12 @@ bool ToolRegistry::add(const ToolSpec& spec, std::string* error) {
         if (error) *error = "The argument schema of tool \"" + spec.name + "\" is refused: " + why;
         return false;
     }
-    if (!compile(spec.output_schema, &e.output, &why)) {
+    // Outputs are checked, never generated: a string may be as long as its
+    // maxLength says (a large mask's RLE, a long description), not only the
+    // decoder's default cap of 1024 characters.
+    SchemaLimits output_limits;
+    output_limits.default_max_string_length = 1 << 24;
+    if (!compile(spec.output_schema, &e.output, &why, output_limits)) {
         if (error) *error = "The output schema of tool \"" + spec.name + "\" is refused: " + why;
         return false;
     }
