@@ -46,7 +46,8 @@ export function parseAgentArgs(argv) {
       case '--task': if (v() !== 'agent') throw new Error('--task: only agent is taken here'); break;
       case '--backend': s.backend = v(); break;
       case '--model': s.model = v(); break;
-      case '--url': case '--endpoint': s.url = v(); break;
+      case '--url': s.url = v(); break;
+      case '--endpoint': s.url = v(); s.endpoint = true; break;
       case '--server': s.url = v(); s.backend = 'server'; break;
       case '--api-key': s.apiKey = v(); break;
       case '--variant': s.variant = v(); break;
@@ -76,6 +77,7 @@ export function parseAgentArgs(argv) {
     }
   }
   if (s.help) return s;
+  if (s.endpoint && s.backend === 'local') s.backend = 'openai';  // --endpoint URL: an OpenAI-compatible endpoint
   if (rest[0] === 'agent') rest.shift();
   if (rest.length > 1) throw new Error(`one dataset folder, please (got ${rest.join(', ')})\n${AGENT_USAGE}`);
   s.dataset = rest[0] ?? s.images;
@@ -207,7 +209,9 @@ export function writeAgentResults(outDir, module, records, config, { bootstrap =
 
 function settingsLines(scores) {
   const r = scores.run;
-  const id = typeof r.backend === 'string' ? r.backend : JSON.stringify(r.backend);
+  const b = r.backend ?? {};
+  const id = typeof b === 'string' ? b : [b.planner, b.backend && `backend ${b.backend}`, b.url,
+    b.package && `package ${b.package.package} (${b.package.variant}, manifest sha256 ${b.package.manifest_sha256})`].filter(Boolean).join('; ');
   return [`model: ${id}`, `items: ${r.items_file} (sha256 ${r.items_sha256})`,
     `item seed ${r.item_settings?.seed ?? '?'}, ${r.item_settings?.per_task ?? '?'} per task, ${r.item_settings?.warmup_images ?? '?'} warm-up images; agent seed ${r.seed}; max rounds ${r.max_rounds}`,
     `runs: ${scores.counts.test_runs} test, ${scores.counts.warmup_runs} warm-up, ${scores.counts.skipped.length} skipped${scores.counts.skipped.length ? ` (${scores.counts.skipped.slice(0, 3).map((k) => `${k.key}: ${k.reason}`).join('; ')})` : ''}; unmapped answers ${scores.counts.unmapped}; runs without finish ${scores.counts.unfinished}; errors ${scores.counts.errors}`,
