@@ -81,7 +81,7 @@ export function parseAgentArgs(argv) {
   if (rest[0] === 'agent') rest.shift();
   if (rest.length > 1) throw new Error(`one dataset folder, please (got ${rest.join(', ')})\n${AGENT_USAGE}`);
   s.dataset = rest[0] ?? s.images;
-  if (!s.dataset && !s.items) throw new Error(`give a dataset folder, or --items FILE with --images DIR\n${AGENT_USAGE}`);
+  if (!s.dataset) throw new Error(`give a dataset folder${s.items ? ' (the folder the item file\'s images are in: DATASET or --images DIR)' : ', or --items FILE with --images DIR'}\n${AGENT_USAGE}`);
   if (!(s.perTask >= 1 && Number.isInteger(s.perTask))) throw new Error('--items-per-task needs a whole number, 1 or more');
   if (!(s.warmup >= 0 && Number.isInteger(s.warmup))) throw new Error('--warmup needs a whole number, 0 or more');
   if (s.configs.includes('memory') && s.warmup === 0 && !s.items) throw new Error('the memory configuration needs warm-up items (--warmup 1 or more)');
