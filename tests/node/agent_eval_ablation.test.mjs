@@ -164,6 +164,12 @@ test('the command builds the items, reuses them with --items, and refuses a resu
     const s2 = await runAgentCommand(['agent', '--items', itemsPath, '--images', ds, '--out', path.join(tmp, 'cmd2'), '--bootstrap', '50'],
       { core, host: host(), log: quiet, progressStream: sink });
     assert.deepEqual(s2.accuracy, s1.accuracy);
+    // Scored again without a model: the same figures; another bootstrap seed moves only the intervals.
+    const s3 = await runAgentCommand(['agent', '--rescore', out, '--out', path.join(tmp, 'cmd3'), '--bootstrap', '50'], { core, log: quiet });
+    assert.deepEqual(s3.accuracy, s1.accuracy);
+    assert.deepEqual(s3.differences, s1.differences);
+    const s4 = await runAgentCommand(['agent', '--rescore', out, '--out', path.join(tmp, 'cmd4'), '--bootstrap', '50', '--seed', '7'], { core, log: quiet });
+    assert.deepEqual(s4.accuracy.map((a) => a.accuracy.value), s1.accuracy.map((a) => a.accuracy.value));
     // Other items in the first folder: refused, naming the difference.
     await assert.rejects(runAgentCommand(['agent', ds, '--agent-tasks', 'counting', '--items-per-task', '3', '--warmup', '2', '--seed', '9', '--out', out],
       { core, host: host(), log: quiet, progressStream: sink }), /other settings[\s\S]*items_sha256/);

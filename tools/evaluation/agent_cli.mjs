@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readDataset } from './datasets.mjs';
 import { labelSpace } from './tasks.mjs';
-import { PredictionStore } from './predictions.mjs';
+import { PredictionStore, readPredictions } from './predictions.mjs';
 import { Progress } from './progress.mjs';
 import { buildAgentItems, writeItems, readItems, itemsText, AGENT_TASKS } from './agent_items.mjs';
 import { runAblation, TRACES } from './agent_run.mjs';
@@ -27,7 +27,8 @@ items:    --labels LABELSET.json (classification options)  --seed S (0)  --items
 agent:    --configs single,reflection,memory  --max-rounds N (3)
 model:    --backend local|server|openai (local)  --model PACKAGE_DIR | NAME  --url URL (--server URL, --endpoint URL)  --api-key KEY
           --tool-model PACKAGE_DIR (remote: the tools' model questions on this local package)  --variant V  --threads N
-output:   --out DIR  --restart  --bootstrap N (1000)  --build-items-only`;
+output:   --out DIR  --restart  --bootstrap N (1000)  --build-items-only
+          --rescore RESULTS_DIR [--out DIR] [--bootstrap N] [--seed S]   (score a saved run again, no model)`;
 
 export function parseAgentArgs(argv) {
   const s = { backend: 'local', seed: 0, perTask: 30, warmup: 6, tasks: AGENT_TASKS, maxRounds: 3, bootstrap: 1000,
@@ -68,6 +69,7 @@ export function parseAgentArgs(argv) {
       case '--restart': s.restart = true; break;
       case '--bootstrap': s.bootstrap = num(); break;
       case '--build-items-only': s.buildOnly = true; break;
+      case '--rescore': s.rescore = v(); break;
       case '--core': s.core = v(); break;
       case '--quiet': s.quiet = true; break;
       case '-h': case '--help': s.help = true; break;
@@ -79,6 +81,7 @@ export function parseAgentArgs(argv) {
   if (s.help) return s;
   if (s.endpoint && s.backend === 'local') s.backend = 'openai';  // --endpoint URL: an OpenAI-compatible endpoint
   if (rest[0] === 'agent') rest.shift();
+  if (s.rescore) return s;
   if (rest.length > 1) throw new Error(`one dataset folder, please (got ${rest.join(', ')})\n${AGENT_USAGE}`);
   s.dataset = rest[0] ?? s.images;
   if (!s.dataset) throw new Error(`give a dataset folder${s.items ? ' (the folder the item file\'s images are in: DATASET or --images DIR)' : ', or --items FILE with --images DIR'}\n${AGENT_USAGE}`);
@@ -134,14 +137,33 @@ export function letterReader(module) {
 }
 
 // Everything that decides the results: a resumed run must have the same.
-export function agentRunConfig(s, items, identity) {
+export function agentRunConfig(s, items, identity, testModel = false) {
   return { tool_version: AGENT_TOOL_VERSION, task: 'agent', items_sha256: items.sha256, items_file: items.file, item_settings: items.header,
-    images: path.resolve(s.images ?? s.dataset), backend: identity, seed: s.seed, max_rounds: s.maxRounds, configs: s.configs };
+    images: path.resolve(s.images ?? s.dataset), backend: identity, seed: s.seed, max_rounds: s.maxRounds, configs: s.configs, test_model: !!testModel };
+}
+
+// A results folder scored again from its run.json and predictions.jsonl (no model): another --bootstrap or --seed, or a newer report.
+export function rescoreAgent(dir, module, { bootstrap = 1000, seed = 0, out = dir } = {}) {
+  const runFile = path.join(dir, 'run.json');
+  if (!fs.existsSync(runFile)) throw new Error(`${runFile} is missing: give the results folder of an agent run`);
+  const { config } = JSON.parse(fs.readFileSync(runFile, 'utf8'));
+  if (config.task !== 'agent') throw new Error(`${dir} holds a ${config.task} run, not an agent run: use tools/evaluate.mjs --rescore`);
+  const { records } = readPredictions(path.join(dir, 'predictions.jsonl'));
+  const before = path.join(dir, 'metrics.json');
+  const testModel = config.test_model ?? (fs.existsSync(before) ? !!JSON.parse(fs.readFileSync(before, 'utf8')).test_model : false);
+  fs.mkdirSync(out, { recursive: true });
+  return writeAgentResults(out, module, records, config, { bootstrap, seed, testModel });
 }
 
 export async function runAgentCommand(argv, { core, host = null, log = (m) => process.stderr.write(`${m}\n`), progressStream = process.stderr } = {}) {
   const s = parseAgentArgs(argv);
   if (s.help) { console.log(AGENT_USAGE); return null; }
+  if (s.rescore) {
+    const scores = rescoreAgent(s.rescore, core.module, { bootstrap: s.bootstrap, seed: s.seed, out: s.out ?? s.rescore });
+    if (!s.quiet) console.log(scores.summaryText);
+    console.log(`re-scored ${s.rescore}: results in ${s.out ?? s.rescore}/ (metrics.json, metrics.csv, report.md, report.html)`);
+    return scores;
+  }
   const items = agentItems(s, core, log);
   if (s.buildOnly) { saveBuiltItems(items, log); return { items, out: s.out }; }
   const imagesRoot = path.resolve(s.images ?? items.root ?? s.dataset);
@@ -150,7 +172,7 @@ export async function runAgentCommand(argv, { core, host = null, log = (m) => pr
   if (s.configs.includes('memory') && !items.items.some((it) => it.split === 'warmup'))
     throw new Error('the memory configuration needs warm-up items, and the item file has none (build it with --warmup 1 or more)');
   host ??= await (await import('./agent_host.mjs')).openAgentHost(s, core, imagesRoot);
-  const config = agentRunConfig(s, items, host.identity ?? host.planner.identity);
+  const config = agentRunConfig(s, items, host.identity ?? host.planner.identity, host.testModel);
   const store = PredictionStore.open(s.out, config, { restart: s.restart });
   saveBuiltItems(items, log);
   const tracesFile = path.join(s.out, TRACES);
