@@ -49,8 +49,12 @@ json rebase_refs(const json& schema, const std::string& prefix) {
 ApiError compile(const json& schema, const std::string& param, const std::string& what, AnswerSpec* out) {
     auto cs = std::make_shared<es::CompiledSchema>();
     std::string why;
-    if (!es::compile_json_schema(schema.dump(), es::SchemaLimits(), cs.get(), &why))
-        return bad_request(what + " cannot be used to constrain the answer: " + why, param, "unsupported_schema");
+    if (!es::compile_json_schema(schema.dump(), es::SchemaLimits(), cs.get(), &why)) {
+        // The compiler says "The schema cannot be used (at /pointer): ..."; say which schema instead.
+        const std::string prefix = "The schema cannot be used";
+        const std::string rest = why.rfind(prefix, 0) == 0 ? why.substr(prefix.size()) : ": " + why;
+        return bad_request(what + " cannot be used to constrain the answer" + rest, param, "unsupported_schema");
+    }
     out->compiled = std::move(cs);
     return {};
 }
@@ -225,6 +229,15 @@ ApiError parse_answer_spec(const json& j, AnswerSpec* out) {
                            "(or set \"tool_choice\": \"none\").",
                            "response_format");
     out->format = choice == "auto" ? AnswerFormat::TextOrToolCall : AnswerFormat::ToolCall;
+    // Each tool's parameters alone first, so a refusal names the tool.
+    for (size_t i = 0; i < out->tools.size(); ++i) {
+        const ChatTool& t = out->tools[i];
+        if (!out->forced_tool.empty() && t.name != out->forced_tool) continue;
+        AnswerSpec probe;
+        ApiError e = compile(t.parameters, "tools[" + std::to_string(i) + "].function.parameters",
+                             "The parameters of the tool \"" + t.name + "\"", &probe);
+        if (!e.empty()) return e;
+    }
     out->schema = call_schema(out->tools, out->forced_tool);
     ApiError e = compile(out->schema, "tools", "The tools' parameters", out);
     if (!e.empty()) return e;

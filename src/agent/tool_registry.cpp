@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "constrained/json_matcher.h"
@@ -53,6 +54,35 @@ bool check_text(const json& schema, const std::string& text, std::string* error)
         return false;
     }
     return json_text_matches_schema(cs, text);
+}
+
+// JSON text with every non-integer number as a plain decimal of at most 6
+// fraction digits: the form the decoder writes bounded numbers in, and the only
+// one the matcher accepts for them (nlohmann's dump writes 4.3e-05).
+std::string plain_json_text(const json& v) {
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (!std::isfinite(d)) return "null";
+        char b[400];
+        std::snprintf(b, sizeof b, "%.6f", d);
+        std::string s = b;
+        while (s.back() == '0') s.pop_back();
+        if (s.back() == '.') s.pop_back();
+        return s == "-0" ? "0" : s;
+    }
+    if (v.is_array()) {
+        std::string s = "[";
+        for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + plain_json_text(v[i]);
+        return s + "]";
+    }
+    if (v.is_object()) {
+        std::string s = "{";
+        bool first = true;
+        for (auto it = v.begin(); it != v.end(); ++it, first = false)
+            s += (first ? "" : ",") + json(it.key()).dump() + ":" + plain_json_text(it.value());
+        return s + "}";
+    }
+    return v.dump();
 }
 
 }  // namespace
@@ -247,7 +277,7 @@ bool ToolRegistry::parse_action(const std::string& text, ToolCall* out, std::str
 bool ToolRegistry::validate_arguments(const std::string& tool, const json& arguments, std::string* error) const {
     for (size_t i = 0; i < tools_.size(); ++i)
         if (tools_[i].name == tool) {
-            if (json_text_matches_schema(*compiled_[i].input, arguments.dump())) return true;
+            if (json_text_matches_schema(*compiled_[i].input, plain_json_text(arguments))) return true;
             if (error) *error = "The arguments of \"" + tool + "\" do not match its schema: " + arguments.dump();
             return false;
         }
@@ -258,7 +288,7 @@ bool ToolRegistry::validate_arguments(const std::string& tool, const json& argum
 bool ToolRegistry::validate_output(const std::string& tool, const json& output, std::string* error) const {
     for (size_t i = 0; i < tools_.size(); ++i)
         if (tools_[i].name == tool) {
-            if (json_text_matches_schema(*compiled_[i].output, output.dump())) return true;
+            if (json_text_matches_schema(*compiled_[i].output, plain_json_text(output))) return true;
             if (error) *error = "The output of \"" + tool + "\" does not match its schema; it is not used.";
             return false;
         }

@@ -282,9 +282,10 @@ describe('constrained answers from endoscribe-server (tiny random model)', { ski
       assert.match(e.message, /shortest answer the schema allows takes \d+ tokens, but only 3/);
       return true;
     });
-    // A tool whose parameters are refused names "tools".
+    // A tool whose parameters are refused is named, with the place in its schema.
     await assert.rejects(client().chat.completions.create({ model: MODEL, messages: ask('x'), tool_choice: 'required',
-      tools: [{ type: 'function', function: { name: 'bad', parameters: { type: 'object', properties: { a: { type: 'string', format: 'uri' } } } } }] }),
-    (e) => e.status === 400 && /format/.test(e.message));
+      tools: [TOOLS[0], { type: 'function', function: { name: 'bad', parameters: { type: 'object', properties: { a: { type: 'string', format: 'uri' } } } } }] }),
+    (e) => e.status === 400 && (e.param ?? e.error?.param) === 'tools[1].function.parameters'
+      && /The parameters of the tool "bad" cannot be used to constrain the answer \(at \/properties\/a\): "format"/.test(e.message));
   });
 });

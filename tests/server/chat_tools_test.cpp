@@ -198,7 +198,9 @@ TEST(ChatTools, BadToolsAreRefusedWithTheFieldNamed) {
     EXPECT_EQ(with(weather_tools(), {{"type", "function"}, {"function", {{"name", "nope"}}}}).error.param, "tool_choice");
     EXPECT_EQ(with(weather_tools(), "sometimes").error.param, "tool_choice");
     auto hostile = with(json::array({tool("t", {{"type", "string"}, {"pattern", "(x)+"}})}));
-    EXPECT_EQ(hostile.error.param, "tools");
+    EXPECT_EQ(hostile.error.param, "tools[0].function.parameters");
+    EXPECT_NE(hostile.error.message.find("The parameters of the tool \"t\" cannot be used to constrain the answer (at /pattern)"),
+              std::string::npos) << hostile.error.message;
     EXPECT_NE(hostile.error.message.find("cannot be used to constrain the answer"), std::string::npos) << hostile.error.message;
     json many = json::array();
     for (int i = 0; i < 33; ++i) many.push_back(tool("t" + std::to_string(i), {{"type", "object"}}));

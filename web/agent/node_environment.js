@@ -46,9 +46,10 @@ export class NodeEnvironment {
   // annotations: {key: [{label, lesion?, box?: {x1,y1,x2,y2}, rle?: {size, counts}}]};
   // report: a report document (endoscribe-report) for fill_report_fields, or null for an empty one;
   // generation: the tools' answering options (greedy by default: a tool answers the same every time);
-  // modelName: the name the report's AI values are set by.
+  // modelName: the name the report's AI values are set by;
+  // cleanupFraction: SAM's hole/island cleanup threshold as a fraction of the image area (the app's default 0.25 %).
   constructor({ core, runtime = null, images = {}, sam = null, annotations = {}, report = null, generation = {},
-    modelName = 'model', labelsDir = LABELS_DIR }) {
+    modelName = 'model', labelsDir = LABELS_DIR, cleanupFraction = 0.0025 }) {
     this.core = core;
     this.seg = new CoreApi(core.m);
     this.rt = runtime;
@@ -62,6 +63,7 @@ export class NodeEnvironment {
     this.modelName = modelName;
     this.labelsDir = labelsDir;
     this.lesionLabels = lesionLabels(labelsDir);
+    this.cleanupFraction = cleanupFraction;
     this.calls = [];  // every environment call, for tests: [method, key, ...]
   }
 
@@ -167,13 +169,17 @@ export class NodeEnvironment {
     const img = this._image(key);
     const sam = await this._sam();
     if (signal?.aborted) throw new Error('stopped');
-    const embedded = await sam.encode(img.handle, key);
+    const embedded = await sam.encode(img, key);  // {handle, width, height}
     const r = await sam.decode(embedded, { points, box: box ? { x: box.x1, y: box.y1, w: box.x2 - box.x1, h: box.y2 - box.y1 } : null });
+    // SAM's hole/island cleanup, as the app applies it to every Segment result (mask/mask_cleanup.h).
+    const minArea = Math.round(this.cleanupFraction * img.width * img.height);
+    const mask = minArea > 0 ? this.seg.cleanMask(r.mask, minArea) : r.mask;
     try {
-      const b = this.seg.maskBox(r.mask);
-      return { rle: { size: [img.height, img.width], counts: this.seg.rleString(r.mask) },
+      const b = this.seg.maskBox(mask);
+      return { rle: { size: [img.height, img.width], counts: this.seg.rleString(mask) },
         box: b ? [b.x, b.y, b.x + b.w, b.y + b.h] : null, score: r.iou };
     } finally {
+      if (mask !== r.mask) this.seg.freeMask(mask);
       this.seg.freeMask(r.mask);
     }
   }
@@ -198,6 +204,22 @@ export class NodeEnvironment {
       if (!this.annotations.has(key)) this.annotations.set(key, []);
       this.annotations.get(key).push(entry);
     }
+  }
+
+  // A case folder (case.json as tools/make_demo_case writes it: images with
+  // their lesions' mask files): every image, and its lesions as accepted
+  // annotations. Returns the image keys (the files' names).
+  loadCaseFolder(dir) {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8'));
+    const keys = [];
+    for (const img of manifest.images ?? []) {
+      this.addImage(img.file, path.join(dir, img.file));
+      this.setAnnotations(img.file, (img.lesions ?? []).map((l) => ({
+        ...this.annotationFromMaskImage(fs.readFileSync(path.join(dir, l.mask)), l.label),
+        box: { x1: l.box[0], y1: l.box[1], x2: l.box[2], y2: l.box[3] } })));
+      keys.push(img.file);
+    }
+    return keys;
   }
 
   // An annotation from a mask image (a ground-truth PNG: pixels > 127 are in).
