@@ -483,12 +483,13 @@ std::string AgentLoop::planning_prompt() const {
     if (left_out) p += "(earlier steps left out)\n";
     for (auto it = lines.rbegin(); it != lines.rend(); ++it) p += *it;
     const int left = config_.max_rounds - model_rounds_used();
-    if (!config_.answer_choices.empty()) p += "\nfinish's answer is one of: " + join_choices(config_.answer_choices) + ".\n";
     if (left > 0)
         p += "\nTool calls left: " + std::to_string(left) +
              ". Reply with one JSON object {\"tool\": ..., \"arguments\": {...}}. Call finish when you can answer.\n";
     else
         p += "\nNo tool calls are left. Reply with {\"tool\": \"finish\", \"arguments\": {\"answer\": ...}}.\n";
+    // In the closing instruction, which a planner that shortens the prompt keeps whole.
+    if (!config_.answer_choices.empty()) p += "finish's answer is one of: " + join_choices(config_.answer_choices) + ".\n";
     return p;
 }
 
