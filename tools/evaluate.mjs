@@ -6,6 +6,7 @@
 //
 //   node tools/evaluate.mjs TASK DATASET --model PKG [--backend local|server|openai] [--out DIR] ...
 //   node tools/evaluate.mjs segmentation DATASET [tools/eval_segmentation.mjs options] [--out DIR]
+//   node tools/evaluate.mjs agent DATASET [--model PKG | --backend server|openai --url URL] [--out DIR]  (or --task agent)
 //   node tools/evaluate.mjs --rescore OUT/predictions.jsonl [--out DIR] [--table NAME]
 //   TASK: classification | rec | reg | count | caption | mcq
 import fs from 'node:fs';
@@ -21,6 +22,7 @@ import { TASKS } from './evaluation/tasks.mjs';
 const USAGE = `usage:
   node tools/evaluate.mjs TASK DATASET [options]        TASK: classification, rec, reg, count, caption, mcq
   node tools/evaluate.mjs segmentation DATASET [options] (the interactive segmentation protocol)
+  node tools/evaluate.mjs agent DATASET [options]        (the case agent's ablation; agent --help for its options)
   node tools/evaluate.mjs --rescore PREDICTIONS.jsonl [--out DIR] [--table NAME] [--labels SET]
   node tools/evaluate.mjs --table NAME RESULTS_DIR...   (${Object.keys(TABLES).join(', ')})
 model:    --backend local|server|openai (local)  --model PACKAGE_DIR | NAME  --url URL  --api-key KEY
@@ -149,6 +151,14 @@ async function segmentation(argv) {
 
 async function main(argv) {
   if (argv[0] === 'segmentation') return segmentation(argv.slice(1));
+  // The case agent's ablation on multiple-choice items (tools/evaluation/agent_cli.mjs).
+  if (argv[0] === 'agent' || argv[argv.indexOf('--task') + 1] === 'agent') {
+    const { runAgentCommand, parseAgentArgs, AGENT_USAGE } = await import('./evaluation/agent_cli.mjs');
+    if (parseAgentArgs(argv).help) { console.log(AGENT_USAGE); return; }
+    const coreAt = argv.indexOf('--core');
+    await runAgentCommand(argv, { core: await loadCores(coreAt >= 0 ? argv[coreAt + 1] : null) });
+    return;
+  }
   const s = parseArgs(argv);
   if (s.help) { console.log(USAGE); return; }
   if (s.tableDirs) {

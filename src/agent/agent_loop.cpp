@@ -55,6 +55,23 @@ std::string percent(double p) {
     return b;
 }
 
+std::string join_choices(const std::vector<std::string>& choices) {
+    std::string s;
+    for (const auto& c : choices) s += (s.empty() ? "" : ", ") + c;
+    return s;
+}
+
+// finish's answer in an action schema (one alternative, or a oneOf) narrowed to an enum of the choices.
+void narrow_finish_answer(json& schema, const std::vector<std::string>& choices) {
+    json& alternatives = schema.contains("oneOf") ? schema["oneOf"] : schema;
+    const auto narrow = [&](json& a) {
+        if (a["properties"]["tool"].value("const", "") == kFinishTool)
+            a["properties"]["arguments"]["properties"]["answer"] = {{"enum", choices}};
+    };
+    if (alternatives.is_array()) for (json& a : alternatives) narrow(a);
+    else narrow(alternatives);
+}
+
 }  // namespace
 
 const char* agent_mode_name(AgentMode m) { return m == AgentMode::Protocol ? "protocol" : "planned"; }
@@ -120,6 +137,7 @@ void AgentLoop::request_plan() {
         for (const auto& t : registry_->tools()) r.allowed_tools.push_back(t.name);
     }
     r.action_schema = registry_->action_schema(r.allowed_tools);
+    if (!config_.answer_choices.empty()) narrow_finish_answer(r.action_schema, config_.answer_choices);
     request_ = r;
     request_.prompt = planning_prompt();
 }
@@ -289,7 +307,13 @@ bool AgentLoop::on_action(uint64_t ticket, const std::string& text, std::string*
     ToolCall call;
     if (!registry_->parse_action(text, &call, error, request_.allowed_tools)) return false;
     if (call.tool == kFinishTool) {
-        finish(call.arguments.value("answer", std::string()), "model");
+        const std::string answer = call.arguments.value("answer", std::string());
+        const auto& choices = config_.answer_choices;
+        if (!choices.empty() && std::find(choices.begin(), choices.end(), answer) == choices.end()) {
+            if (error) *error = "The answer \"" + answer + "\" is not one of the choices (" + join_choices(choices) + "); ask the model again.";
+            return false;
+        }
+        finish(answer, "model");
         return true;
     }
     TraceStep s;
@@ -464,6 +488,8 @@ std::string AgentLoop::planning_prompt() const {
              ". Reply with one JSON object {\"tool\": ..., \"arguments\": {...}}. Call finish when you can answer.\n";
     else
         p += "\nNo tool calls are left. Reply with {\"tool\": \"finish\", \"arguments\": {\"answer\": ...}}.\n";
+    // In the closing instruction, which a planner that shortens the prompt keeps whole.
+    if (!config_.answer_choices.empty()) p += "finish's answer is one of: " + join_choices(config_.answer_choices) + ".\n";
     return p;
 }
 

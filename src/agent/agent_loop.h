@@ -46,6 +46,9 @@ struct AgentConfig {
     size_t memory_chars = 2000;     // of the planning prompt, at most this much memory
     size_t trace_chars = 6000;      // and this much of the trace (the most recent steps)
     size_t output_chars = 400;      // one output shown in a prompt, at most
+    // Non-empty: finish's answer must be one of these (multiple-choice letters in
+    // the evaluation), in the action schema (an enum) and when the action is read.
+    std::vector<std::string> answer_choices;
     AgentCheckConfig checks;
 };
 

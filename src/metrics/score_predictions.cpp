@@ -19,6 +19,7 @@
 #include "metrics/classification_report.h"
 #include "metrics/generation_speed.h"
 #include "metrics/grounding.h"
+#include "metrics/paired_difference.h"
 #include "metrics/report_fields.h"
 #include "metrics/rouge.h"
 #include "metrics/text_tokens.h"
@@ -368,6 +369,28 @@ json score_counting(const json& task) {
             {"bootstrap", bootstrap_json(bootstrap)}};
 }
 
+json score_paired_difference(const json& task) {
+    const json& first = need_array(task, "first");
+    const json& second = need_array(task, "second");
+    same_length(first, "first", second, "second");
+    const auto right_or_wrong = [](const json& list, const std::string& name) {
+        std::vector<double> out;
+        for (size_t i = 0; i < list.size(); ++i) {
+            const std::string where = name + "[" + std::to_string(i) + "]";
+            const double v = finite_number(list[i], where);
+            if (v != 0 && v != 1) bad(where + " must be 1 (right) or 0 (wrong)");
+            out.push_back(v);
+        }
+        return out;
+    };
+    const std::vector<double> a = right_or_wrong(first, "first"), b = right_or_wrong(second, "second");
+    const BootstrapOptions bootstrap = bootstrap_options(task);
+    const PairedDifference r = paired_difference(a, b, bootstrap);
+    return {{"task", "paired_difference"}, {"items", r.items}, {"metrics", metrics_json(r.metrics)},
+            {"first_only", r.first_only}, {"second_only", r.second_only}, {"both_right", r.both_right},
+            {"both_wrong", r.both_wrong}, {"mcnemar_p", r.mcnemar_p}, {"bootstrap", bootstrap_json(bootstrap)}};
+}
+
 json score_multiple_choice(const json& task) {
     const json& list = need_array(task, "items");
     std::vector<ChoiceItem> items;
@@ -623,6 +646,7 @@ json score_task(const json& task) {
     else if (t == "label_match") out = score_label_match(task);
     else if (t == "counting") out = score_counting(task);
     else if (t == "multiple_choice") out = score_multiple_choice(task);
+    else if (t == "paired_difference") out = score_paired_difference(task);
     else if (t == "text") out = score_text(task);
     else if (t == "report_fields") out = score_report_fields(task);
     else if (t == "label_agreement") out = score_label_agreement(task);
@@ -631,7 +655,7 @@ json score_task(const json& task) {
     else if (t == "annotation_agreement") out = score_annotation_agreement(task);
     else
         bad("unknown task \"" + (name.is_string() ? t : name.dump()) +
-            "\" (classification, grounding, label_match, counting, multiple_choice, text, report_fields, "
+            "\" (classification, grounding, label_match, counting, multiple_choice, paired_difference, text, report_fields, "
             "label_agreement, region_agreement, annotation_agreement, generation_speed)");
     if (task.contains("name")) out["name"] = task.at("name");
     return out;

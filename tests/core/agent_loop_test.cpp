@@ -284,3 +284,35 @@ TEST(AgentLoop, AToolErrorIsRecordedAndTheRunGoesOn) {
     EXPECT_EQ(loop.trace().steps[1].arguments, json({{"text", "lesion"}}));  // no class: the generic word
     EXPECT_EQ(loop.next().tool, "count_lesions");
 }
+
+// The evaluation's multiple-choice items: finish's answer is an option letter,
+// in the schema (so a constrained model can only write one) and when read.
+TEST(AgentLoop, AnswerChoicesNarrowFinishToTheLetters) {
+    const ToolRegistry registry = ToolRegistry::standard();
+    AgentConfig config;
+    config.max_rounds = 1;
+    config.answer_choices = {"A", "B", "C", "D"};
+    AgentLoop loop(&registry);
+    loop.start(config, "Which box holds the polyp? A: ... D: ...", "img", "m", 0, nullptr);
+    AgentRequest r = loop.next();
+    EXPECT_NE(r.prompt.find("finish's answer is one of: A, B, C, D."), std::string::npos) << r.prompt;
+    std::string error;
+    CompiledSchema cs;
+    ASSERT_TRUE(compile_json_schema(r.action_schema.dump(), SchemaLimits(), &cs, &error)) << error;
+    const json finish_alt = [&] {
+        for (const json& a : r.action_schema["oneOf"])
+            if (a["properties"]["tool"]["const"] == "finish") return a;
+        return json();
+    }();
+    EXPECT_EQ(finish_alt["properties"]["arguments"]["properties"]["answer"], json({{"enum", {"A", "B", "C", "D"}}}));
+    EXPECT_FALSE(loop.on_action(r.ticket, action("finish", {{"answer", "The polyp is in box B."}}), &error));
+    EXPECT_NE(error.find("not one of the choices (A, B, C, D)"), std::string::npos) << error;
+    ASSERT_TRUE(loop.on_action(r.ticket, action("describe_image", {{"question", ""}}), &error)) << error;
+    ASSERT_TRUE(loop.on_tool_output(loop.next().ticket, {{"text", "a polyp"}}, 0, 1, &error)) << error;
+    ASSERT_TRUE(loop.on_reflection(loop.next().ticket, "ok", &error)) << error;
+    r = loop.next();
+    ASSERT_EQ(r.allowed_tools, std::vector<std::string>{"finish"});  // one alternative, no oneOf
+    EXPECT_EQ(r.action_schema["properties"]["arguments"]["properties"]["answer"], json({{"enum", {"A", "B", "C", "D"}}}));
+    ASSERT_TRUE(loop.on_action(r.ticket, action("finish", {{"answer", "B"}}), &error)) << error;
+    EXPECT_EQ(loop.trace().answer, "B");
+}

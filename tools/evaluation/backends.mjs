@@ -49,6 +49,7 @@ export async function localBackend({ core, packageDir, variant = null, threads =
     notices: rt.notices,
     testModel: testModelInfo(pkg).test_model,  // config.json "endoscribe": {"test_model": true}: the report says its figures are meaningless
     grounding: groundingConfig(pkg),
+    runtime: rt,  // the agent evaluation's planner and tools run on the same runtime
     async generate(image, question, gen) {
       const conv = rt.newConversation({ systemPrompt: gen.systemPrompt ?? '' });
       try {

@@ -104,7 +104,7 @@ Agent* agent(int h, std::string* error) {
 
 // AgentConfig from {"mode","max_rounds","reflect","use_memory","label_set",
 // "describe_question","memory_chars","trace_chars","output_chars",
-// "min_margin","min_part_area"}; unknown keys are ignored (a newer host).
+// "min_margin","min_part_area","answer_choices"}; unknown keys are ignored (a newer host).
 bool config_from_json(const json& j, es::AgentConfig* c, std::string* error) {
     if (j.is_null()) return true;
     if (!j.is_object()) {
@@ -152,6 +152,16 @@ bool config_from_json(const json& j, es::AgentConfig* c, std::string* error) {
         if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1) return bad("min_margin", "a number from 0 to 1");
         c->checks.min_margin = v.get<double>();
     }
+    if (j.contains("answer_choices")) {  // the evaluation's option letters: finish's answer must be one
+        const json& v = j["answer_choices"];
+        if (!v.is_array() || v.size() > 26) return bad("answer_choices", "a list of at most 26 answers");
+        c->answer_choices.clear();
+        for (const json& a : v) {
+            if (!a.is_string() || a.get<std::string>().empty() || a.get<std::string>().size() > 64)
+                return bad("answer_choices", "a list of texts of 1 to 64 characters");
+            c->answer_choices.push_back(a.get<std::string>());
+        }
+    }
     if (j.contains("min_part_area")) {
         const json& v = j["min_part_area"];
         if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 100000000)
@@ -172,7 +182,8 @@ json config_to_json(const es::AgentConfig& c) {
             {"trace_chars", c.trace_chars},
             {"output_chars", c.output_chars},
             {"min_margin", c.checks.min_margin},
-            {"min_part_area", c.checks.min_part_area}};
+            {"min_part_area", c.checks.min_part_area},
+            {"answer_choices", c.answer_choices}};
 }
 
 // A memory from its saved JSON ("" = empty). A bad file is refused as a whole.
