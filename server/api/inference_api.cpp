@@ -149,7 +149,7 @@ std::string InferenceApi::health_json() const {
     // The SAM package behind /v1/endoscribe/segment (--sam), or null.
     const SamEngine* sam = options_.endoscribe ? options_.endoscribe->sam.get() : nullptr;
     j["segmentation"] = sam ? json{{"model", sam->id()}, {"execution_provider", sam->execution_provider()},
-                                   {"cached_images", sam->cache_entries()}}
+                                   {"cached_images", sam->cache_entries()}, {"waiting", sam->waiting()}}
                             : json(nullptr);
     return j.dump();
 }
@@ -249,6 +249,8 @@ void InferenceApi::install(httplib::Server& http) {
         MetricsInput in;
         in.requests = requests_.snapshot();
         in.scheduler = scheduler_.stats();
+        // Segment requests dropped from the SAM line because their client left count as cancelled too.
+        if (options_.endoscribe && options_.endoscribe->sam) in.scheduler.cancelled += options_.endoscribe->sam->dropped_waits();
         in.gpu_memory_bytes = gpu_memory_bytes_;
         res.set_header("Cache-Control", "no-store");
         res.set_content(prometheus_text(in), "text/plain; version=0.0.4; charset=utf-8");
