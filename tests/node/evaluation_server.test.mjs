@@ -70,6 +70,8 @@ test('the server answers each image as our runtime does (greedy, same package), 
   // Neither side is told a variant: both pick by the one rule (web/assistant/variant_rule.json), fp32 here.
   const local = await run(['--model', pkg], path.join(tmp, 'local'));
   const remote = await run(['--backend', 'openai', '--url', url], path.join(tmp, 'openai'));
+  const served = (await (await fetch(`${url}/v1/models`)).json()).data[0].endoscribe.variant;
+  assert.equal(served, 'fp32', 'the server picks fp32 for the small test package, as the app does');
   assert.equal(remote.size, 4);
   for (const [key, r] of local) {
     const o = remote.get(key);
