@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "api_setup.h"
 #include "extensions_setup.h"
 #include "inference/gemma3_engine.h"
+#include "model_loading.h"
 #include "onnx/onnx_runtime.h"
 
 int main(int argc, char** argv) {
@@ -41,9 +43,18 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    // Block SIGINT/SIGTERM in every thread - set before ONNX Runtime starts
+    // any (its thread pools, the model-loading thread) so they all inherit it;
+    // one thread waits for them and stops the server, so shutdown is clean and
+    // never runs inside a signal handler.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
     // Models (--model, --sam): ONNX Runtime is opened only when there is one to run.
     OnnxRuntime runtime;
-    std::unique_ptr<ChatEngine> engine;
     if (!cl.args.models.empty() || !cl.args.sam.empty()) {
         OnnxRuntimeOptions ort_options;
         ort_options.libraries = default_onnx_runtime_libraries(ES_REPO_ROOT);
@@ -52,26 +63,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "endoscribe-server: %s\n", runtime.summary().c_str());
         if (!runtime.ok) return 2;
     }
-    if (!cl.args.models.empty()) {
-        std::vector<ModelSpec> specs;
-        for (const auto& m : cl.args.models) specs.push_back({m.dir, m.name, m.variant});
-        std::string error;
-        auto gemma = Gemma3Engine::load(runtime, specs, EngineOptions{}, &error);
-        if (!gemma) {
-            std::fprintf(stderr, "endoscribe-server: cannot load the model: %s\n", error.c_str());
-            return 2;
-        }
-        for (const auto& line : gemma->describe()) std::fprintf(stderr, "endoscribe-server: %s\n", line.c_str());
-        engine = std::move(gemma);
-    }
-
-    // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops
-    // the server, so shutdown is clean and never runs inside a signal handler.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     ServerOptions options;
     options.root = std::filesystem::canonical(cl.args.root, ec);
@@ -88,11 +79,26 @@ int main(int argc, char** argv) {
         return 2;
     }
     AppServer server(options);
-    if (engine) server.api().set_engine(std::move(engine));
     std::string error = server.bind(cl.args.host, cl.args.port);
     if (!error.empty()) {
         std::fprintf(stderr, "endoscribe-server: %s\n", error.c_str());
         return 1;
+    }
+    // The chat model loads while the server already serves (/health: "loading",
+    // then "ready" or "failed" with the reason; model_loading.h).
+    std::unique_ptr<ModelLoading> loading;
+    if (!cl.args.models.empty()) {
+        std::vector<ModelSpec> specs;
+        for (const auto& m : cl.args.models) specs.push_back({m.dir, m.name, m.variant});
+        loading = std::make_unique<ModelLoading>(server.api(), [&runtime, specs](std::string* error) {
+            std::unique_ptr<ChatEngine> engine;
+            auto gemma = Gemma3Engine::load(runtime, specs, EngineOptions{}, error);
+            if (gemma) {
+                for (const auto& line : gemma->describe()) std::fprintf(stderr, "endoscribe-server: %s\n", line.c_str());
+                engine = std::move(gemma);
+            }
+            return engine;
+        });
     }
     std::thread waiter([&server, signals] {
         int sig = 0;
@@ -104,5 +110,11 @@ int main(int argc, char** argv) {
     std::printf("listening on %s\n", server_url(cl.args.host, server.port()).c_str());
     std::fflush(stdout);
     bool ok = server.run();
+    if (loading && !loading->finished()) {
+        // Stopped while the model still loads: a load cannot be interrupted, and
+        // waiting for it would hold the stop for minutes. Nothing is left to save.
+        std::fflush(nullptr);
+        std::_Exit(ok ? 0 : 1);
+    }
     return ok ? 0 : 1;
 }

@@ -31,6 +31,8 @@ endif()
 # The Hugging Face hosts (web/assistant/hub.js imports it as a JSON module;
 # the server compiles the same file in).
 es_copy_to_app("${CMAKE_SOURCE_DIR}/web/assistant/hub_hosts.json" "assistant/hub_hosts.json")
+# The default-variant rule (webgpu_check.js imports it; the server compiles it in).
+es_copy_to_app("${CMAKE_SOURCE_DIR}/web/assistant/variant_rule.json" "assistant/variant_rule.json")
 
 find_program(ES_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
 set(ES_TINY_DIR "${CMAKE_SOURCE_DIR}/tests/fixtures/tiny-gemma3/checkpoint")

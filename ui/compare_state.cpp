@@ -6,6 +6,7 @@
 #include "annotation_ui.h"
 #include "app.h"
 #include "case/annotation_version.h"
+#include "case/compare_work.h"
 #include "compare_ui.h"
 #include "mask/contour.h"
 
@@ -90,11 +91,58 @@ bool CompareUi::import_second(App& a, const std::string& text, const std::string
     last_error.clear();
     a.messages.notice("Annotator B: " + second_name + " (" + second_kind + "), compared with the open case in the "
                       "Compare tab. The open case was not changed.");
+    changed(true);
     a.wake();
     return true;
 }
 
 void CompareUi::clear_second() {
+    const bool had = has_second;
+    has_second = false;
+    second.clear();
+    second_name.clear();
+    second_kind.clear();
+    selected = -1;
+    outline_a.clear();
+    outline_b.clear();
+    signature.clear();
+    if (had) changed(true);
+}
+
+std::string CompareUi::work_json() const {
+    es::CompareWork w;
+    for (const auto& [name, o] : outputs) w.outputs.push_back(o);
+    w.has_second = has_second;
+    w.second_name = second_name;
+    w.second_kind = second_kind;
+    w.second = second;
+    return es::compare_work_to_json(w);
+}
+
+bool CompareUi::load_work(const std::string& text) {
+    es::CompareWorkRead r = es::compare_work_from_json(text);
+    if (!r.ok) {
+        last_error = r.error;
+        return false;
+    }
+    outputs.clear();
+    for (es::ImageModelOutputs& o : r.work.outputs) outputs[o.image] = std::move(o);
+    ++outputs_version;
+    has_second = r.work.has_second;
+    second_name = std::move(r.work.second_name);
+    second_kind = std::move(r.work.second_kind);
+    second = std::move(r.work.second);
+    selected = -1;
+    outline_a.clear();
+    outline_b.clear();
+    signature.clear();
+    last_error.clear();
+    return true;
+}
+
+void CompareUi::clear_work() {
+    outputs.clear();
+    ++outputs_version;
     has_second = false;
     second.clear();
     second_name.clear();
@@ -104,6 +152,8 @@ void CompareUi::clear_second() {
     outline_b.clear();
     signature.clear();
 }
+
+void CompareUi::changed(bool user_act) const { annotation_js_action("compare_changed", user_act ? "user" : "model"); }
 
 void CompareUi::observe_assistant(const App& /*a*/, const json& s) {
     if (!s.contains("image") || !s["image"].is_object()) return;
@@ -139,6 +189,7 @@ void CompareUi::observe_assistant(const App& /*a*/, const json& s) {
         old.predicted_name != next.predicted_name || old.probability != next.probability || old.boxes != next.boxes) {
         outputs[image] = next;
         ++outputs_version;
+        changed(false);
     }
 }
 

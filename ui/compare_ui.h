@@ -8,9 +8,12 @@
 //    es::read_annotation_version; the open case is not changed):
 //    es::annotation_agreement.
 // The model's classifications and answer boxes are what the assistant showed
-// in this session (its snapshot, assistant_ui.h), per image. Figures are
-// recomputed when the annotations, B or the model outputs change, and export
-// as JSON through the app's download path.
+// (its snapshot, assistant_ui.h), per image. They and B are saved with the
+// case as they change (es::CompareWork, src/case/compare_work.h: the JS case
+// session is told through Module.annotation.action("compare_changed") and
+// stores es_compare_work()) and restored with it (es_compare_load_work).
+// Figures are recomputed when the annotations, B or the model outputs change,
+// and export as JSON through the app's download path.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -55,6 +58,13 @@ struct CompareUi {
     // Reads B; false with a message shown when the file is not a version of a case.
     bool import_second(App& a, const std::string& text, const std::string& name);
     void clear_second();
+    // The work to save with the case, and back (false: `last_error` says why, nothing changes).
+    std::string work_json() const;
+    bool load_work(const std::string& text);
+    void clear_work();  // another case: no outputs, no B
+    // Tells the case session the work changed (it saves it); B's changes are
+    // the user's own acts on the case (a read-only demo case is copied for them).
+    void changed(bool user_act) const;
     // Records what the assistant snapshot shows for its image (classification, answer boxes).
     void observe_assistant(const App& a, const nlohmann::json& state);
     void refresh(App& a);

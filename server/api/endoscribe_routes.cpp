@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "api/classify_route.h"
 #include "api/client_connection.h"
@@ -108,7 +109,14 @@ void register_endoscribe_routes(httplib::Server& http, InferenceApi& api) {
     std::shared_ptr<const EndoscribeExtensions> ext = api.options().endoscribe;
     if (!ext) ext = std::make_shared<EndoscribeExtensions>();
     http.Post("/v1/endoscribe/segment", [&api, ext](const httplib::Request& req, httplib::Response& res) {
-        send(res, segment_route(ext->sam.get(), req.body, api.options().chat));
+        // A request waiting its turn at the model leaves the line when its
+        // client goes (the connection is looked up only if it has to wait).
+        std::optional<ClientConnection> conn;
+        auto gone = [&] {
+            if (!conn) conn.emplace(req);
+            return conn->closed();
+        };
+        send(res, segment_route(ext->sam.get(), req.body, api.options().chat, gone));
     });
     http.Post("/v1/endoscribe/classify", [&api](const httplib::Request& req, httplib::Response& res) {
         send(res, classify_route(engine_runner(api, req, res), req.body, api.options().chat));

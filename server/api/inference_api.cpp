@@ -85,11 +85,23 @@ InferenceApi::InferenceApi(ApiOptions options) : options_(std::move(options)), s
 
 InferenceApi::~InferenceApi() { scheduler_.stop(); }
 
-void InferenceApi::set_loading(bool loading) { loading_ = loading; }
+void InferenceApi::set_loading(bool loading) {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    model_state_ = loading ? ModelState::Loading : ModelState::None;
+    load_error_.clear();
+}
 
 void InferenceApi::set_engine(std::shared_ptr<ChatEngine> engine) {
     scheduler_.set_engine(std::move(engine));
-    loading_ = false;
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    model_state_ = ModelState::None;
+    load_error_.clear();
+}
+
+void InferenceApi::set_load_failed(const std::string& why) {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    model_state_ = ModelState::Failed;
+    load_error_ = why;
 }
 
 bool InferenceApi::is_api_path(const std::string& path) {
@@ -150,15 +162,26 @@ std::string InferenceApi::health_json() const {
     auto models = scheduler_.models();
     json ids = json::array();
     for (const auto& m : models) ids.push_back(m.id);
-    std::string status = scheduler_.has_engine() ? "ok" : loading_ ? "loading" : "no_model";
+    std::string status = "no_model", error;
+    if (scheduler_.has_engine()) {
+        status = "ready";
+    } else {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        if (model_state_ == ModelState::Loading) status = "loading";
+        if (model_state_ == ModelState::Failed) {
+            status = "failed";
+            error = load_error_;
+        }
+    }
     json j = {{"status", status},
               {"models", ids},
               {"execution_provider", models.empty() ? json(nullptr) : json(models[0].execution_provider)},
               {"queue_length", scheduler_.stats().queue_length}};
+    if (status == "failed") j["error"] = error;
     // The SAM package behind /v1/endoscribe/segment (--sam), or null.
     const SamEngine* sam = options_.endoscribe ? options_.endoscribe->sam.get() : nullptr;
     j["segmentation"] = sam ? json{{"model", sam->id()}, {"execution_provider", sam->execution_provider()},
-                                   {"cached_images", sam->cache_entries()}}
+                                   {"cached_images", sam->cache_entries()}, {"waiting", sam->waiting()}}
                             : json(nullptr);
     return j.dump();
 }
@@ -258,6 +281,8 @@ void InferenceApi::install(httplib::Server& http) {
         MetricsInput in;
         in.requests = requests_.snapshot();
         in.scheduler = scheduler_.stats();
+        // Segment requests dropped from the SAM line because their client left count as cancelled too.
+        if (options_.endoscribe && options_.endoscribe->sam) in.scheduler.cancelled += options_.endoscribe->sam->dropped_waits();
         in.gpu_memory_bytes = gpu_memory_bytes_;
         res.set_header("Cache-Control", "no-store");
         res.set_content(prometheus_text(in), "text/plain; version=0.0.4; charset=utf-8");
@@ -290,10 +315,15 @@ void InferenceApi::install(httplib::Server& http) {
 void InferenceApi::handle_chat(const httplib::Request& req, httplib::Response& res) {
     if (!scheduler_.has_engine()) {
         ApiError e = submit_error(SubmitStatus::NoEngine, 1);
-        if (loading_) {
+        std::lock_guard<std::mutex> lock(state_mutex_);
+        if (model_state_ == ModelState::Loading) {
             e.message = "The model is still loading; try again in a moment.";
             e.code = "model_loading";
             res.set_header("Retry-After", "5");
+        } else if (model_state_ == ModelState::Failed) {
+            e.message = "The model could not be loaded, so this server cannot answer (" + load_error_ +
+                        "). Fix or replace the model package, then restart the server.";
+            e.code = "model_load_failed";
         } else {
             e.message = "No model is loaded on this server: start it with a model package.";
         }

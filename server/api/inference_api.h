@@ -54,9 +54,13 @@ public:
     // before the app server's catch-all static route is added.
     void install(httplib::Server& http);
 
-    // Model life cycle, for main(): "loading" while a model loads, then set_engine().
+    // Model life cycle (server/model_loading.h): /health says "loading"
+    // after set_loading(true), "ready" once set_engine() installed an engine,
+    // "failed" (with `why`) after set_load_failed(), and "no_model" when none
+    // was asked for.
     void set_loading(bool loading);
     void set_engine(std::shared_ptr<ChatEngine> engine);
+    void set_load_failed(const std::string& why);
     // GPU memory in bytes for /metrics, when the engine knows it (-1: unknown).
     void set_gpu_memory_bytes(long long bytes) { gpu_memory_bytes_ = bytes; }
 
@@ -88,7 +92,11 @@ private:
     ApiOptions options_;
     Scheduler scheduler_;
     RequestCounters requests_;
-    std::atomic<bool> loading_{false};
+    // What /health says about the chat model besides "ready" (under state_mutex_).
+    enum class ModelState { None, Loading, Failed };
+    mutable std::mutex state_mutex_;
+    ModelState model_state_ = ModelState::None;
+    std::string load_error_;
     std::atomic<long long> gpu_memory_bytes_{-1};
     long long created_ = 0;
 };

@@ -117,7 +117,8 @@ ExtensionReply not_cached(const SamEngine& sam, const std::string& image_id) {
 
 }  // namespace
 
-ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ChatRequestLimits& limits) {
+ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ChatRequestLimits& limits,
+                             const std::function<bool()>& client_gone) {
     const auto t0 = std::chrono::steady_clock::now();
     if (!sam)
         return extension_error(503, "No segmentation model is loaded in this server; start it with --sam DIR "
@@ -224,9 +225,13 @@ ExtensionReply segment_route(SamEngine* sam, const std::string& body, const Chat
     }
 
     // The model itself: one request at a time (the encoder takes every core);
-    // up to kMaxWaiting wait their turn, in order. Reading the request above
-    // needs no turn.
-    SamEngine::Turn turn = sam->wait_turn(kMaxWaiting);
+    // up to kMaxWaiting wait their turn, in order, and one whose client left
+    // leaves the line. Reading the request above needs no turn.
+    TurnQueue::Refusal refused = TurnQueue::Refusal::None;
+    SamEngine::Turn turn = sam->wait_turn(kMaxWaiting, client_gone, &refused);
+    if (!turn && refused == TurnQueue::Refusal::Gone)
+        return extension_error(499, "The client closed the connection while the request waited; it was not run.", "",
+                               "client_closed");
     if (!turn) {
         ExtensionReply r = extension_error(429, "The segmentation model is busy: " + std::to_string(kMaxWaiting) +
                                                     " requests are waiting. Try again in a few seconds.",

@@ -10,6 +10,7 @@
 // as the app cleans them (src/mask/mask_cleanup.h, the app's default 0.25% of
 // the image) unless "cleanup": false or {"min_area_fraction"|"min_area_px"}.
 #pragma once
+#include <functional>
 #include <string>
 
 #include "api/chat_request.h"
@@ -20,6 +21,10 @@ namespace es::server {
 
 // sam == nullptr: 503 (no segmentation model loaded).
 // Images as for chat (limits.image, limits.image_url_hosts).
-ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ChatRequestLimits& limits = {});
+// client_gone (may be empty) is asked while the request waits its turn at
+// the model: once it says true the request leaves the line without running
+// (status 499, nginx's "client closed request": nobody reads the answer).
+ExtensionReply segment_route(SamEngine* sam, const std::string& body, const ChatRequestLimits& limits = {},
+                             const std::function<bool()>& client_gone = {});
 
 }  // namespace es::server

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <memory>
 
+#include "variant_rule_data.h"  // generated from web/assistant/variant_rule.json
+
 namespace es::server {
 
 namespace fs = std::filesystem;
@@ -338,13 +340,70 @@ PackageOpenResult open_gemma3_package(const fs::path& dir) {
     return res;
 }
 
+VariantRule variant_rule() {
+    static const VariantRule rule = [] {
+        VariantRule r;
+        const json j = json::parse(kVariantRuleJson, nullptr, /*allow_exceptions=*/false);
+        // The file is compiled in and checked by tests; a broken one keeps the documented values.
+        if (j.is_object() && j.contains("fp32_max_bytes") && j["fp32_max_bytes"].is_number_unsigned())
+            r.fp32_max_bytes = j["fp32_max_bytes"].get<uint64_t>();
+        if (j.is_object() && j.contains("f16_twin") && j["f16_twin"].is_object()) {
+            r.f16_twin.clear();
+            for (const auto& [f32, f16] : j["f16_twin"].items())
+                if (f16.is_string()) r.f16_twin[f32] = f16.get<std::string>();
+        }
+        return r;
+    }();
+    return rule;
+}
+
+uint64_t variant_weight_bytes(const Gemma3Package& package, const std::string& variant) {
+    uint64_t n = 0;
+    if (package.has_manifest) {
+        // As the app counts (webgpu_check.js): every manifest file of the variant.
+        const json& files = package.manifest.contains("files") ? package.manifest["files"] : json();
+        if (files.is_array())
+            for (const json& f : files)
+                if (f.is_object() && f.value("variant", "") == variant && f.contains("size") && f["size"].is_number_unsigned())
+                    n += f["size"].get<uint64_t>();
+        return n;
+    }
+    // A public export: its graph files and their external data, as they are on disk.
+    std::error_code ec;
+    for (const char* graph : {"vision_encoder", "embed_tokens", "decoder"}) {
+        const std::string rel = package.graph_path(graph, variant);
+        if (rel.empty()) continue;
+        for (const auto& entry : fs::directory_iterator(package.dir / "onnx", ec)) {
+            const std::string name = "onnx/" + entry.path().filename().string();
+            if (name == rel || name.rfind(rel + "_data", 0) == 0) n += entry.file_size(ec);
+        }
+    }
+    return n;
+}
+
 std::string default_variant(const Gemma3Package& package, bool cuda) {
     const std::vector<std::string> have = package.variants();
-    const char* cpu_order[] = {"q4", "fp32", "q4f16", "fp16"};
-    const char* gpu_order[] = {"q4f16", "q4", "fp16", "fp32"};
-    for (const char* v : cuda ? gpu_order : cpu_order)
-        if (std::find(have.begin(), have.end(), v) != have.end()) return v;
-    return {};
+    auto has = [&](const std::string& v) { return std::find(have.begin(), have.end(), v) != have.end(); };
+    const VariantRule rule = variant_rule();
+    // The weights: fp32 for a small package, q4 for a large one (or one without fp32).
+    std::string v;
+    if (has("q4") && (!has("fp32") || variant_weight_bytes(package, "fp32") > rule.fp32_max_bytes))
+        v = "q4";
+    else if (has("fp32"))
+        v = "fp32";
+    else
+        for (const char* only_f16 : {"q4", "q4f16", "fp16"})
+            if (has(only_f16)) {
+                v = only_f16;
+                break;
+            }
+    if (v.empty()) return {};
+    // The activations: float16 on CUDA, float32 on the CPU (each when the package has that twin).
+    for (const auto& [f32, f16] : rule.f16_twin) {
+        if (cuda && v == f32 && has(f16)) return f16;
+        if (!cuda && v == f16 && has(f32)) return f32;
+    }
+    return v;
 }
 
 }  // namespace es::server

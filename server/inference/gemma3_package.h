@@ -6,7 +6,9 @@
 // reported by name before ONNX Runtime sees it. The native counterpart of
 // web/assistant/package.js.
 #pragma once
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -66,9 +68,22 @@ struct PackageOpenResult {
 // Reads and checks the configs and tokenizer of the package in `dir`.
 PackageOpenResult open_gemma3_package(const std::filesystem::path& dir);
 
-// The variant to load when none is asked for: 4-bit with float32 activations
-// on the CPU (as web/assistant/package.js chooseVariant), float16 activations
-// first on CUDA. Empty when the package has no complete variant.
+// The rule choosing the variant to load when none is asked for, shared with
+// the app (web/assistant/variant_rule.json, compiled in; server/API.md).
+struct VariantRule {
+    uint64_t fp32_max_bytes = 512ull << 20;  // fp32 weights above this: q4
+    std::map<std::string, std::string> f16_twin{{"q4", "q4f16"}, {"fp32", "fp16"}};  // float16-activation twin
+};
+VariantRule variant_rule();
+
+// Bytes of a variant's weights: its manifest files, else its graph files on disk.
+uint64_t variant_weight_bytes(const Gemma3Package& package, const std::string& variant);
+
+// The variant to load when none is asked for, by the app's rule (webgpu_check.js
+// defaultVariant + planExecution): fp32 when the package has it and its fp32
+// weights are at most fp32_max_bytes, else q4 (else q4f16, fp16); then on CUDA
+// the float16-activation twin, on the CPU the float32 one, when the package
+// has it. Empty when the package has no complete variant.
 std::string default_variant(const Gemma3Package& package, bool cuda);
 
 // Lower-case hex SHA-256 of bytes (OpenSSL).

@@ -1,13 +1,13 @@
 // image_feature_cache.h: the vision encoder's output per image, keyed by the
 // SHA-256 of the image file's bytes, so a follow-up that resends the same
-// image never encodes it again. Bounded by bytes and age (least recently used
-// first).
+// image never encodes it again. Bounded by bytes and age (bounded_lru.h).
 #pragma once
-#include <chrono>
-#include <list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "inference/bounded_lru.h"
 
 namespace es::server {
 
@@ -18,26 +18,15 @@ struct ImageFeatures {
 
 class ImageFeatureCache {
 public:
-    using Clock = std::chrono::steady_clock;
-    ImageFeatureCache(size_t max_bytes, double max_age_seconds) : max_bytes_(max_bytes), max_age_(max_age_seconds) {}
+    ImageFeatureCache(size_t max_bytes, double max_age_seconds) : lru_(max_bytes, max_age_seconds) {}
     // key: model id + sha256 of the image bytes.
     std::shared_ptr<const ImageFeatures> get(const std::string& key);
     void put(const std::string& key, std::shared_ptr<const ImageFeatures> f);
-    size_t bytes() const { return bytes_; }
-    size_t entries() const { return entries_.size(); }
+    size_t bytes() const { return lru_.bytes(); }
+    size_t entries() const { return lru_.entries(); }
 
 private:
-    struct Entry {
-        std::string key;
-        std::shared_ptr<const ImageFeatures> f;
-        size_t bytes;
-        Clock::time_point used;
-    };
-    void evict();
-    size_t max_bytes_;
-    double max_age_;
-    size_t bytes_ = 0;
-    std::list<Entry> entries_;  // most recently used first
+    BoundedLru<std::pair<std::string, std::shared_ptr<const ImageFeatures>>> lru_;  // (key, features)
 };
 
 }  // namespace es::server

@@ -28,63 +28,34 @@ std::vector<int64_t> kv_cache_key(const std::vector<int>& tokens, size_t length,
 }
 
 KvPrefixCache::Match KvPrefixCache::longest(const std::string& model, const std::vector<int64_t>& tokens) {
-    evict();
+    lru_.evict();
     Match best;
-    auto best_it = entries_.end();
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-        if (it->model != model) continue;
-        const size_t n = std::min(it->tokens.size(), tokens.size());
+    auto best_it = lru_.end();
+    for (auto it = lru_.begin(); it != lru_.end(); ++it) {
+        const Entry& e = it->value;
+        if (e.model != model) continue;
+        const size_t n = std::min(e.tokens.size(), tokens.size());
         size_t m = 0;
-        while (m < n && it->tokens[m] == tokens[m]) ++m;
+        while (m < n && e.tokens[m] == tokens[m]) ++m;
         if (m > best.length) {
             best.length = m;
-            best.kv = it->kv;
+            best.kv = e.kv;
             best_it = it;
         }
     }
-    if (best_it != entries_.end()) {
-        best_it->used = Clock::now();
-        entries_.splice(entries_.begin(), entries_, best_it);
-    }
+    if (best_it != lru_.end()) lru_.touch(best_it);
     return best;
 }
 
 void KvPrefixCache::put(const std::string& model, std::vector<int64_t> tokens, std::shared_ptr<const KvState> kv) {
-    if (!kv || tokens.empty() || kv->bytes > max_bytes_) return;
+    if (!kv || tokens.empty() || !lru_.fits(kv->bytes)) return;
     // Entries this one extends (or repeats) serve nothing it does not.
-    for (auto it = entries_.begin(); it != entries_.end();) {
-        if (it->model == model && it->tokens.size() <= tokens.size() &&
-            std::equal(it->tokens.begin(), it->tokens.end(), tokens.begin())) {
-            bytes_ -= it->kv->bytes;
-            it = entries_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    bytes_ += kv->bytes;
-    entries_.push_front(Entry{model, std::move(tokens), std::move(kv), Clock::now()});
-    evict();
-}
-
-void KvPrefixCache::evict() {
-    const auto now = Clock::now();
-    for (auto it = entries_.begin(); it != entries_.end();) {
-        if (std::chrono::duration<double>(now - it->used).count() > max_age_) {
-            bytes_ -= it->kv->bytes;
-            it = entries_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    while (bytes_ > max_bytes_ && !entries_.empty()) {
-        bytes_ -= entries_.back().kv->bytes;
-        entries_.pop_back();
-    }
-}
-
-void KvPrefixCache::clear() {
-    entries_.clear();
-    bytes_ = 0;
+    lru_.erase_if([&](const Entry& e) {
+        return e.model == model && e.tokens.size() <= tokens.size() &&
+               std::equal(e.tokens.begin(), e.tokens.end(), tokens.begin());
+    });
+    const size_t bytes = kv->bytes;
+    lru_.put(Entry{model, std::move(tokens), std::move(kv)}, bytes);
 }
 
 }  // namespace es::server

@@ -1,7 +1,7 @@
 // kv_prefix_cache.h: KV caches kept after a sequence ends, keyed by the token
 // ids they hold, so a follow-up request (OpenAI clients resend the whole
 // conversation) continues from the longest kept prefix and prefills only its
-// new tokens. Bounded by bytes and by age; the least recently used goes first.
+// new tokens. Bounded by bytes and by age (bounded_lru.h).
 // A kept cache that another one extends is dropped (the longer one serves
 // every request the shorter one could).
 //
@@ -9,13 +9,12 @@
 // so kv_cache_key() writes the image's content hash in its place. Two prompts
 // that differ only in their image share no cache past the image's first token.
 #pragma once
-#include <chrono>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "inference/bounded_lru.h"
 #include "inference/gemma3_model.h"
 
 namespace es::server {
@@ -28,8 +27,7 @@ std::vector<int64_t> kv_cache_key(const std::vector<int>& tokens, size_t length,
 
 class KvPrefixCache {
 public:
-    using Clock = std::chrono::steady_clock;
-    KvPrefixCache(size_t max_bytes, double max_age_seconds) : max_bytes_(max_bytes), max_age_(max_age_seconds) {}
+    KvPrefixCache(size_t max_bytes, double max_age_seconds) : lru_(max_bytes, max_age_seconds) {}
 
     struct Match {
         std::shared_ptr<const KvState> kv;  // null when nothing matches
@@ -39,22 +37,17 @@ public:
     Match longest(const std::string& model, const std::vector<int64_t>& key);
     // Keeps `kv`, which holds the tokens `key` stands for (key.size() == kv->length).
     void put(const std::string& model, std::vector<int64_t> key, std::shared_ptr<const KvState> kv);
-    size_t bytes() const { return bytes_; }
-    size_t entries() const { return entries_.size(); }
-    void clear();
+    size_t bytes() const { return lru_.bytes(); }
+    size_t entries() const { return lru_.entries(); }
+    void clear() { lru_.clear(); }
 
 private:
     struct Entry {
         std::string model;
         std::vector<int64_t> tokens;
         std::shared_ptr<const KvState> kv;
-        Clock::time_point used;
     };
-    void evict();
-    size_t max_bytes_;
-    double max_age_;
-    size_t bytes_ = 0;
-    std::list<Entry> entries_;  // most recently used first
+    BoundedLru<Entry> lru_;
 };
 
 }  // namespace es::server

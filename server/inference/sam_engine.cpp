@@ -188,27 +188,6 @@ std::vector<SamDecoded> SamEngine::decode(const SamEmbedding& emb, const SamDeco
     return result;
 }
 
-SamEngine::Turn SamEngine::wait_turn(int max_waiting) {
-    std::unique_lock<std::mutex> lock(turn_mutex_);
-    if (next_ticket_ - serving_ > uint64_t(max_waiting)) return Turn();
-    const uint64_t ticket = next_ticket_++;
-    ++waiting_;
-    turn_changed_.wait(lock, [&] { return serving_ == ticket; });
-    --waiting_;
-    return Turn(this);
-}
-
-SamEngine::Turn::Turn(SamEngine* e) : engine_(e) {}
-
-SamEngine::Turn::~Turn() {
-    if (!engine_) return;
-    {
-        std::lock_guard<std::mutex> lock(engine_->turn_mutex_);
-        ++engine_->serving_;
-    }
-    engine_->turn_changed_.notify_all();
-}
-
 size_t SamEngine::cache_entries() const {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     return lru_.size();

@@ -8,11 +8,11 @@
 // masks are decoded per prompt. Thread-safe: routes call it from HTTP worker
 // threads; encoder runs are serialised (each uses every core already, and a
 // second request for the same image then finds the first one's embedding).
-// Requests take turns (Turn): one segments at a time, the next ones wait in
-// arrival order, and a bounded number may wait (the rest are told to retry).
+// Requests take turns (Turn, inference/turn_queue.h): one segments at a time,
+// the next ones wait in arrival order, a bounded number may wait (the rest
+// are told to retry), and one whose client left stops waiting.
 #pragma once
-#include <atomic>
-#include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <filesystem>
 #include <list>
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "image/image.h"
+#include "inference/turn_queue.h"
 #include "mask/mask.h"
 #include "onnx/onnx_runtime.h"
 #include "segmentation/sam.h"
@@ -76,22 +77,16 @@ public:
     std::vector<SamDecoded> decode(const SamEmbedding& embedding, const SamDecodeInput& input,
                                    bool all_candidates = false);
 
-    // One request's exclusive use of the model, in arrival order; an empty
-    // Turn when max_waiting requests wait already.
-    class Turn {
-    public:
-        Turn() = default;
-        explicit Turn(SamEngine* e);
-        Turn(Turn&& o) noexcept : engine_(o.engine_) { o.engine_ = nullptr; }
-        Turn& operator=(Turn&&) = delete;
-        ~Turn();
-        explicit operator bool() const { return engine_ != nullptr; }
-
-    private:
-        SamEngine* engine_ = nullptr;
-    };
-    Turn wait_turn(int max_waiting);
-    int waiting() const { return waiting_; }
+    // One request's exclusive use of the model, in arrival order
+    // (inference/turn_queue.h): empty when max_waiting requests wait already
+    // (*refused = Full) or when `gone` said the client left while it waited
+    // (*refused = Gone: the request left the line, its work is not done).
+    using Turn = TurnQueue::Turn;
+    Turn wait_turn(int max_waiting, const std::function<bool()>& gone = {}, TurnQueue::Refusal* refused = nullptr) {
+        return turns_.wait(max_waiting, gone, refused);
+    }
+    int waiting() const { return turns_.waiting(); }
+    uint64_t dropped_waits() const { return turns_.dropped(); }
 
     size_t cache_entries() const;
     size_t cache_bytes() const;
@@ -110,10 +105,7 @@ private:
     std::list<std::pair<std::string, std::shared_ptr<const SamEmbedding>>> lru_;  // most recent first
     std::unordered_map<std::string, decltype(lru_)::iterator> index_;
     std::mutex encode_mutex_;
-    std::mutex turn_mutex_;
-    std::condition_variable turn_changed_;
-    uint64_t next_ticket_ = 0, serving_ = 0;
-    std::atomic<int> waiting_{0};
+    TurnQueue turns_;
 };
 
 }  // namespace es::server

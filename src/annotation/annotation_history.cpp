@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json/versioned_document.h"
 #include "mask/rle.h"
 
 namespace es {
@@ -333,7 +334,8 @@ std::string AnnotationHistory::to_json(size_t max_steps, uint64_t max_mask_pixel
 
 bool AnnotationHistory::from_json(const std::string& text, std::string* error) {
     std::string e;
-    json j = json::parse(text, nullptr, false);
+    const VersionedDocument opened = read_versioned_document(text, {"endoscribe-history", "an undo history", 1, ""});
+    const json& j = opened.doc;
     std::vector<AnnotationCommand> done, undone;
     auto read = [&](const char* key, std::vector<AnnotationCommand>& out) {
         if (!j.contains(key) || !j[key].is_array()) return (e = std::string("no '") + key + "' list", false);
@@ -344,10 +346,8 @@ bool AnnotationHistory::from_json(const std::string& text, std::string* error) {
         }
         return true;
     };
-    if (j.is_discarded() || !j.is_object() || j.value("format", "") != "endoscribe-history") {
-        e = "not an EndoScribe undo history";
-    } else if (j.value("version", 0) != 1) {
-        e = "undo history version " + j.value("version", json()).dump() + " is not supported";
+    if (!opened.ok()) {
+        e = opened.error;
     } else if (read("done", done) && read("undone", undone)) {
         while (done.size() > max_steps_) done.erase(done.begin());
         done_ = std::move(done);

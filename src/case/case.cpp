@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json/json_syntax.h"
+#include "json/versioned_document.h"
 
 namespace es {
 namespace {
@@ -154,35 +154,20 @@ std::string case_to_json(const Case& c) {
 CaseParseResult case_from_json(const std::string& text) {
     CaseParseResult r;
     r.reason = "is not a valid case file";
-    const JsonSyntax syntax = check_json_syntax(text);
-    if (!syntax.ok) {
-        r.error = syntax.describe();
+    const VersionedDocument read =
+        read_versioned_document(text, {"endoscribe-case", "a case file", Case::kFormatVersion, "case"});
+    if (!read.ok()) {
+        r.error = read.error;
+        if (read.problem == DocumentProblem::NewerVersion) r.reason = "was made by a newer version of EndoScribe";
         return r;
     }
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) {
-        r.error = "JSON parse error";
-        return r;
-    }
+    const json& j = read.doc;
     Reader rd;
-    if (!j.is_object()) {
-        r.error = "the top level must be a JSON object";
-        return r;
-    }
-    std::string format;
-    int64_t version = 0;
-    if (!rd.string_field(j, "format", "case", format, true) ||
-        (format != "endoscribe-case" && !rd.fail("case.format", "must be \"endoscribe-case\", not \"" + format + "\"")) ||
-        !rd.int_field(j, "version", "case", 1, 1000000, version) ||
-        (version > Case::kFormatVersion &&
-         !rd.fail("case.version", "version " + std::to_string(version) + " is newer than this app reads (" +
-                                      std::to_string(Case::kFormatVersion) + ")")) ||
-        !rd.string_field(j, "id", "case", r.value.id, false) ||
+    if (!rd.string_field(j, "id", "case", r.value.id, false) ||
         !rd.string_field(j, "title", "case", r.value.title, false) ||
         !rd.string_field(j, "description", "case", r.value.description, false) ||
         !rd.string_field(j, "procedure", "case", r.value.procedure, false)) {
         r.error = rd.error;
-        if (version > Case::kFormatVersion) r.reason = "was made by a newer version of EndoScribe";
         return r;
     }
     auto images = j.find("images");

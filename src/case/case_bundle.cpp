@@ -8,6 +8,7 @@
 
 #include "encoding/base64.h"
 #include "json/json_syntax.h"
+#include "json/versioned_document.h"
 
 namespace es {
 namespace {
@@ -51,23 +52,20 @@ CaseBundleRead read_case_bundle(const std::string& text, const CaseBundleLimits&
     if (json_nesting_depth(text, lim.max_depth) > lim.max_depth)
         return failed(not_bundle + kExportAgain,
                       "file: arrays/objects nested deeper than " + std::to_string(lim.max_depth) + " levels");
-    json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (root.is_discarded()) {
-        const JsonSyntax syntax = check_json_syntax(text);
-        return failed(not_bundle + " It is not valid JSON (it may be cut short)." + kExportAgain,
-                      "file: " + (syntax.ok ? std::string("not valid JSON") : syntax.describe()));
+    VersionedDocument read = read_versioned_document(text, {kFormat, "a case bundle", 1, ""});
+    switch (read.problem) {
+        case DocumentProblem::None: break;
+        case DocumentProblem::Syntax:
+            return failed(not_bundle + " It is not valid JSON (it may be cut short)." + kExportAgain, "file: " + read.error);
+        case DocumentProblem::NotObject: return failed(not_bundle, "file: " + read.error);
+        case DocumentProblem::Format:
+            return failed(not_bundle + " Open a file exported with Case menu > Export bundle.", read.error);
+        case DocumentProblem::Version: return failed(not_bundle, read.error);
+        case DocumentProblem::NewerVersion:
+            return failed("This case bundle was made by a newer version of EndoScribe; update the app to open it.",
+                          read.error);
     }
-    if (!root.is_object()) return failed(not_bundle, "file: the top level must be a JSON object");
-    auto format = root.find("format");
-    if (format == root.end() || !format->is_string() || format->get<std::string>() != kFormat)
-        return failed(not_bundle + " Open a file exported with Case menu > Export bundle.",
-                      std::string("format: must be \"") + kFormat + "\"");
-    auto version = root.find("version");
-    if (version == root.end() || !version->is_number_integer())
-        return failed(not_bundle, "version: missing or not a whole number");
-    if (!version->is_number_unsigned() || version->get<uint64_t>() != 1)
-        return failed("This case bundle was made by a newer version of EndoScribe; update the app to open it.",
-                      "version: " + version->dump() + " (this reader reads version 1)");
+    json root = std::move(read.doc);
 
     CaseBundleRead r;
     CaseBundle& b = r.bundle;

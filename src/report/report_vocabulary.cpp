@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <set>
 
-#include "json/json_syntax.h"
+#include "json/versioned_document.h"
 
 namespace es {
 namespace {
@@ -169,14 +169,10 @@ bool report_vocabulary_add(ReportVocabulary& vocab, const std::string& json_text
         if (error) *error = m;
         return false;
     };
-    const JsonSyntax syntax = check_json_syntax(json_text);
-    if (!syntax.ok) return fail(syntax.describe());
-    const json doc = json::parse(json_text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return fail("a vocabulary file should be a JSON object");
-    if (doc.value("format", std::string()) != "endoscribe-report-vocabulary")
-        return fail("format: this is not a report vocabulary (format should be \"endoscribe-report-vocabulary\")");
-    if (!doc.contains("version") || !doc["version"].is_number_integer() || doc["version"].get<long long>() != 1)
-        return fail("version: only version 1 of the report vocabulary format is understood");
+    const VersionedDocument read =
+        read_versioned_document(json_text, {"endoscribe-report-vocabulary", "a report vocabulary", 1, ""});
+    if (!read.ok()) return fail(read.error);
+    const json& doc = read.doc;
 
     ReportVocabulary next = vocab;  // all or nothing
     Reader rd;

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "json/json_syntax.h"
+#include "json/versioned_document.h"
 
 namespace es {
 namespace {
@@ -82,14 +82,10 @@ bool surveillance_table_parse(const std::string& json_text, SurveillanceTable* o
         if (error) *error = m;
         return false;
     };
-    const JsonSyntax syntax = check_json_syntax(json_text);
-    if (!syntax.ok) return fail(syntax.describe());
-    const json doc = json::parse(json_text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return fail("a rule table should be a JSON object");
-    if (doc.value("format", std::string()) != "endoscribe-surveillance-rules")
-        return fail("format: this is not a surveillance rule table (format \"endoscribe-surveillance-rules\")");
-    if (!doc.contains("version") || !doc["version"].is_number_integer() || doc["version"].get<long long>() != 1)
-        return fail("version: only version 1 of the rule table format is understood");
+    const VersionedDocument read =
+        read_versioned_document(json_text, {"endoscribe-surveillance-rules", "a surveillance rule table", 1, ""});
+    if (!read.ok()) return fail(read.error);
+    const json& doc = read.doc;
     SurveillanceTable t;
     auto text = [&](const json& o, const char* key, const std::string& path, std::string& dest, bool required) {
         if (!o.contains(key)) return !required || fail(path + key + ": missing");

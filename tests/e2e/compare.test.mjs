@@ -266,7 +266,9 @@ describe('compare', { skip: skip || false, timeout: 240000 }, () => {
     await openTab(page, 'tab_compare', 'compare_import_b', 'compare');
     const [chooser2] = await Promise.all([page.waitForEvent('filechooser'), clickWidget(page, 'compare_import_b')]);
     await chooser2.setFiles(bundle);
-    const s = await waitFor(async () => { const c = await compareState(); return c.annotators?.annotator_b_kind === 'case bundle' && c; }, 'the bundle as B');
+    await waitFor(async () => { const c = await compareState(); return c.annotators?.annotator_b_kind === 'case bundle' && c; }, 'the bundle as B');
+    await frames();  // the lines shown are those of the last frame drawn
+    const s = await compareState();
     assert.equal(s.annotators.metrics.kappa, null);
     assert.match(s.shown.compare_kappa, /^Cohen's kappa \(labels per image\) -, observed agreement 1\.000 /);
     for (const k of ['observed_agreement', 'mean_iou', 'mean_dice', 'object_precision', 'object_recall', 'object_f1', 'matched_mean_iou']) {
@@ -275,6 +277,47 @@ describe('compare', { skip: skip || false, timeout: 240000 }, () => {
     await page.mouse.move(5, 795);
     await frames();
     saveArtifact('compare-bundle-b.png', await page.screenshot());
+    browser.assertClean();
+  });
+
+  it("the tab's work (the model's outputs, annotator B) is saved with the case and survives a reload", async () => {
+    await frames();
+    const before = await compareState();
+    assert.equal(before.model_vs_annotations.classification.images, 2);
+    assert.equal(before.model_vs_annotations.boxes.model, 1);
+    assert.equal(before.annotators.annotator_b_kind, 'case bundle');
+    const caseName = (await page.evaluate(() => window.endoscribe.state())).case;
+    await page.evaluate(() => window.endoscribe.annotation.saved());  // every write started so far
+    await page.reload();
+    await page.evaluate(() => window.endoscribe.caseLoaded);
+    assert.equal((await page.evaluate(() => window.endoscribe.state())).case, caseName);
+    const after = await waitFor(async () => {
+      const c = await compareState();
+      return c.model_vs_annotations.classification.images === 2 && c.annotators && c;
+    }, 'the restored Compare work');
+    assert.deepEqual(after.model_vs_annotations, before.model_vs_annotations);
+    assert.deepEqual(after.annotators, before.annotators);
+    await openTab(page, 'tab_compare', 'compare_import_b', 'compare');
+    await frames();
+    const shown = (await compareState()).shown;
+    assert.equal(shown.compare_accuracy, before.shown.compare_accuracy);
+    assert.equal(shown.compare_boxes, 'Matched 1 of 1 model and 4 annotated boxes: precision 1.000, recall 0.250, mean IoU 1.000');
+    assert.equal(shown.compare_kappa, before.shown.compare_kappa);
+    saveArtifact('compare-after-reload.png', await page.screenshot());
+
+    // Removing B is saved too.
+    // (a click can land before the frame that draws the button: again until B is gone)
+    await waitFor(async () => {
+      if ((await compareState()).annotators === null) return true;
+      await clickWidget(page, 'compare_remove_b');
+      await frames();
+      return (await compareState()).annotators === null;
+    }, 'B removed');
+    await page.evaluate(() => window.endoscribe.annotation.saved());
+    await page.reload();
+    await page.evaluate(() => window.endoscribe.caseLoaded);
+    const again = await waitFor(async () => { const c = await compareState(); return c.model_vs_annotations.classification.images === 2 && c; }, 'the restored outputs');
+    assert.equal(again.annotators, null);
     browser.assertClean();
   });
 });

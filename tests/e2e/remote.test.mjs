@@ -386,6 +386,12 @@ describe('remote backend on the real endoscribe-server', { skip: realSkip || fal
       proc.stderr.on('data', (d) => { err += d; });
       proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${err}`)); });
     });
+    // The model loads after the server listens: /health says "ready" once it is in.
+    for (let t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
+      const h = await (await fetch(`${srv.url}/health`)).json();
+      if (h.status === 'ready') break;
+      if (h.status !== 'loading' || Date.now() - t0 > 120000) throw new Error(`the server's model did not load: ${JSON.stringify(h)}`);
+    }
     browser = await launchBrowser();
     page = browser.page;
     await page.goto(`${srv.url}/`);

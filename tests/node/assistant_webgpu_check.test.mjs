@@ -1,6 +1,7 @@
 // Execution planning from the adapter's features and limits (fake adapters).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { probeWebGpu, planExecution, isSoftwareAdapter, defaultVariant, FP32_MAX_BYTES } from '../../web/assistant/webgpu_check.js';
 
 const pkg = {
@@ -94,4 +95,17 @@ test('no variant asked (the app\'s default): q4 when the fp32 weights are large 
   assert.equal(planExecution({ adapter: f16 }, sized(2 ** 20, ['fp32', 'q4', 'q4f16'])).variant, 'fp32');
   // An explicit choice (a model description's variant) wins over the default.
   assert.equal(planExecution({ adapter: null, reason: 'no WebGPU' }, sized(2 ** 20), 'q4').variant, 'q4');
+});
+
+test('the default-variant rule is the file the server compiles in (web/assistant/variant_rule.json)', () => {
+  const rule = JSON.parse(fs.readFileSync(new URL('../../web/assistant/variant_rule.json', import.meta.url), 'utf8'));
+  assert.equal(rule.format, 'endoscribe-variant-rule');
+  assert.equal(FP32_MAX_BYTES, rule.fp32_max_bytes);
+  // The twins planExecution swaps in where the GPU has shader-f16 are the file's.
+  const pkgWith = (variants) => ({ manifest: { files: [] }, graphPath: (g, v) => (variants.includes(v) ? `onnx/${g}_${v}.onnx` : null) });
+  const f16 = { features: new Set(['shader-f16']), limits: {} };
+  for (const [f32, twin] of Object.entries(rule.f16_twin)) {
+    assert.equal(planExecution({ adapter: f16 }, pkgWith([f32, twin]), f32).variant, twin);
+    assert.equal(planExecution({ adapter: null, reason: 'no WebGPU' }, pkgWith([f32, twin]), twin).variant, f32);
+  }
 });

@@ -16,6 +16,7 @@ import { parseArgs } from '../../tools/evaluate.mjs';
 import { runEvaluation } from '../../tools/evaluation/run.mjs';
 import { loadCores } from '../../tools/evaluation/cores.mjs';
 import { readPredictions } from '../../tools/evaluation/predictions.mjs';
+import { waitModelReady } from './server_helpers.mjs';
 
 const serverBin = process.env.ES_SERVER_BIN || path.resolve(ROOT, process.env.ES_BUILD_DIR || 'build', 'native/server/endoscribe-server');
 const DATASETS = [process.env.ES_DATASETS, path.resolve(fileURLToPath(import.meta.url), '../../../../shared/datasets')]
@@ -39,7 +40,7 @@ before(async () => {
   execFileSync('/usr/bin/python3', [path.join(ROOT, 'tools/build_model.py'), path.join(TINY, 'checkpoint'), pkg, '--quiet', '--test-model', 'random weights'], { stdio: 'pipe' });
   fs.mkdirSync(path.join(tmp, 'root'));
   fs.writeFileSync(path.join(tmp, 'root/index.html'), '<!doctype html>');
-  server = spawn(serverBin, ['--root', path.join(tmp, 'root'), '--config', path.join(ROOT, 'server/config.json'), '--port', '0', '--model', pkg, '--variant', 'q4', '--cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(serverBin, ['--root', path.join(tmp, 'root'), '--config', path.join(ROOT, 'server/config.json'), '--port', '0', '--model', pkg, '--cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   server.stderr.on('data', (d) => { err += d; });
   url = await new Promise((resolve, reject) => {
@@ -47,6 +48,7 @@ before(async () => {
     server.stdout.on('data', (d) => { out += d; const m = /listening on (http:\/\/\S+?)\/?\n/.exec(out); if (m) resolve(m[1]); });
     server.on('exit', (code) => reject(new Error(`the server exited (${code}): ${err}`)));
   });
+  await waitModelReady(url);  // the model loads after the server listens
   core = await loadCores(corePath);
   // Four real images in two classes.
   for (const [name, src] of [['kvasir', 'kvasir-seg'], ['cvc', 'cvc-clinicdb']]) {
@@ -65,9 +67,11 @@ const run = async (extra, out) => {
 };
 
 test('the server answers each image as our runtime does (greedy, same package), through the OpenAI route', { skip, timeout: 300000 }, async () => {
-  // Both sides run the q4 graphs: the app's default for a small package is fp32, the server's q4.
-  const local = await run(['--model', pkg, '--variant', 'q4'], path.join(tmp, 'local'));
+  // Neither side is told a variant: both pick by the one rule (web/assistant/variant_rule.json), fp32 here.
+  const local = await run(['--model', pkg], path.join(tmp, 'local'));
   const remote = await run(['--backend', 'openai', '--url', url], path.join(tmp, 'openai'));
+  const served = (await (await fetch(`${url}/v1/models`)).json()).data[0].endoscribe.variant;
+  assert.equal(served, 'fp32', 'the server picks fp32 for the small test package, as the app does');
   assert.equal(remote.size, 4);
   for (const [key, r] of local) {
     const o = remote.get(key);
@@ -81,7 +85,7 @@ test('label scoring through the server matches our runtime', { skip, timeout: 30
   const probe = await fetch(`${url}/v1/endoscribe/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   if (probe.status === 404 && /route/i.test(await probe.text())) { t.skip('this server has no /v1/endoscribe/classify yet'); return; }
   const scoring = ['--classify-by', 'scoring'];
-  const local = await run([...scoring, '--model', pkg, '--variant', 'q4'], path.join(tmp, 'local-s'));
+  const local = await run([...scoring, '--model', pkg], path.join(tmp, 'local-s'));
   const remote = await run([...scoring, '--backend', 'server', '--url', url], path.join(tmp, 'server-s'));
   for (const [key, r] of local) {
     const o = remote.get(key);

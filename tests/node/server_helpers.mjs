@@ -23,8 +23,22 @@ export function findServerBinary() {
   return cands.sort((a, b) => b.t - a.t)[0]?.p ?? null;
 }
 
+// Waits until the server's /health says its --model packages are loaded
+// ("ready"; they load after it listens); throws with the reason on "failed".
+export async function waitModelReady(url, { timeoutMs = 120000 } = {}) {
+  const t0 = Date.now();
+  for (;;) {
+    const h = await (await fetch(`${url}/health`)).json();
+    if (h.status === 'ready') return h;
+    if (h.status !== 'loading') throw new Error(`the server's model did not load (${h.status}): ${h.error ?? ''}`);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`the server's model did not load in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 // Starts the server on a free port with extra arguments; resolves to
-// {url, proc, stderr(), stop()} once it prints its "listening on" line.
+// {url, proc, stderr(), stop()} once it prints its "listening on" line and,
+// with --model, once the model is loaded.
 export async function startServer(args = [], { timeoutMs = 60000 } = {}) {
   const bin = findServerBinary();
   if (!bin) throw new Error('endoscribe-server is not built (scripts/build.sh)');
@@ -44,6 +58,7 @@ export async function startServer(args = [], { timeoutMs = 60000 } = {}) {
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${err}`)); });
   });
+  if (args.includes('--model')) await waitModelReady(url, { timeoutMs });
   return {
     url, proc, stderr: () => err,
     stop: () => new Promise((resolve) => {

@@ -72,8 +72,9 @@ function startServer(args = [], modelDir = pkg) {
 async function waitHealthy(server) {
   for (let i = 0; i < 300; i++) {
     const h = await (await fetch(`${server.url}/health`)).json();
-    if (h.status === 'ok') return h;
-    if (h.status === 'no_model') throw new Error(`the model did not load: ${server.stderr()}`);
+    if (h.status === 'ready') return h;
+    if (h.status === 'failed' || h.status === 'no_model') throw new Error(`the model did not load: ${h.error ?? ''} ${server.stderr()}`);
+    assert.equal(h.status, 'loading');  // never anything else while the model loads
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the model did not load in 15 s');

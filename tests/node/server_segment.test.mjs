@@ -10,7 +10,9 @@
 // images and bad prompts get plain-words errors in OpenAI's shape.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -229,4 +231,45 @@ test('segment errors: image_not_cached, bad image, bad prompts, wrong model', { 
   const model = await segment({ model: 'no-such-sam', image_id: 'b'.repeat(64), prompts: [{ points: [[1, 1, 1]] }] });
   assert.equal(model.status, 404);
   assert.equal(model.json.error.code, 'model_not_found');
+});
+
+test('a request waiting its turn is dropped when its client disconnects: its image is never encoded', { skip, timeout: 180000 }, async () => {
+  // Twelve new images keep the model busy (one encoder run each); one more waits behind them, and its client leaves.
+  const stripes = (k) => {
+    const m = core.maskFromBytes(new Uint8Array(96 * 80).map((_, i) => ((i % 96) % (k + 3) === 0 ? 1 : 0)), 96, 80);
+    const png = core.maskPng(m);
+    core.freeMask(m);
+    return png;
+  };
+  const health = async () => (await (await fetch(`${server.url}/health`)).json()).segmentation;
+  const cancelled = async () => Number(/^endoscribe_cancelled_total (\S+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+  const until = async (what, ok) => {
+    for (let i = 0; i < 2000; i++) {
+      if (await ok()) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+  const cancelledBefore = await cancelled();
+  const busy = Array.from({ length: 12 }, (_, k) => segment({ image: dataUrl(stripes(k), 'image/png'), prompts: [{ points: [[10, 10, 1]] }] }));
+  await until('the busy requests in line', async () => (await health()).waiting >= 6);
+  const victim = stripes(20);
+  const victimId = crypto.createHash('sha256').update(victim).digest('hex');
+  const body = JSON.stringify({ image: dataUrl(victim, 'image/png'), prompts: [{ points: [[10, 10, 1]] }] });
+  const req = http.request(`${server.url}/v1/endoscribe/segment`, { method: 'POST', agent: false,
+    headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } });
+  req.on('error', () => {});  // the client leaves: its own request fails, as expected
+  req.end(body);
+  await new Promise((r) => setTimeout(r, 100));  // read and in line (a 96 x 80 PNG decodes in a millisecond)
+  assert.ok((await health()).waiting >= 2, 'the model finished the busy work too soon for this test');
+  req.destroy();
+  // It leaves the line at once, while the busy ones still run, and counts as cancelled.
+  await until('the request dropped', async () => (await cancelled()) === cancelledBefore + 1);
+  const answers = await Promise.all(busy);
+  for (const a of answers) assert.equal(a.status, 200, a.text);
+  // Never run: the server has no embedding of its image.
+  const later = await segment({ image_id: victimId, prompts: [{ points: [[10, 10, 1]] }] });
+  assert.equal(later.status, 404, `the abandoned request was run anyway: ${later.text}`);
+  assert.equal(later.json.error.code, 'image_not_cached');
+  assert.equal((await health()).waiting, 0);
 });

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include "config.h"
 #include "encoding/base64.h"
 #include "image/png_encode.h"
+#include "model_loading.h"
 #include "test_chat_engine.h"
 
 namespace fs = std::filesystem;
@@ -470,7 +472,7 @@ TEST(InferenceHttp, ModelsHealthAndConfig) {
     EXPECT_FALSE(j["data"][0]["endoscribe"].contains("test_model"));
     r = s.client().Get("/health");
     j = json::parse(r->body);
-    EXPECT_EQ(j["status"], "ok");
+    EXPECT_EQ(j["status"], "ready");
     EXPECT_EQ(j["models"][0], "test-model");
     EXPECT_EQ(j["queue_length"], 0);
     // The app's CSP lets it reach the configured inference servers, and /api/config names them.
@@ -483,6 +485,55 @@ TEST(InferenceHttp, ModelsHealthAndConfig) {
     r = s.client().Get("/v1/nothing");
     EXPECT_EQ(r->status, 404);
     EXPECT_EQ(json::parse(r->body)["error"]["code"], "unknown_route");
+}
+
+// /health follows the model's load (server/model_loading.h, as main() runs it):
+// "loading" while it loads (chats 503 model_loading with Retry-After), then
+// "ready", or "failed" with the reason (chats 503 naming it).
+TEST(InferenceHttp, HealthSaysLoadingThenReadyOrFailed) {
+    auto health = [](const TestServer& s) { return json::parse(s.client().Get("/health")->body); };
+    for (bool succeeds : {true, false}) {
+        TestServer s(std::make_shared<TestChatEngine>(), {}, /*with_engine=*/false);
+        std::promise<void> release;
+        std::shared_future<void> released = release.get_future().share();
+        auto loading = std::make_unique<es::server::ModelLoading>(
+            s.server->api(), [released, succeeds](std::string* error) -> std::unique_ptr<es::server::ChatEngine> {
+                released.wait();  // the load takes as long as the test says
+                if (succeeds) return std::make_unique<TestChatEngine>();
+                *error = "/models/x: missing from the model package";
+                return nullptr;
+            });
+        json h = health(s);
+        EXPECT_EQ(h["status"], "loading");
+        EXPECT_FALSE(h.contains("error"));
+        auto r = s.post(chat("hi"));
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 503);
+        EXPECT_EQ(json::parse(r->body)["error"]["code"], "model_loading");
+        EXPECT_EQ(r->get_header_value("Retry-After"), "5");
+        release.set_value();
+        ASSERT_TRUE(eventually([&] { return loading->finished(); }));
+        h = health(s);
+        if (succeeds) {
+            EXPECT_EQ(h["status"], "ready");
+            EXPECT_EQ(h["models"][0], "test-model");
+            EXPECT_FALSE(h.contains("error"));
+            r = s.post(chat("hi"));
+            ASSERT_TRUE(r);
+            EXPECT_EQ(r->status, 200) << r->body;
+        } else {
+            EXPECT_EQ(h["status"], "failed");
+            EXPECT_EQ(h["error"], "/models/x: missing from the model package");
+            EXPECT_EQ(h["models"], json::array());
+            r = s.post(chat("hi"));
+            ASSERT_TRUE(r);
+            EXPECT_EQ(r->status, 503);
+            json e = json::parse(r->body)["error"];
+            EXPECT_EQ(e["code"], "model_load_failed");
+            EXPECT_NE(e["message"].get<std::string>().find("/models/x: missing from the model package"), std::string::npos);
+            EXPECT_NE(e["message"].get<std::string>().find("restart the server"), std::string::npos);
+        }
+    }
 }
 
 TEST(InferenceHttp, NoEngineIs503) {

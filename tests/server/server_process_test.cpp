@@ -1,16 +1,21 @@
 // Tests for the endoscribe-server program itself: exit codes and messages for
 // bad configuration, --help, and the "listening on" line the e2e harness waits
-// for, followed by a clean exit on SIGTERM at any moment of start-up.
+// for, followed by a clean exit on SIGTERM at any moment of start-up; a model
+// that cannot be loaded leaves the server serving and /health saying why.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <httplib.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 
@@ -209,6 +214,40 @@ TEST_F(ServerProcess, StopsPromptlyOnSigtermAtAnyMoment) {
         EXPECT_TRUE(clean || by_signal) << "status " << status << " for SIGTERM " << when;
         if (i % 2 == 1) EXPECT_TRUE(clean) << "status " << status << " for SIGTERM " << when;
     }
+}
+
+// The model loads after the server listens; a package that cannot be loaded
+// leaves the server up (the app, segmentation) with /health "failed" and the
+// reason, instead of exiting before anyone could ask.
+TEST_F(ServerProcess, AModelThatCannotLoadIsReportedByHealth) {
+    if (!fs::exists(fs::path(ES_SOURCE_DIR) / "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"))
+        GTEST_SKIP() << "no ONNX Runtime library (npm ci)";
+    const fs::path package = dir_ / "not-a-package";
+    fs::create_directories(package);
+    Spawned s = spawn_server({"--root", (dir_ / "app").string(), "--config", config(R"({"model_hosts": []})"), "--port",
+                              "0", "--cpu", "--model", package.string()});
+    ASSERT_GT(s.pid, 0);
+    const std::string line = read_line(s.out, 20000);
+    const std::string prefix = "listening on http://127.0.0.1:";
+    ASSERT_EQ(line.rfind(prefix, 0), 0u) << "the server did not listen: \"" << line << "\"";
+    httplib::Client c("127.0.0.1", std::stoi(line.substr(prefix.size())));
+    nlohmann::json h;
+    for (int i = 0; i < 400; ++i) {
+        auto r = c.Get("/health");
+        ASSERT_TRUE(r);
+        h = nlohmann::json::parse(r->body);
+        if (h["status"] != "loading") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_EQ(h["status"], "failed") << h.dump();
+    EXPECT_NE(h.value("error", std::string()).find(package.string()), std::string::npos) << h.dump();
+    auto app = c.Get("/");
+    ASSERT_TRUE(app);
+    EXPECT_EQ(app->status, 200);  // the app is still served
+    kill(s.pid, SIGTERM);
+    int status = wait_exit(s.pid, 5000);
+    close(s.out);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 
 }  // namespace

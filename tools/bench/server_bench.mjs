@@ -124,6 +124,14 @@ function startServer(args) {
       const m = /listening on http:\/\/[^\s/]+:(\d+)\//.exec(out);
       if (m) resolve({ proc, url: `http://127.0.0.1:${m[1]}`, log: () => err, stop: () => proc.kill('SIGTERM') });
     });
+  }).then(async (srv) => {
+    // The model loads after the server listens; measure only once it is in.
+    for (;;) {
+      const h = await (await fetch(`${srv.url}/health`)).json();
+      if (h.status === 'ready') return srv;
+      if (h.status !== 'loading') throw new Error(`the model did not load: ${h.error ?? h.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 }
 

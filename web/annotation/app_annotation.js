@@ -220,6 +220,9 @@ async function action(name, arg) {
       if (file) withHeapStrings([await file.text(), file.name], (text, name) => Module._es_compare_import_second(text, name));
       break;
     }
+    case 'compare_changed':  // the Compare tab's work (model outputs, annotator B): saved with the case
+      session.compareChanged(arg === 'user');
+      break;
     case 'download_text': {  // {file, type, text} from the app (e.g. the Compare tab's figures)
       const { file, type, text } = JSON.parse(arg);
       download(file, text, type);

@@ -8,7 +8,10 @@
 //   - every accepted change (Module.annotation.changed) saves the document and
 //     the undo history of the current case; every edit of the report
 //     (Module.report.changed, web/report/app_report.js) saves the report and its
-//     undo history (a keystroke is an edit); the view (current image, zoom,
+//     undo history (a keystroke is an edit); every change of the Compare
+//     tab's work (the model outputs it compares, annotator B;
+//     Module.annotation.action('compare_changed'), ui/compare_ui.h) saves that
+//     work; the view (current image, zoom,
 //     levels) is saved when it changes; all of it is written synchronously to
 //     localStorage when the page is hidden or closed, and reconciled at the
 //     next start;
@@ -26,6 +29,7 @@ import { reportVocabularyLoaded } from '../report/report_vocabulary.js';
 export const DEMO_ID = 'demo';
 const PENDING_KEY = 'endoscribe-pending-save';
 const PENDING_REPORT_KEY = 'endoscribe-pending-report';
+const PENDING_COMPARE_KEY = 'endoscribe-pending-compare';
 const IMPORT_MESSAGE_KEY = 'endoscribe-import-message';  // sessionStorage: said after the reload
 const VIEW_POLL_MS = 700;
 
@@ -63,6 +67,9 @@ export class CaseSession {
     this.reportSeq = 0;         // report edits so far
     this.reportSavedSeq = 0;    // the newest report edit known to be in IndexedDB
     this.reportQueued = false;
+    this.compareSeq = 0;        // changes of the Compare tab's work so far
+    this.compareSavedSeq = 0;   // the newest one known to be in IndexedDB
+    this.compareQueued = false;
     this.saving = Promise.resolve();
     this.saveQueued = false;
     this.lastSave = Promise.resolve();
@@ -83,6 +90,16 @@ export class CaseSession {
   reportEmpty() { return !this.M._es_report_is_empty || this.M._es_report_is_empty() === 1; }
   // {text, history} for a new case record (demo copy), or null when the report is empty.
   reportRecord() { return this.reportEmpty() ? null : { text: this.report(), history: this.reportHistory() }; }
+  // The Compare tab's work (ui/compare_exports.cpp); null when the app has no Compare part.
+  compare() { return this.M._es_compare_work ? this.str(this.M._es_compare_work()) : null; }
+  // Its text for a new case record, or null when there is nothing in it.
+  compareRecord() {
+    const text = this.compare();
+    try {
+      const j = JSON.parse(text);
+      return j.model_outputs.length || j.annotator_b ? text : null;
+    } catch { return null; }
+  }
 
   async open() {
     try {
@@ -183,6 +200,7 @@ export class CaseSession {
       }
     }
     if (saved.report) await this.loadReport(saved.report);
+    if (saved.compare) this.loadCompare(saved.compare);
     this.sayImportMessage();
     if (saved.view) M.ccall('es_app_set_view_state', null, ['string'], [saved.view]);
     this.lastView = saved.view ?? null;
@@ -208,6 +226,18 @@ export class CaseSession {
     }
   }
 
+  // The Compare tab's saved work (after the images and annotations it compares).
+  // Work that cannot be read leaves the tab empty and the rest of the case as
+  // it is; its text stays in IndexedDB until the tab's work changes.
+  loadCompare(rec) {
+    const M = this.M;
+    if (!M._es_compare_load_work || typeof rec.text !== 'string') return;
+    if (!M.ccall('es_compare_load_work', 'number', ['string'], [rec.text])) {
+      this.ui.error("The Compare tab's saved work (model outputs, annotator B) could not be read, so the tab starts empty; " +
+        'the images, annotations and report were restored.', this.str(M._es_compare_last_error()));
+    }
+  }
+
   sayImportMessage() {
     let m = null;
     try { m = JSON.parse(sessionStorage.getItem(IMPORT_MESSAGE_KEY) || 'null'); sessionStorage.removeItem(IMPORT_MESSAGE_KEY); } catch { m = null; }
@@ -218,6 +248,7 @@ export class CaseSession {
   // than the one in IndexedDB.
   async reconcilePending() {
     await this.reconcilePendingReport();
+    await this.reconcilePendingCompare();
     let pending = null;
     try { pending = JSON.parse(localStorage.getItem(PENDING_KEY) || 'null'); } catch { pending = null; }
     if (!pending || !pending.caseId) return;
@@ -241,6 +272,19 @@ export class CaseSession {
       await this.store.putReport(pending.caseId, pending.text, pending.history ?? null, pending.captured);
     }
     localStorage.removeItem(PENDING_REPORT_KEY);
+  }
+
+  // The same for the Compare tab's work.
+  async reconcilePendingCompare() {
+    let pending = null;
+    try { pending = JSON.parse(localStorage.getItem(PENDING_COMPARE_KEY) || 'null'); } catch { pending = null; }
+    if (!pending || !pending.caseId || typeof pending.text !== 'string') return;
+    const rec = await this.store.getCase(pending.caseId);
+    const have = rec ? await this.store.getCompare(pending.caseId) : null;
+    if (rec && (!have || pending.captured > have.captured)) {
+      await this.store.putCompare(pending.caseId, pending.text, pending.captured);
+    }
+    localStorage.removeItem(PENDING_COMPARE_KEY);
   }
 
   // ---- saving ------------------------------------------------------------------------
@@ -309,6 +353,45 @@ export class CaseSession {
     });
   }
 
+  // Module.annotation.action('compare_changed'): the Compare tab's work changed.
+  // userAct: annotator B imported or removed (the user's own act on the case:
+  // the read-only demo is copied for it, as for any change); otherwise model
+  // outputs the assistant reported, which on the demo stay with the page and
+  // go into its copy when one is made.
+  compareChanged(userAct) {
+    if (!this.store || !this.current) return;
+    this.compareSeq++;
+    if (this.current.readOnly) {
+      if (userAct) this.copyDemo();
+      return;
+    }
+    this.scheduleCompareSave();
+  }
+
+  scheduleCompareSave() {
+    if (this.compareQueued) return;
+    this.compareQueued = true;
+    this.lastSave = this.saving = this.saving.then(async () => {
+      this.compareQueued = false;
+      if (this.copying) await this.copying;
+      if (!this.current || this.current.readOnly) return;
+      const seq = this.compareSeq, captured = Date.now();
+      const text = this.compare();
+      if (text == null) return;
+      try {
+        await this.store.putCompare(this.current.id, text, captured);
+        this.compareSavedSeq = Math.max(this.compareSavedSeq, seq);
+        try {
+          const p = JSON.parse(localStorage.getItem(PENDING_COMPARE_KEY) || 'null');
+          if (p && p.captured <= captured) localStorage.removeItem(PENDING_COMPARE_KEY);
+        } catch { /* nothing pending */ }
+        this.full = false;
+      } catch (e) {
+        this.saveFailed(e);
+      }
+    });
+  }
+
   saveFailed(e) {
     if (e instanceof StorageFullError) {
       // One banner; the status line keeps saying it until a save succeeds.
@@ -344,7 +427,7 @@ export class CaseSession {
     if (!this.store || !this.current || this.current.readOnly) return;
     const v = this.view();
     const dirty = this.changeSeq > this.savedSeq;
-    if (!dirty && v === this.lastView) { this.flushReportSync(); return; }
+    if (!dirty && v === this.lastView) { this.flushReportSync(); this.flushCompareSync(); return; }
     const rec = { caseId: this.current.id, captured: Date.now(), view: v };
     if (dirty) {
       rec.document = this.document();
@@ -358,6 +441,7 @@ export class CaseSession {
     }
     if (dirty) this.scheduleSave();
     this.flushReportSync();
+    this.flushCompareSync();
     this.pollView();
   }
 
@@ -372,6 +456,16 @@ export class CaseSession {
       try { delete rec.history; localStorage.setItem(PENDING_REPORT_KEY, JSON.stringify(rec)); } catch { /* IndexedDB only */ }
     }
     this.scheduleReportSave();
+  }
+
+  flushCompareSync() {
+    if (this.compareSeq <= this.compareSavedSeq || !this.current || this.current.readOnly) return;
+    const text = this.compare();
+    if (text == null) return;
+    try {
+      localStorage.setItem(PENDING_COMPARE_KEY, JSON.stringify({ caseId: this.current.id, captured: Date.now(), text }));
+    } catch { /* too big for localStorage: IndexedDB only */ }
+    this.scheduleCompareSave();
   }
 
   // Waits for every write started so far.
@@ -444,6 +538,7 @@ export class CaseSession {
     const rec = await this.store.createCase(name);
     this.M._es_app_close_case();
     if (this.M._es_report_clear) this.M._es_report_clear();
+    if (this.M._es_compare_clear) this.M._es_compare_clear();
     this.imageBytes.clear();
     if (this.ui.caseClosed) this.ui.caseClosed();
     this.current = { id: rec.id, name: rec.name, readOnly: false };
@@ -469,8 +564,11 @@ export class CaseSession {
       const name = `Demo copy ${stamp(Date.now())}`;
       const report = this.reportRecord();
       const reportSeq = this.reportSeq;
-      const rec = await this.store.createCaseWith(name, images, this.document(), this.history(), report);
+      const compare = this.compareRecord();
+      const compareSeq = this.compareSeq;
+      const rec = await this.store.createCaseWith(name, images, this.document(), this.history(), report, compare);
       if (report) this.reportSavedSeq = Math.max(this.reportSavedSeq, reportSeq);
+      this.compareSavedSeq = Math.max(this.compareSavedSeq, compareSeq);
       this.current = { id: rec.id, name, readOnly: false };
       this.images = images.map(({ hash, name: n }) => ({ hash, name: n }));
       await this.store.setLastCaseId(rec.id);

@@ -12,15 +12,19 @@
 //   reports    key case id: {text (es_report_document: the report's JSON, the
 //              bundle's "report"), history (es_report_history: its undo
 //              steps), captured (ms)}; written after every edit of the report
+//   compare    key case id: {text (es_compare_work: the Compare tab's model
+//              outputs per image and annotator B, src/case/compare_work.h),
+//              captured (ms)}; written after every change of either
 //   meta       "lastCaseId": the case open last ("demo" when the user opened
 //              the demo case on purpose)
-// Version 3 added "reports" (a version-2 database gains the store, nothing else changes).
+// Version 3 added "reports", version 4 "compare" (an older database gains the
+// stores, nothing else changes).
 // Version 1 kept one case (stores "images" keyed by file name, "document");
 // migrateV1() turns it into a case named "Case restored from the previous
 // version". Every write is its own transaction; a full disk rejects with
 // StorageFullError and a message that says what to do.
 const DB_NAME = 'endoscribe-case';
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 
 export const STORAGE_FULL_MESSAGE = "This browser's storage for EndoScribe is full: the last change is NOT saved. " +
   'Export the case now, then delete old cases (Case > Delete) to free space.';
@@ -55,7 +59,7 @@ export class CaseStore {
     const open = indexedDB.open(DB_NAME, DB_VERSION);
     open.onupgradeneeded = () => {
       const db = open.result;
-      for (const [name, opts] of [['cases', { keyPath: 'id' }], ['blobs', { keyPath: 'hash' }], ['documents'], ['views'], ['meta'], ['reports']]) {
+      for (const [name, opts] of [['cases', { keyPath: 'id' }], ['blobs', { keyPath: 'hash' }], ['documents'], ['views'], ['meta'], ['reports'], ['compare']]) {
         if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, opts);
       }
     };
@@ -111,17 +115,18 @@ export class CaseStore {
     return rec;
   }
 
-  // A case with its images, document and report in one transaction (bundle
-  // import, a copy of the demo case). images: [{hash, name, bytes}];
-  // report: {text, history} | null.
-  async createCaseWith(name, images, documentText, historyText = null, report = null) {
+  // A case with its images, document, report and Compare work in one
+  // transaction (bundle import, a copy of the demo case). images: [{hash,
+  // name, bytes}]; report: {text, history} | null; compareText: string | null.
+  async createCaseWith(name, images, documentText, historyText = null, report = null, compareText = null) {
     const now = Date.now();
     const rec = { id: newId(), name, created: now, modified: now, images: images.map(({ hash, name: n }) => ({ hash, name: n })) };
-    await this.write(['cases', 'blobs', 'documents', 'reports'], `the case "${name}"`, (tx) => {
+    await this.write(['cases', 'blobs', 'documents', 'reports', 'compare'], `the case "${name}"`, (tx) => {
       for (const img of images) tx.objectStore('blobs').put({ hash: img.hash, bytes: img.bytes });
       tx.objectStore('cases').put(rec);
       if (documentText != null) tx.objectStore('documents').put({ text: documentText, history: historyText, captured: now }, rec.id);
       if (report && report.text != null) tx.objectStore('reports').put({ text: report.text, history: report.history ?? null, captured: now }, rec.id);
+      if (compareText != null) tx.objectStore('compare').put({ text: compareText, captured: now }, rec.id);
     });
     return rec;
   }
@@ -137,7 +142,7 @@ export class CaseStore {
 
   // Removes the case, its document, view and the bytes of images no other case holds.
   deleteCase(id) {
-    return this.write(['cases', 'blobs', 'documents', 'views', 'reports'], 'the deletion', async (tx) => {
+    return this.write(['cases', 'blobs', 'documents', 'views', 'reports', 'compare'], 'the deletion', async (tx) => {
       const cases = tx.objectStore('cases');
       const all = await request(cases.getAll());
       const gone = all.find((c) => c.id === id);
@@ -148,6 +153,7 @@ export class CaseStore {
       tx.objectStore('documents').delete(id);
       tx.objectStore('views').delete(id);
       tx.objectStore('reports').delete(id);
+      tx.objectStore('compare').delete(id);
     });
   }
 
@@ -192,25 +198,40 @@ export class CaseStore {
     return this.read(['reports'], (tx) => request(tx.objectStore('reports').get(caseId))).then((r) => r ?? null);
   }
 
+  // The Compare tab's work (es_compare_work), captured at `captured` (ms).
+  putCompare(caseId, text, captured) {
+    return this.write(['cases', 'compare'], "the Compare tab's work", async (tx) => {
+      const rec = await request(tx.objectStore('cases').get(caseId));
+      if (!rec) throw new Error('the case no longer exists');
+      tx.objectStore('compare').put({ text, captured }, caseId);
+    });
+  }
+
+  getCompare(caseId) {
+    return this.read(['compare'], (tx) => request(tx.objectStore('compare').get(caseId))).then((r) => r ?? null);
+  }
+
   putView(caseId, view) {
     return this.write(['views'], 'the view', (tx) => { tx.objectStore('views').put(view, caseId); });
   }
 
   // {case, images: [{hash, name, bytes}], document: {text, history, captured} | null,
-  //  report: {text, history, captured} | null, view | null}
+  //  report: {text, history, captured} | null, compare: {text, captured} | null, view | null}
   async loadCase(id) {
-    return this.read(['cases', 'blobs', 'documents', 'views', 'reports'], async (tx) => {
+    return this.read(['cases', 'blobs', 'documents', 'views', 'reports', 'compare'], async (tx) => {
       const rec = await request(tx.objectStore('cases').get(id));
       if (!rec) return null;
-      const [blobs, document, view, report] = await Promise.all([
+      const [blobs, document, view, report, compare] = await Promise.all([
         Promise.all(rec.images.map((i) => request(tx.objectStore('blobs').get(i.hash)))),
         request(tx.objectStore('documents').get(id)),
         request(tx.objectStore('views').get(id)),
         request(tx.objectStore('reports').get(id)),
+        request(tx.objectStore('compare').get(id)),
       ]);
       const images = [];
       rec.images.forEach((img, k) => { if (blobs[k]) images.push({ hash: img.hash, name: img.name, bytes: blobs[k].bytes }); });
-      return { case: rec, images, document: document ?? null, report: report ?? null, view: view ?? null, missing: rec.images.length - images.length };
+      return { case: rec, images, document: document ?? null, report: report ?? null, compare: compare ?? null,
+        view: view ?? null, missing: rec.images.length - images.length };
     });
   }
 

@@ -13,6 +13,8 @@
 // Pure functions over plain objects, so Node tests can pass fake adapters.
 
 import { estimateMemory } from './package.js';
+// The default-variant rule, shared with the server (server/API.md, "Default variant").
+import RULE from './variant_rule.json' with { type: 'json' };
 
 export async function probeWebGpu(nav = globalThis.navigator) {
   if (!nav?.gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu is missing)', software: false };
@@ -39,12 +41,12 @@ function adapterName(info) {
 }
 
 // The f16-activation variant of an f32 one, and back.
-const F16_OF = { q4: 'q4f16', fp32: 'fp16' };
-const F32_OF = { q4f16: 'q4', fp16: 'fp32' };
+const F16_OF = RULE.f16_twin;
+const F32_OF = Object.fromEntries(Object.entries(F16_OF).map(([f32, f16]) => [f16, f32]));
 const has = (pkg, variant) => !!pkg.graphPath?.('decoder', variant);
 
 // Full-precision weights are worth loading only for small models.
-export const FP32_MAX_BYTES = 512 * 2 ** 20;
+export const FP32_MAX_BYTES = RULE.fp32_max_bytes;
 
 // The weights to load when nobody asked for a variant: 4-bit (q4) when the
 // package has it and its fp32 weights would be large (over FP32_MAX_BYTES: the
