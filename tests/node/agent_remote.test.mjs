@@ -84,7 +84,7 @@ describe('a planned agent run on endoscribe-server', { skip: why ?? false, timeo
     pkg = buildPackage(ckpt, ['--quant', 'none']);
     fs.rmSync(ckpt, { recursive: true, force: true });
     base = await startServer();
-    for (let i = 0; i < 600 && (await (await fetch(`${base}/health`)).json()).status !== 'ok'; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && (await (await fetch(`${base}/health`)).json()).status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 50));
   });
   after(async () => {
     if (proc && proc.exitCode === null) { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); }

@@ -69,7 +69,7 @@ function startServer(pkg, extra = []) {
 }
 async function waitHealthy(base) {
   for (let i = 0; i < 600; i++) {
-    if ((await (await fetch(`${base}/health`)).json()).status === 'ok') return;
+    if ((await (await fetch(`${base}/health`)).json()).status === 'ready') return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('no model');

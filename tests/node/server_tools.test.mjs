@@ -55,7 +55,7 @@ function start(args) {
 async function waitHealthy(s) {
   for (let i = 0; i < 600; i++) {
     const h = await (await fetch(`${s.url}/health`)).json();
-    if (h.status === 'ok') return;
+    if (h.status === 'ready') return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the model did not load');
