@@ -202,6 +202,33 @@ const AgentStepMasks& agent_step_masks(AgentUi& ui, int index, int width, int he
     return m;
 }
 
+std::string agent_step_summary(const json& step) {
+    const std::string tool = jstr(step, "tool");
+    const json& out = jfield(step, "output");
+    if (tool == "finish") return jstr(jfield(step, "arguments"), "answer");
+    if (!jstr(step, "error").empty()) return "failed: " + jstr(step, "error");
+    if (out.is_null()) return "";
+    if (tool == "classify") {
+        std::string best;
+        double p = -1;
+        for (const json& l : jarr(out, "labels"))
+            if (jnum(l, "probability", -1) > p) p = jnum(l, "probability"), best = jstr(l, "label");
+        return best.empty() ? "" : best + " " + percent(p);
+    }
+    if (jfield(out, "boxes").is_array()) {
+        const size_t n = jarr(out, "boxes").size();
+        return std::to_string(n) + (n == 1 ? " box" : " boxes");
+    }
+    if (jfield(out, "masks").is_array()) {
+        const size_t n = jarr(out, "masks").size();
+        return std::to_string(n) + (n == 1 ? " mask" : " masks");
+    }
+    if (tool == "count_lesions") return "count " + std::to_string(jint(out, "count"));
+    if (tool == "fill_report_fields") return std::to_string(jarr(out, "applied").size()) + " field(s) drafted";
+    if (jfield(out, "text").is_string()) return "\"" + jstr(out, "text") + "\"";
+    return "";
+}
+
 void draw_step_arguments(App&, AgentUi&, const json& step) {
     const json& args = jfield(step, "arguments");
     if (!args.is_object() || args.empty()) {

@@ -126,6 +126,7 @@ std::string agent_image_key(const App& a, int image_index);
 const AgentStepMasks& agent_step_masks(AgentUi& ui, int index, int width, int height);
 // A box [x1, y1, x2, y2] from JSON (array of 4 numbers); false when it is not one.
 bool agent_box(const nlohmann::json& j, double out[4]);
+std::string agent_step_summary(const nlohmann::json& step);  // one line: "polyps 61%", "2 boxes", ...
 void draw_step_arguments(App& a, AgentUi& ui, const nlohmann::json& step);
 void draw_step_output(App& a, AgentUi& ui, const nlohmann::json& step);
 void draw_agent_overlay(App& a, AgentUi& ui);  // the selected step on the viewer

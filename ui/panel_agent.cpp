@@ -523,10 +523,10 @@ void draw_step(App& a, AgentUi& ui, int index, const json& s) {
                                ImGuiTreeNodeFlags_FramePadding;
     if (selected) flags |= ImGuiTreeNodeFlags_Selected;
     ImGui::SetNextItemOpen(open);
-    if (status == "rejected") ImGui::PushStyleColor(ImGuiCol_Text, kErrorColor);
-    else if (status == "edited") ImGui::PushStyleColor(ImGuiCol_Text, kEditedColor);
+    const bool coloured = status == "rejected" || status == "edited";
+    if (coloured) ImGui::PushStyleColor(ImGuiCol_Text, status == "rejected" ? kErrorColor : kEditedColor);
     const bool node = ImGui::TreeNodeEx("##step", flags, "%s", label);
-    if (status != "ok" && !status.empty()) ImGui::PopStyleColor();
+    if (coloured) ImGui::PopStyleColor();
     const bool toggled = ImGui::IsItemToggledOpen();
     open = node;
     if (ImGui::IsItemClicked() && !toggled) {
@@ -544,7 +544,6 @@ void draw_step(App& a, AgentUi& ui, int index, const json& s) {
     else meta += "  " + (status.empty() ? std::string("ok") : status);
     const std::string ms = fmt_ms(step_ms(s));
     if (!ms.empty()) meta += "  " + ms;
-    const std::string model = jstr(s, "model");
     ImGui::Indent(ImGui::GetTreeNodeToLabelSpacing());
     ImGui::TextDisabled("%s", meta.c_str());
     const int warns = warnings_of(s);
@@ -555,10 +554,9 @@ void draw_step(App& a, AgentUi& ui, int index, const json& s) {
         ImGui::PopStyleColor();
         a.record_widget(widget(index, "warnings").c_str());
     }
-    if (!model.empty()) {
-        ImGui::SameLine();
-        text_ellipsized(model.c_str(), 0, true);
-    }
+    // What it gave, in a few words (the whole output is in the opened step).
+    const std::string summary = status == "rejected" ? std::string() : agent_step_summary(s);
+    if (!summary.empty()) text_ellipsized(summary.c_str());
     if (now_running) {
         const float t = float(ImGui::GetTime());
         ImGui::ProgressBar(0.5f + 0.5f * std::sin(t * 2.4f), ImVec2(-1, 4), "");
