@@ -138,6 +138,7 @@ std::string agent_step_label(App& a, const AgentUi& ui, int step, bool* matched)
 bool agent_accept_annotations(App& a, AgentUi& ui, int step);
 bool agent_step_has_report_text(const nlohmann::json& step);    // describe_image / describe_region / compare_images
 bool agent_step_has_report_fields(const nlohmann::json& step);  // fill_report_fields
+int agent_report_field_candidates(App& a, AgentUi& ui, int step);  // its values for fields that are still empty
 std::vector<std::pair<std::string, std::string>> agent_report_text_targets(App& a);  // {key, shown}
 bool agent_accept_report(App& a, AgentUi& ui, int step, const std::string& target);
 

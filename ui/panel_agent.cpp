@@ -433,8 +433,14 @@ void draw_step_actions(App& a, AgentUi& ui, int index, const json& s) {
         }
         a.record_widget(widget(index, "report_target").c_str());
     } else if (status != "rejected" && agent_step_has_report_fields(s)) {
-        flow("Add fields to report");
-        if (ImGui::Button("Add fields to report")) agent_accept_report(a, ui, index, "fields");
+        const int fresh = agent_report_field_candidates(a, ui, index);
+        char text[96];
+        if (fresh > 0) std::snprintf(text, sizeof text, "Add %d field%s to report", fresh, fresh == 1 ? "" : "s");
+        else std::snprintf(text, sizeof text, "Fields filled already");
+        flow(text);
+        ImGui::BeginDisabled(fresh == 0);
+        if (ImGui::Button(text)) agent_accept_report(a, ui, index, "fields");
+        ImGui::EndDisabled();
         a.record_widget(widget(index, "accept_report").c_str());
         tooltip("Fills the report's EMPTY fields with these values as AI values (each marked until you accept it\n"
                 "in the Report tab); values outside the vocabulary or the field's limits are refused.");
