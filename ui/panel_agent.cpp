@@ -146,7 +146,7 @@ void draw_backend(App& a, AgentUi& ui) {
     if (!model.empty()) line += ": " + model;
     if (jstr(s, "backend").empty() && model.empty()) line = "No model chosen yet (Assistant tab, Models).";
     ImGui::TextDisabled("CASE AGENT");
-    text_ellipsized(line.c_str(), 0, true);
+    wrapped_disabled(line);
     a.record_widget("agent_backend");
     if (jbool(s, "test_model")) draw_test_model_warning(a, "agent_test_model_warning");
 }
@@ -158,6 +158,9 @@ void draw_form(App& a, AgentUi& ui, bool available) {
     a.record_widget("agent_question");
     hint_over_last_item(ui.question, ui.mode == "protocol" ? "Question (optional): what should the report answer?"
                                                            : "Ask about the image in view");
+    // The box does not wrap: a question wider than it is shown whole under it.
+    if (!ImGui::IsItemActive() && ImGui::CalcTextSize(ui.question.c_str()).x > ImGui::GetItemRectSize().x - 12)
+        wrapped_disabled(ui.question);
     const char* modes[] = {"Free question (the model plans)", "Clinical protocol (fixed steps)"};
     int mode = ui.mode == "planned" ? 0 : 1;
     ImGui::SetNextItemWidth(-70);
@@ -263,6 +266,8 @@ void draw_answer(App& a, AgentUi& ui) {
     if (answer.empty()) return;
     ImGui::Separator();
     ImGui::TextDisabled("ANSWER");
+    const std::string question = jstr(jfield(ui.state, "header"), "question");
+    if (!question.empty()) wrapped_disabled("Q: " + question);
     draw_ai_label(a, "agent_answer_ai", jstr(ui.state, "backend") != "in-browser");
     if (jbool(ui.state, "test_model")) wrapped("From a TEST MODEL with random weights: meaningless.", &kAiColor);
     wrapped(answer);
@@ -419,13 +424,14 @@ void draw_step_actions(App& a, AgentUi& ui, int index, const json& s) {
         const auto targets = agent_report_text_targets(a);
         int& t = ui.report_target[index];
         if (t < 0 || t >= int(targets.size())) t = 0;
-        flow("Add to report");
-        if (ImGui::Button("Add to report")) agent_accept_report(a, ui, index, targets[size_t(t)].first);
+        flow("Add to report as");
+        if (ImGui::Button("Add to report as")) agent_accept_report(a, ui, index, targets[size_t(t)].first);
         a.record_widget(widget(index, "accept_report").c_str());
         tooltip("Puts the text into the chosen part of the report as an AI value (marked until you accept it there).\n"
                 "A part that holds your own text is not changed.");
         ImGui::SameLine();
-        ImGui::SetNextItemWidth(std::max(90.0f, ImGui::GetContentRegionAvail().x));
+        if (ImGui::GetContentRegionAvail().x < 130) ImGui::NewLine();
+        ImGui::SetNextItemWidth(-1);
         if (ImGui::BeginCombo("##report_target", targets[size_t(t)].second.c_str())) {
             for (int i = 0; i < int(targets.size()); ++i)
                 if (ImGui::Selectable(targets[size_t(i)].second.c_str(), i == t)) t = i;
@@ -689,22 +695,33 @@ void draw_memory(App& a, AgentUi& ui, bool available) {
         tooltip("Used in planning when ticked.");
         ImGui::SameLine();
         const std::string text = jstr(e, "text");
-        auto it = ui.memory_edits.find(id);
-        std::string& buffer = it != ui.memory_edits.end() ? it->second : (ui.memory_edits[id] = text);
-        input_multiline("##text", buffer, 2.0f);
-        a.record_widget(("agent_memory_" + sid + "_text").c_str());
         std::string meta = jstr(e, "created_at");
         if (!jstr(e, "source").empty()) meta += (meta.empty() ? "from " : ", from ") + jstr(e, "source");
-        if (!meta.empty() && ImGui::IsItemHovered() && !ImGui::IsItemActive()) ImGui::SetTooltip("%s", meta.c_str());
-        const bool changed = buffer != text;
-        if (changed) {
-            if (ImGui::SmallButton("Save")) agent_action("memory_edit", {{"id", id}, {"text", buffer}});
+        auto it = ui.memory_edits.find(id);
+        if (it == ui.memory_edits.end()) {
+            if (on) wrapped(text);
+            else wrapped_disabled(text);
+            a.record_widget(("agent_memory_" + sid + "_shown").c_str());
+            if (!meta.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", meta.c_str());
+            ImGui::Indent(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemSpacing.x);
+            if (ImGui::SmallButton("Edit")) ui.memory_edits[id] = text;
+            a.record_widget(("agent_memory_" + sid + "_edit").c_str());
+            ImGui::SameLine();
+        } else {
+            ImGui::NewLine();
+            ImGui::Indent(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemSpacing.x);
+            input_multiline("##text", it->second, 3.0f);
+            a.record_widget(("agent_memory_" + sid + "_text").c_str());
+            ImGui::BeginDisabled(it->second == text);
+            if (ImGui::SmallButton("Save")) {
+                agent_action("memory_edit", {{"id", id}, {"text", it->second}});
+                ui.memory_edits.erase(it);
+            }
+            ImGui::EndDisabled();
             a.record_widget(("agent_memory_" + sid + "_save").c_str());
             ImGui::SameLine();
-            if (ImGui::SmallButton("Revert")) buffer = text;
+            if (ImGui::SmallButton("Cancel")) ui.memory_edits.erase(id);
             ImGui::SameLine();
-        } else if (!ImGui::IsItemActive()) {
-            buffer = text;  // follows the state when not being edited
         }
         if (ui.memory_removing == id) {
             if (ImGui::SmallButton("Remove for good")) {
@@ -720,6 +737,7 @@ void draw_memory(App& a, AgentUi& ui, bool available) {
             a.record_widget(("agent_memory_" + sid + "_remove").c_str());
             tooltip("Deletes the entry (it cannot be brought back). Untick it to keep it unused instead.");
         }
+        ImGui::Unindent(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemSpacing.x);
         ImGui::PopID();
     }
     input_multiline("##memory_new", ui.memory_new, 2.0f);

@@ -166,6 +166,16 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await page.mouse.up();
     await frames();
   }
+  // The app takes one key per frame (ui/input_queue.cpp): type slowly, then let it catch up.
+  async function type(text) {
+    await page.keyboard.type(text, { delay: 40 });
+    for (let i = 0; i < 6; i++) await frames();
+  }
+  async function press(key) {
+    await page.keyboard.press(key);
+    for (let i = 0; i < 3; i++) await frames();
+  }
+  const lastAction = (name) => waitFor(async () => { const a = (await actions()).at(-1); return a && a[0] === name && a; }, `action ${name}`, 5000);
   async function scrollTop() {
     const s = await appState();
     const tab = s.widgets.tab_agent;
@@ -250,7 +260,7 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
   it('a step opens to its readable output, checks and reflection; raw JSON on demand', async () => {
     await scrollTop();
     await click('agent_step_0');  // selects and opens
-    await waitFor(async () => (await appState()).widgets.agent_step_0_raw, 'step 1 open');
+    await reach('agent_step_0_raw');
     await reach('agent_step_0_checks');
     await reach('agent_step_0_reflection');
     await click('agent_step_0_raw');
@@ -348,19 +358,19 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await click('agent_step_6');
     await click('agent_step_6_reject');
     await click('agent_step_6_reject_note');
-    await page.keyboard.type('Not what the region shows.');
+    await type('Not what the region shows.');
     await click('agent_step_6_reject_confirm');
-    let last = (await actions()).at(-1);
+    let last = await lastAction('reject');
     assert.equal(last[0], 'reject');
     assert.equal(last[1].step, 6);
     assert.equal(last[1].note, 'Not what the region shows.');
     // Edit: the text output is edited as text.
     await click('agent_step_6_edit');
     await click('agent_step_6_edit_text');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('Villous surface.');
+    await press('Control+A');
+    await type('Villous surface.');
     await click('agent_step_6_edit_save');
-    last = (await actions()).at(-1);
+    last = await lastAction('edit');
     assert.equal(last[0], 'edit');
     assert.deepEqual(JSON.parse(last[1].output), { text: 'Villous surface.' });
     // JS refuses it: the editor stays open with the reason.
@@ -373,16 +383,16 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await click('agent_step_3');
     await click('agent_step_3_edit');
     await click('agent_step_3_edit_text');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('{"count": 2,');
+    await press('Control+A');
+    await type('{"count": 2,');
     const n = (await actions()).length;
     await click('agent_step_3_edit_save');
     assert.equal((await actions()).length, n, 'not JSON: nothing sent');
     assert.match((await agentState()).edit_error, /not valid JSON/);
-    await page.keyboard.press('End');
-    await page.keyboard.type(' "mask_parts": 2}');
+    await press('End');
+    await type(' "mask_parts": 2}');
     await click('agent_step_3_edit_save');
-    last = (await actions()).at(-1);
+    last = await lastAction('edit');
     assert.equal(last[0], 'edit');
     assert.deepEqual(JSON.parse(last[1].output), { count: 2, mask_parts: 2 });
     // JS accepts it: the step is marked edited and the editor closes.
@@ -397,7 +407,7 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await click('agent_step_3');
     // Continue, then running: Stop.
     await click('agent_continue');
-    assert.equal((await actions()).at(-1)[0], 'continue');
+    await lastAction('continue');
     const running = structuredClone(edited);
     running.running = true;
     running.request = { kind: 'run_tool', step: 4, tool: 'describe_image' };
@@ -408,37 +418,38 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await reach('agent_progress');
     saveArtifact('agent-panel-10-running.png', await page.screenshot());
     await click('agent_stop');
-    assert.equal((await actions()).at(-1)[0], 'stop');
+    await lastAction('stop');
     await setState(state);
     // Run with the form's settings.
     await click('agent_run');
-    last = (await actions()).at(-1);
+    last = await lastAction('start');
     assert.equal(last[0], 'start');
     assert.deepEqual({ ...last[1], action_id: undefined }, { question: state.question, mode: 'planned', max_rounds: 8, reflect: true,
       use_memory: true, seed: '7', action_id: undefined });
     // Saved traces.
     await click('agent_trace_replay_1');
-    assert.deepEqual((await actions()).at(-1), ['replay', { trace_id: 't1', action_id: (await actions()).at(-1)[1].action_id }]);
+    assert.equal((await lastAction('replay'))[1].trace_id, 't1');
     await click('agent_trace_open_0');
-    assert.equal((await actions()).at(-1)[1].trace_id, 't2');
+    assert.equal((await lastAction('open_trace'))[1].trace_id, 't2');
     // Memory: enable, edit, remove (confirmed), add.
     await click('agent_memory_2_enabled');
-    last = (await actions()).at(-1);
+    last = await lastAction('memory_enable');
     assert.deepEqual([last[0], last[1].id, last[1].enabled], ['memory_enable', 2, true]);
+    await click('agent_memory_1_edit');
     await click('agent_memory_1_text');
-    await page.keyboard.press('End');
-    await page.keyboard.type(' Then segment.');
+    await press('End');
+    await type(' Then segment.');
     await click('agent_memory_1_save');
-    last = (await actions()).at(-1);
+    last = await lastAction('memory_edit');
     assert.deepEqual([last[0], last[1].id, last[1].text], ['memory_edit', 1, state.memory[0].text + ' Then segment.']);
     await click('agent_memory_2_remove');
     await click('agent_memory_2_remove_confirm');
-    last = (await actions()).at(-1);
+    last = await lastAction('memory_remove');
     assert.deepEqual([last[0], last[1].id], ['memory_remove', 2]);
     await click('agent_memory_new');
-    await page.keyboard.type('Count only accepted annotations.');
+    await type('Count only accepted annotations.');
     await click('agent_memory_add');
-    last = (await actions()).at(-1);
+    last = await lastAction('memory_add');
     assert.deepEqual([last[0], last[1].text], ['memory_add', 'Count only accepted annotations.']);
   });
 
@@ -471,7 +482,7 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
   });
 
   it('reads at narrow sizes: 900x640 and a narrowed side panel', async () => {
-    await page.setViewport({ width: 900, height: 640 });
+    await page.setViewportSize({ width: 900, height: 640 });
     await frames();
     await openAgentTab();
     await scrollTop();
