@@ -571,7 +571,7 @@ void draw_step(App& a, AgentUi& ui, int index, const json& s) {
     if (!summary.empty()) text_ellipsized(summary.c_str());
     if (now_running) {
         const float t = float(ImGui::GetTime());
-        ImGui::ProgressBar(0.5f + 0.5f * std::sin(t * 2.4f), ImVec2(-1, 4), "");
+        ImGui::ProgressBar(0.5f + 0.5f * std::sin(t * 2.4f), ImVec2(-1, 8), "");
         a.record_widget(widget(index, "progress").c_str());
     }
     ImGui::Unindent(ImGui::GetTreeNodeToLabelSpacing());

@@ -139,6 +139,8 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
       await new Promise((r) => setTimeout(r, 100));
     }
   };
+  // A point over the side panel (right of the viewer and its splitter).
+  const sideX = (s) => s.viewer_rect[0] + s.viewer_rect[2] + 24;
   // Scrolls the side panel until the control is fully on screen; -> its rectangle.
   async function reach(name) {
     for (const dir of [0, 1, -1]) {
@@ -147,9 +149,8 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
         const s = await appState();
         const r = s.widgets[name];
         if (r && r[3] >= 8 && r[1] >= 0 && r[1] + r[3] <= s.canvas.css_height - 24) return r;
-        const tab = s.widgets.tab_agent;
         if (dir) {
-          await page.mouse.move(tab[0] + 20, s.canvas.css_height * [0.85, 0.6, 0.4][i % 3]);
+          await page.mouse.move(sideX(s), s.canvas.css_height * [0.85, 0.6, 0.4][i % 3]);
           await page.mouse.wheel(0, dir * 120);
         }
       }
@@ -175,11 +176,15 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await page.keyboard.press(key);
     for (let i = 0; i < 3; i++) await frames();
   }
-  const lastAction = (name) => waitFor(async () => { const a = (await actions()).at(-1); return a && a[0] === name && a; }, `action ${name}`, 5000);
+  // Clicks a control and waits for the action it sends; -> [name, args].
+  async function clickSends(widget, name) {
+    const n = (await actions()).length;
+    await click(widget);
+    return waitFor(async () => { const a = await actions(); return a.length > n && a.at(-1)[0] === name && a.at(-1); }, `action ${name}`, 5000);
+  }
   async function scrollTop() {
     const s = await appState();
-    const tab = s.widgets.tab_agent;
-    await page.mouse.move(tab[0] + 20, s.canvas.css_height * 0.5);
+    await page.mouse.move(sideX(s), s.canvas.css_height * 0.5);
     for (let i = 0; i < 30; i++) await page.mouse.wheel(0, -400);
     await frames();
   }
@@ -359,8 +364,7 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await click('agent_step_6_reject');
     await click('agent_step_6_reject_note');
     await type('Not what the region shows.');
-    await click('agent_step_6_reject_confirm');
-    let last = await lastAction('reject');
+    let last = await clickSends('agent_step_6_reject_confirm', 'reject');
     assert.equal(last[0], 'reject');
     assert.equal(last[1].step, 6);
     assert.equal(last[1].note, 'Not what the region shows.');
@@ -369,8 +373,7 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await click('agent_step_6_edit_text');
     await press('Control+A');
     await type('Villous surface.');
-    await click('agent_step_6_edit_save');
-    last = await lastAction('edit');
+    last = await clickSends('agent_step_6_edit_save', 'edit');
     assert.equal(last[0], 'edit');
     assert.deepEqual(JSON.parse(last[1].output), { text: 'Villous surface.' });
     // JS refuses it: the editor stays open with the reason.
@@ -389,10 +392,10 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await click('agent_step_3_edit_save');
     assert.equal((await actions()).length, n, 'not JSON: nothing sent');
     assert.match((await agentState()).edit_error, /not valid JSON/);
+    await click('agent_step_3_edit_text');
     await press('End');
     await type(' "mask_parts": 2}');
-    await click('agent_step_3_edit_save');
-    last = await lastAction('edit');
+    last = await clickSends('agent_step_3_edit_save', 'edit');
     assert.equal(last[0], 'edit');
     assert.deepEqual(JSON.parse(last[1].output), { count: 2, mask_parts: 2 });
     // JS accepts it: the step is marked edited and the editor closes.
@@ -406,8 +409,7 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await waitFor(async () => (await agentState()).editing === -1, 'the editor closed');
     await click('agent_step_3');
     // Continue, then running: Stop.
-    await click('agent_continue');
-    await lastAction('continue');
+    await clickSends('agent_continue', 'continue');
     const running = structuredClone(edited);
     running.running = true;
     running.request = { kind: 'run_tool', step: 4, tool: 'describe_image' };
@@ -417,39 +419,31 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await reach('agent_step_4_progress');
     await reach('agent_progress');
     saveArtifact('agent-panel-10-running.png', await page.screenshot());
-    await click('agent_stop');
-    await lastAction('stop');
+    await clickSends('agent_stop', 'stop');
     await setState(state);
     // Run with the form's settings.
-    await click('agent_run');
-    last = await lastAction('start');
+    last = await clickSends('agent_run', 'start');
     assert.equal(last[0], 'start');
     assert.deepEqual({ ...last[1], action_id: undefined }, { question: state.question, mode: 'planned', max_rounds: 8, reflect: true,
       use_memory: true, seed: '7', action_id: undefined });
     // Saved traces.
-    await click('agent_trace_replay_1');
-    assert.equal((await lastAction('replay'))[1].trace_id, 't1');
-    await click('agent_trace_open_0');
-    assert.equal((await lastAction('open_trace'))[1].trace_id, 't2');
+    assert.equal((await clickSends('agent_trace_replay_1', 'replay'))[1].trace_id, 't1');
+    assert.equal((await clickSends('agent_trace_open_0', 'open_trace'))[1].trace_id, 't2');
     // Memory: enable, edit, remove (confirmed), add.
-    await click('agent_memory_2_enabled');
-    last = await lastAction('memory_enable');
+    last = await clickSends('agent_memory_2_enabled', 'memory_enable');
     assert.deepEqual([last[0], last[1].id, last[1].enabled], ['memory_enable', 2, true]);
     await click('agent_memory_1_edit');
     await click('agent_memory_1_text');
     await press('End');
     await type(' Then segment.');
-    await click('agent_memory_1_save');
-    last = await lastAction('memory_edit');
+    last = await clickSends('agent_memory_1_save', 'memory_edit');
     assert.deepEqual([last[0], last[1].id, last[1].text], ['memory_edit', 1, state.memory[0].text + ' Then segment.']);
     await click('agent_memory_2_remove');
-    await click('agent_memory_2_remove_confirm');
-    last = await lastAction('memory_remove');
+    last = await clickSends('agent_memory_2_remove_confirm', 'memory_remove');
     assert.deepEqual([last[0], last[1].id], ['memory_remove', 2]);
     await click('agent_memory_new');
     await type('Count only accepted annotations.');
-    await click('agent_memory_add');
-    last = await lastAction('memory_add');
+    last = await clickSends('agent_memory_add', 'memory_add');
     assert.deepEqual([last[0], last[1].text], ['memory_add', 'Count only accepted annotations.']);
   });
 
@@ -503,7 +497,7 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     await reach('agent_step_0_checks');
     saveArtifact('agent-panel-13-narrow-panel.png', await page.screenshot());
     await click('agent_step_0');
-    await reach('agent_memory_1_text');
+    await reach('agent_memory_1_shown');
     saveArtifact('agent-panel-14-narrow-memory.png', await page.screenshot());
     const st = await agentState();
     assert.equal(st.state_error, '');
