@@ -374,7 +374,8 @@ bool agent_accept_report(App& a, AgentUi& ui, int step, const std::string& targe
     r.changed(a);
     std::string text = std::to_string(o.applied.size()) + " report field(s) filled from " + step_name + " as AI values (" +
                        model + "); accept or change each in the Report tab.";
-    if (filled_already > 0) text += " " + std::to_string(filled_already) + " were filled already and kept.";
+    if (filled_already > 0)
+        text += " " + std::to_string(filled_already) + (filled_already == 1 ? " was" : " were") + " filled already and kept.";
     if (!o.rejected.empty()) text += " " + std::to_string(o.rejected.size()) + " could not be used (details).";
     a.messages.notice(text, left);
     agent_action("accepted", {{"step", step}, {"into", "report"}, {"fields", int(o.applied.size())}});

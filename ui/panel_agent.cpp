@@ -137,6 +137,16 @@ bool step_running(const AgentUi& ui, int index, const json& s) {
            index == int(agent_steps(ui).size()) - 1;
 }
 
+// "AI suggestion" over the agent's outputs; a test model's named as such (the
+// agent's own model, which need not be the assistant's).
+void ai_label(App& a, const AgentUi& ui, const char* name) {
+    ImGui::PushStyleColor(ImGuiCol_Text, kAiColor);
+    ImGui::TextWrapped("%s", jbool(ui.state, "test_model") ? "AI suggestion from a TEST MODEL (random weights) - meaningless"
+                                                           : "AI suggestion - not a diagnosis");
+    ImGui::PopStyleColor();
+    a.record_widget(name);
+}
+
 // ---- top: where it runs, the form, the buttons, what it does now ----
 
 void draw_backend(App& a, AgentUi& ui) {
@@ -148,7 +158,19 @@ void draw_backend(App& a, AgentUi& ui) {
     ImGui::TextDisabled("CASE AGENT");
     wrapped_disabled(line);
     a.record_widget("agent_backend");
-    if (jbool(s, "test_model")) draw_test_model_warning(a, "agent_test_model_warning");
+    if (jbool(s, "test_model")) {
+        // As the other AI panels show it (draw_test_model_warning), from the agent's own state.
+        ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.45f, 0.10f, 0.08f, 1.0f));
+        ImGui::BeginChild("agent_test_model_warning", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 2.6f), false,
+                          ImGuiWindowFlags_NoScrollbar);
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextUnformatted("Test model with random weights: the agent's plans, answers, boxes and masks are meaningless. "
+                               "Load a real model in Models.");
+        ImGui::PopTextWrapPos();
+        ImGui::EndChild();
+        ImGui::PopStyleColor();
+        a.record_widget("agent_test_model_warning");
+    }
 }
 
 void draw_form(App& a, AgentUi& ui, bool available) {
@@ -268,8 +290,7 @@ void draw_answer(App& a, AgentUi& ui) {
     ImGui::TextDisabled("ANSWER");
     const std::string question = jstr(jfield(ui.state, "header"), "question");
     if (!question.empty()) wrapped_disabled("Q: " + question);
-    draw_ai_label(a, "agent_answer_ai", jstr(ui.state, "backend") != "in-browser");
-    if (jbool(ui.state, "test_model")) wrapped("From a TEST MODEL with random weights: meaningless.", &kAiColor);
+    ai_label(a, ui, "agent_answer_ai");
     wrapped(answer);
     a.record_widget("agent_answer");
 }
@@ -595,7 +616,7 @@ void draw_trace(App& a, AgentUi& ui) {
         a.record_widget("agent_trace_count");
     }
     if (steps.empty()) return;
-    draw_ai_label(a, "agent_trace_ai", jstr(ui.state, "backend") != "in-browser");
+    ai_label(a, ui, "agent_trace_ai");
     // The trace is about one image: say so when another is in view.
     const int at = agent_trace_image_index(a, ui);
     if (at != a.current) {
