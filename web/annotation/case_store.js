@@ -14,13 +14,17 @@
 //              steps), captured (ms)}; written after every edit of the report
 //   meta       "lastCaseId": the case open last ("demo" when the user opened
 //              the demo case on purpose)
-// Version 3 added "reports" (a version-2 database gains the store, nothing else changes).
+//   agent_traces  key "<case id>|<trace id>": {caseId, id, image, question,
+//              when (ms), jsonl}: the case agent's runs (web/agent/app_agent.js),
+//              written after every step; the bundle's "agent_traces"
+// Version 3 added "reports", version 4 "agent_traces" (an older database gains
+// the store, nothing else changes).
 // Version 1 kept one case (stores "images" keyed by file name, "document");
 // migrateV1() turns it into a case named "Case restored from the previous
 // version". Every write is its own transaction; a full disk rejects with
 // StorageFullError and a message that says what to do.
 const DB_NAME = 'endoscribe-case';
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 
 export const STORAGE_FULL_MESSAGE = "This browser's storage for EndoScribe is full: the last change is NOT saved. " +
   'Export the case now, then delete old cases (Case > Delete) to free space.';
@@ -45,6 +49,11 @@ export async function sha256Hex(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// Every key of a case's traces: "<case id>|..." (ids hold no "|").
+function traceRange(caseId) {
+  return IDBKeyRange.bound(`${caseId}|`, `${caseId}|\uffff`);
+}
+
 function newId() {
   return 'c' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
 }
@@ -55,7 +64,7 @@ export class CaseStore {
     const open = indexedDB.open(DB_NAME, DB_VERSION);
     open.onupgradeneeded = () => {
       const db = open.result;
-      for (const [name, opts] of [['cases', { keyPath: 'id' }], ['blobs', { keyPath: 'hash' }], ['documents'], ['views'], ['meta'], ['reports']]) {
+      for (const [name, opts] of [['cases', { keyPath: 'id' }], ['blobs', { keyPath: 'hash' }], ['documents'], ['views'], ['meta'], ['reports'], ['agent_traces']]) {
         if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, opts);
       }
     };
@@ -113,12 +122,13 @@ export class CaseStore {
 
   // A case with its images, document and report in one transaction (bundle
   // import, a copy of the demo case). images: [{hash, name, bytes}];
-  // report: {text, history} | null.
-  async createCaseWith(name, images, documentText, historyText = null, report = null) {
+  // report: {text, history} | null; agentTraces: [{id, image, question, when, jsonl}].
+  async createCaseWith(name, images, documentText, historyText = null, report = null, agentTraces = []) {
     const now = Date.now();
     const rec = { id: newId(), name, created: now, modified: now, images: images.map(({ hash, name: n }) => ({ hash, name: n })) };
-    await this.write(['cases', 'blobs', 'documents', 'reports'], `the case "${name}"`, (tx) => {
+    await this.write(['cases', 'blobs', 'documents', 'reports', 'agent_traces'], `the case "${name}"`, (tx) => {
       for (const img of images) tx.objectStore('blobs').put({ hash: img.hash, bytes: img.bytes });
+      for (const t of agentTraces) tx.objectStore('agent_traces').put({ ...t, caseId: rec.id }, `${rec.id}|${t.id}`);
       tx.objectStore('cases').put(rec);
       if (documentText != null) tx.objectStore('documents').put({ text: documentText, history: historyText, captured: now }, rec.id);
       if (report && report.text != null) tx.objectStore('reports').put({ text: report.text, history: report.history ?? null, captured: now }, rec.id);
@@ -137,7 +147,7 @@ export class CaseStore {
 
   // Removes the case, its document, view and the bytes of images no other case holds.
   deleteCase(id) {
-    return this.write(['cases', 'blobs', 'documents', 'views', 'reports'], 'the deletion', async (tx) => {
+    return this.write(['cases', 'blobs', 'documents', 'views', 'reports', 'agent_traces'], 'the deletion', async (tx) => {
       const cases = tx.objectStore('cases');
       const all = await request(cases.getAll());
       const gone = all.find((c) => c.id === id);
@@ -148,6 +158,7 @@ export class CaseStore {
       tx.objectStore('documents').delete(id);
       tx.objectStore('views').delete(id);
       tx.objectStore('reports').delete(id);
+      tx.objectStore('agent_traces').delete(traceRange(id));
     });
   }
 
@@ -212,6 +223,21 @@ export class CaseStore {
       rec.images.forEach((img, k) => { if (blobs[k]) images.push({ hash: img.hash, name: img.name, bytes: blobs[k].bytes }); });
       return { case: rec, images, document: document ?? null, report: report ?? null, view: view ?? null, missing: rec.images.length - images.length };
     });
+  }
+
+  // ---- the case agent's traces -------------------------------------------------------
+
+  // One run's trace (rewritten after each of its steps).
+  putAgentTrace(caseId, rec) {
+    return this.write(['agent_traces'], 'the agent\'s trace', (tx) => {
+      tx.objectStore('agent_traces').put({ ...rec, caseId }, `${caseId}|${rec.id}`);
+    });
+  }
+
+  // The case's traces, newest first.
+  async listAgentTraces(caseId) {
+    const all = await this.read(['agent_traces'], (tx) => request(tx.objectStore('agent_traces').getAll(traceRange(caseId))));
+    return all.sort((a, b) => b.when - a.when);
   }
 
   // ---- meta --------------------------------------------------------------------
