@@ -48,9 +48,10 @@ const hook = { lastRun: null };
 const S = {
   running: false, backend: 'in-browser', model: '', test_model: false,
   mode: 'protocol', question: '', seed: '1', max_rounds: 3, reflect: true, use_memory: true,
-  request: null, error: '', notice: '', action_result: null,
+  request: null, error: '', notice: '', action_result: null, blocked: '',
   header: null, steps: [], memory: [], saved: true, traces: [],
-  replay: null,            // {trace_id, same, difference, text} after a replay
+  // The last replay: {trace_id (the recording), status: running|same|different|failed, difference, error, text}.
+  replay: null,
   trace_id: '',            // the trace shown
   unreadable: [],          // lines of the shown trace that could not be read (kept as they were)
 };
@@ -65,7 +66,9 @@ function push() {
     pushScheduled = false;
     const m = env?.model();
     S.backend = m?.backend ?? env?.backend() ?? 'in-browser';
-    if (!S.running) { S.model = m?.name ?? ''; S.test_model = !!m?.test_model; }
+    if (!S.running && !S.trace_id) { S.model = m?.name ?? ''; S.test_model = !!m?.test_model; }
+    // Why Run cannot start now (the panel shows it by the disabled button).
+    S.blocked = S.running ? '' : (env?.whyNoModel() ?? '');
     S.memory = memory?.entries ?? [];
     hook.sent = JSON.parse(JSON.stringify(S));
     if (M._es_agent_ui_set_state) M.ccall('es_agent_ui_set_state', null, ['string'], [JSON.stringify(S)]);
@@ -91,12 +94,13 @@ function showTrace(trace) {
   S.steps = (trace?.steps ?? []).map((s) => ({ ...s, checks: (s.checks ?? []).map((c) => ({ ...c, status: c.status ?? c.level })) }));
 }
 
-function showRun() {
-  if (!run?.agent) return;
-  const st = run.agent.state();
+// st: the run's state (agent.state()), read again when not given.
+function showRun(st = null) {
+  if (!run?.agent?.h) return;
+  st ??= run.agent.state();
   showTrace(st.trace);
   const q = st.request;
-  S.request = q && !['finished', 'stopped', 'idle'].includes(q.kind) ? { kind: q.kind, step: q.step ?? -1, tool: q.tool ?? '' } : null;
+  S.request = q && q.kind !== 'idle' ? { kind: q.kind, step: q.step ?? -1, tool: q.tool ?? '' } : null;
 }
 
 function stamp(ms) {
@@ -216,7 +220,7 @@ async function drive(pending = []) {
       result = await runAgent({
         agent: r.agent, planner: r.planner, tools, signal: controller.signal,
         onUpdate: (st) => {
-          showRun();
+          showRun(st);
           if (st.error) S.error = st.error;
           push();
           saveTrace();
@@ -283,7 +287,7 @@ function configOf(args) {
   const mode = args.mode === 'planned' ? 'planned' : 'protocol';
   const rounds = Number.isInteger(+args.max_rounds) ? Math.max(1, Math.min(8, +args.max_rounds)) : 3;
   return { mode, max_rounds: rounds, reflect: args.reflect !== false, use_memory: args.use_memory !== false,
-    label_set: PROTOCOL_LABEL_SET };
+    label_set: typeof args.label_set === 'string' && args.label_set ? args.label_set : PROTOCOL_LABEL_SET };
 }
 
 function freeRun() {
@@ -466,20 +470,22 @@ async function replay(args = {}) {
     seed: String(h.seed), memory: rec.memory ?? null, model: planner.identity, replay_of: rec.id };
   run = { agent, record, planner, config, replay: rec.id };
   Object.assign(S, { trace_id: record.id, question: h.question, mode: h.mode, seed: String(h.seed), max_rounds: h.max_rounds,
-    model: planner.identity, replay: null, unreadable: [] });
+    model: planner.identity, replay: { trace_id: rec.id, status: 'running', difference: '', error: '', text: '' }, unreadable: [] });
   await saveTrace();
   await refreshTraces();
   const pending = parsed.trace.steps.filter((s) => s.status === 'rejected' || s.status === 'edited')
     .map((s) => ({ index: s.index, status: s.status, note: s.note ?? '', output: s.output }))
     .sort((a, b) => a.index - b.index);
   const res = await drive(pending);
-  let difference = '';
-  try { difference = core.traceDifference(rec.jsonl, agent.traceJsonl()); } catch (e) { difference = e.message; }
-  const same = !difference && !res.error;
+  let difference = '', error = res.error ?? '';
+  try { difference = core.traceDifference(rec.jsonl, agent.traceJsonl()); } catch (e) { error ||= e.message; }
+  const status = error ? 'failed' : difference ? 'different' : 'same';
   const when = stamp(rec.when);
-  const text = same ? `The replay gave the same trace as the run of ${when}.`
-    : `The replay differs from the run of ${when}: ${difference || res.error}${notes.length ? ` (${notes.join('; ')})` : ''}.`;
-  S.replay = { trace_id: rec.id, same, difference, text };
+  const noted = notes.length ? ` (${notes.join('; ')})` : '';
+  const text = status === 'same' ? `The replay gave the same trace as the run of ${when}.`
+    : status === 'different' ? `The replay differs from the run of ${when}: ${difference.replace(/[.\s]*$/, '')}${noted}.`
+      : `The replay of the run of ${when} did not finish: ${error.replace(/[.\s]*$/, '')}${noted}.`;
+  S.replay = { trace_id: rec.id, status, difference, error, text };
   message('notice', text);
   return S.replay;
 }

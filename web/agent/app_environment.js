@@ -143,7 +143,10 @@ export class AppEnvironment {
     return this.assistant.withRuntime('agent', (rt) => fn(rt));
   }
 
-  async withServer(fn) {
+  // fn(backend, onRetry) on the server the task runs on (Models tab); plain words when it is not set up.
+  async withServer(fn, task = 'chat') {
+    const why = this.app.remote?.whyNot?.(task);
+    if (why) throw new ToolUnavailableError(`The server cannot be used: ${why}`);
     return this.assistant.withRemote('agent', (backend, { onRetry }) => fn(backend, onRetry));
   }
 
@@ -205,7 +208,7 @@ export class AppEnvironment {
         const r = await classifyRemote(backend.client, { model: backend.model, labelSet: ls, imageUrl: url,
           endoscribe: backend.endoscribe, signal, onRetry });
         return r.probabilities.map((p, i) => ({ label: ls.labels[i].name, probability: p }));
-      });
+      }, 'classify');
     } else {
       ranked = await this.withRuntime(async (rt) => {
         const r = await AppEnvironment.awaitJob(rt.classify(ls, { image }), signal);
