@@ -476,8 +476,19 @@ void annotation_tools_frame(App& a, AnnotationUi& ui) {
     if (ui.dragging || !ui.polygon.empty()) a.wake();
 }
 
+void draw_mask_overlay(App& a, const std::string& key, const es::Mask& m, uint32_t color, float alpha) {
+    AnnotationUi& ui = annotation_ui();
+    const Rect& r = a.viewer_rect;
+    ImDrawList* dl = ImGui::GetBackgroundDrawList();
+    dl->PushClipRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), true);
+    draw_mask(a, ui, dl, key, m, color, alpha);
+    dl->PopClipRect();
+}
+
+// Textures not used since the last call are released here; the marks are
+// cleared after that (not before drawing), so masks drawn later in the frame
+// by other panels (draw_mask_overlay) are kept too.
 void draw_annotation_overlays(App& a, AnnotationUi& ui) {
-    for (auto& [k, t] : ui.textures) t.used = false;
     ViewerImage* v = a.current_image();
     es::ImageAnnotations* img = v ? ui.image(v->name) : nullptr;
     if (img) {
@@ -533,7 +544,7 @@ void draw_annotation_overlays(App& a, AnnotationUi& ui) {
         dl->PopClipRect();
     }
     for (auto it = ui.textures.begin(); it != ui.textures.end();) {
-        if (it->second.used) { ++it; continue; }
+        if (it->second.used) { it->second.used = false; ++it; continue; }
         destroy_gpu_texture(it->second.texture);
         it = ui.textures.erase(it);
     }

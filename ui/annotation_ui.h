@@ -140,6 +140,9 @@ AnnotationUi& annotation_ui();
 void draw_annotations(App& a);
 void annotation_tools_frame(App& a, AnnotationUi& ui);
 void draw_annotation_overlays(App& a, AnnotationUi& ui);
+// A mask over the viewer (image pixels, ImGui ABGR colour), for other panels'
+// overlays (the Agent tab's selected step); its texture is cached under `key`.
+void draw_mask_overlay(App& a, const std::string& key, const es::Mask& m, uint32_t color, float alpha);
 // Labels, segmentation status, list, import/export: inside the side panel's Image tab.
 void draw_annotation_panel(App& a, AnnotationUi& ui);
 

@@ -3,6 +3,7 @@
 // it can be reached on a small window.
 #include <imgui.h>
 
+#include "agent_ui.h"
 #include "annotation_ui.h"
 #include "app.h"
 #include "compare_ui.h"
@@ -25,6 +26,7 @@ const SideTab kSideTabs[] = {
     {"Assistant", "tab_assistant", draw_assistant_tab},
     {"Report", "tab_report", draw_report_tab},
     {"Compare", "tab_compare", draw_compare_tab},
+    {"Agent", "tab_agent", draw_agent_tab},
 };
 
 void draw_image_facts(App& a) {
