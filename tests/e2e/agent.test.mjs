@@ -9,6 +9,8 @@
 //   - Stop mid-run keeps the steps so far; rejecting a step drops what followed
 //     it, Continue runs on to a finish with the step still rejected;
 //   - replaying that trace gives the same trace;
+//   - an edited step (the polyp's box drawn into ground's output) is
+//     segmented by SAM on Continue, and the mask goes into the annotations;
 //   - a memory entry added in the panel and the traces survive a reload;
 //   - a trace with an unreadable line opens with the line named and kept;
 //   - a tool that fails (an unknown label set) is the step's error in plain
@@ -20,12 +22,16 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir, clickWidget } from './harness.mjs';
+import { startServer, launchBrowser, saveArtifact, missingPrerequisites, appDir, repoRoot, clickWidget } from './harness.mjs';
 
 let skip = missingPrerequisites();
 if (!skip && !fs.existsSync(path.join(appDir, 'models/tiny-gemma3/manifest.json'))) skip = 'app built without models/tiny-gemma3';
 if (!skip && !fs.existsSync(path.join(appDir, 'agent/app_agent.js'))) skip = 'app built without the case agent (web/agent/app_agent.js)';
 if (skip) console.log(`# skipping e2e agent tests: ${skip}`);
+
+// A real polyp image (never committed): ES_DATASETS or ../shared/datasets.
+const KVASIR = path.join(process.env.ES_DATASETS || path.resolve(repoRoot, '../shared/datasets'), 'kvasir-seg/images');
+const kvasirImage = fs.existsSync(KVASIR) ? fs.readdirSync(KVASIR).filter((f) => /\.jpe?g$/i.test(f)).sort()[0] ?? null : null;
 
 const PROTOCOL = ['classify', 'ground', 'count_lesions', 'describe_image', 'fill_report_fields', 'finish'];
 const MEMORY_TEXT = 'On small flat lesions, ground with "flat polyp" before "polyp".';
@@ -230,6 +236,52 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
     await shot('08-replayed');
   });
 
+  it('an edited step: the corrected box is segmented by SAM, its mask goes into the annotations', async () => {
+    const img = await page.evaluate(() => window.endoscribe.agent.env.currentImage());
+    assert.equal(img.name, 'image-1.png');
+    await page.evaluate(() => window.endoscribe.agent.action('start', { mode: 'protocol', seed: '9', reflect: false }));
+    let s = await finished();
+    const g = s.steps.findIndex((x) => x.tool === 'ground');
+    // The clinician draws the polyp's box into the ground step (demo case.json: image-1's lesion).
+    const corrected = { boxes: [{ box: [345, 262, 486, 382], label: 'polyp' }] };
+    await page.evaluate(([step, output]) => window.endoscribe.agent.action('edit',
+      { step, output: JSON.stringify(output), note: 'the polyp is here' }), [g, corrected]);
+    s = await agent();
+    assert.equal(s.action_result.ok, true, s.action_result.error);
+    assert.equal(s.steps[g].status, 'edited');
+    assert.deepEqual(s.steps[g].output, corrected);
+    assert.ok(s.steps[g].original_output, 'the original output is kept');
+    assert.equal(s.steps.length, g + 1);
+    // An edit that does not fit the tool's schema is refused in words, nothing changes.
+    await page.evaluate((step) => window.endoscribe.agent.action('edit', { step, output: '{"boxes": "none"}', note: 'x' }), g);
+    assert.equal((await agent()).action_result.ok, false);
+    assert.deepEqual((await agent()).steps[g].output, corrected);
+    await page.evaluate(() => window.endoscribe.agent.action('continue'));
+    s = await finished();
+    const seg = s.steps.findIndex((x, i) => i > g && x.tool === 'segment');
+    assert.ok(seg > g, JSON.stringify(s.steps.map((x) => x.tool)));
+    const mask = s.steps[seg].output.masks[0];
+    assert.deepEqual(mask.rle.size, [512, 640]);
+    const [x1, y1, x2, y2] = mask.box;
+    assert.ok(x2 > x1 && y2 > y1, `a mask: ${JSON.stringify(mask.box)}`);
+    // Its box lies mostly inside the prompt box.
+    const ix = Math.max(0, Math.min(x2, 486) - Math.max(x1, 345)), iy = Math.max(0, Math.min(y2, 382) - Math.max(y1, 262));
+    assert.ok(ix * iy > 0.5 * (x2 - x1) * (y2 - y1), `mask box ${JSON.stringify(mask.box)} vs the prompt box`);
+    assert.equal(s.steps.at(-1).tool, 'finish');
+    await click(`agent_step_${seg}`);
+    await frames();
+    assert.equal((await panel()).drawn.masks, 1);
+    await shot('08b-segment-selected');
+    const before = await page.evaluate(() => window.endoscribe.annotation.state().images['image-1.png']?.annotations.length ?? 0);
+    await click(`agent_step_${seg}_accept_annotations`);
+    await waitFor(async () => (await page.evaluate(() => window.endoscribe.annotation.state().images['image-1.png']?.annotations.length ?? 0)) === before + 1,
+      'the mask in the annotations');
+    const rec = await waitFor(async () => (await traces()).find((t) => t.id === s.trace_id && t.accepted?.length), 'the acceptance recorded');
+    assert.equal(rec.accepted[0].step, seg);
+    assert.equal(rec.accepted[0].into, 'annotations');
+    await shot('08c-accepted');
+  });
+
   it('a memory entry and the traces survive a reload', async () => {
     await click('agent_memory_new');
     await page.keyboard.type(MEMORY_TEXT);
@@ -280,8 +332,9 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
     assert.match(s.steps[0].error, /no label set "no-such-set"/);
     assert.equal(s.steps.at(-1).tool, 'finish', 'the run goes on after a failed tool');
     // Answers move to a server that is not set up while a run is under way.
+    const previous = s.trace_id;
     const start = page.evaluate(() => window.endoscribe.agent.action('start', { mode: 'protocol', seed: '6', reflect: false }));
-    await waitFor(async () => (await agent()).steps.length >= 1, 'the first step');
+    await waitFor(async () => { const x = await agent(); return x.trace_id !== previous && x.steps.length >= 1; }, 'the first step');
     await page.evaluate(() => window.endoscribe.assistant.action('remote_use', { task: 'chat', where: 'server' }));
     await page.evaluate(() => window.endoscribe.assistant.action('remote_use', { task: 'classify', where: 'server' }));
     await start;
@@ -313,6 +366,22 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
     assert.equal(s.header.mode, 'planned');
     await reach('agent_answer');
     await shot('11-planned');
+    browser.assertClean([/Failed to load resource/]);
+  });
+
+  it('runs the protocol on a real polyp image (kvasir-seg)', { skip: kvasirImage ? false : `no kvasir-seg images in ${KVASIR}` }, async () => {
+    await page.setInputFiles('#file-input', path.join(KVASIR, kvasirImage));
+    await waitFor(async () => (await page.evaluate(() => window.endoscribe.agent.env.currentImage()))?.name === kvasirImage, 'the kvasir image in view', 60000);
+    await page.evaluate(() => window.endoscribe.agent.action('start', { mode: 'protocol', seed: '1', reflect: true }));
+    const s = await finished();
+    note(`kvasir ${kvasirImage}: ${s.steps.map((x) => x.tool + (x.error ? '(error)' : '')).join(', ')}; answer: ${s.header.answer.slice(0, 300)}`);
+    assert.equal((await page.evaluate(() => window.endoscribe.agent.lastRun)).kind, 'finished');
+    assertProtocol(s.steps);
+    assert.ok(s.header.image.endsWith(`|${kvasirImage}|${(await page.evaluate(() => window.endoscribe.agent.env.currentImage())).width}x` +
+      `${(await page.evaluate(() => window.endoscribe.agent.env.currentImage())).height}`), s.header.image);
+    const g = s.steps.findIndex((x) => x.tool === 'ground');
+    await click(`agent_step_${g}`);
+    await shot('12-kvasir');
     browser.assertClean([/Failed to load resource/]);
   });
 });
