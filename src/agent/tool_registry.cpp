@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "constrained/json_matcher.h"
@@ -37,9 +38,10 @@ bool valid_name(const std::string& s) {
     return true;
 }
 
-bool compile(const json& schema, std::shared_ptr<CompiledSchema>* out, std::string* error) {
+bool compile(const json& schema, std::shared_ptr<CompiledSchema>* out, std::string* error,
+             const SchemaLimits& limits = SchemaLimits()) {
     auto cs = std::make_shared<CompiledSchema>();
-    if (!compile_json_schema(schema.dump(), SchemaLimits(), cs.get(), error)) return false;
+    if (!compile_json_schema(schema.dump(), limits, cs.get(), error)) return false;
     *out = std::move(cs);
     return true;
 }
@@ -52,6 +54,35 @@ bool check_text(const json& schema, const std::string& text, std::string* error)
         return false;
     }
     return json_text_matches_schema(cs, text);
+}
+
+// JSON text with every non-integer number as a plain decimal of at most 6
+// fraction digits: the form the decoder writes bounded numbers in, and the only
+// one the matcher accepts for them (nlohmann's dump writes 4.3e-05).
+std::string plain_json_text(const json& v) {
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (!std::isfinite(d)) return "null";
+        char b[400];
+        std::snprintf(b, sizeof b, "%.6f", d);
+        std::string s = b;
+        while (s.back() == '0') s.pop_back();
+        if (s.back() == '.') s.pop_back();
+        return s == "-0" ? "0" : s;
+    }
+    if (v.is_array()) {
+        std::string s = "[";
+        for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + plain_json_text(v[i]);
+        return s + "]";
+    }
+    if (v.is_object()) {
+        std::string s = "{";
+        bool first = true;
+        for (auto it = v.begin(); it != v.end(); ++it, first = false)
+            s += (first ? "" : ",") + json(it.key()).dump() + ":" + plain_json_text(it.value());
+        return s + "}";
+    }
+    return v.dump();
 }
 
 }  // namespace
@@ -181,7 +212,12 @@ bool ToolRegistry::add(const ToolSpec& spec, std::string* error) {
         if (error) *error = "The argument schema of tool \"" + spec.name + "\" is refused: " + why;
         return false;
     }
-    if (!compile(spec.output_schema, &e.output, &why)) {
+    // Outputs are checked, never generated: a string may be as long as its
+    // maxLength says (a large mask's RLE, a long description), not only the
+    // decoder's default cap of 1024 characters.
+    SchemaLimits output_limits;
+    output_limits.default_max_string_length = 1 << 24;
+    if (!compile(spec.output_schema, &e.output, &why, output_limits)) {
         if (error) *error = "The output schema of tool \"" + spec.name + "\" is refused: " + why;
         return false;
     }
@@ -241,7 +277,7 @@ bool ToolRegistry::parse_action(const std::string& text, ToolCall* out, std::str
 bool ToolRegistry::validate_arguments(const std::string& tool, const json& arguments, std::string* error) const {
     for (size_t i = 0; i < tools_.size(); ++i)
         if (tools_[i].name == tool) {
-            if (json_text_matches_schema(*compiled_[i].input, arguments.dump())) return true;
+            if (json_text_matches_schema(*compiled_[i].input, plain_json_text(arguments))) return true;
             if (error) *error = "The arguments of \"" + tool + "\" do not match its schema: " + arguments.dump();
             return false;
         }
@@ -252,7 +288,7 @@ bool ToolRegistry::validate_arguments(const std::string& tool, const json& argum
 bool ToolRegistry::validate_output(const std::string& tool, const json& output, std::string* error) const {
     for (size_t i = 0; i < tools_.size(); ++i)
         if (tools_[i].name == tool) {
-            if (json_text_matches_schema(*compiled_[i].output, output.dump())) return true;
+            if (json_text_matches_schema(*compiled_[i].output, plain_json_text(output))) return true;
             if (error) *error = "The output of \"" + tool + "\" does not match its schema; it is not used.";
             return false;
         }

@@ -74,6 +74,17 @@ test('validate checks outputs and arguments against the registry', { skip }, () 
   assert.equal(r.ok, false);
   assert.match(r.error, /does not match its schema/);
   assert.equal(agentCore.validateArguments('ground', { text: 'polyp' }).ok, true);
+  // Small probabilities (nlohmann would write 4.3e-05) are checked as the plain decimals the decoder writes.
+  const tiny = { labels: [{ label: 'polyp', probability: 0.99995 }, { label: 'normal', probability: 0.0000432 }, { label: 'x', probability: 3e-9 }] };
+  assert.deepEqual(agentCore.validateOutput('classify', tiny), { ok: true });
+  assert.deepEqual(agentCore.validateOutput('ground', { boxes: [{ box: [0.00001, 2e-7, 10, 10] }] }), { ok: true });
+  // Outputs are checked, not generated: strings as long as their maxLength (not the decoder's 1024 cap).
+  assert.deepEqual(agentCore.validateOutput('describe_image', { text: 'é'.repeat(4000) }), { ok: true });
+  assert.equal(agentCore.validateOutput('describe_image', { text: 'e'.repeat(4001) }).ok, false);
+  const longRle = { size: [1000, 1000], counts: 'a1'.repeat(20000) };
+  assert.deepEqual(agentCore.validateOutput('segment', { masks: [{ box: [0, 0, 10, 10], rle: longRle }] }), { ok: true });
+  // A tool's arguments come from the decoder: there the 1024 cap stands, as the action schema says.
+  assert.equal(agentCore.parseAction(JSON.stringify({ tool: 'finish', arguments: { answer: 'x'.repeat(1500) } })).ok, false);
   assert.match(agentCore.validateArguments('nope', {}).error, /no tool named/);
 });
 
