@@ -1,8 +1,10 @@
 // chat_request.cpp: see chat_request.h.
 #include "api/chat_request.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "json/json_syntax.h"
@@ -92,6 +94,7 @@ ApiError parse_chat_messages(const json& messages, const ChatRequestLimits& limi
         return bad_request("\"messages\" must be a non-empty list of messages, like [{\"role\": \"user\", \"content\": \"...\"}].",
                            "messages");
     int images = 0;
+    std::map<std::string, std::string> tool_names;  // tool call id -> function name, from assistant messages
     for (size_t i = 0; i < messages.size(); ++i) {
         const json& m = messages[i];
         std::string p = "messages[" + std::to_string(i) + "]";
@@ -101,23 +104,67 @@ ApiError parse_chat_messages(const json& messages, const ChatRequestLimits& limi
             return bad_request("\"" + p + ".role\" must be \"system\", \"user\" or \"assistant\".", p + ".role");
         std::string r = role->get<std::string>();
         if (r == "developer") r = "system";
-        if (r == "tool" || r == "function")
-            return bad_request("Tool and function messages are not supported by this server.", p + ".role");
-        if (r != "system" && r != "user" && r != "assistant")
-            return bad_request("\"" + p + ".role\" \"" + r + "\" is not supported; use system, user or assistant.", p + ".role");
+        if (r == "function")
+            return bad_request("Function messages (the old API) are not supported; use tool messages with \"tool_call_id\".",
+                               p + ".role");
+        if (r != "system" && r != "user" && r != "assistant" && r != "tool")
+            return bad_request("\"" + p + ".role\" \"" + r + "\" is not supported; use system, user, assistant or tool.", p + ".role");
         for (auto it = m.begin(); it != m.end(); ++it) {
             const std::string& k = it.key();
             if (k == "role" || k == "content" || k == "name") continue;
-            if ((k == "tool_calls" || k == "function_call") && (it->is_null() || (it->is_array() && it->empty()))) continue;
+            if (k == "tool_calls" && r == "assistant") continue;
+            if (k == "tool_call_id" && r == "tool") continue;
+            if (k == "function_call" && (it->is_null() || (it->is_array() && it->empty()))) continue;
             if (k == "refusal" && it->is_null()) continue;
             return bad_request("\"" + p + "." + k + "\" is not supported by this server.", p + "." + k);
         }
         auto content = m.find("content");
-        if (content == m.end()) return bad_request("\"" + p + ".content\" is missing.", p + ".content");
+        const bool has_calls = r == "assistant" && m.contains("tool_calls") && m["tool_calls"].is_array() && !m["tool_calls"].empty();
+        if (content == m.end() && !has_calls) return bad_request("\"" + p + ".content\" is missing.", p + ".content");
         ChatMessage msg;
-        msg.role = r;
-        ApiError e = parse_content(*content, r, p + ".content", limits, &images, &msg);
-        if (!e.empty()) return e;
+        msg.role = r == "tool" ? "user" : r;
+        if (content != m.end()) {
+            ApiError e = parse_content(*content, r == "tool" ? "tool" : r, p + ".content", limits, &images, &msg);
+            if (!e.empty()) return e;
+            if (has_calls)  // "content": "" next to calls is no text
+                msg.parts.erase(std::remove_if(msg.parts.begin(), msg.parts.end(),
+                                               [](const ChatPart& x) { return x.kind == ChatPart::Kind::Text && x.text.empty(); }),
+                                msg.parts.end());
+        }
+        if (r == "assistant" && m.contains("tool_calls") && !m["tool_calls"].is_null()) {
+            const json& calls = m["tool_calls"];
+            if (!calls.is_array()) return wrong_type(p + ".tool_calls", "a list of tool calls", calls);
+            for (size_t c = 0; c < calls.size(); ++c) {
+                const json& call = calls[c];
+                const std::string cp = p + ".tool_calls[" + std::to_string(c) + "]";
+                const json* f = call.is_object() && call.contains("function") ? &call["function"] : nullptr;
+                if (!f || !f->is_object() || !f->contains("name") || !(*f)["name"].is_string() ||
+                    !f->contains("arguments") || !(*f)["arguments"].is_string() || !call.contains("id") ||
+                    !call["id"].is_string() || call.value("type", std::string("function")) != "function")
+                    return bad_request("\"" + cp + "\" must be {\"id\": ..., \"type\": \"function\", \"function\": "
+                                       "{\"name\": ..., \"arguments\": \"<JSON text>\"}}.",
+                                       cp);
+                const std::string args = (*f)["arguments"].get<std::string>();
+                const json parsed = json::parse(args, nullptr, false);
+                // Arguments that are not JSON are shown as the string they are.
+                const std::string text = tool_call_text((*f)["name"].get<std::string>(), parsed.is_discarded() ? json(args).dump() : args);
+                tool_names[call["id"].get<std::string>()] = (*f)["name"].get<std::string>();
+                msg.parts.push_back(ChatPart{ChatPart::Kind::Text, text, {}});
+            }
+        }
+        if (r == "tool") {
+            auto id = m.find("tool_call_id");
+            if (id == m.end() || !id->is_string())
+                return bad_request("\"" + p + ".tool_call_id\" must be the id of the assistant's tool call this answers.",
+                                   p + ".tool_call_id");
+            auto known = tool_names.find(id->get<std::string>());
+            std::string head = "Result of the tool call " + id->get<std::string>() +
+                               (known != tool_names.end() ? " (" + known->second + ")" : std::string()) + ":";
+            std::string body;
+            for (const ChatPart& part : msg.parts) body += (body.empty() ? "" : "\n") + part.text;
+            msg.parts.clear();
+            msg.parts.push_back(ChatPart{ChatPart::Kind::Text, head + "\n" + body, {}});
+        }
         out->push_back(std::move(msg));
     }
     return {};
@@ -148,23 +195,16 @@ ParsedChatRequest parse_chat_request(const std::string& body, const ChatRequestL
     r.request.model = model->get<std::string>();
 
     auto present = [&j](const char* k) { return j.contains(k) && !j[k].is_null(); };
+    // response_format, tools, tool_choice: constrained answers (chat_tools.h).
+    if (ApiError e = parse_answer_spec(j, &r.answer); !e.empty()) return fail(e);
+    r.request.schema = r.answer.compiled;
+    r.request.schema_optional = r.answer.format == AnswerFormat::TextOrToolCall;
     // Unsupported features: refused rather than ignored, so answers never silently differ.
-    for (const char* k : {"tools", "functions"})
-        if (present(k) && !(j[k].is_array() && j[k].empty()))
-            return fail(bad_request("Tools and function calling are not supported by this server.", k));
-    for (const char* k : {"tool_choice", "function_call"})
-        if (present(k) && !(j[k].is_string() && j[k].get<std::string>() == "none"))
-            return fail(bad_request("Tools and function calling are not supported by this server.", k));
     for (const char* k : {"frequency_penalty", "presence_penalty"})
         if (present(k) && !(j[k].is_number() && j[k].get<double>() == 0.0))
             return fail(bad_request(std::string("\"") + k + "\" is not supported by this server (only 0).", k));
     if (present("logit_bias") && !(j["logit_bias"].is_object() && j["logit_bias"].empty()))
         return fail(bad_request("\"logit_bias\" is not supported by this server.", "logit_bias"));
-    if (present("response_format")) {
-        const json& f = j["response_format"];
-        if (!(f.is_object() && f.contains("type") && f["type"] == "text"))
-            return fail(bad_request("Only {\"type\": \"text\"} is supported as \"response_format\".", "response_format"));
-    }
     if (present("modalities") && j["modalities"] != json::array({"text"}))
         return fail(bad_request("Only text answers are supported (\"modalities\": [\"text\"]).", "modalities"));
     if (present("n") && !(j["n"].is_number_integer() && j["n"].get<long long>() == 1))
@@ -260,6 +300,18 @@ ParsedChatRequest parse_chat_request(const std::string& body, const ChatRequestL
     if (messages == j.end())
         return fail(bad_request("\"messages\" is required: a list like [{\"role\": \"user\", \"content\": \"...\"}].", "messages"));
     if (!(e = parse_chat_messages(*messages, limits, &r.request.messages)).empty()) return fail(e);
+    if (r.request.schema && !r.request.stop.empty())
+        return fail(bad_request("\"stop\" cannot be used with a constrained answer (response_format or tools): a stop "
+                                "string could cut the JSON. Leave it out; the answer ends when the value is complete.",
+                                "stop"));
+    const bool calls = r.answer.format == AnswerFormat::ToolCall || r.answer.format == AnswerFormat::TextOrToolCall;
+    if (calls && r.request.logprobs)
+        return fail(bad_request("\"logprobs\" are not given with tool calls on this server; leave them out or set "
+                                "\"tool_choice\": \"none\".",
+                                "logprobs"));
+    // The tools are described in the system prompt (after the client's own system text).
+    if (!r.answer.tool_prompt.empty())
+        r.request.messages.push_back(ChatMessage{"system", {ChatPart{ChatPart::Kind::Text, r.answer.tool_prompt, {}}}});
     return r;
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_error.h"
+#include "api/chat_tools.h"
 #include "api/image_input.h"
 #include "inference/chat_engine.h"
 
@@ -21,6 +22,7 @@ struct ParsedChatRequest {
     bool include_usage = false;      // stream_options.include_usage
     bool max_tokens_given = false;   // else the route fills in the model's context length
     std::string user;                // OpenAI's `user`: whom the request is for (fairness)
+    AnswerSpec answer;               // response_format / tools: how the answer is written and read back
 };
 
 struct ChatRequestLimits {
@@ -38,8 +40,11 @@ ParsedChatRequest parse_chat_request(const std::string& body, const ChatRequestL
 // EndoScribe extension routes too.
 ApiError parse_json_object(const std::string& body, int max_depth, nlohmann::json* out);
 
-// OpenAI-shaped "messages" (roles system/developer, user, assistant; content a
-// string or text/image_url parts) as ChatMessages, images read and checked.
+// OpenAI-shaped "messages" (roles system/developer, user, assistant, tool;
+// content a string or text/image_url parts) as ChatMessages, images read and
+// checked. An assistant message's tool_calls become its text, each call as the
+// model writes one (chat_tools.h: {"name": ..., "arguments": ...}); a tool
+// message becomes a user message "Result of the tool call <id> (<name>):\n<content>".
 // For the extension routes too (classify takes the same messages).
 ApiError parse_chat_messages(const nlohmann::json& messages, const ChatRequestLimits& limits,
                              std::vector<ChatMessage>* out);

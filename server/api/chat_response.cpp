@@ -68,8 +68,19 @@ json logprob_entry(const TokenOut& t, int top_logprobs) {
 
 std::string completion_json(const CompletionHeader& h, const std::string& text, const std::string& finish_reason,
                             const json& logprobs_content, const Usage& usage) {
+    return completion_message_json(h, {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}, finish_reason,
+                                   logprobs_content, usage);
+}
+
+json tool_call_message(const std::string& id, const std::string& name, const std::string& arguments) {
+    json call = {{"id", id}, {"type", "function"}, {"function", {{"name", name}, {"arguments", arguments}}}};
+    return {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", json::array({call})}, {"refusal", nullptr}};
+}
+
+std::string completion_message_json(const CompletionHeader& h, const json& message, const std::string& finish_reason,
+                                    const json& logprobs_content, const Usage& usage) {
     json choice = {{"index", 0},
-                   {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
+                   {"message", message},
                    {"logprobs", logprobs_content.is_null() ? json(nullptr)
                                                            : json{{"content", logprobs_content}, {"refusal", nullptr}}},
                    {"finish_reason", finish_reason}};

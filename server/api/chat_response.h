@@ -31,6 +31,13 @@ nlohmann::json logprob_entry(const TokenOut& token, int top_logprobs);
 std::string completion_json(const CompletionHeader& h, const std::string& text, const std::string& finish_reason,
                             const nlohmann::json& logprobs_content, const Usage& usage);
 
+// The same with a message of one's own (tool_calls).
+std::string completion_message_json(const CompletionHeader& h, const nlohmann::json& message, const std::string& finish_reason,
+                                    const nlohmann::json& logprobs_content, const Usage& usage);
+// {"role": "assistant", "content": null, "tool_calls": [{"id", "type": "function",
+// "function": {"name", "arguments"}}], "refusal": null}
+nlohmann::json tool_call_message(const std::string& id, const std::string& name, const std::string& arguments);
+
 // One stream chunk for choice 0: delta ({"role": ...} / {"content": ...} / {}),
 // logprobs content entries or null, finish_reason or "" for null. With
 // include_usage every chunk carries "usage": null, as OpenAI's do.

@@ -49,6 +49,15 @@ ApiError error_for_engine(EngineError e, const std::string& message) {
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// A call begins with '{' or whitespace; text under tool_choice "auto" never does
+// (inference/text_or_json_constraint.h).
+bool answer_is_call(AnswerFormat format, const std::string& text) {
+    if (format == AnswerFormat::ToolCall) return true;
+    if (format != AnswerFormat::TextOrToolCall || text.empty()) return false;
+    const char c = text[0];
+    return c == '{' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 }  // namespace
 
 ApiError submit_error(SubmitStatus status, int retry_after_seconds) {
@@ -311,6 +320,7 @@ void InferenceApi::handle_chat(const httplib::Request& req, httplib::Response& r
     if (!parsed.max_tokens_given) parsed.request.max_tokens = model.context_length > 0 ? model.context_length : 256;
     const bool want_logprobs = parsed.request.logprobs;
     const int top_logprobs = parsed.request.top_logprobs;
+    const AnswerFormat format = parsed.answer.format;
 
     auto job = scheduler_.make_chat_job(std::move(parsed.request));
     SubmitStatus s = scheduler_.submit_chat(client_key(req, parsed.user), job);
@@ -361,6 +371,16 @@ void InferenceApi::handle_chat(const httplib::Request& req, httplib::Response& r
             }
             if (u.finished) {
                 res.set_header("Cache-Control", "no-store");
+                if (answer_is_call(format, text)) {
+                    ToolCallReader call;
+                    call.push(text);
+                    std::string why;
+                    if (!call.complete(&why)) return send_error(res, error_for_engine(EngineError::Internal, why));
+                    res.set_content(completion_message_json(header, tool_call_message(new_tool_call_id(), call.name(), call.arguments()),
+                                                            "tool_calls", logprobs, usage),
+                                    "application/json");
+                    return;
+                }
                 res.set_content(completion_json(header, text, u.finish_reason, logprobs, usage), "application/json");
                 return;
             }
@@ -385,6 +405,12 @@ void InferenceApi::handle_chat(const httplib::Request& req, httplib::Response& r
         bool include_usage = false;
         bool logprobs = false;
         int top_logprobs = 0;
+        // Tool calls: the answer is text or a call, decided by its first text (format TextOrToolCall).
+        AnswerFormat format = AnswerFormat::Text;
+        enum class Mode { Undecided, Text, Call } mode = Mode::Undecided;
+        ToolCallReader call;
+        std::string call_id;
+        bool call_named = false;
     };
     auto st = std::make_shared<StreamState>();
     st->job = job;
@@ -395,6 +421,10 @@ void InferenceApi::handle_chat(const httplib::Request& req, httplib::Response& r
     st->include_usage = parsed.include_usage;
     st->logprobs = want_logprobs;
     st->top_logprobs = top_logprobs;
+    st->format = format;
+    if (format == AnswerFormat::ToolCall) st->mode = StreamState::Mode::Call;
+    if (format == AnswerFormat::Text || format == AnswerFormat::JsonSchema) st->mode = StreamState::Mode::Text;
+    st->call_id = new_tool_call_id();
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
@@ -407,13 +437,38 @@ void InferenceApi::handle_chat(const httplib::Request& req, httplib::Response& r
             } else {
                 u = st->job->wait(kPollInterval);
             }
+            using Mode = StreamState::Mode;
             std::string out;
-            if (!st->sent_role) {
-                out += sse_event(chunk_json(st->header, json{{"role", "assistant"}, {"content", ""}}, nullptr, "",
+            auto send_role = [&]() {
+                if (st->sent_role || st->mode == Mode::Undecided) return;
+                const json content = st->mode == Mode::Call ? json(nullptr) : json("");
+                out += sse_event(chunk_json(st->header, json{{"role", "assistant"}, {"content", content}}, nullptr, "",
                                             st->include_usage));
                 st->sent_role = true;
-            }
+            };
+            send_role();
             for (auto& t : u.tokens) {
+                if (st->mode == Mode::Undecided && !t.text.empty()) {
+                    st->mode = answer_is_call(st->format, t.text) ? Mode::Call : Mode::Text;
+                    send_role();
+                }
+                if (st->mode == Mode::Call) {
+                    // OpenAI's tool-call deltas: id, type and name once, then the arguments in pieces.
+                    const std::string piece = st->call.push(t.text);
+                    if (st->call.name_known() && !st->call_named) {
+                        json first = {{"index", 0}, {"id", st->call_id}, {"type", "function"},
+                                      {"function", {{"name", st->call.name()}, {"arguments", ""}}}};
+                        out += sse_event(chunk_json(st->header, json{{"tool_calls", json::array({first})}}, nullptr, "",
+                                                    st->include_usage));
+                        st->call_named = true;
+                    }
+                    if (!piece.empty())
+                        out += sse_event(chunk_json(st->header,
+                                                    json{{"tool_calls", json::array({{{"index", 0}, {"function", {{"arguments", piece}}}}})}},
+                                                    nullptr, "", st->include_usage));
+                    continue;
+                }
+                if (st->mode == Mode::Undecided) continue;
                 json lp = st->logprobs ? json::array({logprob_entry(t.out, st->top_logprobs)}) : json(nullptr);
                 if (t.text.empty() && !st->logprobs) continue;
                 out += sse_event(chunk_json(st->header, json{{"content", t.text}}, lp, "", st->include_usage));
@@ -427,7 +482,17 @@ void InferenceApi::handle_chat(const httplib::Request& req, httplib::Response& r
                 out += sse_event(e.to_json());
                 end = true;
             } else if (u.finished) {
-                out += sse_event(chunk_json(st->header, json::object(), nullptr, u.finish_reason, st->include_usage));
+                if (st->mode == Mode::Undecided) {  // an empty answer
+                    st->mode = Mode::Text;
+                    send_role();
+                }
+                std::string reason = u.finish_reason, why;
+                if (st->mode == Mode::Call) reason = "tool_calls";
+                if (st->mode == Mode::Call && !st->call.complete(&why)) {
+                    out += sse_event(error_for_engine(EngineError::Internal, why).to_json());
+                } else {
+                    out += sse_event(chunk_json(st->header, json::object(), nullptr, reason, st->include_usage));
+                }
                 if (st->include_usage) out += sse_event(usage_chunk_json(st->header, st->usage));
                 end = true;
             }

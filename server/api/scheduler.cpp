@@ -320,6 +320,12 @@ void Scheduler::decode_step() {
         ChatJob& job = *active_[i].job;
         TokenOut& out = outs[i];
         job.generated_++;
+        if (out.finished && out.finish_reason == "error" && !out.error.empty()) {
+            // e.g. a constrained answer with no token to go on with: the client gets the reason.
+            job.post_failure(EngineError::Internal, out.error);
+            done.push_back(i);
+            continue;
+        }
         // Stop strings: the filter holds back text that may begin one.
         if (!job.stop_filter_) job.stop_filter_ = std::make_unique<EngineStopFilter>(job.request().stop);
         EngineStopFilter& filter = *job.stop_filter_;

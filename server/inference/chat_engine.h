@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace es {
+struct CompiledSchema;  // constrained/json_schema.h
+}
+
 namespace es::server {
 
 struct ModelInfo {
@@ -48,6 +52,14 @@ struct ChatRequest {
     std::vector<std::string> stop;  // stop strings (not included in the answer)
     bool logprobs = false;
     int top_logprobs = 0;       // 0..20
+    // Constrained answer (response_format json_schema, tools): every token is
+    // one after which the answer can still become a value of this schema
+    // (src/constrained), and the answer ends only when it is one. Null = free text.
+    std::shared_ptr<const es::CompiledSchema> schema;
+    // With `schema`: the answer may instead be free text, chosen by its first
+    // token (tool_choice "auto"): a first token that starts a JSON value
+    // (whitespace or '{') commits to the schema; any other starts free text.
+    bool schema_optional = false;
 };
 
 enum class EngineError { None, BadRequest, UnknownModel, ContextTooLong, ImageUnreadable, Internal };
@@ -71,7 +83,8 @@ struct TokenOut {
     double logprob = 0;
     std::vector<TopLogprob> top;
     bool finished = false;
-    std::string finish_reason;  // "stop", "length" (max_tokens or context full) when finished
+    std::string finish_reason;  // "stop", "length" (max_tokens or context full), "error" when finished
+    std::string error;          // finish_reason "error": why, in plain words (e.g. a constraint with no way on)
 };
 
 // Classification by label scoring (src/assistant/label_scoring.h): the

@@ -17,6 +17,8 @@
 
 #include "assistant/sampler.h"
 #include "assistant/tokenizer.h"
+#include "agent/tool_registry.h"
+#include "constrained/json_schema.h"
 #include "inference/gemma3_engine.h"
 #include "inference/gemma3_model.h"
 #include "inference/gemma3_package.h"
@@ -277,6 +279,75 @@ TEST_F(ChatEngineTest, SequencesBatchedInOneDecoderRunGiveTheirOwnGoldenTokens) 
     }
     fs::remove_all(token_types);
     fs::remove_all(merged);
+}
+
+TEST_F(ChatEngineTest, ConstrainedAnswersValidateAndBatchedEqualsOneByOne) {
+    // Each sequence has its own constraint (the fixture's tool schemas, and one
+    // free answer in the same batch); greedy, so batched and one-by-one runs
+    // must give the same tokens.
+    const nlohmann::json schemas = nlohmann::json::parse(std::ifstream(fs::path(ES_SOURCE_DIR) / "tests/fixtures/constrained/tool_schemas.json"));
+    std::vector<std::pair<std::string, std::shared_ptr<const es::CompiledSchema>>> compiled;
+    for (const char* name : {"classify", "ground", "segment", "finish", "tool_call", "tree"}) {
+        auto cs = std::make_shared<es::CompiledSchema>();
+        std::string err;
+        ASSERT_TRUE(es::compile_json_schema(schemas[name].dump(), es::SchemaLimits(), cs.get(), &err)) << name << ": " << err;
+        compiled.emplace_back(name, cs);
+    }
+    const std::vector<uint8_t> img = image();
+    std::map<bool, std::vector<std::string>> by_mode;
+    for (bool batched : {true, false}) {
+        EngineOptions opt;
+        opt.batched_decode = batched;
+        auto e = engine("fp32", opt);
+        ASSERT_TRUE(e);
+        std::vector<uint64_t> live, order;
+        for (size_t i = 0; i <= compiled.size(); ++i) {
+            ChatRequest r = greedy({i % 2 ? user("Write the record.", &img) : user("Write the " + std::to_string(i) + " record.")}, 120);
+            if (i < compiled.size()) r.schema = compiled[i].second;
+            SequenceStart s = e->start(r);
+            ASSERT_EQ(s.error, EngineError::None) << s.message;
+            live.push_back(s.sequence);
+        }
+        order = live;
+        std::map<uint64_t, std::string> text;
+        std::map<uint64_t, std::string> reason;
+        while (!live.empty()) {
+            std::vector<TokenOut> outs = e->step(live);
+            std::vector<uint64_t> next;
+            for (size_t i = 0; i < outs.size(); ++i) {
+                text[live[i]] += outs[i].text;
+                if (outs[i].finished) {
+                    reason[live[i]] = outs[i].finish_reason;
+                    e->finish(live[i]);
+                } else {
+                    next.push_back(live[i]);
+                }
+            }
+            live = next;
+        }
+        for (size_t i = 0; i < compiled.size(); ++i) {
+            const std::string& t = text[order[i]];
+            EXPECT_EQ(reason[order[i]], "stop") << compiled[i].first << ": " << t;
+            EXPECT_TRUE(es::json_text_matches_schema(*compiled[i].second, t)) << compiled[i].first << ": " << t;
+            EXPECT_FALSE(nlohmann::json::parse(t, nullptr, false).is_discarded()) << t;
+        }
+        EXPECT_EQ(reason[order.back()], "length");  // the free answer is not held to any schema
+        if (batched) {
+            EXPECT_GT(e->stats().batched_runs, 0u);
+        } else {
+            EXPECT_EQ(e->stats().batched_runs, 0u);
+        }
+        for (uint64_t id : order) by_mode[batched].push_back(text[id]);
+    }
+    EXPECT_EQ(by_mode[true], by_mode[false]);
+
+    // A budget below the schema's shortest value: refused before any token, with both numbers.
+    auto e = engine();
+    ChatRequest tight = greedy({user("x")}, 3);
+    tight.schema = compiled[0].second;
+    SequenceStart s = e->start(tight);
+    EXPECT_EQ(s.error, EngineError::BadRequest);
+    EXPECT_NE(s.message.find("but only 3 are allowed (max_tokens)"), std::string::npos) << s.message;
 }
 
 TEST_F(ChatEngineTest, LogprobsAreTheLogSoftmaxOfTheGoldenLogits) {

@@ -270,7 +270,7 @@ TEST(ChatRequestParse, RefusesWhatItCannotHonour) {
         return parse(j);
     };
     EXPECT_EQ(with("n", 2).error.param, "n");
-    EXPECT_EQ(with("tools", json::array({{{"type", "function"}}})).error.param, "tools");
+    EXPECT_EQ(with("tools", json::array({{{"type", "function"}}})).error.param, "tools[0]");
     EXPECT_EQ(with("temperature", 3).error.param, "temperature");
     EXPECT_EQ(with("top_logprobs", 25).error.param, "top_logprobs");
     EXPECT_EQ(with("stop", json::array({"a", "b", "c", "d", "e"})).error.param, "stop");
@@ -280,7 +280,7 @@ TEST(ChatRequestParse, RefusesWhatItCannotHonour) {
     EXPECT_EQ(with("stream_options", {{"include_usage", true}}).error.param, "stream_options");
     json no_messages = {{"model", "m"}, {"messages", json::array()}};
     EXPECT_EQ(parse(no_messages).error.param, "messages");
-    json bad_role = {{"model", "m"}, {"messages", {{{"role", "tool"}, {"content", "x"}}}}};
+    json bad_role = {{"model", "m"}, {"messages", {{{"role", "narrator"}, {"content", "x"}}}}};
     EXPECT_EQ(parse(bad_role).error.param, "messages[0].role");
 }
 
@@ -562,6 +562,95 @@ TEST(InferenceHttp, StreamsOpenAIChunks) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->get_header_value("Content-Encoding"), "");
     EXPECT_EQ(r->body.rfind("data: {", 0), 0u);
+}
+
+std::vector<json> sse_chunks(const std::string& body) {
+    std::vector<json> chunks;
+    std::istringstream in(body);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("data: {", 0) == 0) chunks.push_back(json::parse(line.substr(6)));
+    return chunks;
+}
+
+TEST(InferenceHttp, ToolCallsInOpenAIShape) {
+    TestServer s(std::make_shared<TestChatEngine>());
+    const json tools = json::array({{{"type", "function"},
+                                     {"function", {{"name", "count"},
+                                                   {"parameters", {{"type", "object"},
+                                                                   {"properties", {{"n", {{"type", "integer"}}}}},
+                                                                   {"required", {"n"}}}}}}}});
+    const std::string call = R"({"arguments": {"n": 3}, "name": "count"})";
+    // Not streamed: message.tool_calls, content null, finish_reason tool_calls.
+    auto r = s.post(chat("raw:" + call, {{"tools", tools}, {"tool_choice", "required"}}));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    json j = json::parse(r->body);
+    const json& m = j["choices"][0]["message"];
+    EXPECT_TRUE(m["content"].is_null());
+    ASSERT_EQ(m["tool_calls"].size(), 1u);
+    EXPECT_EQ(m["tool_calls"][0]["id"].get<std::string>().rfind("call_", 0), 0u);
+    EXPECT_EQ(m["tool_calls"][0]["type"], "function");
+    EXPECT_EQ(m["tool_calls"][0]["function"]["name"], "count");
+    EXPECT_EQ(m["tool_calls"][0]["function"]["arguments"], R"({"n": 3})");
+    EXPECT_EQ(j["choices"][0]["finish_reason"], "tool_calls");
+    // Streamed: the id, type and name once, then the arguments in pieces (here one character per token).
+    r = s.post(chat("raw:" + call, {{"tools", tools}, {"tool_choice", "auto"}, {"stream", true}}));
+    ASSERT_TRUE(r);
+    auto chunks = sse_chunks(r->body);
+    ASSERT_GE(chunks.size(), 4u) << r->body;
+    EXPECT_EQ(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    EXPECT_TRUE(chunks[0]["choices"][0]["delta"]["content"].is_null());
+    std::string args, name, id;
+    int named = 0;
+    for (const json& c : chunks) {
+        const json& d = c["choices"][0]["delta"];
+        EXPECT_FALSE(d.contains("content") && d["content"].is_string() && !d["content"].get<std::string>().empty());
+        if (!d.contains("tool_calls")) continue;
+        const json& tc = d["tool_calls"][0];
+        EXPECT_EQ(tc["index"], 0);
+        if (tc.contains("id")) {
+            ++named;
+            id = tc["id"];
+            name = tc["function"]["name"];
+            EXPECT_EQ(tc["type"], "function");
+        }
+        args += tc["function"]["arguments"].get<std::string>();
+    }
+    EXPECT_EQ(named, 1);
+    EXPECT_EQ(name, "count");
+    EXPECT_EQ(args, R"({"n": 3})");
+    EXPECT_EQ(chunks.back()["choices"][0]["finish_reason"], "tool_calls");
+    // tool_choice "auto" and the model writes words: plain content.
+    r = s.post(chat("raw:No tool needed.", {{"tools", tools}, {"stream", true}}));
+    ASSERT_TRUE(r);
+    chunks = sse_chunks(r->body);
+    std::string text;
+    for (const json& c : chunks) {
+        EXPECT_FALSE(c["choices"][0]["delta"].contains("tool_calls"));
+        if (c["choices"][0]["delta"].contains("content") && c["choices"][0]["delta"]["content"].is_string())
+            text += c["choices"][0]["delta"]["content"].get<std::string>();
+    }
+    EXPECT_EQ(text, "No tool needed.");
+    EXPECT_EQ(chunks.back()["choices"][0]["finish_reason"], "stop");
+    r = s.post(chat("raw:No tool needed.", {{"tools", tools}}));
+    j = json::parse(r->body);
+    EXPECT_EQ(j["choices"][0]["message"]["content"], "No tool needed.");
+    EXPECT_FALSE(j["choices"][0]["message"].contains("tool_calls"));
+    // response_format: the JSON is the content.
+    r = s.post(chat("raw:{\"a\": 1}", {{"response_format", {{"type", "json_object"}}}}));
+    j = json::parse(r->body);
+    EXPECT_EQ(j["choices"][0]["message"]["content"], "{\"a\": 1}");
+    EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
+    // A refused schema is a 400 in OpenAI's shape.
+    r = s.post(chat("hi", {{"response_format", {{"type", "json_schema"},
+                                                {"json_schema", {{"name", "x"}, {"schema", {{"type", "string"}, {"format", "uri"}}}}}}}}));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400);
+    j = json::parse(r->body);
+    EXPECT_EQ(j["error"]["type"], "invalid_request_error");
+    EXPECT_EQ(j["error"]["param"], "response_format.json_schema.schema");
+    EXPECT_EQ(j["error"]["code"], "unsupported_schema");
 }
 
 TEST(InferenceHttp, ErrorsAreOpenAIShaped) {

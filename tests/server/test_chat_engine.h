@@ -2,6 +2,7 @@
 // tests - no model, answers made from the prompt, one character per token.
 //   prompt "fail"         -> start() refuses (BadRequest)
 //   prompt "long ..."     -> never ends by itself (max_tokens or cancel ends it)
+//   prompt "raw:TEXT"     -> TEXT (e.g. a tool call, for the response shapes)
 //   anything else         -> "echo: <last user text>" then end of answer
 // pause() makes start() and step() block until resume(), so a test can fill
 // the queue or order submissions without racing the scheduler thread.
@@ -56,6 +57,7 @@ public:
         Seq q;
         q.endless = prompt.rfind("long", 0) == 0;
         q.answer = "echo: " + prompt + (images ? " +" + std::to_string(images) + " image" : "");
+        if (prompt.rfind("raw:", 0) == 0) q.answer = prompt.substr(4);  // plays a model that writes exactly this
         q.max_tokens = request.max_tokens;
         s.sequence = ++next_id_;
         s.prompt_tokens = int(prompt.size()) + 10 * images + 3;
