@@ -591,6 +591,13 @@ async function init() {
   hook.env = env;
   await loadMemory();
   push();
+  // The model and the backend change in the Models tab: Run's reason and the model line follow.
+  let seen = '';
+  setInterval(() => {
+    const m = env.model();
+    const now = `${env.whyNoModel() ?? ''}|${m?.name ?? ''}|${m?.backend ?? ''}`;
+    if (now !== seen) { seen = now; push(); }
+  }, 500);
   await app.caseLoaded;
   await app.assistantReady?.catch(() => {});
   // The case's newest trace is shown again after a reload.

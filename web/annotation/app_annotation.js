@@ -240,18 +240,26 @@ async function action(name, arg) {
 // The case agent's segment tool (web/agent/app_environment.js): one mask per
 // prompt {points: [{x, y, positive}], box: {x, y, w, h} | null} on image
 // `name`, where the Segment tool runs (this browser's SAM or the server), the
-// user's Segment session left as it is. -> [{rle: COCO RLE string counts,
-// width, height, box: {x, y, w, h} | null, score}].
+// user's Segment session left as it is, cleaned as the Segment tool cleans its
+// masks. -> [{rle: COCO RLE string counts, width, height, box: {x, y, w, h} | null, score}].
 async function segmentPrompts(name, prompts, { signal = null } = {}) {
   await init();
   const r = hook.remote;
   const masks = [];
+  // SAM's hole/island cleanup with the Segment tool's settings (mask/mask_cleanup.h; default 0.25 % of the image).
+  const settings = SegmentJob.loadSettings() ?? {};
   const take = (h, score) => {
+    let clean = 0;
     try {
       const { width, height } = core.maskSize(h);
-      masks.push({ rle: core.rleString(h), width, height, box: core.maskBox(h), score });
+      const minArea = settings.cleanup === false ? 0 : settings.min_area_px > 0 ? settings.min_area_px
+        : Math.round((Number.isFinite(settings.min_area_fraction) ? settings.min_area_fraction : 0.0025) * width * height);
+      clean = minArea > 0 ? core.cleanMask(h, minArea) : 0;
+      const m = clean || h;
+      masks.push({ rle: core.rleString(m), width, height, box: core.maskBox(m), score });
     } finally {
       core.freeMask(h);
+      if (clean) core.freeMask(clean);
     }
   };
   if (r?.routes('segment')) {
