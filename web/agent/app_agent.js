@@ -8,8 +8,8 @@
 //   memory_enable {id, enabled}, memory_remove {id}, accepted {step, into}.
 // A run is the core's loop (agent_core.js) pumped by agent_driver.js with:
 //   - the planner: the loaded in-browser model (local_planner.js), or the
-//     inference server when Answers run there (remote_planner.js, when this
-//     build has it);
+//     inference server when Answers run there (remote_planner.js: tool calls
+//     on endoscribe-server or an OpenAI-compatible endpoint such as vLLM);
 //   - the tools (agent_tools.js) over the app (app_environment.js).
 // The trace is saved with the case as it is made (JSON lines, one record per
 // run in the case's storage, case_store.js "agent_traces"; part of the case
@@ -24,6 +24,7 @@ import { AgentCore, AgentError } from './agent_core.js';
 import { runAgent, rememberRun } from './agent_driver.js';
 import { createAgentTools } from './agent_tools.js';
 import { LocalPlanner, packageIdentity } from './local_planner.js';
+import { RemotePlanner } from './remote_planner.js';
 import { AppEnvironment } from './app_environment.js';
 import { memoryStore } from './agent_memory_store.js';
 import { plainError, reportMessage } from '../messages.js';
@@ -159,18 +160,15 @@ async function saveMemory(next) {
 async function makePlanner() {
   const model = env.model();
   if (env.backend() === 'server') {
-    let mod = null;
-    try { mod = await import('./remote_planner.js'); } catch { mod = null; }
-    if (!mod?.RemotePlanner) {
-      throw new AgentError('Planning on an inference server is not in this build of the app: set Answers to "this browser" ' +
-        '(Assistant tab, Models) and load a model there, or run the protocol without reflections.');
-    }
+    // The same server (and model) the chat uses (Models tab): endoscribe-server or an OpenAI-compatible endpoint.
     const backend = app.remote.job();
-    const planner = new mod.RemotePlanner({ client: backend.client, model: backend.model, agentCore: core,
-      backend: model?.backend ?? 'server', address: backend.address,
-      imageUrlFor: async (key) => env.imageUrl(env.pixels(key), env.imageInfo(key).name) });
+    const kind = model?.backend ?? 'server';
+    const identity = await RemotePlanner.describe(backend.client, backend.model, kind);
+    const planner = new RemotePlanner({ client: backend.client, model: backend.model, registry: core.registry(),
+      parseAction: (text, allowed) => core.parseAction(text, allowed), identity, backend: kind,
+      imageFor: (key) => ({ ...env.pixels(key), bytes: env.bytes(key) ?? undefined }) });
     return {
-      identity: planner.identity,
+      identity,
       plan: (a) => env.withServer(() => planner.plan(a)),
       reflect: (a) => env.withServer(() => planner.reflect(a)),
     };
