@@ -18,7 +18,7 @@
 //     to a server that is not set up) makes plain-words step errors, nothing lost;
 //   - a free question in planned mode ends on `finish`.
 // Screenshots: test-artifacts/e2e/agent-*.png.
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -77,7 +77,8 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
         const s = await appState();
         const r = s.widgets[name];
         if (r && r[3] >= 6 && r[1] >= 0 && r[1] + r[3] <= s.canvas.css_height) return r;
-        if (!s.widgets.agent_backend && !s.widgets.agent_run && !s.widgets.agent_stop) await clickWidget(page, 'tab_agent');
+        // The Agent tab is open when any of its controls is on screen (scrolled or not).
+        if (!Object.keys(s.widgets).some((k) => k.startsWith('agent_'))) await clickWidget(page, 'tab_agent');
         else if (dir) {
           const side = s.widgets.tab_agent;
           await page.mouse.move(side[0] + 10, s.canvas.css_height * [0.8, 0.5, 0.3][i % 3]);
@@ -119,6 +120,13 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
     if (process.env.ES_DEBUG) page.on('console', (m) => console.log('# page:', m.type(), m.text()));
     await page.goto(server.url);
     await loaded();
+  });
+
+  let problemsSeen = 0;
+  afterEach((t) => {
+    const fresh = browser?.problems.slice(problemsSeen) ?? [];
+    problemsSeen += fresh.length;
+    for (const p of fresh) note(`browser problem during "${t.name}": ${p}`);
   });
 
   after(async () => {
@@ -208,7 +216,9 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
     await page.keyboard.type('boxes on the fold, not the lesion');
     await click('agent_step_1_reject_confirm');
     const rejected = await waitFor(async () => { const s = await agent(); return s.steps[1]?.status === 'rejected' && s; }, 'the rejection');
-    assert.equal(rejected.steps.length, 2, 'the steps after it are dropped');
+    // The steps after it are dropped (the next one may stand requested, without output).
+    assert.ok(rejected.steps.length <= 3 && rejected.steps.slice(2).every((x) => x.output === null && !x.error),
+      JSON.stringify(rejected.steps.map((x) => [x.tool, x.output !== null])));
     assert.equal(rejected.steps[1].note, 'boxes on the fold, not the lesion');
     await shot('06-rejected');
     await click('agent_continue');
@@ -251,7 +261,7 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
     assert.equal(s.steps[g].status, 'edited');
     assert.deepEqual(s.steps[g].output, corrected);
     assert.ok(s.steps[g].original_output, 'the original output is kept');
-    assert.equal(s.steps.length, g + 1);
+    assert.ok(s.steps.slice(g + 1).every((x) => x.output === null && !x.error), 'the steps after it are dropped');
     // An edit that does not fit the tool's schema is refused in words, nothing changes.
     await page.evaluate((step) => window.endoscribe.agent.action('edit', { step, output: '{"boxes": "none"}', note: 'x' }), g);
     assert.equal((await agent()).action_result.ok, false);
