@@ -22,9 +22,10 @@ import { classifyRemote } from '../remote/classify.js';
 import { dataUrlFromBytes, dataUrlFromRgba, sniffImageType } from '../remote/image_url.js';
 import { RemoteError } from '../remote/errors.js';
 
-// The prompts behind the tools (the evaluation tool's defaults, tools/evaluation/tasks.mjs).
+// The prompts behind the tools (ground's as node_environment.js asks it, so the
+// app and the evaluation tool ask the model the same thing).
 export const PROMPTS = {
-  ground: (text, n) => `Find the ${text} in this image. Answer with ${n > 1 ? 'the bounding boxes' : 'its bounding box'}.`,
+  ground: (text) => `Find every ${text} in this image. Answer with their bounding boxes.`,
   region: 'What is in this region?',
   caption: 'Describe this endoscopy image.',
   compare: 'What differs between these two images?',
@@ -237,7 +238,7 @@ export class AppEnvironment {
   async ground(key, text, maxBoxes = 4, { signal = null } = {}) {
     const info = this.imageInfo(key);
     const image = this.pixels(key);
-    const answer = await this.askImage(image, info.name, PROMPTS.ground(text, maxBoxes), { signal });
+    const answer = await this.askImage(image, info.name, PROMPTS.ground(text), { signal });
     const core = this.assistant.agentAccess.core();
     const boxes = boxesInAnswer(core, answer, image, this.groundingConfig());
     return boxes.slice(0, maxBoxes).map((b) => ({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, label: String(b.label || text) }));
