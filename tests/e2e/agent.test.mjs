@@ -118,6 +118,7 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
     browser = await launchBrowser({ viewport: { width: 1280, height: 860 } });
     page = browser.page;
     if (process.env.ES_DEBUG) page.on('console', (m) => console.log('# page:', m.type(), m.text()));
+    page.on('pageerror', (e) => note(`page error: ${e.message}\n${e.stack}`));
     await page.goto(server.url);
     await loaded();
   });
@@ -341,25 +342,39 @@ describe('case agent', { skip: skip || false, timeout: 1800000 }, () => {
     let s = await finished();
     assert.match(s.steps[0].error, /no label set "no-such-set"/);
     assert.equal(s.steps.at(-1).tool, 'finish', 'the run goes on after a failed tool');
-    // Answers move to a server that is not set up while a run is under way.
+    // Answers and Classify move to a server that is not set up (an address, no
+    // model checked) while a run is under way (in the page, as soon as its first
+    // step has its output).
     const previous = s.trace_id;
-    const start = page.evaluate(() => window.endoscribe.agent.action('start', { mode: 'protocol', seed: '6', reflect: false }));
-    await waitFor(async () => { const x = await agent(); return x.trace_id !== previous && x.steps.length >= 1; }, 'the first step');
-    await page.evaluate(() => window.endoscribe.assistant.action('remote_use', { task: 'chat', where: 'server' }));
-    await page.evaluate(() => window.endoscribe.assistant.action('remote_use', { task: 'classify', where: 'server' }));
-    await start;
+    await page.evaluate((prev) => {
+      const timer = setInterval(() => {
+        const st = window.endoscribe.agent.state();
+        if (!st.running || st.trace_id === prev || !st.steps[0]?.output) return;
+        clearInterval(timer);
+        window.endoscribe.assistant.action('remote_address', { address: 'http://127.0.0.1:9' });
+        window.endoscribe.assistant.action('remote_use', { task: 'chat', where: 'server' });
+        window.endoscribe.assistant.action('remote_use', { task: 'classify', where: 'server' });
+      }, 5);
+    }, previous);
+    await page.evaluate(() => window.endoscribe.agent.action('start', { mode: 'protocol', seed: '6', reflect: false }));
     s = await finished();
     const failed = s.steps.filter((x) => x.error);
     assert.ok(failed.length > 0, 'steps after the move fail');
     for (const f of failed) {
       assert.doesNotMatch(f.error, /\[object|undefined|TypeError|at .*\.js/, f.error);
-      assert.match(f.error, /server|address|Models tab/i, f.error);
+      assert.match(f.error, /The server cannot be used: .*Models tab/, f.error);
     }
     const saved = (await traces()).find((t) => t.id === s.trace_id);
     assert.equal(saved.jsonl.trim().split('\n').length, 1 + s.steps.length, 'every step is saved');
     await shot('10-backend-gone');
+    // A new run (or Continue) is refused in plain words while the server is not set up; nothing changes.
+    const kept = await traces();
+    await page.evaluate(() => window.endoscribe.agent.action('start', { mode: 'protocol', seed: '7', reflect: false }));
+    assert.match((await agent()).error, /The agent cannot start: press Check in the Models tab/);
+    assert.equal((await traces()).length, kept.length);
     await page.evaluate(() => window.endoscribe.assistant.action('remote_use', { task: 'chat', where: 'browser' }));
     await page.evaluate(() => window.endoscribe.assistant.action('remote_use', { task: 'classify', where: 'browser' }));
+    await page.evaluate(() => window.endoscribe.assistant.action('remote_address', { address: '' }));
   });
 
   it('a free question in planned mode ends on finish', async () => {
