@@ -168,6 +168,24 @@ TEST(ToolRegistry, OutputsAreCheckedAgainstTheirSchemas) {
     EXPECT_EQ(round_json_numbers(noisy)["labels"][0]["probability"].get<double>(), 0.3);
 }
 
+// A host's output is checked as the decoder would write it: small numbers as
+// plain decimals (a dump would write 4.3e-05, which bounded numbers refuse),
+// strings up to their own maxLength (not the decoder's default cap of 1024).
+TEST(ToolRegistry, OutputsWithSmallNumbersAndLongStringsValidate) {
+    const ToolRegistry r = ToolRegistry::standard();
+    std::string error;
+    const json small = {{"labels", json::array({{{"label", "polyp"}, {"probability", 0.999957}},
+                                                {{"label", "normal"}, {"probability", 0.000043}},
+                                                {{"label", "ulcer"}, {"probability", 0.000001}}})}};
+    EXPECT_TRUE(r.validate_output("classify", round_json_numbers(small), &error)) << error;
+    EXPECT_TRUE(r.validate_output("describe_image", {{"text", std::string(4000, 'a')}}, &error)) << error;
+    EXPECT_FALSE(r.validate_output("describe_image", {{"text", std::string(4001, 'a')}}, &error));
+    const json rle = {{"size", {100, 100}}, {"counts", std::string(50000, 'a')}};
+    EXPECT_TRUE(r.validate_output("segment", {{"masks", json::array({{{"box", {0, 0, 1, 1}}, {"rle", rle}}})}}, &error)) << error;
+    EXPECT_TRUE(r.validate_arguments("ground", {{"text", "polyp"}, {"max_boxes", 2}}, &error)) << error;
+    EXPECT_TRUE(r.validate_arguments("describe_region", {{"box", {0.00001, 0, 10, 10}}}, &error)) << error;
+}
+
 // The generated action schema drives the constrained decoder over the tiny
 // model's real vocabulary: sampled from random logits at a high temperature,
 // every call parses and validates (the constrained tests sample the tiny

@@ -337,6 +337,12 @@ test('tools: outputs cut to the schema\'s bounds; missing environment methods an
   assert.equal(Array.from(d.text).length, 4000);
   assert.deepEqual(agentCore.validateOutput('describe_image', d), { ok: true });
   await assert.rejects(tools.run('segment', {}, ctx), /needs points or boxes/);
+  // Points and boxes are put onto the image before the environment sees them.
+  const seen = [];
+  const segEnv = scriptedEnvironment({ segment: (key, p) => { seen.push(p); return { rle: { size: [100, 100], counts: '0' } }; } });
+  const s = await createAgentTools(segEnv).run('segment', { points: [{ x: 500, y: -0, positive: false }], boxes: [[90, 90, 400, 400]] }, ctx);
+  assert.deepEqual(seen, [{ points: [{ x: 100, y: 0, positive: false }], box: { x1: 90, y1: 90, x2: 100, y2: 100 } }]);
+  assert.deepEqual(s.masks[0].box, [90, 90, 100, 100]);
   await assert.rejects(tools.run('ground', { text: 'x' }, { imageKey: 'missing' }), /"missing" is not in the case/);
   const bare = createAgentTools({ image: () => ({ width: 10, height: 10 }) });
   await assert.rejects(bare.run('fill_report_fields', {}, ctx), /Drafting the report is not available here/);

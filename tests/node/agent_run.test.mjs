@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { loadCore } from './assistant_helpers.mjs';
+import { execFileSync } from 'node:child_process';
+import { loadCore, ROOT } from './assistant_helpers.mjs';
 import { buildTinyPackage, demoCase, datasetsDir, traceSummary } from './agent_helpers.mjs';
 import { ModelPackage } from '../../web/assistant/package.js';
 import { folderSource } from '../../web/assistant/sources.js';
@@ -42,12 +43,9 @@ before(async () => {
   const pkg = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(dir, 'pkg', p))));
   rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: 'fp32' });
   agentCore = new AgentCore(core);
-  env = new NodeEnvironment({ core, runtime: rt, images: { [IMAGE]: path.join(demo.dir, IMAGE) }, sam: { ort },
-    modelName: 'tiny-gemma3' });
-  // The accepted annotations: the demo image's exact lesion masks.
-  const entry = demo.manifest.images.find((i) => i.file === IMAGE);
-  env.setAnnotations(IMAGE, entry.lesions.map((l) =>
-    env.annotationFromMaskImage(fs.readFileSync(path.join(demo.dir, l.mask)), l.label)));
+  env = new NodeEnvironment({ core, runtime: rt, sam: { ort }, modelName: 'tiny-gemma3' });
+  // The demo case's images, their exact lesion masks as the accepted annotations.
+  assert.deepEqual(env.loadCaseFolder(demo.dir), ['image-1.png', 'image-2.png', 'image-3.png', 'image-4.png']);
 });
 after(async () => {
   env?.free();
@@ -86,6 +84,27 @@ function assertProtocolShape(steps) {
   const segmented = steps.slice(ground.index + 1, count).filter((s) => s.tool === 'segment' && s.origin === 'protocol').length;
   if (usable(ground)) assert.ok(segmented >= ground.output.boxes.length, `${segmented} segments for ${ground.output.boxes.length} boxes`);
 }
+
+test('NodeEnvironment: accepted annotations from the case folder and from a COCO file, counted as lesion_count.h counts', { skip }, () => {
+  const counts = ['image-1.png', 'image-2.png', 'image-3.png', 'image-4.png'].map((k) => env.countLesions(k));
+  assert.deepEqual(counts, [{ count: 1, mask_parts: 1 }, { count: 2, mask_parts: 2 }, { count: 1, mask_parts: 1 }, { count: 0, mask_parts: 0 }]);
+  const other = new NodeEnvironment({ core, images: { 'a.png': path.join(demo.dir, 'image-1.png') } });
+  const rle = env.annotations.get('image-2.png')[0].rle;
+  other.loadCoco(JSON.stringify({
+    images: [{ id: 7, file_name: 'a.png' }, { id: 8, file_name: 'b.png' }],
+    categories: [{ id: 1, name: 'polyp' }, { id: 2, name: 'instrument' }],
+    annotations: [
+      { image_id: 7, category_id: 1, bbox: [1, 2, 3, 4], segmentation: rle },
+      { image_id: 7, category_id: 1, bbox: [10, 20, 30, 40], segmentation: [[1, 1, 5, 1, 5, 5], [20, 20, 25, 20, 25, 25]] },
+      { image_id: 7, category_id: 2, bbox: [0, 0, 5, 5] },
+      { image_id: 99, category_id: 1, bbox: [0, 0, 5, 5] },
+    ] }));
+  // Two polyps (the instrument is not a lesion): one mask of one part, one annotation of two polygons.
+  assert.deepEqual(other.countLesions('a.png'), { count: 2, mask_parts: 3 });
+  assert.throws(() => other.countLesions('b.png'), /"b.png" is not in the case/);
+  assert.throws(() => other.addImage('bad', { bytes: new Uint8Array([1, 2, 3]) }), /cannot decode image/);
+  other.free();
+});
 
 test('protocol on the demo case with the tiny model and SAM: the expected steps, valid outputs', { skip, timeout: 600000 }, async () => {
   const p = planner();
@@ -185,6 +204,30 @@ test('stop mid-run (while SAM segments), then reject a step and continue to the 
   run.free();
 });
 
+test('stop while the model is planning: the generation is cancelled, no step is added', { skip, timeout: 600000 }, async () => {
+  const base = planner();
+  let outcome = null;
+  const p = { identity: base.identity, reflect: (q) => base.reflect(q),
+    plan: (q) => base.plan(q).then((t) => { outcome = `planned ${t}`; return t; }, (e) => { outcome = e.message; throw e; }) };
+  const run = start(p, { mode: 'planned', max_rounds: 2 }, { seed: 21 });
+  const controller = new AbortController();
+  // Abort after a few decoder steps of the first plan (the runtime awaits every step).
+  const decoderRun = rt.decoder.run;
+  let steps = 0;
+  rt.decoder.run = (feeds) => { if (++steps === 4) controller.abort(); return decoderRun.call(rt.decoder, feeds); };
+  try {
+    const r = await runAgent({ agent: run, planner: p, tools: createAgentTools(env), signal: controller.signal });
+    assert.equal(r.kind, 'stopped');
+    assert.equal(run.next().kind, 'stopped');
+    assert.equal(run.state().trace.steps.length, 0);
+    assert.equal(outcome, 'stopped', 'the plan was cancelled, not finished');
+    assert.ok(steps <= 5, `the generation went on for ${steps} decoder steps after the stop`);
+  } finally {
+    rt.decoder.run = decoderRun;
+  }
+  run.free();
+});
+
 test('replay: the same model, image and seed give the same trace; a hand-altered trace is caught', { skip, timeout: 600000 }, async () => {
   for (const mode of ['protocol', 'planned']) {
     const traces = [];
@@ -267,6 +310,27 @@ test('the memory is in the planning prompt only with use_memory', { skip, timeou
     assert.equal(prompts.some((t) => t.includes('Zebra lesson')), use);
     run.free();
   }
+});
+
+test('tools/run_agent.mjs: a run saved as JSON lines and replayed to the same trace; reject and continue', { skip, timeout: 600000 }, () => {
+  const out = path.join(dir, 'trace.jsonl');
+  const masks = ['image-2-lesion-1.png', 'image-2-lesion-2.png'].flatMap((m) => ['--mask', path.join(demo.dir, m)]);
+  const cli = (args) => execFileSync(process.execPath, [path.join(ROOT, 'tools/run_agent.mjs'), '--package', path.join(dir, 'pkg'),
+    '--image', path.join(demo.dir, IMAGE), '--no-sam', '--no-reflect', '--seed', '77', ...masks, ...args],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = cli(['--trace', out]);
+  assert.match(first, /count_lesions \{\} .*\n   -> \{"count":2,"mask_parts":2\}/);
+  assert.match(first, /^finished in/m);
+  const saved = agentCore.parseTrace(fs.readFileSync(out, 'utf8'));
+  assert.equal(saved.trace.header.seed, '77');
+  assert.equal(saved.trace.steps.at(-1).tool, 'finish');
+  const replayed = cli(['--replay', out]);  // exits 1 when the traces differ
+  assert.match(replayed, /run again: the same trace/);
+  assert.match(replayed, /recorded actions through the loop: consistent/);
+  const rejected = cli(['--reject', '1:wrong class']);
+  assert.match(rejected, /^1\. classify .*\[protocol, rejected: wrong class/m);
+  assert.match(rejected, /^2\. ground \{"text":"lesion"\}/m);  // no class left: the protocol grounds "lesion"
+  assert.match(rejected, /^finished in/m);
 });
 
 const kvasir = (() => {

@@ -88,9 +88,12 @@ export function createAgentTools(env) {
 
     async segment(args, { imageKey, signal }) {
       need(env, 'segment', 'Segmentation');
-      const points = args.points ?? [], boxes = args.boxes ?? [];
-      if (!points.length && !boxes.length) throw new Error('Segmenting needs points or boxes: give at least one.');
+      const boxes = args.boxes ?? [];
+      if (!(args.points ?? []).length && !boxes.length) throw new Error('Segmenting needs points or boxes: give at least one.');
       const size = await sizeOf(imageKey);
+      // Points onto the image (a model may write any coordinate the schema allows).
+      const points = (args.points ?? []).map((p) => ({ x: clampNumber(p.x, 0, size.width), y: clampNumber(p.y, 0, size.height),
+        positive: !!p.positive }));
       const prompts = boxes.length ? boxes.map((b) => ({ points, box: boxObject(boxArray(b, size)) })) : [{ points, box: null }];
       const masks = [];
       for (const p of prompts.slice(0, MAX_MASKS)) {

@@ -206,6 +206,22 @@ export class NodeEnvironment {
     }
   }
 
+  // A case folder (case.json as tools/make_demo_case writes it: images with
+  // their lesions' mask files): every image, and its lesions as accepted
+  // annotations. Returns the image keys (the files' names).
+  loadCaseFolder(dir) {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8'));
+    const keys = [];
+    for (const img of manifest.images ?? []) {
+      this.addImage(img.file, path.join(dir, img.file));
+      this.setAnnotations(img.file, (img.lesions ?? []).map((l) => ({
+        ...this.annotationFromMaskImage(fs.readFileSync(path.join(dir, l.mask)), l.label),
+        box: { x1: l.box[0], y1: l.box[1], x2: l.box[2], y2: l.box[3] } })));
+      keys.push(img.file);
+    }
+    return keys;
+  }
+
   // An annotation from a mask image (a ground-truth PNG: pixels > 127 are in).
   annotationFromMaskImage(bytes, label) {
     const img = this.seg.decodeImage(bytes);
