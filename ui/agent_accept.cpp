@@ -250,6 +250,33 @@ std::vector<std::pair<std::string, std::string>> agent_report_text_targets(App&)
     return out;
 }
 
+namespace {
+
+// The questions the report's empty fields have now, in the scope of a fill_report_fields step.
+std::vector<es::DraftQuestion> open_questions(App& a, AgentUi& ui, const json& step) {
+    const ReportUi& r = report_ui();
+    es::DraftScope scope;
+    for (const json& f : jarr(jfield(step, "arguments"), "findings"))
+        if (f.is_string()) scope.findings.push_back(f.get<std::string>());
+    const int at = agent_trace_image_index(a, ui);
+    if (at >= 0) scope.images.push_back(a.images[size_t(at)]->name);
+    return es::draft_questions(r.report, r.vocab, scope);
+}
+
+}  // namespace
+
+int agent_report_field_candidates(App& a, AgentUi& ui, int step) {
+    const json* s = agent_step(ui, step);
+    if (!s || !agent_step_has_report_fields(*s) || !report_ui().vocab_ready) return 0;
+    const std::vector<es::DraftQuestion> questions = open_questions(a, ui, *s);
+    int n = 0;
+    for (const json& f : jarr(agent_step_output(*s), "applied")) {
+        const std::string path = jstr(f, "path");
+        n += std::any_of(questions.begin(), questions.end(), [&](const es::DraftQuestion& q) { return q.path == path; });
+    }
+    return n;
+}
+
 bool agent_accept_report(App& a, AgentUi& ui, int step, const std::string& target) {
     ReportUi& r = report_ui();
     const json* s = agent_step(ui, step);
@@ -301,12 +328,7 @@ bool agent_accept_report(App& a, AgentUi& ui, int step, const std::string& targe
     }
     // The drafted values, put through the core's draft rules as answers to the
     // questions the report's empty fields have now.
-    es::DraftScope scope;
-    for (const json& f : jarr(jfield(*s, "arguments"), "findings"))
-        if (f.is_string()) scope.findings.push_back(f.get<std::string>());
-    const int at = agent_trace_image_index(a, ui);
-    if (at >= 0) scope.images.push_back(a.images[size_t(at)]->name);
-    const std::vector<es::DraftQuestion> questions = es::draft_questions(r.report, r.vocab, scope);
+    const std::vector<es::DraftQuestion> questions = open_questions(a, ui, *s);
     std::vector<es::DraftAnswer> answers;
     int filled_already = 0;
     for (const json& f : jarr(agent_step_output(*s), "applied")) {
@@ -337,6 +359,10 @@ bool agent_accept_report(App& a, AgentUi& ui, int step, const std::string& targe
     const es::DraftOutcome o = es::apply_draft_answers(drafted, r.vocab, questions, answers, model, now);
     std::string left;
     for (const es::DraftRejected& x : o.rejected) left += (left.empty() ? "" : "; ") + x.path + ": " + x.reason;
+    if (o.applied.empty() && o.rejected.empty() && filled_already > 0) {
+        a.messages.notice("The fields of " + step_name + " are filled in the report already; check them in the Report tab.");
+        return false;
+    }
     if (o.applied.empty()) {
         a.messages.error("No report field was filled from " + step_name +
                              (filled_already > 0 ? ": its fields are filled already (check them in the Report tab)." : "."),
@@ -348,7 +374,8 @@ bool agent_accept_report(App& a, AgentUi& ui, int step, const std::string& targe
     r.changed(a);
     std::string text = std::to_string(o.applied.size()) + " report field(s) filled from " + step_name + " as AI values (" +
                        model + "); accept or change each in the Report tab.";
-    if (filled_already > 0) text += " " + std::to_string(filled_already) + " were filled already and kept.";
+    if (filled_already > 0)
+        text += " " + std::to_string(filled_already) + (filled_already == 1 ? " was" : " were") + " filled already and kept.";
     if (!o.rejected.empty()) text += " " + std::to_string(o.rejected.size()) + " could not be used (details).";
     a.messages.notice(text, left);
     agent_action("accepted", {{"step", step}, {"into", "report"}, {"fields", int(o.applied.size())}});

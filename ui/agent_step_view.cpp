@@ -16,6 +16,7 @@
 #include "annotation_ui.h"
 #include "app.h"
 #include "mask/rle.h"
+#include "text_fit.h"
 
 namespace esui {
 
@@ -45,7 +46,8 @@ std::string fmt_count(uint64_t n) {
 
 std::string percent(double p) {
     char s[16];
-    std::snprintf(s, sizeof s, p >= 0.995 || p < 0.005 ? "%.0f%%" : "%.1f%%", p * 100.0);
+    if (p > 0 && p < 0.001) return "<0.1%";
+    std::snprintf(s, sizeof s, p >= 0.995 || p <= 0 ? "%.0f%%" : "%.1f%%", p * 100.0);
     return s;
 }
 
@@ -127,6 +129,13 @@ int agent_trace_image_index(const App& a, const AgentUi& ui) {
     if (key.empty()) return a.current_image() ? a.current : -1;  // no image named: the one in view
     for (int i = 0; i < int(a.images.size()); ++i)
         if (agent_image_key(a, i) == key) return i;
+    // The case was renamed or copied (a change to the read-only demo makes a
+    // copy): the same image is the one with the same name and size.
+    for (int i = 0; i < int(a.images.size()); ++i) {
+        const std::string k = agent_image_key(a, i);
+        const std::string tail = k.substr(a.case_name.size());  // "|name|WxH"
+        if (key.size() > tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0) return i;
+    }
     return -1;
 }
 
@@ -202,6 +211,33 @@ const AgentStepMasks& agent_step_masks(AgentUi& ui, int index, int width, int he
     return m;
 }
 
+std::string agent_step_summary(const json& step) {
+    const std::string tool = jstr(step, "tool");
+    const json& out = jfield(step, "output");
+    if (tool == "finish") return jstr(jfield(step, "arguments"), "answer");
+    if (!jstr(step, "error").empty()) return "failed: " + jstr(step, "error");
+    if (out.is_null()) return "";
+    if (tool == "classify") {
+        std::string best;
+        double p = -1;
+        for (const json& l : jarr(out, "labels"))
+            if (jnum(l, "probability", -1) > p) p = jnum(l, "probability"), best = jstr(l, "label");
+        return best.empty() ? "" : best + " " + percent(p);
+    }
+    if (jfield(out, "boxes").is_array()) {
+        const size_t n = jarr(out, "boxes").size();
+        return std::to_string(n) + (n == 1 ? " box" : " boxes");
+    }
+    if (jfield(out, "masks").is_array()) {
+        const size_t n = jarr(out, "masks").size();
+        return std::to_string(n) + (n == 1 ? " mask" : " masks");
+    }
+    if (tool == "count_lesions") return "count " + std::to_string(jint(out, "count"));
+    if (tool == "fill_report_fields") return std::to_string(jarr(out, "applied").size()) + " field(s) drafted";
+    if (jfield(out, "text").is_string()) return "\"" + jstr(out, "text") + "\"";
+    return "";
+}
+
 void draw_step_arguments(App&, AgentUi&, const json& step) {
     const json& args = jfield(step, "arguments");
     if (!args.is_object() || args.empty()) {
@@ -253,12 +289,20 @@ void draw_step_output(App& a, AgentUi& ui, const json& step) {
         for (const json& l : jarr(out, "labels")) rows.emplace_back(jnum(l, "probability"), jstr(l, "label", "?"));
         std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
         const size_t shown = std::min<size_t>(rows.size(), 8);
+        // A bar, the probability, the label (shortened in the middle when the panel is narrow).
+        const float bar_w = std::clamp(ImGui::GetContentRegionAvail().x * 0.3f, 40.0f, 120.0f);
+        const float spacing = ImGui::GetStyle().ItemSpacing.x, percent_w = ImGui::CalcTextSize("100.0%").x;
         for (size_t i = 0; i < shown; ++i) {
-            const std::string text = rows[i].second + "  " + percent(rows[i].first);
-            ImGui::PushStyleColor(ImGuiCol_PlotHistogram, i == 0 ? ImVec4(0.85f, 0.62f, 0.18f, 1.0f) : ImVec4(0.45f, 0.45f, 0.50f, 1.0f));
-            ImGui::ProgressBar(float(std::clamp(rows[i].first, 0.0, 1.0)), ImVec2(-1, 0), text.c_str());
+            const float x0 = ImGui::GetCursorPosX();
+            ImGui::PushStyleColor(ImGuiCol_PlotHistogram, i == 0 ? ImVec4(0.85f, 0.62f, 0.18f, 1.0f) : ImVec4(0.50f, 0.52f, 0.58f, 1.0f));
+            ImGui::ProgressBar(float(std::clamp(rows[i].first, 0.0, 1.0)), ImVec2(bar_w, ImGui::GetTextLineHeight()), "");
             ImGui::PopStyleColor();
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s: probability %.4f", rows[i].second.c_str(), rows[i].first);
+            ImGui::SameLine();
+            const std::string p = percent(rows[i].first);
+            ImGui::TextUnformatted(p.c_str());
+            ImGui::SameLine(x0 + bar_w + spacing + percent_w + spacing);
+            text_ellipsized(rows[i].second.c_str());
         }
         if (rows.size() > shown) {
             std::string rest;
@@ -378,11 +422,13 @@ void draw_agent_overlay(App& a, AgentUi& ui) {
     }
     dl->PushClipRect(ImVec2(v.x, v.y), ImVec2(v.x + v.w, v.y + v.h), true);
     double b[4];
+    int inputs = 0;
     // What the step was given (dashed).
-    if (agent_box(jfield(args, "box"), b)) box_on_viewer(dl, a, b, kInputColour, tag + "region asked", true);
+    if (agent_box(jfield(args, "box"), b)) box_on_viewer(dl, a, b, kInputColour, tag + "region asked", true), ++inputs;
     for (const json& x : jarr(args, "boxes"))
-        if (agent_box(x, b)) box_on_viewer(dl, a, b, kInputColour, "", true);
+        if (agent_box(x, b)) box_on_viewer(dl, a, b, kInputColour, "", true), ++inputs;
     for (const json& p : jarr(args, "points")) {
+        ++inputs;
         const ImVec2 s(float(a.view.to_screen_x(jnum(p, "x"))), float(a.view.to_screen_y(jnum(p, "y"))));
         dl->AddCircleFilled(s, 6.0f, jbool(p, "positive", true) ? IM_COL32(64, 208, 64, 255) : IM_COL32(224, 64, 64, 255));
         dl->AddCircle(s, 6.0f, IM_COL32(255, 255, 255, 255), 0, 1.5f);
@@ -392,7 +438,7 @@ void draw_agent_overlay(App& a, AgentUi& ui) {
     for (const json& x : jarr(out, "boxes")) {
         ++i;
         if (!agent_box(jfield(x, "box"), b)) continue;
-        std::string label = tag + std::to_string(i) + ": " + jstr(x, "label", "box");
+        std::string label = tag + "box " + std::to_string(i) + ": " + jstr(x, "label", "box");
         if (jfield(x, "score").is_number()) label += " " + percent(jnum(x, "score"));
         box_on_viewer(dl, a, b, kOutputColour, label, false);
         ui.drawn_boxes++;
@@ -405,7 +451,7 @@ void draw_agent_overlay(App& a, AgentUi& ui) {
         ui.drawn_boxes++;
     }
     // Legend, lower right: what the colours are.
-    if (ui.drawn_boxes + ui.drawn_masks > 0 || !args.empty()) {
+    if (ui.drawn_boxes + ui.drawn_masks + inputs > 0) {
         const std::string legend = "Agent " + tag + "(" + tool + "): AI output solid, its input dashed";
         const ImVec2 ts = ImGui::CalcTextSize(legend.c_str());
         const ImVec2 p0(std::max(v.x + 8, v.x + v.w - ts.x - 20), v.y + v.h - ts.y - 16), p1(v.x + v.w - 8, v.y + v.h - 6);

@@ -126,6 +126,7 @@ std::string agent_image_key(const App& a, int image_index);
 const AgentStepMasks& agent_step_masks(AgentUi& ui, int index, int width, int height);
 // A box [x1, y1, x2, y2] from JSON (array of 4 numbers); false when it is not one.
 bool agent_box(const nlohmann::json& j, double out[4]);
+std::string agent_step_summary(const nlohmann::json& step);  // one line: "polyps 61%", "2 boxes", ...
 void draw_step_arguments(App& a, AgentUi& ui, const nlohmann::json& step);
 void draw_step_output(App& a, AgentUi& ui, const nlohmann::json& step);
 void draw_agent_overlay(App& a, AgentUi& ui);  // the selected step on the viewer
@@ -137,6 +138,7 @@ std::string agent_step_label(App& a, const AgentUi& ui, int step, bool* matched)
 bool agent_accept_annotations(App& a, AgentUi& ui, int step);
 bool agent_step_has_report_text(const nlohmann::json& step);    // describe_image / describe_region / compare_images
 bool agent_step_has_report_fields(const nlohmann::json& step);  // fill_report_fields
+int agent_report_field_candidates(App& a, AgentUi& ui, int step);  // its values for fields that are still empty
 std::vector<std::pair<std::string, std::string>> agent_report_text_targets(App& a);  // {key, shown}
 bool agent_accept_report(App& a, AgentUi& ui, int step, const std::string& target);
 

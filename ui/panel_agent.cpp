@@ -137,6 +137,16 @@ bool step_running(const AgentUi& ui, int index, const json& s) {
            index == int(agent_steps(ui).size()) - 1;
 }
 
+// "AI suggestion" over the agent's outputs; a test model's named as such (the
+// agent's own model, which need not be the assistant's).
+void ai_label(App& a, const AgentUi& ui, const char* name) {
+    ImGui::PushStyleColor(ImGuiCol_Text, kAiColor);
+    ImGui::TextWrapped("%s", jbool(ui.state, "test_model") ? "AI suggestion from a TEST MODEL (random weights) - meaningless"
+                                                           : "AI suggestion - not a diagnosis");
+    ImGui::PopStyleColor();
+    a.record_widget(name);
+}
+
 // ---- top: where it runs, the form, the buttons, what it does now ----
 
 void draw_backend(App& a, AgentUi& ui) {
@@ -146,9 +156,21 @@ void draw_backend(App& a, AgentUi& ui) {
     if (!model.empty()) line += ": " + model;
     if (jstr(s, "backend").empty() && model.empty()) line = "No model chosen yet (Assistant tab, Models).";
     ImGui::TextDisabled("CASE AGENT");
-    text_ellipsized(line.c_str(), 0, true);
+    wrapped_disabled(line);
     a.record_widget("agent_backend");
-    if (jbool(s, "test_model")) draw_test_model_warning(a, "agent_test_model_warning");
+    if (jbool(s, "test_model")) {
+        // As the other AI panels show it (draw_test_model_warning), from the agent's own state.
+        ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0.45f, 0.10f, 0.08f, 1.0f));
+        ImGui::BeginChild("agent_test_model_warning", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 2.6f), false,
+                          ImGuiWindowFlags_NoScrollbar);
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextUnformatted("Test model with random weights: the agent's plans, answers, boxes and masks are meaningless. "
+                               "Load a real model in Models.");
+        ImGui::PopTextWrapPos();
+        ImGui::EndChild();
+        ImGui::PopStyleColor();
+        a.record_widget("agent_test_model_warning");
+    }
 }
 
 void draw_form(App& a, AgentUi& ui, bool available) {
@@ -158,6 +180,9 @@ void draw_form(App& a, AgentUi& ui, bool available) {
     a.record_widget("agent_question");
     hint_over_last_item(ui.question, ui.mode == "protocol" ? "Question (optional): what should the report answer?"
                                                            : "Ask about the image in view");
+    // The box does not wrap: a question wider than it is shown whole under it.
+    if (!ImGui::IsItemActive() && ImGui::CalcTextSize(ui.question.c_str()).x > ImGui::GetItemRectSize().x - 12)
+        wrapped_disabled(ui.question);
     const char* modes[] = {"Free question (the model plans)", "Clinical protocol (fixed steps)"};
     int mode = ui.mode == "planned" ? 0 : 1;
     ImGui::SetNextItemWidth(-70);
@@ -263,8 +288,9 @@ void draw_answer(App& a, AgentUi& ui) {
     if (answer.empty()) return;
     ImGui::Separator();
     ImGui::TextDisabled("ANSWER");
-    draw_ai_label(a, "agent_answer_ai", jstr(ui.state, "backend") != "in-browser");
-    if (jbool(ui.state, "test_model")) wrapped("From a TEST MODEL with random weights: meaningless.", &kAiColor);
+    const std::string question = jstr(jfield(ui.state, "header"), "question");
+    if (!question.empty()) wrapped_disabled("Q: " + question);
+    ai_label(a, ui, "agent_answer_ai");
     wrapped(answer);
     a.record_widget("agent_answer");
 }
@@ -419,13 +445,14 @@ void draw_step_actions(App& a, AgentUi& ui, int index, const json& s) {
         const auto targets = agent_report_text_targets(a);
         int& t = ui.report_target[index];
         if (t < 0 || t >= int(targets.size())) t = 0;
-        flow("Add to report");
-        if (ImGui::Button("Add to report")) agent_accept_report(a, ui, index, targets[size_t(t)].first);
+        flow("Add to report as");
+        if (ImGui::Button("Add to report as")) agent_accept_report(a, ui, index, targets[size_t(t)].first);
         a.record_widget(widget(index, "accept_report").c_str());
         tooltip("Puts the text into the chosen part of the report as an AI value (marked until you accept it there).\n"
                 "A part that holds your own text is not changed.");
         ImGui::SameLine();
-        ImGui::SetNextItemWidth(std::max(90.0f, ImGui::GetContentRegionAvail().x));
+        if (ImGui::GetContentRegionAvail().x < 130) ImGui::NewLine();
+        ImGui::SetNextItemWidth(-1);
         if (ImGui::BeginCombo("##report_target", targets[size_t(t)].second.c_str())) {
             for (int i = 0; i < int(targets.size()); ++i)
                 if (ImGui::Selectable(targets[size_t(i)].second.c_str(), i == t)) t = i;
@@ -433,8 +460,14 @@ void draw_step_actions(App& a, AgentUi& ui, int index, const json& s) {
         }
         a.record_widget(widget(index, "report_target").c_str());
     } else if (status != "rejected" && agent_step_has_report_fields(s)) {
-        flow("Add fields to report");
-        if (ImGui::Button("Add fields to report")) agent_accept_report(a, ui, index, "fields");
+        const int fresh = agent_report_field_candidates(a, ui, index);
+        char text[96];
+        if (fresh > 0) std::snprintf(text, sizeof text, "Add %d field%s to report", fresh, fresh == 1 ? "" : "s");
+        else std::snprintf(text, sizeof text, "Fields filled already");
+        flow(text);
+        ImGui::BeginDisabled(fresh == 0);
+        if (ImGui::Button(text)) agent_accept_report(a, ui, index, "fields");
+        ImGui::EndDisabled();
         a.record_widget(widget(index, "accept_report").c_str());
         tooltip("Fills the report's EMPTY fields with these values as AI values (each marked until you accept it\n"
                 "in the Report tab); values outside the vocabulary or the field's limits are refused.");
@@ -523,10 +556,10 @@ void draw_step(App& a, AgentUi& ui, int index, const json& s) {
                                ImGuiTreeNodeFlags_FramePadding;
     if (selected) flags |= ImGuiTreeNodeFlags_Selected;
     ImGui::SetNextItemOpen(open);
-    if (status == "rejected") ImGui::PushStyleColor(ImGuiCol_Text, kErrorColor);
-    else if (status == "edited") ImGui::PushStyleColor(ImGuiCol_Text, kEditedColor);
+    const bool coloured = status == "rejected" || status == "edited";
+    if (coloured) ImGui::PushStyleColor(ImGuiCol_Text, status == "rejected" ? kErrorColor : kEditedColor);
     const bool node = ImGui::TreeNodeEx("##step", flags, "%s", label);
-    if (status != "ok" && !status.empty()) ImGui::PopStyleColor();
+    if (coloured) ImGui::PopStyleColor();
     const bool toggled = ImGui::IsItemToggledOpen();
     open = node;
     if (ImGui::IsItemClicked() && !toggled) {
@@ -544,7 +577,6 @@ void draw_step(App& a, AgentUi& ui, int index, const json& s) {
     else meta += "  " + (status.empty() ? std::string("ok") : status);
     const std::string ms = fmt_ms(step_ms(s));
     if (!ms.empty()) meta += "  " + ms;
-    const std::string model = jstr(s, "model");
     ImGui::Indent(ImGui::GetTreeNodeToLabelSpacing());
     ImGui::TextDisabled("%s", meta.c_str());
     const int warns = warnings_of(s);
@@ -555,13 +587,12 @@ void draw_step(App& a, AgentUi& ui, int index, const json& s) {
         ImGui::PopStyleColor();
         a.record_widget(widget(index, "warnings").c_str());
     }
-    if (!model.empty()) {
-        ImGui::SameLine();
-        text_ellipsized(model.c_str(), 0, true);
-    }
+    // What it gave, in a few words (the whole output is in the opened step).
+    const std::string summary = status == "rejected" ? std::string() : agent_step_summary(s);
+    if (!summary.empty()) text_ellipsized(summary.c_str());
     if (now_running) {
         const float t = float(ImGui::GetTime());
-        ImGui::ProgressBar(0.5f + 0.5f * std::sin(t * 2.4f), ImVec2(-1, 4), "");
+        ImGui::ProgressBar(0.5f + 0.5f * std::sin(t * 2.4f), ImVec2(-1, 8), "");
         a.record_widget(widget(index, "progress").c_str());
     }
     ImGui::Unindent(ImGui::GetTreeNodeToLabelSpacing());
@@ -585,7 +616,7 @@ void draw_trace(App& a, AgentUi& ui) {
         a.record_widget("agent_trace_count");
     }
     if (steps.empty()) return;
-    draw_ai_label(a, "agent_trace_ai", jstr(ui.state, "backend") != "in-browser");
+    ai_label(a, ui, "agent_trace_ai");
     // The trace is about one image: say so when another is in view.
     const int at = agent_trace_image_index(a, ui);
     if (at != a.current) {
@@ -685,22 +716,33 @@ void draw_memory(App& a, AgentUi& ui, bool available) {
         tooltip("Used in planning when ticked.");
         ImGui::SameLine();
         const std::string text = jstr(e, "text");
-        auto it = ui.memory_edits.find(id);
-        std::string& buffer = it != ui.memory_edits.end() ? it->second : (ui.memory_edits[id] = text);
-        input_multiline("##text", buffer, 2.0f);
-        a.record_widget(("agent_memory_" + sid + "_text").c_str());
         std::string meta = jstr(e, "created_at");
         if (!jstr(e, "source").empty()) meta += (meta.empty() ? "from " : ", from ") + jstr(e, "source");
-        if (!meta.empty() && ImGui::IsItemHovered() && !ImGui::IsItemActive()) ImGui::SetTooltip("%s", meta.c_str());
-        const bool changed = buffer != text;
-        if (changed) {
-            if (ImGui::SmallButton("Save")) agent_action("memory_edit", {{"id", id}, {"text", buffer}});
+        auto it = ui.memory_edits.find(id);
+        if (it == ui.memory_edits.end()) {
+            if (on) wrapped(text);
+            else wrapped_disabled(text);
+            a.record_widget(("agent_memory_" + sid + "_shown").c_str());
+            if (!meta.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", meta.c_str());
+            ImGui::Indent(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemSpacing.x);
+            if (ImGui::SmallButton("Edit")) ui.memory_edits[id] = text;
+            a.record_widget(("agent_memory_" + sid + "_edit").c_str());
+            ImGui::SameLine();
+        } else {
+            ImGui::NewLine();
+            ImGui::Indent(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemSpacing.x);
+            input_multiline("##text", it->second, 3.0f);
+            a.record_widget(("agent_memory_" + sid + "_text").c_str());
+            ImGui::BeginDisabled(it->second == text);
+            if (ImGui::SmallButton("Save")) {
+                agent_action("memory_edit", {{"id", id}, {"text", it->second}});
+                ui.memory_edits.erase(it);
+            }
+            ImGui::EndDisabled();
             a.record_widget(("agent_memory_" + sid + "_save").c_str());
             ImGui::SameLine();
-            if (ImGui::SmallButton("Revert")) buffer = text;
+            if (ImGui::SmallButton("Cancel")) ui.memory_edits.erase(id);
             ImGui::SameLine();
-        } else if (!ImGui::IsItemActive()) {
-            buffer = text;  // follows the state when not being edited
         }
         if (ui.memory_removing == id) {
             if (ImGui::SmallButton("Remove for good")) {
@@ -716,6 +758,7 @@ void draw_memory(App& a, AgentUi& ui, bool available) {
             a.record_widget(("agent_memory_" + sid + "_remove").c_str());
             tooltip("Deletes the entry (it cannot be brought back). Untick it to keep it unused instead.");
         }
+        ImGui::Unindent(ImGui::GetFrameHeight() + ImGui::GetStyle().ItemSpacing.x);
         ImGui::PopID();
     }
     input_multiline("##memory_new", ui.memory_new, 2.0f);
