@@ -4,8 +4,9 @@
 // driver (web/agent/agent_driver.js) on the real core (es_agent_* in the Node
 // build), tools over a scripted ToolEnvironment (tests/node/agent_helpers.mjs):
 // the run ends on finish, every step is a valid call of an allowed tool, the
-// trace has the same header and step fields as a run with an in-process
-// planner, the same seed gives the same trace, and it replays.
+// trace has the same header and step fields as a run of the local planner
+// (web/agent/local_planner.js) on the same package, the same seed gives the
+// same trace, and it replays.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +21,7 @@ import { RemotePlanner } from '../../web/agent/remote_planner.js';
 // The driver, tools and core wrapper come from the agent-run branch; skip until they are here.
 const need = ['web/agent/agent_core.js', 'web/agent/agent_driver.js', 'web/agent/agent_tools.js', 'tests/node/agent_helpers.mjs',
   'tests/node/assistant_helpers.mjs'].filter((f) => !fs.existsSync(path.join(ROOT, f)));
-let agentCore = null, runAgent = null, createAgentTools = null, helpers = null, why = null;
+let agentCore = null, agentCoreModule = null, runAgent = null, createAgentTools = null, helpers = null, why = null;
 if (need.length) {
   why = `the agent's driver is not on this branch (${need.join(', ')})`;
 } else {
@@ -29,6 +30,7 @@ if (need.length) {
   if (!core) why = coreWhy;
   else if (typeof core.m._es_agent_registry !== 'function') why = 'the WASM module has no es_agent_* exports (rebuild it)';
   else {
+    agentCoreModule = core;
     agentCore = new (await import('../../web/agent/agent_core.js')).AgentCore(core);
     ({ runAgent } = await import('../../web/agent/agent_driver.js'));
     ({ createAgentTools } = await import('../../web/agent/agent_tools.js'));
@@ -134,17 +136,38 @@ describe('a planned agent run on endoscribe-server', { skip: why ?? false, timeo
     assert.equal(replay.difference, '', replay.error);
   });
 
-  test('the trace has the same header and step fields as a run with an in-process planner', async () => {
+  test('the trace has the same header and step fields as a run with the local planner on the same package', async () => {
     const remote = await run(await remotePlanner(), 8);
-    // An in-process planner that writes the same calls (the local planner's output format).
-    const calls = remote.plans.map((p) => p.t);
-    let i = 0;
-    const local = await run({ identity: `${MODEL} (fp32, in-browser)`, plan: async () => calls[i++], reflect: async () => 'Looks consistent.' }, 8);
-    const keys = (o) => Object.keys(o).sort();
-    assert.deepEqual(keys(remote.trace.header), keys(local.trace.header));
-    assert.equal(remote.trace.steps.length, local.trace.steps.length);
-    remote.trace.steps.forEach((s, k) => assert.deepEqual(keys(s), keys(local.trace.steps[k]), `step ${k}`));
-    const lineKeys = (jsonl) => jsonl.trim().split('\n').map((l) => keys(JSON.parse(l)));
-    assert.deepEqual(lineKeys(remote.jsonl), lineKeys(local.jsonl));
+    // The local planner (web/agent/local_planner.js) on the same package, run in this process by
+    // onnxruntime-web as the browser runs it.
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    const { ModelPackage } = await import('../../web/assistant/package.js');
+    const { folderSource } = await import('../../web/assistant/sources.js');
+    const { AssistantRuntime } = await import('../../web/assistant/runtime.js');
+    const { LocalPlanner } = await import('../../web/agent/local_planner.js');
+    const opened = await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(pkg, p))));
+    const runtime = await AssistantRuntime.create({ ort, core: agentCoreModule, pkg: opened, executionProviders: ['wasm'], variant: 'fp32' });
+    let local;
+    try {
+      const planner = new LocalPlanner({ runtime, imageFor: async (key) => (key === IMAGE_KEY ? { key, bytes: IMAGE } : null),
+        modelName: MODEL, planTokens: 200, reflectTokens: 40 });
+      local = await run(planner, 8);
+    } finally {
+      await runtime.release();
+    }
+    assert.equal(local.r.kind, 'finished', local.r.error);
+    assert.match(local.trace.header.model, /in-browser/);
+    // Header lines alike; every step line has the same fields as a local step of the same kind
+    // (a finish step has no output or reflection, a tool step has both).
+    const keys = (o) => Object.keys(o).sort().join();
+    const lines = (jsonl) => jsonl.trim().split('\n').map((l) => JSON.parse(l));
+    const [rh, ...rs] = lines(remote.jsonl);
+    const [lh, ...ls] = lines(local.jsonl);
+    assert.equal(keys(rh), keys(lh));
+    const shape = (steps) => new Map(steps.map((s) => [s.tool === 'finish' ? 'finish' : 'tool', keys(s)]));
+    const remoteShapes = shape(rs), localShapes = shape(ls);
+    for (const [kind, k] of remoteShapes) if (localShapes.has(kind)) assert.equal(k, localShapes.get(kind), kind);
+    assert.ok(localShapes.has('finish') && remoteShapes.has('finish'));
   });
 });

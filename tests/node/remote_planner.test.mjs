@@ -19,7 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { ROOT, FIXTURE, buildPackage, makeCheckpoint } from './model_helpers.mjs';
 import { findServerBinary } from './server_helpers.mjs';
 import { RemoteClient } from '../../web/remote/client.js';
-import { RemotePlanner, PlannerError, actionTextFromToolCall, roundNumbers } from '../../web/agent/remote_planner.js';
+import { RemotePlanner, PlannerError, actionTextFromToolCall, roundNumbers, toolCallingPromptVariants } from '../../web/agent/remote_planner.js';
 
 const require = createRequire(import.meta.url);
 const Ajv = require('ajv');
@@ -216,6 +216,44 @@ test('a model that ignores the schemas or answers in words: plain-words errors',
     await assert.rejects(ask(), (e) => e instanceof PlannerError && /not valid/.test(e.message) && /"text":5/.test(e.details));
     await assert.rejects(ask(), (e) => /not valid/.test(e.message) && /delete_case/.test(e.message));
     await assert.rejects(ask(), (e) => /answered in words instead of calling a tool/.test(e.message) && /polyp/.test(e.details));
+  } finally { await ep.close(); }
+});
+
+// A planning prompt in the core's form (src/agent/agent_loop.cpp planning_prompt).
+function planningPrompt(steps) {
+  const tools = REGISTRY.tools.map((t) => `- ${t.name}: ${t.description} Arguments: ${JSON.stringify(t.input_schema)}`).join('\n');
+  const blocks = Array.from({ length: steps }, (_, i) => `${i + 1}. ground {"text":"polyp number ${i}"}\n   output: {"boxes":[]}\n   reflection: nothing found at step ${i}, try again.`).join('\n');
+  return 'You examine one endoscopy image with tools, one call at a time, and end with finish and your answer.\nQuestion: Is there a polyp?\n'
+    + `\nTools:\n${tools}\n\nSteps so far:\n${blocks}\n\nTool calls left: 1. Reply with one JSON object {"tool": ..., "arguments": {...}}. Call finish when you can answer.`;
+}
+
+test('with tool calling the prompt lists the tools without their schemas; a prompt too long for the context is shortened', async () => {
+  let limit = 1e9;
+  const ep = await scriptedEndpoint((body) => {
+    const text = body.messages.at(-1).content.find((c) => c.type === 'text').text;
+    if (text.length > limit)
+      return [400, { error: { message: `This model's maximum context length is 100 tokens. However, you requested ${text.length} tokens.`, type: 'BadRequestError', code: 400 } }];
+    return [200, completion({ content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'finish', arguments: '{"answer":"a polyp"}' } }] }, 'tool_calls')];
+  });
+  try {
+    const prompt = planningPrompt(6);
+    const p = planner(ep.base, { model: 'big-model' });
+    const ask = () => p.plan({ prompt, actionSchema: actionSchema(ALL), allowedTools: ALL, imageKey: 'case/image.png', seed: 9 });
+    assert.equal(await ask(), '{"tool":"finish","arguments":{"answer":"a polyp"}}');
+    const sent = (i) => ep.bodies[i].messages.at(-1).content.find((c) => c.type === 'text').text;
+    assert.ok(!sent(0).includes(' Arguments: '), sent(0));
+    assert.ok(sent(0).includes('- segment: The segment tool.'));
+    assert.ok(sent(0).endsWith('Tool calls left: 1. Call one of the tools. Call finish when you can answer.'), sent(0));
+    assert.ok(sent(0).includes('6. ground'));
+    // A context that holds only the shorter forms: the oldest steps go first, and the same prompt ends at the same form.
+    const variants = toolCallingPromptVariants(prompt);
+    limit = variants[3].length;
+    ep.bodies.length = 0;
+    await ask();
+    assert.deepEqual(ep.bodies.map((_, i) => sent(i)), variants.slice(0, 4));
+    assert.ok(!sent(3).includes('1. ground') && sent(3).includes('6. ground') && sent(3).includes('(earlier steps left out)'));
+    limit = 10;
+    await assert.rejects(ask(), (e) => e instanceof PlannerError && e.kind === 'context' && /does not fit the context/.test(e.message));
   } finally { await ep.close(); }
 });
 

@@ -2,7 +2,8 @@
 // an OpenAI-compatible endpoint: endoscribe-server or, e.g., vLLM serving a
 // larger model. plan() offers the tools the request allows as OpenAI `tools`
 // with tool_choice "required" (the tool itself when only one is allowed, e.g.
-// `finish` after the last round), reads tool_calls[0] and returns the same
+// `finish` after the last round; the prompt's tool list without the argument
+// schemas, which travel as the tools' parameters), reads tool_calls[0] and returns the same
 // action text the local planner writes ({"tool": ..., "arguments": {...}}),
 // validated by the core (es_agent_parse_action) so the trace is the same
 // whichever planner made it. An endpoint that refuses tools is asked again
@@ -10,7 +11,9 @@
 // asked that way from then on). reflect() is a plain completion. The image
 // goes with each request as a data: URL of its file's bytes, as web/remote
 // does; the request's seed is passed through, so an endpoint that honours
-// seeds (endoscribe-server does) gives the same trace again.
+// seeds (endoscribe-server does) gives the same trace again. A prompt the
+// endpoint finds too long for its model is shortened as the local planner
+// shortens it (planningPromptVariants / cutVariants).
 //
 // Failures are Errors in plain words (what happened, what to do) with the
 // technical text in `details`: an endpoint that is down, a missing or wrong
@@ -20,6 +23,7 @@
 import { RemoteError, plainRemoteError } from '../remote/errors.js';
 import { chatMessages } from '../remote/chat_messages.js';
 import { dataUrlFromBytes, dataUrlFromRgba } from '../remote/image_url.js';
+import { planningPromptVariants, cutVariants } from './local_planner.js';
 
 export class PlannerError extends Error {
   constructor(message, { details = '', kind = 'planner', cause = undefined } = {}) {
@@ -65,6 +69,24 @@ export function actionTextFromToolCall(call) {
     }
   }
   return JSON.stringify({ tool: fn.name, arguments: roundNumbers(args ?? {}) });
+}
+
+// A prompt the endpoint found longer than its model's context (endoscribe-server's
+// code, vLLM's and OpenAI's wording).
+export function contextExceeded(e) {
+  return e instanceof RemoteError && e.kind === 'invalid'
+    && (e.code === 'context_length_exceeded' || /context length|context_length|maximum context|longer than the model's context/i.test(e.message));
+}
+
+// The core's planning prompt for an endpoint with tool calling: the tools'
+// argument schemas travel as the tools' parameters, so the prompt's tool list
+// leaves them out (the first shortened form, as the local planner's), and the
+// closing line asks for a tool call rather than for the JSON text the
+// constrained local model writes. Then the shorter forms, longest first.
+export function toolCallingPromptVariants(prompt) {
+  const variants = planningPromptVariants(prompt);
+  const ask = (p) => p.replace(/Reply with one JSON object \{"tool": \.\.\., "arguments": \{\.\.\.\}\}\./, 'Call one of the tools.');
+  return (variants.length > 1 ? variants.slice(1) : variants).map(ask);
 }
 
 // A request refused because of its tools (a server without tool calling, or a
@@ -124,6 +146,23 @@ export class RemotePlanner {
     return chatMessages([], prompt, url, { systemPrompt: this.systemPrompt });
   }
 
+  // Asks with the first prompt variant the endpoint's context holds (a longer one
+  // refused as too long is followed by the next, as the local planner shortens;
+  // the same prompt always ends at the same variant, so replays match).
+  async _ask(variants, imageKey, withImage, body, signal) {
+    for (let i = 0; ; i++) {
+      const messages = await this._messages(variants[i], imageKey, withImage);
+      try {
+        return await this.client.chat({ ...body, messages }, { signal });
+      } catch (e) {
+        if (!contextExceeded(e)) throw e;
+        if (i + 1 >= variants.length)
+          throw new PlannerError(`The prompt does not fit the context of the model at ${this.client.base}, even shortened; use a model `
+            + 'with a longer context, or lower the agent\'s trace and memory budgets.', { details: e.message, kind: 'context', cause: e });
+      }
+    }
+  }
+
   _sampling(seed, maxTokens) {
     const body = { model: this.model, temperature: this.temperature, max_tokens: maxTokens };
     if (this.topP !== null) body.top_p = this.topP;
@@ -135,17 +174,14 @@ export class RemotePlanner {
   async plan({ prompt, actionSchema, allowedTools = null, imageKey = null, seed = null, signal = null }) {
     if (signal?.aborted) throw new PlannerError('stopped', { kind: 'cancelled' });
     const names = allowedTools && allowedTools.length ? allowedTools : this.registry.tools.map((t) => t.name);
-    const messages = await this._messages(prompt, imageKey, true);
     const what = `${this.client.base} did not answer`;
     let text = null;
     if (this.mode !== 'json_schema') {
       const tools = openAiTools(this.registry, names);
-      const body = {
-        ...this._sampling(seed, this.planTokens), messages, tools,
-        tool_choice: tools.length === 1 ? { type: 'function', function: { name: tools[0].function.name } } : 'required',
-      };
+      const tool_choice = tools.length === 1 ? { type: 'function', function: { name: tools[0].function.name } } : 'required';
       try {
-        const r = await this.client.chat(body, { signal });
+        const r = await this._ask(toolCallingPromptVariants(prompt), imageKey, true,
+          { ...this._sampling(seed, this.planTokens), tools, tool_choice }, signal);
         if (this.mode === 'auto') this.mode = 'tools';
         const m = r.choices[0].message ?? {};
         const call = m.tool_calls?.[0];
@@ -160,12 +196,10 @@ export class RemotePlanner {
       }
     }
     if (text === null) {
-      const body = {
-        ...this._sampling(seed, this.planTokens), messages,
-        response_format: { type: 'json_schema', json_schema: { name: 'action', schema: actionSchema, strict: true } },
-      };
+      const response_format = { type: 'json_schema', json_schema: { name: 'action', schema: actionSchema, strict: true } };
       try {
-        const r = await this.client.chat(body, { signal });
+        const r = await this._ask(planningPromptVariants(prompt), imageKey, true,
+          { ...this._sampling(seed, this.planTokens), response_format }, signal);
         text = String(r.choices[0].message?.content ?? '').trim();
       } catch (e) {
         throw this._fail(e, what);
@@ -181,9 +215,8 @@ export class RemotePlanner {
   // -> a short reflection in words (a plain completion).
   async reflect({ prompt, imageKey = null, seed = null, signal = null }) {
     if (signal?.aborted) throw new PlannerError('stopped', { kind: 'cancelled' });
-    const messages = await this._messages(prompt, imageKey, this.reflectWithImage);
     try {
-      const r = await this.client.chat({ ...this._sampling(seed, this.reflectTokens), messages }, { signal });
+      const r = await this._ask(cutVariants(prompt), imageKey, this.reflectWithImage, this._sampling(seed, this.reflectTokens), signal);
       return String(r.choices[0].message?.content ?? '').trim();
     } catch (e) {
       throw this._fail(e, `${this.client.base} did not answer`);
