@@ -573,10 +573,11 @@ async function init() {
   try {
     await app.ready;
   } catch {
+    hook.started = true;
     return;  // no WebGPU / no app: the page already says why
   }
   M = app.module();
-  if (!M._es_agent_registry) return;  // an app built without the agent
+  if (!M._es_agent_registry) { hook.started = true; return; }  // an app built without the agent
   core = new AgentCore(M);
   env = new AppEnvironment(app, M);
   M.agent = { action };
