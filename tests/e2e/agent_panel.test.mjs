@@ -213,6 +213,8 @@ describe('agent panel (fake agent state)', { skip: skip || false, timeout: 30000
     if (process.env.ES_DEBUG) page.on('console', (m) => console.log('# page:', m.type(), m.text()));
     await page.goto(server.url);
     await page.evaluate(() => window.endoscribe.caseLoaded);
+    // The real agent (web/agent/app_agent.js) pushes its first state at start-up: after that, the test's own.
+    await page.waitForFunction(() => !window.endoscribe.agent || window.endoscribe.agent.started === true);
     await page.waitForFunction(() => window.endoscribe.annotation?.state()?.label_sets.length >= 5 &&
       window.endoscribe.report?.state()?.vocabulary_ready);
     await frames();

@@ -16,6 +16,8 @@
 import { CoreApi } from '../segmentation/core_api.js';
 import { CaseSession } from './case_session.js';
 import { SegmentJob } from './segment_job.js';
+import { InteractiveSegmentation, STRATEGIES } from '../segmentation/interactive.js';
+import { segmentPrompt } from '../remote/segment.js';
 import { download } from './download.js';
 import { RemoteSegmenter, RemoteSegmentJob } from '../remote/segment.js';
 import { plainRemoteError } from '../remote/errors.js';
@@ -238,7 +240,67 @@ async function action(name, arg) {
   }
 }
 
+// The case agent's segment tool (web/agent/app_environment.js): one mask per
+// prompt {points: [{x, y, positive}], box: {x, y, w, h} | null} on image
+// `name`, where the Segment tool runs (this browser's SAM or the server), the
+// user's Segment session left as it is, cleaned as the Segment tool cleans its
+// masks. -> [{rle: COCO RLE string counts, width, height, box: {x, y, w, h} | null, score}].
+async function segmentPrompts(name, prompts, { signal = null } = {}) {
+  await init();
+  const r = hook.remote;
+  const masks = [];
+  // SAM's hole/island cleanup with the Segment tool's settings (mask/mask_cleanup.h; default 0.25 % of the image).
+  const settings = SegmentJob.loadSettings() ?? {};
+  const take = (h, score) => {
+    let clean = 0;
+    try {
+      const { width, height } = core.maskSize(h);
+      const minArea = settings.cleanup === false ? 0 : settings.min_area_px > 0 ? settings.min_area_px
+        : Math.round((Number.isFinite(settings.min_area_fraction) ? settings.min_area_fraction : 0.0025) * width * height);
+      clean = minArea > 0 ? core.cleanMask(h, minArea) : 0;
+      const m = clean || h;
+      masks.push({ rle: core.rleString(m), width, height, box: core.maskBox(m), score });
+    } finally {
+      core.freeMask(h);
+      if (clean) core.freeMask(clean);
+    }
+  };
+  if (r?.routes('segment')) {
+    const why = r.whyNot('segment');
+    if (why) throw new Error(why);
+    const rj = segmentJob({ quiet: true });
+    const st = JSON.parse(str(Module._es_app_state_json()));
+    const info = st.images.find((i) => i.name === name);
+    for (const p of prompts) {
+      if (signal?.aborted) throw new Error('stopped');
+      const res = await rj.segmenter.segment(name, segmentPrompt({ clicks: p.points, box: p.box }), { signal });
+      const best = res.masks[0];
+      if (!best) throw new Error('the server returned no mask');
+      take(rj.maskHandle(best.rle, res.width ?? info?.width, res.height ?? info?.height), best.score ?? 0);
+    }
+    return masks;
+  }
+  return job.exclusive(async (model) => {
+    const embedded = await job.encode(name);
+    for (const p of prompts) {
+      if (signal?.aborted) throw new Error('stopped');
+      // A box alone is SAM's plain prompt; a lone click is made as the Segment tool makes it.
+      const s = new InteractiveSegmentation(model, embedded, p.box ? STRATEGIES.plain : STRATEGIES.multi_scale_first);
+      try {
+        s.setBox(p.box ?? null);
+        s.points = (p.points ?? []).map((q) => ({ x: q.x, y: q.y, positive: !!q.positive }));
+        const res = await s.run();
+        take(s.takeMask(), res.iou);
+      } finally {
+        s.reset();
+      }
+    }
+    return masks;
+  });
+}
+
 hook.annotation = {
+  segmentPrompts,
   state: () => (Module ? JSON.parse(str(Module._es_annotation_state())) : null),
   segmentStats: () => (job ? { ...job.stats, ready: job.model ? [...job.model.cache.keys()] : [] } : null),
   remoteSegmentStats: () => (remoteJob ? { ...remoteJob.stats, ...remoteJob.segmenter.stats } : null),

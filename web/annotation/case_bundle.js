@@ -3,7 +3,8 @@
 //     "format": "endoscribe-case-bundle", "version": 1,
 //     "document": { the annotation document, as stored (case_store.js) },
 //     "images": [ { "name": "image-1.png", "bytes_base64": "..." } ],  // the files as opened, in case order
-//     "report": { the structured report (es_report_document, src/report/README.md) }   // only when it has content
+//     "report": { the structured report (es_report_document, src/report/README.md) },  // only when it has content
+//     "agent_traces": [ { "id", "image", "question", "when", "jsonl" } ]  // the case agent's runs, when any
 //   }
 // Later parts of a case (conversation) join as further top-level keys. A
 // reader checks the report on its own (report_from_json): a bad report never
@@ -24,7 +25,7 @@ export function fromBase64(text) {
   return out;
 }
 
-export function writeBundle(documentText, images, reportText = null) {
+export function writeBundle(documentText, images, reportText = null, agentTraces = []) {
   const bundle = {
     format: BUNDLE_FORMAT,
     version: 1,
@@ -32,11 +33,16 @@ export function writeBundle(documentText, images, reportText = null) {
     images: images.map((img) => ({ name: img.name, bytes_base64: toBase64(img.bytes) })),
   };
   if (reportText != null) bundle.report = JSON.parse(reportText);
+  if (agentTraces.length) {
+    bundle.agent_traces = agentTraces.map((t) => ({ id: t.id, image: t.image, question: t.question, when: t.when, jsonl: t.jsonl }));
+  }
   return JSON.stringify(bundle);
 }
 
 // -> {documentText, images: [{name, bytes}], reportText (the "report" key as
-// JSON text, unchecked; null when absent)}; throws an Error naming the problem.
+// JSON text, unchecked; null when absent), agentTraces (the well-formed
+// entries of "agent_traces"; their JSON lines are read by the agent, which
+// keeps unreadable lines)}; throws an Error naming the problem.
 export function readBundle(text) {
   let j;
   try { j = JSON.parse(text); } catch (e) { throw new Error(`not JSON (${e.message})`); }
@@ -55,5 +61,8 @@ export function readBundle(text) {
     return { name: img.name, bytes };
   });
   const reportText = j.report === undefined || j.report === null ? null : JSON.stringify(j.report);
-  return { documentText: JSON.stringify(j.document), images, reportText };
+  const agentTraces = (Array.isArray(j.agent_traces) ? j.agent_traces : []).filter((t) => t && typeof t.id === 'string' &&
+    /^[\w.-]{1,80}$/.test(t.id) && typeof t.jsonl === 'string').map((t) => ({ id: t.id, image: String(t.image ?? ''),
+    question: String(t.question ?? ''), when: Number.isFinite(t.when) ? t.when : 0, jsonl: t.jsonl }));
+  return { documentText: JSON.stringify(j.document), images, reportText, agentTraces };
 }

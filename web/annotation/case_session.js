@@ -566,7 +566,7 @@ export class CaseSession {
       const reportSeq = this.reportSeq;
       const compare = this.compareRecord();
       const compareSeq = this.compareSeq;
-      const rec = await this.store.createCaseWith(name, images, this.document(), this.history(), report, compare);
+      const rec = await this.store.createCaseWith(name, images, this.document(), this.history(), report, { compareText: compare });
       if (report) this.reportSavedSeq = Math.max(this.reportSavedSeq, reportSeq);
       this.compareSavedSeq = Math.max(this.compareSavedSeq, compareSeq);
       this.current = { id: rec.id, name, readOnly: false };
@@ -642,14 +642,15 @@ export class CaseSession {
     }
     if (!images.length) throw new Error('The case has no images, so there is nothing to export yet.');
     const report = this.reportEmpty() ? null : this.report();
-    download(`${fileSafeName(this.current?.name)}.endoscribe.json`, writeBundle(this.document(), images, report), 'application/json');
+    const traces = this.current && !this.current.readOnly ? await this.store.listAgentTraces(this.current.id) : [];
+    download(`${fileSafeName(this.current?.name)}.endoscribe.json`, writeBundle(this.document(), images, report, traces), 'application/json');
   }
 
   // A bundle opens as a new case named after it. A report that does not pass
   // checkReport (a message naming the field) is left out; the images and
   // annotations still open (the bundle file itself is unchanged).
   async importBundle(file, checkDocument, checkImage, checkReport = null) {
-    const { documentText, images, reportText } = readBundle(await file.text());
+    const { documentText, images, reportText, agentTraces } = readBundle(await file.text());
     checkDocument(documentText);
     for (const img of images) checkImage(img);
     let report = null, reportProblem = null;
@@ -663,7 +664,7 @@ export class CaseSession {
     const withHash = [];
     for (const img of images) withHash.push({ hash: await sha256Hex(img.bytes), name: img.name, bytes: img.bytes });
     const name = file.name.replace(/\.endoscribe\.json$|\.json$/i, '') || 'Imported case';
-    const rec = await this.store.createCaseWith(name, withHash, documentText, null, report);
+    const rec = await this.store.createCaseWith(name, withHash, documentText, null, report, { agentTraces });
     await this.store.setLastCaseId(rec.id);
     if (reportProblem) {
       // Said after the reload that opens the case (restore()).
@@ -676,6 +677,23 @@ export class CaseSession {
       } catch { /* the message is lost, the case is not */ }
     }
     location.reload();
+  }
+
+  // ---- the case agent's traces (web/agent/app_agent.js) ----------------------------------
+
+  // Saves one run's trace with the open case (a run on the read-only demo
+  // case is a change to it: the demo is copied into a new case first).
+  async saveAgentTrace(rec) {
+    if (!this.store) throw new Error('this browser cannot store cases');
+    if (!this.current || this.current.readOnly) await this.copyDemo();
+    if (!this.current || this.current.readOnly) throw new Error('the demo case could not be copied into a new case');
+    await this.store.putAgentTrace(this.current.id, rec);
+  }
+
+  // The open case's traces, newest first ([] for the demo case).
+  async agentTraces() {
+    if (!this.store || !this.current || this.current.readOnly) return [];
+    return this.store.listAgentTraces(this.current.id);
   }
 
   // null when the app reads the report text, else the reader's message (naming the field).

@@ -17,8 +17,11 @@
 //              captured (ms)}; written after every change of either
 //   meta       "lastCaseId": the case open last ("demo" when the user opened
 //              the demo case on purpose)
-// Version 3 added "reports", version 4 "compare" (an older database gains the
-// stores, nothing else changes).
+//   agent_traces  key "<case id>|<trace id>": {caseId, id, image, question,
+//              when (ms), jsonl}: the case agent's runs (web/agent/app_agent.js),
+//              written after every step; the bundle's "agent_traces"
+// Version 3 added "reports", version 4 "compare" and "agent_traces" (an older
+// database gains the stores, nothing else changes).
 // Version 1 kept one case (stores "images" keyed by file name, "document");
 // migrateV1() turns it into a case named "Case restored from the previous
 // version". Every write is its own transaction; a full disk rejects with
@@ -49,6 +52,11 @@ export async function sha256Hex(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// Every key of a case's traces: "<case id>|..." (ids hold no "|").
+function traceRange(caseId) {
+  return IDBKeyRange.bound(`${caseId}|`, `${caseId}|\uffff`);
+}
+
 function newId() {
   return 'c' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
 }
@@ -59,7 +67,7 @@ export class CaseStore {
     const open = indexedDB.open(DB_NAME, DB_VERSION);
     open.onupgradeneeded = () => {
       const db = open.result;
-      for (const [name, opts] of [['cases', { keyPath: 'id' }], ['blobs', { keyPath: 'hash' }], ['documents'], ['views'], ['meta'], ['reports'], ['compare']]) {
+      for (const [name, opts] of [['cases', { keyPath: 'id' }], ['blobs', { keyPath: 'hash' }], ['documents'], ['views'], ['meta'], ['reports'], ['compare'], ['agent_traces']]) {
         if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, opts);
       }
     };
@@ -115,14 +123,16 @@ export class CaseStore {
     return rec;
   }
 
-  // A case with its images, document, report and Compare work in one
-  // transaction (bundle import, a copy of the demo case). images: [{hash,
-  // name, bytes}]; report: {text, history} | null; compareText: string | null.
-  async createCaseWith(name, images, documentText, historyText = null, report = null, compareText = null) {
+  // A case with its images, document, report, Compare work and agent traces
+  // in one transaction (bundle import, a copy of the demo case). images:
+  // [{hash, name, bytes}]; report: {text, history} | null; compareText:
+  // string | null; agentTraces: [{id, image, question, when, jsonl}].
+  async createCaseWith(name, images, documentText, historyText = null, report = null, { compareText = null, agentTraces = [] } = {}) {
     const now = Date.now();
     const rec = { id: newId(), name, created: now, modified: now, images: images.map(({ hash, name: n }) => ({ hash, name: n })) };
-    await this.write(['cases', 'blobs', 'documents', 'reports', 'compare'], `the case "${name}"`, (tx) => {
+    await this.write(['cases', 'blobs', 'documents', 'reports', 'compare', 'agent_traces'], `the case "${name}"`, (tx) => {
       for (const img of images) tx.objectStore('blobs').put({ hash: img.hash, bytes: img.bytes });
+      for (const t of agentTraces) tx.objectStore('agent_traces').put({ ...t, caseId: rec.id }, `${rec.id}|${t.id}`);
       tx.objectStore('cases').put(rec);
       if (documentText != null) tx.objectStore('documents').put({ text: documentText, history: historyText, captured: now }, rec.id);
       if (report && report.text != null) tx.objectStore('reports').put({ text: report.text, history: report.history ?? null, captured: now }, rec.id);
@@ -142,7 +152,7 @@ export class CaseStore {
 
   // Removes the case, its document, view and the bytes of images no other case holds.
   deleteCase(id) {
-    return this.write(['cases', 'blobs', 'documents', 'views', 'reports', 'compare'], 'the deletion', async (tx) => {
+    return this.write(['cases', 'blobs', 'documents', 'views', 'reports', 'compare', 'agent_traces'], 'the deletion', async (tx) => {
       const cases = tx.objectStore('cases');
       const all = await request(cases.getAll());
       const gone = all.find((c) => c.id === id);
@@ -154,6 +164,7 @@ export class CaseStore {
       tx.objectStore('views').delete(id);
       tx.objectStore('reports').delete(id);
       tx.objectStore('compare').delete(id);
+      tx.objectStore('agent_traces').delete(traceRange(id));
     });
   }
 
@@ -233,6 +244,21 @@ export class CaseStore {
       return { case: rec, images, document: document ?? null, report: report ?? null, compare: compare ?? null,
         view: view ?? null, missing: rec.images.length - images.length };
     });
+  }
+
+  // ---- the case agent's traces -------------------------------------------------------
+
+  // One run's trace (rewritten after each of its steps).
+  putAgentTrace(caseId, rec) {
+    return this.write(['agent_traces'], 'the agent\'s trace', (tx) => {
+      tx.objectStore('agent_traces').put({ ...rec, caseId }, `${caseId}|${rec.id}`);
+    });
+  }
+
+  // The case's traces, newest first.
+  async listAgentTraces(caseId) {
+    const all = await this.read(['agent_traces'], (tx) => request(tx.objectStore('agent_traces').getAll(traceRange(caseId))));
+    return all.sort((a, b) => b.when - a.when);
   }
 
   // ---- meta --------------------------------------------------------------------

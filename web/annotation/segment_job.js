@@ -157,6 +157,21 @@ export class SegmentJob {
     if (old) { old.clearCache(); old.ort.terminate?.(); }
   }
 
+  // Runs fn(model) when no Segment request is running (the case agent's
+  // segment tool, web/annotation/app_annotation.js); clicks made meanwhile wait
+  // and are answered after it.
+  async exclusive(fn) {
+    while (this.running) await new Promise((r) => setTimeout(r, 50));
+    this.running = true;
+    try {
+      if (!this.model) await this.ensureModel();
+      return await fn(this.model);
+    } finally {
+      this.running = false;
+      if (this.latest || this.prepareQueue.length) this.drain();
+    }
+  }
+
   decoded(name) {
     if (this.images.has(name)) return this.images.get(name);
     const bytes = this.imageBytes.get(name);

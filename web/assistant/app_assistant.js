@@ -744,6 +744,17 @@ async function start() {
       push();
     }
   };
+  // The case agent (web/agent/app_environment.js) runs on the same backend as
+  // Classify and the chat (withRuntime / withRemote per call); its way in.
+  hook.agentAccess = {
+    labelSet,
+    labelSetIds: () => LABEL_SETS.map((s) => s.id),
+    core: () => core,
+    grounding: () => groundingConfig(rt?.pkg),
+    generation: () => ({ ...S.generation }),
+    model: () => (S.model && S.status === 'ready' ? { ...S.model } : null),
+    onRetry,
+  };
   app.assistant = hook;
   // Count network requests for model files (the reload test: none once cached).
   if (globalThis.PerformanceObserver) {

@@ -14,7 +14,9 @@
 // The frame loop never waits: all of this is awaited here.
 //
 // Test hook: window.endoscribe.reportDraft: state() (es_report_draft_state),
-// action(name, args), last ({rounds: [{questions, answers, outcome, stats}]}).
+// action(name, args), last ({rounds: [{questions, answers, outcome, stats}],
+// error, notice: what the last draft said instead, for the case agent's
+// fill_report_fields, web/agent/app_environment.js}).
 import { draftReport } from './report_draft.js';
 import { plainError, reportMessage } from '../messages.js';
 import { draftReportRemote } from '../remote/report_draft.js';
@@ -84,13 +86,15 @@ async function start({ images = [] } = {}) {
         const r = JSON.parse(call('es_report_draft_questions', ['string'], [JSON.stringify({ images })]));
         if (r.error) {
           reportMessage(M, 'notice', r.error);
+          hook.last.error = r.error;
           return;
         }
         const questions = r.questions.filter((q) => !asked.has(q.path));
         if (!questions.length) {
           if (round === 0) {
-            reportMessage(M, 'notice', 'Nothing to draft: every field the model could fill already has a value ' +
-              '(findings need an evidence image; make them from the lesion annotations).');
+            hook.last.notice = 'Nothing to draft: every field the model could fill already has a value ' +
+              '(findings need an evidence image; make them from the lesion annotations).';
+            reportMessage(M, 'notice', hook.last.notice);
           }
           return;
         }
@@ -104,6 +108,7 @@ async function start({ images = [] } = {}) {
         hook.last.rounds.push({ questions, answers: res.answers, outcome, stats: res.stats });
         if (outcome.error) {
           reportMessage(M, 'error', outcome.error, outcome.details ?? '');
+          hook.last.error = outcome.error;
           return;
         }
         filled += outcome.applied.length;
@@ -119,6 +124,7 @@ async function start({ images = [] } = {}) {
         { fallback: 'try again, or load the model again (Assistant tab, Models)', after: 'Nothing you entered was changed.' });
     if (e instanceof RemoteError) m.text += ' Nothing you entered was changed.';
     reportMessage(M, 'error', m.text, m.details);
+    hook.last.error = m.text;
     setState({ running: false, error: m.text });
   } finally {
     running = false;
