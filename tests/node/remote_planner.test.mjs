@@ -202,6 +202,21 @@ test('only finish allowed: the finish tool is named in tool_choice', async () =>
   } finally { await ep.close(); }
 });
 
+test("the request's action schema narrows a tool's parameters (finish's answer to the option letters)", async () => {
+  const ep = await scriptedEndpoint(() => [200, completion({ content: null, tool_calls: [{ id: 'call_1', type: 'function',
+    function: { name: 'finish', arguments: '{"answer": "B"}' } }] }, 'tool_calls')]);
+  try {
+    const schema = actionSchema(['classify', 'finish']);
+    const finish = schema.oneOf.find((a) => a.properties.tool.const === 'finish');
+    const letters = { type: 'object', properties: { answer: { enum: ['A', 'B', 'C', 'D'] } }, required: ['answer'], additionalProperties: false };
+    finish.properties.arguments = letters;
+    await planner(ep.base, { model: 'big-model' }).plan({ prompt: 'Choose.', actionSchema: schema, allowedTools: ['classify', 'finish'], seed: 3 });
+    const tools = Object.fromEntries(ep.bodies[0].tools.map((t) => [t.function.name, t.function.parameters]));
+    assert.deepEqual(tools.finish, letters);
+    assert.deepEqual(tools.classify, SCHEMAS.classify);
+  } finally { await ep.close(); }
+});
+
 test('a model that ignores the schemas or answers in words: plain-words errors', async () => {
   const answers = [
     completion({ content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'ground', arguments: '{"text": 5}' } }] }, 'tool_calls'),

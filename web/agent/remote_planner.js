@@ -50,11 +50,20 @@ export function roundNumbers(value) {
 }
 
 // The registry's tools (es_agent_registry: {name, description, input_schema}) as OpenAI tools.
-export function openAiTools(registry, names = null) {
+// A request's action schema (a oneOf of {tool: const, arguments}) overrides a
+// tool's parameters where the loop narrowed them (e.g. finish's answer to the
+// option letters of a multiple-choice item).
+export function openAiTools(registry, names = null, actionSchema = null) {
   const allowed = names && names.length ? new Set(names) : null;
+  const narrowed = new Map();
+  const alternatives = actionSchema ? (actionSchema.oneOf ?? [actionSchema]) : [];
+  for (const a of alternatives) {
+    const name = a?.properties?.tool?.const;
+    if (typeof name === 'string' && a.properties.arguments) narrowed.set(name, a.properties.arguments);
+  }
   return registry.tools.filter((t) => !allowed || allowed.has(t.name)).map((t) => ({
     type: 'function',
-    function: { name: t.name, description: t.description, parameters: t.input_schema },
+    function: { name: t.name, description: t.description, parameters: narrowed.get(t.name) ?? t.input_schema },
   }));
 }
 
@@ -177,7 +186,7 @@ export class RemotePlanner {
     const what = `${this.client.base} did not answer`;
     let text = null;
     if (this.mode !== 'json_schema') {
-      const tools = openAiTools(this.registry, names);
+      const tools = openAiTools(this.registry, names, actionSchema);
       const tool_choice = tools.length === 1 ? { type: 'function', function: { name: tools[0].function.name } } : 'required';
       try {
         const r = await this._ask(toolCallingPromptVariants(prompt), imageKey, true,
