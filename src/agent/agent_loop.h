@@ -41,7 +41,7 @@ struct AgentConfig {
     int max_rounds = 3;             // planned: tool calls before only `finish` is allowed; protocol: re-checks
     bool reflect = true;            // ask for a reflection after each tool
     bool use_memory = true;         // put the long-term memory into the planning prompt
-    std::string label_set = "gi_findings";  // protocol: the label set classify scores
+    std::string label_set = "hyperkvasir";  // protocol: the label set classify scores (models/labels/)
     std::string describe_question = "Describe the findings in this image: what, where, how large, their surface.";
     size_t memory_chars = 2000;     // of the planning prompt, at most this much memory
     size_t trace_chars = 6000;      // and this much of the trace (the most recent steps)
