@@ -69,7 +69,7 @@ TEST(ErrorWording, CaseFieldErrorsKeepThePlainReasonApart) {
     es::CaseParseResult newer = es::case_from_json(R"({"format": "endoscribe-case", "version": 7, "images": []})");
     ASSERT_FALSE(newer.ok);
     EXPECT_EQ(newer.reason, "was made by a newer version of EndoScribe");
-    EXPECT_TRUE(has(newer.error, "version 7")) << newer.error;
+    EXPECT_TRUE(has(newer.error, "version: 7 is newer")) << newer.error;
     es::CaseParseResult ok = es::case_from_json(R"({"format": "endoscribe-case", "version": 1, "images": []})");
     EXPECT_TRUE(ok.ok);
     EXPECT_TRUE(ok.reason.empty());

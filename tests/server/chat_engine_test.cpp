@@ -138,9 +138,18 @@ protected:
                                 (kTiny / "checkpoint").string() + "' '" + package_.string() +
                                 "' --quiet --variants fp32,q4,fp16 >/dev/null";
         build_status_ = std::system(cmd.c_str());
+        // The same checkpoint with whole-history KV caches (--kv-cache whole): the
+        // form whose kept caches can be cut back to a shorter prefix.
+        package_whole_ = fs::temp_directory_path() / ("es-engine-test-whole-" + std::to_string(::getpid()));
+        fs::remove_all(package_whole_);
+        const std::string whole = "/usr/bin/python3 '" + (fs::path(ES_SOURCE_DIR) / "tools/build_model.py").string() +
+                                  "' '" + (kTiny / "checkpoint").string() + "' '" + package_whole_.string() +
+                                  "' --quiet --variants fp32,fp16 --kv-cache whole >/dev/null";
+        if (build_status_ == 0) build_status_ = std::system(whole.c_str());
     }
     static void TearDownTestSuite() {
         fs::remove_all(package_);
+        fs::remove_all(package_whole_);
         delete runtime_;
     }
     void SetUp() override {
@@ -158,10 +167,12 @@ protected:
 
     static OnnxRuntime* runtime_;
     static fs::path package_;
+    static fs::path package_whole_;
     static int build_status_;
 };
 OnnxRuntime* ChatEngineTest::runtime_ = nullptr;
 fs::path ChatEngineTest::package_;
+fs::path ChatEngineTest::package_whole_;
 int ChatEngineTest::build_status_ = -1;
 
 }  // namespace
@@ -769,12 +780,14 @@ TEST_F(ChatEngineTest, SystemPromptAndAnImageInALaterTurn) {
 }
 
 // A follow-up that differs from the kept cache part-way (an edited answer)
-// reuses the cache up to the first different token and answers exactly as a
-// server without any kept cache does (fp32, and fp16 whose cache is float16).
+// reuses a whole-history cache up to the first different token and answers
+// exactly as a server without any kept cache does (fp32, and fp16 whose cache
+// is float16). A windowed cache (the builder's default) is not cut: its
+// sliding layers no longer hold what lies before the cut; it answers the same.
 TEST_F(ChatEngineTest, ACacheCutWhereTheConversationDiffersAnswersAsAFreshRun) {
     const std::vector<uint8_t> img = image();
     for (const char* variant : {"fp32", "fp16"}) {
-        auto e = engine(variant);
+        auto e = engine(variant, {}, package_whole_);
         ASSERT_TRUE(e);
         Answer a1 = run(*e, e->start(greedy({user("What is shown in this image?", &img)})).sequence);
         const std::string edited = a1.text.substr(0, a1.text.size() / 2) + " edited";
@@ -785,11 +798,17 @@ TEST_F(ChatEngineTest, ACacheCutWhereTheConversationDiffersAnswersAsAFreshRun) {
         EXPECT_GT(s.cached_prompt_tokens, int(golden()["turn1_ids"].size()));
         EXPECT_LT(s.cached_prompt_tokens, int(golden()["turn1_ids"].size() + 24));
         Answer cut = run(*e, s.sequence);
-        auto fresh = engine(variant);
+        auto fresh = engine(variant, {}, package_whole_);
         SequenceStart f = fresh->start(greedy(follow));
         EXPECT_EQ(f.cached_prompt_tokens, 0);
         EXPECT_EQ(f.prompt_tokens, s.prompt_tokens);
         EXPECT_EQ(run(*fresh, f.sequence).ids, cut.ids) << variant;
+        auto windowed = engine(variant);
+        run(*windowed, windowed->start(greedy({user("What is shown in this image?", &img)})).sequence);
+        SequenceStart w = windowed->start(greedy(follow));
+        ASSERT_EQ(w.error, EngineError::None) << w.message;
+        EXPECT_EQ(w.cached_prompt_tokens, 0) << variant;
+        EXPECT_EQ(run(*windowed, w.sequence).ids, cut.ids) << variant;
     }
 }
 
@@ -802,7 +821,7 @@ TEST_F(ChatEngineTest, ADifferentImageNeverContinuesTheFirstImagesCache) {
     for (size_t i = 0; i < d.image.rgba.size(); i += 4) d.image.rgba[i] = uint8_t(255 - d.image.rgba[i]);
     const std::vector<uint8_t> b = es::encode_png(d.image);
     const std::string q = "What is shown in this image?";
-    auto e = engine();
+    auto e = engine("fp32", {}, package_whole_);  // whole history: the last check cuts the kept cache
     ASSERT_TRUE(e);
     SequenceStart sa = e->start(greedy({user(q, &a)}));
     ASSERT_EQ(sa.error, EngineError::None) << sa.message;
@@ -812,7 +831,7 @@ TEST_F(ChatEngineTest, ADifferentImageNeverContinuesTheFirstImagesCache) {
     // Only the text before the image may come from the kept cache.
     EXPECT_LT(sb.cached_prompt_tokens, sb.prompt_tokens - 16);
     Answer second = run(*e, sb.sequence);
-    auto fresh = engine();
+    auto fresh = engine("fp32", {}, package_whole_);
     SequenceStart f = fresh->start(greedy({user(q, &b)}));
     ASSERT_EQ(f.error, EngineError::None) << f.message;
     Answer alone = run(*fresh, f.sequence);
