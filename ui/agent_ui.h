@@ -23,21 +23,13 @@
 #include <string>
 #include <vector>
 
+#include "json_read.h"
 #include "mask/mask.h"
 
 namespace esui {
 
 class App;
 
-// Reading the state from JS without trusting it: a field of the wrong type
-// reads as the default (nlohmann's value() would throw on a wrong type).
-const nlohmann::json& jfield(const nlohmann::json& j, const char* key);  // null when absent
-std::string jstr(const nlohmann::json& j, const char* key, const std::string& fallback = "");
-double jnum(const nlohmann::json& j, const char* key, double fallback = 0);
-int jint(const nlohmann::json& j, const char* key, int fallback = 0);
-bool jbool(const nlohmann::json& j, const char* key, bool fallback = false);
-const nlohmann::json& jarr(const nlohmann::json& j, const char* key);  // an empty array when absent or not one
-std::string jdump(const nlohmann::json& j, int indent = -1);  // never throws (bad UTF-8 replaced)
 
 // A step's masks decoded from COCO RLE (cached until the next state).
 struct AgentStepMasks {

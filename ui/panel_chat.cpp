@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "assistant_ui.h"
+#include "json_read.h"
 #include "annotation_ui.h"  // the annotation layer: accepted boxes become undoable box annotations
 
 namespace esui {
@@ -44,7 +45,7 @@ bool assistant_ready_for(const json& s, const char* task) {
 std::string assistant_server_label(const json& s) {
     if (!s.contains("remote") || !s["remote"].is_object()) return "the server";
     const json& r = s["remote"];
-    const std::string origin = r.value("origin", std::string()), model = r.value("model", std::string());
+    const std::string origin = jstr(r, "origin"), model = jstr(r, "model");
     if (origin.empty()) return "the server (no address set)";
     return model.empty() ? origin : model + " on " + origin;
 }
@@ -72,7 +73,7 @@ void draw_ai_label(App& a, const char* widget, bool from_server) {
     ImGui::PushStyleColor(ImGuiCol_Text, kAiLabelColour);
     // A server's model says it is a random-weights test model in /v1/models ("endoscribe": {"test_model": true}).
     const json& s = assistant_ui().state;
-    const bool test = from_server ? s.contains("remote") && s["remote"].is_object() && s["remote"].value("test_model", false)
+    const bool test = from_server ? jbool(jfield(s, "remote"), "test_model")
                                   : assistant_test_model(s);
     ImGui::TextUnformatted(test ? "AI suggestion from a TEST MODEL - meaningless" : kAiSuggestion);
     ImGui::PopStyleColor();

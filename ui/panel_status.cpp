@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "assistant_ui.h"
+#include "json_read.h"
 #include "panel_flags.h"
 #include "text_fit.h"
 
@@ -29,7 +30,7 @@ void draw_status_bar(App& a) {
     bool remote = false;
     for (const char* task : {"chat", "classify", "segment", "draft"}) remote = remote || assistant_on_server(asst, task);
     std::string origin;
-    if (remote && asst.contains("remote") && asst["remote"].is_object()) origin = asst["remote"].value("origin", std::string());
+    if (remote) origin = jstr(jfield(asst, "remote"), "origin");
     const std::string privacy_text = remote ? "images go to " + (origin.empty() ? std::string("a server") : origin)
                                             : std::string("on-device only");
     const char* privacy = privacy_text.c_str();

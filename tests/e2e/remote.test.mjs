@@ -124,6 +124,25 @@ describe('remote backend', { skip: skip || false, timeout: 400000 }, () => {
     if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
   });
 
+  it('Answers moved to a server before any address is set: the panels draw on (no address, no model: nulls in the state)', async () => {
+    const errors = [];
+    const onError = (e) => errors.push(e.message);
+    page.on('pageerror', onError);
+    try {
+      await click('remote_use_chat_server');
+      await waitFor(async () => (await state()).backend?.chat === 'server', 'chat routed to the server');
+      await openTab('asst_tab_chat', 'asst_question');
+      await frames();
+      await frames();
+      assert.deepEqual(errors, [], 'no exception from the frame loop');
+      assert.ok((await appState()).widgets.asst_question, 'the chat tab is still drawn');
+    } finally {
+      page.off('pageerror', onError);
+      await page.evaluate(() => window.endoscribe.assistant.action('remote_use', { task: 'chat', where: 'browser' }));
+      await openTab('asst_tab_models', 'remote_address');
+    }
+  });
+
   it('an address the page\'s CSP does not allow: the app says to add it to inference_servers', async () => {
     await typeInto('remote_address', plain.url);
     await click('remote_check');

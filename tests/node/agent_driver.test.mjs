@@ -303,7 +303,7 @@ test('replay: the same planner, tools and seed give the same trace; a hand-alter
   }
   assert.equal(agentCore.traceDifference(traces[0], traces[1]), '');
   // The replay needs the run's settings the header does not hold (here the label set).
-  assert.match(agentCore.replay(traces[0]).difference, /step 1 \(classify\): the arguments differ/);
+  assert.match(agentCore.replay(traces[0], { config: { label_set: 'polyp_attributes' } }).difference, /step 1 \(classify\): the arguments differ/);
   assert.equal(agentCore.replay(traces[0], { config: { label_set: 'hyperkvasir' } }).difference, '');
   // Another seed: the reflections (which name their seed here) differ.
   const other = start({ mode: 'protocol', label_set: 'hyperkvasir' }, { seed: 43 });

@@ -8,13 +8,11 @@
 // (web/agent/local_planner.js) on the same package, the same seed gives the
 // same trace, and it replays.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT, FIXTURE, buildPackage, makeCheckpoint } from './model_helpers.mjs';
-import { findServerBinary } from './server_helpers.mjs';
+import { findServerBinary, startServer } from './server_helpers.mjs';
 import { RemoteClient } from '../../web/remote/client.js';
 import { RemotePlanner } from '../../web/agent/remote_planner.js';
 
@@ -58,37 +56,18 @@ function outputs() {
   };
 }
 
-let tmp = null, pkg = null, proc = null, base = null;
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const app = path.join(tmp, 'app');
-    fs.mkdirSync(app, { recursive: true });
-    fs.writeFileSync(path.join(app, 'index.html'), '<!doctype html>');
-    proc = spawn(SERVER, ['--root', app, '--config', path.join(ROOT, 'server/config.json'), '--port', '0',
-      '--model', pkg, '--model-name', MODEL, '--variant', 'fp32', '--cpu'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.on('exit', (code) => reject(new Error(`server exited (${code}): ${err}`)));
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^\s/]+:(\d+)\//.exec(out);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-  });
-}
+let pkg = null, server = null, base = null;
 
 describe('a planned agent run on endoscribe-server', { skip: why ?? false, timeout: 600000 }, () => {
   before(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-agent-remote-'));
     const ckpt = makeCheckpoint(['--seed', '5']);
     pkg = buildPackage(ckpt, ['--quant', 'none']);
     fs.rmSync(ckpt, { recursive: true, force: true });
-    base = await startServer();
-    for (let i = 0; i < 600 && (await (await fetch(`${base}/health`)).json()).status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 50));
+    server = await startServer(['--model', pkg, '--model-name', MODEL, '--variant', 'fp32', '--cpu']);
+    base = server.url;
   });
   after(async () => {
-    if (proc && proc.exitCode === null) { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); }
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    if (server) await server.stop();
     if (pkg) fs.rmSync(pkg, { recursive: true, force: true });
   });
 

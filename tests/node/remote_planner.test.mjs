@@ -9,7 +9,6 @@
 // stand-in for es_agent_registry / es_agent_parse_action, which
 // tests/node/agent_remote.test.mjs uses with the real agent run.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -17,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT, FIXTURE, buildPackage, makeCheckpoint } from './model_helpers.mjs';
-import { findServerBinary } from './server_helpers.mjs';
+import { findServerBinary, startServer } from './server_helpers.mjs';
 import { RemoteClient } from '../../web/remote/client.js';
 import { RemotePlanner, PlannerError, actionTextFromToolCall, roundNumbers, toolCallingPromptVariants } from '../../web/agent/remote_planner.js';
 
@@ -48,31 +47,12 @@ const MODEL = 'tiny-random';
 const SERVER = findServerBinary();
 
 let tmp = null;
-const procs = [];
-function startServer(pkg, extra = []) {
-  return new Promise((resolve, reject) => {
-    const app = path.join(tmp, 'app');
-    fs.mkdirSync(app, { recursive: true });
-    fs.writeFileSync(path.join(app, 'index.html'), '<!doctype html>');
-    const proc = spawn(SERVER, ['--root', app, '--config', path.join(ROOT, 'server/config.json'), '--port', '0',
-      '--model', pkg, '--model-name', MODEL, '--variant', 'fp32', '--cpu', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(proc);
-    let out = '', err = '';
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.on('exit', (code) => reject(new Error(`server exited (${code}): ${err}`)));
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^\s/]+:(\d+)\//.exec(out);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-  });
-}
-async function waitHealthy(base) {
-  for (let i = 0; i < 600; i++) {
-    if ((await (await fetch(`${base}/health`)).json()).status === 'ready') return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('no model');
+const servers = [];
+// The server on the tiny package (server_helpers' startServer waits for the model); its URL.
+async function serve(pkg, extra = []) {
+  const s = await startServer(['--model', pkg, '--model-name', MODEL, '--variant', 'fp32', '--cpu', ...extra]);
+  servers.push(s);
+  return s.url;
 }
 
 // A scripted OpenAI-compatible endpoint: answer(body) -> [status, json]; every body is kept.
@@ -102,7 +82,7 @@ const ALL = REGISTRY.tools.map((t) => t.name);
 
 before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-remote-planner-')); });
 after(async () => {
-  for (const p of procs) if (p.exitCode === null) { p.kill('SIGTERM'); await new Promise((r) => p.once('exit', r)); }
+  for (const s of servers) await s.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -119,8 +99,7 @@ describe('against endoscribe-server and the tiny random model', { skip: SERVER ?
     const ckpt = makeCheckpoint(['--seed', '11']);
     pkg = buildPackage(ckpt, ['--quant', 'none']);
     fs.rmSync(ckpt, { recursive: true, force: true });
-    base = await startServer(pkg);
-    await waitHealthy(base);
+    base = await serve(pkg);
   });
   after(() => { if (pkg) fs.rmSync(pkg, { recursive: true, force: true }); });
 
@@ -148,8 +127,7 @@ describe('against endoscribe-server and the tiny random model', { skip: SERVER ?
 
   test('a server that wants a token: plain words, the token named', async () => {
     const tokenFile = path.join(tmp, 'tok', 'api_token');
-    const locked = await startServer(pkg, ['--token-file', tokenFile]);
-    await waitHealthy(locked);
+    const locked = await serve(pkg, ['--token-file', tokenFile]);
     await assert.rejects(planner(locked).plan({ prompt: 'x', actionSchema: actionSchema(ALL), allowedTools: ALL, seed: 1 }),
       (e) => e instanceof PlannerError && e.kind === 'auth' && /needs a valid access token/.test(e.message) && /401/.test(e.details));
     const token = fs.readFileSync(tokenFile, 'utf8').trim();

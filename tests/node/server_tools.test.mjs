@@ -6,15 +6,13 @@
 // 2020-12), two validators independent of ours; the `openai` npm client reads
 // the tool calls, whole and streamed as tool-call deltas.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { ROOT, buildPackage, makeCheckpoint } from './model_helpers.mjs';
-import { findServerBinary } from './server_helpers.mjs';
+import { findServerBinary, startServer } from './server_helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const Ajv = require('ajv');
@@ -29,89 +27,20 @@ const TOOLS = ['classify', 'ground', 'segment', 'finish'].map((name) => ({
   type: 'function', function: { name, description: `the ${name} tool`, parameters: SCHEMAS[name] },
 }));
 
-let pkg = null, server = null, tmp = null;
+let pkg = null, server = null;
 
-function start(args) {
-  return new Promise((resolve, reject) => {
-    const app = path.join(tmp, 'app');
-    fs.mkdirSync(app, { recursive: true });
-    fs.writeFileSync(path.join(app, 'index.html'), '<!doctype html>');
-    const proc = spawn(SERVER, ['--root', app, '--config', path.join(ROOT, 'server/config.json'), '--port', '0',
-      '--model', pkg, '--model-name', MODEL, '--variant', 'fp32', '--cpu', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 60000);
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${err}`)); });
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^\s/]+:(\d+)\//.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      resolve({ url: `http://127.0.0.1:${m[1]}`, proc, stderr: () => err });
-    });
-  });
-}
-
-async function waitHealthy(s) {
-  for (let i = 0; i < 600; i++) {
-    const h = await (await fetch(`${s.url}/health`)).json();
-    if (h.status === 'ready') return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the model did not load');
-}
-
-const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0, timeout: 120000 });
-const ask = (text) => [{ role: 'user', content: text }];
-
-// Runs fns with at most `width` in flight (so the server decodes several constrained answers in one batch).
-async function pool(fns, width) {
-  const out = new Array(fns.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < fns.length) { const i = next++; out[i] = await fns[i](); }
-  }));
-  return out;
-}
-
-// Validates [{schema, text}] with python3-jsonschema (Draft 2020-12); returns the failures.
-function pythonValidate(items) {
-  const file = path.join(tmp, `items-${items.length}-${Date.now()}.json`);
-  fs.writeFileSync(file, JSON.stringify(items));
-  const script = `
-import json, sys
-from jsonschema import Draft202012Validator
-bad = []
-for i, it in enumerate(json.load(open(sys.argv[1]))):
-    try:
-        v = json.loads(it["text"])
-    except Exception as e:
-        bad.append([i, "not JSON: %s" % e]); continue
-    errs = [e.message for e in Draft202012Validator(it["schema"]).iter_errors(v)]
-    if errs: bad.append([i, errs[0]])
-print(json.dumps(bad))`;
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }));
-}
-
-async function metric(name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : undefined;
-}
+const start = (args) => startServer(['--model', pkg, '--model-name', MODEL, '--variant', 'fp32', '--cpu', ...args]);
 
 describe('constrained answers from endoscribe-server (tiny random model)', { skip, timeout: 600000 }, () => {
   before(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-server-tools-'));
     const ckpt = makeCheckpoint(['--seed', '7']);
     pkg = buildPackage(ckpt, ['--quant', 'none']);
     fs.rmSync(ckpt, { recursive: true, force: true });
     server = await start([]);
-    await waitHealthy(server);
   });
   after(async () => {
-    if (server) { server.proc.kill('SIGTERM'); await new Promise((r) => server.proc.once('exit', r)); }
+    if (server) await server.stop();
     if (pkg) fs.rmSync(pkg, { recursive: true, force: true });
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   test('200 json_schema answers at temperature 1.5, streamed or not, all validate', async () => {

@@ -409,17 +409,26 @@ function findTrace(list, id) {
   return rec;
 }
 
+// A saved trace of this case, read: {rec, parsed}; null once the user is told
+// it cannot be read (`consequence`, e.g. ", so it cannot be replayed"). The
+// record itself is never rewritten.
+async function readSavedTrace(traceId, consequence) {
+  const rec = findTrace(await refreshTraces(), traceId);
+  try {
+    return { rec, parsed: core.parseTrace(rec.jsonl) };
+  } catch (e) {
+    message('error', `The saved trace of ${stamp(rec.when)} could not be read (${e.message})${consequence}. It stays saved with the case as it was.`);
+    return null;
+  }
+}
+
 // Shows a saved trace (not running). Lines that cannot be read are named and
 // kept as they were (the record is not rewritten).
 async function openTrace(args = {}) {
   if (S.running) return message('notice', 'The agent is running: press Stop first.');
-  const rec = findTrace(await refreshTraces(), args.trace_id);
-  let parsed;
-  try {
-    parsed = core.parseTrace(rec.jsonl);
-  } catch (e) {
-    return message('error', `The saved trace of ${stamp(rec.when)} could not be read (${e.message}). It stays saved with the case as it was.`);
-  }
+  const saved = await readSavedTrace(args.trace_id, '');
+  if (!saved) return undefined;
+  const { rec, parsed } = saved;
   freeRun();
   showTrace(parsed.trace);
   S.request = null;
@@ -443,13 +452,9 @@ async function openTrace(args = {}) {
 // recording has them, and says whether the new trace is the same.
 async function replay(args = {}) {
   if (S.running) return message('notice', 'The agent is running: press Stop first.');
-  const rec = findTrace(await refreshTraces(), args.trace_id);
-  let parsed;
-  try {
-    parsed = core.parseTrace(rec.jsonl);
-  } catch (e) {
-    return message('error', `The saved trace of ${stamp(rec.when)} could not be read (${e.message}), so it cannot be replayed. It stays saved as it was.`);
-  }
+  const saved = await readSavedTrace(args.trace_id, ', so it cannot be replayed');
+  if (!saved) return undefined;
+  const { rec, parsed } = saved;
   const h = parsed.trace.header;
   const notes = [];
   if (parsed.problems?.length) notes.push(`${parsed.problems.length} line(s) of the recording could not be read (${parsed.problems[0]})`);
