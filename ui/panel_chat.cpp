@@ -110,8 +110,6 @@ static void draw_box(ImDrawList* dl, const App& a, double x1, double y1, double 
     }
 }
 
-static double jnum(const json& b, const char* k) { return b.contains(k) && b[k].is_number() ? b[k].get<double>() : 0.0; }
-
 void draw_assistant_overlay(App& a) {
     AssistantUi& ui = assistant_ui();
     const json& s = ui.state;

@@ -30,6 +30,8 @@ const TOOLS = ['classify', 'ground', 'segment', 'finish'].map((name) => ({
 let pkg = null, server = null;
 
 const start = (args) => startServer(['--model', pkg, '--model-name', MODEL, '--variant', 'fp32', '--cpu', ...args]);
+const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0, timeout: 120000 });
+const ask = (text) => [{ role: 'user', content: text }];
 
 describe('constrained answers from endoscribe-server (tiny random model)', { skip, timeout: 600000 }, () => {
   before(async () => {
