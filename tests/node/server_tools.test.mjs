@@ -6,8 +6,10 @@
 // 2020-12), two validators independent of ours; the `openai` npm client reads
 // the tool calls, whole and streamed as tool-call deltas.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
@@ -27,14 +29,52 @@ const TOOLS = ['classify', 'ground', 'segment', 'finish'].map((name) => ({
   type: 'function', function: { name, description: `the ${name} tool`, parameters: SCHEMAS[name] },
 }));
 
-let pkg = null, server = null;
+let pkg = null, server = null, tmp = null;
 
+// The server on the tiny package (server_helpers' startServer waits for the model).
 const start = (args) => startServer(['--model', pkg, '--model-name', MODEL, '--variant', 'fp32', '--cpu', ...args]);
+
 const client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-on-loopback', maxRetries: 0, timeout: 120000 });
 const ask = (text) => [{ role: 'user', content: text }];
 
+// Runs fns with at most `width` in flight (so the server decodes several constrained answers in one batch).
+async function pool(fns, width) {
+  const out = new Array(fns.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < fns.length) { const i = next++; out[i] = await fns[i](); }
+  }));
+  return out;
+}
+
+// Validates [{schema, text}] with python3-jsonschema (Draft 2020-12); returns the failures.
+function pythonValidate(items) {
+  const file = path.join(tmp, `items-${items.length}-${Date.now()}.json`);
+  fs.writeFileSync(file, JSON.stringify(items));
+  const script = `
+import json, sys
+from jsonschema import Draft202012Validator
+bad = []
+for i, it in enumerate(json.load(open(sys.argv[1]))):
+    try:
+        v = json.loads(it["text"])
+    except Exception as e:
+        bad.append([i, "not JSON: %s" % e]); continue
+    errs = [e.message for e in Draft202012Validator(it["schema"]).iter_errors(v)]
+    if errs: bad.append([i, errs[0]])
+print(json.dumps(bad))`;
+  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }));
+}
+
+async function metric(name) {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 describe('constrained answers from endoscribe-server (tiny random model)', { skip, timeout: 600000 }, () => {
   before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'es-server-tools-'));
     const ckpt = makeCheckpoint(['--seed', '7']);
     pkg = buildPackage(ckpt, ['--quant', 'none']);
     fs.rmSync(ckpt, { recursive: true, force: true });
@@ -43,6 +83,7 @@ describe('constrained answers from endoscribe-server (tiny random model)', { ski
   after(async () => {
     if (server) await server.stop();
     if (pkg) fs.rmSync(pkg, { recursive: true, force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   test('200 json_schema answers at temperature 1.5, streamed or not, all validate', async () => {
