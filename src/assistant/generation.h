@@ -5,6 +5,7 @@
 // time (e.g. the Stop button); the next on_logits() then finishes without
 // sampling, so a pending model step is the only work ever wasted.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +54,8 @@ public:
     const std::vector<int>& generated() const { return generated_; }
     // Of generated(), how many have been fed through the model (are in the KV cache).
     size_t fed() const { return fed_; }
+    // How many more tokens the answer may still get (0 once finished).
+    int tokens_left() const { return running() ? std::max(0, cfg_.max_new_tokens - int(generated_.size())) : 0; }
     // Why the answer ended with FinishReason::Error, in plain words.
     const std::string& error() const { return error_; }
 

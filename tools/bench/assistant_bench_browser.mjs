@@ -21,13 +21,13 @@
 // real GPU; the app uses the WASM EP there (web/assistant/webgpu_check.js).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer, missingPrerequisites, CHROMIUM_FLAGS } from '../../tests/e2e/harness.mjs';
 import { summarise, printTable } from './assistant_bench.mjs';
+import { fileServer, peakMiB } from './browser_bench_helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TINY = path.join(ROOT, 'tests/fixtures/tiny-gemma3');
@@ -53,49 +53,11 @@ function parseArgs(argv) {
   return a;
 }
 
-const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm',
-  '.png': 'image/png' };
-
-// Serves the package, transformers.js and the shared runs from local files on
-// a second origin (the app's service worker would answer same-origin requests
-// from the app server), with CORS and CORP for the app's cross-origin-isolated page.
-async function benchServer(args) {
-  const map = [['/pkg/', args.pkg], ['/tjs/', TJS_DIST], ['/tjs-ort/', TJS_ORT]];
-  const files = { '/runs.mjs': path.join(ROOT, 'tools/bench/assistant_bench_runs.mjs'), '/image.png': args.image,
-    '/labels.json': path.join(ROOT, 'models/labels/hyperkvasir.json') };
-  const server = http.createServer((req, res) => {
-    const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (process.env.ES_BENCH_DEBUG) console.log('GET', url);
-    let file = files[url];
-    for (const [prefix, dir] of map) if (!file && url.startsWith(prefix)) file = path.join(dir, url.slice(prefix.length));
-    const headers = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
-    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404, headers); return res.end(); }
-    res.writeHead(200, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'content-length': fs.statSync(file).size });
-    fs.createReadStream(file).pipe(res);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
-}
-
-// Peak memory (MiB) of the browser whose profile directory is `profile`: renderer + GPU process VmHWM.
-function peakMiB(profile) {
-  let total = 0;
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!/--type=(renderer|gpu-process)/.test(cmd)) continue;
-      // Child processes do not repeat --user-data-dir: match them through their parent browser.
-      const ppid = /PPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1];
-      const parent = fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8');
-      const grand = /PPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${ppid}/status`, 'utf8'))[1];
-      const grandCmd = fs.readFileSync(`/proc/${grand}/cmdline`, 'utf8');
-      if (!parent.includes(profile) && !grandCmd.includes(profile)) continue;
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (hwm) total += Number(hwm[1]) / 1024;
-    } catch { /* gone */ }
-  }
-  return total;
+// The package, transformers.js and the shared runs, served from local files on a second origin.
+function benchServer(args) {
+  return fileServer({ dirs: [['/pkg/', args.pkg], ['/tjs/', TJS_DIST], ['/tjs-ort/', TJS_ORT]],
+    files: { '/runs.mjs': path.join(ROOT, 'tools/bench/assistant_bench_runs.mjs'), '/image.png': args.image,
+      '/labels.json': path.join(ROOT, 'models/labels/hyperkvasir.json') } });
 }
 
 async function runEngine(server, files, args, engine) {

@@ -2,12 +2,16 @@
 //   ours         web/assistant/runtime.js + the WASM core, decoder_fused on the CPU EP (image tokens bidirectional)
 //   ours-causal  the same runtime on decoder_model_merged (causal image tokens: transformers.js' graph)
 //   tjs          transformers.js 4.x Gemma3ForConditionalGeneration.generate, dtype q4, device cpu
+//   ours-chromium  the app's runtime in headless Chromium (the e2e harness' flags), onnxruntime-web's WASM EP
+//                (the app's choice on a software adapter), the package fetched from a local origin as Blobs
 // Same prompt for all: `ours` builds it (chat template + image, core preprocessing) and hands the prompt ids
 // and pixel values to the others. Reports load time, time to first token (image encode + prefill), decode
 // tokens/s, peak RSS and the first tokens; ours-causal and tjs run the same graphs, so their tokens must agree.
 //
 //   node tools/bench/fullsize_run.mjs PACKAGE [--tokens 16] [--variant q4] [--image FILE] [--engines ours,ours-causal,tjs]
-// (one of ours / ours-causal must run before tjs: it writes the prompt)
+//     [--draft-tokens 6]   (our runtime's prompt-lookup drafts per step; 0 = one token per decoder run)
+// (one of ours / ours-causal must run before tjs: it writes the prompt; ours and ours-chromium run the same graph
+// on two backends, so their first tokens and first-step logits are compared)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +22,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const QUESTION = 'What is shown in this image?';
 
 function parseArgs(argv) {
-  const a = { pkg: null, tokens: 16, variant: 'q4', engine: null, image: '', engines: ['ours', 'ours-causal', 'tjs'], prompt: null };
+  const a = { pkg: null, tokens: 16, variant: 'q4', engine: null, image: '', engines: ['ours', 'ours-causal', 'tjs'], prompt: null,
+    draftTokens: 6 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--tokens') a.tokens = Number(argv[++i]);
@@ -27,6 +32,7 @@ function parseArgs(argv) {
     else if (v === '--engines') a.engines = argv[++i].split(',');
     else if (v === '--image') a.image = argv[++i];
     else if (v === '--prompt') a.prompt = argv[++i];
+    else if (v === '--draft-tokens') a.draftTokens = Number(argv[++i]);
     else a.pkg = path.resolve(v);
   }
   if (!a.image) {
@@ -72,7 +78,8 @@ async function ours(args, causal) {
     const graphPath = pkg.graphPath.bind(pkg);
     pkg.graphPath = (g, v) => (g === 'decoder_token_types' || g === 'decoder_fused' ? null : graphPath(g, v));
   }
-  const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['cpu'], variant: args.variant });
+  const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['cpu'], variant: args.variant,
+    draftTokens: args.draftTokens });
   const loadMs = performance.now() - t0;
   keepFirstLogits(rt.decoder, `${args.prompt}.${args.engine}.logits`, pkg.model.vocab_size);
   const bytes = fs.readFileSync(args.image);
@@ -94,6 +101,7 @@ async function ours(args, causal) {
   }
   const decodeRate = (r.ids.length - 1) / ((end - first) / 1000);
   return { loadMs, encodeMs, ttftMs: first - t1, decodeRate, ids: r.ids, promptTokens: promptIds.length, ep: rt.ep,
+    decoder: rt.decoderGraph, drafting: r.drafting,
     estimateGiB: rt.memoryEstimate ? rt.memoryEstimate.total / 2 ** 30 : null };
 }
 
@@ -127,7 +135,89 @@ async function tjs(args) {
     promptTokens: p.ids.length };
 }
 
+// The app's runtime in headless Chromium on onnxruntime-web's WASM EP: the same image bytes, question and greedy
+// decoding as `ours`; the first-step logits come back as base64 float32.
+async function oursChromium(args) {
+  const { chromium } = await import('playwright-core');
+  const { startServer, missingPrerequisites, CHROMIUM_FLAGS } = await import('../../tests/e2e/harness.mjs');
+  const { fileServer, peakMiB } = await import('./browser_bench_helpers.mjs');
+  const why = missingPrerequisites();
+  if (why) throw new Error(why);
+  const server = await startServer();
+  const files = await fileServer({ dirs: [['/pkg/', args.pkg]], files: { '/image': path.resolve(args.image) } });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'es-fullsize-chrome-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: false,
+    args: CHROMIUM_FLAGS, bypassCSP: true, viewport: { width: 1280, height: 800 } });
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    if (process.env.ES_BENCH_DEBUG) page.on('console', (m) => console.log('[page]', m.text().slice(0, 300)));
+    await page.goto(server.url + '?case=none');
+    await page.evaluate(() => window.endoscribe.ready);
+    // The app's frame loop held: the runtime runs alone.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => { window.requestAnimationFrame = () => 0; r(); })));
+    const r = await page.evaluate(async (o) => {
+      const { AssistantRuntime } = await import('/assistant/runtime.js');
+      const { ModelPackage } = await import('/assistant/package.js');
+      const { Core } = await import('/assistant/core.js');
+      const ort = await import('/ort/ort.webgpu.min.mjs');
+      const core = new Core(window.endoscribe.module());
+      const get = async (p) => {
+        const res = await fetch(o.base + 'pkg/' + p);
+        if (!res.ok) throw new Error(`${p}: HTTP ${res.status}`);
+        return res;
+      };
+      const t0 = performance.now();
+      // As the app's cached source: small files as bytes, weights as Blobs (onnxruntime-web reads them itself).
+      const pkg = await ModelPackage.open({ read: async (p) => new Uint8Array(await (await get(p)).arrayBuffer()),
+        blob: async (p) => (await get(p)).blob() }, { verify: false });
+      const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: o.variant,
+        sessionOptions: { logSeverityLevel: 3 }, draftTokens: o.draftTokens });
+      const loadMs = performance.now() - t0;
+      const V = pkg.model.vocab_size;
+      let logits = null;
+      const run = rt.decoder.run.bind(rt.decoder);
+      rt.decoder.run = async (...a) => {
+        const out = await run(...a);
+        if (!logits && out.logits) {
+          const row = new Uint8Array(Float32Array.from(out.logits.data.subarray(out.logits.data.length - V)).buffer);
+          let s = '';
+          for (let i = 0; i < row.length; i += 0x8000) s += String.fromCharCode.apply(null, row.subarray(i, i + 0x8000));
+          logits = btoa(s);
+        }
+        return out;
+      };
+      const bytes = new Uint8Array(await (await fetch(o.base + 'image')).arrayBuffer());
+      const conv = rt.newConversation();
+      let first = null;
+      const t1 = performance.now();
+      await rt.encodeImage({ key: 'img', bytes });
+      const encodeMs = performance.now() - t1;
+      const a = await rt.ask(conv, o.question, { image: { key: 'img', bytes }, generation: { max_new_tokens: o.tokens },
+        onToken: () => { if (first === null) first = performance.now(); } }).promise;
+      const end = performance.now();
+      const all = conv.chat.tokens();
+      return { loadMs, encodeMs, ttftMs: first - t1, decodeRate: (a.ids.length - 1) / ((end - first) / 1000), ids: a.ids,
+        promptTokens: all.length - a.ids.length, ep: rt.ep, decoder: rt.decoderGraph, drafting: a.drafting, logits,
+        estimateGiB: rt.memoryEstimate ? rt.memoryEstimate.total / 2 ** 30 : null, notices: rt.notices };
+    }, { base: files.url, variant: args.variant, tokens: args.tokens, question: QUESTION, draftTokens: args.draftTokens });
+    r.maxRssMiB = peakMiB(profile);
+    const b = Buffer.from(r.logits, 'base64');
+    fs.writeFileSync(`${args.prompt}.${args.engine}.logits`, b);
+    delete r.logits;
+    return r;
+  } finally {
+    await context.close();
+    files.close();
+    await server.stop();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 async function child(args) {
+  if (args.engine === 'ours-chromium') {  // the browser's memory, not this process'
+    process.stdout.write(`\nRESULT ${JSON.stringify(await oursChromium(args))}\n`);
+    return;
+  }
   const r = args.engine === 'tjs' ? await tjs(args) : await ours(args, args.engine === 'ours-causal');
   r.maxRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`\nRESULT ${JSON.stringify(r)}\n`);
@@ -145,7 +235,8 @@ function main() {
   const results = {};
   for (const engine of args.engines) {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), args.pkg, '--engine', engine, '--tokens', String(args.tokens),
-      '--variant', args.variant, '--image', args.image, '--prompt', prompt], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      '--variant', args.variant, '--image', args.image, '--prompt', prompt, '--draft-tokens', String(args.draftTokens)],
+      { encoding: 'utf8', maxBuffer: 1 << 26 });
     const mm = /RESULT (.*)/.exec(r.stdout);
     if (!mm) { console.log(`${engine}: failed (exit ${r.status})\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`); continue; }
     results[engine] = JSON.parse(mm[1]);
@@ -160,19 +251,18 @@ function main() {
   console.log(`| decode (tokens/s) | ${engines.map((e) => f(results[e].decodeRate, 2)).join(' | ')} |`);
   console.log(`| peak RSS (GiB) | ${engines.map((e) => f(results[e].maxRssMiB / 1024, 2)).join(' | ')} |`);
   console.log(`| first tokens | ${engines.map((e) => results[e].ids.slice(0, 8).join(' ')).join(' | ')} |`);
-  const a = results['ours-causal']?.ids, b = results.tjs?.ids;
-  if (a && b) {
-    let n = 0;
-    while (n < Math.min(a.length, b.length) && a[n] === b[n]) n++;
-    console.log(`ours-causal vs transformers.js (same graphs): first ${n} of ${Math.min(a.length, b.length)} tokens identical`);
-  }
   const logits = (e) => { try { const b = fs.readFileSync(`${prompt}.${e}.logits`); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); } catch { return null; } };
   for (const e of engines) { const l = logits(e); if (l) console.log(`${e}: first-step top-5 ids ${top(l, 5).join(' ')}`); }
-  const la = logits('ours-causal'), lb = logits('tjs');
-  if (la && lb) {
+  for (const [x, y] of [['ours-causal', 'tjs'], ['ours', 'ours-chromium']]) {
+    const la = logits(x), lb = logits(y);
+    if (!la || !lb) continue;
     let d = 0;
     for (let i = 0; i < la.length; i++) d = Math.max(d, Math.abs(la[i] - lb[i]));
-    console.log(`first-step logits (${la.length} values), ours-causal vs transformers.js: max |diff| ${d.toExponential(2)}`);
+    console.log(`first-step logits (${la.length} values), ${x} vs ${y}: max |diff| ${d.toExponential(2)}`);
+    const ta = results[x].ids, tb = results[y].ids;
+    let n = 0;
+    while (n < Math.min(ta.length, tb.length) && ta[n] === tb[n]) n++;
+    console.log(`${x} vs ${y}: first ${n} of ${Math.min(ta.length, tb.length)} tokens identical`);
   }
   if (results.ours && results.tjs) console.log(`decode ours / transformers.js = ${(results.ours.decodeRate / results.tjs.decodeRate).toFixed(2)}x; ` +
     `time to first token transformers.js / ours = ${(results.tjs.ttftMs / results.ours.ttftMs).toFixed(2)}x`);

@@ -271,6 +271,13 @@ export class Chat {
     if (reason === 'error') r.message = this.core._str(this.m._es_generation_error_message(this.h));
     return r;
   }
+  // Tokens to run after the one step() just returned, in the same decoder
+  // pass (prompt lookup: src/assistant/prompt_lookup.h); keep each only while
+  // step() on the row before it returns it.
+  draft(maxDraft) {
+    const n = this.m._es_generation_draft(this.h, maxDraft);
+    return n > 0 ? this.core._ids(n) : [];
+  }
   cancel() { this.m._es_generation_cancel(this.h); }
   generated() { return this.core._ids(this.m._es_generation_generated(this.h)); }
 

@@ -183,8 +183,12 @@ export class AssistantRuntime {
   // place instead of copying the history). Off by default: onnxruntime-node
   // 1.30 still copies every fetched output into a new ArrayBuffer after the
   // run, so it measured no faster (tools/bench/README-assistant.md).
+  // draftTokens: the most prompt-lookup drafts run with each decode step on
+  // a CPU cache (0 = one token per step; answers are the same either way).
+  // Not on WebGPU: its cache lives in GPU buffers, which a wrong draft would
+  // have to cut.
   static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
-    sessionOptions = {}, decoderGraph = null, kvSharedBuffer = false }) {
+    sessionOptions = {}, decoderGraph = null, kvSharedBuffer = false, draftTokens = 6 }) {
     const notices = [...pkg.notices];
     // Refuses (ModelTooLargeError, plain words) before any weight is read when no backend can hold it.
     const fit = await fitExecutionProviders(pkg, variant, executionProviders);
@@ -256,6 +260,7 @@ export class AssistantRuntime {
       pastNames,
       kvNames: pastNames.map((n) => [n, n.replace('past_key_values', 'present')]),
       windowNames, sharedKv,
+      draftTokens: decoder.ep === 'webgpu' ? 0 : draftTokens,
       outputNames: decoder.session.outputNames,
       // The longest a shared buffer grows to (rows): the context the runtime plans for.
       kvCapacityLimit: Math.min(DEFAULT_CONTEXT_LIMIT, fit.maxContext[decoder.ep] ?? Infinity,
@@ -511,30 +516,58 @@ export class AssistantRuntime {
     const prefilled = conv.lastPrefill;
     const tFirst = performance.now();
     chat.startGeneration(generation);
+    const V = this.model.vocab_size;
+    const drafting = { passes: 0, drafted: 0, kept: 0 };
     let firstTokenAt = null;
+    let rows = [row], drafts = [];
     for (;;) {
-      if (state.cancelled) chat.cancel();
-      const r = chat.step(row);
-      if (firstTokenAt === null) firstTokenAt = performance.now();
-      if (r.delta) onToken?.(r.delta, r.token);
-      if (r.done) {
-        const turn = chat.turnCount - 1;
-        return {
-          // message: plain words when reason is 'context' (the answer filled the model's context).
-          text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, message: r.message ?? null, prefilled,
-          timings: { prefillMs: tFirst - t0, firstTokenMs: firstTokenAt - t0, totalMs: performance.now() - t0 },
-        };
+      // One pass gave a row for the fed token and one per draft after it: a draft is kept while the
+      // generator, given the row before it, picks it (then its own row is the next one's logits).
+      let r, i = 0;
+      for (;;) {
+        if (state.cancelled) chat.cancel();
+        r = chat.step(rows[i]);
+        if (firstTokenAt === null) firstTokenAt = performance.now();
+        if (r.delta) onToken?.(r.delta, r.token);
+        if (r.done) {
+          const turn = chat.turnCount - 1;
+          return {
+            // message: plain words when reason is 'context' (the answer filled the model's context).
+            text: chat.answerText(turn), ids: chat.answerIds(turn), reason: r.reason, message: r.message ?? null, prefilled,
+            timings: { prefillMs: tFirst - t0, firstTokenMs: firstTokenAt - t0, totalMs: performance.now() - t0 },
+            drafting,
+          };
+        }
+        if (i < drafts.length && r.feed === drafts[i]) { i++; drafting.kept++; continue; }
+        break;
       }
+      if (i < drafts.length) conv.kv.truncate(chat.kvLength);  // the drafts after a wrong one are not the answer
+      drafts = this._drafts(conv);
       try {
-        row = await this._decode(conv.kv, [r.feed], [0], null);
+        const ids = [r.feed, ...drafts];
+        const logits = await this._decode(conv.kv, ids, new Array(ids.length).fill(0), null, { rows: ids.length });
+        rows = ids.map((_, k) => logits.subarray(k * V, (k + 1) * V));
+        drafting.passes++;
+        drafting.drafted += drafts.length;
       } catch (e) {
         chat.cancel();  // keep what was answered so far; the error goes to the caller
-        chat.step(new Float32Array(this.model.vocab_size));
+        chat.step(new Float32Array(V));
         chat.rewindKv(conv.kv.length);  // the failed token is not in the cache
         throw e;
       }
       await maybeYield();  // let the page paint and the Stop button work
     }
+  }
+
+  // Draft tokens for the next decode pass (prompt lookup, Chat.draft). Only on
+  // a CPU cache, and only while every windowed sliding layer still holds the
+  // whole conversation after the pass: cutting wrong drafts off again is then
+  // exact (a window that has slid has dropped positions the cut would need).
+  _drafts(conv) {
+    let room = this.draftTokens;
+    if (room <= 0) return [];
+    if (this.windowNames.size) room = Math.min(room, this.model.sliding_window - 1 - (conv.kv.length + 1));
+    return room > 0 ? conv.chat.draft(room) : [];
   }
 
   // Probability of every label after one shared prompt: the question (with the

@@ -19,6 +19,7 @@
 #include "image/image.h"
 #include "assistant/image_preprocess.h"
 #include "assistant/label_scoring.h"
+#include "assistant/prompt_lookup.h"
 #include "annotation/label_set.h"
 #include "assistant/tokenizer.h"
 #include "constrained/json_constraint.h"
@@ -41,6 +42,7 @@ struct Chat {
     es::LabelScorer scorer;
     std::string delta;
     bool context_capped = false;  // this answer's length was cut to the room left in the context
+    std::vector<int> never_ids;   // conv.never_generated_ids(), looked up once (drafts stop before them)
 };
 
 std::map<int, std::unique_ptr<es::Tokenizer>> g_tokenizers;
@@ -299,6 +301,19 @@ EMSCRIPTEN_KEEPALIVE int es_generation_step(int h, const float* logits, int voca
     }
     if (r.finished) c->conv.finish_answer();
     return r.feed ? r.token : -1;
+}
+// Tokens to feed after the one es_generation_step just returned, in the same
+// decoder pass (prompt lookup, assistant/prompt_lookup.h): at most max_draft,
+// never more than the answer may still grow. The runtime keeps a draft only
+// while es_generation_step, given the row before it, returns that token.
+EMSCRIPTEN_KEEPALIVE int es_generation_draft(int h, int max_draft) {
+    Chat* c = chat(h);
+    if (!c) return -1;
+    es::PromptLookupConfig cfg;
+    cfg.max_draft = std::min(max_draft, c->gen.tokens_left());
+    if (cfg.max_draft <= 0) return set_ids({});
+    if (c->never_ids.empty()) c->never_ids = c->conv.never_generated_ids();
+    return set_ids(es::prompt_lookup_draft(c->conv.tokens(), cfg, c->never_ids));
 }
 EMSCRIPTEN_KEEPALIVE void es_generation_cancel(int h) { if (Chat* c = chat(h)) c->gen.cancel(); }
 EMSCRIPTEN_KEEPALIVE int es_generation_last_token(int h) {
