@@ -1,5 +1,6 @@
-// The 4-bit variant (MatMulNBits, GatherBlockQuantized) runs through the same
-// runtime on the WASM EP: two turns with the kept cache, classification.
+// The 4-bit variant (MatMulNBits, 4-bit embeddings) runs through the same
+// runtime on the WASM EP: two turns with the kept cache, classification;
+// embeddings the backend has no kernel for fall back to another variant.
 // On the oracle its tokens differ from fp32 (random width-64 weights: top-1
 // margins down to 3.6e-4, so 4-bit noise flips argmaxes; model_golden.test.mjs
 // bounds that). So the q4 answers are checked where they must be exact: a
@@ -13,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import * as ort from 'onnxruntime-web';
 import { ROOT, TINY, golden, loadCore } from './assistant_helpers.mjs';
 import { ModelPackage } from '../../web/assistant/package.js';
@@ -86,4 +88,41 @@ test('weights on the 4-bit grid: q4 answers and classification equal fp32 throug
   // Not vacuous: the grid model is not uniform over the labels.
   const p = Object.values(f.probs);
   assert.ok(Math.max(...p) - Math.min(...p) > 1e-3, `probabilities ${p}`);
+});
+
+test('4-bit embeddings the backend has no kernel for: the package\'s fp32 embeddings, with a notice', { skip, timeout: 120000 }, async () => {
+  // As a public export whose embed_tokens_q4 uses com.microsoft GatherBlockQuantized meets the WASM EP of
+  // onnxruntime-web's WebGPU build (no CPU kernel for it): here an op no build has, so it fails everywhere.
+  const copy = path.join(dir, 'grid-nokernel');
+  fs.cpSync(path.join(dir, 'grid-pkg'), copy, { recursive: true });
+  const graph = path.join(copy, 'onnx/embed_tokens_q4.onnx');
+  execFileSync('/usr/bin/python3', ['-c', `import onnx, sys
+m = onnx.load(sys.argv[1], load_external_data=False)
+n = next(n for n in m.graph.node if n.op_type == "Gather")
+n.op_type, n.domain = "NoSuchKernel", "com.microsoft"
+onnx.save(m, sys.argv[1])`, graph]);
+  const mp = path.join(copy, 'manifest.json');
+  const manifest = JSON.parse(fs.readFileSync(mp, 'utf8'));
+  const entry = manifest.files.find((f) => f.path === 'onnx/embed_tokens_q4.onnx');
+  const bytes = fs.readFileSync(graph);
+  Object.assign(entry, { size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') });
+  fs.writeFileSync(mp, JSON.stringify(manifest));
+  const fallback = await AssistantRuntime.create({ ort, core, variant: 'q4', executionProviders: ['wasm'],
+    pkg: await ModelPackage.open(folderSource((p) => fs.promises.readFile(path.join(copy, p)))) });
+  try {
+    assert.ok(fallback.notices.some((n) => /embed_tokens: using its fp32 variant/.test(n)), fallback.notices.join('; '));
+    assert.ok(fallback.pkg.verified.has('onnx/embed_tokens.onnx'));
+    assert.ok(fallback.pkg.verified.has('onnx/decoder_fused_q4.onnx'));
+    // Weights on the 4-bit grid: the q4 decoder with the fp32 embeddings answers as the fp32 package.
+    const image = { key: 'golden', bytes: fs.readFileSync(path.join(TINY, 'golden/image.png')) };
+    const ask = async (r) => {
+      const conv = r.newConversation();
+      const a = await r.ask(conv, 'What is shown in this image?', { image, generation: { max_new_tokens: 12 } }).promise;
+      conv.free();
+      return a.ids;
+    };
+    assert.deepEqual(await ask(fallback), await ask(gridRt.fp32));
+  } finally {
+    await fallback.release();
+  }
 });

@@ -4,6 +4,9 @@
 export const Q1 = 'What is shown in this image?';
 export const Q2 = 'How many polyps are visible?';
 export const gaps = (times) => times.slice(1).map((t, i) => t - times[i]);
+// Tokens per second of CPU time (or of wall time) between the first streamed token and the last: with
+// drafts several tokens arrive from one decoder pass, so gaps between tokens say nothing; the whole answer does.
+export const rateOver = (clock) => (clock.length - 1) / ((clock.at(-1) - clock[0]) / 1000);
 // cpu: an optional clock of this process' CPU time in ms (Node: process.cpuUsage()); with one
 // onnxruntime thread per session it measures the work itself, whatever else the machine runs.
 const noCpu = () => NaN;
@@ -31,8 +34,8 @@ export async function runOurs({ rt, imageBytes, labelSet, repeat, tokens, cpu = 
       onToken: () => { if (first === null) first = performance.now(); } }).promise;
     const ttft2 = first - t0;
     const c = await rt.classify(labelSet, { image: img }).promise;
-    runs.push({ ttft1, ttft1Cpu, decodeRate, decodeGaps: gaps(times), decodeCpuGaps: gaps(cpus), ttft2, classifyMs: c.totalMs,
-      tokens1: r1.ids.length, prefill2: r2.prefilled,
+    runs.push({ ttft1, ttft1Cpu, decodeRate, decodeGaps: gaps(times), decodeCpuGaps: gaps(cpus), decodeCpuRate: rateOver(cpus),
+      ttft2, classifyMs: c.totalMs, tokens1: r1.ids.length, prefill2: r2.prefilled, drafting: r1.drafting,
       imageEncodes: rt.stats.imageEncodes - encodes0, labels: c.labels.length, decoder: rt.decoderGraph, ep: rt.ep });
     conv.free();
   }
@@ -128,7 +131,8 @@ export async function runTjs({ tjs, model: modelPath, device, dtype, image, labe
       scored += o.logits.dims[1] > 0 ? 1 : 0;
     }
     const classifyMs = (performance.now() - t0) * (allNames.length / names.length);
-    runs.push({ ttft1, ttft1Cpu, decodeRate, decodeGaps, decodeCpuGaps, ttft2, classifyMs, tokens1: n1, prefill2: followPrefill,
+    runs.push({ ttft1, ttft1Cpu, decodeRate, decodeGaps, decodeCpuGaps, decodeCpuRate: rateOver(st.cpus.slice(1)), ttft2, classifyMs,
+      tokens1: n1, prefill2: followPrefill,
       imageEncodes: stats.vision, followUpVisionRuns: followVision, labels: scored, loadMs });
   }
   await model.dispose();

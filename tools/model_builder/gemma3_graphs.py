@@ -239,24 +239,47 @@ def vision_attention(g, q, k, v, width, heads, tokens, form="chunked", query_chu
 
 # ----------------------------------------------------------------------------- embed_tokens
 
+def _nibbles(g, x):
+    """uint8 [..., m] -> float32 [..., m, 2]: each byte's low then high 4-bit value (floor(x/16) is exact in
+    float32 for 0..255)."""
+    xf = g.op("Cast", [x], to=F)
+    hi = g.op("Floor", [g.op("Mul", [xf, g.const(np.float32(1 / 16))])])
+    lo = g.op("Sub", [xf, g.op("Mul", [hi, g.const(np.float32(16))])])
+    last = g.const([-1], np.int64)
+    return g.op("Concat", [g.op("Unsqueeze", [lo, last]), g.op("Unsqueeze", [hi, last])], axis=-1)
+
+
 def build_embed(g, W, cfg, quantise):
-    """input_ids -> inputs_embeds x sqrt(hidden), in the variant's activation type (float16 for fp16/q4f16)."""
+    """input_ids -> inputs_embeds x sqrt(hidden), in the variant's activation type (float16 for fp16/q4f16).
+    4-bit rows are dequantised with plain ONNX ops, (q - zero point) x scale in float32 as com.microsoft
+    GatherBlockQuantized computes it: onnxruntime-web's WebGPU build has no CPU kernel for that op, and the
+    app runs the embeddings on the WASM EP (tools/model_builder/README.md)."""
     ids = g.input("input_ids", I64, ["batch_size", "sequence_length"])
     f16 = W.q.f16
     if quantise:
         pn, sn, zn, N, K = W.q4_rows("text.embed_tokens.weight", "embed_tokens.weight")
-        nb = -(-K // W.q.block)
-        # GatherBlockQuantized wants data [N, K/2] and zero points [N, ceil(nb/2)] as 2-D tensors.
-        data = g.op("Reshape", [g.weight(pn), g.const([N, nb * W.q.block // 2], np.int64)])
-        sc = g.op("Reshape", [g.weight(sn), g.const([N, nb], np.int64)])
-        zp = g.op("Reshape", [g.weight(zn), g.const([N, (nb + 1) // 2], np.int64)])
-        e = g.op("GatherBlockQuantized", [data, ids, sc, zp], domain=MS_DOMAIN, gather_axis=0, quantize_axis=1,
-                 block_size=W.q.block, bits=4)
+        bs = W.q.block
+        nb = -(-K // bs)
+        zb = (nb + 1) // 2
+        rows = g.op("Gather", [g.weight(pn), ids], axis=0)                                   # [B, S, nb, bs/2] uint8
+        q = g.op("Reshape", [_nibbles(g, rows), g.const([0, 0, nb, bs], np.int64)])         # [B, S, nb, bs]
+        zp = g.op("Gather", [g.op("Reshape", [g.weight(zn), g.const([N, zb], np.int64)]), ids], axis=0)
+        zp = g.op("Reshape", [_nibbles(g, zp), g.const([0, 0, 2 * zb], np.int64)])
+        if 2 * zb != nb:
+            zp = g.op("Slice", [zp, g.const([0], np.int64), g.const([nb], np.int64), g.const([2], np.int64)])
+        sc = g.op("Gather", [g.op("Reshape", [g.weight(sn), g.const([N, nb], np.int64)]), ids], axis=0)
+        if f16:
+            sc = g.op("Cast", [sc], to=F)
+        last = g.const([-1], np.int64)
+        e = g.op("Mul", [g.op("Sub", [q, g.op("Unsqueeze", [zp, last])]), g.op("Unsqueeze", [sc, last])])
+        e = g.op("Reshape", [e, g.const([0, 0, nb * bs], np.int64)])
+        if nb * bs != K:
+            e = g.op("Slice", [e, g.const([0], np.int64), g.const([K], np.int64), g.const([2], np.int64)])
     else:
         e = g.op("Gather", [W.big_rows(g, "text.embed_tokens.weight", "embed_tokens.weight",
                                        np.float16 if f16 else np.float32), ids], axis=0)
-    if f16:  # the scale is applied in float32, then rounded once
-        e = g.op("Cast", [e], to=F)
+        if f16:  # the scale is applied in float32, then rounded once
+            e = g.op("Cast", [e], to=F)
     y = g.op("Mul", [e, g.const(np.float32(math.sqrt(cfg.hidden)))])
     if f16:
         y = g.op("Cast", [y], to=F16)

@@ -204,13 +204,17 @@ export class AssistantRuntime {
     // onnxruntime-node reads a package on disk itself (file paths, streamed
     // checks): the weights are never held in JS memory while sessions load.
     const byPath = !!ort.env?.versions?.node && !!pkg.source?.localPath;
-    const load = async (graph, eps = executionProviders) => {
+    // variants: the package variants to try for this graph, in order (the embeddings may fall back to a
+    // variant the backend has kernels for; any embeddings variant feeds any decoder: _embed converts).
+    const load = async (graph, eps = executionProviders, variants = [variant]) => {
       const graphsFor = typeof graph === 'function' ? graph : () => [graph];
       let lastError = null, g = null;
-      for (const ep of eps) for (const name of graphsFor(ep)) {
-        if (g?.name !== name) {
+      for (const v of variants) for (const ep of eps) for (const name of graphsFor(ep)) {
+        if (v !== variant && !pkg.graphPath(name, v)) continue;
+        if (g?.name !== name || g?.variant !== v) {
           onStatus?.(`loading ${name}`);
-          g = { name, ...(await (byPath ? pkg.graphOnDisk(name, variant) : pkg.graph(name, variant))) };
+          g = { name, variant: v, ...(await (byPath ? pkg.graphOnDisk(name, v) : pkg.graph(name, v))) };
+          if (v !== variant) notices.push(`${name}: using its ${v} variant (${pkg.graphPath(name, v)}): this browser's backends cannot run the ${variant} one`);
         }
         try {
           const options = { graphOptimizationLevel: 'all', ...sessionOptions, executionProviders: [ep], externalData: g.externalData };
@@ -236,8 +240,10 @@ export class AssistantRuntime {
     const vision = await load('vision_encoder');
     // The embedding lookup is a Gather: on the WASM EP it costs microseconds and
     // saves each decode step a GPU round trip (its output is read back anyway).
+    // Public q4 exports may store the embeddings as com.microsoft GatherBlockQuantized, which the WASM EP of
+    // onnxruntime-web's WebGPU build cannot run: then WebGPU, then the package's fp16 / fp32 embeddings.
     const embed = await load('embed_tokens', executionProviders.includes('webgpu') && executionProviders.includes('wasm')
-      ? ['wasm'] : executionProviders);
+      ? ['wasm', 'webgpu'] : executionProviders, [...new Set([variant, 'fp16', 'fp32'])]);
     const decoder = await load(decoderFor);
     const typeOf = (session, name, fallback) =>
       session.inputMetadata?.find?.((m) => m.name === name)?.type ?? fallback;
