@@ -711,6 +711,24 @@ class GoldenVariantTest(Tmp):
         self.assertLess(np.abs(lf - lq).max(), 1e-3)
         self.assertEqual(gf, gq)
 
+    def test_q4_lm_head_in_vocabulary_slices(self):
+        # A vocabulary over LM_HEAD_ROWS: the 4-bit lm_head is one MatMulNBits per 32,768 rows (the last one
+        # partial) joined by a Concat, and still equals the fp32 package on the 4-bit grid.
+        ck = make_ckpt(self.p("c"), "--layers", "1", "--vocab", "40000", "--q4-grid", "32", "--seed", "3")
+        out = self.p("pkg")
+        self.assertEqual(build(ck, out, "--accuracy-level", "0").returncode, 0)
+        dec = onnx.load(os.path.join(out, "onnx", "decoder_fused_q4.onnx"), load_external_data=False)
+        heads = [n for n in dec.graph.node if n.op_type == "MatMulNBits"
+                 and any(a.name == "N" and a.i in (32768, 40000 - 32768) for a in n.attribute)]
+        self.assertEqual(len(heads), 2)
+        ids = [2, 4, 363, 284, 19, 6] + [8] * 16 + [7, 488, 336, 750, 276, 5, 19, 4, 847]
+        px = np.random.default_rng(1).uniform(-1, 1, (1, 3, 64, 64))
+        lf, gf = run_package(out, ids, px, "fp32", greedy=8)
+        lq, gq = run_package(out, ids, px, "q4", greedy=8)
+        self.assertEqual(lf.shape[-1], 40000)
+        self.assertLess(np.abs(lf - lq).max(), 1e-3)
+        self.assertEqual(gf, gq)
+
 
 
 @unittest.skipUnless(HAVE_ORT, "needs node + @huggingface/transformers (npm ci)")

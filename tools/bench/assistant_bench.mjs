@@ -4,6 +4,7 @@
 //
 //   node tools/bench/assistant_bench.mjs [PACKAGE_DIR] [--tokens N] [--variant fp32|q4] [--repeat R] [--rounds K]
 //     [--engines ours-node,ours-wasm,tjs] [--tjs-labels N] [--tjs-pkg DIR] [--threads N] [--no-image] [--json OUT]
+//     [--repetition-penalty 1.3]   (both engines; a random model otherwise repeats itself, which drafts predict)
 //   (--no-image: text-only prompts, for full-width packages whose 896 px vision encoder takes minutes per image here)
 //   (default package: the tiny one, built into a temp dir; ES_BUILD_DIR picks
 //   the build with wasm/node/endoscribe_core.mjs, default `build`)
@@ -55,7 +56,8 @@ const TINY = path.join(ROOT, 'tests/fixtures/tiny-gemma3');
 
 function parseArgs(argv) {
   const a = { pkg: null, tokens: 24, variant: 'fp32', repeat: 2, rounds: 3, engine: null, image: path.join(TINY, 'golden/image.png'),
-    engines: ['ours-node', 'ours-wasm', 'tjs'], tjsLabels: 23, tjsPkg: null, json: null, decoder: null, threads: 1 };
+    engines: ['ours-node', 'ours-wasm', 'tjs'], tjsLabels: 23, tjsPkg: null, json: null, decoder: null, threads: 1,
+    repetitionPenalty: 1 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--tokens') a.tokens = Number(argv[++i]);
@@ -71,6 +73,7 @@ function parseArgs(argv) {
     else if (v === '--decoder') a.decoder = argv[++i];
     else if (v === '--threads') a.threads = Number(argv[++i]);
     else if (v === '--no-image') a.noImage = true;
+    else if (v === '--repetition-penalty') a.repetitionPenalty = Number(argv[++i]);
     else a.pkg = path.resolve(v);
   }
   return a;
@@ -104,7 +107,7 @@ async function benchOurs(args, backend, { bytes = false, kvSharedBuffer = false,
     decoderGraph: args.decoder, sessionOptions: backend === 'node' ? threadOptions(args) : {}, kvSharedBuffer, draftTokens });
   const loadMs = performance.now() - tLoad;
   const runs = await runOurs({ rt, imageBytes: args.noImage ? null : fs.readFileSync(args.image), labelSet: core.labelSetForClassification(labelSetText()),
-    repeat: args.repeat, tokens: args.tokens, cpu: cpuMs });
+    repeat: args.repeat, tokens: args.tokens, cpu: cpuMs, repetitionPenalty: args.repetitionPenalty });
   await rt.release();
   return runs.map((r) => ({ ...r, loadMs }));
 }
@@ -116,7 +119,7 @@ async function benchTjs(args, alt) {
   tjs.env.localModelPath = '/';
   return runTjs({ tjs, model: alt ? args.tjsPkg : args.pkg, device: 'cpu', dtype: args.variant === 'fp32' ? 'fp32' : 'q4',
     image: args.noImage ? null : await tjs.RawImage.read(args.image), labelsJson: labelSetText(), repeat: args.repeat, tokens: args.tokens,
-    tjsLabels: args.tjsLabels, sessionOptions: threadOptions(args), cpu: cpuMs });
+    tjsLabels: args.tjsLabels, sessionOptions: threadOptions(args), cpu: cpuMs, repetitionPenalty: args.repetitionPenalty });
 }
 
 // ---- driver ----------------------------------------------------------------
@@ -180,6 +183,7 @@ function main() {
   console.log(`package ${args.pkg} (${args.variant})${args.noImage ? ', text only' : ''}, ${args.tokens} new tokens, ${args.rounds} rounds x ${args.repeat} runs ` +
     `(first of each a warm-up), ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}` +
     (args.tjsPkg ? `; tjs-alt reads ${args.tjsPkg}` : '') +
+    (args.repetitionPenalty !== 1 ? `; repetition penalty ${args.repetitionPenalty}` : '') +
     (args.tjsLabels < 23 ? `; transformers.js classify time scaled from ${args.tjsLabels} labels` : ''));
   const results = {};
   for (let round = 0; round < args.rounds; round++) {
@@ -190,6 +194,7 @@ function main() {
       if (args.decoder) childArgs.push('--decoder', args.decoder);
       childArgs.push('--threads', String(args.threads));
       if (args.noImage) childArgs.push('--no-image');
+      childArgs.push('--repetition-penalty', String(args.repetitionPenalty));
       const r = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 1 << 26 });
       const m = /RESULT (.*)/.exec(r.stdout);
       if (!m) { console.log(`${engine}: failed\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`); continue; }

@@ -13,7 +13,8 @@ const noCpu = () => NaN;
 
 // Our runtime: rt an AssistantRuntime; labelSet from core.labelSetForClassification.
 // imageBytes null: text-only (no image in the prompt).
-export async function runOurs({ rt, imageBytes, labelSet, repeat, tokens, cpu = noCpu }) {
+// repetitionPenalty: the same for both engines (> 1 keeps a random model from repeating itself).
+export async function runOurs({ rt, imageBytes, labelSet, repeat, tokens, cpu = noCpu, repetitionPenalty = 1 }) {
   const bytes = imageBytes;
   const args = { repeat, tokens };
   const runs = [];
@@ -24,13 +25,14 @@ export async function runOurs({ rt, imageBytes, labelSet, repeat, tokens, cpu = 
     let t0 = performance.now(), first = null;
     const times = [], cpus = [], c0 = cpu();
     const img = bytes ? { key: `img${r}`, bytes } : null;
-    const r1 = await rt.ask(conv, Q1, { image: img, generation: { max_new_tokens: args.tokens },
+    const generation = { max_new_tokens: args.tokens, repetition_penalty: repetitionPenalty };
+    const r1 = await rt.ask(conv, Q1, { image: img, generation,
       onToken: () => { const t = performance.now(); if (first === null) first = t; times.push(t); cpus.push(cpu()); } }).promise;
     const end1 = performance.now();
     const ttft1 = first - t0, ttft1Cpu = cpus[0] - c0;
     const decodeRate = (r1.ids.length - 1) / ((end1 - first) / 1000);
     t0 = performance.now(); first = null;
-    const r2 = await rt.ask(conv, Q2, { image: img, generation: { max_new_tokens: args.tokens },
+    const r2 = await rt.ask(conv, Q2, { image: img, generation,
       onToken: () => { if (first === null) first = performance.now(); } }).promise;
     const ttft2 = first - t0;
     const c = await rt.classify(labelSet, { image: img }).promise;
@@ -46,7 +48,7 @@ export async function runOurs({ rt, imageBytes, labelSet, repeat, tokens, cpu = 
 // Its best configuration: generate() with its KV cache, greedy, same dtype and execution provider as ours,
 // warmed up (the first run of each child is not counted).
 export async function runTjs({ tjs, model: modelPath, device, dtype, image, labelsJson, repeat, tokens, tjsLabels = 23,
-  sessionOptions = undefined, cpu = noCpu }) {
+  sessionOptions = undefined, cpu = noCpu, repetitionPenalty = 1 }) {
   const { AutoProcessor, Gemma3ForConditionalGeneration, Tensor } = tjs;
   const args = { repeat, tokens, tjsLabels };
   const tLoad = performance.now();
@@ -93,7 +95,7 @@ export async function runTjs({ tjs, model: modelPath, device, dtype, image, labe
     const c0 = cpu();
     const inp = await processor(text1, image, { add_special_tokens: false });
     let st = streamer();
-    const out1 = await model.generate({ ...inp, max_new_tokens: args.tokens, do_sample: false, streamer: st });
+    const out1 = await model.generate({ ...inp, max_new_tokens: args.tokens, do_sample: false, repetition_penalty: repetitionPenalty, streamer: st });
     const end1 = performance.now();
     const ttft1 = st.times[1] - t0, ttft1Cpu = st.cpus[1] - c0;
     const n1 = out1.dims[1] - inp.input_ids.dims[1];
@@ -108,7 +110,7 @@ export async function runTjs({ tjs, model: modelPath, device, dtype, image, labe
     t0 = performance.now();
     const inp2 = await processor(text2, image, { add_special_tokens: false });
     st = streamer();
-    await model.generate({ ...inp2, max_new_tokens: args.tokens, do_sample: false, streamer: st });
+    await model.generate({ ...inp2, max_new_tokens: args.tokens, do_sample: false, repetition_penalty: repetitionPenalty, streamer: st });
     const ttft2 = st.times[1] - t0;
     const followVision = stats.vision - vision0;
     const followPrefill = stats.prefillTokens.slice(prefills0)[0];

@@ -10,6 +10,7 @@
 //
 //   node tools/bench/fullsize_run.mjs PACKAGE [--tokens 16] [--variant q4] [--image FILE] [--engines ours,ours-causal,tjs]
 //     [--draft-tokens 6]   (our runtime's prompt-lookup drafts per step; 0 = one token per decoder run)
+//     [--ort-options JSON] (extra onnxruntime session options for our engines, e.g. '{"enableCpuMemArena":false}')
 // (one of ours / ours-causal must run before tjs: it writes the prompt; ours and ours-chromium run the same graph
 // on two backends, so their first tokens and first-step logits are compared)
 import { spawnSync } from 'node:child_process';
@@ -23,7 +24,7 @@ const QUESTION = 'What is shown in this image?';
 
 function parseArgs(argv) {
   const a = { pkg: null, tokens: 16, variant: 'q4', engine: null, image: '', engines: ['ours', 'ours-causal', 'tjs'], prompt: null,
-    draftTokens: 6 };
+    draftTokens: 6, ortOptions: {} };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     if (v === '--tokens') a.tokens = Number(argv[++i]);
@@ -33,6 +34,7 @@ function parseArgs(argv) {
     else if (v === '--image') a.image = argv[++i];
     else if (v === '--prompt') a.prompt = argv[++i];
     else if (v === '--draft-tokens') a.draftTokens = Number(argv[++i]);
+    else if (v === '--ort-options') a.ortOptions = JSON.parse(argv[++i]);
     else a.pkg = path.resolve(v);
   }
   if (!a.image) {
@@ -79,7 +81,7 @@ async function ours(args, causal) {
     pkg.graphPath = (g, v) => (g === 'decoder_token_types' || g === 'decoder_fused' ? null : graphPath(g, v));
   }
   const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['cpu'], variant: args.variant,
-    draftTokens: args.draftTokens });
+    draftTokens: args.draftTokens, sessionOptions: args.ortOptions });
   const loadMs = performance.now() - t0;
   keepFirstLogits(rt.decoder, `${args.prompt}.${args.engine}.logits`, pkg.model.vocab_size);
   const bytes = fs.readFileSync(args.image);
@@ -171,7 +173,7 @@ async function oursChromium(args) {
       const pkg = await ModelPackage.open({ read: async (p) => new Uint8Array(await (await get(p)).arrayBuffer()),
         blob: async (p) => (await get(p)).blob() }, { verify: false });
       const rt = await AssistantRuntime.create({ ort, core, pkg, executionProviders: ['wasm'], variant: o.variant,
-        sessionOptions: { logSeverityLevel: 3 }, draftTokens: o.draftTokens });
+        sessionOptions: { logSeverityLevel: 3, ...o.ortOptions }, draftTokens: o.draftTokens });
       const loadMs = performance.now() - t0;
       const V = pkg.model.vocab_size;
       let logits = null;
@@ -190,16 +192,22 @@ async function oursChromium(args) {
       const conv = rt.newConversation();
       let first = null;
       const t1 = performance.now();
-      await rt.encodeImage({ key: 'img', bytes });
+      try {
+        await rt.encodeImage({ key: 'img', bytes });
+      } catch (e) { throw new Error(`image encode: ${e.message}`); }
       const encodeMs = performance.now() - t1;
-      const a = await rt.ask(conv, o.question, { image: { key: 'img', bytes }, generation: { max_new_tokens: o.tokens },
-        onToken: () => { if (first === null) first = performance.now(); } }).promise;
+      let a;
+      try {
+        a = await rt.ask(conv, o.question, { image: { key: 'img', bytes }, generation: { max_new_tokens: o.tokens },
+          onToken: () => { if (first === null) first = performance.now(); } }).promise;
+      } catch (e) { throw new Error(`${first === null ? 'prefill' : 'decode'}: ${e.message}`); }
       const end = performance.now();
       const all = conv.chat.tokens();
       return { loadMs, encodeMs, ttftMs: first - t1, decodeRate: (a.ids.length - 1) / ((end - first) / 1000), ids: a.ids,
         promptTokens: all.length - a.ids.length, ep: rt.ep, decoder: rt.decoderGraph, drafting: a.drafting, logits,
         estimateGiB: rt.memoryEstimate ? rt.memoryEstimate.total / 2 ** 30 : null, notices: rt.notices };
-    }, { base: files.url, variant: args.variant, tokens: args.tokens, question: QUESTION, draftTokens: args.draftTokens });
+    }, { base: files.url, variant: args.variant, tokens: args.tokens, question: QUESTION, draftTokens: args.draftTokens,
+      ortOptions: args.ortOptions });
     r.maxRssMiB = peakMiB(profile);
     const b = Buffer.from(r.logits, 'base64');
     fs.writeFileSync(`${args.prompt}.${args.engine}.logits`, b);
@@ -235,7 +243,8 @@ function main() {
   const results = {};
   for (const engine of args.engines) {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), args.pkg, '--engine', engine, '--tokens', String(args.tokens),
-      '--variant', args.variant, '--image', args.image, '--prompt', prompt, '--draft-tokens', String(args.draftTokens)],
+      '--variant', args.variant, '--image', args.image, '--prompt', prompt, '--draft-tokens', String(args.draftTokens),
+      '--ort-options', JSON.stringify(args.ortOptions)],
       { encoding: 'utf8', maxBuffer: 1 << 26 });
     const mm = /RESULT (.*)/.exec(r.stdout);
     if (!mm) { console.log(`${engine}: failed (exit ${r.status})\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`); continue; }

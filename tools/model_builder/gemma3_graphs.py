@@ -12,6 +12,11 @@ from .quant import pack_nibbles, quantize_rows
 
 F, F16, I64 = TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.INT64
 ROWS_PER_CHUNK = 8192
+# Vocabulary rows per 4-bit lm_head MatMulNBits. onnxruntime's CPU kernel, where MLAS has no 4-bit GEMM
+# (the WASM EP), dequantises its whole weight to float32 for every run: one 262k x 2560 lm_head would need
+# a 2.7 GB buffer, past what a 4 GiB WASM heap has left beside MedGemma's weights; slices of 32k rows need
+# 335 MB, and their 4-bit data (42 MB) fits a WebGPU adapter's 128 MiB storage-buffer limit.
+LM_HEAD_ROWS = 32768
 NEG = float(np.finfo(np.float32).min)
 ROPE_LO = 64
 
@@ -97,10 +102,16 @@ class Weights:
             return full.shape[0], full.shape[1], lambda r0, r1: full[r0:r1]
         return shape[0], shape[1], lambda r0, r1: self.ck.rows_f32(key, r0, r1)
 
-    def q4_rows(self, key, name, kn=False):
+    def q4_rows(self, key, name, kn=False, rows=None):
         """4-bit quantise a weight streaming row chunks; returns (packed, scales, zero points, N, K) names/sizes.
-        packed is [N, nb, block/2] uint8, scales [N*nb] float32, zero points [N*ceil(nb/2)] uint8."""
+        packed is [N, nb, block/2] uint8, scales [N*nb] float32, zero points [N*ceil(nb/2)] uint8.
+        rows=(a, b): only rows [a, b) (blocks run along K, so a slice quantises as in the whole)."""
         N, K, rows_fn = self._rows(key, kn)
+        if rows is not None:
+            a, b = rows
+            N, whole = b - a, rows_fn
+            rows_fn = lambda r0, r1: whole(a + r0, a + r1)  # noqa: E731
+            name = f"{name}.rows{a}"
         bs = self.q.block
         nb = -(-K // bs)
         pn, sn, zn = name + ".q4", name + ".scales", name + ".zero_points"
@@ -647,9 +658,15 @@ def _finish(g, W, cfg, x, qh, H, keep=None, norm=None, kv_window=False):
     x = norm(x) if norm else rms_norm(g, W, x, "text.norm.weight", cfg.eps)
     head = "text.embed_tokens.weight" if cfg.tie else "lm_head.weight"
     if qh:
-        pn, sn, zn, N, K = W.q4_rows(head, "lm_head.weight")
-        logits = g.op("MatMulNBits", [W.to_f16(g, x) if W.q.f16 else x, g.weight(pn), g.weight(sn), g.weight(zn)],
-                      domain=MS_DOMAIN, K=K, N=N, bits=4, block_size=W.q.block, accuracy_level=W.q.accuracy_level)
+        xin = W.to_f16(g, x) if W.q.f16 else x
+        V = cfg.vocab_size
+        parts = []
+        for a in range(0, V, LM_HEAD_ROWS):
+            pn, sn, zn, N, K = (W.q4_rows(head, "lm_head.weight", rows=(a, min(V, a + LM_HEAD_ROWS))) if V > LM_HEAD_ROWS
+                                else W.q4_rows(head, "lm_head.weight"))
+            parts.append(g.op("MatMulNBits", [xin, g.weight(pn), g.weight(sn), g.weight(zn)], domain=MS_DOMAIN,
+                              K=K, N=N, bits=4, block_size=W.q.block, accuracy_level=W.q.accuracy_level))
+        logits = parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=-1)
         if W.q.f16:
             logits = g.op("Cast", [logits], to=F)
     else:
