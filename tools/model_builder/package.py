@@ -8,7 +8,7 @@ import time
 
 from . import BuildError
 from .checkpoint import Checkpoint, read_json
-from .gemma3_graphs import QuantOptions, Weights, build_decoder, build_embed, build_vision
+from .gemma3_graphs import LM_HEAD_ROWS, QuantOptions, Weights, build_decoder, build_embed, build_vision
 from .onnx_graph import Graph, WeightStore
 from .progress import Stage, peak_rss_mb, summary_table
 from . import grounding as grounding_convention
@@ -306,6 +306,8 @@ def _manifest(ck, cfg, tmp, meta, quant, block_size, acc, adapter, attention, te
                         # global layers may share one preallocated past/present buffer.
                         "kv_cache": {"window": ["decoder_token_types", "decoder_fused"] if kv_window else [],
                                      "shared_buffer": ["decoder_fused"]},
+                        # vocabulary rows per 4-bit lm_head MatMulNBits (PACKAGE.md)
+                        "lm_head_rows": LM_HEAD_ROWS,
                         "source_dtypes": ck.dtypes, "lora_adapter": bool(adapter),
                         "lora_merged_tensors": len(ck.merged), "chat_template_source": template_source,
                         "grounding": grounding},

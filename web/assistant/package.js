@@ -333,7 +333,7 @@ function configSizes(pkg) {
 // PACKAGE.md "KV cache forms"): then kvBytesPerToken counts the global layers only and kvWindowBytes is
 // the sliding layers' window (sliding_window - 1 positions each), whatever the length. Activations: the
 // vision encoder at its image size (fused attention: no token x token matrix) or a prefill, whichever is
-// larger, in float32.
+// larger, in float32, the prefill's with (4-bit variants) the decoder's largest weight dequantised to float32.
 export function estimateMemory(pkg, variant, { contextLength = null } = {}) {
   const c = configSizes(pkg);
   const f16 = variant === 'fp16' || variant === 'q4f16';
@@ -365,7 +365,11 @@ export function estimateMemory(pkg, variant, { contextLength = null } = {}) {
   const visionAct = c.visionTokens * (6 * c.VH + 2 * c.VI) * 4;
   const S = c.mmTokens + 64;
   const prefillAct = S * (6 * c.H + 3 * c.I) * 4 + c.nH * S * S * 4 * 3 + c.vocab * 4 * 2;
-  const activations = Math.max(visionAct, prefillAct);
+  // 4-bit linears where onnxruntime has no 4-bit GEMM (its WASM EP) run as a float32 copy of the weight made
+  // for each run: the largest is an MLP matrix or the lm_head (sliced in packages built here: builder.lm_head_rows).
+  const headRows = Math.min(c.vocab, pkg.manifest?.builder?.lm_head_rows ?? c.vocab);
+  const dequant = variant.startsWith('q4') ? Math.max(headRows, c.I) * c.H * 4 : 0;
+  const activations = Math.max(visionAct, prefillAct + dequant);
   const largestTensor = c.vocab * c.H * BYTES_PER_PARAM[variant];
   return { variant, weights, kvCache, activations, total: weights + kvCache + activations, largestTensor,
     contextLength: ctx, maxPositions: c.maxPositions, kvBytesPerToken, kvWindowBytes, weightsFrom };

@@ -184,7 +184,8 @@ export class AssistantRuntime {
   // 1.30 still copies every fetched output into a new ArrayBuffer after the
   // run, so it measured no faster (tools/bench/README-assistant.md).
   // draftTokens: the most prompt-lookup drafts run with each decode step on
-  // a CPU cache (0 = one token per step; answers are the same either way).
+  // a CPU cache (0 = one token per step; answers are the same either way;
+  // fewer while the model keeps few of them).
   // Not on WebGPU: its cache lives in GPU buffers, which a wrong draft would
   // have to cut.
   static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
@@ -526,6 +527,10 @@ export class AssistantRuntime {
     const drafting = { passes: 0, drafted: 0, kept: 0 };
     let firstTokenAt = null;
     let rows = [row], drafts = [];
+    // Drafts per pass: a pass over more positions costs more (tools/bench/draft_pass_bench.mjs: 7 positions cost
+    // 2.4x one at MedGemma's width on a CPU), so the count follows what the model keeps: +2 after a pass that
+    // kept every draft, -1 after one that did not (as transformers' assisted generation schedules it).
+    let draftLength = Math.min(2, this.draftTokens);
     for (;;) {
       // One pass gave a row for the fed token and one per draft after it: a draft is kept while the
       // generator, given the row before it, picks it (then its own row is the next one's logits).
@@ -547,8 +552,9 @@ export class AssistantRuntime {
         if (i < drafts.length && r.feed === drafts[i]) { i++; drafting.kept++; continue; }
         break;
       }
+      if (drafts.length) draftLength = i === drafts.length ? Math.min(this.draftTokens, draftLength + 2) : Math.max(1, draftLength - 1);
       if (i < drafts.length) conv.kv.truncate(chat.kvLength);  // the drafts after a wrong one are not the answer
-      drafts = this._drafts(conv);
+      drafts = this._drafts(conv, draftLength);
       try {
         const ids = [r.feed, ...drafts];
         const logits = await this._decode(conv.kv, ids, new Array(ids.length).fill(0), null, { rows: ids.length });
@@ -569,8 +575,8 @@ export class AssistantRuntime {
   // a CPU cache, and only while every windowed sliding layer still holds the
   // whole conversation after the pass: cutting wrong drafts off again is then
   // exact (a window that has slid has dropped positions the cut would need).
-  _drafts(conv) {
-    let room = this.draftTokens;
+  _drafts(conv, most) {
+    let room = Math.min(most, this.draftTokens);
     if (room <= 0) return [];
     if (this.windowNames.size) room = Math.min(room, this.model.sliding_window - 1 - (conv.kv.length + 1));
     return room > 0 ? conv.chat.draft(room) : [];
