@@ -106,12 +106,16 @@ test('two turns reproduce the golden greedy continuations through the kept KV ca
   assert.equal(rt.stats.imageEncodes, encodesBefore + 1);
 
   const kvBefore = conv.kv.length;
-  assert.equal(kvBefore, golden.turn1_ids.length + 23);  // the 24th token is never fed
+  // The 24th token is never fed; past the oracle's 16-position window a pass with a wrong draft is not kept,
+  // so up to a few more answer tokens may wait for the next question (src/assistant/README.md "Drafted tokens").
+  const unfed = golden.turn1_ids.length + 23 - kvBefore;
+  assert.ok(unfed >= 0 && unfed <= 6, `${unfed}`);
+  assert.equal(conv.chat.kvLength, kvBefore);
   const r2 = await rt.ask(conv, 'How many polyps are visible?', { generation: { max_new_tokens: 24 } }).promise;
   assert.deepEqual(conv.chat.tokens().slice(0, golden.turn2_prompt_ids.length), golden.turn2_prompt_ids);
-  // Only the unfed last answer token + the new turn: no history, no image.
+  // Only the unfed answer tokens + the new turn: no history, no image.
   assert.equal(r2.prefilled, golden.turn2_prompt_ids.length - kvBefore);
-  assert.equal(r2.prefilled, 20);
+  assert.equal(r2.prefilled, 20 + unfed);
   assert.equal(rt.stats.imageEncodes, encodesBefore + 1);
   assert.deepEqual(r2.ids, golden.turn2_greedy_ids);
   assert.equal(r2.text, golden.turn2_greedy_text);
@@ -174,8 +178,9 @@ test('cancel mid-answer stops generation and the chat continues consistently', {
   const r = await job.promise;
   assert.equal(r.reason, 'cancelled');
   assert.deepEqual(r.ids, golden.turn1_greedy_ids.slice(0, 3));
-  // Every sampled token of a cancelled answer was fed, so the cache holds them all.
-  assert.equal(conv.kv.length, golden.turn1_ids.length + 3);
+  // Every sampled token of a cancelled answer was fed (one-token steps: the cache holds them all; a dropped
+  // pass of drafts leaves some for the next question); the conversation's count matches the cache.
+  assert.ok(conv.kv.length <= golden.turn1_ids.length + 3 && conv.kv.length >= golden.turn1_ids.length, `${conv.kv.length}`);
   assert.equal(conv.chat.kvLength, conv.kv.length);
   const r2 = await rt.ask(conv, 'How many polyps are visible?', { generation: { max_new_tokens: 4 } }).promise;
   assert.equal(r2.ids.length, 4);

@@ -124,8 +124,12 @@ test('WebGPU EP: golden continuations with the KV cache kept on the GPU', { skip
   assert.equal(r.kvLocation, 'gpu-buffer');
   assert.deepEqual(r.r1.ids, golden.turn1_greedy_ids);
   assert.equal(r.streamed, golden.turn1_greedy_text);
-  assert.equal(r.kvAfter1, golden.turn1_ids.length + 23);
-  assert.equal(r.r2.prefilled, 20);
+  // Drafts on a GPU cache: a pass is kept only when all its drafts are, so the answer may end with its last
+  // tokens not yet in the cache; the next question feeds them first (without drafts: 23 fed, 20 prefilled).
+  assert.ok(r.r1.drafting.kept > 0, JSON.stringify(r.r1.drafting));
+  const unfed = golden.turn1_ids.length + 23 - r.kvAfter1;
+  assert.ok(unfed >= 0, `${r.kvAfter1}`);
+  assert.equal(r.r2.prefilled, 20 + unfed);
   assert.deepEqual(r.r2.ids, golden.turn2_greedy_ids);
   assert.deepEqual(r.r3.ids, golden.text_only_greedy_ids);
   assert.equal(r.encodes, 1);

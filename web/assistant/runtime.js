@@ -88,6 +88,18 @@ class KvCache {
     this.owned = true;
     this.rt._dispose(Object.values(old).filter((t) => !Object.values(this.past).includes(t)));
   }
+  // A pass run with keep 'later' (its drafts not yet checked): adopt() makes its present the cache, drop()
+  // leaves the cache as it was before the pass.
+  adopt() {
+    const d = this.deferred;
+    this.deferred = null;
+    if (d) this.replace(d.out, d.T);
+  }
+  drop() {
+    const d = this.deferred;
+    this.deferred = null;
+    if (d) this.rt._dispose(Object.entries(d.out).filter(([n]) => n !== 'logits').map(([, t]) => t));
+  }
   // Makes the preallocated buffers hold at least `rows` rows: doubling, capped
   // by the context the runtime plans for (rt.kvCapacityLimit), never below rows.
   reserve(rows) {
@@ -183,11 +195,9 @@ export class AssistantRuntime {
   // place instead of copying the history). Off by default: onnxruntime-node
   // 1.30 still copies every fetched output into a new ArrayBuffer after the
   // run, so it measured no faster (tools/bench/README-assistant.md).
-  // draftTokens: the most prompt-lookup drafts run with each decode step on
-  // a CPU cache (0 = one token per step; answers are the same either way;
-  // fewer while the model keeps few of them).
-  // Not on WebGPU: its cache lives in GPU buffers, which a wrong draft would
-  // have to cut.
+  // draftTokens: the most prompt-lookup drafts run with each decode step
+  // (0 = one token per step; answers are the same either way; fewer while
+  // the model keeps few of them).
   static async create({ ort, core, pkg, executionProviders = ['webgpu', 'wasm'], variant = 'fp32', onStatus = null,
     sessionOptions = {}, decoderGraph = null, kvSharedBuffer = false, draftTokens = 6 }) {
     const notices = [...pkg.notices];
@@ -267,7 +277,7 @@ export class AssistantRuntime {
       pastNames,
       kvNames: pastNames.map((n) => [n, n.replace('past_key_values', 'present')]),
       windowNames, sharedKv,
-      draftTokens: decoder.ep === 'webgpu' ? 0 : draftTokens,
+      draftTokens,
       outputNames: decoder.session.outputNames,
       // The longest a shared buffer grows to (rows): the context the runtime plans for.
       kvCapacityLimit: Math.min(DEFAULT_CONTEXT_LIMIT, fit.maxContext[decoder.ep] ?? Infinity,
@@ -405,7 +415,7 @@ export class AssistantRuntime {
     // Shared buffer: the global layers' past tensors are also their present outputs (steps that keep the
     // cache, on the cache's own buffers); every output is listed, in the session's order (onnxruntime-node
     // names the results by position).
-    const inPlace = this.sharedKv && keep && kv.owned;
+    const inPlace = this.sharedKv && keep === true && kv.owned;
     let fetches;
     if (inPlace) {
       kv.reserve(T);
@@ -420,7 +430,8 @@ export class AssistantRuntime {
     const logits = out.logits;
     let data = logits.location && logits.location !== 'cpu' ? await logits.getData(true) : logits.data;
     if (logits.type === 'float16') data = toFloat32(data);  // decoder_model_merged_{fp16,q4f16} of a public export
-    if (keep) kv.replace(out, T, inPlace && this.sharedKv);
+    if (keep === 'later') kv.deferred = { out, T };  // kv.adopt() or kv.drop() once the drafts are checked
+    else if (keep) kv.replace(out, T, inPlace && this.sharedKv);
     else this._dispose(Object.entries(out).filter(([n]) => n !== 'logits').map(([, t]) => t));
     const V = this.model.vocab_size;
     return data.length > rows * V ? data.subarray(data.length - rows * V) : data;
@@ -531,6 +542,14 @@ export class AssistantRuntime {
     // 2.4x one at MedGemma's width on a CPU), so the count follows what the model keeps: +2 after a pass that
     // kept every draft, -1 after one that did not (as transformers' assisted generation schedules it).
     let draftLength = Math.min(2, this.draftTokens);
+    // A pass whose cache cannot be cut back (GPU buffers, or a window that slid) is kept only when every
+    // draft was; otherwise the cache stays as before it, and its kept tokens (`carry`) lead the next pass.
+    let deferred = false, carry = [], fed = [];  // fed: the last pass' ids
+    const settle = (i) => {  // i of the last pass' drafts were kept
+      if (!deferred) return;
+      deferred = false;
+      if (i === drafts.length) { conv.kv.adopt(); carry = []; } else { conv.kv.drop(); carry = fed.slice(0, fed.length - drafts.length + i); }
+    };
     for (;;) {
       // One pass gave a row for the fed token and one per draft after it: a draft is kept while the
       // generator, given the row before it, picks it (then its own row is the next one's logits).
@@ -541,6 +560,8 @@ export class AssistantRuntime {
         if (firstTokenAt === null) firstTokenAt = performance.now();
         if (r.delta) onToken?.(r.delta, r.token);
         if (r.done) {
+          settle(i);
+          if (chat.kvLength > conv.kv.length) chat.rewindKv(conv.kv.length);  // the next question feeds them again
           const turn = chat.turnCount - 1;
           return {
             // message: plain words when reason is 'context' (the answer filled the model's context).
@@ -552,34 +573,47 @@ export class AssistantRuntime {
         if (i < drafts.length && r.feed === drafts[i]) { i++; drafting.kept++; continue; }
         break;
       }
-      if (drafts.length) draftLength = i === drafts.length ? Math.min(this.draftTokens, draftLength + 2) : Math.max(1, draftLength - 1);
-      if (i < drafts.length) conv.kv.truncate(chat.kvLength);  // the drafts after a wrong one are not the answer
-      drafts = this._drafts(conv, draftLength);
+      if (drafts.length) {
+        draftLength = i === drafts.length ? Math.min(this.draftTokens, draftLength + 2) : Math.max(1, draftLength - 1);
+        if (deferred) settle(i);
+        else if (i < drafts.length) conv.kv.truncate(chat.kvLength);  // the drafts after a wrong one are not the answer
+      }
+      // A long carry (drafts wrong pass after pass) is absorbed by a pass without drafts.
+      drafts = carry.length < 8 ? this._drafts(conv, draftLength) : [];
       try {
-        const ids = [r.feed, ...drafts];
-        const logits = await this._decode(conv.kv, ids, new Array(ids.length).fill(0), null, { rows: ids.length });
-        rows = ids.map((_, k) => logits.subarray(k * V, (k + 1) * V));
+        const ids = [...carry, r.feed, ...drafts];
+        const S = 1 + drafts.length;
+        deferred = drafts.length > 0 && !this._canCut(conv.kv, ids.length);
+        fed = ids;
+        const logits = await this._decode(conv.kv, ids, new Array(ids.length).fill(0), null, { rows: S, keep: deferred ? 'later' : true });
+        if (!deferred) carry = [];
+        rows = Array.from({ length: S }, (_, k) => logits.subarray(k * V, (k + 1) * V));
         drafting.passes++;
         drafting.drafted += drafts.length;
       } catch (e) {
+        deferred = false;
         chat.cancel();  // keep what was answered so far; the error goes to the caller
         chat.step(new Float32Array(V));
-        chat.rewindKv(conv.kv.length);  // the failed token is not in the cache
+        chat.rewindKv(conv.kv.length);  // the failed tokens are not in the cache
         throw e;
       }
       await maybeYield();  // let the page paint and the Stop button work
     }
   }
 
-  // Draft tokens for the next decode pass (prompt lookup, Chat.draft). Only on
-  // a CPU cache, and only while every windowed sliding layer still holds the
-  // whole conversation after the pass: cutting wrong drafts off again is then
-  // exact (a window that has slid has dropped positions the cut would need).
+  // Draft tokens for the next decode pass (prompt lookup, Chat.draft).
   _drafts(conv, most) {
-    let room = Math.min(most, this.draftTokens);
-    if (room <= 0) return [];
-    if (this.windowNames.size) room = Math.min(room, this.model.sliding_window - 1 - (conv.kv.length + 1));
+    const room = Math.min(most, this.draftTokens);
     return room > 0 ? conv.chat.draft(room) : [];
+  }
+
+  // Can a pass of S tokens on `kv` be cut back to any shorter length afterwards? Only a CPU cache, and only
+  // while every windowed sliding layer still holds the whole conversation after the pass (a window that has
+  // slid has dropped positions the cut would need).
+  _canCut(kv, S) {
+    const first = Object.values(kv.past)[0];
+    if (first?.location && first.location !== 'cpu') return false;
+    return !this.windowNames.size || kv.length + S <= this.model.sliding_window - 1;
   }
 
   // Probability of every label after one shared prompt: the question (with the
