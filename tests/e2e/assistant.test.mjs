@@ -94,7 +94,9 @@ describe('assistant', { skip: skip || false, timeout: 420000 }, () => {
     assert.deepEqual(ids[1], golden.turn2_greedy_ids);
     s = await hookState();
     assert.equal(s.turns[0].answer, golden.turn1_greedy_text);
-    assert.equal(s.turns[1].prefilled, 20, 'the follow-up prefills only its own tokens');
+    // Its own 20 tokens, plus any answer tokens of a draft pass the cache did not keep (a GPU cache keeps a
+    // pass only when all its drafts are: src/assistant/README.md "Drafted tokens"); never the image or history.
+    assert.ok(s.turns[1].prefilled >= 20 && s.turns[1].prefilled < 40, `the follow-up prefilled ${s.turns[1].prefilled} tokens`);
     saveArtifact('assistant-chat.png', await page.screenshot());
 
     step('two answers');
