@@ -4,9 +4,11 @@
 # variant with tools/build_model.py (wall time and peak RSS), then run end to end under onnxruntime-node by
 # our assistant runtime (web/assistant/runtime.js + the WASM core) and by transformers.js on the same
 # package, same prompt (image + question), each engine in its own process: load time, time to first token,
-# decode tokens/s, peak RSS, first tokens (tools/bench/fullsize_run.mjs). Not part of the test suite.
+# decode tokens/s, peak RSS, first tokens (tools/bench/fullsize_run.mjs), and by our runtime in headless
+# Chromium on the WASM EP (ENGINES=ours,ours-causal,tjs to leave it out: it takes ~5 minutes here). Not part
+# of the test suite.
 #
-#   tools/bench/fullsize.sh [OUT=/work/fullsize] [TOKENS=16]
+#   tools/bench/fullsize.sh [OUT=/work/fullsize] [TOKENS=16]   (DRAFTS=0: one token per decoder run)
 # Needs ~9 GB (checkpoint) + ~3.5 GB (q4 package) of disk under OUT and ~8 GB of RAM. Steps whose output
 # exists are skipped (delete OUT/ckpt or OUT/pkg to redo them); nothing is deleted afterwards.
 # The checkpoint keeps the tiny oracle's tokenizer (make_tiny_checkpoint.py), so config.json's image /
@@ -43,4 +45,5 @@ if [[ ! -f "$OUT/pkg/manifest.json" ]]; then
 fi
 du -sh "$OUT/pkg"
 ls -l "$OUT/pkg/onnx"
-node "$ROOT/tools/bench/fullsize_run.mjs" "$OUT/pkg" --tokens "$TOKENS" --image "${IMAGE:-}"
+node "$ROOT/tools/bench/fullsize_run.mjs" "$OUT/pkg" --tokens "$TOKENS" --image "${IMAGE:-}" \
+  --engines "${ENGINES:-ours,ours-causal,tjs,ours-chromium}" --draft-tokens "${DRAFTS:-6}"
