@@ -17,6 +17,7 @@
 #include "app.h"
 #include "mask/rle.h"
 #include "text_fit.h"
+#include "viewer_boxes.h"
 
 namespace esui {
 
@@ -73,31 +74,8 @@ void wrapped(const std::string& text, bool disabled = false) {
     ImGui::PopTextWrapPos();
 }
 
-void dashed_line(ImDrawList* dl, ImVec2 p, ImVec2 q, ImU32 col, float thick) {
-    const float dx = q.x - p.x, dy = q.y - p.y, len = std::sqrt(dx * dx + dy * dy);
-    if (len < 1) return;
-    for (float t = 0; t < len; t += 12.0f) {
-        const float e = std::min(len, t + 7.0f);
-        dl->AddLine(ImVec2(p.x + dx * t / len, p.y + dy * t / len), ImVec2(p.x + dx * e / len, p.y + dy * e / len), col, thick);
-    }
-}
-
 void box_on_viewer(ImDrawList* dl, const App& a, const double b[4], ImU32 col, const std::string& label, bool dashed) {
-    const ImVec2 p0(float(a.view.to_screen_x(b[0])), float(a.view.to_screen_y(b[1])));
-    const ImVec2 p1(float(a.view.to_screen_x(b[2])), float(a.view.to_screen_y(b[3])));
-    if (dashed) {
-        dashed_line(dl, p0, ImVec2(p1.x, p0.y), col, 2.0f);
-        dashed_line(dl, ImVec2(p1.x, p0.y), p1, col, 2.0f);
-        dashed_line(dl, p1, ImVec2(p0.x, p1.y), col, 2.0f);
-        dashed_line(dl, ImVec2(p0.x, p1.y), p0, col, 2.0f);
-    } else {
-        dl->AddRect(p0, p1, col, 0.0f, 0, 2.5f);
-    }
-    if (label.empty()) return;
-    const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
-    const float y = p0.y - ts.y - 4 >= a.viewer_rect.y ? p0.y - ts.y - 4 : p0.y;  // inside the box when at the top edge
-    dl->AddRectFilled(ImVec2(p0.x, y), ImVec2(p0.x + ts.x + 6, y + ts.y + 4), IM_COL32(0, 0, 0, 180));
-    dl->AddText(ImVec2(p0.x + 3, y + 2), col, label.c_str());
+    draw_viewer_box(dl, a, b[0], b[1], b[2], b[3], col, label, dashed);
 }
 
 }  // namespace

@@ -84,10 +84,7 @@ bool CompareUi::import_second(App& a, const std::string& text, const std::string
     second_kind = r.kind;
     second_name = name.empty() ? r.kind : name;
     has_second = true;
-    selected = -1;
-    outline_a.clear();
-    outline_b.clear();
-    signature.clear();
+    reset_view();
     last_error.clear();
     a.messages.notice("Annotator B: " + second_name + " (" + second_kind + "), compared with the open case in the "
                       "Compare tab. The open case was not changed.");
@@ -98,15 +95,23 @@ bool CompareUi::import_second(App& a, const std::string& text, const std::string
 
 void CompareUi::clear_second() {
     const bool had = has_second;
+    forget_second();
+    if (had) changed(true);
+}
+
+void CompareUi::forget_second() {
     has_second = false;
     second.clear();
     second_name.clear();
     second_kind.clear();
+    reset_view();
+}
+
+void CompareUi::reset_view() {
     selected = -1;
     outline_a.clear();
     outline_b.clear();
     signature.clear();
-    if (had) changed(true);
 }
 
 std::string CompareUi::work_json() const {
@@ -132,10 +137,7 @@ bool CompareUi::load_work(const std::string& text) {
     second_name = std::move(r.work.second_name);
     second_kind = std::move(r.work.second_kind);
     second = std::move(r.work.second);
-    selected = -1;
-    outline_a.clear();
-    outline_b.clear();
-    signature.clear();
+    reset_view();
     last_error.clear();
     return true;
 }
@@ -143,14 +145,7 @@ bool CompareUi::load_work(const std::string& text) {
 void CompareUi::clear_work() {
     outputs.clear();
     ++outputs_version;
-    has_second = false;
-    second.clear();
-    second_name.clear();
-    second_kind.clear();
-    selected = -1;
-    outline_a.clear();
-    outline_b.clear();
-    signature.clear();
+    forget_second();
 }
 
 void CompareUi::changed(bool user_act) const { annotation_js_action("compare_changed", user_act ? "user" : "model"); }

@@ -62,6 +62,8 @@ struct CompareUi {
     std::string work_json() const;
     bool load_work(const std::string& text);
     void clear_work();  // another case: no outputs, no B
+    void forget_second();  // no B, without telling the page (clear_second tells it)
+    void reset_view();     // the selection and what was drawn from it, after A or B changed
     // Tells the case session the work changed (it saves it); B's changes are
     // the user's own acts on the case (a read-only demo case is copied for them).
     void changed(bool user_act) const;

@@ -15,6 +15,7 @@
 #include "app.h"
 #include "assistant_ui.h"
 #include "json_read.h"
+#include "viewer_boxes.h"
 #include "annotation_ui.h"  // the annotation layer: accepted boxes become undoable box annotations
 
 namespace esui {
@@ -80,36 +81,6 @@ void draw_ai_label(App& a, const char* widget, bool from_server) {
     a.record_widget(widget);
 }
 
-static void dashed_line(ImDrawList* dl, ImVec2 p, ImVec2 q, ImU32 col, float thick) {
-    const float dx = q.x - p.x, dy = q.y - p.y, len = std::sqrt(dx * dx + dy * dy);
-    const float dash = 7.0f, gap = 5.0f;
-    for (float t = 0; t < len; t += dash + gap) {
-        const float e = std::min(len, t + dash);
-        dl->AddLine(ImVec2(p.x + dx * t / len, p.y + dy * t / len), ImVec2(p.x + dx * e / len, p.y + dy * e / len), col,
-                    thick);
-    }
-}
-
-// dashed: a model's box (an AI suggestion), not one a person drew or accepted.
-static void draw_box(ImDrawList* dl, const App& a, double x1, double y1, double x2, double y2, ImU32 col,
-                     const std::string& label, bool dashed = false) {
-    const ImVec2 p0(float(a.view.to_screen_x(x1)), float(a.view.to_screen_y(y1)));
-    const ImVec2 p1(float(a.view.to_screen_x(x2)), float(a.view.to_screen_y(y2)));
-    if (dashed) {
-        dashed_line(dl, p0, ImVec2(p1.x, p0.y), col, 2.0f);
-        dashed_line(dl, ImVec2(p1.x, p0.y), p1, col, 2.0f);
-        dashed_line(dl, p1, ImVec2(p0.x, p1.y), col, 2.0f);
-        dashed_line(dl, ImVec2(p0.x, p1.y), p0, col, 2.0f);
-    } else {
-        dl->AddRect(p0, p1, col, 0.0f, 0, 2.0f);
-    }
-    if (!label.empty()) {
-        const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
-        dl->AddRectFilled(ImVec2(p0.x, p0.y - ts.y - 4), ImVec2(p0.x + ts.x + 6, p0.y), IM_COL32(0, 0, 0, 170));
-        dl->AddText(ImVec2(p0.x + 3, p0.y - ts.y - 2), col, label.c_str());
-    }
-}
-
 void draw_assistant_overlay(App& a) {
     AssistantUi& ui = assistant_ui();
     const json& s = ui.state;
@@ -127,19 +98,19 @@ void draw_assistant_overlay(App& a) {
         for (const auto& t : s.value("turns", json::array())) {
             if (t.contains("region") && t["region"].is_object()) {
                 const json& r = t["region"];
-                draw_box(dl, a, jnum(r, "x1"), jnum(r, "y1"), jnum(r, "x2"), jnum(r, "y2"), kRegionColour, "asked region");
+                draw_viewer_box(dl, a, jnum(r, "x1"), jnum(r, "y1"), jnum(r, "x2"), jnum(r, "y2"), kRegionColour, "asked region");
             }
             for (const auto& b : t.value("boxes", json::array())) {
                 const std::string label = b.value("label", std::string());
-                draw_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kBoxColour,
-                         ai + (label.empty() ? "suggested box" : label), true);
+                draw_viewer_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kBoxColour,
+                            ai + (label.empty() ? "suggested box" : label), true);
                 ai_boxes++;
             }
         }
         for (const auto& b : s.value("accepted", json::array())) {
             const std::string label = b.value("label", std::string());
-            draw_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kAcceptedColour,
-                     "AI, accepted: " + (label.empty() ? std::string("box") : label));
+            draw_viewer_box(dl, a, jnum(b, "x1"), jnum(b, "y1"), jnum(b, "x2"), jnum(b, "y2"), kAcceptedColour,
+                            "AI, accepted: " + (label.empty() ? std::string("box") : label));
             ai_boxes++;
         }
     }
@@ -151,13 +122,13 @@ void draw_assistant_overlay(App& a) {
         const ImVec2 ts = ImGui::CalcTextSize(legend.c_str());
         const ImVec2 p0(v.x + 8, v.y + v.h - ts.y - 16), p1(v.x + 8 + ts.x + 44, v.y + v.h - 6);
         dl->AddRectFilled(p0, p1, IM_COL32(0, 0, 0, 200), 3.0f);
-        dashed_line(dl, ImVec2(p0.x + 6, (p0.y + p1.y) / 2), ImVec2(p0.x + 32, (p0.y + p1.y) / 2), kBoxColour, 2.0f);
+        draw_dashed_line(dl, ImVec2(p0.x + 6, (p0.y + p1.y) / 2), ImVec2(p0.x + 32, (p0.y + p1.y) / 2), kBoxColour, 2.0f);
         dl->AddText(ImVec2(p0.x + 38, p0.y + 5), IM_COL32(235, 235, 235, 255), legend.c_str());
         a.widgets["ai_box_legend"] = {p0.x, p0.y, p1.x - p0.x, p1.y - p0.y};
     }
     if (ui.region_dragging || ui.region_ready)
-        draw_box(dl, a, std::min(ui.region_x0, ui.region_x1), std::min(ui.region_y0, ui.region_y1),
-                 std::max(ui.region_x0, ui.region_x1), std::max(ui.region_y0, ui.region_y1), kRegionColour, "region");
+        draw_viewer_box(dl, a, std::min(ui.region_x0, ui.region_x1), std::min(ui.region_y0, ui.region_y1),
+                        std::max(ui.region_x0, ui.region_x1), std::max(ui.region_y0, ui.region_y1), kRegionColour, "region");
     dl->PopClipRect();
 
     // Region drawing: an invisible window over the viewer takes the mouse

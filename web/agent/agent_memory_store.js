@@ -6,35 +6,13 @@
 // aside ("memory.unreadable.<ms>") rather than overwritten. Nothing leaves the
 // browser.
 
+import { storeTransactions } from '../idb_store.js';
+
 const DB = 'endoscribe-agent';
 const STORE = 'settings';
 const KEY = 'memory';
 
-function open() {
-  return new Promise((resolve, reject) => {
-    if (!('indexedDB' in globalThis)) { reject(new Error('this browser has no IndexedDB')); return; }
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new Error('another EndoScribe tab holds the agent\'s storage open'));
-  });
-}
-
-async function tx(mode, fn) {
-  const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const t = db.transaction(STORE, mode, { durability: 'strict' });
-      const req = fn(t.objectStore(STORE));
-      t.oncomplete = () => resolve(req?.result);
-      t.onerror = () => reject(t.error);
-      t.onabort = () => reject(t.error ?? new Error('transaction aborted'));
-    });
-  } finally {
-    db.close();
-  }
-}
+const tx = storeTransactions(DB, STORE, { durability: 'strict', blocked: 'another EndoScribe tab holds the agent\'s storage open' });
 
 export const memoryStore = {
   // The saved memory's JSON text, or null when none was saved.

@@ -8,6 +8,8 @@
 // as annotations and, for a chat about a cropped region, the crop rectangle.
 // Nothing leaves the browser.
 
+import { storeTransactions } from '../idb_store.js';
+
 const DB = 'endoscribe-assistant';
 const STORE = 'conversations';
 let scope = (key) => key;
@@ -15,29 +17,7 @@ let scope = (key) => key;
 // fn(assistant key) -> stored key (set once by the case session).
 export function setConversationScope(fn) { scope = fn; }
 
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function tx(mode, fn) {
-  const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const t = db.transaction(STORE, mode);
-      const req = fn(t.objectStore(STORE));
-      t.oncomplete = () => resolve(req?.result);
-      t.onerror = () => reject(t.error);
-      t.onabort = () => reject(t.error ?? new Error('transaction aborted'));
-    });
-  } finally {
-    db.close();
-  }
-}
+const tx = storeTransactions(DB, STORE);
 
 export const conversationStore = {
   get: (key) => tx('readonly', (s) => s.get(scope(key))).then((r) => r ?? null),
