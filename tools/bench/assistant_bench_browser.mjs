@@ -24,10 +24,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer, missingPrerequisites, CHROMIUM_FLAGS } from '../../tests/e2e/harness.mjs';
+import { startServer, missingPrerequisites } from '../../tests/e2e/harness.mjs';
 import { summarise, printTable } from './assistant_bench.mjs';
-import { fileServer, peakMiB } from './browser_bench_helpers.mjs';
+import { fileServer, openAppPage, peakMiB } from './browser_bench_helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TINY = path.join(ROOT, 'tests/fixtures/tiny-gemma3');
@@ -62,18 +61,10 @@ function benchServer(args) {
 
 async function runEngine(server, files, args, engine) {
   const [who, ep] = engine.split('-');
-  // The e2e harness' Chromium flags; CSP bypassed so the page may import from the files origin.
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-bench-chrome-'));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', headless: false,
-    args: CHROMIUM_FLAGS, bypassCSP: true, viewport: { width: 1280, height: 800 } });
-  const page = context.pages()[0] || await context.newPage();
-  if (process.env.ES_BENCH_DEBUG) page.on('console', (m) => console.log('[page]', m.text().slice(0, 300)));
+  // In the app (drawing the streamed answer costs extra CPU on SwiftShader; transformers.js' generate() never
+  // yields to it) the frame loop is held for both engines.
+  const { page, profile, close } = await openAppPage(server.url);
   try {
-    await page.goto(server.url + '?case=none');
-    await page.evaluate(() => window.endoscribe.ready);
-    // Hold the app's frame loop (requestAnimationFrame): both engines then run alone. (In the app, drawing
-    // the streamed answer costs extra CPU on SwiftShader; transformers.js' generate() never yields to it.)
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => { window.requestAnimationFrame = () => 0; r(); })));
     const opts = { ep, variant: args.variant, repeat: args.repeat, tokens: args.tokens, tjsLabels: args.tjsLabels, base: files.url,
       noImage: !!args.noImage };
     const runs = await page.evaluate(who === 'ours' ? async (o) => {
@@ -114,10 +105,9 @@ async function runEngine(server, files, args, engine) {
         image: o.noImage ? null : await tjs.RawImage.fromURL(o.base + 'image.png'), labelsJson: await (await fetch(o.base + 'labels.json')).text(),
         repeat: o.repeat, tokens: o.tokens, tjsLabels: o.tjsLabels });
     }, opts);
-    return { engine, runs, maxRssMiB: peakMiB(userDataDir) };
+    return { engine, runs, maxRssMiB: peakMiB(profile) };
   } finally {
-    await context.close();
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

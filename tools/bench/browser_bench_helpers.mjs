@@ -2,6 +2,7 @@
 // second origin serving local files, and the browser's peak memory.
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 
 const TYPES = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm',
@@ -44,4 +45,31 @@ export function peakMiB(profile) {
     } catch { /* gone */ }
   }
   return total;
+}
+
+// The app's page on a blank case in a fresh headless Chromium (its own profile: peakMiB(profile) is its
+// memory; the e2e harness' flags, CSP bypassed so the page may import from a fileServer origin), with the
+// app's frame loop (requestAnimationFrame) held so what the page runs runs alone. Returns
+// {page, profile, close}; close() ends the browser and removes the profile.
+export async function openAppPage(appUrl) {
+  const { chromium } = await import('playwright-core');
+  const { CHROMIUM_FLAGS } = await import('../../tests/e2e/harness.mjs');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'es-bench-chrome-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: false,
+    args: CHROMIUM_FLAGS, bypassCSP: true, viewport: { width: 1280, height: 800 } });
+  const close = async () => {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    if (process.env.ES_BENCH_DEBUG) page.on('console', (m) => console.log('[page]', m.text().slice(0, 300)));
+    await page.goto(appUrl + '?case=none');
+    await page.evaluate(() => window.endoscribe.ready);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => { window.requestAnimationFrame = () => 0; r(); })));
+    return { page, profile, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

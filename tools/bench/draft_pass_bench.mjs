@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { openGraphSession } from './decoder_session.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(ROOT, 'package.json'));
@@ -39,16 +40,10 @@ if (args.ep === 'wasm') ort.env.wasm.numThreads = args.threads;
 const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 const m = manifest.model;
 const { num_hidden_layers: L, num_key_value_heads: nKV, head_dim: D, hidden_size: H } = m;
-const file = manifest.graphs.decoder_fused?.[args.variant];
-if (!file) { console.error(`${dir} has no ${args.variant} decoder_fused`); process.exit(2); }
-const opts = { executionProviders: [args.ep === 'wasm' ? 'wasm' : 'cpu'], intraOpNumThreads: args.threads, interOpNumThreads: 1,
-  graphOptimizationLevel: 'all' };
 let session;
-if (args.ep === 'wasm') {
-  opts.externalData = manifest.files.find((f) => f.path === file).external_data
-    .map((d) => ({ path: path.basename(d), data: fs.readFileSync(path.join(dir, d)) }));
-  session = await ort.InferenceSession.create(fs.readFileSync(path.join(dir, file)), opts);
-} else session = await ort.InferenceSession.create(path.join(dir, file), opts);
+try {
+  session = await openGraphSession(ort, dir, manifest, 'decoder_fused', args.variant, args);
+} catch (e) { console.error(e.message); process.exit(2); }
 const kvType = session.inputMetadata.find((x) => x.name === 'past_key_values.0.key').type;
 if (kvType !== 'float32') { console.error('f16 variants: not handled by this bench'); process.exit(2); }
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };

@@ -140,23 +140,16 @@ async function tjs(args) {
 // The app's runtime in headless Chromium on onnxruntime-web's WASM EP: the same image bytes, question and greedy
 // decoding as `ours`; the first-step logits come back as base64 float32.
 async function oursChromium(args) {
-  const { chromium } = await import('playwright-core');
-  const { startServer, missingPrerequisites, CHROMIUM_FLAGS } = await import('../../tests/e2e/harness.mjs');
-  const { fileServer, peakMiB } = await import('./browser_bench_helpers.mjs');
+  const { startServer, missingPrerequisites } = await import('../../tests/e2e/harness.mjs');
+  const { fileServer, openAppPage, peakMiB } = await import('./browser_bench_helpers.mjs');
   const why = missingPrerequisites();
   if (why) throw new Error(why);
   const server = await startServer();
   const files = await fileServer({ dirs: [['/pkg/', args.pkg]], files: { '/image': path.resolve(args.image) } });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'es-fullsize-chrome-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: false,
-    args: CHROMIUM_FLAGS, bypassCSP: true, viewport: { width: 1280, height: 800 } });
+  let app = null;
   try {
-    const page = context.pages()[0] || await context.newPage();
-    if (process.env.ES_BENCH_DEBUG) page.on('console', (m) => console.log('[page]', m.text().slice(0, 300)));
-    await page.goto(server.url + '?case=none');
-    await page.evaluate(() => window.endoscribe.ready);
-    // The app's frame loop held: the runtime runs alone.
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => { window.requestAnimationFrame = () => 0; r(); })));
+    app = await openAppPage(server.url);
+    const { page, profile } = app;
     const r = await page.evaluate(async (o) => {
       const { AssistantRuntime } = await import('/assistant/runtime.js');
       const { ModelPackage } = await import('/assistant/package.js');
@@ -214,10 +207,9 @@ async function oursChromium(args) {
     delete r.logits;
     return r;
   } finally {
-    await context.close();
+    await app?.close();
     files.close();
     await server.stop();
-    fs.rmSync(profile, { recursive: true, force: true });
   }
 }
 

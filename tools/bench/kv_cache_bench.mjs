@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { openGraphSession } from './decoder_session.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(ROOT, 'package.json'));
@@ -43,17 +44,7 @@ if (args.ep === 'wasm') ort.env.wasm.numThreads = args.threads;
 const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 const m = manifest.model;
 const { num_hidden_layers: L, num_key_value_heads: nKV, head_dim: D, hidden_size: H } = m;
-const open = async (graph) => {
-  const p = path.join(dir, manifest.graphs[graph][args.variant]);
-  const opts = { executionProviders: [args.ep === 'wasm' ? 'wasm' : 'cpu'], intraOpNumThreads: args.threads, interOpNumThreads: 1,
-    graphOptimizationLevel: 'all' };
-  if (args.ep === 'wasm') {
-    opts.externalData = manifest.files.find((f) => f.path === manifest.graphs[graph][args.variant]).external_data
-      .map((d) => ({ path: path.basename(d), data: fs.readFileSync(path.join(dir, d)) }));
-    return ort.InferenceSession.create(fs.readFileSync(p), opts);
-  }
-  return ort.InferenceSession.create(p, opts);
-};
+const open = (graph) => openGraphSession(ort, dir, manifest, graph, args.variant, args);
 const kvType = (s) => s.inputMetadata.find((x) => x.name === 'past_key_values.0.key').type;
 const zerosOf = (type, n) => (type === 'float16' ? new Uint16Array(n) : new Float32Array(n));
 const windowLayers = (graph) => new Set((manifest.builder.kv_cache?.window ?? []).includes(graph)
